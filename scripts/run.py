@@ -1,0 +1,53 @@
+"""``make run``: check the servers, prepare the database, start the four services.
+
+Ctrl-C (SIGINT to the process group) or SIGTERM stops them all.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import sys
+import time
+from types import FrameType
+
+from shared.config import get_settings
+from shared.db.bootstrap import create_database_and_roles, migrate
+from shared.devstack import Suite
+from shared.preflight import preflight
+
+
+def main() -> int:
+    settings = get_settings()
+    preflight(settings)
+    asyncio.run(create_database_and_roles(settings))
+    migrate(settings)
+    suite = Suite(settings)
+    stopping = False
+
+    def request_stop(signum: int, _frame: FrameType | None) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, request_stop)
+    signal.signal(signal.SIGTERM, request_stop)
+    try:
+        suite.start()
+        print(
+            f"\nservicevm is running. API: {suite.url('api')}/v1.0  (docs: {suite.url('api')}/docs)"
+        )
+        print("Press Ctrl-C to stop.\n", flush=True)
+        while not stopping:
+            crashed = suite.first_exited()
+            if crashed is not None:
+                print(f"{crashed} exited; stopping the suite", file=sys.stderr)
+                return 1
+            time.sleep(0.5)
+    finally:
+        suite.stop()
+        print("servicevm stopped.", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,4 @@
+from servicevm_api.bootstrap import DEFINITION
+from shared.runtime import serve
+
+serve(DEFINITION)

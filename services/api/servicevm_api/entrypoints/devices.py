@@ -1,0 +1,155 @@
+"""/v1.0/devices: the query model answers reads; writes become lifecycle commands."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+from sqlalchemy import Row
+
+from servicevm_api.adapters import repository as repo
+from servicevm_api.adapters.orm import devices
+from servicevm_api.domain.rules import delete_refusal, update_refusal
+from servicevm_api.entrypoints.deps import Caller, CallerDep, UowDep
+from servicevm_api.entrypoints.device_templates import visible_template
+from servicevm_api.entrypoints.errors import conflict, not_found
+from servicevm_api.entrypoints.listing import (
+    next_links,
+    parse_fields,
+    parse_list_query,
+    select_fields,
+)
+from servicevm_api.entrypoints.schemas import (
+    VISIBLE_ATTRIBUTES,
+    DeviceCreateRequest,
+    DeviceList,
+    DevicePublic,
+    DeviceResponse,
+    DeviceUpdateRequest,
+)
+from shared.contracts import commands
+from shared.contracts.models import DeviceStatus, ServiceContext
+from shared.db.uow import UnitOfWork
+
+router = APIRouter(prefix="/v1.0/devices", tags=["devices"])
+VISIBLE = VISIBLE_ATTRIBUTES["device"]
+FILTERABLE = {
+    "id": uuid.UUID,
+    "tenant_id": str,
+    "template_id": uuid.UUID,
+    "instance_id": str,
+    "mgmt_address": str,
+    "status": str,
+}
+
+
+def to_public(row: Row[Any]) -> DevicePublic:
+    return DevicePublic(
+        id=row.id,
+        tenant_id=row.tenant_id,
+        template_id=row.template_id,
+        instance_id=row.instance_id,
+        mgmt_address=row.mgmt_address,
+        kwargs=row.kwargs,
+        service_contexts=[ServiceContext(**context) for context in row.service_contexts],
+        services=row.services,
+        status=row.status,
+        error_reason=row.error_reason,
+    )
+
+
+async def visible_device(
+    uow: UnitOfWork, caller: Caller, device_id: uuid.UUID, *, lock: str | None = None
+) -> Row[Any]:
+    row = await repo.get_row(uow.conn, table=devices, row_id=device_id, lock=lock)
+    if row is None or not caller.can_see(row.tenant_id):
+        raise not_found("device", device_id)
+    return row
+
+
+@router.post("", status_code=201, response_model=DeviceResponse)
+async def create_device(
+    body: DeviceCreateRequest, caller: CallerDep, uow: UowDep
+) -> DeviceResponse:
+    request = body.device
+    tenant_id = caller.tenant_for_new_resource(request.tenant_id)
+    # Shared lock: the template cannot be deleted while this device is being added.
+    await visible_template(uow, caller, request.template_id, lock="share")
+    command = commands.CreateDevice(
+        id=uuid.uuid4(),
+        tenant_id=tenant_id,
+        template_id=request.template_id,
+        kwargs=request.kwargs,
+        service_contexts=[context.to_contract() for context in request.service_contexts],
+    )
+    values = command.model_dump(mode="json")
+    values.update(
+        id=command.id,
+        template_id=command.template_id,
+        status=DeviceStatus.PENDING_CREATE,
+        revision=0,
+    )
+    await repo.add_device(uow.conn, values=values)
+    await uow.publish(command, tenant_id=tenant_id)
+    await uow.commit()
+    return DeviceResponse(device=to_public(await visible_device(uow, caller, command.id)))
+
+
+@router.get("", response_model=DeviceList)
+async def list_devices(request: Request, caller: CallerDep, uow: UowDep) -> DeviceList:
+    query = parse_list_query(request, filterable=FILTERABLE, visible=VISIBLE)
+    rows = await repo.list_rows(
+        uow.conn,
+        table=devices,
+        tenant_id=None if caller.is_admin else caller.project_id,
+        filters=query.filters,
+        limit=query.limit,
+        marker=query.marker,
+    )
+    page = [select_fields(to_public(row).model_dump(mode="json"), query.fields) for row in rows]
+    return DeviceList(
+        devices=page, devices_links=next_links(request, query, page, rows[-1].id if rows else None)
+    )
+
+
+@router.get("/{device_id}")
+async def show_device(
+    device_id: uuid.UUID, request: Request, caller: CallerDep, uow: UowDep
+) -> dict[str, Any]:
+    fields = parse_fields(request, visible=VISIBLE)
+    row = await visible_device(uow, caller, device_id)
+    return {"device": select_fields(to_public(row).model_dump(mode="json"), fields)}
+
+
+@router.put("/{device_id}", response_model=DeviceResponse)
+async def update_device(
+    device_id: uuid.UUID, body: DeviceUpdateRequest, caller: CallerDep, uow: UowDep
+) -> DeviceResponse:
+    row = await visible_device(uow, caller, device_id, lock="update")
+    refusal = update_refusal(row.status)
+    if refusal is not None:
+        raise conflict("DeviceInUse", f"Device {device_id} cannot be updated: {refusal}.")
+    kwargs = body.device.kwargs
+    await repo.set_device_fields(
+        uow.conn,
+        device_id=device_id,
+        values={"kwargs": kwargs, "status": DeviceStatus.PENDING_UPDATE},
+    )
+    await uow.publish(commands.UpdateDevice(id=device_id, kwargs=kwargs), tenant_id=row.tenant_id)
+    await uow.commit()
+    return DeviceResponse(device=to_public(await visible_device(uow, caller, device_id)))
+
+
+@router.delete("/{device_id}", status_code=204, response_class=Response)
+async def delete_device(device_id: uuid.UUID, caller: CallerDep, uow: UowDep) -> Response:
+    row = await visible_device(uow, caller, device_id, lock="update")
+    refusal = delete_refusal(row.status)
+    if refusal is not None:
+        raise conflict("DeviceInUse", f"Device {device_id} cannot be deleted: {refusal}.")
+    await repo.set_device_fields(
+        uow.conn, device_id=device_id, values={"status": DeviceStatus.PENDING_DELETE}
+    )
+    await uow.publish(commands.DeleteDevice(id=device_id), tenant_id=row.tenant_id)
+    await uow.commit()
+    return Response(status_code=204)

@@ -1,0 +1,112 @@
+"""Every error is JSON in Neutron's form: {"NeutronError": {"type", "message", "detail"}}."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from servicevm_api.entrypoints.schemas import VISIBLE_ATTRIBUTES
+
+log = logging.getLogger(__name__)
+
+
+class ApiError(Exception):
+    def __init__(self, status_code: int, error_type: str, message: str) -> None:
+        super().__init__(message)
+        self.status_code = status_code
+        self.error_type = error_type
+        self.message = message
+
+
+def bad_request(message: str) -> ApiError:
+    return ApiError(400, "HTTPBadRequest", message)
+
+
+def not_found(resource: str, resource_id: object) -> ApiError:
+    kind = "".join(part.capitalize() for part in resource.split("_"))
+    return ApiError(
+        404,
+        f"{kind}NotFound",
+        f"{resource.replace('_', ' ').capitalize()} {resource_id} could not be found.",
+    )
+
+
+def conflict(error_type: str, message: str) -> ApiError:
+    return ApiError(409, error_type, message)
+
+
+def error_response(status_code: int, error_type: str, message: str) -> JSONResponse:
+    return JSONResponse(
+        {"NeutronError": {"type": error_type, "message": message, "detail": ""}},
+        status_code=status_code,
+    )
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(ApiError)
+    async def api_error(_request: Request, exc: ApiError) -> JSONResponse:
+        return error_response(exc.status_code, exc.error_type, exc.message)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
+        message = validation_message(exc.errors(), method=request.method)
+        return error_response(400, "HTTPBadRequest", message)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        names = {404: "HTTPNotFound", 405: "HTTPMethodNotAllowed", 413: "HTTPRequestEntityTooLarge"}
+        return error_response(
+            exc.status_code, names.get(exc.status_code, "HTTPError"), str(exc.detail)
+        )
+
+    @app.exception_handler(Exception)
+    async def unexpected(_request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unexpected error")
+        return error_response(
+            500, "HTTPInternalServerError", "Request Failed: internal server error."
+        )
+
+
+def validation_message(errors: Sequence[Any], *, method: str) -> str:
+    """One sentence for each problem, naming the attribute, as Neutron words it."""
+    sentences: list[str] = []
+    for error in errors:
+        sentence = _sentence(error, method=method)
+        if sentence not in sentences:
+            sentences.append(sentence)
+    return " ".join(sentences)
+
+
+def _sentence(error: dict[str, Any], *, method: str) -> str:
+    loc = [str(part) for part in error.get("loc", ())]
+    kind = error.get("type", "")
+    where, path = (loc[0], loc[1:]) if loc else ("body", [])
+    if kind == "json_invalid":
+        return "Malformed JSON in request body."
+    if where == "body" and not path:
+        return "Resource body required: send a JSON object."
+    if where == "body" and len(path) == 1:
+        if kind == "missing":
+            return f"Resource body required: expected the key '{path[0]}'."
+        if kind == "extra_forbidden":
+            return f"Unrecognized attribute(s) '{path[0]}'."
+        return f"Invalid input for {path[0]}: the resource must be a JSON object."
+    if where == "body":
+        resource, attribute = path[0], path[1]
+        if kind == "extra_forbidden" and len(path) == 2:
+            if attribute in VISIBLE_ATTRIBUTES.get(resource, frozenset()):
+                return f"Attribute '{attribute}' not allowed in {method.upper()}."
+            return f"Unrecognized attribute(s) '{attribute}'."
+        if kind == "missing" and len(path) == 2:
+            return f"Failed to parse request. Required attribute '{attribute}' not specified."
+        return (
+            f"Invalid input for {'.'.join(path[1:])}. Reason: {error.get('msg', 'invalid value')}."
+        )
+    name = ".".join(path) or where
+    return f"Invalid input for {name}. Reason: {error.get('msg', 'invalid value')}."

@@ -1,0 +1,150 @@
+"""The blueprint's attribute maps as pydantic models: Create (allow_post), Update (allow_put),
+Public (is_visible). A field of Public missing from Create or Update is refused by name."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
+
+from shared.contracts.models import ServiceContext
+
+Name = Annotated[str, StringConstraints(max_length=255)]
+NonEmptyName = Annotated[str, StringConstraints(min_length=1, max_length=255)]
+
+
+def _none_to_empty_dict(value: Any) -> Any:
+    return {} if value is None else value
+
+
+# validate type:dict_or_none; stored as {} when null.
+DictOrNone = Annotated[dict[str, Any], BeforeValidator(_none_to_empty_dict)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# --- device templates --------------------------------------------------------------------
+
+
+class ServiceTypePublic(BaseModel):
+    id: uuid.UUID
+    service_type: str
+
+
+class DeviceTemplateCreate(_Strict):
+    tenant_id: NonEmptyName | None = None
+    name: Name = ""
+    description: Name = ""
+    service_types: list[NonEmptyName] = Field(default_factory=list, max_length=64)
+    device_driver: NonEmptyName
+    mgmt_driver: NonEmptyName
+    attributes: dict[NonEmptyName, Annotated[str, StringConstraints(max_length=65535)]] = Field(
+        default_factory=dict
+    )
+
+
+class DeviceTemplateUpdate(_Strict):
+    name: Name | None = None
+    description: Name | None = None
+
+
+class DeviceTemplatePublic(BaseModel):
+    id: uuid.UUID
+    tenant_id: str
+    name: str
+    description: str
+    service_types: list[ServiceTypePublic]
+    device_driver: str
+    mgmt_driver: str
+    attributes: dict[str, str]
+
+
+class DeviceTemplateCreateRequest(_Strict):
+    device_template: DeviceTemplateCreate
+
+
+class DeviceTemplateUpdateRequest(_Strict):
+    device_template: DeviceTemplateUpdate
+
+
+class DeviceTemplateResponse(BaseModel):
+    device_template: DeviceTemplatePublic
+
+
+# --- devices -----------------------------------------------------------------------------
+
+
+class ServiceContextIn(_Strict):
+    network_id: uuid.UUID | None = None
+    subnet_id: uuid.UUID | None = None
+    port_id: uuid.UUID | None = None
+    router_id: uuid.UUID | None = None
+    role: Name | None = None
+    index: Annotated[int, Field(ge=0)] | None = None
+
+    def to_contract(self) -> ServiceContext:
+        return ServiceContext(**self.model_dump())
+
+
+class DeviceCreate(_Strict):
+    tenant_id: NonEmptyName | None = None
+    template_id: uuid.UUID
+    kwargs: DictOrNone = Field(default_factory=dict)
+    service_contexts: list[ServiceContextIn] = Field(default_factory=list, max_length=64)
+
+
+class DeviceUpdate(_Strict):
+    kwargs: DictOrNone = Field(default_factory=dict)
+
+
+class DevicePublic(_Strict):
+    id: uuid.UUID
+    tenant_id: str
+    template_id: uuid.UUID
+    instance_id: str | None
+    mgmt_address: str | None
+    kwargs: dict[str, Any]
+    service_contexts: list[ServiceContext]
+    services: list[uuid.UUID]
+    status: str
+    error_reason: str | None
+
+
+class DeviceCreateRequest(_Strict):
+    device: DeviceCreate
+
+
+class DeviceUpdateRequest(_Strict):
+    device: DeviceUpdate
+
+
+class DeviceResponse(BaseModel):
+    device: DevicePublic
+
+
+# --- lists -------------------------------------------------------------------------------
+
+
+class Link(BaseModel):
+    rel: str
+    href: str
+
+
+class DeviceTemplateList(BaseModel):
+    device_templates: list[dict[str, Any]]
+    device_templates_links: list[Link] = Field(default_factory=list)
+
+
+class DeviceList(BaseModel):
+    devices: list[dict[str, Any]]
+    devices_links: list[Link] = Field(default_factory=list)
+
+
+# Resource key in a request body -> the attributes a client can see (for error messages).
+VISIBLE_ATTRIBUTES: dict[str, frozenset[str]] = {
+    "device_template": frozenset(DeviceTemplatePublic.model_fields),
+    "device": frozenset(DevicePublic.model_fields),
+}

@@ -1,0 +1,25 @@
+"""Keeps the api's query model current from lifecycle's events."""
+
+from __future__ import annotations
+
+from servicevm_api.adapters import repository as repo
+from shared.contracts import events
+from shared.messaging.dispatch import HandlerContext, HandlerTable
+
+
+async def device_status_changed(event: events.DeviceStatusChanged, ctx: HandlerContext) -> None:
+    async with ctx.transaction(final=True) as uow:
+        await repo.apply_device_snapshot(uow.conn, device=event.device)
+        await uow.commit()
+
+
+async def device_deleted(event: events.DeviceDeleted, ctx: HandlerContext) -> None:
+    async with ctx.transaction(final=True) as uow:
+        await repo.remove_device(uow.conn, device_id=event.device.id)
+        await uow.commit()
+
+
+HANDLERS: HandlerTable = {
+    events.DeviceStatusChanged: device_status_changed,
+    events.DeviceDeleted: device_deleted,
+}

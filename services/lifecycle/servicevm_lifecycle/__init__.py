@@ -1,0 +1,1 @@
+"""lifecycle: the authoritative record of templates and devices; runs the device drivers."""

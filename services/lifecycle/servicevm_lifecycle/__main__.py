@@ -1,0 +1,4 @@
+from servicevm_lifecycle.bootstrap import DEFINITION
+from shared.runtime import serve
+
+serve(DEFINITION)

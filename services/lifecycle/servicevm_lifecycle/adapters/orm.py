@@ -1,0 +1,95 @@
+"""Tables of the lifecycle schema."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Column,
+    DateTime,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    Uuid,
+    func,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+
+from shared.db.tables import inbox_table, outbox_table
+
+metadata = MetaData(schema="lifecycle")
+
+device_templates = Table(
+    "device_templates",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("tenant_id", String(255), nullable=False, index=True),
+    Column("name", String(255), nullable=False),
+    Column("description", String(255), nullable=False),
+    Column("device_driver", String(255), nullable=False),
+    Column("mgmt_driver", String(255), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+service_types = Table(
+    "service_types",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column(
+        "template_id", Uuid, ForeignKey("device_templates.id", ondelete="CASCADE"), nullable=False
+    ),
+    Column("service_type", String(255), nullable=False),
+    UniqueConstraint("template_id", "service_type"),
+)
+
+device_template_attributes = Table(
+    "device_template_attributes",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column(
+        "template_id", Uuid, ForeignKey("device_templates.id", ondelete="CASCADE"), nullable=False
+    ),
+    Column("key", String(255), nullable=False),
+    Column("value", Text, nullable=False),
+    UniqueConstraint("template_id", "key"),
+)
+
+devices = Table(
+    "devices",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("tenant_id", String(255), nullable=False, index=True),
+    # No foreign key: a device whose template vanished is still recorded (in ERROR) and deletable.
+    Column("template_id", Uuid, nullable=False, index=True),
+    Column("instance_id", String(255)),
+    Column("mgmt_address", String(255)),
+    Column("host", String(255)),
+    Column("availability_zone", String(255)),
+    Column("kwargs", JSONB, nullable=False),
+    Column("status", String(32), nullable=False, index=True),
+    Column("error_reason", Text),
+    Column("revision", Integer, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+device_service_contexts = Table(
+    "device_service_contexts",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column(
+        "device_id", Uuid, ForeignKey("devices.id", ondelete="CASCADE"), nullable=False, index=True
+    ),
+    Column("position", Integer, nullable=False),
+    Column("network_id", Uuid),
+    Column("subnet_id", Uuid),
+    Column("port_id", Uuid),
+    Column("router_id", Uuid),
+    Column("role", String(255)),
+    Column("index", Integer),
+)
+
+outbox = outbox_table(metadata)
+processed_messages = inbox_table(metadata)

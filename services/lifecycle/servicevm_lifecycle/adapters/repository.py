@@ -1,0 +1,199 @@
+"""Reading and writing lifecycle's tables. Keyword-only arguments, domain objects out."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from servicevm_lifecycle.adapters.orm import (
+    device_service_contexts,
+    device_template_attributes,
+    device_templates,
+    devices,
+    service_types,
+)
+from servicevm_lifecycle.domain.model import Device
+from shared.contracts.models import DeviceTemplateSnapshot, ServiceContext, ServiceTypeRef
+
+
+async def add_template(conn: AsyncConnection, *, template: DeviceTemplateSnapshot) -> bool:
+    """Insert the template; False if it was already there (a redelivered command)."""
+    result = await conn.execute(
+        pg_insert(device_templates)
+        .values(
+            id=template.id,
+            tenant_id=template.tenant_id,
+            name=template.name,
+            description=template.description,
+            device_driver=template.device_driver,
+            mgmt_driver=template.mgmt_driver,
+        )
+        .on_conflict_do_nothing()
+    )
+    if result.rowcount == 0:
+        return False
+    if template.service_types:
+        await conn.execute(
+            insert(service_types),
+            [
+                {"id": ref.id, "template_id": template.id, "service_type": ref.service_type}
+                for ref in template.service_types
+            ],
+        )
+    if template.attributes:
+        await conn.execute(
+            insert(device_template_attributes),
+            [
+                {"template_id": template.id, "key": k, "value": v}
+                for k, v in template.attributes.items()
+            ],
+        )
+    return True
+
+
+async def get_template(
+    conn: AsyncConnection, *, template_id: uuid.UUID
+) -> DeviceTemplateSnapshot | None:
+    row = (
+        await conn.execute(select(device_templates).where(device_templates.c.id == template_id))
+    ).first()
+    if row is None:
+        return None
+    types = await conn.execute(
+        select(service_types.c.id, service_types.c.service_type).where(
+            service_types.c.template_id == template_id
+        )
+    )
+    attrs = await conn.execute(
+        select(device_template_attributes.c.key, device_template_attributes.c.value).where(
+            device_template_attributes.c.template_id == template_id
+        )
+    )
+    return DeviceTemplateSnapshot(
+        id=row.id,
+        tenant_id=row.tenant_id,
+        name=row.name,
+        description=row.description,
+        device_driver=row.device_driver,
+        mgmt_driver=row.mgmt_driver,
+        service_types=[ServiceTypeRef(id=t.id, service_type=t.service_type) for t in types],
+        attributes={a.key: a.value for a in attrs},
+    )
+
+
+async def rename_template(
+    conn: AsyncConnection, *, template_id: uuid.UUID, name: str, description: str
+) -> None:
+    await conn.execute(
+        update(device_templates)
+        .where(device_templates.c.id == template_id)
+        .values(name=name, description=description)
+    )
+
+
+async def template_in_use(conn: AsyncConnection, *, template_id: uuid.UUID) -> bool:
+    count = await conn.scalar(
+        select(func.count()).select_from(devices).where(devices.c.template_id == template_id)
+    )
+    return bool(count)
+
+
+async def delete_template(conn: AsyncConnection, *, template_id: uuid.UUID) -> None:
+    await conn.execute(delete(device_templates).where(device_templates.c.id == template_id))
+
+
+async def add_device(conn: AsyncConnection, *, device: Device) -> bool:
+    """Insert the device; False if it was already there (a redelivered command)."""
+    result = await conn.execute(
+        pg_insert(devices)
+        .values(
+            id=device.id,
+            tenant_id=device.tenant_id,
+            template_id=device.template_id,
+            kwargs=device.kwargs,
+            status=device.status,
+            revision=device.revision,
+        )
+        .on_conflict_do_nothing()
+    )
+    if result.rowcount == 0:
+        return False
+    if device.service_contexts:
+        await conn.execute(
+            insert(device_service_contexts),
+            [
+                {"device_id": device.id, "position": position, **context.model_dump()}
+                for position, context in enumerate(device.service_contexts)
+            ],
+        )
+    return True
+
+
+async def get_device(
+    conn: AsyncConnection, *, device_id: uuid.UUID, for_update: bool = False
+) -> Device | None:
+    query = select(devices).where(devices.c.id == device_id)
+    if for_update:
+        query = query.with_for_update()
+    row = (await conn.execute(query)).first()
+    if row is None:
+        return None
+    contexts = await conn.execute(
+        select(device_service_contexts)
+        .where(device_service_contexts.c.device_id == device_id)
+        .order_by(device_service_contexts.c.position)
+    )
+    return Device(
+        id=row.id,
+        tenant_id=row.tenant_id,
+        template_id=row.template_id,
+        kwargs=row.kwargs,
+        service_contexts=[
+            ServiceContext(
+                network_id=c.network_id,
+                subnet_id=c.subnet_id,
+                port_id=c.port_id,
+                router_id=c.router_id,
+                role=c.role,
+                index=c.index,
+            )
+            for c in contexts
+        ],
+        status=row.status,
+        instance_id=row.instance_id,
+        mgmt_address=row.mgmt_address,
+        host=row.host,
+        availability_zone=row.availability_zone,
+        error_reason=row.error_reason,
+        revision=row.revision,
+    )
+
+
+async def save_device(conn: AsyncConnection, *, device: Device) -> None:
+    await conn.execute(
+        update(devices)
+        .where(devices.c.id == device.id)
+        .values(
+            instance_id=device.instance_id,
+            mgmt_address=device.mgmt_address,
+            host=device.host,
+            availability_zone=device.availability_zone,
+            kwargs=device.kwargs,
+            status=device.status,
+            error_reason=device.error_reason,
+            revision=device.revision,
+            updated_at=func.now(),
+        )
+    )
+
+
+async def delete_device(conn: AsyncConnection, *, device_id: uuid.UUID) -> None:
+    await conn.execute(delete(devices).where(devices.c.id == device_id))
+
+
+async def count_devices_by_status(conn: AsyncConnection) -> dict[str, int]:
+    rows = await conn.execute(select(devices.c.status, func.count()).group_by(devices.c.status))
+    return {status: count for status, count in rows.tuples()}

@@ -1,0 +1,70 @@
+"""The driver steps of device operations, as revertible tasks."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, replace
+
+from servicevm_lifecycle.adapters import repository as repo
+from servicevm_lifecycle.domain.model import Device
+from servicevm_lifecycle.drivers.base import DeviceDriver, DeviceSpec, InstanceFacts
+from shared.flows import Task
+from shared.messaging.dispatch import HandlerContext
+
+
+@dataclass
+class DeviceFlowState:
+    ctx: HandlerContext
+    driver: DeviceDriver
+    spec: DeviceSpec
+    device: Device
+    timeout: float
+    facts: InstanceFacts | None = None
+
+
+class SpawnInstance(Task[DeviceFlowState]):
+    """Ask the driver for an instance and record its id at once, so a crash cannot orphan it."""
+
+    async def execute(self, state: DeviceFlowState) -> None:
+        if state.device.instance_id is not None:
+            return  # resumed after a crash: the instance exists already
+        instance_id = await asyncio.wait_for(state.driver.create(state.spec), state.timeout)
+        state.device = replace(state.device, instance_id=instance_id)
+        async with state.ctx.transaction() as uow:
+            await repo.save_device(uow.conn, device=state.device)
+            await uow.commit()
+
+    async def revert(self, state: DeviceFlowState) -> None:
+        if state.device.instance_id is not None:
+            await asyncio.wait_for(
+                state.driver.delete(state.device.instance_id, state.spec), state.timeout
+            )
+
+
+class WaitForInstance(Task[DeviceFlowState]):
+    async def execute(self, state: DeviceFlowState) -> None:
+        instance_id = state.device.instance_id
+        if instance_id is None:
+            raise RuntimeError("no instance to wait for")
+        state.facts = await asyncio.wait_for(
+            state.driver.wait_until_ready(instance_id, state.spec), state.timeout
+        )
+
+
+class UpdateInstance(Task[DeviceFlowState]):
+    async def execute(self, state: DeviceFlowState) -> None:
+        instance_id = state.device.instance_id
+        if instance_id is not None:
+            await asyncio.wait_for(state.driver.update(instance_id, state.spec), state.timeout)
+
+
+class DeleteInstance(Task[DeviceFlowState]):
+    async def execute(self, state: DeviceFlowState) -> None:
+        instance_id = state.device.instance_id
+        if instance_id is not None:
+            await asyncio.wait_for(state.driver.delete(instance_id, state.spec), state.timeout)
+
+
+CREATE_FLOW: tuple[Task[DeviceFlowState], ...] = (SpawnInstance(), WaitForInstance())
+UPDATE_FLOW: tuple[Task[DeviceFlowState], ...] = (UpdateInstance(),)
+DELETE_FLOW: tuple[Task[DeviceFlowState], ...] = (DeleteInstance(),)

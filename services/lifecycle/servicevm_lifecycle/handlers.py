@@ -1,0 +1,301 @@
+"""One handler per message lifecycle consumes, registered in HANDLERS.
+
+Device operations run in steps, each its own transaction, each safe to repeat: a worker
+that dies mid-operation leaves the message unacknowledged, and the redelivery resumes from
+what the database says was done. The last step records the message as processed.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import replace
+
+from servicevm_lifecycle.adapters import repository as repo
+from servicevm_lifecycle.domain.model import Device
+from servicevm_lifecycle.drivers import get_device_driver
+from servicevm_lifecycle.drivers.base import DeviceDriver, DeviceSpec
+from servicevm_lifecycle.flows.device_tasks import (
+    CREATE_FLOW,
+    DELETE_FLOW,
+    UPDATE_FLOW,
+    DeviceFlowState,
+)
+from shared.config import get_settings
+from shared.contracts import commands, events
+from shared.contracts.events import Operation
+from shared.contracts.models import DeviceStatus, DeviceTemplateSnapshot
+from shared.db.uow import UnitOfWork
+from shared.flows import FlowFailed, Task, run_flow
+from shared.messaging.dispatch import HandlerContext, HandlerTable
+from shared.plugins import PluginNotFound
+
+S = DeviceStatus
+log = logging.getLogger(__name__)
+
+
+# --- templates ---------------------------------------------------------------------------
+
+
+async def create_device_template(cmd: commands.CreateDeviceTemplate, ctx: HandlerContext) -> None:
+    template = DeviceTemplateSnapshot(**cmd.model_dump())
+    async with ctx.transaction(final=True) as uow:
+        if await repo.add_template(uow.conn, template=template):
+            await uow.publish(
+                events.DeviceTemplateCreated(template=template), tenant_id=template.tenant_id
+            )
+        await uow.commit()
+
+
+async def update_device_template(cmd: commands.UpdateDeviceTemplate, ctx: HandlerContext) -> None:
+    async with ctx.transaction(final=True) as uow:
+        if await repo.get_template(uow.conn, template_id=cmd.id) is not None:
+            await repo.rename_template(
+                uow.conn, template_id=cmd.id, name=cmd.name, description=cmd.description
+            )
+            template = await repo.get_template(uow.conn, template_id=cmd.id)
+            assert template is not None
+            await uow.publish(
+                events.DeviceTemplateUpdated(template=template), tenant_id=template.tenant_id
+            )
+        await uow.commit()
+
+
+async def delete_device_template(cmd: commands.DeleteDeviceTemplate, ctx: HandlerContext) -> None:
+    async with ctx.transaction(final=True) as uow:
+        template = await repo.get_template(uow.conn, template_id=cmd.id)
+        if template is not None and await repo.template_in_use(uow.conn, template_id=cmd.id):
+            log.warning(
+                "template still used by a device; not deleted", extra={"template_id": str(cmd.id)}
+            )
+        elif template is not None:
+            await repo.delete_template(uow.conn, template_id=cmd.id)
+            await uow.publish(
+                events.DeviceTemplateDeleted(template=template), tenant_id=template.tenant_id
+            )
+        await uow.commit()
+
+
+# --- devices -----------------------------------------------------------------------------
+
+
+async def create_device(cmd: commands.CreateDevice, ctx: HandlerContext) -> None:
+    async with ctx.transaction() as uow:
+        device = await repo.get_device(uow.conn, device_id=cmd.id, for_update=True)
+        if device is None:
+            device = Device(
+                id=cmd.id,
+                tenant_id=cmd.tenant_id,
+                template_id=cmd.template_id,
+                kwargs=cmd.kwargs,
+                service_contexts=cmd.service_contexts,
+            )
+            if await repo.get_template(uow.conn, template_id=cmd.template_id) is None:
+                device = replace(
+                    device,
+                    status=S.ERROR,
+                    error_reason=f"device template {cmd.template_id} not found",
+                )
+            await repo.add_device(uow.conn, device=device)
+            await _announce(uow, device)
+            await uow.commit()
+    if device.status == S.PENDING_CREATE:
+        await _run_driver_flow(ctx, device, CREATE_FLOW, operation="create")
+    else:
+        await _finish(ctx)
+
+
+async def update_device(cmd: commands.UpdateDevice, ctx: HandlerContext) -> None:
+    async with ctx.transaction() as uow:
+        device = await repo.get_device(uow.conn, device_id=cmd.id, for_update=True)
+        if device is None or (
+            device.status != S.PENDING_UPDATE and not device.can(S.PENDING_UPDATE)
+        ):
+            await _refuse(uow, ctx, device, "update")
+            return
+        if device.status != S.PENDING_UPDATE:
+            device = device.transition(S.PENDING_UPDATE, kwargs=cmd.kwargs)
+            await _save_and_announce(uow, device)
+            await uow.commit()
+    await _run_driver_flow(ctx, device, UPDATE_FLOW, operation="update")
+
+
+async def delete_device(cmd: commands.DeleteDevice, ctx: HandlerContext) -> None:
+    async with ctx.transaction() as uow:
+        device = await repo.get_device(uow.conn, device_id=cmd.id, for_update=True)
+        if device is None or (
+            device.status != S.PENDING_DELETE and not device.can(S.PENDING_DELETE)
+        ):
+            await _refuse(uow, ctx, device, "delete")
+            return
+        if device.status != S.PENDING_DELETE:
+            device = device.transition(S.PENDING_DELETE)
+            await _save_and_announce(uow, device)
+            await uow.commit()
+    template = await _template(ctx, device)
+    if template is not None and device.instance_id is not None:
+        try:
+            driver = get_device_driver(template.device_driver)
+            await run_flow(DELETE_FLOW, _flow_state(ctx, driver, device, template))
+        except (FlowFailed, PluginNotFound) as exc:
+            await _fail(ctx, device, f"delete failed: {_reason(exc)}")
+            return
+    async with ctx.transaction(final=True) as uow:
+        await repo.delete_device(uow.conn, device_id=device.id)
+        gone = replace(device, revision=device.revision + 1)
+        await uow.publish(
+            events.DeviceDeleted(device=gone.snapshot(), previous_status=device.status),
+            tenant_id=device.tenant_id,
+        )
+        await uow.commit()
+
+
+async def device_configured(event: events.DeviceConfigured, ctx: HandlerContext) -> None:
+    """mgmt finished configuring: the device becomes ACTIVE, or ERROR with mgmt's reason."""
+    async with ctx.transaction(final=True) as uow:
+        device = await repo.get_device(uow.conn, device_id=event.device_id, for_update=True)
+        if device is not None and device.status in (S.PENDING_CREATE, S.PENDING_UPDATE):
+            if event.succeeded:
+                device = device.transition(S.ACTIVE)
+            else:
+                device = device.transition(
+                    S.ERROR, error_reason=f"configuration failed: {event.reason}"
+                )
+            await _save_and_announce(uow, device)
+        await uow.commit()
+
+
+# --- steps -------------------------------------------------------------------------------
+
+
+async def _run_driver_flow(
+    ctx: HandlerContext,
+    device: Device,
+    flow: Sequence[Task[DeviceFlowState]],
+    *,
+    operation: Operation,
+) -> None:
+    """Run the driver's part, then hand the device to mgmt for its configuration."""
+    template = await _template(ctx, device)
+    if template is None:
+        await _fail(ctx, device, f"device template {device.template_id} not found")
+        return
+    try:
+        driver = get_device_driver(template.device_driver)
+    except PluginNotFound as exc:
+        await _fail(ctx, device, f"{operation} failed: {exc}")
+        return
+    state = _flow_state(ctx, driver, device, template)
+    try:
+        await run_flow(flow, state)
+    except FlowFailed as exc:
+        await _fail(ctx, device, f"{operation} failed: {exc.reason}")
+        return
+    facts = state.facts
+    async with ctx.transaction(final=True) as uow:
+        current = await repo.get_device(uow.conn, device_id=device.id, for_update=True)
+        if current is None or current.status != device.status:
+            await uow.commit()
+            return
+        if facts is not None:
+            current = replace(
+                current,
+                instance_id=state.device.instance_id,
+                mgmt_address=facts.mgmt_address,
+                host=facts.host,
+                availability_zone=facts.availability_zone,
+            )
+            await repo.save_device(uow.conn, device=current)
+        spawned = events.DeviceSpawned(
+            device_id=current.id,
+            tenant_id=current.tenant_id,
+            operation=operation,
+            mgmt_driver=template.mgmt_driver,
+            mgmt_address=current.mgmt_address,
+            template_attributes=template.attributes,
+            kwargs=current.kwargs,
+        )
+        await uow.publish(spawned, tenant_id=current.tenant_id)
+        await uow.commit()
+
+
+def _flow_state(
+    ctx: HandlerContext, driver: DeviceDriver, device: Device, template: DeviceTemplateSnapshot
+) -> DeviceFlowState:
+    spec = DeviceSpec(
+        device_id=device.id,
+        tenant_id=device.tenant_id,
+        template_attributes=template.attributes,
+        kwargs=device.kwargs,
+        service_contexts=device.service_contexts,
+    )
+    return DeviceFlowState(
+        ctx=ctx,
+        driver=driver,
+        spec=spec,
+        device=device,
+        timeout=get_settings().driver_timeout_seconds,
+    )
+
+
+async def _template(ctx: HandlerContext, device: Device) -> DeviceTemplateSnapshot | None:
+    async with ctx.transaction() as uow:
+        return await repo.get_template(uow.conn, template_id=device.template_id)
+
+
+async def _fail(ctx: HandlerContext, device: Device, reason: str) -> None:
+    """The final guard: whatever went wrong, the device ends in ERROR with the reason."""
+    log.warning("device operation failed", extra={"device_id": str(device.id), "reason": reason})
+    async with ctx.transaction(final=True) as uow:
+        current = await repo.get_device(uow.conn, device_id=device.id, for_update=True)
+        if current is not None and current.can(S.ERROR):
+            await _save_and_announce(uow, current.transition(S.ERROR, error_reason=reason))
+        await uow.commit()
+
+
+async def _refuse(uow: UnitOfWork, ctx: HandlerContext, device: Device | None, verb: str) -> None:
+    """A command that no longer fits the device: announce its real state so views converge."""
+    log.warning(
+        "refusing a device command that does not fit its state",
+        extra={"verb": verb, "status": device.status if device else None},
+    )
+    await uow.record_processed(ctx.envelope)
+    if device is not None:
+        await _save_and_announce(
+            uow, replace(device, revision=device.revision + 1, previous_status=device.status)
+        )
+    await uow.commit()
+
+
+async def _finish(ctx: HandlerContext) -> None:
+    async with ctx.transaction(final=True) as uow:
+        await uow.commit()
+
+
+async def _announce(uow: UnitOfWork, device: Device) -> None:
+    await uow.publish(
+        events.DeviceStatusChanged(
+            device=device.snapshot(), previous_status=device.previous_status
+        ),
+        tenant_id=device.tenant_id,
+    )
+
+
+async def _save_and_announce(uow: UnitOfWork, device: Device) -> None:
+    await repo.save_device(uow.conn, device=device)
+    await _announce(uow, device)
+
+
+def _reason(exc: Exception) -> str:
+    return exc.reason if isinstance(exc, FlowFailed) else str(exc)
+
+
+HANDLERS: HandlerTable = {
+    commands.CreateDeviceTemplate: create_device_template,
+    commands.UpdateDeviceTemplate: update_device_template,
+    commands.DeleteDeviceTemplate: delete_device_template,
+    commands.CreateDevice: create_device,
+    commands.UpdateDevice: update_device,
+    commands.DeleteDevice: delete_device,
+    events.DeviceConfigured: device_configured,
+}

@@ -1,0 +1,1 @@
+"""mgmt: configures appliances through management drivers and emits lifecycle notifications."""

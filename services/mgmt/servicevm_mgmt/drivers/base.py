@@ -1,0 +1,41 @@
+"""The interface every management driver implements (noop, http, ssh, ...)."""
+
+from __future__ import annotations
+
+import uuid
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import Any
+
+
+class MgmtDriverError(Exception):
+    """The appliance could not be configured or read; the message says why."""
+
+
+@dataclass(frozen=True)
+class ManagedDevice:
+    device_id: uuid.UUID
+    tenant_id: str
+    mgmt_address: str | None
+    # Template attributes: the driver's parameters (ports, credentials reference, ...).
+    parameters: dict[str, str]
+    # What to configure: the device's kwargs.
+    configuration: dict[str, Any]
+
+
+class MgmtDriver(ABC):
+    @abstractmethod
+    async def apply(self, device: ManagedDevice) -> None:
+        """Push the configuration to the appliance. Raises MgmtDriverError."""
+
+    @abstractmethod
+    async def remove(self, device: ManagedDevice) -> None:
+        """Remove the configuration from the appliance; absent configuration is not an error."""
+
+    @abstractmethod
+    async def verify(self, device: ManagedDevice) -> bool:
+        """Whether the appliance holds the configuration that was applied."""
+
+    @abstractmethod
+    async def health(self, device: ManagedDevice) -> str:
+        """The appliance's health in the driver's words (``ok`` when healthy)."""

@@ -1,0 +1,4 @@
+from servicevm_scheduler.bootstrap import DEFINITION
+from shared.runtime import serve
+
+serve(DEFINITION)

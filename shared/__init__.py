@@ -1,0 +1,1 @@
+"""Code common to all servicevm services: contracts, bus, database, config, telemetry."""

@@ -1,0 +1,76 @@
+"""Settings for every service, read from environment variables prefixed ``SERVICEVM_``.
+
+One class for the whole suite so that every service reads the same names; each service
+uses the part it needs (its database role, its ops port).
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Literal
+from urllib.parse import quote
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ServiceName = Literal["api", "scheduler", "lifecycle", "mgmt"]
+SERVICES: tuple[ServiceName, ...] = ("api", "scheduler", "lifecycle", "mgmt")
+
+# Each service's ops server (/healthz, /readyz, /metrics); the api serves its REST API there too.
+DEFAULT_PORTS: dict[ServiceName, int] = {
+    "api": 9890,
+    "scheduler": 9891,
+    "lifecycle": 9892,
+    "mgmt": 9893,
+}
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="SERVICEVM_", extra="ignore")
+
+    # PostgreSQL: one database, one schema and one login role per service.
+    db_host: str = "127.0.0.1"
+    db_port: int = 5432
+    db_name: str = "servicevm"
+    db_role_password: str = "servicevm"
+    db_pool_size: int = 10
+    # Superuser used only to create the database, roles and schemas.
+    db_admin_url: str = "postgresql://postgres@127.0.0.1:5432/postgres"
+
+    amqp_url: str = "amqp://guest:guest@127.0.0.1:5672/%2F"
+    redis_url: str = "redis://127.0.0.1:6379/0"
+
+    bind_host: str = "127.0.0.1"
+    api_port: int = DEFAULT_PORTS["api"]
+    scheduler_port: int = DEFAULT_PORTS["scheduler"]
+    lifecycle_port: int = DEFAULT_PORTS["lifecycle"]
+    mgmt_port: int = DEFAULT_PORTS["mgmt"]
+
+    # Messages a consumer may hold unacknowledged; bounds memory and redelivery on a crash.
+    prefetch_count: int = 20
+    # The relay wakes on NOTIFY; this is only the fallback poll for a missed wake-up.
+    relay_poll_seconds: float = 1.0
+    relay_batch_size: int = 200
+    # Upper bound of any one device driver call (create, wait, update, delete).
+    driver_timeout_seconds: float = 900.0
+    log_level: str = "INFO"
+
+    def role(self, service: ServiceName) -> str:
+        return f"servicevm_{service}"
+
+    def database_url(self, service: ServiceName, *, driver: str = "postgresql+asyncpg") -> str:
+        password = quote(self.db_role_password, safe="")
+        return f"{driver}://{self.role(service)}:{password}@{self.db_host}:{self.db_port}/{self.db_name}"
+
+    def port(self, service: ServiceName) -> int:
+        ports: dict[ServiceName, int] = {
+            "api": self.api_port,
+            "scheduler": self.scheduler_port,
+            "lifecycle": self.lifecycle_port,
+            "mgmt": self.mgmt_port,
+        }
+        return ports[service]
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

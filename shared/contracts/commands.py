@@ -1,0 +1,63 @@
+"""Commands: orders addressed to one service. Routing key ``<service>.<order>``."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any, ClassVar
+
+from shared.contracts.envelope import Message
+from shared.contracts.models import ServiceContext, ServiceTypeRef
+
+
+class Command(Message):
+    KIND: ClassVar[str] = "commands"
+
+
+class CreateDeviceTemplate(Command):
+    TYPE: ClassVar[str] = "lifecycle.create_device_template"
+
+    id: uuid.UUID
+    tenant_id: str
+    name: str
+    description: str
+    device_driver: str
+    mgmt_driver: str
+    service_types: list[ServiceTypeRef]
+    attributes: dict[str, str]
+
+
+class UpdateDeviceTemplate(Command):
+    TYPE: ClassVar[str] = "lifecycle.update_device_template"
+
+    id: uuid.UUID
+    name: str
+    description: str
+
+
+class DeleteDeviceTemplate(Command):
+    TYPE: ClassVar[str] = "lifecycle.delete_device_template"
+
+    id: uuid.UUID
+
+
+class CreateDevice(Command):
+    TYPE: ClassVar[str] = "lifecycle.create_device"
+
+    id: uuid.UUID
+    tenant_id: str
+    template_id: uuid.UUID
+    kwargs: dict[str, Any]
+    service_contexts: list[ServiceContext]
+
+
+class UpdateDevice(Command):
+    TYPE: ClassVar[str] = "lifecycle.update_device"
+
+    id: uuid.UUID
+    kwargs: dict[str, Any]
+
+
+class DeleteDevice(Command):
+    TYPE: ClassVar[str] = "lifecycle.delete_device"
+
+    id: uuid.UUID

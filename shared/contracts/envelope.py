@@ -1,0 +1,60 @@
+"""The envelope every command and event travels in on the bus."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Message(BaseModel):
+    """Base of every command and event payload.
+
+    ``TYPE`` doubles as the routing key; ``VERSION`` changes when the payload changes
+    incompatibly, so a consumer can refuse a message it does not understand.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    TYPE: ClassVar[str]
+    VERSION: ClassVar[int] = 1
+    # Exchange the message is published to: "commands" or "events".
+    KIND: ClassVar[str]
+
+
+class Envelope(BaseModel):
+    """Message id (for idempotency), correlation id (the request / operation id), tenant, time."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    message_id: uuid.UUID = Field(default_factory=uuid.uuid4)
+    type: str
+    version: int
+    correlation_id: str
+    tenant_id: str
+    timestamp: datetime = Field(default_factory=utcnow)
+    producer: str
+    payload: dict[str, Any]
+
+    @classmethod
+    def wrap(
+        cls, message: Message, *, correlation_id: str, tenant_id: str, producer: str
+    ) -> Envelope:
+        return cls(
+            type=message.TYPE,
+            version=message.VERSION,
+            correlation_id=correlation_id,
+            tenant_id=tenant_id,
+            producer=producer,
+            payload=message.model_dump(mode="json"),
+        )
+
+
+def message_type(message: type[Message] | Message) -> str:
+    return message.TYPE

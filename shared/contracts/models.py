@@ -1,0 +1,77 @@
+"""Value objects shared by several messages."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+
+class ServiceTypeRef(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: uuid.UUID
+    service_type: str
+
+
+class ServiceContext(BaseModel):
+    """Where a device is plugged in: one network attachment and the role it plays."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    network_id: uuid.UUID | None = None
+    subnet_id: uuid.UUID | None = None
+    port_id: uuid.UUID | None = None
+    router_id: uuid.UUID | None = None
+    role: str | None = None
+    index: int | None = None
+
+
+class DeviceTemplateSnapshot(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: uuid.UUID
+    tenant_id: str
+    name: str
+    description: str
+    device_driver: str
+    mgmt_driver: str
+    service_types: list[ServiceTypeRef]
+    attributes: dict[str, str]
+
+
+class DeviceSnapshot(BaseModel):
+    """The whole visible state of a device at one revision (state-transfer events)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: uuid.UUID
+    tenant_id: str
+    template_id: uuid.UUID
+    instance_id: str | None
+    mgmt_address: str | None
+    kwargs: dict[str, Any]
+    service_contexts: list[ServiceContext]
+    status: str
+    error_reason: str | None
+    # Increases at every change; projections ignore a snapshot older than the one they hold.
+    revision: int
+
+
+class DeviceStatus:
+    """Device (and service instance) statuses, as in the blueprint."""
+
+    PENDING_CREATE = "PENDING_CREATE"
+    ACTIVE = "ACTIVE"
+    PENDING_UPDATE = "PENDING_UPDATE"
+    PENDING_DELETE = "PENDING_DELETE"
+    ERROR = "ERROR"
+    DEAD = "DEAD"
+    # Only in notifications: the driver confirmed the device is gone and its record removed.
+    DELETED = "DELETED"
+
+    ALL = (PENDING_CREATE, ACTIVE, PENDING_UPDATE, PENDING_DELETE, ERROR, DEAD)
+    PENDING = (PENDING_CREATE, PENDING_UPDATE, PENDING_DELETE)
+    UPDATABLE = (ACTIVE,)
+    DELETABLE = (ACTIVE, ERROR, DEAD)

@@ -1,0 +1,18 @@
+"""One async engine per service, connected as that service's own role."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from shared.config import ServiceName, Settings
+
+
+def make_engine(settings: Settings, service: ServiceName) -> AsyncEngine:
+    return create_async_engine(
+        settings.database_url(service),
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_pool_size,
+        pool_pre_ping=True,
+        # Every connection works only in its own schema, whatever the role's defaults say.
+        connect_args={"server_settings": {"search_path": service}},
+    )

@@ -1,0 +1,141 @@
+"""Unit of work: one transaction that rolls back unless committed, with its outbox and inbox.
+
+Outgoing messages are rows in the same transaction as the state change (the outbox), so a
+crash between commit and publish loses nothing; the relay publishes them afterwards.
+"""
+
+from __future__ import annotations
+
+import uuid
+from types import TracebackType
+from typing import Self
+
+from sqlalchemy import Table, insert, text
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from shared.contracts.envelope import Envelope, Message
+from shared.contracts.notifications import Notification
+from shared.messaging.topology import COMMANDS, EVENTS, NOTIFICATIONS
+
+
+class AlreadyProcessed(Exception):
+    """The inbox already holds this message id: a duplicate delivery."""
+
+
+def outbox_channel(schema: str) -> str:
+    """The LISTEN/NOTIFY channel on which a commit wakes the schema's relay."""
+    return f"servicevm_outbox_{schema}"
+
+
+class UnitOfWork:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        *,
+        schema: str,
+        outbox: Table,
+        inbox: Table,
+        producer: str,
+        correlation_id: str,
+    ) -> None:
+        self._engine = engine
+        self._schema = schema
+        self._outbox = outbox
+        self._inbox = inbox
+        self._producer = producer
+        self.correlation_id = correlation_id
+        self._conn: AsyncConnection | None = None
+        self._wrote_outbox = False
+
+    @property
+    def conn(self) -> AsyncConnection:
+        if self._conn is None:
+            raise RuntimeError("unit of work used outside its 'async with' block")
+        return self._conn
+
+    async def __aenter__(self) -> Self:
+        self._conn = await self._engine.connect()
+        await self._conn.begin()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        conn, self._conn = self.conn, None
+        try:
+            if conn.in_transaction():
+                await conn.rollback()
+        finally:
+            await conn.close()
+
+    async def commit(self) -> None:
+        if self._wrote_outbox:
+            # Delivered at commit, so the relay wakes only for rows it can see.
+            await self.conn.execute(
+                text("SELECT pg_notify(:channel, '')"), {"channel": outbox_channel(self._schema)}
+            )
+        await self.conn.commit()
+        self._wrote_outbox = False
+
+    async def record_processed(self, envelope: Envelope) -> None:
+        """Remember this message id; raise AlreadyProcessed if another delivery got here first."""
+        result = await self.conn.execute(
+            pg_insert(self._inbox)
+            .values(message_id=envelope.message_id, message_type=envelope.type)
+            .on_conflict_do_nothing()
+        )
+        if result.rowcount == 0:
+            raise AlreadyProcessed(str(envelope.message_id))
+
+    async def publish(self, message: Message, *, tenant_id: str) -> uuid.UUID:
+        """Queue a command or event for the relay, in this transaction."""
+        envelope = Envelope.wrap(
+            message,
+            correlation_id=self.correlation_id,
+            tenant_id=tenant_id,
+            producer=self._producer,
+        )
+        exchange = COMMANDS if message.KIND == "commands" else EVENTS
+        await self._add(
+            message_id=envelope.message_id,
+            exchange=exchange,
+            routing_key=message.TYPE,
+            message_type=message.TYPE,
+            body=envelope.model_dump_json().encode(),
+        )
+        return envelope.message_id
+
+    async def notify(self, notification: Notification) -> None:
+        """Queue a lifecycle notification for subscribers, in this transaction."""
+        await self._add(
+            message_id=notification.id,
+            exchange=NOTIFICATIONS,
+            routing_key=notification.event_type,
+            message_type=notification.event_type,
+            body=notification.model_dump_json().encode(),
+        )
+
+    async def _add(
+        self,
+        *,
+        message_id: uuid.UUID,
+        exchange: str,
+        routing_key: str,
+        message_type: str,
+        body: bytes,
+    ) -> None:
+        await self.conn.execute(
+            insert(self._outbox).values(
+                message_id=message_id,
+                exchange=exchange,
+                routing_key=routing_key,
+                message_type=message_type,
+                correlation_id=self.correlation_id,
+                body=body,
+            )
+        )
+        self._wrote_outbox = True

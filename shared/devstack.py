@@ -1,0 +1,89 @@
+"""Start, watch and stop the four service processes on this machine (``make run``, e2e tests)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import IO
+
+import httpx
+
+from shared.config import SERVICES, ServiceName, Settings
+
+MODULES: dict[ServiceName, str] = {service: f"servicevm_{service}" for service in SERVICES}
+
+
+class Suite:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        env: Mapping[str, str] | None = None,
+        log_dir: Path | None = None,
+    ) -> None:
+        self.settings = settings
+        self._env = {**os.environ, **(env or {})}
+        self._log_dir = log_dir
+        self.processes: dict[ServiceName, subprocess.Popen[bytes]] = {}
+
+    def url(self, service: ServiceName) -> str:
+        return f"http://{self.settings.bind_host}:{self.settings.port(service)}"
+
+    def start(self, *services: ServiceName, timeout: float = 60.0) -> None:
+        for service in services or SERVICES:
+            self.processes[service] = subprocess.Popen(
+                [sys.executable, "-m", MODULES[service]],
+                env=self._env,
+                stdout=self._log(service),
+                stderr=subprocess.STDOUT,
+            )
+        for service in services or SERVICES:
+            self.wait_ready(service, timeout=timeout)
+
+    def wait_ready(self, service: ServiceName, *, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        process = self.processes[service]
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                raise RuntimeError(
+                    f"{service} exited with status {process.returncode} while starting"
+                )
+            try:
+                if httpx.get(f"{self.url(service)}/readyz", timeout=2).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+        raise RuntimeError(f"{service} not ready after {timeout:.0f}s")
+
+    def kill(self, service: ServiceName) -> None:
+        """SIGKILL: the process gets no chance to finish or acknowledge anything."""
+        process = self.processes.pop(service)
+        process.kill()
+        process.wait()
+
+    def stop(self, *services: ServiceName, timeout: float = 15.0) -> None:
+        chosen = [s for s in (services or tuple(self.processes)) if s in self.processes]
+        for service in chosen:
+            self.processes[service].send_signal(signal.SIGTERM)
+        for service in chosen:
+            process = self.processes.pop(service)
+            try:
+                process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+    def first_exited(self) -> ServiceName | None:
+        return next((s for s, p in self.processes.items() if p.poll() is not None), None)
+
+    def _log(self, service: ServiceName) -> IO[bytes] | None:
+        if self._log_dir is None:
+            return None
+        self._log_dir.mkdir(parents=True, exist_ok=True)
+        return (self._log_dir / f"{service}.log").open("ab")

@@ -1,0 +1,1 @@
+"""The bus: topology, outbox relay, idempotent consumers."""

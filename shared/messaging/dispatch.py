@@ -1,0 +1,116 @@
+"""Route each incoming envelope to its handler, once.
+
+Handlers are plain async functions ``handler(message, context)`` registered in one table per
+service. A handler's last transaction is opened with ``final=True``: it records the message
+id in the inbox, so the handler's effects and "processed" commit together and a redelivery
+of the same message is skipped.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Table, select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from shared.contracts.envelope import Envelope, Message
+from shared.contracts.registry import parse_payload
+from shared.db.uow import AlreadyProcessed, UnitOfWork
+from shared.observability.context import correlation_scope
+from shared.observability.metrics import MESSAGE_SECONDS, MESSAGES_HANDLED
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ServiceStore:
+    """What a service's code needs to open transactions in its own schema."""
+
+    service: str
+    engine: AsyncEngine
+    outbox: Table
+    inbox: Table
+
+    def unit_of_work(self, correlation_id: str) -> UnitOfWork:
+        return UnitOfWork(
+            self.engine,
+            schema=self.service,
+            outbox=self.outbox,
+            inbox=self.inbox,
+            producer=self.service,
+            correlation_id=correlation_id,
+        )
+
+
+@dataclass(frozen=True)
+class HandlerContext:
+    envelope: Envelope
+    store: ServiceStore
+
+    @asynccontextmanager
+    async def transaction(self, *, final: bool = False) -> AsyncIterator[UnitOfWork]:
+        async with self.store.unit_of_work(self.envelope.correlation_id) as uow:
+            if final:
+                await uow.record_processed(self.envelope)
+            yield uow
+
+
+# Each handler takes its own message type; the table maps that type to it.
+Handler = Callable[[Any, HandlerContext], Awaitable[None]]
+HandlerTable = Mapping[type[Message], Handler]
+
+
+class Dispatcher:
+    def __init__(self, store: ServiceStore, handlers: HandlerTable) -> None:
+        self._store = store
+        self._handlers = {model.TYPE: handler for model, handler in handlers.items()}
+
+    def handled_types(self) -> set[str]:
+        return set(self._handlers)
+
+    async def __call__(self, envelope: Envelope) -> None:
+        started = time.perf_counter()
+        outcome = "handled"
+        with correlation_scope(envelope.correlation_id):
+            try:
+                await self._dispatch(envelope)
+            except AlreadyProcessed:
+                outcome = "duplicate"
+                log.info(
+                    "duplicate message skipped", extra={"message_id": str(envelope.message_id)}
+                )
+            except BaseException:
+                outcome = "failed"
+                raise
+            finally:
+                MESSAGES_HANDLED.labels(self._store.service, envelope.type, outcome).inc()
+                MESSAGE_SECONDS.labels(self._store.service, envelope.type).observe(
+                    time.perf_counter() - started
+                )
+
+    async def _dispatch(self, envelope: Envelope) -> None:
+        handler = self._handlers.get(envelope.type)
+        if handler is None:
+            log.warning("no handler for message type", extra={"message_type": envelope.type})
+            return
+        message = parse_payload(envelope)
+        if await self._already_processed(envelope):
+            raise AlreadyProcessed(str(envelope.message_id))
+        log.info(
+            "handling message",
+            extra={"message_type": envelope.type, "message_id": str(envelope.message_id)},
+        )
+        await handler(message, HandlerContext(envelope=envelope, store=self._store))
+
+    async def _already_processed(self, envelope: Envelope) -> bool:
+        inbox = self._store.inbox
+        async with self._store.engine.connect() as conn:
+            found = await conn.scalar(
+                select(inbox.c.message_id).where(inbox.c.message_id == envelope.message_id)
+            )
+        return found is not None

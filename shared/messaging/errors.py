@@ -1,0 +1,29 @@
+"""Which failures are worth retrying: a server gone away, not a bug or a bad message."""
+
+from __future__ import annotations
+
+import asyncpg
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+from shared.db.uow import AlreadyProcessed
+
+__all__ = ["AlreadyProcessed", "is_transient"]
+
+
+def is_transient(exc: BaseException) -> bool:
+    if isinstance(exc, OperationalError):
+        return True
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        return True
+    transient = (
+        ConnectionError,
+        TimeoutError,
+        OSError,
+        asyncpg.PostgresConnectionError,
+        asyncpg.CannotConnectNowError,
+        asyncpg.TooManyConnectionsError,
+    )
+    if isinstance(exc, transient):
+        return True
+    cause = exc.__cause__
+    return cause is not None and cause is not exc and is_transient(cause)

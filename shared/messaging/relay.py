@@ -1,0 +1,119 @@
+"""The outbox relay: publishes committed outbox rows with publisher confirms, in order.
+
+One relay per schema is active at a time (a Postgres advisory lock), so messages leave in
+commit order. It wakes on the NOTIFY a commit sends and polls as a fallback. A row is
+deleted only after the broker confirmed it; a crash in between publishes it again, which
+consumers absorb through their inbox.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import zlib
+from typing import Any
+
+import aio_pika
+from sqlalchemy import Table, delete, select, text
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from shared.db.uow import outbox_channel
+from shared.messaging.topology import declare_topology
+from shared.observability.metrics import MESSAGES_PUBLISHED
+
+log = logging.getLogger(__name__)
+
+
+class OutboxRelay:
+    def __init__(
+        self,
+        *,
+        service: str,
+        engine: AsyncEngine,
+        outbox: Table,
+        amqp_url: str,
+        poll_seconds: float = 1.0,
+        batch_size: int = 200,
+    ) -> None:
+        self._service = service
+        self._engine = engine
+        self._outbox = outbox
+        self._amqp_url = amqp_url
+        self._poll_seconds = poll_seconds
+        self._batch_size = batch_size
+        self._wake = asyncio.Event()
+        # Same key for every relay of this schema, whichever process runs it.
+        self._lock_key = zlib.crc32(f"servicevm.outbox.{service}".encode())
+
+    async def run(self) -> None:
+        backoff = 0.5
+        while True:
+            try:
+                await self._run_connected()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception(
+                    "outbox relay lost a connection; retrying", extra={"backoff": backoff}
+                )
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 10.0)
+
+    async def _run_connected(self) -> None:
+        async with self._engine.connect() as conn:
+            await self._acquire_lock(conn)
+            raw = await conn.get_raw_connection()
+            driver: Any = raw.driver_connection
+            await driver.add_listener(outbox_channel(self._service), self._on_notify)
+            connection = await aio_pika.connect_robust(self._amqp_url)
+            async with connection:
+                channel = await connection.channel(publisher_confirms=True)
+                await declare_topology(channel)
+                log.info("outbox relay started", extra={"schema": self._service})
+                while True:
+                    while await self._publish_batch(conn, channel) == self._batch_size:
+                        pass
+                    self._wake.clear()
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._wake.wait(), self._poll_seconds)
+
+    async def _acquire_lock(self, conn: AsyncConnection) -> None:
+        while not await conn.scalar(text("SELECT pg_try_advisory_lock(:k)"), {"k": self._lock_key}):
+            await conn.rollback()
+            await asyncio.sleep(self._poll_seconds)
+        await conn.commit()
+
+    def _on_notify(self, *_args: object) -> None:
+        self._wake.set()
+
+    async def _publish_batch(
+        self, conn: AsyncConnection, channel: aio_pika.abc.AbstractChannel
+    ) -> int:
+        outbox = self._outbox
+        rows = (
+            await conn.execute(select(outbox).order_by(outbox.c.id).limit(self._batch_size))
+        ).all()
+        await conn.commit()
+        if not rows:
+            return 0
+        exchanges: dict[str, aio_pika.abc.AbstractExchange] = {}
+        for row in rows:
+            if row.exchange not in exchanges:
+                exchanges[row.exchange] = await channel.get_exchange(row.exchange, ensure=False)
+            message = aio_pika.Message(
+                body=row.body,
+                content_type="application/json",
+                delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+                message_id=str(row.message_id),
+                correlation_id=row.correlation_id,
+                type=row.message_type,
+                timestamp=row.created_at,
+                app_id=f"servicevm-{self._service}",
+            )
+            # Awaiting each confirm keeps the broker's order equal to the commit order.
+            await exchanges[row.exchange].publish(message, routing_key=row.routing_key)
+            MESSAGES_PUBLISHED.labels(self._service, row.exchange).inc()
+        await conn.execute(delete(outbox).where(outbox.c.id.in_([row.id for row in rows])))
+        await conn.commit()
+        return len(rows)

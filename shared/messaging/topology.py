@@ -1,0 +1,77 @@
+"""Exchanges, queues and bindings of the whole suite, declared in one place.
+
+Declaring every service's queue before anything publishes means no message is ever
+unroutable because its consumer has not started yet.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import aio_pika
+
+from shared.config import SERVICES, ServiceName
+
+COMMANDS = "servicevm.commands"
+EVENTS = "servicevm.events"
+NOTIFICATIONS = "servicevm.notifications"
+DEAD_LETTER = "servicevm.dead-letter"
+
+_TEMPLATE_EVENTS = ("device_template.created", "device_template.updated", "device_template.deleted")
+_DEVICE_STATE_EVENTS = ("device.status_changed", "device.deleted")
+
+
+@dataclass(frozen=True)
+class QueueSpec:
+    service: ServiceName
+    commands: tuple[str, ...]
+    events: tuple[str, ...]
+
+    @property
+    def name(self) -> str:
+        return f"servicevm.{self.service}"
+
+    @property
+    def dead_letter_name(self) -> str:
+        return f"{self.name}.dead-letter"
+
+    @property
+    def arguments(self) -> dict[str, Any]:
+        return {"x-dead-letter-exchange": DEAD_LETTER, "x-dead-letter-routing-key": self.name}
+
+    def routing_keys(self) -> set[str]:
+        return set(self.commands) | set(self.events)
+
+
+QUEUES: dict[ServiceName, QueueSpec] = {
+    "api": QueueSpec("api", commands=(), events=_DEVICE_STATE_EVENTS),
+    "scheduler": QueueSpec(
+        "scheduler", commands=(), events=_TEMPLATE_EVENTS + _DEVICE_STATE_EVENTS
+    ),
+    "lifecycle": QueueSpec("lifecycle", commands=("lifecycle.#",), events=("device.configured",)),
+    "mgmt": QueueSpec(
+        "mgmt", commands=(), events=(*_TEMPLATE_EVENTS, *_DEVICE_STATE_EVENTS, "device.spawned")
+    ),
+}
+
+
+async def declare_topology(channel: aio_pika.abc.AbstractChannel) -> None:
+    """Idempotently declare all exchanges, service queues, dead-letter queues and bindings."""
+    topic = aio_pika.ExchangeType.TOPIC
+    exchanges = {
+        name: await channel.declare_exchange(name, topic, durable=True)
+        for name in (COMMANDS, EVENTS, NOTIFICATIONS)
+    }
+    dead_letter = await channel.declare_exchange(
+        DEAD_LETTER, aio_pika.ExchangeType.DIRECT, durable=True
+    )
+    for service in SERVICES:
+        spec = QUEUES[service]
+        parked = await channel.declare_queue(spec.dead_letter_name, durable=True)
+        await parked.bind(dead_letter, routing_key=spec.name)
+        queue = await channel.declare_queue(spec.name, durable=True, arguments=spec.arguments)
+        for key in spec.commands:
+            await queue.bind(exchanges[COMMANDS], routing_key=key)
+        for key in spec.events:
+            await queue.bind(exchanges[EVENTS], routing_key=key)

@@ -1,0 +1,1 @@
+"""Structured logs carrying the request id, Prometheus metrics, health endpoints."""

@@ -1,0 +1,130 @@
+"""Run one service process: its HTTP app, its outbox relay and its bus consumer together."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+import aio_pika
+import uvicorn
+from fastapi import FastAPI
+from sqlalchemy import MetaData
+
+from shared.config import ServiceName, Settings, get_settings
+from shared.contracts.registry import MESSAGE_TYPES
+from shared.db.engine import make_engine
+from shared.messaging.consumer import BusConsumer
+from shared.messaging.dispatch import Dispatcher, HandlerTable, ServiceStore
+from shared.messaging.relay import OutboxRelay
+from shared.messaging.topology import QUEUES, declare_topology
+from shared.observability.logging import configure_logging
+from shared.observability.ops import GaugeRefresher, install_request_middleware, ops_router
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ServiceDefinition:
+    """What makes one service: its name, tables, handlers and (for the api) its routes."""
+
+    name: ServiceName
+    metadata: MetaData
+    handlers: HandlerTable
+    configure_app: Callable[[FastAPI, ServiceStore], None] | None = None
+    refresh_gauges: Callable[[ServiceStore], GaugeRefresher] | None = None
+
+
+def build_store(definition: ServiceDefinition, settings: Settings) -> ServiceStore:
+    tables = definition.metadata.tables
+    schema = definition.name
+    return ServiceStore(
+        service=schema,
+        engine=make_engine(settings, definition.name),
+        outbox=tables[f"{schema}.outbox"],
+        inbox=tables[f"{schema}.processed_messages"],
+    )
+
+
+def create_app(definition: ServiceDefinition, settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    store = build_store(definition, settings)
+    dispatcher = Dispatcher(store, definition.handlers)
+    queue = QUEUES[definition.name]
+    unbound = dispatcher.handled_types() - _bound_types(queue.routing_keys())
+    if unbound:
+        raise RuntimeError(
+            f"{definition.name} handles messages its queue is not bound to: {unbound}"
+        )
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        await _declare(settings.amqp_url)
+        relay = OutboxRelay(
+            service=definition.name,
+            engine=store.engine,
+            outbox=store.outbox,
+            amqp_url=settings.amqp_url,
+            poll_seconds=settings.relay_poll_seconds,
+            batch_size=settings.relay_batch_size,
+        )
+        relay_task = asyncio.create_task(relay.run(), name=f"relay-{definition.name}")
+        consumer = BusConsumer(
+            amqp_url=settings.amqp_url,
+            queue=queue,
+            dispatch=dispatcher,
+            loop=asyncio.get_running_loop(),
+            prefetch_count=settings.prefetch_count,
+        )
+        consumer.start()
+        log.info("service started", extra={"port": settings.port(definition.name)})
+        try:
+            yield
+        finally:
+            await asyncio.to_thread(consumer.stop)
+            relay_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await relay_task
+            await store.engine.dispose()
+
+    app = FastAPI(title=f"servicevm {definition.name}", lifespan=lifespan)
+    install_request_middleware(app, definition.name)
+    gauges = definition.refresh_gauges(store) if definition.refresh_gauges else None
+    app.include_router(
+        ops_router(engine=store.engine, amqp_url=settings.amqp_url, refresh_gauges=gauges)
+    )
+    if definition.configure_app is not None:
+        definition.configure_app(app, store)
+    return app
+
+
+def _bound_types(routing_keys: set[str]) -> set[str]:
+    """Message types matched by the queue's binding keys (``lifecycle.#`` style wildcards)."""
+    return {
+        name
+        for name in MESSAGE_TYPES
+        for key in routing_keys
+        if name == key or (key.endswith(".#") and name.startswith(key[:-1]))
+    }
+
+
+async def _declare(amqp_url: str) -> None:
+    connection = await aio_pika.connect_robust(amqp_url)
+    async with connection:
+        await declare_topology(await connection.channel())
+
+
+def serve(definition: ServiceDefinition) -> None:
+    """The process entry point of every service."""
+    settings = get_settings()
+    configure_logging(definition.name, settings.log_level)
+    uvicorn.run(
+        create_app(definition, settings),
+        host=settings.bind_host,
+        port=settings.port(definition.name),
+        log_config=None,
+        timeout_graceful_shutdown=10,
+    )
