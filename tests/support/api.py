@@ -1,0 +1,82 @@
+"""A REST client that speaks as one project, and waits for devices to settle."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from typing import Any
+
+import httpx
+
+NOOP_TEMPLATE: dict[str, Any] = {
+    "name": "firewall appliance",
+    "description": "a test template",
+    "service_types": ["firewall"],
+    "device_driver": "noop",
+    "mgmt_driver": "noop",
+    "attributes": {"slot_capacity": "2"},
+}
+
+
+class Api:
+    def __init__(self, base_url: str, project: str | None = None, roles: str = "member") -> None:
+        self.base_url = base_url
+        self.project = project or f"project-{uuid.uuid4().hex[:8]}"
+        headers = {"X-Project-Id": self.project, "X-Roles": roles}
+        self.http = httpx.Client(base_url=base_url, headers=headers, timeout=10)
+
+    def as_project(self, project: str, roles: str = "member") -> Api:
+        return Api(self.base_url, project, roles)
+
+    def post(self, path: str, body: Any) -> httpx.Response:
+        return self.http.post(path, json=body)
+
+    def put(self, path: str, body: Any) -> httpx.Response:
+        return self.http.put(path, json=body)
+
+    def get(self, path: str, **params: Any) -> httpx.Response:
+        return self.http.get(path, params=params)
+
+    def delete(self, path: str) -> httpx.Response:
+        return self.http.delete(path)
+
+    def create_template(self, **overrides: Any) -> dict[str, Any]:
+        response = self.post("/v1.0/device_templates", {"device_template": {**NOOP_TEMPLATE, **overrides}})
+        assert response.status_code == 201, response.text
+        template: dict[str, Any] = response.json()["device_template"]
+        return template
+
+    def create_device(self, template_id: str, **fields: Any) -> dict[str, Any]:
+        response = self.post("/v1.0/devices", {"device": {"template_id": template_id, **fields}})
+        assert response.status_code == 201, response.text
+        device: dict[str, Any] = response.json()["device"]
+        return device
+
+    def device(self, device_id: str) -> dict[str, Any] | None:
+        response = self.get(f"/v1.0/devices/{device_id}")
+        if response.status_code == 404:
+            return None
+        assert response.status_code == 200, response.text
+        device: dict[str, Any] = response.json()["device"]
+        return device
+
+    def wait_for_status(self, device_id: str, status: str, timeout: float = 20) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout
+        seen: dict[str, Any] | None = None
+        while time.monotonic() < deadline:
+            seen = self.device(device_id)
+            if seen is not None and seen["status"] == status:
+                return seen
+            time.sleep(0.05)
+        raise AssertionError(f"device {device_id} not {status} after {timeout}s; last seen: {seen}")
+
+    def wait_until_gone(self, device_id: str, timeout: float = 20) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.device(device_id) is None:
+                return
+            time.sleep(0.05)
+        raise AssertionError(f"device {device_id} still present after {timeout}s")
+
+    def close(self) -> None:
+        self.http.close()

@@ -1,0 +1,84 @@
+"""Watching the notifications exchange and publishing raw messages, as an outside party would."""
+
+from __future__ import annotations
+
+import json
+import socket
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from kombu.connection import Connection
+from kombu.entity import Exchange, Queue
+from kombu.messaging import Consumer, Producer
+
+from shared.contracts.envelope import Envelope, Message
+from shared.messaging.topology import COMMANDS, NOTIFICATIONS
+
+
+class NotificationListener:
+    """A subscriber with its own exclusive queue bound to a key on servicevm.notifications."""
+
+    def __init__(self, amqp_url: str, binding: str = "#") -> None:
+        self.received: list[tuple[str, dict[str, Any]]] = []
+        self._connection = Connection(amqp_url)
+        exchange = Exchange(NOTIFICATIONS, type="topic", durable=True)
+        self._queue = Queue(
+            f"test.notifications.{uuid.uuid4().hex[:8]}",
+            exchange=exchange,
+            routing_key=binding,
+            exclusive=True,
+            auto_delete=True,
+        )
+        self._consumer = Consumer(
+            self._connection.channel(), queues=[self._queue], callbacks=[self._on_message], accept=["json"]
+        )
+        self._consumer.consume()
+
+    def _on_message(self, body: Any, message: Any) -> None:
+        self.received.append((message.delivery_info["routing_key"], body))
+        message.ack()
+
+    def drain(self, seconds: float = 0.2) -> None:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            try:
+                self._connection.drain_events(timeout=max(0.01, deadline - time.monotonic()))
+            except (TimeoutError, socket.timeout):
+                return
+
+    def wait_for(
+        self, predicate: Callable[[list[tuple[str, dict[str, Any]]]], bool], timeout: float = 20
+    ) -> list[tuple[str, dict[str, Any]]]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if predicate(self.received):
+                return self.received
+            self.drain(0.2)
+        raise AssertionError(f"notifications never matched; received: {[k for k, _ in self.received]}")
+
+    def for_resource(self, resource_id: str) -> list[tuple[str, dict[str, Any]]]:
+        return [(key, body) for key, body in self.received if body.get("resource_id") == resource_id]
+
+    def close(self) -> None:
+        self._consumer.cancel()
+        self._connection.release()
+
+
+def publish_command(amqp_url: str, envelope: Envelope) -> None:
+    """Publish an envelope on the commands exchange exactly as the outbox relay would."""
+    with Connection(amqp_url) as connection:
+        producer = Producer(connection.channel(), exchange=Exchange(COMMANDS, type="topic", durable=True))
+        producer.publish(
+            json.dumps(envelope.model_dump(mode="json")).encode(),
+            routing_key=envelope.type,
+            content_type="application/json",
+            content_encoding="utf-8",
+            delivery_mode=2,
+            message_id=str(envelope.message_id),
+        )
+
+
+def envelope_for(message: Message, tenant_id: str) -> Envelope:
+    return Envelope.wrap(message, correlation_id=f"req-{uuid.uuid4()}", tenant_id=tenant_id, producer="test")
