@@ -28,7 +28,7 @@ class Suite:
     ) -> None:
         self.settings = settings
         self._env = {**os.environ, **(env or {})}
-        self._log_dir = log_dir
+        self.log_dir = log_dir
         self.processes: dict[ServiceName, subprocess.Popen[bytes]] = {}
 
     def url(self, service: ServiceName) -> str:
@@ -83,7 +83,7 @@ class Suite:
         return next((s for s, p in self.processes.items() if p.poll() is not None), None)
 
     def _log(self, service: ServiceName) -> IO[bytes] | None:
-        if self._log_dir is None:
+        if self.log_dir is None:
             return None
-        self._log_dir.mkdir(parents=True, exist_ok=True)
-        return (self._log_dir / f"{service}.log").open("ab")
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        return (self.log_dir / f"{service}.log").open("ab")

@@ -25,7 +25,9 @@ def test_concurrent_deletes_one_wins(api: Api) -> None:
     api.wait_for_status(device["id"], "ACTIVE")
     url = f"/v1.0/devices/{device['id']}"
     with ThreadPoolExecutor(8) as pool:
-        codes = sorted(pool.map(lambda _: api.as_project(api.project).delete(url).status_code, range(8)))
+        codes = sorted(
+            pool.map(lambda _: api.as_project(api.project).delete(url).status_code, range(8))
+        )
     assert codes.count(204) == 1
     assert set(codes) == {204, 409}
     api.wait_until_gone(device["id"])

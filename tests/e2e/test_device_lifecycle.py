@@ -26,7 +26,9 @@ def test_device_goes_active_updates_and_is_deleted(api: Api) -> None:
     created = api.create_device(
         template["id"],
         kwargs={"vlan": 10},
-        service_contexts=[{"network_id": "6d1c3b9e-4c55-4bd4-a9f5-1d8fa5d0a111", "role": "management"}],
+        service_contexts=[
+            {"network_id": "6d1c3b9e-4c55-4bd4-a9f5-1d8fa5d0a111", "role": "management"}
+        ],
     )
     assert created["status"] == "PENDING_CREATE"
     # Read-your-writes: the gateway answers from its own query model at once.
@@ -70,10 +72,14 @@ def test_each_status_change_is_notified_once_and_in_order(
     api.wait_until_gone(device_id)
     api.delete(f"/v1.0/device_templates/{template['id']}")
 
-    notifications.wait_for(lambda _: len(notifications.for_resource(device_id)) >= len(DEVICE_EVENTS))
     notifications.wait_for(
-        lambda _: [k for k, _b in notifications.for_resource(template["id"])]
-        == ["device_template.created", "device_template.deleted"]
+        lambda _: len(notifications.for_resource(device_id)) >= len(DEVICE_EVENTS)
+    )
+    notifications.wait_for(
+        lambda _: (
+            [k for k, _b in notifications.for_resource(template["id"])]
+            == ["device_template.created", "device_template.deleted"]
+        )
     )
     notifications.drain(0.5)  # anything duplicated would arrive now
     received = notifications.for_resource(device_id)

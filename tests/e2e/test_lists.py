@@ -19,7 +19,9 @@ def test_filter_by_status_and_template(api: Api) -> None:
     assert [d["id"] for d in errors] == [failed["id"]]
     by_template = api.get("/v1.0/devices", template_id=good["id"]).json()["devices"]
     assert [d["id"] for d in by_template] == [active["id"]]
-    both = api.http.get("/v1.0/devices", params=[("status", "ERROR"), ("status", "ACTIVE")]).json()["devices"]
+    both = api.http.get("/v1.0/devices", params=[("status", "ERROR"), ("status", "ACTIVE")]).json()[
+        "devices"
+    ]
     assert {d["id"] for d in both} == {active["id"], failed["id"]}
     named = api.get("/v1.0/device_templates", device_driver="noop").json()["device_templates"]
     assert {t["id"] for t in named} == {good["id"], bad["id"]}
@@ -28,7 +30,9 @@ def test_filter_by_status_and_template(api: Api) -> None:
 def test_fields_selects_attributes(api: Api) -> None:
     template = api.create_template()
     device = api.create_device(template["id"])
-    listed = api.http.get("/v1.0/devices", params=[("fields", "id"), ("fields", "status")]).json()["devices"]
+    listed = api.http.get("/v1.0/devices", params=[("fields", "id"), ("fields", "status")]).json()[
+        "devices"
+    ]
     assert listed == [{"id": device["id"], "status": listed[0]["status"]}]
     shown = api.get(f"/v1.0/device_templates/{template['id']}", fields="name").json()
     assert shown == {"device_template": {"name": template["name"]}}

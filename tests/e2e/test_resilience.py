@@ -8,12 +8,23 @@ import uuid
 from shared.contracts.commands import CreateDevice
 from shared.devstack import Suite
 from tests.support.api import Api
-from tests.support.bus import NotificationListener, envelope_for, publish_command
+from tests.support.bus import (
+    NotificationListener,
+    envelope_for,
+    publish_command,
+    publish_raw,
+    queue_depth,
+)
 from tests.support.db import fetch
 
 
 def _lifecycle_status(suite: Suite, device_id: str) -> str | None:
-    rows = fetch(suite.settings, "lifecycle", "SELECT status FROM devices WHERE id = $1", uuid.UUID(device_id))
+    rows = fetch(
+        suite.settings,
+        "lifecycle",
+        "SELECT status FROM devices WHERE id = $1",
+        uuid.UUID(device_id),
+    )
     return rows[0]["status"] if rows else None
 
 
@@ -24,7 +35,9 @@ def test_lifecycle_killed_mid_create_resumes_after_restart(
     device = api.create_device(slow["id"])
     # Wait until lifecycle is inside the driver call: the record exists, the device is not ready.
     deadline = time.monotonic() + 10
-    while _lifecycle_status(suite, device["id"]) != "PENDING_CREATE" and time.monotonic() < deadline:
+    while (
+        _lifecycle_status(suite, device["id"]) != "PENDING_CREATE" and time.monotonic() < deadline
+    ):
         time.sleep(0.05)
     suite.kill("lifecycle")
     time.sleep(2.5)  # longer than the driver call: had it survived, it would be done
@@ -35,7 +48,10 @@ def test_lifecycle_killed_mid_create_resumes_after_restart(
     assert active["instance_id"]
     notifications.wait_for(lambda _: len(notifications.for_resource(device["id"])) >= 2)
     notifications.drain(0.5)
-    assert [k for k, _ in notifications.for_resource(device["id"])] == ["device.pending_create", "device.active"]
+    assert [k for k, _ in notifications.for_resource(device["id"])] == [
+        "device.pending_create",
+        "device.active",
+    ]
 
 
 def test_mgmt_down_holds_devices_until_it_returns(suite: Suite, api: Api) -> None:
@@ -55,37 +71,53 @@ def test_command_delivered_twice_creates_one_device(
 ) -> None:
     template = api.create_template()
     device_id = uuid.uuid4()
-    command = CreateDevice(id=device_id, tenant_id=api.project, template_id=uuid.UUID(template["id"]), kwargs={}, service_contexts=[])
+    command = CreateDevice(
+        id=device_id,
+        tenant_id=api.project,
+        template_id=uuid.UUID(template["id"]),
+        kwargs={},
+        service_contexts=[],
+    )
     envelope = envelope_for(command, api.project)
     publish_command(suite.settings.amqp_url, envelope)
     publish_command(suite.settings.amqp_url, envelope)  # the same message, redelivered
-    publish_command(suite.settings.amqp_url, envelope_for(command, api.project))  # same order, new id
+    publish_command(
+        suite.settings.amqp_url, envelope_for(command, api.project)
+    )  # same order, new id
 
-    notifications.wait_for(lambda _: "device.active" in [k for k, _ in notifications.for_resource(str(device_id))])
+    notifications.wait_for(
+        lambda _: "device.active" in [k for k, _ in notifications.for_resource(str(device_id))]
+    )
     notifications.drain(1.0)
-    assert [k for k, _ in notifications.for_resource(str(device_id))] == ["device.pending_create", "device.active"]
-    rows = fetch(suite.settings, "lifecycle", "SELECT count(*) AS n FROM devices WHERE id = $1", device_id)
+    assert [k for k, _ in notifications.for_resource(str(device_id))] == [
+        "device.pending_create",
+        "device.active",
+    ]
+    rows = fetch(
+        suite.settings, "lifecycle", "SELECT count(*) AS n FROM devices WHERE id = $1", device_id
+    )
     assert rows[0]["n"] == 1
     processed = fetch(
-        suite.settings, "lifecycle", "SELECT count(*) AS n FROM processed_messages WHERE message_id = $1", envelope.message_id
+        suite.settings,
+        "lifecycle",
+        "SELECT count(*) AS n FROM processed_messages WHERE message_id = $1",
+        envelope.message_id,
     )
     assert processed[0]["n"] == 1
 
 
 def test_malformed_message_is_parked_not_retried_forever(suite: Suite, api: Api) -> None:
-    from kombu.connection import Connection
-    from kombu.entity import Exchange
-    from kombu.messaging import Producer
-
-    with Connection(suite.settings.amqp_url) as connection:
-        producer = Producer(connection.channel(), exchange=Exchange("servicevm.commands", type="topic", durable=True))
-        producer.publish(b'{"not": "an envelope"}', routing_key="lifecycle.create_device", content_type="application/json", content_encoding="utf-8")
-        deadline = time.monotonic() + 10
-        parked = 0
-        while time.monotonic() < deadline and not parked:
-            parked = connection.default_channel.queue_declare("servicevm.lifecycle.dead-letter", passive=True).message_count
-            time.sleep(0.1)
-    assert parked >= 1
+    dead_letters = "servicevm.lifecycle.dead-letter"
+    before = queue_depth(suite.settings.amqp_url, dead_letters)
+    publish_raw(
+        suite.settings.amqp_url, b'{"not": "an envelope"}', routing_key="lifecycle.create_device"
+    )
+    deadline = time.monotonic() + 10
+    while (
+        queue_depth(suite.settings.amqp_url, dead_letters) == before and time.monotonic() < deadline
+    ):
+        time.sleep(0.1)
+    assert queue_depth(suite.settings.amqp_url, dead_letters) == before + 1
     # The worker is still alive and working.
     template = api.create_template()
     api.wait_for_status(api.create_device(template["id"])["id"], "ACTIVE")

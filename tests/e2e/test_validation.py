@@ -18,7 +18,11 @@ def _template(**changes: Any) -> dict[str, Any]:
 
 
 BAD_TEMPLATE_POSTS = [
-    pytest.param(_template(id="7d8e3b31-94f5-4c5a-b5a8-3a5e0f5d3c11"), "Attribute 'id' not allowed in POST", id="id"),
+    pytest.param(
+        _template(id="7d8e3b31-94f5-4c5a-b5a8-3a5e0f5d3c11"),
+        "Attribute 'id' not allowed in POST",
+        id="id",
+    ),
     pytest.param(_template(color="red"), "Unrecognized attribute(s) 'color'", id="unknown-field"),
     pytest.param(_template(name="x" * 256), "name", id="name-too-long"),
     pytest.param(_template(description=["a"]), "description", id="description-not-string"),
@@ -28,7 +32,11 @@ BAD_TEMPLATE_POSTS = [
     pytest.param(_template(attributes={"a": 1}), "attributes.a", id="attribute-value-not-string"),
     pytest.param(_template(device_driver="vmware"), "available: noop", id="unknown-device-driver"),
     pytest.param(_template(mgmt_driver="telnet"), "available: noop", id="unknown-mgmt-driver"),
-    pytest.param({"device_template": {"mgmt_driver": "noop"}}, "'device_driver' not specified", id="missing-driver"),
+    pytest.param(
+        {"device_template": {"mgmt_driver": "noop"}},
+        "'device_driver' not specified",
+        id="missing-driver",
+    ),
     pytest.param({"template": NOOP_TEMPLATE}, "device_template", id="wrong-envelope"),
     pytest.param({}, "expected the key 'device_template'", id="missing-envelope"),
     pytest.param(["not", "an", "object"], "JSON object", id="not-an-object"),
@@ -47,7 +55,9 @@ def test_bad_template_post_is_400_naming_the_problem(api: Api, body: Any, named:
 
 
 def test_malformed_json_is_400(api: Api) -> None:
-    response = api.http.post(TEMPLATE_URL, content=b'{"device_template": {', headers={"Content-Type": "application/json"})
+    response = api.http.post(
+        TEMPLATE_URL, content=b'{"device_template": {', headers={"Content-Type": "application/json"}
+    )
     assert response.status_code == 400
     assert "Malformed JSON" in response.json()["NeutronError"]["message"]
 
@@ -55,10 +65,17 @@ def test_malformed_json_is_400(api: Api) -> None:
 def test_template_put_takes_only_name_and_description(api: Api) -> None:
     template = api.create_template()
     url = f"{TEMPLATE_URL}/{template['id']}"
-    for field, value in [("device_driver", "noop"), ("service_types", []), ("attributes", {}), ("tenant_id", "x")]:
+    for field, value in [
+        ("device_driver", "noop"),
+        ("service_types", []),
+        ("attributes", {}),
+        ("tenant_id", "x"),
+    ]:
         response = api.put(url, {"device_template": {field: value}})
         assert response.status_code == 400
-        assert f"Attribute '{field}' not allowed in PUT" in response.json()["NeutronError"]["message"]
+        assert (
+            f"Attribute '{field}' not allowed in PUT" in response.json()["NeutronError"]["message"]
+        )
     renamed = api.put(url, {"device_template": {"name": "renamed", "description": "d"}})
     assert renamed.status_code == 200
     assert renamed.json()["device_template"]["name"] == "renamed"
@@ -74,15 +91,30 @@ def test_bad_device_posts_are_400_naming_the_problem(api: Api) -> None:
     cases: list[tuple[Any, str]] = [
         (_device(template_id="not-a-uuid"), "template_id"),
         (_device(), "'template_id' not specified"),
-        (_device(template_id=template_id, status="ACTIVE"), "Attribute 'status' not allowed in POST"),
-        (_device(template_id=template_id, instance_id="i"), "Attribute 'instance_id' not allowed in POST"),
-        (_device(template_id=template_id, mgmt_address="10.0.0.1"), "Attribute 'mgmt_address' not allowed in POST"),
+        (
+            _device(template_id=template_id, status="ACTIVE"),
+            "Attribute 'status' not allowed in POST",
+        ),
+        (
+            _device(template_id=template_id, instance_id="i"),
+            "Attribute 'instance_id' not allowed in POST",
+        ),
+        (
+            _device(template_id=template_id, mgmt_address="10.0.0.1"),
+            "Attribute 'mgmt_address' not allowed in POST",
+        ),
         (_device(template_id=template_id, services=[]), "Attribute 'services' not allowed in POST"),
         (_device(template_id=template_id, speed=3), "Unrecognized attribute(s) 'speed'"),
         (_device(template_id=template_id, kwargs=[1]), "kwargs"),
         (_device(template_id=template_id, service_contexts={}), "service_contexts"),
-        (_device(template_id=template_id, service_contexts=[{"network_id": "nope"}]), "service_contexts.0.network_id"),
-        (_device(template_id=template_id, service_contexts=[{"rolez": "x"}]), "service_contexts.0.rolez"),
+        (
+            _device(template_id=template_id, service_contexts=[{"network_id": "nope"}]),
+            "service_contexts.0.network_id",
+        ),
+        (
+            _device(template_id=template_id, service_contexts=[{"rolez": "x"}]),
+            "service_contexts.0.rolez",
+        ),
         (_device(template_id=template_id, tenant_id="x" * 256), "tenant_id"),
     ]
     for body, named in cases:
@@ -113,10 +145,16 @@ def test_device_put_takes_only_kwargs(api: Api) -> None:
     device = api.create_device(template_id)
     api.wait_for_status(device["id"], "ACTIVE")
     url = f"{DEVICE_URL}/{device['id']}"
-    for field, value in [("template_id", template_id), ("service_contexts", []), ("status", "ERROR")]:
+    for field, value in [
+        ("template_id", template_id),
+        ("service_contexts", []),
+        ("status", "ERROR"),
+    ]:
         response = api.put(url, _device(**{field: value}))
         assert response.status_code == 400
-        assert f"Attribute '{field}' not allowed in PUT" in response.json()["NeutronError"]["message"]
+        assert (
+            f"Attribute '{field}' not allowed in PUT" in response.json()["NeutronError"]["message"]
+        )
     assert api.device(device["id"]) == api.wait_for_status(device["id"], "ACTIVE")
 
 

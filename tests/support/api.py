@@ -41,7 +41,9 @@ class Api:
         return self.http.delete(path)
 
     def create_template(self, **overrides: Any) -> dict[str, Any]:
-        response = self.post("/v1.0/device_templates", {"device_template": {**NOOP_TEMPLATE, **overrides}})
+        response = self.post(
+            "/v1.0/device_templates", {"device_template": {**NOOP_TEMPLATE, **overrides}}
+        )
         assert response.status_code == 201, response.text
         template: dict[str, Any] = response.json()["device_template"]
         return template

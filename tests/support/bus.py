@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import socket
 import time
 import uuid
 from collections.abc import Callable
@@ -32,7 +31,10 @@ class NotificationListener:
             auto_delete=True,
         )
         self._consumer = Consumer(
-            self._connection.channel(), queues=[self._queue], callbacks=[self._on_message], accept=["json"]
+            self._connection.channel(),
+            queues=[self._queue],
+            callbacks=[self._on_message],
+            accept=["json"],
         )
         self._consumer.consume()
 
@@ -45,7 +47,7 @@ class NotificationListener:
         while time.monotonic() < deadline:
             try:
                 self._connection.drain_events(timeout=max(0.01, deadline - time.monotonic()))
-            except (TimeoutError, socket.timeout):
+            except TimeoutError:
                 return
 
     def wait_for(
@@ -56,29 +58,51 @@ class NotificationListener:
             if predicate(self.received):
                 return self.received
             self.drain(0.2)
-        raise AssertionError(f"notifications never matched; received: {[k for k, _ in self.received]}")
+        raise AssertionError(
+            f"notifications never matched; received: {[k for k, _ in self.received]}"
+        )
 
     def for_resource(self, resource_id: str) -> list[tuple[str, dict[str, Any]]]:
-        return [(key, body) for key, body in self.received if body.get("resource_id") == resource_id]
+        return [
+            (key, body) for key, body in self.received if body.get("resource_id") == resource_id
+        ]
 
     def close(self) -> None:
         self._consumer.cancel()
         self._connection.release()
 
 
-def publish_command(amqp_url: str, envelope: Envelope) -> None:
-    """Publish an envelope on the commands exchange exactly as the outbox relay would."""
+def publish_raw(
+    amqp_url: str, body: bytes, *, routing_key: str, message_id: str | None = None
+) -> None:
+    """Publish bytes on the commands exchange as a persistent JSON message."""
     with Connection(amqp_url) as connection:
-        producer = Producer(connection.channel(), exchange=Exchange(COMMANDS, type="topic", durable=True))
+        producer = Producer(
+            connection.channel(), exchange=Exchange(COMMANDS, type="topic", durable=True)
+        )
         producer.publish(
-            json.dumps(envelope.model_dump(mode="json")).encode(),
-            routing_key=envelope.type,
+            body,
+            routing_key=routing_key,
             content_type="application/json",
             content_encoding="utf-8",
             delivery_mode=2,
-            message_id=str(envelope.message_id),
+            message_id=message_id,
         )
 
 
+def publish_command(amqp_url: str, envelope: Envelope) -> None:
+    """Publish an envelope on the commands exchange exactly as the outbox relay would."""
+    body = json.dumps(envelope.model_dump(mode="json")).encode()
+    publish_raw(amqp_url, body, routing_key=envelope.type, message_id=str(envelope.message_id))
+
+
+def queue_depth(amqp_url: str, queue: str) -> int:
+    with Connection(amqp_url) as connection:
+        depth: int = connection.default_channel.queue_declare(queue, passive=True).message_count
+        return depth
+
+
 def envelope_for(message: Message, tenant_id: str) -> Envelope:
-    return Envelope.wrap(message, correlation_id=f"req-{uuid.uuid4()}", tenant_id=tenant_id, producer="test")
+    return Envelope.wrap(
+        message, correlation_id=f"req-{uuid.uuid4()}", tenant_id=tenant_id, producer="test"
+    )

@@ -1,0 +1,74 @@
+"""Every service serves /healthz, /readyz and /metrics; the api publishes its OpenAPI document."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import httpx
+import pytest
+
+from shared.config import SERVICES, ServiceName
+from shared.devstack import Suite
+from tests.support.api import Api
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_health_readiness_and_metrics(suite: Suite, service: ServiceName) -> None:
+    base = suite.url(service)
+    assert httpx.get(f"{base}/healthz").json() == {"status": "ok"}
+    ready = httpx.get(f"{base}/readyz")
+    assert ready.status_code == 200
+    assert ready.json()["checks"] == {"database": "ok", "broker": "ok"}
+    metrics = httpx.get(f"{base}/metrics").text
+    assert "servicevm_http_requests_total" in metrics
+    assert "servicevm_messages_handled_total" in metrics
+    assert "# TYPE servicevm_message_handling_duration_seconds histogram" in metrics
+
+
+def test_metrics_count_requests_messages_and_devices(suite: Suite, api: Api) -> None:
+    template = api.create_template()
+    device = api.create_device(template["id"])
+    api.wait_for_status(device["id"], "ACTIVE")
+    api_metrics = httpx.get(f"{suite.url('api')}/metrics").text
+    assert (
+        'servicevm_http_requests_total{method="POST",route="/v1.0/devices",service="api",status="201"}'
+        in api_metrics
+    )
+    assert 'servicevm_devices{service="api",status="ACTIVE"}' in api_metrics
+    lifecycle = httpx.get(f"{suite.url('lifecycle')}/metrics").text
+    assert "servicevm_message_handling_duration_seconds_bucket" in lifecycle
+    assert (
+        'message_type="lifecycle.create_device",outcome="handled",service="lifecycle"' in lifecycle
+    )
+    assert (
+        'servicevm_outbox_published_total{exchange="servicevm.events",service="lifecycle"}'
+        in lifecycle
+    )
+
+
+def test_openapi_and_docs(suite: Suite) -> None:
+    document = httpx.get(f"{suite.url('api')}/openapi.json").json()
+    assert {"/v1.0/devices", "/v1.0/devices/{device_id}", "/v1.0/device_templates"} <= set(
+        document["paths"]
+    )
+    assert "DeviceCreate" in document["components"]["schemas"]
+    assert httpx.get(f"{suite.url('api')}/docs").status_code == 200
+
+
+def test_logs_are_json_lines_carrying_the_request_id(
+    suite: Suite, api: Api, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    template = api.create_template()
+    response = api.post("/v1.0/devices", {"device": {"template_id": template["id"]}})
+    request_id = response.headers["X-Openstack-Request-Id"]
+    api.wait_for_status(response.json()["device"]["id"], "ACTIVE")
+    log_dir = Path(suite.log_dir) if suite.log_dir else None
+    assert log_dir is not None
+    lifecycle_lines = [
+        json.loads(line)
+        for line in (log_dir / "lifecycle.log").read_text().splitlines()
+        if line.startswith("{")
+    ]
+    assert any(line.get("request_id") == request_id for line in lifecycle_lines)
+    assert all({"time", "level", "service", "message"} <= set(line) for line in lifecycle_lines)
