@@ -32,7 +32,8 @@ class Settings(BaseSettings):
     db_port: int = 5432
     db_name: str = "servicevm"
     db_role_password: str = "servicevm"
-    db_pool_size: int = 10
+    # Per process; four services and the test suite share the server's max_connections.
+    db_pool_size: int = 5
     # Superuser used only to create the database, roles and schemas.
     db_admin_url: str = "postgresql://postgres@127.0.0.1:5432/postgres"
 
