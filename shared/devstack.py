@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import subprocess
@@ -11,11 +12,47 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import IO
 
+import asyncpg
 import httpx
+from kombu.connection import Connection
 
 from shared.config import SERVICES, ServiceName, Settings
+from shared.db.bootstrap import create_database_and_roles, migrate
+from shared.messaging.topology import QUEUES
 
 MODULES: dict[ServiceName, str] = {service: f"servicevm_{service}" for service in SERVICES}
+
+
+def isolated_settings(env: Mapping[str, str]) -> Settings:
+    """Settings from SERVICEVM_* overrides, as child processes given the same env see them."""
+    prefix = "SERVICEVM_"
+    overrides = {
+        key.removeprefix(prefix).lower(): value
+        for key, value in env.items()
+        if key.startswith(prefix)
+    }
+    return Settings.model_validate(overrides)
+
+
+def fresh_environment(settings: Settings) -> None:
+    """Drop and recreate the database and the service queues: a clean slate for a test
+    session or a benchmark run (never pointed at the database `make run` uses)."""
+    asyncio.run(_drop_database(settings))
+    asyncio.run(create_database_and_roles(settings))
+    migrate(settings)
+    with Connection(settings.amqp_url) as connection:
+        channel = connection.default_channel
+        for service in SERVICES:
+            for name in (QUEUES[service].name, QUEUES[service].dead_letter_name):
+                channel.queue_delete(name)
+
+
+async def _drop_database(settings: Settings) -> None:
+    admin = await asyncpg.connect(settings.db_admin_url)
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{settings.db_name}" WITH (FORCE)')
+    finally:
+        await admin.close()
 
 
 class Suite:

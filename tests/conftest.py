@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 
 from shared.config import Settings
-from shared.devstack import Suite
+from shared.devstack import Suite, fresh_environment
 from shared.preflight import preflight
 from tests.support.api import Api
 from tests.support.bus import NotificationListener
-from tests.support.environment import TEST_ENV, fresh_database, purge_queues, suite_settings
+from tests.support.environment import TEST_ENV, suite_settings
 
 
 @pytest.fixture(scope="session")
@@ -23,8 +23,7 @@ def settings() -> Settings:
 @pytest.fixture(scope="session")
 def database(settings: Settings) -> Settings:
     preflight(settings)
-    fresh_database(settings)
-    purge_queues(settings)
+    fresh_environment(settings)
     return settings
 
 
