@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import ctypes
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -21,6 +23,20 @@ from shared.db.bootstrap import create_database_and_roles, migrate
 from shared.messaging.topology import QUEUES
 
 MODULES: dict[ServiceName, str] = {service: f"servicevm_{service}" for service in SERVICES}
+
+
+def _die_with_parent() -> None:
+    """Linux: the service gets SIGTERM if the process that started it dies (no orphans)."""
+    if sys.platform.startswith("linux"):
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        pr_set_pdeathsig = 1
+        libc.prctl(pr_set_pdeathsig, signal.SIGTERM)
+
+
+def _port_taken(host: str, port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.settimeout(0.5)
+        return probe.connect_ex((host, port)) == 0
 
 
 def isolated_settings(env: Mapping[str, str]) -> Settings:
@@ -73,11 +89,17 @@ class Suite:
 
     def start(self, *services: ServiceName, timeout: float = 60.0) -> None:
         for service in services or SERVICES:
+            if _port_taken(self.settings.bind_host, self.settings.port(service)):
+                raise RuntimeError(
+                    f"port {self.settings.port(service)} for {service} is taken: is another suite running?"
+                )
+        for service in services or SERVICES:
             self.processes[service] = subprocess.Popen(
                 [sys.executable, "-m", MODULES[service]],
                 env=self._env,
                 stdout=self._log(service),
                 stderr=subprocess.STDOUT,
+                preexec_fn=_die_with_parent,
             )
         for service in services or SERVICES:
             self.wait_ready(service, timeout=timeout)

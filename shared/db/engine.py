@@ -12,7 +12,9 @@ def make_engine(settings: Settings, service: ServiceName) -> AsyncEngine:
         settings.database_url(service),
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_pool_size,
-        pool_pre_ping=True,
+        # No ping per checkout: a dead connection fails its statement, the pool is
+        # invalidated, and the work is retried (consumers) or answered 503 (api).
+        pool_pre_ping=False,
         # Every connection works only in its own schema, whatever the role's defaults say.
         connect_args={"server_settings": {"search_path": service}},
     )

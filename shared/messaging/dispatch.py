@@ -101,7 +101,7 @@ class Dispatcher:
         message = parse_payload(envelope)
         if await self._already_processed(envelope):
             raise AlreadyProcessed(str(envelope.message_id))
-        log.info(
+        log.debug(
             "handling message",
             extra={"message_type": envelope.type, "message_id": str(envelope.message_id)},
         )

@@ -81,6 +81,7 @@ async def delete_device_template(cmd: commands.DeleteDeviceTemplate, ctx: Handle
 
 async def create_device(cmd: commands.CreateDevice, ctx: HandlerContext) -> None:
     async with ctx.transaction() as uow:
+        template = await repo.get_template(uow.conn, template_id=cmd.template_id)
         device = await repo.get_device(uow.conn, device_id=cmd.id, for_update=True)
         if device is None:
             device = Device(
@@ -90,17 +91,14 @@ async def create_device(cmd: commands.CreateDevice, ctx: HandlerContext) -> None
                 kwargs=cmd.kwargs,
                 service_contexts=cmd.service_contexts,
             )
-            if await repo.get_template(uow.conn, template_id=cmd.template_id) is None:
-                device = replace(
-                    device,
-                    status=S.ERROR,
-                    error_reason=f"device template {cmd.template_id} not found",
-                )
+            if template is None:
+                reason = f"device template {cmd.template_id} not found"
+                device = replace(device, status=S.ERROR, error_reason=reason)
             await repo.add_device(uow.conn, device=device)
             await _announce(uow, device)
             await uow.commit()
-    if device.status == S.PENDING_CREATE:
-        await _run_driver_flow(ctx, device, CREATE_FLOW, operation="create")
+    if device.status == S.PENDING_CREATE and template is not None:
+        await _run_driver_flow(ctx, device, template, CREATE_FLOW, operation="create")
     else:
         await _finish(ctx)
 
@@ -108,31 +106,35 @@ async def create_device(cmd: commands.CreateDevice, ctx: HandlerContext) -> None
 async def update_device(cmd: commands.UpdateDevice, ctx: HandlerContext) -> None:
     async with ctx.transaction() as uow:
         device = await repo.get_device(uow.conn, device_id=cmd.id, for_update=True)
-        if device is None or (
-            device.status != S.PENDING_UPDATE and not device.can(S.PENDING_UPDATE)
+        if device is None or not (
+            device.status == S.PENDING_UPDATE or device.can(S.PENDING_UPDATE)
         ):
             await _refuse(uow, ctx, device, "update")
             return
         if device.status != S.PENDING_UPDATE:
             device = device.transition(S.PENDING_UPDATE, kwargs=cmd.kwargs)
             await _save_and_announce(uow, device)
-            await uow.commit()
-    await _run_driver_flow(ctx, device, UPDATE_FLOW, operation="update")
+        template = await repo.get_template(uow.conn, template_id=device.template_id)
+        await uow.commit()
+    if template is None:
+        await _fail(ctx, device, f"update failed: device template {device.template_id} not found")
+        return
+    await _run_driver_flow(ctx, device, template, UPDATE_FLOW, operation="update")
 
 
 async def delete_device(cmd: commands.DeleteDevice, ctx: HandlerContext) -> None:
     async with ctx.transaction() as uow:
         device = await repo.get_device(uow.conn, device_id=cmd.id, for_update=True)
-        if device is None or (
-            device.status != S.PENDING_DELETE and not device.can(S.PENDING_DELETE)
+        if device is None or not (
+            device.status == S.PENDING_DELETE or device.can(S.PENDING_DELETE)
         ):
             await _refuse(uow, ctx, device, "delete")
             return
         if device.status != S.PENDING_DELETE:
             device = device.transition(S.PENDING_DELETE)
             await _save_and_announce(uow, device)
-            await uow.commit()
-    template = await _template(ctx, device)
+        template = await repo.get_template(uow.conn, template_id=device.template_id)
+        await uow.commit()
     if template is not None and device.instance_id is not None:
         try:
             driver = get_device_driver(template.device_driver)
@@ -171,15 +173,12 @@ async def device_configured(event: events.DeviceConfigured, ctx: HandlerContext)
 async def _run_driver_flow(
     ctx: HandlerContext,
     device: Device,
+    template: DeviceTemplateSnapshot,
     flow: Sequence[Task[DeviceFlowState]],
     *,
     operation: Operation,
 ) -> None:
     """Run the driver's part, then hand the device to mgmt for its configuration."""
-    template = await _template(ctx, device)
-    if template is None:
-        await _fail(ctx, device, f"device template {device.template_id} not found")
-        return
     try:
         driver = get_device_driver(template.device_driver)
     except PluginNotFound as exc:
@@ -238,11 +237,6 @@ def _flow_state(
     )
 
 
-async def _template(ctx: HandlerContext, device: Device) -> DeviceTemplateSnapshot | None:
-    async with ctx.transaction() as uow:
-        return await repo.get_template(uow.conn, template_id=device.template_id)
-
-
 async def _fail(ctx: HandlerContext, device: Device, reason: str) -> None:
     """The final guard: whatever went wrong, the device ends in ERROR with the reason."""
     log.warning("device operation failed", extra={"device_id": str(device.id), "reason": reason})
@@ -273,6 +267,15 @@ async def _finish(ctx: HandlerContext) -> None:
 
 
 async def _announce(uow: UnitOfWork, device: Device) -> None:
+    log.info(
+        "device status changed",
+        extra={
+            "device_id": str(device.id),
+            "status": device.status,
+            "previous_status": device.previous_status,
+            "revision": device.revision,
+        },
+    )
     await uow.publish(
         events.DeviceStatusChanged(
             device=device.snapshot(), previous_status=device.previous_status

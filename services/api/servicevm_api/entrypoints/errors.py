@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from servicevm_api.entrypoints.schemas import VISIBLE_ATTRIBUTES
+from shared.messaging.errors import is_transient
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +68,11 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def unexpected(_request: Request, exc: Exception) -> JSONResponse:
+        if is_transient(exc):
+            log.warning("database or broker unavailable", exc_info=True)
+            return error_response(
+                503, "HTTPServiceUnavailable", "The service is temporarily unavailable; retry later."
+            )
         log.exception("unexpected error")
         return error_response(
             500, "HTTPInternalServerError", "Request Failed: internal server error."
