@@ -12,11 +12,16 @@ from shared.contracts.models import ServiceContext, ServiceTypeRef
 class Command(Message):
     KIND: ClassVar[str] = "commands"
 
+    id: uuid.UUID
+
+    @property
+    def subject_id(self) -> str:
+        return str(self.id)
+
 
 class CreateDeviceTemplate(Command):
     TYPE: ClassVar[str] = "lifecycle.create_device_template"
 
-    id: uuid.UUID
     tenant_id: str
     name: str
     description: str
@@ -29,7 +34,6 @@ class CreateDeviceTemplate(Command):
 class UpdateDeviceTemplate(Command):
     TYPE: ClassVar[str] = "lifecycle.update_device_template"
 
-    id: uuid.UUID
     name: str
     description: str
 
@@ -37,13 +41,10 @@ class UpdateDeviceTemplate(Command):
 class DeleteDeviceTemplate(Command):
     TYPE: ClassVar[str] = "lifecycle.delete_device_template"
 
-    id: uuid.UUID
-
 
 class CreateDevice(Command):
     TYPE: ClassVar[str] = "lifecycle.create_device"
 
-    id: uuid.UUID
     tenant_id: str
     template_id: uuid.UUID
     kwargs: dict[str, Any]
@@ -53,11 +54,8 @@ class CreateDevice(Command):
 class UpdateDevice(Command):
     TYPE: ClassVar[str] = "lifecycle.update_device"
 
-    id: uuid.UUID
     kwargs: dict[str, Any]
 
 
 class DeleteDevice(Command):
     TYPE: ClassVar[str] = "lifecycle.delete_device"
-
-    id: uuid.UUID

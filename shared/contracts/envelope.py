@@ -27,6 +27,11 @@ class Message(BaseModel):
     # Exchange the message is published to: "commands" or "events".
     KIND: ClassVar[str]
 
+    @property
+    def subject_id(self) -> str:
+        """The resource the message is about; a consumer applies one subject's messages in order."""
+        raise NotImplementedError
+
 
 class Envelope(BaseModel):
     """Message id (for idempotency), correlation id (the request / operation id), tenant, time."""
@@ -38,6 +43,7 @@ class Envelope(BaseModel):
     version: int
     correlation_id: str
     tenant_id: str
+    subject_id: str
     timestamp: datetime = Field(default_factory=utcnow)
     producer: str
     payload: dict[str, Any]
@@ -51,6 +57,7 @@ class Envelope(BaseModel):
             version=message.VERSION,
             correlation_id=correlation_id,
             tenant_id=tenant_id,
+            subject_id=message.subject_id,
             producer=producer,
             payload=message.model_dump(mode="json"),
         )

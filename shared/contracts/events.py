@@ -13,49 +13,64 @@ class Event(Message):
     KIND: ClassVar[str] = "events"
 
 
-class DeviceTemplateCreated(Event):
+class _TemplateEvent(Event):
+    template: DeviceTemplateSnapshot
+
+    @property
+    def subject_id(self) -> str:
+        return str(self.template.id)
+
+
+class _DeviceStateEvent(Event):
+    device: DeviceSnapshot
+
+    @property
+    def subject_id(self) -> str:
+        return str(self.device.id)
+
+
+class _DeviceStepEvent(Event):
+    device_id: uuid.UUID
+
+    @property
+    def subject_id(self) -> str:
+        return str(self.device_id)
+
+
+class DeviceTemplateCreated(_TemplateEvent):
     TYPE: ClassVar[str] = "device_template.created"
 
-    template: DeviceTemplateSnapshot
 
-
-class DeviceTemplateUpdated(Event):
+class DeviceTemplateUpdated(_TemplateEvent):
     TYPE: ClassVar[str] = "device_template.updated"
 
-    template: DeviceTemplateSnapshot
 
-
-class DeviceTemplateDeleted(Event):
+class DeviceTemplateDeleted(_TemplateEvent):
     TYPE: ClassVar[str] = "device_template.deleted"
 
-    template: DeviceTemplateSnapshot
 
-
-class DeviceStatusChanged(Event):
+class DeviceStatusChanged(_DeviceStateEvent):
     TYPE: ClassVar[str] = "device.status_changed"
 
-    device: DeviceSnapshot
     previous_status: str | None
 
 
-class DeviceDeleted(Event):
+class DeviceDeleted(_DeviceStateEvent):
     """The driver confirmed the device is gone; its record is removed."""
 
     TYPE: ClassVar[str] = "device.deleted"
 
-    device: DeviceSnapshot
     previous_status: str
 
 
 Operation = Literal["create", "update"]
 
 
-class DeviceSpawned(Event):
+class DeviceSpawned(_DeviceStepEvent):
     """The device driver has the instance running; it now needs its configuration."""
 
     TYPE: ClassVar[str] = "device.spawned"
 
-    device_id: uuid.UUID
     tenant_id: str
     operation: Operation
     mgmt_driver: str
@@ -64,12 +79,11 @@ class DeviceSpawned(Event):
     kwargs: dict[str, Any]
 
 
-class DeviceConfigured(Event):
+class DeviceConfigured(_DeviceStepEvent):
     """mgmt applied (or failed to apply) the configuration of a spawned device."""
 
     TYPE: ClassVar[str] = "device.configured"
 
-    device_id: uuid.UUID
     operation: Operation
     succeeded: bool
     reason: str | None = None

@@ -41,3 +41,36 @@ def inbox_table(metadata: MetaData) -> Table:
         Column("message_type", String(255), nullable=False),
         Column("processed_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     )
+
+
+def outbox_channel(schema: str) -> str:
+    """The LISTEN/NOTIFY channel on which a commit wakes the schema's relay."""
+    return f"servicevm_outbox_{schema}"
+
+
+def outbox_notify_ddl(schema: str) -> tuple[list[str], list[str]]:
+    """(upgrade, downgrade) statements for the trigger that wakes the schema's relay.
+
+    A statement-level trigger sends one NOTIFY per INSERT into the outbox; Postgres delivers
+    it at commit, so the relay wakes only for rows it can already read.
+    """
+    channel = outbox_channel(schema)
+    upgrade = [
+        f"""
+        CREATE OR REPLACE FUNCTION {schema}.notify_outbox() RETURNS trigger
+        LANGUAGE plpgsql AS $$
+        BEGIN
+            PERFORM pg_notify('{channel}', '');
+            RETURN NULL;
+        END $$
+        """,
+        f"""
+        CREATE TRIGGER outbox_notify AFTER INSERT ON {schema}.outbox
+        FOR EACH STATEMENT EXECUTE FUNCTION {schema}.notify_outbox()
+        """,
+    ]
+    downgrade = [
+        f"DROP TRIGGER IF EXISTS outbox_notify ON {schema}.outbox",
+        f"DROP FUNCTION IF EXISTS {schema}.notify_outbox()",
+    ]
+    return upgrade, downgrade

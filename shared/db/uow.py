@@ -10,7 +10,7 @@ import uuid
 from types import TracebackType
 from typing import Self
 
-from sqlalchemy import Table, insert, text
+from sqlalchemy import Table, insert
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -23,30 +23,22 @@ class AlreadyProcessed(Exception):
     """The inbox already holds this message id: a duplicate delivery."""
 
 
-def outbox_channel(schema: str) -> str:
-    """The LISTEN/NOTIFY channel on which a commit wakes the schema's relay."""
-    return f"servicevm_outbox_{schema}"
-
-
 class UnitOfWork:
     def __init__(
         self,
         engine: AsyncEngine,
         *,
-        schema: str,
         outbox: Table,
         inbox: Table,
         producer: str,
         correlation_id: str,
     ) -> None:
         self._engine = engine
-        self._schema = schema
         self._outbox = outbox
         self._inbox = inbox
         self._producer = producer
         self.correlation_id = correlation_id
         self._conn: AsyncConnection | None = None
-        self._wrote_outbox = False
 
     @property
     def conn(self) -> AsyncConnection:
@@ -73,13 +65,8 @@ class UnitOfWork:
             await conn.close()
 
     async def commit(self) -> None:
-        if self._wrote_outbox:
-            # Delivered at commit, so the relay wakes only for rows it can see.
-            await self.conn.execute(
-                text("SELECT pg_notify(:channel, '')"), {"channel": outbox_channel(self._schema)}
-            )
+        # The outbox's trigger has queued the relay's wake-up; Postgres sends it now.
         await self.conn.commit()
-        self._wrote_outbox = False
 
     async def record_processed(self, envelope: Envelope) -> None:
         """Remember this message id; raise AlreadyProcessed if another delivery got here first."""
@@ -138,4 +125,3 @@ class UnitOfWork:
                 body=body,
             )
         )
-        self._wrote_outbox = True

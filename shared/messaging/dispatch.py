@@ -39,7 +39,6 @@ class ServiceStore:
     def unit_of_work(self, correlation_id: str) -> UnitOfWork:
         return UnitOfWork(
             self.engine,
-            schema=self.service,
             outbox=self.outbox,
             inbox=self.inbox,
             producer=self.service,
@@ -109,7 +108,9 @@ class Dispatcher:
 
     async def _already_processed(self, envelope: Envelope) -> bool:
         inbox = self._store.inbox
+        # Autocommit: one statement, no BEGIN / ROLLBACK round trips around it.
         async with self._store.engine.connect() as conn:
+            await conn.execution_options(isolation_level="AUTOCOMMIT")
             found = await conn.scalar(
                 select(inbox.c.message_id).where(inbox.c.message_id == envelope.message_id)
             )

@@ -19,7 +19,7 @@ import pamqp.commands
 from sqlalchemy import Table, delete, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from shared.db.uow import outbox_channel
+from shared.db.tables import outbox_channel
 from shared.messaging.topology import declare_topology
 from shared.observability.metrics import MESSAGES_PUBLISHED
 

@@ -71,7 +71,9 @@ def install_error_handlers(app: FastAPI) -> None:
         if is_transient(exc):
             log.warning("database or broker unavailable", exc_info=True)
             return error_response(
-                503, "HTTPServiceUnavailable", "The service is temporarily unavailable; retry later."
+                503,
+                "HTTPServiceUnavailable",
+                "The service is temporarily unavailable; retry later.",
             )
         log.exception("unexpected error")
         return error_response(

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import delete, func, insert, literal_column, select, update
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -17,6 +18,8 @@ from servicevm_lifecycle.adapters.orm import (
 )
 from servicevm_lifecycle.domain.model import Device
 from shared.contracts.models import DeviceTemplateSnapshot, ServiceContext, ServiceTypeRef
+
+CONTEXT_FIELDS = ("network_id", "subnet_id", "port_id", "router_id", "role", "index")
 
 
 async def add_template(conn: AsyncConnection, *, template: DeviceTemplateSnapshot) -> bool:
@@ -57,21 +60,39 @@ async def add_template(conn: AsyncConnection, *, template: DeviceTemplateSnapsho
 async def get_template(
     conn: AsyncConnection, *, template_id: uuid.UUID
 ) -> DeviceTemplateSnapshot | None:
-    row = (
-        await conn.execute(select(device_templates).where(device_templates.c.id == template_id))
-    ).first()
+    """One round trip: the template with its service types and attributes aggregated."""
+    types = (
+        select(
+            func.coalesce(
+                func.json_agg(
+                    func.json_build_object(
+                        "id", service_types.c.id, "service_type", service_types.c.service_type
+                    )
+                ),
+                literal_column("'[]'::json"),
+            )
+        )
+        .where(service_types.c.template_id == device_templates.c.id)
+        .scalar_subquery()
+    )
+    attrs = (
+        select(
+            func.coalesce(
+                func.json_object_agg(
+                    device_template_attributes.c.key, device_template_attributes.c.value
+                ),
+                literal_column("'{}'::json"),
+            )
+        )
+        .where(device_template_attributes.c.template_id == device_templates.c.id)
+        .scalar_subquery()
+    )
+    query = select(device_templates, types.label("types"), attrs.label("attrs")).where(
+        device_templates.c.id == template_id
+    )
+    row = (await conn.execute(query)).first()
     if row is None:
         return None
-    types = await conn.execute(
-        select(service_types.c.id, service_types.c.service_type).where(
-            service_types.c.template_id == template_id
-        )
-    )
-    attrs = await conn.execute(
-        select(device_template_attributes.c.key, device_template_attributes.c.value).where(
-            device_template_attributes.c.template_id == template_id
-        )
-    )
     return DeviceTemplateSnapshot(
         id=row.id,
         tenant_id=row.tenant_id,
@@ -79,8 +100,8 @@ async def get_template(
         description=row.description,
         device_driver=row.device_driver,
         mgmt_driver=row.mgmt_driver,
-        service_types=[ServiceTypeRef(id=t.id, service_type=t.service_type) for t in types],
-        attributes={a.key: a.value for a in attrs},
+        service_types=[ServiceTypeRef(**ref) for ref in row.types],
+        attributes=row.attrs,
     )
 
 
@@ -135,33 +156,33 @@ async def add_device(conn: AsyncConnection, *, device: Device) -> bool:
 async def get_device(
     conn: AsyncConnection, *, device_id: uuid.UUID, for_update: bool = False
 ) -> Device | None:
-    query = select(devices).where(devices.c.id == device_id)
+    """One round trip: the device with its service contexts, in their order."""
+    contexts = device_service_contexts
+    context_json = func.json_build_object(
+        *(arg for name in CONTEXT_FIELDS for arg in (name, contexts.c[name]))
+    )
+    context_list = (
+        select(
+            func.coalesce(
+                func.json_agg(aggregate_order_by(context_json, contexts.c.position)),
+                literal_column("'[]'::json"),
+            )
+        )
+        .where(contexts.c.device_id == devices.c.id)
+        .scalar_subquery()
+    )
+    query = select(devices, context_list.label("contexts")).where(devices.c.id == device_id)
     if for_update:
-        query = query.with_for_update()
+        query = query.with_for_update(of=devices)
     row = (await conn.execute(query)).first()
     if row is None:
         return None
-    contexts = await conn.execute(
-        select(device_service_contexts)
-        .where(device_service_contexts.c.device_id == device_id)
-        .order_by(device_service_contexts.c.position)
-    )
     return Device(
         id=row.id,
         tenant_id=row.tenant_id,
         template_id=row.template_id,
         kwargs=row.kwargs,
-        service_contexts=[
-            ServiceContext(
-                network_id=c.network_id,
-                subnet_id=c.subnet_id,
-                port_id=c.port_id,
-                router_id=c.router_id,
-                role=c.role,
-                index=c.index,
-            )
-            for c in contexts
-        ],
+        service_contexts=[ServiceContext(**context) for context in row.contexts],
         status=row.status,
         instance_id=row.instance_id,
         mgmt_address=row.mgmt_address,
