@@ -32,8 +32,10 @@ class Settings(BaseSettings):
     db_port: int = 5432
     db_name: str = "servicevm"
     db_role_password: str = "servicevm"
-    # Per process; four services and the test suite share the server's max_connections.
-    db_pool_size: int = 5
+    # Per process: at least the prefetch count, so concurrent handlers do not churn
+    # connections; four services share the server's max_connections (100 by default).
+    db_pool_size: int = 10
+    db_max_overflow: int = 5
     # Superuser used only to create the database, roles and schemas.
     db_admin_url: str = "postgresql://postgres@127.0.0.1:5432/postgres"
 
@@ -47,7 +49,7 @@ class Settings(BaseSettings):
     mgmt_port: int = DEFAULT_PORTS["mgmt"]
 
     # Messages a consumer may hold unacknowledged; bounds memory and redelivery on a crash.
-    prefetch_count: int = 20
+    prefetch_count: int = 10
     # The relay wakes on NOTIFY; this is only the fallback poll for a missed wake-up.
     relay_poll_seconds: float = 1.0
     relay_batch_size: int = 200

@@ -11,7 +11,7 @@ def make_engine(settings: Settings, service: ServiceName) -> AsyncEngine:
     return create_async_engine(
         settings.database_url(service),
         pool_size=settings.db_pool_size,
-        max_overflow=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
         # No ping per checkout: a dead connection fails its statement, the pool is
         # invalidated, and the work is retried (consumers) or answered 503 (api).
         pool_pre_ping=False,

@@ -6,11 +6,12 @@ import time
 from collections.abc import Awaitable, Callable
 
 import aio_pika
-from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi import APIRouter, FastAPI, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.observability.context import correlation_scope, new_request_id
 from shared.observability.metrics import HTTP_REQUESTS, HTTP_SECONDS
@@ -64,23 +65,46 @@ async def _check_broker(amqp_url: str) -> str:
     return "ok"
 
 
-def install_request_middleware(app: FastAPI, service: str) -> None:
-    """Give every request an id (logged, returned, carried by messages) and measure it."""
+class RequestContextMiddleware:
+    """Give every request an id (logged, returned, carried by messages) and measure it.
 
-    @app.middleware("http")
-    async def request_context(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
+    Plain ASGI rather than BaseHTTPMiddleware, which costs a task group per request.
+    """
+
+    def __init__(self, app: ASGIApp, service: str) -> None:
+        self._app = app
+        self._service = service
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self._app(scope, receive, send)
+            return
         request_id = new_request_id()
-        request.state.request_id = request_id
+        scope.setdefault("state", {})["request_id"] = request_id
         started = time.perf_counter()
+        status = 500
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message["headers"] = [
+                    *message.get("headers", []),
+                    (REQUEST_ID_HEADER.lower().encode(), request_id.encode()),
+                ]
+            await send(message)
+
         with correlation_scope(request_id):
-            response = await call_next(request)
-        route = request.scope.get("route")
-        route_path = getattr(route, "path", "unmatched")
-        HTTP_REQUESTS.labels(service, request.method, route_path, str(response.status_code)).inc()
-        HTTP_SECONDS.labels(service, request.method, route_path).observe(
-            time.perf_counter() - started
-        )
-        response.headers[REQUEST_ID_HEADER] = request_id
-        return response
+            try:
+                await self._app(scope, receive, send_with_id)
+            finally:
+                route = getattr(scope.get("route"), "path", "unmatched")
+                method = scope["method"]
+                HTTP_REQUESTS.labels(self._service, method, route, str(status)).inc()
+                HTTP_SECONDS.labels(self._service, method, route).observe(
+                    time.perf_counter() - started
+                )
+
+
+def install_request_middleware(app: FastAPI, service: str) -> None:
+    app.add_middleware(RequestContextMiddleware, service=service)

@@ -42,7 +42,7 @@ class Caller:
         return requested
 
 
-def get_caller(
+async def get_caller(
     x_project_id: Annotated[str | None, Header()] = None,
     x_roles: Annotated[str | None, Header()] = None,
     x_user_id: Annotated[str | None, Header()] = None,
@@ -53,7 +53,7 @@ def get_caller(
     return Caller(project_id=x_project_id.strip(), roles=roles, user_id=x_user_id)
 
 
-def get_store(request: Request) -> ServiceStore:
+async def get_store(request: Request) -> ServiceStore:
     store: ServiceStore = request.app.state.store
     return store
 
