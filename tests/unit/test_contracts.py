@@ -1,0 +1,95 @@
+"""Every message round-trips through its envelope; unknown or newer messages are refused."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from pydantic import ValidationError
+
+from shared.contracts import commands, events
+from shared.contracts.envelope import Envelope, Message
+from shared.contracts.models import (
+    DeviceSnapshot,
+    DeviceTemplateSnapshot,
+    ServiceContext,
+    ServiceTypeRef,
+)
+from shared.contracts.registry import MESSAGE_TYPES, UnknownMessage, parse_payload
+
+TEMPLATE = DeviceTemplateSnapshot(
+    id=uuid.uuid4(),
+    tenant_id="p",
+    name="n",
+    description="",
+    device_driver="noop",
+    mgmt_driver="noop",
+    service_types=[ServiceTypeRef(id=uuid.uuid4(), service_type="firewall")],
+    attributes={"k": "v"},
+)
+DEVICE = DeviceSnapshot(
+    id=uuid.uuid4(),
+    tenant_id="p",
+    template_id=TEMPLATE.id,
+    instance_id=None,
+    mgmt_address=None,
+    kwargs={},
+    service_contexts=[ServiceContext(role="management")],
+    status="ACTIVE",
+    error_reason=None,
+    revision=2,
+)
+SAMPLES: list[Message] = [
+    commands.CreateDeviceTemplate(**TEMPLATE.model_dump()),
+    commands.UpdateDeviceTemplate(id=TEMPLATE.id, name="m", description="d"),
+    commands.DeleteDeviceTemplate(id=TEMPLATE.id),
+    commands.CreateDevice(
+        id=DEVICE.id, tenant_id="p", template_id=TEMPLATE.id, kwargs={"a": [1]}, service_contexts=[]
+    ),
+    commands.UpdateDevice(id=DEVICE.id, kwargs={}),
+    commands.DeleteDevice(id=DEVICE.id),
+    events.DeviceTemplateCreated(template=TEMPLATE),
+    events.DeviceTemplateUpdated(template=TEMPLATE),
+    events.DeviceTemplateDeleted(template=TEMPLATE),
+    events.DeviceStatusChanged(device=DEVICE, previous_status="PENDING_CREATE"),
+    events.DeviceDeleted(device=DEVICE, previous_status="PENDING_DELETE"),
+    events.DeviceSpawned(
+        device_id=DEVICE.id,
+        tenant_id="p",
+        operation="create",
+        mgmt_driver="noop",
+        mgmt_address=None,
+        template_attributes={},
+        kwargs={},
+    ),
+    events.DeviceConfigured(device_id=DEVICE.id, operation="update", succeeded=False, reason="x"),
+]
+
+
+def test_every_registered_type_has_a_sample() -> None:
+    assert {sample.TYPE for sample in SAMPLES} == set(MESSAGE_TYPES)
+
+
+@pytest.mark.parametrize("message", SAMPLES, ids=lambda m: m.TYPE)
+def test_round_trip_through_json(message: Message) -> None:
+    envelope = Envelope.wrap(message, correlation_id="req-1", tenant_id="p", producer="test")
+    received = Envelope.model_validate_json(envelope.model_dump_json())
+    assert received.subject_id in {str(TEMPLATE.id), str(DEVICE.id)}
+    assert parse_payload(received) == message
+
+
+def test_unknown_type_and_other_version_are_refused() -> None:
+    envelope = Envelope.wrap(SAMPLES[0], correlation_id="req-1", tenant_id="p", producer="test")
+    with pytest.raises(UnknownMessage, match="unknown message type"):
+        parse_payload(envelope.model_copy(update={"type": "lifecycle.reboot"}))
+    with pytest.raises(UnknownMessage, match="version 2"):
+        parse_payload(envelope.model_copy(update={"version": 2}))
+
+
+def test_extra_fields_are_rejected() -> None:
+    envelope = Envelope.wrap(SAMPLES[2], correlation_id="req-1", tenant_id="p", producer="test")
+    tampered = envelope.model_copy(update={"payload": {**envelope.payload, "force": True}})
+    with pytest.raises(ValidationError):
+        parse_payload(tampered)
+    with pytest.raises(ValidationError):
+        Envelope.model_validate({**envelope.model_dump(), "extra": 1})
