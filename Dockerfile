@@ -1,0 +1,13 @@
+# One image for the four services; the command picks the service.
+FROM python:3.11-slim
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
+WORKDIR /srv/servicevm
+COPY pyproject.toml README.md ./
+COPY shared ./shared
+COPY services ./services
+COPY scripts ./scripts
+# Editable: the Alembic migrations are read from services/<svc>/migrations in this tree.
+RUN pip install --no-cache-dir -e . && useradd --system servicevm
+USER servicevm
+ENV SERVICEVM_BIND_HOST=0.0.0.0
+CMD ["python", "-m", "servicevm_api"]
