@@ -9,6 +9,7 @@ import asyncio
 import signal
 import sys
 import time
+from pathlib import Path
 from types import FrameType
 
 from shared.config import get_settings
@@ -22,7 +23,8 @@ def main() -> int:
     preflight(settings)
     asyncio.run(create_database_and_roles(settings))
     migrate(settings)
-    suite = Suite(settings)
+    log_dir = Path("var/log").resolve()
+    suite = Suite(settings, log_dir=log_dir)
     stopping = False
 
     def request_stop(signum: int, _frame: FrameType | None) -> None:
@@ -36,6 +38,7 @@ def main() -> int:
         print(
             f"\nservicevm is running. API: {suite.url('api')}/v1.0  (docs: {suite.url('api')}/docs)"
         )
+        print(f"Service logs (JSON lines): {log_dir}/<service>.log")
         print("Press Ctrl-C to stop.\n", flush=True)
         while not stopping:
             crashed = suite.first_exited()
