@@ -8,8 +8,10 @@ what the database says was done. The last step records the message as processed.
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Sequence
 from dataclasses import replace
+from typing import Any
 
 from servicevm_lifecycle.adapters import repository as repo
 from servicevm_lifecycle.domain.model import Device
@@ -104,18 +106,10 @@ async def create_device(cmd: commands.CreateDevice, ctx: HandlerContext) -> None
 
 
 async def update_device(cmd: commands.UpdateDevice, ctx: HandlerContext) -> None:
-    async with ctx.transaction() as uow:
-        device = await repo.get_device(uow.conn, device_id=cmd.id, for_update=True)
-        if device is None or not (
-            device.status == S.PENDING_UPDATE or device.can(S.PENDING_UPDATE)
-        ):
-            await _refuse(uow, ctx, device, "update")
-            return
-        if device.status != S.PENDING_UPDATE:
-            device = device.transition(S.PENDING_UPDATE, kwargs=cmd.kwargs)
-            await _save_and_announce(uow, device)
-        template = await repo.get_template(uow.conn, template_id=device.template_id)
-        await uow.commit()
+    started = await _begin(ctx, cmd.id, S.PENDING_UPDATE, kwargs=cmd.kwargs)
+    if started is None:
+        return
+    device, template = started
     if template is None:
         await _fail(ctx, device, f"update failed: device template {device.template_id} not found")
         return
@@ -123,18 +117,10 @@ async def update_device(cmd: commands.UpdateDevice, ctx: HandlerContext) -> None
 
 
 async def delete_device(cmd: commands.DeleteDevice, ctx: HandlerContext) -> None:
-    async with ctx.transaction() as uow:
-        device = await repo.get_device(uow.conn, device_id=cmd.id, for_update=True)
-        if device is None or not (
-            device.status == S.PENDING_DELETE or device.can(S.PENDING_DELETE)
-        ):
-            await _refuse(uow, ctx, device, "delete")
-            return
-        if device.status != S.PENDING_DELETE:
-            device = device.transition(S.PENDING_DELETE)
-            await _save_and_announce(uow, device)
-        template = await repo.get_template(uow.conn, template_id=device.template_id)
-        await uow.commit()
+    started = await _begin(ctx, cmd.id, S.PENDING_DELETE)
+    if started is None:
+        return
+    device, template = started
     if template is not None and device.instance_id is not None:
         try:
             driver = get_device_driver(template.device_driver)
@@ -168,6 +154,24 @@ async def device_configured(event: events.DeviceConfigured, ctx: HandlerContext)
 
 
 # --- steps -------------------------------------------------------------------------------
+
+
+async def _begin(
+    ctx: HandlerContext, device_id: uuid.UUID, pending: str, **changes: Any
+) -> tuple[Device, DeviceTemplateSnapshot | None] | None:
+    """Move the device to ``pending`` (or find it there, on a redelivery) and load its template;
+    None when the command no longer fits the device, which has then been re-announced."""
+    async with ctx.transaction() as uow:
+        device = await repo.get_device(uow.conn, device_id=device_id, for_update=True)
+        if device is None or not (device.status == pending or device.can(pending)):
+            await _refuse(uow, ctx, device, pending)
+            return None
+        if device.status != pending:
+            device = device.transition(pending, **changes)
+            await _save_and_announce(uow, device)
+        template = await repo.get_template(uow.conn, template_id=device.template_id)
+        await uow.commit()
+    return device, template
 
 
 async def _run_driver_flow(
@@ -247,11 +251,11 @@ async def _fail(ctx: HandlerContext, device: Device, reason: str) -> None:
         await uow.commit()
 
 
-async def _refuse(uow: UnitOfWork, ctx: HandlerContext, device: Device | None, verb: str) -> None:
+async def _refuse(uow: UnitOfWork, ctx: HandlerContext, device: Device | None, wanted: str) -> None:
     """A command that no longer fits the device: announce its real state so views converge."""
     log.warning(
         "refusing a device command that does not fit its state",
-        extra={"verb": verb, "status": device.status if device else None},
+        extra={"wanted": wanted, "status": device.status if device else None},
     )
     await uow.record_processed(ctx.envelope)
     if device is not None:

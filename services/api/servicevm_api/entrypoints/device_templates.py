@@ -10,14 +10,9 @@ from sqlalchemy import Row
 
 from servicevm_api.adapters import repository as repo
 from servicevm_api.adapters.orm import device_templates
-from servicevm_api.entrypoints.deps import Caller, CallerDep, UowDep
-from servicevm_api.entrypoints.errors import bad_request, conflict, not_found
-from servicevm_api.entrypoints.listing import (
-    next_links,
-    parse_fields,
-    parse_list_query,
-    select_fields,
-)
+from servicevm_api.entrypoints.deps import CallerDep, UowDep
+from servicevm_api.entrypoints.errors import bad_request, conflict
+from servicevm_api.entrypoints.resources import Resource
 from servicevm_api.entrypoints.schemas import (
     VISIBLE_ATTRIBUTES,
     DeviceTemplateCreateRequest,
@@ -30,7 +25,6 @@ from servicevm_api.entrypoints.schemas import (
 from shared import plugins
 from shared.contracts import commands
 from shared.contracts.models import ServiceTypeRef
-from shared.db.uow import UnitOfWork
 
 router = APIRouter(prefix="/v1.0/device_templates", tags=["device_templates"])
 VISIBLE = VISIBLE_ATTRIBUTES["device_template"]
@@ -57,14 +51,7 @@ def to_public(row: Row[Any]) -> DeviceTemplatePublic:
     )
 
 
-async def visible_template(
-    uow: UnitOfWork, caller: Caller, template_id: uuid.UUID, *, lock: str | None = None
-) -> Row[Any]:
-    """The template if the caller may see it; another project's is as good as absent (404)."""
-    row = await repo.get_row(uow.conn, table=device_templates, row_id=template_id, lock=lock)
-    if row is None or not caller.can_see(row.tenant_id):
-        raise not_found("device_template", template_id)
-    return row
+TEMPLATES = Resource("device_template", device_templates, FILTERABLE, to_public)
 
 
 def _check_driver(group: str, attribute: str, name: str) -> None:
@@ -101,45 +88,30 @@ async def create_device_template(
     await repo.add_template(uow.conn, values=values)
     await uow.publish(command, tenant_id=command.tenant_id)
     await uow.commit()
-    row = await repo.get_row(uow.conn, table=device_templates, row_id=command.id)
-    assert row is not None
+    row = await TEMPLATES.visible_row(uow, caller, command.id)
     return DeviceTemplateResponse(device_template=to_public(row))
 
 
-@router.get("", response_model=DeviceTemplateList, response_model_exclude_none=False)
+@router.get("", response_model=DeviceTemplateList)
 async def list_device_templates(
     request: Request, caller: CallerDep, uow: UowDep
 ) -> DeviceTemplateList:
-    query = parse_list_query(request, filterable=FILTERABLE, visible=VISIBLE)
-    rows = await repo.list_rows(
-        uow.conn,
-        table=device_templates,
-        tenant_id=None if caller.is_admin else caller.project_id,
-        filters=query.filters,
-        limit=query.limit,
-        marker=query.marker,
-    )
-    page = [select_fields(to_public(row).model_dump(mode="json"), query.fields) for row in rows]
-    return DeviceTemplateList(
-        device_templates=page,
-        device_templates_links=next_links(request, query, page, rows[-1].id if rows else None),
-    )
+    page, links = await TEMPLATES.list_page(uow, caller, request)
+    return DeviceTemplateList(device_templates=page, device_templates_links=links)
 
 
 @router.get("/{template_id}")
 async def show_device_template(
     template_id: uuid.UUID, request: Request, caller: CallerDep, uow: UowDep
 ) -> dict[str, Any]:
-    fields = parse_fields(request, visible=VISIBLE)
-    row = await visible_template(uow, caller, template_id)
-    return {"device_template": select_fields(to_public(row).model_dump(mode="json"), fields)}
+    return await TEMPLATES.show(uow, caller, request, template_id)
 
 
 @router.put("/{template_id}", response_model=DeviceTemplateResponse)
 async def update_device_template(
     template_id: uuid.UUID, body: DeviceTemplateUpdateRequest, caller: CallerDep, uow: UowDep
 ) -> DeviceTemplateResponse:
-    row = await visible_template(uow, caller, template_id, lock="update")
+    row = await TEMPLATES.visible_row(uow, caller, template_id, lock="update")
     changes = body.device_template.model_dump(exclude_none=True)
     if changes:
         await repo.update_template(uow.conn, template_id=template_id, values=changes)
@@ -150,7 +122,7 @@ async def update_device_template(
         )
         await uow.publish(command, tenant_id=row.tenant_id)
         await uow.commit()
-        row = await visible_template(uow, caller, template_id)
+        row = await TEMPLATES.visible_row(uow, caller, template_id)
     return DeviceTemplateResponse(device_template=to_public(row))
 
 
@@ -158,7 +130,7 @@ async def update_device_template(
 async def delete_device_template(
     template_id: uuid.UUID, caller: CallerDep, uow: UowDep
 ) -> Response:
-    row = await visible_template(uow, caller, template_id, lock="update")
+    row = await TEMPLATES.visible_row(uow, caller, template_id, lock="update")
     users = await repo.devices_using_template(uow.conn, template_id=template_id)
     if users:
         raise conflict(

@@ -11,15 +11,10 @@ from sqlalchemy import Row
 from servicevm_api.adapters import repository as repo
 from servicevm_api.adapters.orm import devices
 from servicevm_api.domain.rules import delete_refusal, update_refusal
-from servicevm_api.entrypoints.deps import Caller, CallerDep, UowDep
-from servicevm_api.entrypoints.device_templates import visible_template
-from servicevm_api.entrypoints.errors import conflict, not_found
-from servicevm_api.entrypoints.listing import (
-    next_links,
-    parse_fields,
-    parse_list_query,
-    select_fields,
-)
+from servicevm_api.entrypoints.deps import CallerDep, UowDep
+from servicevm_api.entrypoints.device_templates import TEMPLATES
+from servicevm_api.entrypoints.errors import conflict
+from servicevm_api.entrypoints.resources import Resource
 from servicevm_api.entrypoints.schemas import (
     VISIBLE_ATTRIBUTES,
     DeviceCreateRequest,
@@ -30,7 +25,6 @@ from servicevm_api.entrypoints.schemas import (
 )
 from shared.contracts import commands
 from shared.contracts.models import DeviceStatus, ServiceContext
-from shared.db.uow import UnitOfWork
 
 router = APIRouter(prefix="/v1.0/devices", tags=["devices"])
 VISIBLE = VISIBLE_ATTRIBUTES["device"]
@@ -41,6 +35,7 @@ FILTERABLE = {
     "instance_id": str,
     "mgmt_address": str,
     "status": str,
+    "error_reason": str,
 }
 
 
@@ -59,13 +54,7 @@ def to_public(row: Row[Any]) -> DevicePublic:
     )
 
 
-async def visible_device(
-    uow: UnitOfWork, caller: Caller, device_id: uuid.UUID, *, lock: str | None = None
-) -> Row[Any]:
-    row = await repo.get_row(uow.conn, table=devices, row_id=device_id, lock=lock)
-    if row is None or not caller.can_see(row.tenant_id):
-        raise not_found("device", device_id)
-    return row
+DEVICES = Resource("device", devices, FILTERABLE, to_public)
 
 
 @router.post("", status_code=201, response_model=DeviceResponse)
@@ -75,7 +64,7 @@ async def create_device(
     request = body.device
     tenant_id = caller.tenant_for_new_resource(request.tenant_id)
     # Shared lock: the template cannot be deleted while this device is being added.
-    await visible_template(uow, caller, request.template_id, lock="share")
+    await TEMPLATES.visible_row(uow, caller, request.template_id, lock="share")
     command = commands.CreateDevice(
         id=uuid.uuid4(),
         tenant_id=tenant_id,
@@ -93,40 +82,27 @@ async def create_device(
     await repo.add_device(uow.conn, values=values)
     await uow.publish(command, tenant_id=tenant_id)
     await uow.commit()
-    return DeviceResponse(device=to_public(await visible_device(uow, caller, command.id)))
+    return DeviceResponse(device=to_public(await DEVICES.visible_row(uow, caller, command.id)))
 
 
 @router.get("", response_model=DeviceList)
 async def list_devices(request: Request, caller: CallerDep, uow: UowDep) -> DeviceList:
-    query = parse_list_query(request, filterable=FILTERABLE, visible=VISIBLE)
-    rows = await repo.list_rows(
-        uow.conn,
-        table=devices,
-        tenant_id=None if caller.is_admin else caller.project_id,
-        filters=query.filters,
-        limit=query.limit,
-        marker=query.marker,
-    )
-    page = [select_fields(to_public(row).model_dump(mode="json"), query.fields) for row in rows]
-    return DeviceList(
-        devices=page, devices_links=next_links(request, query, page, rows[-1].id if rows else None)
-    )
+    page, links = await DEVICES.list_page(uow, caller, request)
+    return DeviceList(devices=page, devices_links=links)
 
 
 @router.get("/{device_id}")
 async def show_device(
     device_id: uuid.UUID, request: Request, caller: CallerDep, uow: UowDep
 ) -> dict[str, Any]:
-    fields = parse_fields(request, visible=VISIBLE)
-    row = await visible_device(uow, caller, device_id)
-    return {"device": select_fields(to_public(row).model_dump(mode="json"), fields)}
+    return await DEVICES.show(uow, caller, request, device_id)
 
 
 @router.put("/{device_id}", response_model=DeviceResponse)
 async def update_device(
     device_id: uuid.UUID, body: DeviceUpdateRequest, caller: CallerDep, uow: UowDep
 ) -> DeviceResponse:
-    row = await visible_device(uow, caller, device_id, lock="update")
+    row = await DEVICES.visible_row(uow, caller, device_id, lock="update")
     refusal = update_refusal(row.status)
     if refusal is not None:
         raise conflict("DeviceInUse", f"Device {device_id} cannot be updated: {refusal}.")
@@ -138,12 +114,12 @@ async def update_device(
     )
     await uow.publish(commands.UpdateDevice(id=device_id, kwargs=kwargs), tenant_id=row.tenant_id)
     await uow.commit()
-    return DeviceResponse(device=to_public(await visible_device(uow, caller, device_id)))
+    return DeviceResponse(device=to_public(await DEVICES.visible_row(uow, caller, device_id)))
 
 
 @router.delete("/{device_id}", status_code=204, response_class=Response)
 async def delete_device(device_id: uuid.UUID, caller: CallerDep, uow: UowDep) -> Response:
-    row = await visible_device(uow, caller, device_id, lock="update")
+    row = await DEVICES.visible_row(uow, caller, device_id, lock="update")
     refusal = delete_refusal(row.status)
     if refusal is not None:
         raise conflict("DeviceInUse", f"Device {device_id} cannot be deleted: {refusal}.")
