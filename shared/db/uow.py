@@ -10,7 +10,7 @@ import uuid
 from types import TracebackType
 from typing import Self
 
-from sqlalchemy import Table, insert
+from sqlalchemy import Table, insert, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -77,6 +77,12 @@ class UnitOfWork:
         )
         if result.rowcount == 0:
             raise AlreadyProcessed(str(envelope.message_id))
+
+    async def was_processed(self, envelope: Envelope) -> bool:
+        found = await self.conn.scalar(
+            select(self._inbox.c.message_id).where(self._inbox.c.message_id == envelope.message_id)
+        )
+        return found is not None
 
     async def publish(self, message: Message, *, tenant_id: str) -> uuid.UUID:
         """Queue a command or event for the relay, in this transaction."""

@@ -15,7 +15,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Table, select
+from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from shared.contracts.envelope import Envelope, Message
@@ -46,16 +46,23 @@ class ServiceStore:
         )
 
 
-@dataclass(frozen=True)
+@dataclass
 class HandlerContext:
     envelope: Envelope
     store: ServiceStore
+    _opened: bool = False
 
     @asynccontextmanager
     async def transaction(self, *, final: bool = False) -> AsyncIterator[UnitOfWork]:
+        """A unit of work for the handler. The final one records the message as processed;
+        the first one of a multi-step handler refuses a message already processed, so a
+        redelivery never repeats the steps of a finished operation."""
+        first, self._opened = not self._opened, True
         async with self.store.unit_of_work(self.envelope.correlation_id) as uow:
             if final:
                 await uow.record_processed(self.envelope)
+            elif first and await uow.was_processed(self.envelope):
+                raise AlreadyProcessed(str(self.envelope.message_id))
             yield uow
 
 
@@ -98,20 +105,8 @@ class Dispatcher:
             log.warning("no handler for message type", extra={"message_type": envelope.type})
             return
         message = parse_payload(envelope)
-        if await self._already_processed(envelope):
-            raise AlreadyProcessed(str(envelope.message_id))
         log.debug(
             "handling message",
             extra={"message_type": envelope.type, "message_id": str(envelope.message_id)},
         )
         await handler(message, HandlerContext(envelope=envelope, store=self._store))
-
-    async def _already_processed(self, envelope: Envelope) -> bool:
-        inbox = self._store.inbox
-        # Autocommit: one statement, no BEGIN / ROLLBACK round trips around it.
-        async with self._store.engine.connect() as conn:
-            await conn.execution_options(isolation_level="AUTOCOMMIT")
-            found = await conn.scalar(
-                select(inbox.c.message_id).where(inbox.c.message_id == envelope.message_id)
-            )
-        return found is not None
