@@ -70,6 +70,7 @@ class OutboxRelay:
             connection = await aio_pika.connect_robust(self._amqp_url)
             async with connection:
                 channel = await connection.channel(publisher_confirms=True)
+                # Again after every reconnection: a reset broker gets its topology back.
                 await declare_topology(channel)
                 log.info("outbox relay started", extra={"schema": self._service})
                 while True:

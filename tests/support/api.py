@@ -62,7 +62,7 @@ class Api:
         device: dict[str, Any] = response.json()["device"]
         return device
 
-    def wait_for_status(self, device_id: str, status: str, timeout: float = 20) -> dict[str, Any]:
+    def wait_for_status(self, device_id: str, status: str, timeout: float = 30) -> dict[str, Any]:
         deadline = time.monotonic() + timeout
         seen: dict[str, Any] | None = None
         while time.monotonic() < deadline:
@@ -72,7 +72,7 @@ class Api:
             time.sleep(0.05)
         raise AssertionError(f"device {device_id} not {status} after {timeout}s; last seen: {seen}")
 
-    def wait_until_gone(self, device_id: str, timeout: float = 20) -> None:
+    def wait_until_gone(self, device_id: str, timeout: float = 30) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.device(device_id) is None:
