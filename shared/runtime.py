@@ -80,6 +80,7 @@ def create_app(definition: ServiceDefinition, settings: Settings | None = None) 
             prefetch_count=settings.prefetch_count,
         )
         consumer.start()
+        _app.state.consumer = consumer
         log.info("service started", extra={"port": settings.port(definition.name)})
         try:
             yield
@@ -112,7 +113,7 @@ def _bound_types(routing_keys: set[str]) -> set[str]:
 
 
 async def _declare(amqp_url: str) -> None:
-    connection = await aio_pika.connect_robust(amqp_url)
+    connection = await aio_pika.connect(amqp_url, timeout=10)
     async with connection:
         await declare_topology(await connection.channel())
 

@@ -45,6 +45,10 @@ class DeleteDeviceTemplate(Command):
 class CreateDevice(Command):
     TYPE: ClassVar[str] = "lifecycle.create_device"
 
+    @property
+    def depends_on(self) -> tuple[str, ...]:
+        return (str(self.template_id),)
+
     tenant_id: str
     template_id: uuid.UUID
     kwargs: dict[str, Any]

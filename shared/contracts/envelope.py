@@ -32,6 +32,11 @@ class Message(BaseModel):
         """The resource the message is about; a consumer applies one subject's messages in order."""
         raise NotImplementedError
 
+    @property
+    def depends_on(self) -> tuple[str, ...]:
+        """Other subjects whose earlier messages must be applied first (a device's template)."""
+        return ()
+
 
 class Envelope(BaseModel):
     """Message id (for idempotency), correlation id (the request / operation id), tenant, time."""
@@ -44,6 +49,7 @@ class Envelope(BaseModel):
     correlation_id: str
     tenant_id: str
     subject_id: str
+    depends_on: list[str] = Field(default_factory=list)
     timestamp: datetime = Field(default_factory=utcnow)
     producer: str
     payload: dict[str, Any]
@@ -58,6 +64,7 @@ class Envelope(BaseModel):
             correlation_id=correlation_id,
             tenant_id=tenant_id,
             subject_id=message.subject_id,
+            depends_on=list(message.depends_on),
             producer=producer,
             payload=message.model_dump(mode="json"),
         )

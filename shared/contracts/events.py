@@ -28,6 +28,10 @@ class _DeviceStateEvent(Event):
     def subject_id(self) -> str:
         return str(self.device.id)
 
+    @property
+    def depends_on(self) -> tuple[str, ...]:
+        return (str(self.device.template_id),)
+
 
 class _DeviceStepEvent(Event):
     device_id: uuid.UUID

@@ -60,6 +60,7 @@ class BusConsumer(ConsumerMixin):
         self._sequencer = SubjectSequencer()
         self._finished: SimpleQueue[tuple[Any, Future[None]]] = SimpleQueue()
         self._thread: threading.Thread | None = None
+        self._consuming = False
         self._backoff = 0.2
 
     def get_consumers(self, consumer_cls: Any, channel: Any) -> list[Any]:
@@ -95,7 +96,10 @@ class BusConsumer(ConsumerMixin):
             message.reject(requeue=False)
             return
         future = asyncio.run_coroutine_threadsafe(
-            self._sequencer.run(envelope.subject_id, self._dispatch(envelope)), self._loop
+            self._sequencer.run(
+                envelope.subject_id, self._dispatch(envelope), after=envelope.depends_on
+            ),
+            self._loop,
         )
         future.add_done_callback(lambda done: self._finished.put((message, done)))
 
@@ -108,7 +112,31 @@ class BusConsumer(ConsumerMixin):
                 return
             self._settle(message, future)
 
+    @property
+    def consuming(self) -> bool:
+        """For /readyz: the thread runs and holds a live consumer on the broker."""
+        return self._thread is not None and self._thread.is_alive() and self._consuming
+
+    def on_consume_ready(self, *_args: Any, **_kwargs: Any) -> None:
+        self._consuming = True
+
+    def on_connection_error(self, exc: BaseException, interval: float) -> None:
+        self._consuming = False
+        log.warning(
+            "broker unreachable; retrying", extra={"retry_in": interval, "error": repr(exc)}
+        )
+
+    def on_connection_revived(self) -> None:
+        log.info("broker connection revived")
+
     def _settle(self, message: Any, future: Future[None]) -> None:
+        try:
+            self._settle_outcome(message, future)
+        except Exception:
+            # The message came on a channel that has since closed: the broker redelivers it.
+            log.warning("could not settle a message; it will be redelivered", exc_info=True)
+
+    def _settle_outcome(self, message: Any, future: Future[None]) -> None:
         exc = future.exception()
         if exc is None:
             message.ack()

@@ -24,6 +24,8 @@ from shared.messaging.topology import declare_topology
 from shared.observability.metrics import MESSAGES_PUBLISHED
 
 log = logging.getLogger(__name__)
+# A broker that has not confirmed a batch by then is treated as gone: reconnect, republish.
+CONFIRM_TIMEOUT = 30.0
 
 
 class OutboxRelay:
@@ -44,41 +46,54 @@ class OutboxRelay:
         self._poll_seconds = poll_seconds
         self._batch_size = batch_size
         self._wake = asyncio.Event()
+        self._backoff = 0.5
         # Same key for every relay of this schema, whichever process runs it.
         self._lock_key = zlib.crc32(f"servicevm.outbox.{service}".encode())
 
     async def run(self) -> None:
-        backoff = 0.5
         while True:
             try:
                 await self._run_connected()
             except asyncio.CancelledError:
                 raise
-            except Exception:
-                log.exception(
-                    "outbox relay lost a connection; retrying", extra={"backoff": backoff}
+            except Exception as exc:
+                log.warning(
+                    "outbox relay lost a connection; retrying",
+                    extra={"backoff": self._backoff, "error": repr(exc)},
                 )
-                await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, 10.0)
+                await asyncio.sleep(self._backoff)
+                self._backoff = min(self._backoff * 2, 10.0)
 
     async def _run_connected(self) -> None:
-        async with self._engine.connect() as conn:
+        # This connection holds the relay's advisory lock and its LISTEN, both tied to the
+        # session: it is closed, never returned to the pool, so neither outlives this attempt.
+        conn = await self._engine.connect()
+        try:
             await self._acquire_lock(conn)
             raw = await conn.get_raw_connection()
             driver: Any = raw.driver_connection
             await driver.add_listener(outbox_channel(self._service), self._on_notify)
-            connection = await aio_pika.connect_robust(self._amqp_url)
-            async with connection:
-                channel = await connection.channel(publisher_confirms=True)
-                # Again after every reconnection: a reset broker gets its topology back.
-                await declare_topology(channel)
-                log.info("outbox relay started", extra={"schema": self._service})
-                while True:
-                    while await self._publish_batch(conn, channel) == self._batch_size:
-                        pass
-                    self._wake.clear()
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(self._wake.wait(), self._poll_seconds)
+            await self._relay(conn)
+        finally:
+            await conn.invalidate()
+            await conn.close()
+
+    async def _relay(self, conn: AsyncConnection) -> None:
+        # Not "robust": on any connection loss this relay starts over from the outbox,
+        # rather than waiting on confirms from a channel that is being rebuilt.
+        connection = await aio_pika.connect(self._amqp_url, timeout=10)
+        async with connection:
+            channel = await connection.channel(publisher_confirms=True)
+            # Again after every reconnection: a reset broker gets its topology back.
+            await declare_topology(channel)
+            log.info("outbox relay started", extra={"schema": self._service})
+            self._backoff = 0.5
+            while True:
+                while await self._publish_batch(conn, channel) == self._batch_size:
+                    pass
+                self._wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), self._poll_seconds)
 
     async def _acquire_lock(self, conn: AsyncConnection) -> None:
         while not await conn.scalar(text("SELECT pg_try_advisory_lock(:k)"), {"k": self._lock_key}):
@@ -125,7 +140,14 @@ class OutboxRelay:
             )
             for row in rows
         ]
-        results = await asyncio.gather(*confirms, return_exceptions=True)
+        try:
+            results = await asyncio.wait_for(
+                asyncio.gather(*confirms, return_exceptions=True), CONFIRM_TIMEOUT
+            )
+        except TimeoutError:
+            for confirm in confirms:
+                confirm.cancel()
+            raise
         failed = [result for result in results if isinstance(result, BaseException)]
         if failed:
             raise failed[0]  # nothing deleted: the whole batch is published again

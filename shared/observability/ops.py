@@ -6,7 +6,7 @@ import time
 from collections.abc import Awaitable, Callable
 
 import aio_pika
-from fastapi import APIRouter, FastAPI, Response
+from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
@@ -30,8 +30,9 @@ def ops_router(
         return {"status": "ok"}
 
     @router.get("/readyz")
-    async def readyz() -> JSONResponse:
+    async def readyz(request: Request) -> JSONResponse:
         checks = {
+            "consumer": _check_consumer(request),
             "database": await _check_database(engine),
             "broker": await _check_broker(amqp_url),
         }
@@ -45,6 +46,13 @@ def ops_router(
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     return router
+
+
+def _check_consumer(request: Request) -> str:
+    consumer = getattr(request.app.state, "consumer", None)
+    if consumer is None or not consumer.consuming:
+        return "not consuming"
+    return "ok"
 
 
 async def _check_database(engine: AsyncEngine) -> str:

@@ -122,3 +122,9 @@ def test_configuration_failure_ends_in_error(api: Api) -> None:
     device = api.create_device(template["id"])
     failed = api.wait_for_status(device["id"], "ERROR")
     assert failed["error_reason"].startswith("configuration failed")
+
+
+def test_a_device_posted_right_after_its_template_never_misses_it(api: Api) -> None:
+    devices = [api.create_device(api.create_template()["id"])["id"] for _ in range(10)]
+    for device_id in devices:
+        assert api.wait_for_status(device_id, "ACTIVE")["error_reason"] is None

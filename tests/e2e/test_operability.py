@@ -19,7 +19,7 @@ def test_health_readiness_and_metrics(suite: Suite, service: ServiceName) -> Non
     assert httpx.get(f"{base}/healthz").json() == {"status": "ok"}
     ready = httpx.get(f"{base}/readyz")
     assert ready.status_code == 200
-    assert ready.json()["checks"] == {"database": "ok", "broker": "ok"}
+    assert ready.json()["checks"] == {"database": "ok", "broker": "ok", "consumer": "ok"}
     metrics = httpx.get(f"{base}/metrics").text
     assert "servicevm_http_requests_total" in metrics
     assert "servicevm_messages_handled_total" in metrics

@@ -93,3 +93,12 @@ def test_extra_fields_are_rejected() -> None:
         parse_payload(tampered)
     with pytest.raises(ValidationError):
         Envelope.model_validate({**envelope.model_dump(), "extra": 1})
+
+
+def test_device_messages_depend_on_their_template() -> None:
+    for message in (SAMPLES[3], SAMPLES[9], SAMPLES[10]):
+        envelope = Envelope.wrap(message, correlation_id="req-1", tenant_id="p", producer="test")
+        assert envelope.depends_on == [str(TEMPLATE.id)], message.TYPE
+    assert (
+        Envelope.wrap(SAMPLES[0], correlation_id="r", tenant_id="p", producer="t").depends_on == []
+    )
