@@ -55,6 +55,10 @@ class Settings(BaseSettings):
     relay_batch_size: int = 200
     # Upper bound of any one device driver call (create, wait, update, delete).
     driver_timeout_seconds: float = 900.0
+    # A device operation still pending after this long is given up as ERROR (its command was
+    # lost to a bug and parked); longer than any driver and configuration step can take.
+    stuck_operation_seconds: float = 3600.0
+    reconcile_interval_seconds: float = 30.0
     log_level: str = "INFO"
 
     def role(self, service: ServiceName) -> str:

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from typing import Any
 
 import aio_pika
 import uvicorn
@@ -36,6 +36,8 @@ class ServiceDefinition:
     handlers: HandlerTable
     configure_app: Callable[[FastAPI, ServiceStore], None] | None = None
     refresh_gauges: Callable[[ServiceStore], GaugeRefresher] | None = None
+    # Periodic jobs, run beside the consumer for the life of the process.
+    background: tuple[Callable[[ServiceStore, Settings], Coroutine[Any, Any, None]], ...] = ()
 
 
 def build_store(definition: ServiceDefinition, settings: Settings) -> ServiceStore:
@@ -71,7 +73,8 @@ def create_app(definition: ServiceDefinition, settings: Settings | None = None) 
             poll_seconds=settings.relay_poll_seconds,
             batch_size=settings.relay_batch_size,
         )
-        relay_task = asyncio.create_task(relay.run(), name=f"relay-{definition.name}")
+        tasks = [asyncio.create_task(relay.run(), name=f"relay-{definition.name}")]
+        tasks += [asyncio.create_task(job(store, settings)) for job in definition.background]
         consumer = BusConsumer(
             amqp_url=settings.amqp_url,
             queue=queue,
@@ -86,9 +89,9 @@ def create_app(definition: ServiceDefinition, settings: Settings | None = None) 
             yield
         finally:
             await asyncio.to_thread(consumer.stop)
-            relay_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await relay_task
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
             await store.engine.dispose()
 
     app = FastAPI(title=f"servicevm {definition.name}", lifespan=lifespan)

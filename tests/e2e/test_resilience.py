@@ -121,3 +121,29 @@ def test_malformed_message_is_parked_not_retried_forever(suite: Suite, api: Api)
     # The worker is still alive and working.
     template = api.create_template()
     api.wait_for_status(api.create_device(template["id"])["id"], "ACTIVE")
+
+
+def test_an_operation_stuck_past_its_deadline_ends_in_error(suite: Suite, api: Api) -> None:
+    # Each driver step takes 5 s: the operation is still running when it is given up.
+    slow = api.create_template(attributes={"noop_delay_seconds": "5"})
+    device = api.create_device(slow["id"])
+    deadline = time.monotonic() + 10
+    while (
+        _lifecycle_status(suite, device["id"]) != "PENDING_CREATE" and time.monotonic() < deadline
+    ):
+        time.sleep(0.05)
+    # As if the operation had hung for two hours (its command lost, say).
+    fetch(
+        suite.settings,
+        "lifecycle",
+        "UPDATE devices SET updated_at = now() - interval '2 hours' WHERE id = $1",
+        uuid.UUID(device["id"]),
+    )
+    failed = api.wait_for_status(device["id"], "ERROR", timeout=4)
+    assert "PENDING_CREATE did not finish within 3600s" in failed["error_reason"]
+    # The late driver call does not bring it back: the give-up stands.
+    time.sleep(11)
+    assert api.device(device["id"])["status"] == "ERROR"  # type: ignore[index]
+    assert _lifecycle_status(suite, device["id"]) == "ERROR"
+    assert api.delete(f"/v1.0/devices/{device['id']}").status_code == 204
+    api.wait_until_gone(device["id"], timeout=40)

@@ -149,7 +149,7 @@ async def device_configured(event: events.DeviceConfigured, ctx: HandlerContext)
                 device = device.transition(
                     S.ERROR, error_reason=f"configuration failed: {event.reason}"
                 )
-            await _save_and_announce(uow, device)
+            await save_and_announce(uow, device)
         await uow.commit()
 
 
@@ -168,7 +168,7 @@ async def _begin(
             return None
         if device.status != pending:
             device = device.transition(pending, **changes)
-            await _save_and_announce(uow, device)
+            await save_and_announce(uow, device)
         template = await repo.get_template(uow.conn, template_id=device.template_id)
         await uow.commit()
     return device, template
@@ -247,7 +247,7 @@ async def _fail(ctx: HandlerContext, device: Device, reason: str) -> None:
     async with ctx.transaction(final=True) as uow:
         current = await repo.get_device(uow.conn, device_id=device.id, for_update=True)
         if current is not None and current.can(S.ERROR):
-            await _save_and_announce(uow, current.transition(S.ERROR, error_reason=reason))
+            await save_and_announce(uow, current.transition(S.ERROR, error_reason=reason))
         await uow.commit()
 
 
@@ -259,7 +259,7 @@ async def _refuse(uow: UnitOfWork, ctx: HandlerContext, device: Device | None, w
     )
     await uow.record_processed(ctx.envelope)
     if device is not None:
-        await _save_and_announce(
+        await save_and_announce(
             uow, replace(device, revision=device.revision + 1, previous_status=device.status)
         )
     await uow.commit()
@@ -288,7 +288,7 @@ async def _announce(uow: UnitOfWork, device: Device) -> None:
     )
 
 
-async def _save_and_announce(uow: UnitOfWork, device: Device) -> None:
+async def save_and_announce(uow: UnitOfWork, device: Device) -> None:
     await repo.save_device(uow.conn, device=device)
     await _announce(uow, device)
 

@@ -211,6 +211,15 @@ async def save_device(conn: AsyncConnection, *, device: Device) -> None:
     )
 
 
+async def record_instance(conn: AsyncConnection, *, device_id: uuid.UUID, instance_id: str) -> None:
+    """Only the instance id: whatever else happened to the device meanwhile stands."""
+    await conn.execute(
+        update(devices)
+        .where(devices.c.id == device_id)
+        .values(instance_id=instance_id, updated_at=func.now())
+    )
+
+
 async def delete_device(conn: AsyncConnection, *, device_id: uuid.UUID) -> None:
     await conn.execute(delete(devices).where(devices.c.id == device_id))
 
@@ -218,3 +227,21 @@ async def delete_device(conn: AsyncConnection, *, device_id: uuid.UUID) -> None:
 async def count_devices_by_status(conn: AsyncConnection) -> dict[str, int]:
     rows = await conn.execute(select(devices.c.status, func.count()).group_by(devices.c.status))
     return {status: count for status, count in rows.tuples()}
+
+
+async def lock_stale_pending_devices(
+    conn: AsyncConnection, *, statuses: tuple[str, ...], older_than_seconds: float, limit: int = 100
+) -> list[uuid.UUID]:
+    """Pending devices untouched for that long, locked; rows a handler holds are skipped."""
+    rows = await conn.execute(
+        select(devices.c.id)
+        .where(
+            devices.c.status.in_(statuses),
+            devices.c.updated_at
+            < func.now() - func.make_interval(0, 0, 0, 0, 0, 0, older_than_seconds),
+        )
+        .order_by(devices.c.updated_at)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    return list(rows.scalars())

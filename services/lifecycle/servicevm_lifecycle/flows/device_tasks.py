@@ -31,7 +31,7 @@ class SpawnInstance(Task[DeviceFlowState]):
         instance_id = await asyncio.wait_for(state.driver.create(state.spec), state.timeout)
         state.device = replace(state.device, instance_id=instance_id)
         async with state.ctx.transaction() as uow:
-            await repo.save_device(uow.conn, device=state.device)
+            await repo.record_instance(uow.conn, device_id=state.device.id, instance_id=instance_id)
             await uow.commit()
 
     async def revert(self, state: DeviceFlowState) -> None:
