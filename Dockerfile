@@ -5,6 +5,7 @@ WORKDIR /srv/servicevm
 COPY pyproject.toml README.md ./
 COPY shared ./shared
 COPY services ./services
+COPY simulators ./simulators
 COPY scripts ./scripts
 # Editable: the Alembic migrations are read from services/<svc>/migrations in this tree.
 RUN pip install --no-cache-dir -e . && useradd --system servicevm

@@ -7,6 +7,7 @@ uses the part it needs (its database role, its ops port).
 from __future__ import annotations
 
 from functools import lru_cache
+from pathlib import Path
 from typing import Literal
 from urllib.parse import quote
 
@@ -59,6 +60,9 @@ class Settings(BaseSettings):
     # lost to a bug and parked); longer than any driver and configuration step can take.
     stuck_operation_seconds: float = 3600.0
     reconcile_interval_seconds: float = 30.0
+    # The local device driver's appliances: one JSON state file and one log per instance,
+    # so that any lifecycle worker on this machine finds the processes again.
+    local_state_dir: Path = Path("~/.local/state/servicevm/appliances")
     log_level: str = "INFO"
 
     def role(self, service: ServiceName) -> str:

@@ -39,3 +39,15 @@ class MgmtDriver(ABC):
     @abstractmethod
     async def health(self, device: ManagedDevice) -> str:
         """The appliance's health in the driver's words (``ok`` when healthy)."""
+
+    # Service instances placed on a device are configured on its appliance one by one.
+
+    @abstractmethod
+    async def apply_service(
+        self, device: ManagedDevice, service_id: uuid.UUID, config: dict[str, Any]
+    ) -> None:
+        """Configure one service instance on the appliance. Raises MgmtDriverError."""
+
+    @abstractmethod
+    async def remove_service(self, device: ManagedDevice, service_id: uuid.UUID) -> None:
+        """Remove a service instance from the appliance; an absent one is not an error."""

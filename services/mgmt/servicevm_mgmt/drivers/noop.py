@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import uuid
+from typing import Any
+
 from servicevm_mgmt.drivers.base import ManagedDevice, MgmtDriver, MgmtDriverError
 
 
@@ -18,3 +21,11 @@ class NoopMgmtDriver(MgmtDriver):
 
     async def health(self, device: ManagedDevice) -> str:
         return "ok"
+
+    async def apply_service(
+        self, device: ManagedDevice, service_id: uuid.UUID, config: dict[str, Any]
+    ) -> None:
+        return None
+
+    async def remove_service(self, device: ManagedDevice, service_id: uuid.UUID) -> None:
+        return None

@@ -1,0 +1,192 @@
+"""The local driver's processes and their state files, apart from the driver's flow.
+
+Appliances are started through a short-lived launcher (a double fork): the appliance is
+re-parented away from the lifecycle worker, in a session of its own, so a worker that
+restarts neither kills it nor leaves a zombie or a waiting thread behind for it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import signal
+import socket
+import sys
+from dataclasses import asdict, dataclass
+from functools import cache
+from pathlib import Path
+
+from servicevm_lifecycle.drivers.base import DeviceDriverError
+
+# Run as ``python -c _LAUNCHER LOG_FILE CMD...``: starts CMD detached, prints its pid.
+_LAUNCHER = """\
+import subprocess, sys
+with open(sys.argv[1], "ab") as log:
+    child = subprocess.Popen(sys.argv[2:], stdin=subprocess.DEVNULL, stdout=log,
+                             stderr=subprocess.STDOUT, start_new_session=True, close_fds=True)
+print(child.pid, flush=True)
+"""
+LAUNCH_TIMEOUT_SECONDS = 10.0
+
+
+@dataclass(frozen=True)
+class ApplianceRecord:
+    """What a worker needs to find an appliance again (the per-instance state file)."""
+
+    instance_id: str
+    device_id: str
+    pid: int
+    port: int
+    # The process's start time (clock ticks since boot): a pid reused later by another
+    # process has another, so such a process is never taken for the appliance or signalled.
+    start_ticks: int | None
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self))
+
+    @classmethod
+    def from_json(cls, text: str) -> ApplianceRecord:
+        data = json.loads(text)
+        return cls(
+            instance_id=str(data["instance_id"]),
+            device_id=str(data["device_id"]),
+            pid=int(data["pid"]),
+            port=int(data["port"]),
+            start_ticks=None if data.get("start_ticks") is None else int(data["start_ticks"]),
+        )
+
+
+class StateDir:
+    """One ``<instance>.json`` state file and one ``<instance>.log`` per appliance."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path.expanduser()
+
+    def state_file(self, instance_id: str) -> Path:
+        return self.path / f"{_safe(instance_id)}.json"
+
+    def log_file(self, instance_id: str) -> Path:
+        return self.path / f"{_safe(instance_id)}.log"
+
+    def save(self, record: ApplianceRecord) -> None:
+        # Write then rename: a concurrent reader sees the old file or the new, never half.
+        target = self.state_file(record.instance_id)
+        temporary = target.with_suffix(".tmp")
+        temporary.write_text(record.to_json())
+        os.replace(temporary, target)
+
+    def load(self, instance_id: str) -> ApplianceRecord | None:
+        try:
+            return ApplianceRecord.from_json(self.state_file(instance_id).read_text())
+        except FileNotFoundError:
+            return None
+        except (ValueError, KeyError, TypeError) as exc:
+            raise DeviceDriverError(f"state file of {instance_id} is unreadable: {exc}") from exc
+
+    def forget(self, instance_id: str) -> None:
+        for path in (self.state_file(instance_id), self.log_file(instance_id)):
+            path.unlink(missing_ok=True)
+
+    def log_tail(self, instance_id: str, limit: int = 600) -> str:
+        try:
+            text = self.log_file(instance_id).read_text(errors="replace")
+        except FileNotFoundError:
+            return ""
+        return text[-limit:].strip()
+
+
+def _safe(instance_id: str) -> str:
+    """Instance ids come from the database; never let one name a path outside the dir."""
+    if not instance_id or "/" in instance_id or instance_id.startswith("."):
+        raise DeviceDriverError(f"not a local instance id: {instance_id!r}")
+    return instance_id
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A port nothing listens on now (the kernel's choice; another process may take it
+    before the appliance binds, in which case the appliance exits and wait reports it)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+async def launch_detached(argv: list[str], *, log_file: Path, env: dict[str, str]) -> int:
+    """Start argv detached from this process; its pid."""
+    launcher = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-c",
+        _LAUNCHER,
+        str(log_file),
+        *argv,
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env=env,
+    )
+    try:
+        out, err = await asyncio.wait_for(launcher.communicate(), LAUNCH_TIMEOUT_SECONDS)
+    except TimeoutError:
+        launcher.kill()
+        await launcher.wait()
+        raise DeviceDriverError("the appliance launcher did not answer in time") from None
+    if launcher.returncode != 0:
+        raise DeviceDriverError(f"could not start the appliance: {err.decode().strip()}")
+    return int(out.decode().strip())
+
+
+@cache
+def _has_proc() -> bool:
+    return Path("/proc/self/stat").exists()
+
+
+def start_ticks(pid: int) -> int | None:
+    """The process's start time from /proc (None where there is no /proc or no process)."""
+    if not _has_proc():
+        return None
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return parse_stat(stat)[1]
+
+
+def parse_stat(stat: str) -> tuple[str, int]:
+    """(state letter, start ticks) from a /proc/<pid>/stat line; the command name in
+    parentheses may itself hold spaces and parentheses, so split after its last ')'."""
+    fields = stat[stat.rindex(")") + 2 :].split()
+    return fields[0], int(fields[19])
+
+
+def is_running(record: ApplianceRecord) -> bool:
+    """Whether the record's process still runs: not gone, not a zombie, not a reused pid."""
+    if not _has_proc():
+        return _exists_without_proc(record.pid)
+    try:
+        stat = Path(f"/proc/{record.pid}/stat").read_text()
+    except OSError:
+        return False
+    state, ticks = parse_stat(stat)
+    if state in ("Z", "X"):
+        return False
+    return record.start_ticks is None or ticks == record.start_ticks
+
+
+def _exists_without_proc(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def signal_group(record: ApplianceRecord, signum: signal.Signals) -> None:
+    """Signal the appliance's session (it leads its own process group); gone is fine."""
+    if not is_running(record):
+        return
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(record.pid, signum)
