@@ -163,6 +163,17 @@ def _answer(method: str, url: str, response: httpx.Response) -> Any:
 
 
 def _describe(exc: httpx.HTTPError) -> str:
-    # httpx's messages are sometimes empty (a read timeout): the class names the failure.
-    text = str(exc)
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+    """The class names the failure (httpx's text is sometimes empty or vague); the root
+    cause, when there is one, says why (``ConnectionRefusedError: ...``)."""
+    text = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+    root = _root_cause(exc)
+    return f"{text} ({type(root).__name__}: {root})" if root is not None else text
+
+
+def _root_cause(exc: BaseException) -> BaseException | None:
+    root, seen = None, {id(exc)}
+    cause = exc.__cause__ or exc.__context__
+    while cause is not None and id(cause) not in seen:
+        seen.add(id(cause))
+        root, cause = cause, cause.__cause__ or cause.__context__
+    return root if root is not None and str(root) else None
