@@ -271,3 +271,43 @@ async def test_a_wrong_token_is_refused(appliance: Appliance) -> None:
         await mgmt.apply(device)
     assert await mgmt.health(device) != "ok"
     assert await _get(appliance, "/config") == {}  # nothing was applied
+
+
+async def _forgetful_appliance(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    """Accepts every request and answers ``{}``: it keeps nothing it is sent."""
+    head = await reader.readuntil(b"\r\n\r\n")
+    length = next(
+        (
+            int(line.split(b":")[1])
+            for line in head.split(b"\r\n")
+            if line.lower().startswith(b"content-length:")
+        ),
+        0,
+    )
+    await reader.readexactly(length)
+    writer.write(
+        b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+        b"Content-Length: 2\r\nConnection: close\r\n\r\n{}"
+    )
+    await writer.drain()
+    writer.close()
+
+
+async def test_http_driver_notices_an_appliance_that_did_not_keep_the_configuration() -> None:
+    server = await asyncio.start_server(_forgetful_appliance, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    device = ManagedDevice(
+        device_id=uuid.uuid4(),
+        tenant_id="t",
+        mgmt_address=f"127.0.0.1:{port}",
+        parameters={"mgmt_timeout_seconds": "2"},
+        configuration={"a": 1},
+    )
+    try:
+        with pytest.raises(MgmtDriverError, match=r"holds \{\} after applying \{'a': 1\}"):
+            await HttpMgmtDriver().apply(device)
+        with pytest.raises(MgmtDriverError, match=r"stored \{\} for service"):
+            await HttpMgmtDriver().apply_service(device, uuid.uuid4(), {"vip": "10.0.0.9"})
+    finally:
+        server.close()
+        await server.wait_closed()
