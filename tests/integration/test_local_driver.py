@@ -58,13 +58,19 @@ def _spec(**attributes: str) -> DeviceSpec:
     )
 
 
-def _process_gone(pid: int) -> bool:
-    """Independent of the driver: no such process, or only its zombie."""
+def _stat_fields(pid: int) -> list[str] | None:
+    """Independent of the driver: /proc/<pid>/stat after the command name, or None."""
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()
     except FileNotFoundError:
-        return True
-    return stat[stat.rindex(")") + 2] in "ZX"
+        return None
+    return stat[stat.rindex(")") + 2 :].split()
+
+
+def _process_gone(pid: int) -> bool:
+    """No such process, or only its zombie."""
+    fields = _stat_fields(pid)
+    return fields is None or fields[0] in "ZX"
 
 
 def _port_open(port: int) -> bool:
@@ -84,9 +90,13 @@ def _kill_leftovers(state_dir: Path) -> None:
     """Whatever the driver under test did, no appliance outlives its test."""
     for state_file in state_dir.glob("*.json"):
         record = ApplianceRecord.from_json(state_file.read_text())
-        if not _process_gone(record.pid):
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(record.pid, signal.SIGKILL)
+        fields = _stat_fields(record.pid)
+        if fields is None or fields[0] in "ZX" or int(fields[19]) != record.start_ticks:
+            continue  # gone, or its pid now belongs to another process
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(record.pid, signal.SIGKILL)  # its session, should it have children
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(record.pid, signal.SIGKILL)  # in case it leads no group
 
 
 @pytest.fixture
