@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from servicevm_lifecycle.drivers.base import DeviceDriverError
+from servicevm_lifecycle.drivers.base import DeviceDriverError, DeviceSpec
 from servicevm_lifecycle.drivers.local import LocalDeviceDriver
 from servicevm_lifecycle.drivers.local_process import ApplianceRecord, StateDir, parse_stat
 from servicevm_mgmt.drivers.base import ManagedDevice, MgmtDriverError
@@ -146,3 +146,12 @@ def test_drivers_are_registered_by_entry_point_name() -> None:
     assert plugins.load(plugins.DEVICE_DRIVERS, "local") is LocalDeviceDriver
     assert plugins.load(plugins.MGMT_DRIVERS, "http") is HttpMgmtDriver
     assert plugins.load(plugins.MGMT_DRIVERS, "ssh") is SshMgmtDriver
+
+
+async def test_local_driver_on_an_unknown_instance(tmp_path: Path) -> None:
+    driver = LocalDeviceDriver(tmp_path)
+    spec = DeviceSpec(uuid.UUID(int=4), "t", {"local_ready_timeout_seconds": "x"}, {}, [])
+    with pytest.raises(DeviceDriverError, match="no local appliance local-gone"):
+        await driver.wait_until_ready("local-gone", spec)
+    assert await driver.status("local-gone") == "DELETED"
+    await driver.delete("local-gone", spec)  # absent is not an error

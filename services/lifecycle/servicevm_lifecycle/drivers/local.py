@@ -63,7 +63,10 @@ class LocalDeviceDriver(DeviceDriver):
 
     async def create(self, spec: DeviceSpec) -> str:
         instance_id = f"local-{uuid.uuid4()}"
-        self._dir.path.mkdir(mode=0o700, parents=True, exist_ok=True)
+        try:
+            self._dir.path.mkdir(mode=0o700, parents=True, exist_ok=True)
+        except OSError as exc:
+            raise DeviceDriverError(f"cannot use the local state dir: {exc}") from exc
         port = free_port(HOST)
         argv = [sys.executable, "-m", "servicevm_appliance", "--host", HOST, "--port", str(port)]
         argv += ["--device-id", str(spec.device_id)]
@@ -83,10 +86,7 @@ class LocalDeviceDriver(DeviceDriver):
 
     async def wait_until_ready(self, instance_id: str, spec: DeviceSpec) -> InstanceFacts:
         record = self._require(instance_id)
-        timeout = float(
-            spec.template_attributes.get("local_ready_timeout_seconds")
-            or DEFAULT_READY_TIMEOUT_SECONDS
-        )
+        timeout = _ready_timeout(spec)
         deadline = time.monotonic() + timeout
         token = spec.template_attributes.get("mgmt_token")
         while not (is_running(record) and await _healthy(record, token)):
@@ -135,6 +135,16 @@ class LocalDeviceDriver(DeviceDriver):
         if record is None:
             raise DeviceDriverError(f"no local appliance {instance_id} on {socket.gethostname()}")
         return record
+
+
+def _ready_timeout(spec: DeviceSpec) -> float:
+    value = spec.template_attributes.get("local_ready_timeout_seconds")
+    try:
+        return float(value) if value else DEFAULT_READY_TIMEOUT_SECONDS
+    except ValueError:
+        raise DeviceDriverError(
+            f"local_ready_timeout_seconds must be a number, not {value!r}"
+        ) from None
 
 
 async def _healthy(record: ApplianceRecord, token: str | None, *, any_answer: bool = False) -> bool:

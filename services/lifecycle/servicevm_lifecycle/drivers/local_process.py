@@ -180,7 +180,7 @@ def _exists_without_proc(pid: int) -> bool:
     except ProcessLookupError:
         return False
     except PermissionError:
-        return True
+        return True  # it exists, as another user's process
     return True
 
 
