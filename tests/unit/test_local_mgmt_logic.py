@@ -150,8 +150,15 @@ def test_drivers_are_registered_by_entry_point_name() -> None:
 
 async def test_local_driver_on_an_unknown_instance(tmp_path: Path) -> None:
     driver = LocalDeviceDriver(tmp_path)
-    spec = DeviceSpec(uuid.UUID(int=4), "t", {"local_ready_timeout_seconds": "x"}, {}, [])
+    spec = DeviceSpec(uuid.UUID(int=4), "t", {}, {}, [])
     with pytest.raises(DeviceDriverError, match="no local appliance local-gone"):
         await driver.wait_until_ready("local-gone", spec)
     assert await driver.status("local-gone") == "DELETED"
     await driver.delete("local-gone", spec)  # absent is not an error
+
+
+async def test_local_driver_rejects_a_bad_ready_timeout(tmp_path: Path) -> None:
+    StateDir(tmp_path).save(ApplianceRecord("local-1", "d", 1, 1, None))
+    spec = DeviceSpec(uuid.UUID(int=4), "t", {"local_ready_timeout_seconds": "soon"}, {}, [])
+    with pytest.raises(DeviceDriverError, match="local_ready_timeout_seconds must be a number"):
+        await LocalDeviceDriver(tmp_path).wait_until_ready("local-1", spec)
