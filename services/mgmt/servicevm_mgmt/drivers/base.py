@@ -33,6 +33,16 @@ class MgmtDriver(ABC):
         """Remove the configuration from the appliance; absent configuration is not an error."""
 
     @abstractmethod
+    async def apply_service(
+        self, device: ManagedDevice, service_id: str, configuration: dict[str, Any]
+    ) -> None:
+        """Configure one service instance on the appliance (idempotent). Raises MgmtDriverError."""
+
+    @abstractmethod
+    async def remove_service(self, device: ManagedDevice, service_id: str) -> None:
+        """Remove one service instance from the appliance; absent is not an error."""
+
+    @abstractmethod
     async def verify(self, device: ManagedDevice) -> bool:
         """Whether the appliance holds the configuration that was applied."""
 
