@@ -60,6 +60,8 @@ class Settings(BaseSettings):
     # lost to a bug and parked); longer than any driver and configuration step can take.
     stuck_operation_seconds: float = 3600.0
     reconcile_interval_seconds: float = 30.0
+    # A device the scheduler added to a pool is given back after being empty this long.
+    pool_idle_seconds: float = 600.0
     # The local device driver's appliances: one JSON state file and one log per instance,
     # so that any lifecycle worker on this machine finds the processes again.
     local_state_dir: Path = Path("~/.local/state/servicevm/appliances")

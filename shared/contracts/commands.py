@@ -63,3 +63,30 @@ class UpdateDevice(Command):
 
 class DeleteDevice(Command):
     TYPE: ClassVar[str] = "lifecycle.delete_device"
+
+
+class CreateServiceInstance(Command):
+    TYPE: ClassVar[str] = "scheduler.create_service_instance"
+
+    tenant_id: str
+    name: str
+    service_type_id: uuid.UUID
+    service_table_id: str | None
+    mgmt_driver: str | None
+    mgmt_address: str | None
+    service_contexts: list[ServiceContext]
+    # Devices the client asked for; the scheduler honours them or says why not.
+    devices: list[uuid.UUID]
+    kwargs: dict[str, Any]
+    managed_by_user: bool
+
+
+class UpdateServiceInstance(Command):
+    TYPE: ClassVar[str] = "scheduler.update_service_instance"
+
+    name: str
+    kwargs: dict[str, Any]
+
+
+class DeleteServiceInstance(Command):
+    TYPE: ClassVar[str] = "scheduler.delete_service_instance"

@@ -6,7 +6,11 @@ import uuid
 from typing import Any, ClassVar, Literal
 
 from shared.contracts.envelope import Message
-from shared.contracts.models import DeviceSnapshot, DeviceTemplateSnapshot
+from shared.contracts.models import (
+    DeviceSnapshot,
+    DeviceTemplateSnapshot,
+    ServiceInstanceSnapshot,
+)
 
 
 class Event(Message):
@@ -91,3 +95,94 @@ class DeviceConfigured(_DeviceStepEvent):
     operation: Operation
     succeeded: bool
     reason: str | None = None
+
+
+# --- service instances -------------------------------------------------------------------
+
+
+class _InstanceStateEvent(Event):
+    instance: ServiceInstanceSnapshot
+
+    @property
+    def subject_id(self) -> str:
+        return str(self.instance.id)
+
+
+class _InstanceStepEvent(Event):
+    instance_id: uuid.UUID
+
+    @property
+    def subject_id(self) -> str:
+        return str(self.instance_id)
+
+
+class ServiceInstanceStatusChanged(_InstanceStateEvent):
+    """A new snapshot of the instance (its status or its devices changed)."""
+
+    TYPE: ClassVar[str] = "service_instance.status_changed"
+
+    previous_status: str | None
+
+
+class ServiceInstanceDeleted(_InstanceStateEvent):
+    """Its configuration is removed and its slots are free; its record is gone."""
+
+    TYPE: ClassVar[str] = "service_instance.deleted"
+
+    previous_status: str
+
+
+class ServiceInstancePlaced(_InstanceStepEvent):
+    """The scheduler reserved slots on these devices; mgmt now configures the instance there."""
+
+    TYPE: ClassVar[str] = "service_instance.placed"
+
+    tenant_id: str
+    operation: Operation
+    # The instance's own management driver, or None to use each device's.
+    mgmt_driver: str | None
+    devices: list[uuid.UUID]
+    configuration: dict[str, Any]
+
+
+class ServiceInstanceReleasing(_InstanceStepEvent):
+    """The instance is being deleted: mgmt removes its configuration from these devices."""
+
+    TYPE: ClassVar[str] = "service_instance.releasing"
+
+    tenant_id: str
+    mgmt_driver: str | None
+    devices: list[uuid.UUID]
+
+
+class ServiceInstanceConfigured(_InstanceStepEvent):
+    """mgmt applied (or failed to apply) the instance's configuration on its devices."""
+
+    TYPE: ClassVar[str] = "service_instance.configured"
+
+    operation: Operation
+    succeeded: bool
+    reason: str | None = None
+
+
+class ServiceInstanceUnconfigured(_InstanceStepEvent):
+    """mgmt removed (or failed to remove) the instance's configuration from its devices."""
+
+    TYPE: ClassVar[str] = "service_instance.unconfigured"
+
+    succeeded: bool
+    reason: str | None = None
+
+
+class DeviceCapacityChanged(_DeviceStepEvent):
+    """The slots reserved on a device, and the instances holding them, changed."""
+
+    TYPE: ClassVar[str] = "device.capacity_changed"
+
+    tenant_id: str
+    template_id: uuid.UUID
+    slot_capacity: int
+    slots_used: int
+    services: list[uuid.UUID]
+    # Increases at every allocation change of this device; older ones are ignored.
+    capacity_revision: int

@@ -57,6 +57,31 @@ class DeviceSnapshot(BaseModel):
     error_reason: str | None
     # Increases at every change; projections ignore a snapshot older than the one they hold.
     revision: int
+    # Where the driver placed it (physical topology); unknown until the device is spawned.
+    host: str | None = None
+    availability_zone: str | None = None
+
+
+class ServiceInstanceSnapshot(BaseModel):
+    """The whole visible state of a logical service instance at one revision."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: uuid.UUID
+    tenant_id: str
+    name: str
+    service_type_id: uuid.UUID
+    service_table_id: str | None
+    mgmt_driver: str | None
+    mgmt_address: str | None
+    service_contexts: list[ServiceContext]
+    # The devices hosting it (bindings), in the order they were chosen.
+    devices: list[uuid.UUID]
+    kwargs: dict[str, Any]
+    managed_by_user: bool
+    status: str
+    error_reason: str | None
+    revision: int
 
 
 class DeviceStatus:

@@ -36,3 +36,23 @@ class DeviceNotification(Notification):
 
 class DeviceTemplateNotification(Notification):
     template_id: uuid.UUID
+
+
+class ServiceInstanceNotification(Notification):
+    service_instance_id: uuid.UUID
+    service_type_id: uuid.UUID
+    status: str
+    previous_status: str | None
+    devices: list[uuid.UUID]
+    error_reason: str | None = None
+
+
+class DeviceCapacityNotification(Notification):
+    """``device.capacity``: the device's slots after an allocation change."""
+
+    device_id: uuid.UUID
+    template_id: uuid.UUID
+    slot_capacity: int
+    slots_used: int
+    slots_free: int
+    services: list[uuid.UUID]

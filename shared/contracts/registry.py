@@ -12,6 +12,9 @@ _MODELS: tuple[type[Message], ...] = (
     commands.CreateDevice,
     commands.UpdateDevice,
     commands.DeleteDevice,
+    commands.CreateServiceInstance,
+    commands.UpdateServiceInstance,
+    commands.DeleteServiceInstance,
     events.DeviceTemplateCreated,
     events.DeviceTemplateUpdated,
     events.DeviceTemplateDeleted,
@@ -19,6 +22,13 @@ _MODELS: tuple[type[Message], ...] = (
     events.DeviceDeleted,
     events.DeviceSpawned,
     events.DeviceConfigured,
+    events.ServiceInstanceStatusChanged,
+    events.ServiceInstanceDeleted,
+    events.ServiceInstancePlaced,
+    events.ServiceInstanceReleasing,
+    events.ServiceInstanceConfigured,
+    events.ServiceInstanceUnconfigured,
+    events.DeviceCapacityChanged,
 )
 MESSAGE_TYPES: dict[str, type[Message]] = {model.TYPE: model for model in _MODELS}
 

@@ -20,6 +20,11 @@ DEAD_LETTER = "servicevm.dead-letter"
 
 _TEMPLATE_EVENTS = ("device_template.created", "device_template.updated", "device_template.deleted")
 _DEVICE_STATE_EVENTS = ("device.status_changed", "device.deleted")
+_INSTANCE_STATE_EVENTS = (
+    "service_instance.status_changed",
+    "service_instance.deleted",
+    "device.capacity_changed",
+)
 
 
 @dataclass(frozen=True)
@@ -45,13 +50,29 @@ class QueueSpec:
 
 
 QUEUES: dict[ServiceName, QueueSpec] = {
-    "api": QueueSpec("api", commands=(), events=_DEVICE_STATE_EVENTS),
+    "api": QueueSpec("api", commands=(), events=_DEVICE_STATE_EVENTS + _INSTANCE_STATE_EVENTS),
     "scheduler": QueueSpec(
-        "scheduler", commands=(), events=_TEMPLATE_EVENTS + _DEVICE_STATE_EVENTS
+        "scheduler",
+        commands=("scheduler.#",),
+        events=(
+            *_TEMPLATE_EVENTS,
+            *_DEVICE_STATE_EVENTS,
+            "service_instance.configured",
+            "service_instance.unconfigured",
+        ),
     ),
     "lifecycle": QueueSpec("lifecycle", commands=("lifecycle.#",), events=("device.configured",)),
     "mgmt": QueueSpec(
-        "mgmt", commands=(), events=(*_TEMPLATE_EVENTS, *_DEVICE_STATE_EVENTS, "device.spawned")
+        "mgmt",
+        commands=(),
+        events=(
+            *_TEMPLATE_EVENTS,
+            *_DEVICE_STATE_EVENTS,
+            *_INSTANCE_STATE_EVENTS,
+            "device.spawned",
+            "service_instance.placed",
+            "service_instance.releasing",
+        ),
     ),
 }
 

@@ -179,7 +179,7 @@ async def test_http_driver_configures_and_removes_service_instances(
 ) -> None:
     mgmt = HttpMgmtDriver()
     device = appliance.managed()
-    first, second = uuid.uuid4(), uuid.uuid4()
+    first, second = str(uuid.uuid4()), str(uuid.uuid4())
     await mgmt.apply_service(device, first, {"vip": "10.0.0.5", "port": 443})
     await mgmt.apply_service(device, second, {"vip": "10.0.0.6"})
     services = (await _get(appliance, "/services"))["services"]
@@ -317,7 +317,7 @@ async def test_http_driver_notices_an_appliance_that_did_not_keep_the_configurat
         with pytest.raises(MgmtDriverError, match=r"holds \{\} after applying \{'a': 1\}"):
             await HttpMgmtDriver().apply(device)
         with pytest.raises(MgmtDriverError, match=r"stored \{\} for service"):
-            await HttpMgmtDriver().apply_service(device, uuid.uuid4(), {"vip": "10.0.0.9"})
+            await HttpMgmtDriver().apply_service(device, str(uuid.uuid4()), {"vip": "10.0.0.9"})
     finally:
         server.close()
         await server.wait_closed()

@@ -148,7 +148,7 @@ async def test_apply_verify_remove_and_health(appliance: SshAppliance) -> None:
 async def test_service_instances_are_configured_and_removed(appliance: SshAppliance) -> None:
     driver = SshMgmtDriver()
     device = appliance.device()
-    service_id = uuid.uuid4()
+    service_id = str(uuid.uuid4())
     await driver.apply_service(device, service_id, {"psk": "x y; rm -rf /"})
     assert appliance.shell.services == {str(service_id): {"psk": "x y; rm -rf /"}}
     await driver.remove_service(device, service_id)

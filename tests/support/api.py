@@ -37,8 +37,8 @@ class Api:
     def get(self, path: str, **params: Any) -> httpx.Response:
         return self.http.get(path, params=params)
 
-    def delete(self, path: str) -> httpx.Response:
-        return self.http.delete(path)
+    def delete(self, path: str, **params: Any) -> httpx.Response:
+        return self.http.delete(path, params=params)
 
     def create_template(self, **overrides: Any) -> dict[str, Any]:
         response = self.post(
@@ -79,6 +79,59 @@ class Api:
                 return
             time.sleep(0.05)
         raise AssertionError(f"device {device_id} still present after {timeout}s")
+
+    # --- service instances ---------------------------------------------------------------
+
+    def service_type_id(self, template: dict[str, Any], name: str = "firewall") -> str:
+        for ref in template["service_types"]:
+            if ref["service_type"] == name:
+                return str(ref["id"])
+        raise AssertionError(f"template offers no {name}")
+
+    def create_instance(self, service_type_id: str, **fields: Any) -> dict[str, Any]:
+        response = self.post_instance(service_type_id, **fields)
+        assert response.status_code == 201, response.text
+        instance: dict[str, Any] = response.json()["service_instance"]
+        return instance
+
+    def post_instance(self, service_type_id: str, **fields: Any) -> httpx.Response:
+        body = {"service_instance": {"service_type_id": service_type_id, **fields}}
+        return self.post("/v1.0/service_instances", body)
+
+    def instance(self, instance_id: str) -> dict[str, Any] | None:
+        response = self.get(f"/v1.0/service_instances/{instance_id}")
+        if response.status_code == 404:
+            return None
+        assert response.status_code == 200, response.text
+        instance: dict[str, Any] = response.json()["service_instance"]
+        return instance
+
+    def wait_for_instance(
+        self, instance_id: str, *statuses: str, timeout: float = 30
+    ) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout
+        seen: dict[str, Any] | None = None
+        while time.monotonic() < deadline:
+            seen = self.instance(instance_id)
+            if seen is not None and seen["status"] in statuses:
+                return seen
+            time.sleep(0.05)
+        raise AssertionError(
+            f"service instance {instance_id} not {statuses} after {timeout}s; last seen: {seen}"
+        )
+
+    def wait_until_instance_gone(self, instance_id: str, timeout: float = 30) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.instance(instance_id) is None:
+                return
+            time.sleep(0.05)
+        raise AssertionError(f"service instance {instance_id} still present after {timeout}s")
+
+    def active_devices(self, template_id: str, count: int, **kwargs: Any) -> list[dict[str, Any]]:
+        """``count`` new ACTIVE devices of a template; kwargs may name host and zone."""
+        created = [self.create_device(template_id, kwargs=kwargs) for _ in range(count)]
+        return [self.wait_for_status(device["id"], "ACTIVE") for device in created]
 
     def close(self) -> None:
         self.http.close()

@@ -13,6 +13,7 @@ from shared.contracts.models import (
     DeviceSnapshot,
     DeviceTemplateSnapshot,
     ServiceContext,
+    ServiceInstanceSnapshot,
     ServiceTypeRef,
 )
 from shared.contracts.registry import MESSAGE_TYPES, UnknownMessage, parse_payload
@@ -38,6 +39,24 @@ DEVICE = DeviceSnapshot(
     status="ACTIVE",
     error_reason=None,
     revision=2,
+    host="compute-1",
+    availability_zone="az-1",
+)
+INSTANCE = ServiceInstanceSnapshot(
+    id=uuid.uuid4(),
+    tenant_id="p",
+    name="fw",
+    service_type_id=TEMPLATE.service_types[0].id,
+    service_table_id=None,
+    mgmt_driver=None,
+    mgmt_address=None,
+    service_contexts=[],
+    devices=[DEVICE.id],
+    kwargs={"ha": False},
+    managed_by_user=True,
+    status="ACTIVE",
+    error_reason=None,
+    revision=3,
 )
 SAMPLES: list[Message] = [
     commands.CreateDeviceTemplate(**TEMPLATE.model_dump()),
@@ -63,6 +82,45 @@ SAMPLES: list[Message] = [
         kwargs={},
     ),
     events.DeviceConfigured(device_id=DEVICE.id, operation="update", succeeded=False, reason="x"),
+    commands.CreateServiceInstance(
+        id=INSTANCE.id,
+        tenant_id="p",
+        name="fw",
+        service_type_id=INSTANCE.service_type_id,
+        service_table_id="table-1",
+        mgmt_driver=None,
+        mgmt_address=None,
+        service_contexts=[],
+        devices=[DEVICE.id],
+        kwargs={},
+        managed_by_user=False,
+    ),
+    commands.UpdateServiceInstance(id=INSTANCE.id, name="fw2", kwargs={"rules": []}),
+    commands.DeleteServiceInstance(id=INSTANCE.id),
+    events.ServiceInstanceStatusChanged(instance=INSTANCE, previous_status="PENDING_CREATE"),
+    events.ServiceInstanceDeleted(instance=INSTANCE, previous_status="PENDING_DELETE"),
+    events.ServiceInstancePlaced(
+        instance_id=INSTANCE.id,
+        tenant_id="p",
+        operation="create",
+        mgmt_driver=None,
+        devices=[DEVICE.id],
+        configuration={"name": "fw"},
+    ),
+    events.ServiceInstanceReleasing(
+        instance_id=INSTANCE.id, tenant_id="p", mgmt_driver="noop", devices=[DEVICE.id]
+    ),
+    events.ServiceInstanceConfigured(instance_id=INSTANCE.id, operation="create", succeeded=True),
+    events.ServiceInstanceUnconfigured(instance_id=INSTANCE.id, succeeded=False, reason="x"),
+    events.DeviceCapacityChanged(
+        device_id=DEVICE.id,
+        tenant_id="p",
+        template_id=TEMPLATE.id,
+        slot_capacity=4,
+        slots_used=1,
+        services=[INSTANCE.id],
+        capacity_revision=1,
+    ),
 ]
 
 
@@ -74,7 +132,7 @@ def test_every_registered_type_has_a_sample() -> None:
 def test_round_trip_through_json(message: Message) -> None:
     envelope = Envelope.wrap(message, correlation_id="req-1", tenant_id="p", producer="test")
     received = Envelope.model_validate_json(envelope.model_dump_json())
-    assert received.subject_id in {str(TEMPLATE.id), str(DEVICE.id)}
+    assert received.subject_id in {str(TEMPLATE.id), str(DEVICE.id), str(INSTANCE.id)}
     assert parse_payload(received) == message
 
 

@@ -1,4 +1,4 @@
-"""Small pure rules: what a client may ask of a device, notifications, slot capacity."""
+"""Small pure rules: what a client may ask of a device, notifications."""
 
 from __future__ import annotations
 
@@ -13,7 +13,6 @@ from servicevm_mgmt.domain.notifications import (
     device_notification,
     template_notification,
 )
-from servicevm_scheduler.domain.capacity import DEFAULT_SLOT_CAPACITY, slot_capacity
 from shared.contracts import events
 from shared.contracts.envelope import Envelope
 from shared.contracts.models import DeviceSnapshot, DeviceStatus, DeviceTemplateSnapshot
@@ -33,20 +32,6 @@ def test_delete_unless_an_operation_is_pending(status: str) -> None:
     assert (refusal is None) == (status not in DeviceStatus.PENDING)
     if refusal is not None:
         assert status in refusal
-
-
-@pytest.mark.parametrize(
-    ("attributes", "expected"),
-    [
-        ({}, DEFAULT_SLOT_CAPACITY),
-        ({"slot_capacity": "8"}, 8),
-        ({"slot_capacity": "0"}, DEFAULT_SLOT_CAPACITY),
-        ({"slot_capacity": "-3"}, DEFAULT_SLOT_CAPACITY),
-        ({"slot_capacity": "many"}, DEFAULT_SLOT_CAPACITY),
-    ],
-)
-def test_slot_capacity(attributes: dict[str, str], expected: int) -> None:
-    assert slot_capacity(attributes) == expected
 
 
 DEVICE = DeviceSnapshot(

@@ -116,7 +116,7 @@ def test_ssh_rejects_bad_parameters(changes: dict[str, str], message: str) -> No
 
 def test_ssh_command_templates_quote_their_values() -> None:
     device = _device()
-    service_id = uuid.UUID(int=2)
+    service_id = str(uuid.UUID(int=2))
     rendered = render("apply {service_id} --tenant {tenant_id} '{\"x\": 1}'", device, service_id)
     assert rendered == f"apply {service_id} --tenant 'tenant one' '{{\"x\": 1}}'"
 

@@ -6,7 +6,13 @@ from fastapi import FastAPI
 
 from servicevm_api.adapters import repository as repo
 from servicevm_api.adapters.orm import metadata
-from servicevm_api.entrypoints import device_templates, devices
+from servicevm_api.entrypoints import (
+    device_templates,
+    devices,
+    service_instances,
+    service_types,
+    topology,
+)
 from servicevm_api.entrypoints.errors import install_error_handlers
 from servicevm_api.handlers import HANDLERS
 from shared.messaging.dispatch import ServiceStore
@@ -17,12 +23,16 @@ from shared.runtime import ServiceDefinition
 def configure_app(app: FastAPI, store: ServiceStore) -> None:
     app.title = "servicevm"
     app.description = (
-        "Service-VM device manager: device templates and devices (Neutron-style REST)."
+        "Service-VM device manager: device templates, devices, service instances placed onto "
+        "device slots, and their topology (Neutron-style REST)."
     )
     app.state.store = store
     install_error_handlers(app)
     app.include_router(device_templates.router)
     app.include_router(devices.router)
+    app.include_router(service_types.router)
+    app.include_router(service_instances.router)
+    app.include_router(topology.router)
 
 
 DEFINITION = ServiceDefinition(

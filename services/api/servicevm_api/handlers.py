@@ -1,4 +1,4 @@
-"""Keeps the api's query model current from lifecycle's events."""
+"""Keeps the api's query model current from lifecycle's and the scheduler's events."""
 
 from __future__ import annotations
 
@@ -19,7 +19,32 @@ async def device_deleted(event: events.DeviceDeleted, ctx: HandlerContext) -> No
         await uow.commit()
 
 
+async def device_capacity_changed(event: events.DeviceCapacityChanged, ctx: HandlerContext) -> None:
+    async with ctx.transaction(final=True) as uow:
+        await repo.apply_capacity(uow.conn, event=event)
+        await uow.commit()
+
+
+async def service_instance_status_changed(
+    event: events.ServiceInstanceStatusChanged, ctx: HandlerContext
+) -> None:
+    async with ctx.transaction(final=True) as uow:
+        await repo.apply_instance_snapshot(uow.conn, instance=event.instance)
+        await uow.commit()
+
+
+async def service_instance_deleted(
+    event: events.ServiceInstanceDeleted, ctx: HandlerContext
+) -> None:
+    async with ctx.transaction(final=True) as uow:
+        await repo.remove_service_instance(uow.conn, instance_id=event.instance.id)
+        await uow.commit()
+
+
 HANDLERS: HandlerTable = {
     events.DeviceStatusChanged: device_status_changed,
     events.DeviceDeleted: device_deleted,
+    events.DeviceCapacityChanged: device_capacity_changed,
+    events.ServiceInstanceStatusChanged: service_instance_status_changed,
+    events.ServiceInstanceDeleted: service_instance_deleted,
 }

@@ -4,18 +4,22 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import uuid
+from collections.abc import Awaitable, Callable
 
 from servicevm_mgmt.adapters import repository as repo
 from servicevm_mgmt.domain.notifications import (
+    capacity_notification,
     device_deleted_notification,
     device_notification,
+    instance_notification,
     template_notification,
 )
 from servicevm_mgmt.drivers import get_mgmt_driver
-from servicevm_mgmt.drivers.base import ManagedDevice, MgmtDriverError
+from servicevm_mgmt.drivers.base import ManagedDevice, MgmtDriver, MgmtDriverError
 from shared.config import get_settings
 from shared.contracts import events
-from shared.contracts.models import DeviceTemplateSnapshot
+from shared.contracts.models import DeviceStatus, DeviceTemplateSnapshot
 from shared.messaging.dispatch import HandlerContext, HandlerTable
 from shared.plugins import PluginNotFound
 
@@ -49,6 +53,7 @@ async def device_spawned(event: events.DeviceSpawned, ctx: HandlerContext) -> No
                 mgmt_driver=event.mgmt_driver,
                 mgmt_address=event.mgmt_address,
                 configuration=event.kwargs,
+                parameters=event.template_attributes,
             )
         configured = events.DeviceConfigured(
             device_id=event.device_id,
@@ -58,6 +63,83 @@ async def device_spawned(event: events.DeviceSpawned, ctx: HandlerContext) -> No
         )
         await uow.publish(configured, tenant_id=event.tenant_id)
         await uow.commit()
+
+
+# --- service instances on their devices ---------------------------------------------------
+
+
+async def service_instance_placed(event: events.ServiceInstancePlaced, ctx: HandlerContext) -> None:
+    """Configure the instance on each device the scheduler chose, then say how it went."""
+    service_id = str(event.instance_id)
+
+    async def apply(driver: MgmtDriver, device: ManagedDevice) -> None:
+        await driver.apply_service(device, service_id, event.configuration)
+
+    reason = await _on_each_device(ctx, event.devices, event.mgmt_driver, apply, missing_ok=False)
+    async with ctx.transaction(final=True) as uow:
+        configured = events.ServiceInstanceConfigured(
+            instance_id=event.instance_id,
+            operation=event.operation,
+            succeeded=reason is None,
+            reason=reason,
+        )
+        await uow.publish(configured, tenant_id=event.tenant_id)
+        await uow.commit()
+
+
+async def service_instance_releasing(
+    event: events.ServiceInstanceReleasing, ctx: HandlerContext
+) -> None:
+    """Remove the instance's configuration from its devices (a device already gone holds
+    nothing to remove), then let the scheduler free the slots."""
+    service_id = str(event.instance_id)
+
+    async def remove(driver: MgmtDriver, device: ManagedDevice) -> None:
+        await driver.remove_service(device, service_id)
+
+    reason = await _on_each_device(ctx, event.devices, event.mgmt_driver, remove, missing_ok=True)
+    async with ctx.transaction(final=True) as uow:
+        unconfigured = events.ServiceInstanceUnconfigured(
+            instance_id=event.instance_id, succeeded=reason is None, reason=reason
+        )
+        await uow.publish(unconfigured, tenant_id=event.tenant_id)
+        await uow.commit()
+
+
+async def _on_each_device(
+    ctx: HandlerContext,
+    device_ids: list[uuid.UUID],
+    mgmt_driver: str | None,
+    step: Callable[[MgmtDriver, ManagedDevice], Awaitable[None]],
+    *,
+    missing_ok: bool,
+) -> str | None:
+    """Run a driver step on each device; the reason of the first failure, or None."""
+    async with ctx.store.engine.connect() as conn:
+        rows = {d: await repo.get_managed_device(conn, device_id=d) for d in device_ids}
+    for device_id, row in rows.items():
+        if row is None:
+            if missing_ok:
+                continue
+            return f"device {device_id} is not configured by mgmt"
+        device = ManagedDevice(
+            device_id=device_id,
+            tenant_id=row.tenant_id,
+            mgmt_address=row.mgmt_address,
+            parameters=row.parameters,
+            configuration=row.configuration,
+        )
+        try:
+            driver = get_mgmt_driver(mgmt_driver or row.mgmt_driver)
+            await asyncio.wait_for(step(driver, device), get_settings().driver_timeout_seconds)
+        except (MgmtDriverError, PluginNotFound, TimeoutError) as exc:
+            reason = f"device {device_id}: {str(exc) or exc.__class__.__name__}"
+            log.warning("service configuration step failed", extra={"reason": reason})
+            return reason
+    return None
+
+
+# --- notifications -----------------------------------------------------------------------
 
 
 async def device_status_changed(event: events.DeviceStatusChanged, ctx: HandlerContext) -> None:
@@ -83,6 +165,44 @@ async def device_deleted(event: events.DeviceDeleted, ctx: HandlerContext) -> No
                 ctx.envelope, event.device, previous_status=event.previous_status
             )
         )
+        await uow.commit()
+
+
+async def service_instance_status_changed(
+    event: events.ServiceInstanceStatusChanged, ctx: HandlerContext
+) -> None:
+    if event.previous_status == event.instance.status:
+        return await _skip(ctx)  # its devices changed, not its status
+    async with ctx.transaction(final=True) as uow:
+        await uow.notify(
+            instance_notification(
+                ctx.envelope,
+                event.instance,
+                status=event.instance.status,
+                previous_status=event.previous_status,
+            )
+        )
+        await uow.commit()
+
+
+async def service_instance_deleted(
+    event: events.ServiceInstanceDeleted, ctx: HandlerContext
+) -> None:
+    async with ctx.transaction(final=True) as uow:
+        await uow.notify(
+            instance_notification(
+                ctx.envelope,
+                event.instance,
+                status=DeviceStatus.DELETED,
+                previous_status=event.previous_status,
+            )
+        )
+        await uow.commit()
+
+
+async def device_capacity_changed(event: events.DeviceCapacityChanged, ctx: HandlerContext) -> None:
+    async with ctx.transaction(final=True) as uow:
+        await uow.notify(capacity_notification(ctx.envelope, event))
         await uow.commit()
 
 
@@ -118,4 +238,9 @@ HANDLERS: HandlerTable = {
     events.DeviceTemplateCreated: template_created,
     events.DeviceTemplateUpdated: template_updated,
     events.DeviceTemplateDeleted: template_deleted,
+    events.ServiceInstancePlaced: service_instance_placed,
+    events.ServiceInstanceReleasing: service_instance_releasing,
+    events.ServiceInstanceStatusChanged: service_instance_status_changed,
+    events.ServiceInstanceDeleted: service_instance_deleted,
+    events.DeviceCapacityChanged: device_capacity_changed,
 }

@@ -1,1 +1,1 @@
-"""scheduler: places service instances onto device capacity (its projection of devices for now)."""
+"""scheduler: places service instances onto device slots, grows and shrinks device pools."""

@@ -2,7 +2,19 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, Text, Uuid, func
+from sqlalchemy import (
+    Boolean,
+    Column,
+    DateTime,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    Uuid,
+    func,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 
 from shared.db.tables import inbox_table, outbox_table
@@ -24,6 +36,22 @@ device_templates = Table(
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
 )
 
+# The catalogue clients pick a service_type_id from (GET /v1.0/service_types).
+service_types = Table(
+    "service_types",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column(
+        "template_id",
+        Uuid,
+        ForeignKey("device_templates.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    Column("tenant_id", String(255), nullable=False),
+    Column("service_type", String(255), nullable=False, index=True),
+)
+
 devices = Table(
     "devices",
     metadata,
@@ -37,7 +65,34 @@ devices = Table(
     Column("services", JSONB, nullable=False, server_default="[]"),
     Column("status", String(32), nullable=False, index=True),
     Column("error_reason", Text),
+    Column("host", String(255), index=True),
+    Column("availability_zone", String(255), index=True),
+    # Slots, from the scheduler's capacity events (None until the first one).
+    Column("slot_capacity", Integer),
+    Column("slots_used", Integer, nullable=False, server_default="0"),
+    Column("capacity_revision", Integer, nullable=False, server_default="0"),
     # Revision of the last lifecycle snapshot applied; older snapshots are ignored.
+    Column("revision", Integer, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+service_instances = Table(
+    "service_instances",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("tenant_id", String(255), nullable=False, index=True),
+    Column("name", String(255), nullable=False),
+    Column("service_type_id", Uuid, nullable=False, index=True),
+    Column("service_table_id", String(255)),
+    Column("mgmt_driver", String(255)),
+    Column("mgmt_address", String(255)),
+    Column("service_contexts", JSONB, nullable=False),
+    # ServiceDeviceBinding: the devices hosting it, from the scheduler's snapshots.
+    Column("devices", JSONB, nullable=False, server_default="[]"),
+    Column("kwargs", JSONB, nullable=False),
+    Column("managed_by_user", Boolean, nullable=False),
+    Column("status", String(32), nullable=False, index=True),
+    Column("error_reason", Text),
     Column("revision", Integer, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
 )

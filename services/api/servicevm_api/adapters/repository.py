@@ -5,11 +5,13 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import Row, Table, delete, func, insert, select, update
+from sqlalchemy import Row, Table, delete, func, insert, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from servicevm_api.adapters.orm import device_templates, devices
-from shared.contracts.models import DeviceSnapshot
+from servicevm_api.adapters.orm import device_templates, devices, service_instances, service_types
+from shared.contracts.events import DeviceCapacityChanged
+from shared.contracts.models import DeviceSnapshot, DeviceStatus, ServiceInstanceSnapshot
 
 
 async def list_rows(
@@ -47,6 +49,19 @@ async def get_row(
 
 async def add_template(conn: AsyncConnection, *, values: dict[str, Any]) -> None:
     await conn.execute(insert(device_templates).values(**values))
+    if values["service_types"]:
+        await conn.execute(
+            insert(service_types),
+            [
+                {
+                    "id": uuid.UUID(str(ref["id"])),
+                    "template_id": values["id"],
+                    "tenant_id": values["tenant_id"],
+                    "service_type": ref["service_type"],
+                }
+                for ref in values["service_types"]
+            ],
+        )
 
 
 async def update_template(
@@ -70,6 +85,18 @@ async def devices_using_template(
     return list(rows.scalars())
 
 
+async def instances_using_template(
+    conn: AsyncConnection, *, template_id: uuid.UUID
+) -> list[uuid.UUID]:
+    rows = await conn.execute(
+        select(service_instances.c.id)
+        .join(service_types, service_types.c.id == service_instances.c.service_type_id)
+        .where(service_types.c.template_id == template_id)
+        .limit(10)
+    )
+    return list(rows.scalars())
+
+
 async def add_device(conn: AsyncConnection, *, values: dict[str, Any]) -> None:
     await conn.execute(insert(devices).values(**values))
 
@@ -81,19 +108,116 @@ async def set_device_fields(
 
 
 async def apply_device_snapshot(conn: AsyncConnection, *, device: DeviceSnapshot) -> None:
-    """Take lifecycle's snapshot unless a newer one is held; never resurrect a deleted row."""
-    await conn.execute(
+    """Take lifecycle's snapshot unless a newer one is held. A device the api did not create
+    (the scheduler grew a pool) is added on its first announcement; any other unknown
+    device was deleted, and a late snapshot never resurrects it."""
+    values = {
+        "instance_id": device.instance_id,
+        "mgmt_address": device.mgmt_address,
+        "kwargs": device.kwargs,
+        "status": device.status,
+        "error_reason": device.error_reason,
+        "host": device.host,
+        "availability_zone": device.availability_zone,
+        "revision": device.revision,
+    }
+    result = await conn.execute(
         update(devices)
         .where(devices.c.id == device.id, devices.c.revision < device.revision)
+        .values(**values)
+    )
+    if result.rowcount == 0 and device.status == DeviceStatus.PENDING_CREATE:
+        await conn.execute(
+            pg_insert(devices)
+            .values(
+                id=device.id,
+                tenant_id=device.tenant_id,
+                template_id=device.template_id,
+                service_contexts=[c.model_dump(mode="json") for c in device.service_contexts],
+                **values,
+            )
+            .on_conflict_do_nothing()
+        )
+
+
+async def apply_capacity(conn: AsyncConnection, *, event: DeviceCapacityChanged) -> None:
+    await conn.execute(
+        update(devices)
+        .where(
+            devices.c.id == event.device_id, devices.c.capacity_revision < event.capacity_revision
+        )
         .values(
-            instance_id=device.instance_id,
-            mgmt_address=device.mgmt_address,
-            kwargs=device.kwargs,
-            status=device.status,
-            error_reason=device.error_reason,
-            revision=device.revision,
+            slot_capacity=event.slot_capacity,
+            slots_used=event.slots_used,
+            services=[str(s) for s in event.services],
+            capacity_revision=event.capacity_revision,
         )
     )
+
+
+# --- service instances -------------------------------------------------------------------
+
+
+async def add_service_instance(conn: AsyncConnection, *, values: dict[str, Any]) -> None:
+    await conn.execute(insert(service_instances).values(**values))
+
+
+async def set_service_instance_fields(
+    conn: AsyncConnection, *, instance_id: uuid.UUID, values: dict[str, Any]
+) -> None:
+    await conn.execute(
+        update(service_instances).where(service_instances.c.id == instance_id).values(**values)
+    )
+
+
+async def apply_instance_snapshot(
+    conn: AsyncConnection, *, instance: ServiceInstanceSnapshot
+) -> None:
+    """Take the scheduler's snapshot unless a newer one is held; never resurrect a row."""
+    await conn.execute(
+        update(service_instances)
+        .where(
+            service_instances.c.id == instance.id,
+            service_instances.c.revision < instance.revision,
+        )
+        .values(
+            name=instance.name,
+            kwargs=instance.kwargs,
+            devices=[str(d) for d in instance.devices],
+            status=instance.status,
+            error_reason=instance.error_reason,
+            revision=instance.revision,
+        )
+    )
+
+
+async def remove_service_instance(conn: AsyncConnection, *, instance_id: uuid.UUID) -> None:
+    await conn.execute(delete(service_instances).where(service_instances.c.id == instance_id))
+
+
+async def existing_devices(conn: AsyncConnection, *, device_ids: list[uuid.UUID]) -> set[uuid.UUID]:
+    rows = await conn.execute(select(devices.c.id).where(devices.c.id.in_(device_ids)))
+    return set(rows.scalars())
+
+
+async def topology_rows(
+    conn: AsyncConnection, *, tenant_id: str | None, filters: dict[str, list[Any]]
+) -> tuple[list[Row[Any]], list[Row[Any]]]:
+    """Devices and service instances a caller's topology shows: with a tenant, its own
+    instances and the devices that are its own or host them; without one, everything."""
+    instance_query = select(service_instances).order_by(service_instances.c.id)
+    if tenant_id is not None:
+        instance_query = instance_query.where(service_instances.c.tenant_id == tenant_id)
+    instances = list((await conn.execute(instance_query)).all())
+    device_query = select(devices).order_by(devices.c.host, devices.c.id)
+    if tenant_id is not None:
+        hosting = {uuid.UUID(d) for row in instances for d in row.devices}
+        device_query = device_query.where(
+            or_(devices.c.tenant_id == tenant_id, devices.c.id.in_(hosting))
+        )
+    for name, values in filters.items():
+        device_query = device_query.where(devices.c[name].in_(values))
+    return list((await conn.execute(device_query)).all()), instances
 
 
 async def remove_device(conn: AsyncConnection, *, device_id: uuid.UUID) -> None:

@@ -25,6 +25,7 @@ from servicevm_api.entrypoints.schemas import (
 from shared import plugins
 from shared.contracts import commands
 from shared.contracts.models import ServiceTypeRef
+from shared.contracts.template_policy import InvalidPolicy, TemplatePolicy
 
 router = APIRouter(prefix="/v1.0/device_templates", tags=["device_templates"])
 VISIBLE = VISIBLE_ATTRIBUTES["device_template"]
@@ -54,7 +55,7 @@ def to_public(row: Row[Any]) -> DeviceTemplatePublic:
 TEMPLATES = Resource("device_template", device_templates, FILTERABLE, to_public)
 
 
-def _check_driver(group: str, attribute: str, name: str) -> None:
+def check_driver(group: str, attribute: str, name: str) -> None:
     available = plugins.available(group)
     if name not in available:
         raise bad_request(
@@ -67,10 +68,14 @@ async def create_device_template(
     body: DeviceTemplateCreateRequest, caller: CallerDep, uow: UowDep
 ) -> DeviceTemplateResponse:
     request = body.device_template
-    _check_driver(plugins.DEVICE_DRIVERS, "device_driver", request.device_driver)
-    _check_driver(plugins.MGMT_DRIVERS, "mgmt_driver", request.mgmt_driver)
+    check_driver(plugins.DEVICE_DRIVERS, "device_driver", request.device_driver)
+    check_driver(plugins.MGMT_DRIVERS, "mgmt_driver", request.mgmt_driver)
     if len(set(request.service_types)) != len(request.service_types):
         raise bad_request("Invalid input for service_types: duplicate service type names.")
+    try:
+        TemplatePolicy.from_attributes(request.attributes)
+    except InvalidPolicy as exc:
+        raise bad_request(f"Invalid input for attributes: {exc}.") from None
     command = commands.CreateDeviceTemplate(
         id=uuid.uuid4(),
         tenant_id=caller.tenant_for_new_resource(request.tenant_id),
@@ -132,10 +137,11 @@ async def delete_device_template(
 ) -> Response:
     row = await TEMPLATES.visible_row(uow, caller, template_id, lock="update")
     users = await repo.devices_using_template(uow.conn, template_id=template_id)
+    users += await repo.instances_using_template(uow.conn, template_id=template_id)
     if users:
         raise conflict(
             "DeviceTemplateInUse",
-            f"Device template {template_id} is still in use by device(s) {', '.join(map(str, users))}.",
+            f"Device template {template_id} is still in use by device(s) or service instance(s) {', '.join(map(str, users))}.",
         )
     await repo.delete_template(uow.conn, template_id=template_id)
     await uow.publish(commands.DeleteDeviceTemplate(id=template_id), tenant_id=row.tenant_id)

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from sqlalchemy import Row
 
 from servicevm_api.adapters import repository as repo
@@ -36,6 +36,8 @@ FILTERABLE = {
     "mgmt_address": str,
     "status": str,
     "error_reason": str,
+    "host": str,
+    "availability_zone": str,
 }
 
 
@@ -51,6 +53,8 @@ def to_public(row: Row[Any]) -> DevicePublic:
         services=row.services,
         status=row.status,
         error_reason=row.error_reason,
+        host=row.host,
+        availability_zone=row.availability_zone,
     )
 
 
@@ -118,9 +122,25 @@ async def update_device(
 
 
 @router.delete("/{device_id}", status_code=204, response_class=Response)
-async def delete_device(device_id: uuid.UUID, caller: CallerDep, uow: UowDep) -> Response:
+async def delete_device(
+    device_id: uuid.UUID,
+    caller: CallerDep,
+    uow: UowDep,
+    force: Annotated[
+        bool,
+        Query(
+            description="Delete even if it hosts service instances: they are rescheduled when "
+            "the template says reschedule_on_device_loss=true, else they go to ERROR."
+        ),
+    ] = False,
+) -> Response:
     row = await DEVICES.visible_row(uow, caller, device_id, lock="update")
     refusal = delete_refusal(row.status)
+    if refusal is None and row.services and not force:
+        refusal = (
+            f"it hosts service instance(s) {', '.join(row.services)}; "
+            "delete them first or use ?force=true"
+        )
     if refusal is not None:
         raise conflict("DeviceInUse", f"Device {device_id} cannot be deleted: {refusal}.")
     await repo.set_device_fields(

@@ -30,6 +30,8 @@ class Resource:
     table: Table
     filterable: Mapping[str, Callable[[str], Any]]
     to_public: Callable[[Row[Any]], BaseModel]
+    # A catalogue every project may read (service types), not a project's own resources.
+    readable_by_all: bool = False
 
     @property
     def visible(self) -> frozenset[str]:
@@ -40,7 +42,7 @@ class Resource:
     ) -> Row[Any]:
         """The row if the caller may see it; another project's is as good as absent (404)."""
         row = await repo.get_row(uow.conn, table=self.table, row_id=row_id, lock=lock)
-        if row is None or not caller.can_see(row.tenant_id):
+        if row is None or not (self.readable_by_all or caller.can_see(row.tenant_id)):
             raise not_found(self.name, row_id)
         return row
 
@@ -58,7 +60,7 @@ class Resource:
         rows = await repo.list_rows(
             uow.conn,
             table=self.table,
-            tenant_id=None if caller.is_admin else caller.project_id,
+            tenant_id=None if caller.is_admin or self.readable_by_all else caller.project_id,
             filters=query.filters,
             limit=query.limit,
             marker=query.marker,

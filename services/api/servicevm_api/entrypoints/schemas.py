@@ -34,6 +34,13 @@ class ServiceTypePublic(BaseModel):
     service_type: str
 
 
+class ServiceTypeListItem(BaseModel):
+    id: uuid.UUID
+    template_id: uuid.UUID
+    tenant_id: str
+    service_type: str
+
+
 class DeviceTemplateCreate(_Strict):
     tenant_id: NonEmptyName | None = None
     name: Name = ""
@@ -111,6 +118,8 @@ class DevicePublic(_Strict):
     services: list[uuid.UUID]
     status: str
     error_reason: str | None
+    host: str | None
+    availability_zone: str | None
 
 
 class DeviceCreateRequest(_Strict):
@@ -123,6 +132,93 @@ class DeviceUpdateRequest(_Strict):
 
 class DeviceResponse(BaseModel):
     device: DevicePublic
+
+
+# --- service instances -------------------------------------------------------------------
+
+
+class ServiceInstanceCreate(_Strict):
+    tenant_id: NonEmptyName | None = None
+    name: Name = ""
+    service_type_id: uuid.UUID
+    service_table_id: Name | None = None
+    mgmt_driver: NonEmptyName | None = None
+    mgmt_address: Name | None = None
+    service_contexts: list[ServiceContextIn] = Field(default_factory=list, max_length=64)
+    # Devices to host it, if the client wants to choose; the scheduler checks each one.
+    devices: list[uuid.UUID] = Field(default_factory=list, max_length=16)
+    kwargs: DictOrNone = Field(default_factory=dict)
+    managed_by_user: bool = False
+
+
+class ServiceInstanceUpdate(_Strict):
+    name: Name | None = None
+    kwargs: DictOrNone | None = None
+
+
+class ServiceInstancePublic(_Strict):
+    id: uuid.UUID
+    tenant_id: str
+    name: str
+    service_type_id: uuid.UUID
+    service_table_id: str | None
+    mgmt_driver: str | None
+    mgmt_address: str | None
+    service_contexts: list[ServiceContext]
+    devices: list[uuid.UUID]
+    kwargs: dict[str, Any]
+    managed_by_user: bool
+    status: str
+    error_reason: str | None
+
+
+class ServiceInstanceCreateRequest(_Strict):
+    service_instance: ServiceInstanceCreate
+
+
+class ServiceInstanceUpdateRequest(_Strict):
+    service_instance: ServiceInstanceUpdate
+
+
+class ServiceInstanceResponse(BaseModel):
+    service_instance: ServiceInstancePublic
+
+
+# --- topology ----------------------------------------------------------------------------
+
+
+class TopologyInstance(BaseModel):
+    id: uuid.UUID
+    name: str
+    service_type_id: uuid.UUID
+    status: str
+
+
+class TopologyDevice(BaseModel):
+    id: uuid.UUID
+    template_id: uuid.UUID
+    status: str
+    availability_zone: str | None
+    slot_capacity: int | None
+    slots_used: int
+    slots_free: int | None
+    networks: list[uuid.UUID]
+    ports: list[uuid.UUID]
+    service_instances: list[TopologyInstance]
+
+
+class TopologyHost(BaseModel):
+    host: str | None
+    availability_zones: list[str]
+    devices: list[TopologyDevice]
+
+
+class Topology(BaseModel):
+    hosts: list[TopologyHost]
+
+
+class TopologyResponse(BaseModel):
+    topology: Topology
 
 
 # --- lists -------------------------------------------------------------------------------
@@ -143,8 +239,20 @@ class DeviceList(BaseModel):
     devices_links: list[Link] = Field(default_factory=list)
 
 
+class ServiceInstanceList(BaseModel):
+    service_instances: list[dict[str, Any]]
+    service_instances_links: list[Link] = Field(default_factory=list)
+
+
+class ServiceTypeList(BaseModel):
+    service_types: list[dict[str, Any]]
+    service_types_links: list[Link] = Field(default_factory=list)
+
+
 # Resource key in a request body -> the attributes a client can see (for error messages).
 VISIBLE_ATTRIBUTES: dict[str, frozenset[str]] = {
     "device_template": frozenset(DeviceTemplatePublic.model_fields),
     "device": frozenset(DevicePublic.model_fields),
+    "service_instance": frozenset(ServiceInstancePublic.model_fields),
+    "service_type": frozenset(ServiceTypeListItem.model_fields),
 }

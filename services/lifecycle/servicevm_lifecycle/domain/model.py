@@ -71,4 +71,6 @@ class Device:
             status=self.status,
             error_reason=self.error_reason,
             revision=self.revision,
+            host=self.host,
+            availability_zone=self.availability_zone,
         )

@@ -1,6 +1,8 @@
 """A driver that builds nothing: a generated instance id, ready at once.
 
-For tests of the whole flow, the template attribute ``noop_delay_seconds`` makes every
+The device's kwargs ``mgmt_address``, ``host`` and ``availability_zone`` are reported as
+the instance's facts, so tests can build a topology. For tests of the whole flow, the
+template attribute ``noop_delay_seconds`` makes every
 driver call take that long, and ``noop_fail`` (``create``, ``wait``, ``update`` or
 ``delete``) makes that step fail with a DeviceDriverError.
 """
@@ -25,8 +27,11 @@ class NoopDeviceDriver(DeviceDriver):
 
     async def wait_until_ready(self, instance_id: str, spec: DeviceSpec) -> InstanceFacts:
         await self._step(spec, "wait")
-        mgmt_address = spec.kwargs.get("mgmt_address")
-        return InstanceFacts(mgmt_address=str(mgmt_address) if mgmt_address is not None else None)
+        return InstanceFacts(
+            mgmt_address=_text(spec.kwargs.get("mgmt_address")),
+            host=_text(spec.kwargs.get("host")),
+            availability_zone=_text(spec.kwargs.get("availability_zone")),
+        )
 
     async def update(self, instance_id: str, spec: DeviceSpec) -> None:
         await self._step(spec, "update")
@@ -44,3 +49,7 @@ class NoopDeviceDriver(DeviceDriver):
             await asyncio.sleep(delay)
         if spec.template_attributes.get("noop_fail") == step:
             raise DeviceDriverError(f"noop driver told to fail at {step}")
+
+
+def _text(value: object) -> str | None:
+    return None if value is None else str(value)[:255]

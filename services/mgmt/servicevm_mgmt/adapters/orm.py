@@ -18,6 +18,8 @@ managed_devices = Table(
     Column("mgmt_driver", String(255), nullable=False),
     Column("mgmt_address", String(255)),
     Column("configuration", JSONB, nullable=False),
+    # The template's attributes: the management driver's parameters.
+    Column("parameters", JSONB, nullable=False, server_default="{}"),
     Column("configured_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
 )
 

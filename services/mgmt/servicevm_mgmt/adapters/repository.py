@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import delete, func
+from sqlalchemy import Row, delete, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -20,11 +20,13 @@ async def record_configuration(
     mgmt_driver: str,
     mgmt_address: str | None,
     configuration: dict[str, Any],
+    parameters: dict[str, str],
 ) -> None:
     values = {
         "mgmt_driver": mgmt_driver,
         "mgmt_address": mgmt_address,
         "configuration": configuration,
+        "parameters": parameters,
         "configured_at": func.now(),
     }
     await conn.execute(
@@ -36,3 +38,10 @@ async def record_configuration(
 
 async def forget_device(conn: AsyncConnection, *, device_id: uuid.UUID) -> None:
     await conn.execute(delete(managed_devices).where(managed_devices.c.id == device_id))
+
+
+async def get_managed_device(conn: AsyncConnection, *, device_id: uuid.UUID) -> Row[Any] | None:
+    row: Row[Any] | None = (
+        await conn.execute(select(managed_devices).where(managed_devices.c.id == device_id))
+    ).first()
+    return row

@@ -3,8 +3,19 @@
 from __future__ import annotations
 
 from shared.contracts.envelope import Envelope
-from shared.contracts.models import DeviceSnapshot, DeviceStatus, DeviceTemplateSnapshot
-from shared.contracts.notifications import DeviceNotification, DeviceTemplateNotification
+from shared.contracts.events import DeviceCapacityChanged
+from shared.contracts.models import (
+    DeviceSnapshot,
+    DeviceStatus,
+    DeviceTemplateSnapshot,
+    ServiceInstanceSnapshot,
+)
+from shared.contracts.notifications import (
+    DeviceCapacityNotification,
+    DeviceNotification,
+    DeviceTemplateNotification,
+    ServiceInstanceNotification,
+)
 
 
 def device_notification(
@@ -25,6 +36,8 @@ def device_notification(
         payload={
             "instance_id": device.instance_id,
             "mgmt_address": device.mgmt_address,
+            "host": device.host,
+            "availability_zone": device.availability_zone,
             "revision": device.revision,
         },
     )
@@ -55,4 +68,48 @@ def template_notification(
             "mgmt_driver": template.mgmt_driver,
             "service_types": [ref.service_type for ref in template.service_types],
         },
+    )
+
+
+def instance_notification(
+    envelope: Envelope,
+    instance: ServiceInstanceSnapshot,
+    *,
+    status: str,
+    previous_status: str | None,
+) -> ServiceInstanceNotification:
+    return ServiceInstanceNotification(
+        event_type=f"service_instance.{status.lower()}",
+        resource_type="service_instance",
+        resource_id=instance.id,
+        tenant_id=instance.tenant_id,
+        timestamp=envelope.timestamp,
+        request_id=envelope.correlation_id,
+        service_instance_id=instance.id,
+        service_type_id=instance.service_type_id,
+        status=status,
+        previous_status=previous_status,
+        devices=instance.devices,
+        error_reason=instance.error_reason,
+        payload={"name": instance.name, "revision": instance.revision},
+    )
+
+
+def capacity_notification(
+    envelope: Envelope, event: DeviceCapacityChanged
+) -> DeviceCapacityNotification:
+    return DeviceCapacityNotification(
+        event_type="device.capacity",
+        resource_type="device",
+        resource_id=event.device_id,
+        tenant_id=event.tenant_id,
+        timestamp=envelope.timestamp,
+        request_id=envelope.correlation_id,
+        device_id=event.device_id,
+        template_id=event.template_id,
+        slot_capacity=event.slot_capacity,
+        slots_used=event.slots_used,
+        slots_free=event.slot_capacity - event.slots_used,
+        services=event.services,
+        payload={"capacity_revision": event.capacity_revision},
     )

@@ -33,21 +33,19 @@ class MgmtDriver(ABC):
         """Remove the configuration from the appliance; absent configuration is not an error."""
 
     @abstractmethod
+    async def apply_service(
+        self, device: ManagedDevice, service_id: str, configuration: dict[str, Any]
+    ) -> None:
+        """Configure one service instance on the appliance (idempotent). Raises MgmtDriverError."""
+
+    @abstractmethod
+    async def remove_service(self, device: ManagedDevice, service_id: str) -> None:
+        """Remove one service instance from the appliance; absent is not an error."""
+
+    @abstractmethod
     async def verify(self, device: ManagedDevice) -> bool:
         """Whether the appliance holds the configuration that was applied."""
 
     @abstractmethod
     async def health(self, device: ManagedDevice) -> str:
         """The appliance's health in the driver's words (``ok`` when healthy)."""
-
-    # Service instances placed on a device are configured on its appliance one by one.
-
-    @abstractmethod
-    async def apply_service(
-        self, device: ManagedDevice, service_id: uuid.UUID, config: dict[str, Any]
-    ) -> None:
-        """Configure one service instance on the appliance. Raises MgmtDriverError."""
-
-    @abstractmethod
-    async def remove_service(self, device: ManagedDevice, service_id: uuid.UUID) -> None:
-        """Remove a service instance from the appliance; an absent one is not an error."""

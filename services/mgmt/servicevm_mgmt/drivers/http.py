@@ -23,9 +23,9 @@ from __future__ import annotations
 
 import asyncio
 import json
-import uuid
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
@@ -110,17 +110,20 @@ class HttpMgmtDriver(MgmtDriver):
         return str(status) if status is not None else f"no status in {answer!r}"
 
     async def apply_service(
-        self, device: ManagedDevice, service_id: uuid.UUID, config: dict[str, Any]
+        self, device: ManagedDevice, service_id: str, configuration: dict[str, Any]
     ) -> None:
         where = endpoint(device)
-        stored = await _request(where, "PUT", f"/services/{service_id}", body=config)
-        if not same_json(config, stored):
+        path = f"/services/{quote(service_id, safe='')}"
+        stored = await _request(where, "PUT", path, body=configuration)
+        if not same_json(configuration, stored):
             raise MgmtDriverError(
-                f"{where.base_url} stored {stored!r} for service {service_id}, not {config!r}"
+                f"{where.base_url} stored {stored!r} for service {service_id}, "
+                f"not {configuration!r}"
             )
 
-    async def remove_service(self, device: ManagedDevice, service_id: uuid.UUID) -> None:
-        await _request(endpoint(device), "DELETE", f"/services/{service_id}", absent_ok=True)
+    async def remove_service(self, device: ManagedDevice, service_id: str) -> None:
+        path = f"/services/{quote(service_id, safe='')}"
+        await _request(endpoint(device), "DELETE", path, absent_ok=True)
 
 
 async def _request(

@@ -1,8 +1,11 @@
-"""A management driver that configures nothing. ``noop_mgmt_fail=apply`` makes apply fail (tests)."""
+"""A management driver that configures nothing.
+
+For tests, the template attribute ``noop_mgmt_fail`` names a step that fails: ``apply``,
+``apply_service`` or ``remove_service``.
+"""
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 from servicevm_mgmt.drivers.base import ManagedDevice, MgmtDriver, MgmtDriverError
@@ -10,11 +13,18 @@ from servicevm_mgmt.drivers.base import ManagedDevice, MgmtDriver, MgmtDriverErr
 
 class NoopMgmtDriver(MgmtDriver):
     async def apply(self, device: ManagedDevice) -> None:
-        if device.parameters.get("noop_mgmt_fail") == "apply":
-            raise MgmtDriverError("noop mgmt driver told to fail at apply")
+        _step(device, "apply")
 
     async def remove(self, device: ManagedDevice) -> None:
         return None
+
+    async def apply_service(
+        self, device: ManagedDevice, service_id: str, configuration: dict[str, Any]
+    ) -> None:
+        _step(device, "apply_service")
+
+    async def remove_service(self, device: ManagedDevice, service_id: str) -> None:
+        _step(device, "remove_service")
 
     async def verify(self, device: ManagedDevice) -> bool:
         return True
@@ -22,10 +32,7 @@ class NoopMgmtDriver(MgmtDriver):
     async def health(self, device: ManagedDevice) -> str:
         return "ok"
 
-    async def apply_service(
-        self, device: ManagedDevice, service_id: uuid.UUID, config: dict[str, Any]
-    ) -> None:
-        return None
 
-    async def remove_service(self, device: ManagedDevice, service_id: uuid.UUID) -> None:
-        return None
+def _step(device: ManagedDevice, step: str) -> None:
+    if device.parameters.get("noop_mgmt_fail") == step:
+        raise MgmtDriverError(f"noop mgmt driver told to fail at {step}")

@@ -30,7 +30,6 @@ from __future__ import annotations
 import asyncio
 import json
 import shlex
-import uuid
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -125,11 +124,11 @@ def _number(params: dict[str, str], name: str, kind: type[T], default: T) -> T:
         raise MgmtDriverError(f"{name} must be a number, not {value!r}") from None
 
 
-def render(template: str, device: ManagedDevice, service_id: uuid.UUID | None = None) -> str:
+def render(template: str, device: ManagedDevice, service_id: str | None = None) -> str:
     """The command line from a template; values are shell-quoted, other braces left alone."""
     values = {"device_id": str(device.device_id), "tenant_id": device.tenant_id}
     if service_id is not None:
-        values["service_id"] = str(service_id)
+        values["service_id"] = service_id
     for name, value in values.items():
         template = template.replace("{" + name + "}", shlex.quote(value))
     return template
@@ -158,11 +157,12 @@ class SshMgmtDriver(MgmtDriver):
         return "ok"
 
     async def apply_service(
-        self, device: ManagedDevice, service_id: uuid.UUID, config: dict[str, Any]
+        self, device: ManagedDevice, service_id: str, configuration: dict[str, Any]
     ) -> None:
-        await _run(device, "apply_service", stdin=json.dumps(config), service_id=service_id)
+        stdin = json.dumps(configuration)
+        await _run(device, "apply_service", stdin=stdin, service_id=service_id)
 
-    async def remove_service(self, device: ManagedDevice, service_id: uuid.UUID) -> None:
+    async def remove_service(self, device: ManagedDevice, service_id: str) -> None:
         await _run(device, "remove_service", service_id=service_id)
 
 
@@ -171,7 +171,7 @@ async def _run(
     step: str,
     *,
     stdin: str | None = None,
-    service_id: uuid.UUID | None = None,
+    service_id: str | None = None,
 ) -> str:
     """Run the step's command on the device; its stdout. Raises MgmtDriverError."""
     target = target_for(device)
