@@ -302,11 +302,12 @@ class Cloud:
             self.tick()
             return [copy.deepcopy(s) for s in self.servers.values()]
 
-    def addresses(self, server: Server) -> dict[str, list[str]]:
-        """Network name -> fixed IPs, in the order the NICs were plugged."""
+    def addresses(self, server: Server, *, by_id: bool = False) -> dict[str, list[str]]:
+        """Network name (or id) -> fixed IPs, in the order the NICs were plugged."""
         with self.lock:
             result: dict[str, list[str]] = {}
             for port_id in server.port_ids:
                 port = self.ports[port_id]
-                result.setdefault(self.networks[port.network_id].name, []).append(port.ip_address)
+                key = port.network_id if by_id else self.networks[port.network_id].name
+                result.setdefault(key, []).append(port.ip_address)
             return result

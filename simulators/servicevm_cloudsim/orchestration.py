@@ -204,6 +204,8 @@ class Orchestration:
     def _server_attribute(self, server: Server, attribute: str) -> Any:
         networks = self.cloud.addresses(server)
         first = next((ips[0] for ips in networks.values() if ips), "")
+        # Heat keys the `networks` attribute by network name and by network id.
+        networks.update(self.cloud.addresses(server, by_id=True))
         show = {
             "id": server.id,
             "name": server.name,

@@ -7,12 +7,14 @@ runs; after each, the simulator must hold no server, port or stack of the device
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import uuid
 
 import pytest
 
 from servicevm_cloudsim import HOSTS, NO_VALID_HOST, CloudSimulator, HttpFault
-from servicevm_lifecycle.drivers.base import DeviceDriverError, DeviceSpec
+from servicevm_lifecycle.drivers.base import DeviceDriver, DeviceDriverError, DeviceSpec
+from servicevm_lifecycle.drivers.heat import HeatDeviceDriver
 from servicevm_lifecycle.drivers.nova import NovaDeviceDriver
 from servicevm_lifecycle.drivers.vim import VimSessions
 from shared.contracts.models import ServiceContext
@@ -52,7 +54,7 @@ def assert_nothing_left(sim: CloudSimulator) -> None:
     assert [p for p in sim.cloud.ports.values() if p.owned_by_server] == []
 
 
-async def flow_failure(driver: NovaDeviceDriver, spec: DeviceSpec) -> str:
+async def flow_failure(driver: DeviceDriver, spec: DeviceSpec) -> str:
     with pytest.raises(FlowFailed) as failed:
         await create_like_flow(driver, spec)
     assert isinstance(failed.value.__cause__, DeviceDriverError)
@@ -211,3 +213,116 @@ async def test_nova_request_timeout(sim: CloudSimulator) -> None:
     assert "after 3 tries" in reason and "timed out" in reason
     sim.faults.clear()
     assert_nothing_left(sim)
+
+
+# --- heat ----------------------------------------------------------------------------------
+CUSTOM_HOT = """
+heat_template_version: 2018-08-31
+parameters:
+  image: {type: string, default: cirros}
+  flavor: {type: string}
+  network: {type: string}
+resources:
+  vm:
+    type: OS::Nova::Server
+    properties:
+      image: {get_param: image}
+      flavor: {get_param: flavor}
+      networks: [{network: {get_param: network}}]
+outputs:
+  mgmt_ip:
+    value: {get_attr: [vm, first_address]}
+"""
+
+
+def heat_spec(sim: CloudSimulator, attrs: dict[str, str], **kwargs: object) -> DeviceSpec:
+    return make_spec(password_vim(sim), attrs, contexts(sim), **kwargs)
+
+
+def same_device(spec: DeviceSpec, **kwargs: object) -> DeviceSpec:
+    return dataclasses.replace(spec, kwargs=kwargs)
+
+
+async def test_heat_generated_template(sim: CloudSimulator, sessions: VimSessions) -> None:
+    driver = HeatDeviceDriver(sessions)
+    spec = heat_spec(sim, dict(NOVA_ATTRS), metadata={"owner": "lb"})
+    stack_id, facts = await create_like_flow(driver, spec)
+
+    [stack] = sim.stacks
+    [server] = sim.servers
+    assert stack.id == stack_id and stack.stack_status == "CREATE_COMPLETE"
+    assert facts.mgmt_address is not None and facts.mgmt_address.startswith("10.0.1.")
+    assert facts.host == server.host and facts.availability_zone == HOSTS[server.host]
+    assert server.metadata["owner"] == "lb"
+
+    await driver.update(stack_id, same_device(spec, metadata={"owner": "fw"}))
+    [stack] = sim.stacks
+    assert stack.stack_status == "UPDATE_COMPLETE"
+    assert [(s.id, s.metadata["owner"]) for s in sim.servers] == [(server.id, "fw")]
+    assert await driver.status(stack_id) == "UPDATE_COMPLETE"
+
+    await driver.delete(stack_id, spec)
+    assert_nothing_left(sim)
+
+
+async def test_heat_custom_template_and_parameters(
+    sim: CloudSimulator, sessions: VimSessions
+) -> None:
+    driver = HeatDeviceDriver(sessions)
+    spec = heat_spec(
+        sim, {"heat_template": CUSTOM_HOT}, flavor="m1.tiny", parameters={"network": "data-net"}
+    )
+    stack_id, facts = await create_like_flow(driver, spec)
+
+    [server] = sim.servers
+    assert facts.mgmt_address is not None and facts.mgmt_address.startswith("10.0.2.")  # data-net
+    assert facts.host is None  # the template has no host output
+    assert sim.stacks[0].parameters == {
+        "image": "cirros",
+        "flavor": "m1.tiny",
+        "network": "data-net",
+    }
+
+    # A new image replaces the server, as Heat does.
+    await driver.update(
+        stack_id,
+        same_device(spec, flavor="m1.tiny", image="vyos", parameters={"network": "data-net"}),
+    )
+    [replaced] = sim.servers
+    assert replaced.id != server.id and replaced.image_id == sim.cloud.image_named("vyos").id
+
+    await driver.delete(stack_id, spec)
+    assert_nothing_left(sim)
+
+
+async def test_heat_failing_stack(sim: CloudSimulator, sessions: VimSessions) -> None:
+    sim.faults.fail_boots(1)
+    reason = await flow_failure(HeatDeviceDriver(sessions), heat_spec(sim, dict(NOVA_ATTRS)))
+    assert "CREATE_FAILED" in reason and "ResourceInError" in reason and NO_VALID_HOST in reason
+    assert_nothing_left(sim)
+
+
+async def test_heat_refused_template(sim: CloudSimulator, sessions: VimSessions) -> None:
+    spec = heat_spec(sim, {**NOVA_ATTRS, "image": "no-such-image"})
+    reason = await flow_failure(HeatDeviceDriver(sessions), spec)
+    assert "Image no-such-image could not be found" in reason and "400" in reason
+    assert_nothing_left(sim)
+
+
+async def test_heat_application_credential_and_transient_5xx(
+    sim: CloudSimulator, sessions: VimSessions
+) -> None:
+    sim.faults.add_http(HttpFault(status=503, count=1, method="POST", path_contains="/stacks"))
+    driver = HeatDeviceDriver(sessions)
+    spec = make_spec(app_credential_vim(sim), dict(NOVA_ATTRS), contexts(sim))
+    stack_id, facts = await create_like_flow(driver, spec)
+    assert facts.mgmt_address is not None
+    assert len(sim.stacks) == 1
+    await driver.delete(stack_id, spec)
+    assert_nothing_left(sim)
+
+
+async def test_heat_wrong_password(sim: CloudSimulator, sessions: VimSessions) -> None:
+    spec = make_spec(password_vim(sim, password="wrong"), dict(NOVA_ATTRS), contexts(sim))
+    reason = await flow_failure(HeatDeviceDriver(sessions), spec)
+    assert "VIM authentication failed" in reason

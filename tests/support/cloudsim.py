@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import pytest
@@ -35,7 +35,8 @@ FLOW_TIMEOUT = 20.0
 
 @pytest.fixture
 def sim() -> Iterator[CloudSimulator]:
-    with CloudSimulator(timing=FAST_TIMING) as simulator:
+    # A copy: a test may slow its own simulator down.
+    with CloudSimulator(timing=replace(FAST_TIMING)) as simulator:
         yield simulator
 
 

@@ -3,7 +3,9 @@
 Template attributes: ``image``, ``flavor`` (names or ids), ``key_name``, ``user_data``,
 ``availability_zone``, ``security_groups`` (comma-separated), ``ready_timeout_seconds``.
 Device kwargs: ``name`` and ``metadata`` (also what ``update`` applies). NICs come from the
-service contexts: a ``port_id`` is plugged as is, else a port is made on ``network_id``.
+service contexts: a ``port_id`` is plugged as is, else Nova makes a port on ``network_id``.
+
+A server that goes to ERROR is left for the flow's revert, which calls ``delete``.
 """
 
 from __future__ import annotations
@@ -15,31 +17,16 @@ from openstack.compute.v2.server import Server
 from openstack.connection import Connection
 
 from servicevm_lifecycle.drivers import cloud_spec
-from servicevm_lifecycle.drivers.backoff import poll_until
-from servicevm_lifecycle.drivers.base import (
-    DeviceDriver,
-    DeviceDriverError,
-    DeviceSpec,
-    InstanceFacts,
-    VimCredentials,
-)
+from servicevm_lifecycle.drivers.base import DeviceDriverError, DeviceSpec, InstanceFacts
+from servicevm_lifecycle.drivers.cloud_driver import CloudDriver
 from servicevm_lifecycle.drivers.cloud_spec import DEVICE_ID_KEY, PortFacts
-from servicevm_lifecycle.drivers.vim import VimSession, VimSessions, default_sessions, require_vim
+from servicevm_lifecycle.drivers.vim import VimSession
 
-GONE = "DELETED"  # what `fetch` reports for a server that no longer exists
+GONE = "DELETED"  # status() of a server that no longer exists
 
 
-class NovaDeviceDriver(DeviceDriver):
-    def __init__(self, sessions: VimSessions | None = None) -> None:
-        self._sessions = sessions or default_sessions()
-        # status() gets no spec: remember which VIM each instance lives in.
-        self._vims: dict[str, VimCredentials] = {}
-
-    def _session(self, spec: DeviceSpec, instance_id: str | None = None) -> VimSession:
-        vim = require_vim(spec, "nova")
-        if instance_id is not None:
-            self._vims[instance_id] = vim
-        return self._sessions.get(vim)
+class NovaDeviceDriver(CloudDriver):
+    kind = "nova"
 
     async def create(self, spec: DeviceSpec) -> str:
         session = self._session(spec)
@@ -57,15 +44,11 @@ class NovaDeviceDriver(DeviceDriver):
 
     async def wait_until_ready(self, instance_id: str, spec: DeviceSpec) -> InstanceFacts:
         session = self._session(spec, instance_id)
-        settings = session.settings
-        server = await poll_until(
-            lambda: session.call(
-                lambda conn: _fetch_ready(conn, instance_id), what=f"server {instance_id}"
-            ),
+        server = await self._poll(
+            session,
+            spec,
+            lambda conn: _fetch_building(conn, instance_id),
             lambda s: s.status == "ACTIVE",
-            within=cloud_spec.ready_timeout(spec, settings.vim_ready_timeout_seconds),
-            min_interval=settings.vim_poll_min_seconds,
-            max_interval=settings.vim_poll_max_seconds,
             what=f"server {instance_id} to become ACTIVE",
             describe=lambda s: str(s.status),
         )
@@ -92,31 +75,22 @@ class NovaDeviceDriver(DeviceDriver):
             lambda conn: conn.compute.delete_server(instance_id, ignore_missing=True),
             what=f"delete of server {instance_id}",
         )
-        await self._wait_gone(session, instance_id, spec)
-        self._vims.pop(instance_id, None)
-
-    async def status(self, instance_id: str) -> str:
-        vim = self._vims.get(instance_id)
-        if vim is None:
-            raise DeviceDriverError(f"no VIM known for server {instance_id} in this process")
-        server = await self._sessions.get(vim).call(
-            lambda conn: _fetch(conn, instance_id), what=f"server {instance_id}"
-        )
-        return GONE if server is None else str(server.status)
-
-    async def _wait_gone(self, session: VimSession, instance_id: str, spec: DeviceSpec) -> None:
-        settings = session.settings
-        await poll_until(
-            lambda: session.call(
-                lambda conn: _fetch(conn, instance_id), what=f"server {instance_id}"
-            ),
+        await self._poll(
+            session,
+            spec,
+            lambda conn: _fetch(conn, instance_id),
             lambda s: s is None,
-            within=cloud_spec.ready_timeout(spec, settings.vim_ready_timeout_seconds),
-            min_interval=settings.vim_poll_min_seconds,
-            max_interval=settings.vim_poll_max_seconds,
             what=f"server {instance_id} to be deleted",
             describe=lambda s: "gone" if s is None else str(s.status),
         )
+        self._vims.pop(instance_id, None)
+
+    async def status(self, instance_id: str) -> str:
+        session = self._known_session(instance_id)
+        server = await session.call(
+            lambda conn: _fetch(conn, instance_id), what=f"server {instance_id}"
+        )
+        return GONE if server is None else str(server.status)
 
     async def _delete_strays(self, session: VimSession, spec: DeviceSpec) -> None:
         try:
@@ -171,7 +145,7 @@ def _fetch(conn: Connection, server_id: str) -> Server | None:
         return None
 
 
-def _fetch_ready(conn: Connection, server_id: str) -> Server:
+def _fetch_building(conn: Connection, server_id: str) -> Server:
     server = _fetch(conn, server_id)
     if server is None:
         raise DeviceDriverError(f"server {server_id} disappeared while building")

@@ -21,19 +21,11 @@ from openstack import exceptions as sdk_exc
 from openstack.connection import Connection
 
 from servicevm_lifecycle.drivers.backoff import retry_delays
-from servicevm_lifecycle.drivers.base import DeviceDriverError, DeviceSpec, VimCredentials
+from servicevm_lifecycle.drivers.base import DeviceDriverError, VimCredentials
 from shared.config import Settings, get_settings
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
-
-
-def require_vim(spec: DeviceSpec, driver: str) -> VimCredentials:
-    if spec.vim is None:
-        raise DeviceDriverError(
-            f"no VIM given for device {spec.device_id}: the {driver} driver needs one"
-        )
-    return spec.vim
 
 
 def connection_args(vim: VimCredentials) -> dict[str, Any]:
