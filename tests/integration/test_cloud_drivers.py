@@ -10,6 +10,7 @@ import asyncio
 import dataclasses
 import uuid
 
+import httpx
 import pytest
 
 from servicevm_cloudsim import HOSTS, NO_VALID_HOST, CloudSimulator, HttpFault
@@ -17,6 +18,7 @@ from servicevm_lifecycle.drivers.base import DeviceDriver, DeviceDriverError, De
 from servicevm_lifecycle.drivers.heat import HeatDeviceDriver
 from servicevm_lifecycle.drivers.nova import NovaDeviceDriver
 from servicevm_lifecycle.drivers.vim import VimSessions
+from shared import plugins
 from shared.contracts.models import ServiceContext
 from shared.flows import FlowFailed
 from tests.support.cloudsim import (
@@ -326,3 +328,22 @@ async def test_heat_wrong_password(sim: CloudSimulator, sessions: VimSessions) -
     spec = make_spec(password_vim(sim, password="wrong"), dict(NOVA_ATTRS), contexts(sim))
     reason = await flow_failure(HeatDeviceDriver(sessions), spec)
     assert "VIM authentication failed" in reason
+
+
+# --- the simulator's control API and the plug-in names -------------------------------------
+async def test_control_api_injects_faults_over_http(
+    sim: CloudSimulator, sessions: VimSessions
+) -> None:
+    async with httpx.AsyncClient(base_url=sim.url) as client:
+        answer = await client.post(
+            "/_sim/faults", json={"kind": "boot_error", "message": "host on fire"}
+        )
+        assert answer.status_code == 204
+        reason = await flow_failure(NovaDeviceDriver(sessions), nova_spec(sim))
+        assert "host on fire" in reason
+        assert (await client.get("/_sim/servers")).json() == {"servers": []}
+
+
+def test_drivers_are_found_by_entry_point_name() -> None:
+    assert plugins.load(plugins.DEVICE_DRIVERS, "nova") is NovaDeviceDriver
+    assert plugins.load(plugins.DEVICE_DRIVERS, "heat") is HeatDeviceDriver
