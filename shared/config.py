@@ -59,6 +59,17 @@ class Settings(BaseSettings):
     # A device operation still pending after this long is given up as ERROR (its command was
     # lost to a bug and parked); longer than any driver and configuration step can take.
     stuck_operation_seconds: float = 3600.0
+    # Cloud (VIM) drivers: calls in flight at once per VIM, each HTTP request's timeout,
+    # retries of transient failures (5xx, lost connections) with capped exponential backoff,
+    # and how long a server or stack may take to become ready, polled with growing pauses.
+    vim_max_concurrency: int = 8
+    vim_api_timeout_seconds: float = 60.0
+    vim_retry_attempts: int = 4
+    vim_retry_base_seconds: float = 0.5
+    vim_retry_max_seconds: float = 8.0
+    vim_ready_timeout_seconds: float = 600.0
+    vim_poll_min_seconds: float = 0.5
+    vim_poll_max_seconds: float = 10.0
     reconcile_interval_seconds: float = 30.0
     # A device the scheduler added to a pool is given back after being empty this long.
     pool_idle_seconds: float = 600.0

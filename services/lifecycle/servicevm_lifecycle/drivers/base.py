@@ -4,14 +4,48 @@ from __future__ import annotations
 
 import uuid
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, fields
+from typing import Any, ClassVar
 
 from shared.contracts.models import ServiceContext
 
 
 class DeviceDriverError(Exception):
     """The device could not be created, updated or deleted; the message says why."""
+
+
+@dataclass(frozen=True)
+class VimCredentials:
+    """How to reach one VIM (an OpenStack cloud account): Keystone v3 password or
+    application credential. Hashable, so drivers keep one connection pool per VIM."""
+
+    auth_url: str
+    region_name: str | None = None
+    project_name: str | None = None
+    project_domain_name: str | None = None
+    project_id: str | None = None
+    user_name: str | None = None
+    user_domain_name: str | None = None
+    password: str | None = None
+    application_credential_id: str | None = None
+    application_credential_secret: str | None = None
+
+    SECRETS: ClassVar[frozenset[str]] = frozenset({"password", "application_credential_secret"})
+
+    def __repr__(self) -> str:
+        # Secrets must never reach a log line or an error message.
+        shown = (
+            f"{f.name}={'***' if f.name in self.SECRETS else repr(getattr(self, f.name))}"
+            for f in fields(self)
+            if getattr(self, f.name) is not None
+        )
+        return f"VimCredentials({', '.join(shown)})"
+
+    __str__ = __repr__
+
+    @property
+    def uses_application_credential(self) -> bool:
+        return self.application_credential_id is not None
 
 
 @dataclass(frozen=True)
@@ -23,6 +57,8 @@ class DeviceSpec:
     template_attributes: dict[str, str]
     kwargs: dict[str, Any]
     service_contexts: list[ServiceContext]
+    # The cloud account the nova and heat drivers build in; registered through the api.
+    vim: VimCredentials | None = None
 
 
 @dataclass(frozen=True)

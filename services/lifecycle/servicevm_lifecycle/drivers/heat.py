@@ -1,0 +1,141 @@
+"""Devices as Heat stacks, through openstacksdk.
+
+Template attribute ``heat_template`` (HOT as YAML) is the stack's template; without it a
+single-server template is generated from ``image``, ``flavor``, ... as for the nova driver.
+Parameters come from kwargs: ``parameters`` (a dict) and scalar kwargs named like a template
+parameter. The facts are read from the outputs ``mgmt_address`` (or ``mgmt_ip``), ``host``
+and ``availability_zone``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from openstack import exceptions as sdk_exc
+from openstack.connection import Connection
+from openstack.orchestration.v1.stack import Stack
+
+from servicevm_lifecycle.drivers import heat_template
+from servicevm_lifecycle.drivers.base import DeviceDriverError, DeviceSpec, InstanceFacts
+from servicevm_lifecycle.drivers.cloud_driver import CloudDriver
+from servicevm_lifecycle.drivers.vim import VimSession
+
+GONE = "DELETE_COMPLETE"  # status() of a stack that no longer exists
+
+
+def stack_name(spec: DeviceSpec) -> str:
+    # Unique per device, so a retried create finds the stack an earlier try made.
+    return f"servicevm-{spec.device_id}"
+
+
+class HeatDeviceDriver(CloudDriver):
+    kind = "heat"
+
+    async def create(self, spec: DeviceSpec) -> str:
+        session = self._session(spec)
+        template = heat_template.template_for(spec)
+        parameters = heat_template.stack_parameters(template, spec.kwargs)
+        name = stack_name(spec)
+        try:
+            stack_id = await session.call(
+                lambda conn: _create(conn, name, template, parameters),
+                what=f"create of stack {name}",
+            )
+        except DeviceDriverError:
+            await self._delete_stray(session, spec)  # a lost answer may hide a made stack
+            raise
+        self._vims[stack_id] = session.vim
+        return stack_id
+
+    async def wait_until_ready(self, instance_id: str, spec: DeviceSpec) -> InstanceFacts:
+        stack = await self._wait_for(instance_id, spec, "CREATE")
+        return heat_template.facts_from_outputs(stack.outputs)
+
+    async def update(self, instance_id: str, spec: DeviceSpec) -> None:
+        session = self._session(spec, instance_id)
+        template = heat_template.template_for(spec)
+        parameters = heat_template.stack_parameters(template, spec.kwargs)
+        await session.call(
+            lambda conn: conn.orchestration.update_stack(
+                instance_id, template=template, parameters=parameters
+            ),
+            what=f"update of stack {instance_id}",
+        )
+        await self._wait_for(instance_id, spec, "UPDATE")
+
+    async def delete(self, instance_id: str, spec: DeviceSpec) -> None:
+        session = self._session(spec, instance_id)
+        await session.call(
+            lambda conn: conn.orchestration.delete_stack(instance_id, ignore_missing=True),
+            what=f"delete of stack {instance_id}",
+        )
+        await self._poll(
+            session,
+            spec,
+            lambda conn: _fetch_action(conn, instance_id, "DELETE"),
+            lambda s: s is None,
+            what=f"stack {instance_id} to be deleted",
+            describe=lambda s: "gone" if s is None else str(s.status),
+        )
+        self._vims.pop(instance_id, None)
+
+    async def status(self, instance_id: str) -> str:
+        session = self._known_session(instance_id)
+        stack = await session.call(
+            lambda conn: _fetch(conn, instance_id), what=f"stack {instance_id}"
+        )
+        return GONE if stack is None else str(stack.status)
+
+    async def _wait_for(self, instance_id: str, spec: DeviceSpec, action: str) -> Stack:
+        session = self._session(spec, instance_id)
+        stack = await self._poll(
+            session,
+            spec,
+            lambda conn: _fetch_action(conn, instance_id, action),
+            lambda s: s is not None and s.status == f"{action}_COMPLETE",
+            what=f"stack {instance_id} to reach {action}_COMPLETE",
+            describe=lambda s: "gone" if s is None else str(s.status),
+        )
+        assert stack is not None  # is_done holds
+        return stack
+
+    async def _delete_stray(self, session: VimSession, spec: DeviceSpec) -> None:
+        name = stack_name(spec)
+        try:
+            stack = await session.call(
+                lambda conn: _fetch(conn, name), what=f"look-up of stack {name}"
+            )
+            if stack is not None:
+                await self.delete(str(stack.id), spec)
+        except DeviceDriverError:
+            pass  # best effort: the original failure is what the caller must see
+
+
+# --- synchronous openstacksdk calls, run in the VIM's thread pool --------------------------
+def _create(
+    conn: Connection, name: str, template: dict[str, Any], parameters: dict[str, Any]
+) -> str:
+    existing = _fetch(conn, name)
+    if existing is not None:
+        return str(existing.id)  # an earlier try got through; do not create twice
+    stack = conn.orchestration.create_stack(
+        name=name, template=template, parameters=parameters, is_rollback_disabled=True
+    )
+    return str(stack.id)
+
+
+def _fetch(conn: Connection, name_or_id: str) -> Stack | None:
+    try:
+        return conn.orchestration.get_stack(name_or_id)
+    except sdk_exc.NotFoundException:
+        return None
+
+
+def _fetch_action(conn: Connection, stack_id: str, action: str) -> Stack | None:
+    """The stack, or None once deleted; its action failing is a DeviceDriverError."""
+    stack = _fetch(conn, stack_id)
+    if stack is None and action != "DELETE":
+        raise DeviceDriverError(f"stack {stack_id} disappeared during {action}")
+    if stack is not None and stack.status == f"{action}_FAILED":
+        raise DeviceDriverError(f"stack {stack_id} {stack.status}: {stack.status_reason}")
+    return stack

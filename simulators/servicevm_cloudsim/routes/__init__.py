@@ -1,0 +1,1 @@
+"""HTTP routes, one module per OpenStack service; they translate only."""

@@ -1,0 +1,67 @@
+"""The simulator's own control API: inject faults, inspect what is left in the cloud."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from fastapi import APIRouter
+from pydantic import BaseModel
+
+from servicevm_cloudsim import views
+from servicevm_cloudsim.deps import StateDep
+from servicevm_cloudsim.faults import NO_VALID_HOST, HttpFault
+
+router = APIRouter(prefix="/_sim")
+
+
+class FaultIn(BaseModel):
+    """`boot_error`: next boots go ERROR; `http`: error/slow answers; `quota`: instances."""
+
+    kind: Literal["boot_error", "http", "quota", "remove_image"]
+    count: int | None = 1
+    message: str = NO_VALID_HOST
+    status: int | None = None
+    delay: float = 0.0
+    method: str | None = None
+    path_contains: str | None = None
+    instances: int = 10
+    image: str = ""
+
+
+@router.post("/faults", status_code=204)
+def add_fault(state: StateDep, fault: FaultIn) -> None:
+    cloud = state.cloud
+    if fault.kind == "boot_error":
+        cloud.faults.fail_boots(fault.count or 1, fault.message)
+    elif fault.kind == "http":
+        cloud.faults.add_http(
+            HttpFault(fault.status, fault.delay, fault.count, fault.method, fault.path_contains)
+        )
+    elif fault.kind == "quota":
+        cloud.quota_instances = fault.instances
+    else:
+        cloud.remove_image(fault.image)
+
+
+@router.delete("/faults", status_code=204)
+def clear_faults(state: StateDep) -> None:
+    state.cloud.faults.clear()
+
+
+@router.get("/servers")
+def servers(state: StateDep) -> dict[str, Any]:
+    return {
+        "servers": [
+            views.server(state.cloud, s, state.base_url) for s in state.cloud.snapshot_servers()
+        ]
+    }
+
+
+@router.get("/stacks")
+def stacks(state: StateDep) -> dict[str, Any]:
+    return {"stacks": [views.stack(s, state.base_url) for s in state.orchestration.snapshot()]}
+
+
+@router.get("/requests")
+def requests(state: StateDep) -> dict[str, Any]:
+    return {"requests": [r.__dict__ for r in state.requests]}
