@@ -7,15 +7,18 @@ import os
 from shared.config import Settings
 from shared.devstack import isolated_settings
 
+# Several checkouts on one machine can each run the suite with their own base port and names.
+_PORT_BASE = int(os.environ.get("SERVICEVM_TEST_PORT_BASE", "19890"))
+
 TEST_ENV = {
     "SERVICEVM_DB_NAME": os.environ.get("SERVICEVM_TEST_DB_NAME", "servicevm_test"),
     "SERVICEVM_AMQP_URL": os.environ.get(
         "SERVICEVM_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/servicevm_test"
     ),
-    "SERVICEVM_API_PORT": "19890",
-    "SERVICEVM_SCHEDULER_PORT": "19891",
-    "SERVICEVM_LIFECYCLE_PORT": "19892",
-    "SERVICEVM_MGMT_PORT": "19893",
+    "SERVICEVM_API_PORT": str(_PORT_BASE),
+    "SERVICEVM_SCHEDULER_PORT": str(_PORT_BASE + 1),
+    "SERVICEVM_LIFECYCLE_PORT": str(_PORT_BASE + 2),
+    "SERVICEVM_MGMT_PORT": str(_PORT_BASE + 3),
     "SERVICEVM_RELAY_POLL_SECONDS": "0.5",
     "SERVICEVM_RECONCILE_INTERVAL_SECONDS": "1",
     "SERVICEVM_POOL_IDLE_SECONDS": "2",
