@@ -30,6 +30,7 @@ unit: install
 
 bench: install
 	$(PY) -m bench.e2e_devices
+	$(PY) -m bench.placement
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

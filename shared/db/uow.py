@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 
 from sqlalchemy import Table, insert, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -39,6 +39,8 @@ class UnitOfWork:
         self._producer = producer
         self.correlation_id = correlation_id
         self._conn: AsyncConnection | None = None
+        # Outbox rows of this transaction, written in one statement just before commit.
+        self._pending: list[dict[str, Any]] = []
 
     @property
     def conn(self) -> AsyncConnection:
@@ -58,6 +60,7 @@ class UnitOfWork:
         tb: TracebackType | None,
     ) -> None:
         conn, self._conn = self.conn, None
+        self._pending = []
         try:
             if conn.in_transaction():
                 await conn.rollback()
@@ -65,6 +68,9 @@ class UnitOfWork:
             await conn.close()
 
     async def commit(self) -> None:
+        if self._pending:
+            rows, self._pending = self._pending, []
+            await self.conn.execute(insert(self._outbox), rows)
         # The outbox's trigger has queued the relay's wake-up; Postgres sends it now.
         await self.conn.commit()
 
@@ -121,13 +127,13 @@ class UnitOfWork:
         message_type: str,
         body: bytes,
     ) -> None:
-        await self.conn.execute(
-            insert(self._outbox).values(
-                message_id=message_id,
-                exchange=exchange,
-                routing_key=routing_key,
-                message_type=message_type,
-                correlation_id=self.correlation_id,
-                body=body,
-            )
+        self._pending.append(
+            {
+                "message_id": message_id,
+                "exchange": exchange,
+                "routing_key": routing_key,
+                "message_type": message_type,
+                "correlation_id": self.correlation_id,
+                "body": body,
+            }
         )

@@ -22,6 +22,9 @@ def is_transient(exc: BaseException) -> bool:
         asyncpg.PostgresConnectionError,
         asyncpg.CannotConnectNowError,
         asyncpg.TooManyConnectionsError,
+        # Two transactions each waited for the other's lock; a retry goes through.
+        asyncpg.DeadlockDetectedError,
+        asyncpg.SerializationError,
     )
     if isinstance(exc, transient):
         return True

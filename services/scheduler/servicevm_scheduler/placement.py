@@ -1,9 +1,12 @@
 """Placing service instances onto device slots, inside the caller's unit of work.
 
-Every decision about one template's devices is taken under that template's advisory lock
-(``repo.lock_template``), so "the best device", "the room left" and "may the pool grow"
-are read from a state no concurrent placement is changing. The table's check constraint
-is the last guard: whatever happens, no device is ever overbooked.
+A placement first tries the fast path: the best device no other placement is holding,
+locked with SKIP LOCKED, so concurrent placements take different devices and commit side
+by side. Only when that finds no room does it take the template's advisory lock
+(``repo.lock_template``) and look again, waiting for the devices others hold: "no room",
+"wait for the pool" and "grow the pool" are decided under that lock, on a state no one
+else is deciding on. A device row is always locked before its slots are counted, and the
+table's check constraint is the last guard: no device is ever overbooked.
 """
 
 from __future__ import annotations
@@ -131,8 +134,12 @@ async def place_or_wait(
     if instance.requested_devices:
         choice = await _requested_devices(uow, instance, service_type)
     else:
-        await repo.lock_template(uow.conn, template_id=template_id)
-        choice = await _best_devices(uow, instance, template_id, policy, need, exclude=[])
+        choice = await _best_devices(
+            uow, instance, template_id, policy, need, exclude=[], skip_locked=True
+        )
+        if choice.refusal is not None:
+            await repo.lock_template(uow.conn, template_id=template_id)
+            choice = await _best_devices(uow, instance, template_id, policy, need, exclude=[])
     if choice.refusal is None:
         placed = await _bind(uow, instance, choice)
         await publish_placed(uow, placed, service_type, "create")
@@ -188,6 +195,7 @@ async def _best_devices(
     exclude: list[uuid.UUID],
     exclude_hosts: list[str] | None = None,
     count: int | None = None,
+    skip_locked: bool = False,
 ) -> Choice:
     """The devices the template's policy prefers. HA picks each on a host of its own."""
     wanted = instance.bindings_wanted if count is None else count
@@ -203,6 +211,7 @@ async def _best_devices(
             policy=policy,
             exclude_devices=[*exclude, *(d.id for d, _, _ in chosen)],
             exclude_hosts=hosts if anti_affinity else None,
+            skip_locked=skip_locked,
         )
         if device is None:
             return Choice([], _refusal(template_id, need, anti_affinity, len(chosen), wanted))
@@ -232,6 +241,9 @@ async def _requested_devices(
         rows.append(row)
     for template_id in sorted({row.template_id for row in rows}):
         await repo.lock_template(uow.conn, template_id=template_id)
+    # Lock the devices in one order, so two requests naming the same devices cannot deadlock.
+    for device_id in sorted(instance.requested_devices):
+        await repo.get_device(uow.conn, device_id=device_id, for_update=True)
     if instance.ha and len(rows) < 2:
         return Choice([], "HA needs at least two requested devices")
     chosen: list[tuple[Row[Any], int, TemplatePolicy]] = []

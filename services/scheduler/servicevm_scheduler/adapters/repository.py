@@ -68,6 +68,7 @@ async def delete_template(conn: AsyncConnection, *, template_id: uuid.UUID) -> N
 
 
 async def get_template(conn: AsyncConnection, *, template_id: uuid.UUID) -> Template | None:
+    # Templates change rarely; read at every placement, they are a primary-key lookup.
     row = (await conn.execute(select(templates).where(templates.c.id == template_id))).first()
     if row is None:
         return None
@@ -201,8 +202,11 @@ async def pick_device(
     policy: TemplatePolicy,
     exclude_devices: list[uuid.UUID],
     exclude_hosts: list[str] | None = None,
+    skip_locked: bool = False,
 ) -> Row[Any] | None:
-    """The best ACTIVE device with room: fullest first (pack) or emptiest first (spread).
+    """The best ACTIVE device with room, fullest first (pack) or emptiest first (spread),
+    locked for this transaction. ``skip_locked`` passes over devices other placements hold
+    (fast, but may miss room); otherwise it waits for them and re-checks their room.
     ``exclude_hosts`` (anti-affinity) also excludes devices whose host is unknown."""
     free = devices.c.slot_capacity - devices.c.slots_used
     query = select(devices).where(
@@ -221,7 +225,11 @@ async def pick_device(
         if exclude_hosts:
             query = query.where(devices.c.host.not_in(exclude_hosts))
     order = free.asc() if policy.placement == "pack" else free.desc()
-    return (await conn.execute(query.order_by(order, devices.c.id).limit(1))).first()
+    query = query.order_by(order, devices.c.id).limit(1)
+    row: Row[Any] | None = (
+        await conn.execute(query.with_for_update(skip_locked=skip_locked))
+    ).first()
+    return row
 
 
 async def reserve(

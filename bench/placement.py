@@ -1,0 +1,339 @@
+"""Placement benchmark: the scheduler placing service instances among 10,000 devices that
+already hold 100,000 instances, and service instance create -> ACTIVE through the REST API.
+
+    python -m bench.placement [--devices 10000] [--placed 100000] [--placements 2000]
+                              [--concurrency 8] [--instances 500]
+
+Part 1 seeds the scheduler's schema directly (devices half at 15 of 20 slots, half at 5)
+and times the scheduler's own placement transaction (insert, choose, reserve, bind, outbox
+rows), beside a floor measured in the same run: the bare SQL of one placement (insert the
+instance, reserve one slot on one indexed device, insert the binding) over asyncpg.
+Part 2 runs the whole suite and times POST /v1.0/service_instances -> the
+`service_instance.active` notification. Figures are printed, never asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import tempfile
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+import aio_pika
+import asyncpg
+import httpx
+
+from bench.e2e_devices import BENCH_ENV, HEADERS, Run
+from bench.stats import percentile
+from servicevm_scheduler import placement
+from servicevm_scheduler.adapters import repository as repo
+from servicevm_scheduler.bootstrap import DEFINITION
+from servicevm_scheduler.domain.model import ServiceInstance
+from shared.config import Settings
+from shared.devstack import Suite, fresh_environment, isolated_settings
+from shared.messaging.topology import NOTIFICATIONS
+from shared.preflight import preflight
+from shared.runtime import build_store
+
+CAPACITY = 20
+
+# --- part 1: the scheduler among many devices ---------------------------------------------
+
+
+async def seed(dsn: str, devices: int, placed: int) -> uuid.UUID:
+    """One template, ``devices`` ACTIVE devices on 500 hosts, ``placed`` instances bound:
+    the first half of the devices at 15 slots used, the other half at 5 (for 100k on 10k)."""
+    template_id, service_type_id = uuid.uuid4(), uuid.uuid4()
+    conn = await asyncpg.connect(dsn)
+    try:
+        await conn.execute(
+            "INSERT INTO scheduler.templates VALUES ($1, 'bench', $2::jsonb, $3::jsonb, $4)",
+            template_id,
+            json.dumps([{"id": str(service_type_id), "service_type": "firewall"}]),
+            json.dumps({"slot_capacity": str(CAPACITY)}),
+            CAPACITY,
+        )
+        await conn.execute(
+            "INSERT INTO scheduler.service_types VALUES ($1, $2, 'firewall')",
+            service_type_id,
+            template_id,
+        )
+        await conn.execute(
+            """INSERT INTO scheduler.devices
+                 (id, tenant_id, template_id, status, slot_capacity, host, availability_zone,
+                  revision, idle_since)
+               SELECT gen_random_uuid(), 'bench', $1, 'ACTIVE', $2, 'host-' || (g % 500),
+                      'az-' || (g % 3), 1, NULL
+               FROM generate_series(1, $3) g""",
+            template_id,
+            CAPACITY,
+            devices,
+        )
+        half = placed // 2
+        await conn.execute(
+            """WITH inst AS (
+                 INSERT INTO scheduler.service_instances
+                   (id, tenant_id, name, service_type_id, service_contexts, requested_devices,
+                    kwargs, managed_by_user, status, revision)
+                 SELECT gen_random_uuid(), 'tenant-' || (g % 100), '', $1, '[]', '[]', '{}',
+                        false, 'ACTIVE', 2
+                 FROM generate_series(1, $2) g
+                 RETURNING id),
+               numbered AS (SELECT id, row_number() OVER () - 1 AS n FROM inst),
+               slots AS (SELECT id, row_number() OVER (ORDER BY id) - 1 AS k
+                         FROM scheduler.devices)
+               INSERT INTO scheduler.bindings (service_instance_id, device_id, slots, position)
+               SELECT numbered.id, slots.id, 1, 0
+               FROM numbered JOIN slots ON slots.k = CASE
+                 WHEN numbered.n < $3 THEN numbered.n % $4
+                 ELSE numbered.n % ($4 / 2) END""",
+            service_type_id,
+            placed,
+            half,
+            devices,
+        )
+        await conn.execute(
+            """UPDATE scheduler.devices d SET slots_used = b.used
+               FROM (SELECT device_id, count(*) AS used FROM scheduler.bindings
+                     GROUP BY device_id) b
+               WHERE b.device_id = d.id"""
+        )
+        await conn.execute("ANALYZE")
+    finally:
+        await conn.close()
+    return service_type_id
+
+
+async def timed(count: int, concurrency: int, one: Callable[[int], Awaitable[None]]) -> Run:
+    latencies: list[float] = []
+    next_index = iter(range(count))
+
+    async def worker() -> None:
+        for index in next_index:
+            started = time.perf_counter()
+            await one(index)
+            latencies.append(time.perf_counter() - started)
+
+    began = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return Run(count=count, seconds=time.perf_counter() - began, latencies=latencies)
+
+
+async def scheduler_placements(
+    settings: Settings, service_type_id: uuid.UUID, count: int, concurrency: int, ha_every: int
+) -> Run:
+    """The scheduler's placement transaction, as its handler runs it (minus the bus)."""
+    store = build_store(DEFINITION, settings)
+
+    async def place_one(index: int) -> None:
+        instance = ServiceInstance(
+            id=uuid.uuid4(),
+            tenant_id=f"tenant-{index % 100}",
+            name="",
+            service_type_id=service_type_id,
+            service_table_id=None,
+            mgmt_driver=None,
+            mgmt_address=None,
+            service_contexts=[],
+            requested_devices=[],
+            kwargs={"ha": True} if ha_every and index % ha_every == 0 else {},
+            managed_by_user=False,
+        )
+        async with store.unit_of_work(f"bench-{index}") as uow:
+            await repo.add_instance(uow.conn, instance=instance)
+            await placement.announce(uow, instance)
+            outcome = await placement.place_or_wait(uow, instance)
+            await uow.commit()
+        if not outcome.instance.devices:
+            raise RuntimeError(f"not placed: {outcome.instance.error_reason}")
+
+    try:
+        return await timed(count, concurrency, place_one)
+    finally:
+        await store.engine.dispose()
+
+
+async def floor_placements(
+    dsn: str, service_type_id: uuid.UUID, count: int, concurrency: int
+) -> Run:
+    """The least SQL one placement needs, on the same tables and index."""
+    pool = await asyncpg.create_pool(dsn, min_size=concurrency, max_size=concurrency)
+    assert pool is not None
+
+    async def place_one(index: int) -> None:
+        async with pool.acquire() as conn, conn.transaction():
+            instance_id = await conn.fetchval(
+                """INSERT INTO scheduler.service_instances
+                     (id, tenant_id, name, service_type_id, service_contexts, requested_devices,
+                      kwargs, managed_by_user, status, revision)
+                   VALUES (gen_random_uuid(), 'floor', '', $1, '[]', '[]', '{}', false,
+                           'PENDING_CREATE', 1) RETURNING id""",
+                service_type_id,
+            )
+            device_id = await conn.fetchval(
+                """UPDATE scheduler.devices SET slots_used = slots_used + 1
+                   WHERE id = (SELECT id FROM scheduler.devices
+                               WHERE status = 'ACTIVE' AND slot_capacity - slots_used >= 1
+                               ORDER BY slot_capacity - slots_used LIMIT 1
+                               FOR UPDATE SKIP LOCKED)
+                   RETURNING id"""
+            )
+            await conn.execute(
+                "INSERT INTO scheduler.bindings VALUES ($1, $2, 1, 0)", instance_id, device_id
+            )
+
+    try:
+        return await timed(count, concurrency, place_one)
+    finally:
+        await pool.close()
+
+
+# --- part 2: through the REST API ---------------------------------------------------------
+
+
+async def create_instances(api_url: str, amqp_url: str, count: int, concurrency: int) -> Run:
+    """Template + devices with room for all, then ``count`` instances, POST -> ACTIVE."""
+    active_at: dict[str, float] = {}
+    everything_active = asyncio.Event()
+    connection = await aio_pika.connect_robust(amqp_url)
+    async with (
+        connection,
+        httpx.AsyncClient(base_url=api_url, headers=HEADERS, timeout=60) as client,
+    ):
+        channel = await connection.channel()
+        exchange = await channel.declare_exchange(
+            NOTIFICATIONS, aio_pika.ExchangeType.TOPIC, durable=True
+        )
+        queue = await channel.declare_queue(exclusive=True, auto_delete=True)
+        await queue.bind(exchange, routing_key="service_instance.active")
+
+        async def on_active(message: aio_pika.abc.AbstractIncomingMessage) -> None:
+            async with message.process():
+                active_at[json.loads(message.body)["service_instance_id"]] = time.perf_counter()
+                if len(active_at) >= count:
+                    everything_active.set()
+
+        await queue.consume(on_active)
+        service_type_id = await _template_with_devices(client, slots_needed=count)
+        posted_at: dict[str, float] = {}
+        limit = asyncio.Semaphore(concurrency)
+
+        async def post_one() -> None:
+            async with limit:
+                started = time.perf_counter()
+                response = await client.post(
+                    "/v1.0/service_instances",
+                    json={"service_instance": {"service_type_id": service_type_id}},
+                )
+                response.raise_for_status()
+                posted_at[response.json()["service_instance"]["id"]] = started
+
+        began = time.perf_counter()
+        await asyncio.gather(*(post_one() for _ in range(count)))
+        await asyncio.wait_for(everything_active.wait(), timeout=600)
+        elapsed = max(active_at.values()) - began
+    return Run(
+        count=count,
+        seconds=elapsed,
+        latencies=[active_at[i] - posted_at[i] for i in posted_at],
+    )
+
+
+async def _template_with_devices(client: httpx.AsyncClient, *, slots_needed: int) -> str:
+    per_device = 50
+    response = await client.post(
+        "/v1.0/device_templates",
+        json={
+            "device_template": {
+                "name": "bench",
+                "service_types": ["firewall"],
+                "device_driver": "noop",
+                "mgmt_driver": "noop",
+                "attributes": {"slot_capacity": str(per_device)},
+            }
+        },
+    )
+    template = response.json()["device_template"]
+    devices = []
+    for _ in range(-(-slots_needed // per_device)):
+        created = await client.post(
+            "/v1.0/devices", json={"device": {"template_id": template["id"]}}
+        )
+        devices.append(created.json()["device"]["id"])
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        listed = await client.get(
+            "/v1.0/devices", params={"template_id": template["id"], "status": "ACTIVE"}
+        )
+        if len(listed.json()["devices"]) == len(devices):
+            return str(template["service_types"][0]["id"])
+        await asyncio.sleep(0.2)
+    raise RuntimeError("benchmark devices did not become ACTIVE")
+
+
+# --- report -------------------------------------------------------------------------------
+
+
+def row(name: str, run: Run) -> str:
+    ms = 1000.0
+    return (
+        f"{name:<44}{run.count:>7}{run.rate:>11.1f}"
+        f"{percentile(run.latencies, 0.5) * ms:>10.2f}{percentile(run.latencies, 0.99) * ms:>10.2f}"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--devices", type=int, default=10_000)
+    parser.add_argument("--placed", type=int, default=100_000)
+    parser.add_argument("--placements", type=int, default=2000)
+    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--instances", type=int, default=500)
+    args = parser.parse_args()
+
+    settings: Settings = isolated_settings(BENCH_ENV)
+    preflight(settings)
+    fresh_environment(settings)
+    dsn = settings.db_admin_url.rsplit("/", 1)[0] + f"/{settings.db_name}"
+    began = time.perf_counter()
+    service_type_id = asyncio.run(seed(dsn, args.devices, args.placed))
+    print(
+        f"seeded {args.devices} devices and {args.placed} instances in {time.perf_counter() - began:.1f}s"
+    )
+    floor = asyncio.run(floor_placements(dsn, service_type_id, args.placements, args.concurrency))
+    packed = asyncio.run(
+        scheduler_placements(settings, service_type_id, args.placements, args.concurrency, 0)
+    )
+    with_ha = asyncio.run(
+        scheduler_placements(settings, service_type_id, args.placements, args.concurrency, 4)
+    )
+
+    fresh_environment(settings)
+    log_dir = Path(tempfile.mkdtemp(prefix="servicevm-bench-"))
+    suite = Suite(settings, env=BENCH_ENV, log_dir=log_dir)
+    try:
+        suite.start()
+        rest = asyncio.run(
+            create_instances(suite.url("api"), settings.amqp_url, args.instances, 50)
+        )
+    finally:
+        suite.stop()
+
+    print()
+    print(f"{'path':<44}{'n':>7}{'per s':>11}{'p50 ms':>10}{'p99 ms':>10}")
+    print(row("floor: bare placement SQL", floor))
+    print(row("scheduler placement (pack)", packed))
+    print(row("scheduler placement (pack, 1 in 4 HA)", with_ha))
+    print(row("REST service instance POST -> ACTIVE", rest))
+    print(f"\nscheduler / floor throughput: {packed.rate / floor.rate:.2f}")
+    print(f"(among {args.devices} devices holding {args.placed} instances; logs: {log_dir})")
+
+
+if __name__ == "__main__":
+    main()
