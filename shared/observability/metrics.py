@@ -36,3 +36,13 @@ DEVICES_BY_STATUS = Gauge(
     "Devices by status, as this service's own records count them",
     ["service", "status"],
 )
+SERVICE_INSTANCES_BY_STATUS = Gauge(
+    "servicevm_service_instances",
+    "Service instances by status, as the scheduler counts them",
+    ["status"],
+)
+SLOTS = Gauge(
+    "servicevm_device_slots",
+    "Slots of ACTIVE devices as the scheduler counts them: used and free",
+    ["state"],
+)

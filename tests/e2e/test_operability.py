@@ -47,6 +47,22 @@ def test_metrics_count_requests_messages_and_devices(suite: Suite, api: Api) -> 
     )
 
 
+def test_scheduler_metrics_count_instances_and_slots(suite: Suite, api: Api) -> None:
+    template = api.create_template(attributes={"slot_capacity": "3"})
+    api.active_devices(template["id"], 1)
+    instance = api.create_instance(api.service_type_id(template))
+    api.wait_for_instance(instance["id"], "ACTIVE")
+    scheduler = httpx.get(f"{suite.url('scheduler')}/metrics").text
+    lines = {
+        line.split(" ")[0]: float(line.split(" ")[1])
+        for line in scheduler.splitlines()
+        if line.startswith(("servicevm_service_instances{", "servicevm_device_slots{"))
+    }
+    assert lines['servicevm_service_instances{status="ACTIVE"}'] >= 1
+    assert lines['servicevm_device_slots{state="used"}'] >= 1
+    assert lines['servicevm_device_slots{state="free"}'] >= 2
+
+
 def test_openapi_and_docs(suite: Suite) -> None:
     document = httpx.get(f"{suite.url('api')}/openapi.json").json()
     assert {"/v1.0/devices", "/v1.0/devices/{device_id}", "/v1.0/device_templates"} <= set(

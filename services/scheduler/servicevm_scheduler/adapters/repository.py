@@ -120,10 +120,8 @@ async def lock_template(conn: AsyncConnection, *, template_id: uuid.UUID) -> Non
 
 async def apply_device(conn: AsyncConnection, *, device: DeviceSnapshot) -> str | None:
     """Take the snapshot unless a newer one is held; the status it replaced, or None if the
-    snapshot was stale."""
-    capacity = await conn.scalar(
-        select(templates.c.slot_capacity).where(templates.c.id == device.template_id)
-    )
+    snapshot was stale. Only a device's first announcement (PENDING_CREATE) adds it: any
+    other unknown device was deleted, and a late snapshot must not bring it back."""
     previous = await conn.scalar(
         select(devices.c.status).where(devices.c.id == device.id).with_for_update()
     )
@@ -136,19 +134,26 @@ async def apply_device(conn: AsyncConnection, *, device: DeviceSnapshot) -> str 
         "revision": device.revision,
         "updated_at": func.now(),
     }
-    statement = pg_insert(devices).values(
-        id=device.id, slot_capacity=capacity or TemplatePolicy().slot_capacity, **values
-    )
+    if previous is None:
+        if device.status != S.PENDING_CREATE:
+            return None
+        capacity = await conn.scalar(
+            select(templates.c.slot_capacity).where(templates.c.id == device.template_id)
+        )
+        await conn.execute(
+            pg_insert(devices)
+            .values(
+                id=device.id, slot_capacity=capacity or TemplatePolicy().slot_capacity, **values
+            )
+            .on_conflict_do_nothing()
+        )
+        return ""
     result = await conn.execute(
-        statement.on_conflict_do_update(
-            index_elements=[devices.c.id],
-            set_=values,
-            where=devices.c.revision < statement.excluded.revision,
-        ).returning(devices.c.id)
+        update(devices)
+        .where(devices.c.id == device.id, devices.c.revision < device.revision)
+        .values(**values)
     )
-    if result.first() is None:
-        return None
-    return previous or ""
+    return previous if result.rowcount == 1 else None
 
 
 async def add_pool_device(
@@ -493,6 +498,19 @@ async def stale_waiting_instances(
         )
     )
     return list(rows.scalars())
+
+
+async def count_active_slots(conn: AsyncConnection) -> tuple[int, int]:
+    """(used, free) slots over the ACTIVE devices."""
+    row = (
+        await conn.execute(
+            select(
+                func.coalesce(func.sum(devices.c.slots_used), 0),
+                func.coalesce(func.sum(devices.c.slot_capacity - devices.c.slots_used), 0),
+            ).where(devices.c.status == S.ACTIVE)
+        )
+    ).one()
+    return int(row[0]), int(row[1])
 
 
 async def count_instances_by_status(conn: AsyncConnection) -> dict[str, int]:
