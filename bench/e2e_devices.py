@@ -12,20 +12,17 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import tempfile
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
-import aio_pika
 import httpx
 
 from bench.floor import run_floor
+from bench.rest import HEADERS, PostOne, Run, time_until_notified
 from bench.stats import percentile
 from shared.config import Settings
 from shared.devstack import Suite, fresh_environment, isolated_settings
-from shared.messaging.topology import NOTIFICATIONS
 from shared.preflight import preflight
 
 BENCH_ENV = {
@@ -37,42 +34,10 @@ BENCH_ENV = {
     "SERVICEVM_MGMT_PORT": "29893",
     "SERVICEVM_LOG_LEVEL": "WARNING",
 }
-HEADERS = {"X-Project-Id": "bench", "X-Roles": "member"}
-
-
-@dataclass
-class Run:
-    count: int
-    seconds: float
-    latencies: list[float]
-
-    @property
-    def rate(self) -> float:
-        return self.count / self.seconds
 
 
 async def create_devices(api_url: str, amqp_url: str, count: int, concurrency: int) -> Run:
-    active_at: dict[str, float] = {}
-    all_active = asyncio.Event()
-    connection = await aio_pika.connect_robust(amqp_url)
-    async with (
-        connection,
-        httpx.AsyncClient(base_url=api_url, headers=HEADERS, timeout=30) as client,
-    ):
-        channel = await connection.channel()
-        exchange = await channel.declare_exchange(
-            NOTIFICATIONS, aio_pika.ExchangeType.TOPIC, durable=True
-        )
-        queue = await channel.declare_queue(exclusive=True, auto_delete=True)
-        await queue.bind(exchange, routing_key="device.active")
-
-        async def on_active(message: aio_pika.abc.AbstractIncomingMessage) -> None:
-            async with message.process():
-                active_at[json.loads(message.body)["device_id"]] = time.perf_counter()
-                if len(active_at) >= count:
-                    all_active.set()
-
-        await queue.consume(on_active)
+    async def setup(client: httpx.AsyncClient) -> PostOne:
         template = await client.post(
             "/v1.0/device_templates",
             json={
@@ -80,24 +45,25 @@ async def create_devices(api_url: str, amqp_url: str, count: int, concurrency: i
             },
         )
         template_id = template.json()["device_template"]["id"]
-        posted_at: dict[str, float] = {}
-        limit = asyncio.Semaphore(concurrency)
 
-        async def post_one() -> None:
-            async with limit:
-                started = time.perf_counter()
-                response = await client.post(
-                    "/v1.0/devices", json={"device": {"template_id": template_id}}
-                )
-                response.raise_for_status()
-                posted_at[response.json()["device"]["id"]] = started
+        async def post(client: httpx.AsyncClient) -> str:
+            response = await client.post(
+                "/v1.0/devices", json={"device": {"template_id": template_id}}
+            )
+            response.raise_for_status()
+            return str(response.json()["device"]["id"])
 
-        began = time.perf_counter()
-        await asyncio.gather(*(post_one() for _ in range(count)))
-        await asyncio.wait_for(all_active.wait(), timeout=600)
-        elapsed = max(active_at.values()) - began
-    latencies = [active_at[device] - posted_at[device] for device in posted_at]
-    return Run(count=count, seconds=elapsed, latencies=latencies)
+        return post
+
+    return await time_until_notified(
+        api_url,
+        amqp_url,
+        routing_key="device.active",
+        id_field="device_id",
+        count=count,
+        concurrency=concurrency,
+        setup=setup,
+    )
 
 
 def get_latencies(api_url: str, device_ids: list[str], requests: int) -> list[float]:

@@ -23,11 +23,11 @@ import uuid
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-import aio_pika
 import asyncpg
 import httpx
 
-from bench.e2e_devices import BENCH_ENV, HEADERS, Run
+from bench.e2e_devices import BENCH_ENV
+from bench.rest import PostOne, Run, time_until_notified
 from bench.stats import percentile
 from servicevm_scheduler import placement
 from servicevm_scheduler.adapters import repository as repo
@@ -35,7 +35,6 @@ from servicevm_scheduler.bootstrap import DEFINITION
 from servicevm_scheduler.domain.model import ServiceInstance
 from shared.config import Settings
 from shared.devstack import Suite, fresh_environment, isolated_settings
-from shared.messaging.topology import NOTIFICATIONS
 from shared.preflight import preflight
 from shared.runtime import build_store
 
@@ -197,49 +196,28 @@ async def floor_placements(
 
 async def create_instances(api_url: str, amqp_url: str, count: int, concurrency: int) -> Run:
     """Template + devices with room for all, then ``count`` instances, POST -> ACTIVE."""
-    active_at: dict[str, float] = {}
-    everything_active = asyncio.Event()
-    connection = await aio_pika.connect_robust(amqp_url)
-    async with (
-        connection,
-        httpx.AsyncClient(base_url=api_url, headers=HEADERS, timeout=60) as client,
-    ):
-        channel = await connection.channel()
-        exchange = await channel.declare_exchange(
-            NOTIFICATIONS, aio_pika.ExchangeType.TOPIC, durable=True
-        )
-        queue = await channel.declare_queue(exclusive=True, auto_delete=True)
-        await queue.bind(exchange, routing_key="service_instance.active")
 
-        async def on_active(message: aio_pika.abc.AbstractIncomingMessage) -> None:
-            async with message.process():
-                active_at[json.loads(message.body)["service_instance_id"]] = time.perf_counter()
-                if len(active_at) >= count:
-                    everything_active.set()
-
-        await queue.consume(on_active)
+    async def setup(client: httpx.AsyncClient) -> PostOne:
         service_type_id = await _template_with_devices(client, slots_needed=count)
-        posted_at: dict[str, float] = {}
-        limit = asyncio.Semaphore(concurrency)
 
-        async def post_one() -> None:
-            async with limit:
-                started = time.perf_counter()
-                response = await client.post(
-                    "/v1.0/service_instances",
-                    json={"service_instance": {"service_type_id": service_type_id}},
-                )
-                response.raise_for_status()
-                posted_at[response.json()["service_instance"]["id"]] = started
+        async def post(client: httpx.AsyncClient) -> str:
+            response = await client.post(
+                "/v1.0/service_instances",
+                json={"service_instance": {"service_type_id": service_type_id}},
+            )
+            response.raise_for_status()
+            return str(response.json()["service_instance"]["id"])
 
-        began = time.perf_counter()
-        await asyncio.gather(*(post_one() for _ in range(count)))
-        await asyncio.wait_for(everything_active.wait(), timeout=600)
-        elapsed = max(active_at.values()) - began
-    return Run(
+        return post
+
+    return await time_until_notified(
+        api_url,
+        amqp_url,
+        routing_key="service_instance.active",
+        id_field="service_instance_id",
         count=count,
-        seconds=elapsed,
-        latencies=[active_at[i] - posted_at[i] for i in posted_at],
+        concurrency=concurrency,
+        setup=setup,
     )
 
 
