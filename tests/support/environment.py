@@ -26,5 +26,9 @@ TEST_ENV = {
 }
 
 
+# A second api process, validating Keystone tokens, beside the noauth suite and sharing it.
+KEYSTONE_API_PORT = _PORT_BASE + 10
+
+
 def suite_settings() -> Settings:
     return isolated_settings(TEST_ENV)
