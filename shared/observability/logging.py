@@ -66,9 +66,21 @@ class RedactingFilter(logging.Filter):
             record.args = tuple(redact(arg) for arg in record.args)
         for key in [k for k in record.__dict__ if k not in _STANDARD]:
             record.__dict__[key] = redact(record.__dict__[key], key)
-        if record.exc_info and record.exc_info[1] is not None and not record.exc_text:
-            record.exc_text = redact_text(logging.Formatter().formatException(record.exc_info))
         return True
+
+
+class RedactingJsonFormatter(JsonFormatter):
+    """JSON lines whose tracebacks are masked too (exception messages may quote secrets)."""
+
+    def formatException(self, ei: Any) -> str | list[str]:
+        return _redact_lines(super().formatException(ei))
+
+    def formatStack(self, stack_info: str) -> str | list[str]:
+        return _redact_lines(super().formatStack(stack_info))
+
+
+def _redact_lines(text: str | list[str]) -> str | list[str]:
+    return redact_text(text) if isinstance(text, str) else [redact_text(line) for line in text]
 
 
 class _ContextFilter(logging.Filter):
@@ -85,7 +97,7 @@ class _ContextFilter(logging.Filter):
 def configure_logging(service: str, level: str = "INFO") -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(
-        JsonFormatter(
+        RedactingJsonFormatter(
             "%(asctime)s %(levelname)s %(name)s %(message)s %(service)s %(request_id)s",
             rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
         )
