@@ -72,15 +72,12 @@ class RedactingFilter(logging.Filter):
 class RedactingJsonFormatter(JsonFormatter):
     """JSON lines whose tracebacks are masked too (exception messages may quote secrets)."""
 
-    def formatException(self, ei: Any) -> str | list[str]:
-        return _redact_lines(super().formatException(ei))
+    # Strings: this formatter never sets exc_info_as_array.
+    def formatException(self, ei: Any) -> str:
+        return redact_text(str(super().formatException(ei)))
 
-    def formatStack(self, stack_info: str) -> str | list[str]:
-        return _redact_lines(super().formatStack(stack_info))
-
-
-def _redact_lines(text: str | list[str]) -> str | list[str]:
-    return redact_text(text) if isinstance(text, str) else [redact_text(line) for line in text]
+    def formatStack(self, stack_info: str) -> str:
+        return redact_text(str(super().formatStack(stack_info)))
 
 
 class _ContextFilter(logging.Filter):
