@@ -14,6 +14,7 @@ from servicevm_api.entrypoints.deps import Caller, UowDep, authorize
 from servicevm_api.entrypoints.errors import bad_request, conflict
 from servicevm_api.entrypoints.resources import Resource
 from servicevm_api.entrypoints.schemas import (
+    ERROR_RESPONSES,
     VISIBLE_ATTRIBUTES,
     DeviceTemplateCreateRequest,
     DeviceTemplateList,
@@ -27,7 +28,9 @@ from shared.contracts import commands
 from shared.contracts.models import ServiceTypeRef
 from shared.contracts.template_policy import InvalidPolicy, TemplatePolicy
 
-router = APIRouter(prefix="/v1.0/device_templates", tags=["device_templates"])
+router = APIRouter(
+    prefix="/v1.0/device_templates", tags=["device_templates"], responses=ERROR_RESPONSES
+)
 VISIBLE = VISIBLE_ATTRIBUTES["device_template"]
 FILTERABLE = {
     "id": uuid.UUID,

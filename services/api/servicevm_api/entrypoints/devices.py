@@ -16,6 +16,7 @@ from servicevm_api.entrypoints.device_templates import TEMPLATES
 from servicevm_api.entrypoints.errors import conflict
 from servicevm_api.entrypoints.resources import Resource
 from servicevm_api.entrypoints.schemas import (
+    ERROR_RESPONSES,
     VISIBLE_ATTRIBUTES,
     DeviceCreateRequest,
     DeviceList,
@@ -26,7 +27,7 @@ from servicevm_api.entrypoints.schemas import (
 from shared.contracts import commands
 from shared.contracts.models import DeviceStatus, ServiceContext
 
-router = APIRouter(prefix="/v1.0/devices", tags=["devices"])
+router = APIRouter(prefix="/v1.0/devices", tags=["devices"], responses=ERROR_RESPONSES)
 VISIBLE = VISIBLE_ATTRIBUTES["device"]
 FILTERABLE = {
     "id": uuid.UUID,

@@ -256,3 +256,34 @@ VISIBLE_ATTRIBUTES: dict[str, frozenset[str]] = {
     "service_instance": frozenset(ServiceInstancePublic.model_fields),
     "service_type": frozenset(ServiceTypeListItem.model_fields),
 }
+
+
+# --- errors ------------------------------------------------------------------------------
+
+
+class NeutronErrorDetail(BaseModel):
+    type: str
+    message: str
+    detail: str
+
+
+class ErrorResponse(BaseModel):
+    NeutronError: NeutronErrorDetail
+
+
+_ERRORS = {
+    400: "Invalid input: a malformed body, an unknown attribute, a bad value or query.",
+    401: "No credentials, or credentials that are invalid or expired.",
+    403: "Policy does not allow the action to this caller.",
+    404: "No such resource, or it belongs to another project.",
+    409: "The resource is in use or busy with another operation.",
+    413: "The request body is larger than SERVICEVM_MAX_BODY_BYTES.",
+    429: "Too many writes for the project; see Retry-After.",
+    503: "The identity service, database or broker is unavailable; retry later.",
+    504: "The request did not complete within SERVICEVM_REQUEST_TIMEOUT_SECONDS.",
+}
+# Declared on every router, so that the OpenAPI document describes every answer.
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    code: {"model": ErrorResponse, "description": description}
+    for code, description in _ERRORS.items()
+}

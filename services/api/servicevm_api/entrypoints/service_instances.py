@@ -16,6 +16,7 @@ from servicevm_api.entrypoints.device_templates import check_driver
 from servicevm_api.entrypoints.errors import bad_request, conflict, not_found
 from servicevm_api.entrypoints.resources import Resource
 from servicevm_api.entrypoints.schemas import (
+    ERROR_RESPONSES,
     ServiceInstanceCreateRequest,
     ServiceInstanceList,
     ServiceInstancePublic,
@@ -27,7 +28,9 @@ from shared import plugins
 from shared.contracts import commands
 from shared.contracts.models import DeviceStatus, ServiceContext
 
-router = APIRouter(prefix="/v1.0/service_instances", tags=["service_instances"])
+router = APIRouter(
+    prefix="/v1.0/service_instances", tags=["service_instances"], responses=ERROR_RESPONSES
+)
 FILTERABLE = {
     "id": uuid.UUID,
     "tenant_id": str,

@@ -15,9 +15,9 @@ from sqlalchemy import Row
 from servicevm_api.adapters.orm import service_types
 from servicevm_api.entrypoints.deps import Caller, UowDep, authorize
 from servicevm_api.entrypoints.resources import Resource
-from servicevm_api.entrypoints.schemas import ServiceTypeList, ServiceTypeListItem
+from servicevm_api.entrypoints.schemas import ERROR_RESPONSES, ServiceTypeList, ServiceTypeListItem
 
-router = APIRouter(prefix="/v1.0/service_types", tags=["service_types"])
+router = APIRouter(prefix="/v1.0/service_types", tags=["service_types"], responses=ERROR_RESPONSES)
 FILTERABLE = {"id": uuid.UUID, "template_id": uuid.UUID, "tenant_id": str, "service_type": str}
 
 
