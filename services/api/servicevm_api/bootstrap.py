@@ -14,7 +14,7 @@ from servicevm_api.entrypoints import (
     topology,
 )
 from servicevm_api.entrypoints.errors import install_error_handlers
-from servicevm_api.entrypoints.guards import BodySizeLimit, RequestTimeout
+from servicevm_api.entrypoints.guards import BodySizeLimit, RejectNulInUrl, RequestTimeout
 from servicevm_api.handlers import HANDLERS
 from servicevm_api.identity import make_authenticator
 from servicevm_api.policy import make_enforcer
@@ -53,6 +53,7 @@ def install_front_door(app: FastAPI, settings: Settings) -> None:
     )
     # Added last, runs first: the body limit sees the request before the timeout starts.
     app.add_middleware(RequestTimeout, seconds=settings.request_timeout_seconds)
+    app.add_middleware(RejectNulInUrl)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
 
 

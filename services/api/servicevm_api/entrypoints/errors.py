@@ -110,6 +110,9 @@ def _sentence(error: dict[str, Any], *, method: str) -> str:
     where, path = (loc[0], loc[1:]) if loc else ("body", [])
     if kind == "json_invalid":
         return "Malformed JSON in request body."
+    if kind == "nul_character":
+        where = ".".join([*path[1:], str(error.get("ctx", {}).get("where", ""))]).strip(".")
+        return f"Invalid input for {where or 'body'}: NUL characters are not allowed."
     if where == "body" and not path:
         return "Resource body required: send a JSON object."
     if where == "body" and len(path) == 1:

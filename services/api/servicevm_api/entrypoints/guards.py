@@ -68,6 +68,22 @@ class BodySizeLimit:
         await self._app(scope, counting_receive, send)
 
 
+class RejectNulInUrl:
+    """400 for a NUL character in the path or query, which no resource or filter can hold."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self._app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            raw = scope.get("query_string", b"") + scope.get("raw_path", b"")
+            if b"%00" in raw or b"\x00" in raw or "\x00" in scope.get("path", ""):
+                message = "Invalid input: NUL characters are not allowed in the URL."
+                await _send_error(send, 400, "HTTPBadRequest", message)
+                return
+        await self._app(scope, receive, send)
+
+
 class RequestTimeout:
     """504 for a request not answered within ``seconds`` (its work is cancelled and rolled back)."""
 
