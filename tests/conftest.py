@@ -12,7 +12,12 @@ from shared.devstack import Suite, fresh_environment, isolated_settings
 from shared.preflight import preflight
 from tests.support.api import Api
 from tests.support.bus import NotificationListener
-from tests.support.environment import KEYSTONE_API_PORT, TEST_ENV, suite_settings
+from tests.support.environment import (
+    KEYSTONE_API_PORT,
+    KEYSTONE_WRITE_LIMIT,
+    TEST_ENV,
+    suite_settings,
+)
 from tests.support.keystone import Keystone, running_keystone
 from tests.support.secrets import leaks
 
@@ -48,11 +53,19 @@ def keystone() -> Iterator[Keystone]:
     yield from running_keystone()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def keystone_suite(suite: Suite, keystone: Keystone) -> Iterator[Suite]:
     """A second api process that authenticates with Keystone, sharing the suite's database,
-    bus and workers."""
-    env = {**TEST_ENV, **keystone.env(), "SERVICEVM_API_PORT": str(KEYSTONE_API_PORT)}
+    bus and workers; small pool, and only for the module using it (PostgreSQL's connections
+    are shared with every suite on this machine)."""
+    env = {
+        **TEST_ENV,
+        **keystone.env(),
+        "SERVICEVM_API_PORT": str(KEYSTONE_API_PORT),
+        "SERVICEVM_WRITE_RATE_LIMIT": str(KEYSTONE_WRITE_LIMIT),
+        "SERVICEVM_DB_POOL_SIZE": "3",
+        "SERVICEVM_DB_MAX_OVERFLOW": "2",
+    }
     assert suite.log_dir is not None
     running = Suite(isolated_settings(env), env=env, log_dir=suite.log_dir / "keystone")
     try:

@@ -19,6 +19,7 @@ import pytest
 
 from shared.devstack import Suite
 from tests.support.api import Api
+from tests.support.environment import KEYSTONE_WRITE_LIMIT
 from tests.support.keystone import Keystone
 from tests.support.secrets import remember
 
@@ -326,3 +327,27 @@ def test_owner_resources_survive_the_matrix(world: World) -> None:
     assert world.owner.instance(world.instance["id"]) is not None
     template = world.owner.get(f"/v1.0/device_templates/{world.template['id']}")
     assert template.status_code == 200
+
+
+def test_writes_past_the_project_limit_are_429_with_retry_after(world: World) -> None:
+    carl = KeystoneApi(world.url, world.keystone.login("carl"))
+    # The limiter counts in fixed one-minute windows: start well inside one.
+    into_window = time.time() % 60
+    if into_window > 50:
+        time.sleep(60 - into_window + 0.1)
+    try:
+        statuses = [
+            carl.post("/v1.0/device_templates", _template_body()).status_code
+            for _ in range(KEYSTONE_WRITE_LIMIT + 1)
+        ]
+        refused = carl.post("/v1.0/device_templates", _template_body())
+        # Reads go on; other projects' writes too.
+        assert carl.get("/v1.0/device_templates").status_code == 200
+    finally:
+        carl.close()
+    assert statuses.count(201) <= KEYSTONE_WRITE_LIMIT
+    assert 429 in statuses
+    assert refused.status_code == 429
+    assert 1 <= int(refused.headers["Retry-After"]) <= 60
+    assert refused.json()["NeutronError"]["type"] == "OverLimit"
+    assert world.owner.post("/v1.0/device_templates", _template_body()).status_code == 201

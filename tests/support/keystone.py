@@ -76,4 +76,5 @@ def running_keystone() -> Iterator[Keystone]:
         keystone.add_user("rita", "project-a", ("reader",))
         keystone.add_user("bob", "project-b", ("member", "reader"))
         keystone.add_user("root", "admin", ("admin", "member", "reader"))
+        keystone.add_user("carl", "project-c", ("member", "reader"))
         yield keystone
