@@ -78,6 +78,31 @@ class Settings(BaseSettings):
     local_state_dir: Path = Path("~/.local/state/servicevm/appliances")
     log_level: str = "INFO"
 
+    # --- the api's front door (authentication, authorization, hostile input) ----------
+    # "keystone": X-Auth-Token validated against Keystone v3, identity from the token only.
+    # "noauth": identity from X-Project-Id / X-Roles (development; loopback only unless forced).
+    auth_strategy: Literal["noauth", "keystone"] = "noauth"
+    allow_noauth_on_public_address: bool = False
+    # Keystone v3 endpoint (".../v3") and the service user that may validate tokens.
+    keystone_url: str = "http://127.0.0.1:5000/v3"
+    keystone_service_user: str = "servicevm"
+    keystone_service_password: str = ""
+    keystone_service_project: str = "service"
+    keystone_service_domain: str = "Default"
+    keystone_timeout_seconds: float = 5.0
+    # A valid token is remembered until it expires, but never longer than this.
+    token_cache_seconds: float = 300.0
+    # oslo.policy file (yaml or json) overriding the rules registered in code; empty: defaults.
+    policy_file: str = ""
+    max_body_bytes: int = 1024 * 1024
+    request_timeout_seconds: float = 30.0
+    # Writes (POST, PUT, DELETE) per project per window, counted in Redis; 0 disables.
+    write_rate_limit: int = 600
+    write_rate_window_seconds: int = 60
+    # Callback URIs: hosts always allowed, and whether loopback/link-local/private are.
+    allowed_callback_hosts: list[str] = []
+    allow_private_callbacks: bool = False
+
     def role(self, service: ServiceName) -> str:
         return f"servicevm_{service}"
 

@@ -95,13 +95,15 @@ def create_app(definition: ServiceDefinition, settings: Settings | None = None) 
             await store.engine.dispose()
 
     app = FastAPI(title=f"servicevm {definition.name}", lifespan=lifespan)
-    install_request_middleware(app, definition.name)
     gauges = definition.refresh_gauges(store) if definition.refresh_gauges else None
     app.include_router(
         ops_router(engine=store.engine, amqp_url=settings.amqp_url, refresh_gauges=gauges)
     )
+    app.state.settings = settings
     if definition.configure_app is not None:
         definition.configure_app(app, store)
+    # Last added, outermost: every answer, even a guard's refusal, carries the request id.
+    install_request_middleware(app, definition.name)
     return app
 
 

@@ -8,11 +8,18 @@ from pathlib import Path
 import pytest
 
 from shared.config import Settings
-from shared.devstack import Suite, fresh_environment
+from shared.devstack import Suite, fresh_environment, isolated_settings
 from shared.preflight import preflight
 from tests.support.api import Api
 from tests.support.bus import NotificationListener
-from tests.support.environment import TEST_ENV, suite_settings
+from tests.support.environment import (
+    KEYSTONE_API_PORT,
+    KEYSTONE_WRITE_LIMIT,
+    TEST_ENV,
+    suite_settings,
+)
+from tests.support.keystone import Keystone, running_keystone
+from tests.support.secrets import leaks
 
 
 @pytest.fixture(scope="session")
@@ -33,6 +40,36 @@ def suite(database: Settings, tmp_path_factory: pytest.TempPathFactory) -> Itera
     running = Suite(database, env=TEST_ENV, log_dir=log_dir)
     try:
         running.start()
+        yield running
+    finally:
+        running.stop()
+    # Whatever the tests sent (tokens, passwords) must not be in any service's log.
+    leaked = leaks(log_dir)
+    assert not leaked, f"secrets found in the suite's logs: {leaked}"
+
+
+@pytest.fixture(scope="session")
+def keystone() -> Iterator[Keystone]:
+    yield from running_keystone()
+
+
+@pytest.fixture(scope="module")
+def keystone_suite(suite: Suite, keystone: Keystone) -> Iterator[Suite]:
+    """A second api process that authenticates with Keystone, sharing the suite's database,
+    bus and workers; small pool, and only for the module using it (PostgreSQL's connections
+    are shared with every suite on this machine)."""
+    env = {
+        **TEST_ENV,
+        **keystone.env(),
+        "SERVICEVM_API_PORT": str(KEYSTONE_API_PORT),
+        "SERVICEVM_WRITE_RATE_LIMIT": str(KEYSTONE_WRITE_LIMIT),
+        "SERVICEVM_DB_POOL_SIZE": "3",
+        "SERVICEVM_DB_MAX_OVERFLOW": "2",
+    }
+    assert suite.log_dir is not None
+    running = Suite(isolated_settings(env), env=env, log_dir=suite.log_dir / "keystone")
+    try:
+        running.start("api")
         yield running
     finally:
         running.stop()

@@ -69,7 +69,10 @@ class Cloud:
         self.quota_instances = 10
         self._macs = itertools.count(1)
         self._hosts = itertools.cycle(HOSTS)
-        self.tokens: dict[str, User] = {}
+        # token -> (its user, when it expires as a Unix time)
+        self.tokens: dict[str, tuple[User, float]] = {}
+        self.token_ttl_seconds = 3600.0
+        self.projects: dict[str, Project] = {}
         self.project = Project(id=new_id().replace("-", ""), name="demo")
         self.users: dict[str, User] = {}
         self.app_credentials: dict[str, AppCredential] = {}
@@ -115,15 +118,38 @@ class Cloud:
                 raise CloudError(401, "The request you have made requires authentication.")
             return self._issue_token(cred.user)
 
-    def _issue_token(self, user: User) -> str:
+    def _issue_token(self, user: User, ttl_seconds: float | None = None) -> str:
         token = secrets.token_hex(16)
-        self.tokens[token] = user
+        ttl = self.token_ttl_seconds if ttl_seconds is None else ttl_seconds
+        self.tokens[token] = (user, time.time() + ttl)
         return token
+
+    def add_user(
+        self, name: str, password: str, project_name: str, roles: tuple[str, ...] = ("member",)
+    ) -> User:
+        """A user with roles on a project of its own (created on first use)."""
+        with self.lock:
+            project = self.projects.get(project_name)
+            if project is None:
+                project = Project(id=new_id().replace("-", ""), name=project_name)
+                self.projects[project_name] = project
+            user = User(id=new_id(), name=name, password=password, project=project, roles=roles)
+            self.users[name] = user
+            return user
+
+    def issue_token(self, user_name: str, ttl_seconds: float | None = None) -> str:
+        """A token for a user without a request; ``ttl_seconds`` may be short, or negative."""
+        with self.lock:
+            return self._issue_token(self.users[user_name], ttl_seconds)
+
+    def token_expiry(self, token: str) -> float:
+        with self.lock:
+            return self.tokens[token][1]
 
     def user_for_token(self, token: str | None) -> User:
         with self.lock:
-            user = self.tokens.get(token or "")
-            if user is None:
+            user, expires = self.tokens.get(token or "", (None, 0.0))
+            if user is None or expires <= time.time():
                 raise CloudError(401, "The request you have made requires authentication.")
             return user
 

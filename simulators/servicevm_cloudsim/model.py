@@ -34,6 +34,7 @@ class User:
     password: str
     project: Project
     domain: str = "Default"
+    roles: tuple[str, ...] = ("member", "reader")
 
 
 @dataclass

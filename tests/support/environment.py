@@ -23,7 +23,16 @@ TEST_ENV = {
     "SERVICEVM_RECONCILE_INTERVAL_SECONDS": "1",
     "SERVICEVM_POOL_IDLE_SECONDS": "2",
     "SERVICEVM_LOG_LEVEL": "INFO",
+    # The fuzz run and the concurrency tests write far faster than any client should; the
+    # limit itself is tested on the keystone api process and against Redis directly.
+    "SERVICEVM_WRITE_RATE_LIMIT": "0",
 }
+
+
+# A second api process, validating Keystone tokens, beside the noauth suite and sharing it.
+KEYSTONE_API_PORT = _PORT_BASE + 10
+# Writes per project per minute there: above what the auth matrix's projects write.
+KEYSTONE_WRITE_LIMIT = 40
 
 
 def suite_settings() -> Settings:

@@ -14,7 +14,12 @@ from servicevm_api.entrypoints import (
     topology,
 )
 from servicevm_api.entrypoints.errors import install_error_handlers
+from servicevm_api.entrypoints.guards import BodySizeLimit, RejectNulInUrl, RequestTimeout
 from servicevm_api.handlers import HANDLERS
+from servicevm_api.identity import make_authenticator
+from servicevm_api.policy import make_enforcer
+from servicevm_api.ratelimit import WriteRateLimiter
+from shared.config import Settings
 from shared.messaging.dispatch import ServiceStore
 from shared.observability.gauges import device_gauge_refresher
 from shared.runtime import ServiceDefinition
@@ -27,12 +32,29 @@ def configure_app(app: FastAPI, store: ServiceStore) -> None:
         "device slots, and their topology (Neutron-style REST)."
     )
     app.state.store = store
+    settings: Settings = app.state.settings
+    install_front_door(app, settings)
     install_error_handlers(app)
     app.include_router(device_templates.router)
     app.include_router(devices.router)
     app.include_router(service_types.router)
     app.include_router(service_instances.router)
     app.include_router(topology.router)
+
+
+def install_front_door(app: FastAPI, settings: Settings) -> None:
+    """Authentication, policy, write rate limits and the body and time guards."""
+    app.state.authenticator = make_authenticator(settings)
+    app.state.enforcer = make_enforcer(settings.policy_file)
+    app.state.rate_limiter = WriteRateLimiter(
+        settings.redis_url,
+        limit=settings.write_rate_limit,
+        window_seconds=settings.write_rate_window_seconds,
+    )
+    # Added last, runs first: the body limit sees the request before the timeout starts.
+    app.add_middleware(RequestTimeout, seconds=settings.request_timeout_seconds)
+    app.add_middleware(RejectNulInUrl)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
 
 
 DEFINITION = ServiceDefinition(

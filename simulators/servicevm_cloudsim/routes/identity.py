@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter, Body, Header, Response
 from fastapi.responses import JSONResponse
 
 from servicevm_cloudsim.deps import StateDep
-from servicevm_cloudsim.model import CloudError, User
+from servicevm_cloudsim.model import CloudError
 from servicevm_cloudsim.state import SimState
 
 router = APIRouter(prefix="/identity")
@@ -65,25 +65,39 @@ def issue_token(
     else:
         raise CloudError(401, f"Unsupported authentication methods {methods}.")
     response.headers["X-Subject-Token"] = token
-    return {"token": token_body(state, state.cloud.user_for_token(token), methods)}
+    return {"token": token_body(state, token, methods)}
 
 
 @router.get("/v3/auth/tokens")
 def validate_token(
-    state: StateDep, response: Response, x_subject_token: str = Header(...)
+    state: StateDep,
+    response: Response,
+    x_auth_token: str | None = Header(None),
+    x_subject_token: str = Header(...),
 ) -> dict[str, Any]:
-    user = state.cloud.user_for_token(x_subject_token)
+    """As Keystone: the caller's own token must be valid (401); an unknown or expired
+    subject token is 404."""
+    state.cloud.user_for_token(x_auth_token)
+    try:
+        state.cloud.user_for_token(x_subject_token)
+    except CloudError:
+        raise CloudError(404, f"Could not find token: {x_subject_token[:8]}...") from None
     response.headers["X-Subject-Token"] = x_subject_token
-    return {"token": token_body(state, user, ["password"])}
+    return {"token": token_body(state, x_subject_token, ["password"])}
 
 
-def token_body(state: SimState, user: User, methods: list[str]) -> dict[str, Any]:
-    issued = datetime.now(UTC)
+def _timestamp(when: datetime) -> str:
+    return when.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def token_body(state: SimState, token: str, methods: list[str]) -> dict[str, Any]:
+    user = state.cloud.user_for_token(token)
+    expires = datetime.fromtimestamp(state.cloud.token_expiry(token), UTC)
     project = user.project
     return {
         "methods": methods,
-        "issued_at": issued.strftime("%Y-%m-%dT%H:%M:%S.000000Z"),
-        "expires_at": (issued + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%S.000000Z"),
+        "issued_at": _timestamp(datetime.now(UTC)),
+        "expires_at": _timestamp(expires),
         "user": {
             "id": user.id,
             "name": user.name,
@@ -94,7 +108,7 @@ def token_body(state: SimState, user: User, methods: list[str]) -> dict[str, Any
             "name": project.name,
             "domain": {"id": "default", "name": project.domain},
         },
-        "roles": [{"id": "member-role", "name": "member"}],
+        "roles": [{"id": f"{role}-role", "name": role} for role in user.roles],
         "catalog": _catalog(state, project.id),
     }
 

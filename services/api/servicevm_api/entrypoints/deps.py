@@ -1,31 +1,43 @@
-"""Dependencies of the routes: the caller's identity and a unit of work in the api schema."""
+"""Dependencies of the routes: who calls, whether policy lets them, and a unit of work."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Request, Security
+from fastapi.security import APIKeyHeader
+from oslo_policy import policy
 
 from servicevm_api.entrypoints.errors import ApiError
+from servicevm_api.identity import Authenticator, IdentityUnavailable, Unauthenticated
+from servicevm_api.policy import CONTEXT_IS_ADMIN, WRITES, Verb, action, credentials
+from servicevm_api.ratelimit import WriteRateLimiter
 from shared.db.uow import UnitOfWork
 from shared.messaging.dispatch import ServiceStore
 
-ADMIN_ROLE = "admin"
+# Documents the token in the OpenAPI document; the authenticator reads the headers itself.
+_TOKEN_HEADER = APIKeyHeader(name="X-Auth-Token", auto_error=False, scheme_name="keystone")
 
 
 @dataclass(frozen=True)
 class Caller:
-    """Who is asking. For now from keystonemiddleware's headers; token validation comes later."""
+    """Who is asking: from a Keystone token, or from noauth headers in development."""
 
     project_id: str
     roles: frozenset[str]
     user_id: str | None = None
+    # Decided by the policy rule context_is_admin (by default: the admin role).
+    admin: bool = False
 
     @property
     def is_admin(self) -> bool:
-        return ADMIN_ROLE in self.roles
+        return self.admin
+
+    @property
+    def credentials(self) -> dict[str, object]:
+        return credentials(self.project_id, self.roles, self.user_id)
 
     def can_see(self, tenant_id: str) -> bool:
         return self.is_admin or tenant_id == self.project_id
@@ -43,14 +55,62 @@ class Caller:
 
 
 async def get_caller(
-    x_project_id: Annotated[str | None, Header()] = None,
-    x_roles: Annotated[str | None, Header()] = None,
-    x_user_id: Annotated[str | None, Header()] = None,
+    request: Request, _token: Annotated[str | None, Security(_TOKEN_HEADER)] = None
 ) -> Caller:
-    if not x_project_id or not x_project_id.strip():
-        raise ApiError(401, "HTTPUnauthorized", "Authentication required: no X-Project-Id header.")
-    roles = frozenset(role.strip().lower() for role in (x_roles or "").split(",") if role.strip())
-    return Caller(project_id=x_project_id.strip(), roles=roles, user_id=x_user_id)
+    authenticator: Authenticator = request.app.state.authenticator
+    try:
+        identity = await authenticator.identify(request.headers)
+    except Unauthenticated as exc:
+        raise ApiError(
+            401, "HTTPUnauthorized", str(exc), {"WWW-Authenticate": "Keystone uri=''"}
+        ) from None
+    except IdentityUnavailable as exc:
+        raise ApiError(503, "HTTPServiceUnavailable", str(exc)) from None
+    enforcer: policy.Enforcer = request.app.state.enforcer
+    creds = credentials(identity.project_id, identity.roles, identity.user_id)
+    return Caller(
+        project_id=identity.project_id,
+        roles=identity.roles,
+        user_id=identity.user_id,
+        admin=bool(enforcer.enforce(CONTEXT_IS_ADMIN, {}, creds)),
+    )
+
+
+CallerDep = Annotated[Caller, Depends(get_caller)]
+
+
+def authorize(resource: str, verb: Verb) -> Any:
+    """``Depends`` that lets the caller through if policy allows the action (else 403), and
+    counts writes against the project's rate limit (429 past it)."""
+    name = action(resource, verb)
+
+    async def authorized(request: Request, caller: CallerDep) -> Caller:
+        enforcer: policy.Enforcer = request.app.state.enforcer
+        target = {"project_id": caller.project_id, "tenant_id": caller.project_id}
+        if not enforcer.enforce(name, target, caller.credentials):
+            raise ApiError(
+                403, "PolicyNotAuthorized", f"Policy doesn't allow {name} to be performed."
+            )
+        if verb in WRITES:
+            await _count_write(request, caller)
+        return caller
+
+    return Depends(authorized)
+
+
+async def _count_write(request: Request, caller: Caller) -> None:
+    limiter: WriteRateLimiter | None = getattr(request.app.state, "rate_limiter", None)
+    if limiter is None:
+        return
+    verdict = await limiter.hit(caller.project_id)
+    if not verdict.allowed:
+        raise ApiError(
+            429,
+            "OverLimit",
+            f"Too many write requests for project {caller.project_id}: at most "
+            f"{limiter.limit} per {limiter.window} seconds. Retry after {verdict.retry_after} seconds.",
+            {"Retry-After": str(verdict.retry_after)},
+        )
 
 
 async def get_store(request: Request) -> ServiceStore:
@@ -65,5 +125,4 @@ async def get_uow(
         yield uow
 
 
-CallerDep = Annotated[Caller, Depends(get_caller)]
 UowDep = Annotated[UnitOfWork, Depends(get_uow)]

@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Request, Response
 from sqlalchemy import Row
 
 from servicevm_api.adapters import repository as repo
 from servicevm_api.adapters.orm import device_templates
-from servicevm_api.entrypoints.deps import CallerDep, UowDep
+from servicevm_api.entrypoints.deps import Caller, UowDep, authorize
 from servicevm_api.entrypoints.errors import bad_request, conflict
 from servicevm_api.entrypoints.resources import Resource
 from servicevm_api.entrypoints.schemas import (
+    ERROR_RESPONSES,
     VISIBLE_ATTRIBUTES,
     DeviceTemplateCreateRequest,
     DeviceTemplateList,
@@ -27,7 +28,9 @@ from shared.contracts import commands
 from shared.contracts.models import ServiceTypeRef
 from shared.contracts.template_policy import InvalidPolicy, TemplatePolicy
 
-router = APIRouter(prefix="/v1.0/device_templates", tags=["device_templates"])
+router = APIRouter(
+    prefix="/v1.0/device_templates", tags=["device_templates"], responses=ERROR_RESPONSES
+)
 VISIBLE = VISIBLE_ATTRIBUTES["device_template"]
 FILTERABLE = {
     "id": uuid.UUID,
@@ -65,7 +68,9 @@ def check_driver(group: str, attribute: str, name: str) -> None:
 
 @router.post("", status_code=201, response_model=DeviceTemplateResponse)
 async def create_device_template(
-    body: DeviceTemplateCreateRequest, caller: CallerDep, uow: UowDep
+    body: DeviceTemplateCreateRequest,
+    caller: Annotated[Caller, authorize("device_template", "create")],
+    uow: UowDep,
 ) -> DeviceTemplateResponse:
     request = body.device_template
     check_driver(plugins.DEVICE_DRIVERS, "device_driver", request.device_driver)
@@ -99,7 +104,9 @@ async def create_device_template(
 
 @router.get("", response_model=DeviceTemplateList)
 async def list_device_templates(
-    request: Request, caller: CallerDep, uow: UowDep
+    request: Request,
+    caller: Annotated[Caller, authorize("device_template", "get_all")],
+    uow: UowDep,
 ) -> DeviceTemplateList:
     page, links = await TEMPLATES.list_page(uow, caller, request)
     return DeviceTemplateList(device_templates=page, device_templates_links=links)
@@ -107,14 +114,20 @@ async def list_device_templates(
 
 @router.get("/{template_id}")
 async def show_device_template(
-    template_id: uuid.UUID, request: Request, caller: CallerDep, uow: UowDep
+    template_id: uuid.UUID,
+    request: Request,
+    caller: Annotated[Caller, authorize("device_template", "get")],
+    uow: UowDep,
 ) -> dict[str, Any]:
     return await TEMPLATES.show(uow, caller, request, template_id)
 
 
 @router.put("/{template_id}", response_model=DeviceTemplateResponse)
 async def update_device_template(
-    template_id: uuid.UUID, body: DeviceTemplateUpdateRequest, caller: CallerDep, uow: UowDep
+    template_id: uuid.UUID,
+    body: DeviceTemplateUpdateRequest,
+    caller: Annotated[Caller, authorize("device_template", "update")],
+    uow: UowDep,
 ) -> DeviceTemplateResponse:
     row = await TEMPLATES.visible_row(uow, caller, template_id, lock="update")
     changes = body.device_template.model_dump(exclude_none=True)
@@ -133,7 +146,9 @@ async def update_device_template(
 
 @router.delete("/{template_id}", status_code=204, response_class=Response)
 async def delete_device_template(
-    template_id: uuid.UUID, caller: CallerDep, uow: UowDep
+    template_id: uuid.UUID,
+    caller: Annotated[Caller, authorize("device_template", "delete")],
+    uow: UowDep,
 ) -> Response:
     row = await TEMPLATES.visible_row(uow, caller, template_id, lock="update")
     users = await repo.devices_using_template(uow.conn, template_id=template_id)

@@ -11,11 +11,12 @@ from sqlalchemy import Row
 from servicevm_api.adapters import repository as repo
 from servicevm_api.adapters.orm import devices
 from servicevm_api.domain.rules import delete_refusal, update_refusal
-from servicevm_api.entrypoints.deps import CallerDep, UowDep
+from servicevm_api.entrypoints.deps import Caller, UowDep, authorize
 from servicevm_api.entrypoints.device_templates import TEMPLATES
 from servicevm_api.entrypoints.errors import conflict
 from servicevm_api.entrypoints.resources import Resource
 from servicevm_api.entrypoints.schemas import (
+    ERROR_RESPONSES,
     VISIBLE_ATTRIBUTES,
     DeviceCreateRequest,
     DeviceList,
@@ -26,7 +27,7 @@ from servicevm_api.entrypoints.schemas import (
 from shared.contracts import commands
 from shared.contracts.models import DeviceStatus, ServiceContext
 
-router = APIRouter(prefix="/v1.0/devices", tags=["devices"])
+router = APIRouter(prefix="/v1.0/devices", tags=["devices"], responses=ERROR_RESPONSES)
 VISIBLE = VISIBLE_ATTRIBUTES["device"]
 FILTERABLE = {
     "id": uuid.UUID,
@@ -63,7 +64,7 @@ DEVICES = Resource("device", devices, FILTERABLE, to_public)
 
 @router.post("", status_code=201, response_model=DeviceResponse)
 async def create_device(
-    body: DeviceCreateRequest, caller: CallerDep, uow: UowDep
+    body: DeviceCreateRequest, caller: Annotated[Caller, authorize("device", "create")], uow: UowDep
 ) -> DeviceResponse:
     request = body.device
     tenant_id = caller.tenant_for_new_resource(request.tenant_id)
@@ -90,21 +91,29 @@ async def create_device(
 
 
 @router.get("", response_model=DeviceList)
-async def list_devices(request: Request, caller: CallerDep, uow: UowDep) -> DeviceList:
+async def list_devices(
+    request: Request, caller: Annotated[Caller, authorize("device", "get_all")], uow: UowDep
+) -> DeviceList:
     page, links = await DEVICES.list_page(uow, caller, request)
     return DeviceList(devices=page, devices_links=links)
 
 
 @router.get("/{device_id}")
 async def show_device(
-    device_id: uuid.UUID, request: Request, caller: CallerDep, uow: UowDep
+    device_id: uuid.UUID,
+    request: Request,
+    caller: Annotated[Caller, authorize("device", "get")],
+    uow: UowDep,
 ) -> dict[str, Any]:
     return await DEVICES.show(uow, caller, request, device_id)
 
 
 @router.put("/{device_id}", response_model=DeviceResponse)
 async def update_device(
-    device_id: uuid.UUID, body: DeviceUpdateRequest, caller: CallerDep, uow: UowDep
+    device_id: uuid.UUID,
+    body: DeviceUpdateRequest,
+    caller: Annotated[Caller, authorize("device", "update")],
+    uow: UowDep,
 ) -> DeviceResponse:
     row = await DEVICES.visible_row(uow, caller, device_id, lock="update")
     refusal = update_refusal(row.status)
@@ -124,7 +133,7 @@ async def update_device(
 @router.delete("/{device_id}", status_code=204, response_class=Response)
 async def delete_device(
     device_id: uuid.UUID,
-    caller: CallerDep,
+    caller: Annotated[Caller, authorize("device", "delete")],
     uow: UowDep,
     force: Annotated[
         bool,

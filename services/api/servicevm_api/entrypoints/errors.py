@@ -18,11 +18,18 @@ log = logging.getLogger(__name__)
 
 
 class ApiError(Exception):
-    def __init__(self, status_code: int, error_type: str, message: str) -> None:
+    def __init__(
+        self,
+        status_code: int,
+        error_type: str,
+        message: str,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(message)
         self.status_code = status_code
         self.error_type = error_type
         self.message = message
+        self.headers = headers
 
 
 def bad_request(message: str) -> ApiError:
@@ -42,17 +49,20 @@ def conflict(error_type: str, message: str) -> ApiError:
     return ApiError(409, error_type, message)
 
 
-def error_response(status_code: int, error_type: str, message: str) -> JSONResponse:
-    return JSONResponse(
-        {"NeutronError": {"type": error_type, "message": message, "detail": ""}},
-        status_code=status_code,
-    )
+def error_body(error_type: str, message: str) -> dict[str, dict[str, str]]:
+    return {"NeutronError": {"type": error_type, "message": message, "detail": ""}}
+
+
+def error_response(
+    status_code: int, error_type: str, message: str, headers: dict[str, str] | None = None
+) -> JSONResponse:
+    return JSONResponse(error_body(error_type, message), status_code=status_code, headers=headers)
 
 
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def api_error(_request: Request, exc: ApiError) -> JSONResponse:
-        return error_response(exc.status_code, exc.error_type, exc.message)
+        return error_response(exc.status_code, exc.error_type, exc.message, exc.headers)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -63,7 +73,10 @@ def install_error_handlers(app: FastAPI) -> None:
     async def http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
         names = {404: "HTTPNotFound", 405: "HTTPMethodNotAllowed", 413: "HTTPRequestEntityTooLarge"}
         return error_response(
-            exc.status_code, names.get(exc.status_code, "HTTPError"), str(exc.detail)
+            exc.status_code,
+            names.get(exc.status_code, "HTTPError"),
+            str(exc.detail),
+            dict(exc.headers) if exc.headers else None,
         )
 
     @app.exception_handler(Exception)
@@ -97,6 +110,9 @@ def _sentence(error: dict[str, Any], *, method: str) -> str:
     where, path = (loc[0], loc[1:]) if loc else ("body", [])
     if kind == "json_invalid":
         return "Malformed JSON in request body."
+    if kind == "nul_character":
+        where = ".".join([*path[1:], str(error.get("ctx", {}).get("where", ""))]).strip(".")
+        return f"Invalid input for {where or 'body'}: NUL characters are not allowed."
     if where == "body" and not path:
         return "Resource body required: send a JSON object."
     if where == "body" and len(path) == 1:

@@ -6,7 +6,15 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
 
 from shared.contracts.models import ServiceContext
 
@@ -22,8 +30,38 @@ def _none_to_empty_dict(value: Any) -> Any:
 DictOrNone = Annotated[dict[str, Any], BeforeValidator(_none_to_empty_dict)]
 
 
+def nul_path(value: Any, path: str = "") -> str | None:
+    """Where in ``value`` a string (or key) holds a NUL character, which PostgreSQL refuses."""
+    if isinstance(value, str):
+        return (path or "value") if "\x00" in value else None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            where = f"{path}.{key}" if path else str(key)
+            if "\x00" in str(key):
+                return where
+            found = nul_path(item, where)
+            if found is not None:
+                return found
+    if isinstance(value, list):
+        for index, item in enumerate(value):
+            found = nul_path(item, f"{path}[{index}]")
+            if found is not None:
+                return found
+    return None
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_nul_characters(cls, data: Any) -> Any:
+        where = nul_path(data)
+        if where is not None:
+            raise PydanticCustomError(
+                "nul_character", "NUL characters are not allowed ({where})", {"where": where}
+            )
+        return data
 
 
 # --- device templates --------------------------------------------------------------------
@@ -255,4 +293,35 @@ VISIBLE_ATTRIBUTES: dict[str, frozenset[str]] = {
     "device": frozenset(DevicePublic.model_fields),
     "service_instance": frozenset(ServiceInstancePublic.model_fields),
     "service_type": frozenset(ServiceTypeListItem.model_fields),
+}
+
+
+# --- errors ------------------------------------------------------------------------------
+
+
+class NeutronErrorDetail(BaseModel):
+    type: str
+    message: str
+    detail: str
+
+
+class ErrorResponse(BaseModel):
+    NeutronError: NeutronErrorDetail
+
+
+_ERRORS = {
+    400: "Invalid input: a malformed body, an unknown attribute, a bad value or query.",
+    401: "No credentials, or credentials that are invalid or expired.",
+    403: "Policy does not allow the action to this caller.",
+    404: "No such resource, or it belongs to another project.",
+    409: "The resource is in use or busy with another operation.",
+    413: "The request body is larger than SERVICEVM_MAX_BODY_BYTES.",
+    429: "Too many writes for the project; see Retry-After.",
+    503: "The identity service, database or broker is unavailable; retry later.",
+    504: "The request did not complete within SERVICEVM_REQUEST_TIMEOUT_SECONDS.",
+}
+# Declared on every router, so that the OpenAPI document describes every answer.
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    code: {"model": ErrorResponse, "description": description}
+    for code, description in _ERRORS.items()
 }

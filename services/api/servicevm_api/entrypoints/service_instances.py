@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Request, Response
 from sqlalchemy import Row
@@ -11,11 +11,12 @@ from sqlalchemy import Row
 from servicevm_api.adapters import repository as repo
 from servicevm_api.adapters.orm import service_instances
 from servicevm_api.domain.rules import instance_delete_refusal, instance_update_refusal
-from servicevm_api.entrypoints.deps import CallerDep, UowDep
+from servicevm_api.entrypoints.deps import Caller, UowDep, authorize
 from servicevm_api.entrypoints.device_templates import check_driver
 from servicevm_api.entrypoints.errors import bad_request, conflict, not_found
 from servicevm_api.entrypoints.resources import Resource
 from servicevm_api.entrypoints.schemas import (
+    ERROR_RESPONSES,
     ServiceInstanceCreateRequest,
     ServiceInstanceList,
     ServiceInstancePublic,
@@ -27,7 +28,9 @@ from shared import plugins
 from shared.contracts import commands
 from shared.contracts.models import DeviceStatus, ServiceContext
 
-router = APIRouter(prefix="/v1.0/service_instances", tags=["service_instances"])
+router = APIRouter(
+    prefix="/v1.0/service_instances", tags=["service_instances"], responses=ERROR_RESPONSES
+)
 FILTERABLE = {
     "id": uuid.UUID,
     "tenant_id": str,
@@ -64,7 +67,9 @@ INSTANCES = Resource("service_instance", service_instances, FILTERABLE, to_publi
 
 @router.post("", status_code=201, response_model=ServiceInstanceResponse)
 async def create_service_instance(
-    body: ServiceInstanceCreateRequest, caller: CallerDep, uow: UowDep
+    body: ServiceInstanceCreateRequest,
+    caller: Annotated[Caller, authorize("service_instance", "create")],
+    uow: UowDep,
 ) -> ServiceInstanceResponse:
     request = body.service_instance
     tenant_id = caller.tenant_for_new_resource(request.tenant_id)
@@ -110,7 +115,9 @@ async def create_service_instance(
 
 @router.get("", response_model=ServiceInstanceList)
 async def list_service_instances(
-    request: Request, caller: CallerDep, uow: UowDep
+    request: Request,
+    caller: Annotated[Caller, authorize("service_instance", "get_all")],
+    uow: UowDep,
 ) -> ServiceInstanceList:
     page, links = await INSTANCES.list_page(uow, caller, request)
     return ServiceInstanceList(service_instances=page, service_instances_links=links)
@@ -118,14 +125,20 @@ async def list_service_instances(
 
 @router.get("/{instance_id}")
 async def show_service_instance(
-    instance_id: uuid.UUID, request: Request, caller: CallerDep, uow: UowDep
+    instance_id: uuid.UUID,
+    request: Request,
+    caller: Annotated[Caller, authorize("service_instance", "get")],
+    uow: UowDep,
 ) -> dict[str, Any]:
     return await INSTANCES.show(uow, caller, request, instance_id)
 
 
 @router.put("/{instance_id}", response_model=ServiceInstanceResponse)
 async def update_service_instance(
-    instance_id: uuid.UUID, body: ServiceInstanceUpdateRequest, caller: CallerDep, uow: UowDep
+    instance_id: uuid.UUID,
+    body: ServiceInstanceUpdateRequest,
+    caller: Annotated[Caller, authorize("service_instance", "update")],
+    uow: UowDep,
 ) -> ServiceInstanceResponse:
     row = await INSTANCES.visible_row(uow, caller, instance_id, lock="update")
     refusal = instance_update_refusal(row.status, managed_by_user=row.managed_by_user)
@@ -150,7 +163,9 @@ async def update_service_instance(
 
 @router.delete("/{instance_id}", status_code=204, response_class=Response)
 async def delete_service_instance(
-    instance_id: uuid.UUID, caller: CallerDep, uow: UowDep
+    instance_id: uuid.UUID,
+    caller: Annotated[Caller, authorize("service_instance", "delete")],
+    uow: UowDep,
 ) -> Response:
     row = await INSTANCES.visible_row(uow, caller, instance_id, lock="update")
     refusal = instance_delete_refusal(row.status, placed=bool(row.devices))

@@ -8,15 +8,15 @@ from fastapi import APIRouter, Query
 
 from servicevm_api.adapters import repository as repo
 from servicevm_api.domain.topology import build_topology
-from servicevm_api.entrypoints.deps import CallerDep, UowDep
-from servicevm_api.entrypoints.schemas import Name, TopologyResponse
+from servicevm_api.entrypoints.deps import Caller, UowDep, authorize
+from servicevm_api.entrypoints.schemas import ERROR_RESPONSES, Name, TopologyResponse
 
-router = APIRouter(prefix="/v1.0/topology", tags=["topology"])
+router = APIRouter(prefix="/v1.0/topology", tags=["topology"], responses=ERROR_RESPONSES)
 
 
 @router.get("", response_model=TopologyResponse)
 async def show_topology(
-    caller: CallerDep,
+    caller: Annotated[Caller, authorize("topology", "get")],
     uow: UowDep,
     host: Annotated[list[Name] | None, Query()] = None,
     availability_zone: Annotated[list[Name] | None, Query()] = None,
