@@ -330,10 +330,15 @@ async def place_waiting(uow: UnitOfWork, *, template_id: uuid.UUID) -> None:
 
 
 async def grow(uow: UnitOfWork, template: repo.Template, *, waiting_slots: int) -> int:
-    """Ask lifecycle for the devices the pool lacks; how many were asked for."""
+    """Ask lifecycle for the devices the pool lacks; how many were asked for.
+
+    Never waits for the template's lock: a placement holding device rows must not wait
+    for a transaction that may be waiting for those rows. If another transaction holds the
+    lock, it (or the pool keeper, within a reconcile interval) decides on growth instead."""
     if not template.policy.can_grow:
         return 0
-    await repo.lock_template(uow.conn, template_id=template.id)
+    if not await repo.try_lock_template(uow.conn, template_id=template.id):
+        return 0
     state = await repo.pool_state(uow.conn, template_id=template.id, waiting_slots=waiting_slots)
     count = pool.devices_to_create(template.policy, state)
     for _ in range(count):

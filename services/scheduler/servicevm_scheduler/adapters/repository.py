@@ -111,8 +111,17 @@ async def templates_with_pools(conn: AsyncConnection) -> list[uuid.UUID]:
 async def lock_template(conn: AsyncConnection, *, template_id: uuid.UUID) -> None:
     """Serialize placement decisions per template for the rest of the transaction, so
     "the best device" and "room to grow" are decided on a state no one else is changing."""
-    key = func.hashtextextended(str(template_id), 0)
-    await conn.execute(select(func.pg_advisory_xact_lock(key)))
+    await conn.execute(select(func.pg_advisory_xact_lock(_template_key(template_id))))
+
+
+async def try_lock_template(conn: AsyncConnection, *, template_id: uuid.UUID) -> bool:
+    """The template's lock if no one else holds it (or this transaction already does)."""
+    key = _template_key(template_id)
+    return bool(await conn.scalar(select(func.pg_try_advisory_xact_lock(key))))
+
+
+def _template_key(template_id: uuid.UUID) -> Any:
+    return func.hashtextextended(str(template_id), 0)
 
 
 # --- devices -----------------------------------------------------------------------------
