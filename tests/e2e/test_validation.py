@@ -30,8 +30,14 @@ BAD_TEMPLATE_POSTS = [
     pytest.param(_template(service_types=["fw", "fw"]), "duplicate", id="service-types-duplicate"),
     pytest.param(_template(attributes=["a"]), "attributes", id="attributes-not-dict"),
     pytest.param(_template(attributes={"a": 1}), "attributes.a", id="attribute-value-not-string"),
-    pytest.param(_template(device_driver="vmware"), "available: heat, local, noop, nova", id="unknown-device-driver"),
-    pytest.param(_template(mgmt_driver="telnet"), "available: http, noop, ssh", id="unknown-mgmt-driver"),
+    pytest.param(
+        _template(device_driver="vmware"),
+        "available: heat, local, noop, nova",
+        id="unknown-device-driver",
+    ),
+    pytest.param(
+        _template(mgmt_driver="telnet"), "available: http, noop, ssh", id="unknown-mgmt-driver"
+    ),
     pytest.param(
         {"device_template": {"mgmt_driver": "noop"}},
         "'device_driver' not specified",

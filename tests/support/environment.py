@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 
+from cryptography.fernet import Fernet
+
 from shared.config import Settings
 from shared.devstack import isolated_settings
 
@@ -23,6 +25,10 @@ TEST_ENV = {
     "SERVICEVM_RECONCILE_INTERVAL_SECONDS": "1",
     "SERVICEVM_POOL_IDLE_SECONDS": "2",
     "SERVICEVM_LOG_LEVEL": "INFO",
+    # The suite's own key (never the developer's key file); every service process shares it.
+    "SERVICEVM_FERNET_KEYS": os.environ.get("SERVICEVM_TEST_FERNET_KEYS")
+    or Fernet.generate_key().decode(),
+    "SERVICEVM_VIM_CHECK_TIMEOUT_SECONDS": "5",
 }
 
 

@@ -6,25 +6,12 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, Field, StringConstraints
 
+from servicevm_api.entrypoints.fields import DictOrNone, Name, NonEmptyName
+from servicevm_api.entrypoints.fields import Strict as _Strict
+from servicevm_api.entrypoints.vim_schemas import VimPublic
 from shared.contracts.models import ServiceContext
-
-Name = Annotated[str, StringConstraints(max_length=255)]
-NonEmptyName = Annotated[str, StringConstraints(min_length=1, max_length=255)]
-
-
-def _none_to_empty_dict(value: Any) -> Any:
-    return {} if value is None else value
-
-
-# validate type:dict_or_none; stored as {} when null.
-DictOrNone = Annotated[dict[str, Any], BeforeValidator(_none_to_empty_dict)]
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
 
 # --- device templates --------------------------------------------------------------------
 
@@ -51,6 +38,8 @@ class DeviceTemplateCreate(_Strict):
     attributes: dict[NonEmptyName, Annotated[str, StringConstraints(max_length=65535)]] = Field(
         default_factory=dict
     )
+    # The VIM its devices are built in; None: the project's default VIM.
+    vim_id: uuid.UUID | None = None
 
 
 class DeviceTemplateUpdate(_Strict):
@@ -67,6 +56,7 @@ class DeviceTemplatePublic(BaseModel):
     device_driver: str
     mgmt_driver: str
     attributes: dict[str, str]
+    vim_id: uuid.UUID | None
 
 
 class DeviceTemplateCreateRequest(_Strict):
@@ -101,6 +91,8 @@ class DeviceCreate(_Strict):
     template_id: uuid.UUID
     kwargs: DictOrNone = Field(default_factory=dict)
     service_contexts: list[ServiceContextIn] = Field(default_factory=list, max_length=64)
+    # The VIM to build it in; None: its template's, else the project's default VIM.
+    vim_id: uuid.UUID | None = None
 
 
 class DeviceUpdate(_Strict):
@@ -120,6 +112,7 @@ class DevicePublic(_Strict):
     error_reason: str | None
     host: str | None
     availability_zone: str | None
+    vim_id: uuid.UUID | None
 
 
 class DeviceCreateRequest(_Strict):
@@ -255,4 +248,5 @@ VISIBLE_ATTRIBUTES: dict[str, frozenset[str]] = {
     "device": frozenset(DevicePublic.model_fields),
     "service_instance": frozenset(ServiceInstancePublic.model_fields),
     "service_type": frozenset(ServiceTypeListItem.model_fields),
+    "vim": frozenset(VimPublic.model_fields),
 }
