@@ -14,19 +14,17 @@ from dataclasses import replace
 from typing import Any
 
 from servicevm_lifecycle.adapters import repository as repo
-from servicevm_lifecycle.adapters import vim_repository as vim_repo
 from servicevm_lifecycle.domain.model import Device
 from servicevm_lifecycle.drivers import get_device_driver
-from servicevm_lifecycle.drivers.base import DeviceDriver, DeviceSpec
 from servicevm_lifecycle.flows.device_tasks import (
     CREATE_FLOW,
     DELETE_FLOW,
     UPDATE_FLOW,
     DeviceFlowState,
+    flow_state,
 )
 from servicevm_lifecycle.vim_handlers import VIM_HANDLERS
-from servicevm_lifecycle.vims import NoVim, load_credentials
-from shared.config import get_settings
+from servicevm_lifecycle.vims import NoVim, choose_vim
 from shared.contracts import commands, events
 from shared.contracts.events import Operation
 from shared.contracts.models import DeviceStatus, DeviceTemplateSnapshot
@@ -34,7 +32,6 @@ from shared.db.uow import UnitOfWork
 from shared.flows import FlowFailed, Task, run_flow
 from shared.messaging.dispatch import HandlerContext, HandlerTable
 from shared.plugins import PluginNotFound
-from shared.secrets import get_cipher
 
 S = DeviceStatus
 log = logging.getLogger(__name__)
@@ -96,7 +93,7 @@ async def create_device(cmd: commands.CreateDevice, ctx: HandlerContext) -> None
                 template_id=cmd.template_id,
                 kwargs=cmd.kwargs,
                 service_contexts=cmd.service_contexts,
-                vim_id=await _choose_vim(uow, cmd, template),
+                vim_id=await choose_vim(uow.conn, cmd, template),
             )
             if template is None:
                 reason = f"device template {cmd.template_id} not found"
@@ -108,24 +105,6 @@ async def create_device(cmd: commands.CreateDevice, ctx: HandlerContext) -> None
         await _run_driver_flow(ctx, device, template, CREATE_FLOW, operation="create")
     else:
         await _finish(ctx)
-
-
-async def _choose_vim(
-    uow: UnitOfWork, cmd: commands.CreateDevice, template: DeviceTemplateSnapshot | None
-) -> uuid.UUID | None:
-    """The device's VIM, fixed for its life: its own, its template's, else (for a driver
-    that builds in one) the project's default VIM at the time of creation."""
-    chosen = cmd.vim_id or (template.vim_id if template is not None else None)
-    if chosen is None and template is not None and _needs_vim(template.device_driver):
-        chosen = await vim_repo.default_vim_id(uow.conn, tenant_id=cmd.tenant_id)
-    return chosen
-
-
-def _needs_vim(device_driver: str) -> bool:
-    try:
-        return get_device_driver(device_driver).needs_vim
-    except PluginNotFound:
-        return False  # the flow reports the unknown driver
 
 
 async def update_device(cmd: commands.UpdateDevice, ctx: HandlerContext) -> None:
@@ -147,7 +126,7 @@ async def delete_device(cmd: commands.DeleteDevice, ctx: HandlerContext) -> None
     if template is not None and device.instance_id is not None:
         try:
             driver = get_device_driver(template.device_driver)
-            await run_flow(DELETE_FLOW, await _flow_state(ctx, driver, device, template))
+            await run_flow(DELETE_FLOW, await flow_state(ctx, driver, device, template))
         except (FlowFailed, PluginNotFound, NoVim) as exc:
             await _fail(ctx, device, f"delete failed: {_reason(exc)}")
             return
@@ -208,7 +187,7 @@ async def _run_driver_flow(
     """Run the driver's part, then hand the device to mgmt for its configuration."""
     try:
         driver = get_device_driver(template.device_driver)
-        state = await _flow_state(ctx, driver, device, template)
+        state = await flow_state(ctx, driver, device, template)
     except (PluginNotFound, NoVim) as exc:
         await _fail(ctx, device, f"{operation} failed: {_reason(exc)}")
         return
@@ -243,34 +222,6 @@ async def _run_driver_flow(
         )
         await uow.publish(spawned, tenant_id=current.tenant_id)
         await uow.commit()
-
-
-async def _flow_state(
-    ctx: HandlerContext, driver: DeviceDriver, device: Device, template: DeviceTemplateSnapshot
-) -> DeviceFlowState:
-    """What the driver steps need; a driver that builds in a VIM gets its credentials,
-    decrypted only now (raises NoVim when the device has none it can use)."""
-    vim = None
-    if driver.needs_vim:
-        async with ctx.transaction() as uow:
-            vim = await load_credentials(
-                uow.conn, vim_id=device.vim_id, tenant_id=device.tenant_id, cipher=get_cipher()
-            )
-    spec = DeviceSpec(
-        device_id=device.id,
-        tenant_id=device.tenant_id,
-        template_attributes=template.attributes,
-        kwargs=device.kwargs,
-        service_contexts=device.service_contexts,
-        vim=vim,
-    )
-    return DeviceFlowState(
-        ctx=ctx,
-        driver=driver,
-        spec=spec,
-        device=device,
-        timeout=get_settings().driver_timeout_seconds,
-    )
 
 
 async def _fail(ctx: HandlerContext, device: Device, reason: str) -> None:

@@ -51,7 +51,7 @@ async def update_vim(cmd: commands.UpdateVim, ctx: HandlerContext) -> None:
 async def delete_vim(cmd: commands.DeleteVim, ctx: HandlerContext) -> None:
     async with ctx.transaction(final=True) as uow:
         if await vim_repo.vim_in_use(uow.conn, vim_id=cmd.id):
-            # The api refuses this; a device or template added meanwhile still needs it.
+            # The api refuses this; a device that got the VIM as its default meanwhile needs it.
             log.warning("VIM still in use; not deleted", extra={"vim_id": str(cmd.id)})
         else:
             await vim_repo.delete_vim(uow.conn, vim_id=cmd.id)

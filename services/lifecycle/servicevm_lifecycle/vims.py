@@ -19,10 +19,14 @@ from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from servicevm_lifecycle.adapters import vim_repository as vim_repo
+from servicevm_lifecycle.drivers import get_device_driver
 from servicevm_lifecycle.drivers.base import VimCredentials
 from servicevm_lifecycle.drivers.vim import cloud_message, connection_args
 from shared.config import Settings
+from shared.contracts import commands
+from shared.contracts.models import DeviceTemplateSnapshot
 from shared.messaging.dispatch import ServiceStore
+from shared.plugins import PluginNotFound
 from shared.secrets import Cipher, SecretError, get_cipher
 
 log = logging.getLogger(__name__)
@@ -63,6 +67,24 @@ async def load_credentials(
         return credentials(row, cipher)
     except SecretError as exc:
         raise NoVim(f"credentials of VIM {vim_id}: {exc}") from None
+
+
+async def choose_vim(
+    conn: AsyncConnection, cmd: commands.CreateDevice, template: DeviceTemplateSnapshot | None
+) -> uuid.UUID | None:
+    """The device's VIM, fixed for its life: its own, its template's, else (for a driver
+    that builds in one) the project's default VIM at the time of creation."""
+    chosen = cmd.vim_id or (template.vim_id if template is not None else None)
+    if chosen is None and template is not None and _needs_vim(template.device_driver):
+        chosen = await vim_repo.default_vim_id(conn, tenant_id=cmd.tenant_id)
+    return chosen
+
+
+def _needs_vim(device_driver: str) -> bool:
+    try:
+        return get_device_driver(device_driver).needs_vim
+    except PluginNotFound:
+        return False  # the flow reports the unknown driver
 
 
 # --- checks ------------------------------------------------------------------------------

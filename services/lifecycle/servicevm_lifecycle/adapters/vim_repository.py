@@ -9,7 +9,7 @@ from sqlalchemy import Row, delete, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from servicevm_lifecycle.adapters.orm import device_templates, devices, vims
+from servicevm_lifecycle.adapters.orm import devices, vims
 from shared.contracts.models import VimSpec, VimStatus
 
 
@@ -83,11 +83,9 @@ async def default_vim_id(conn: AsyncConnection, *, tenant_id: str) -> uuid.UUID 
 
 
 async def vim_in_use(conn: AsyncConnection, *, vim_id: uuid.UUID) -> bool:
-    """A template or a device names it."""
-    for table in (device_templates, devices):
-        if await conn.scalar(select(table.c.id).where(table.c.vim_id == vim_id).limit(1)):
-            return True
-    return False
+    """A device is built in it. (Templates are the api's to check: it deletes a template
+    at once, so its DeleteDeviceTemplate may still be in flight here.)"""
+    return bool(await conn.scalar(select(devices.c.id).where(devices.c.vim_id == vim_id).limit(1)))
 
 
 async def delete_vim(conn: AsyncConnection, *, vim_id: uuid.UUID) -> None:
