@@ -8,7 +8,9 @@ COPY services ./services
 COPY simulators ./simulators
 COPY scripts ./scripts
 # Editable: the Alembic migrations are read from services/<svc>/migrations in this tree.
-RUN pip install --no-cache-dir -e . && useradd --system servicevm
+# /var/lib/servicevm/secrets: the Fernet key file shared by api and lifecycle (a volume).
+RUN pip install --no-cache-dir -e . && useradd --system servicevm \
+    && install -d -o servicevm -m 0700 /var/lib/servicevm/secrets
 USER servicevm
 ENV SERVICEVM_BIND_HOST=0.0.0.0
 CMD ["python", "-m", "servicevm_api"]

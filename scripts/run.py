@@ -39,6 +39,11 @@ def main() -> int:
             f"\nservicevm is running. API: {suite.url('api')}/v1.0  (docs: {suite.url('api')}/docs)"
         )
         print(f"Service logs (JSON lines): {log_dir}/<service>.log")
+        print(
+            "Embedded local cloud: a template with device_driver 'local' and mgmt_driver "
+            "'http' gives real appliance processes on this machine (no OpenStack account)."
+        )
+        print("Real clouds: register one under /v1.0/vims and use device_driver 'nova' or 'heat'.")
         print("Press Ctrl-C to stop.\n", flush=True)
         while not stopping:
             crashed = suite.first_exited()

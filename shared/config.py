@@ -76,6 +76,14 @@ class Settings(BaseSettings):
     # The local device driver's appliances: one JSON state file and one log per instance,
     # so that any lifecycle worker on this machine finds the processes again.
     local_state_dir: Path = Path("~/.local/state/servicevm/appliances")
+    # Fernet keys that encrypt VIM credentials at rest, comma-separated: the first encrypts,
+    # every one decrypts (rotation: prepend a new key, re-encrypt, then drop the old one).
+    # Unset, a key is generated once into fernet_key_file (mode 0600), so a development
+    # machine works with nothing configured; every service of the suite must see the same keys.
+    fernet_keys: str = ""
+    fernet_key_file: Path = Path("~/.local/state/servicevm/fernet.key")
+    # Bound of a VIM check at registration (Keystone authentication and catalog).
+    vim_check_timeout_seconds: float = 15.0
     log_level: str = "INFO"
 
     # --- the api's front door (authentication, authorization, hostile input) ----------

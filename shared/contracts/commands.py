@@ -6,7 +6,7 @@ import uuid
 from typing import Any, ClassVar
 
 from shared.contracts.envelope import Message
-from shared.contracts.models import ServiceContext, ServiceTypeRef
+from shared.contracts.models import ServiceContext, ServiceTypeRef, VimSpec
 
 
 class Command(Message):
@@ -29,6 +29,11 @@ class CreateDeviceTemplate(Command):
     mgmt_driver: str
     service_types: list[ServiceTypeRef]
     attributes: dict[str, str]
+    vim_id: uuid.UUID | None = None
+
+    @property
+    def depends_on(self) -> tuple[str, ...]:
+        return (str(self.vim_id),) if self.vim_id is not None else ()
 
 
 class UpdateDeviceTemplate(Command):
@@ -47,12 +52,15 @@ class CreateDevice(Command):
 
     @property
     def depends_on(self) -> tuple[str, ...]:
-        return (str(self.template_id),)
+        vim = (str(self.vim_id),) if self.vim_id is not None else ()
+        return (str(self.template_id), *vim)
 
     tenant_id: str
     template_id: uuid.UUID
     kwargs: dict[str, Any]
     service_contexts: list[ServiceContext]
+    # The VIM the client chose; None: the template's, else the project's default VIM.
+    vim_id: uuid.UUID | None = None
 
 
 class UpdateDevice(Command):
@@ -63,6 +71,30 @@ class UpdateDevice(Command):
 
 class DeleteDevice(Command):
     TYPE: ClassVar[str] = "lifecycle.delete_device"
+
+
+class RegisterVim(Command):
+    """Record the VIM and check it (Keystone authentication and catalog)."""
+
+    TYPE: ClassVar[str] = "lifecycle.register_vim"
+
+    vim: VimSpec
+
+
+class UpdateVim(Command):
+    """New name, description or default flag, and maybe a new secret: the VIM is re-checked."""
+
+    TYPE: ClassVar[str] = "lifecycle.update_vim"
+
+    name: str
+    description: str
+    is_default: bool
+    # A Fernet token of the new password or application credential secret; None: unchanged.
+    encrypted_secret: str | None = None
+
+
+class DeleteVim(Command):
+    TYPE: ClassVar[str] = "lifecycle.delete_vim"
 
 
 class CreateServiceInstance(Command):

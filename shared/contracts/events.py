@@ -186,3 +186,23 @@ class DeviceCapacityChanged(_DeviceStepEvent):
     services: list[uuid.UUID]
     # Increases at every allocation change of this device; older ones are ignored.
     capacity_revision: int
+
+
+# --- VIMs --------------------------------------------------------------------------------
+
+
+class VimStatusChanged(Event):
+    """lifecycle checked a VIM: REACHABLE, or UNREACHABLE with the reason. No secrets."""
+
+    TYPE: ClassVar[str] = "vim.status_changed"
+
+    vim_id: uuid.UUID
+    tenant_id: str
+    status: str
+    status_reason: str | None
+    # Increases at every check; a view ignores a status older than the one it holds.
+    revision: int
+
+    @property
+    def subject_id(self) -> str:
+        return str(self.vim_id)

@@ -39,6 +39,8 @@ class DeviceTemplateSnapshot(BaseModel):
     mgmt_driver: str
     service_types: list[ServiceTypeRef]
     attributes: dict[str, str]
+    # The VIM its devices are built in, unless a device names its own.
+    vim_id: uuid.UUID | None = None
 
 
 class DeviceSnapshot(BaseModel):
@@ -60,6 +62,8 @@ class DeviceSnapshot(BaseModel):
     # Where the driver placed it (physical topology); unknown until the device is spawned.
     host: str | None = None
     availability_zone: str | None = None
+    # The VIM the device is built in (None for drivers that need none), fixed at creation.
+    vim_id: uuid.UUID | None = None
 
 
 class ServiceInstanceSnapshot(BaseModel):
@@ -100,3 +104,31 @@ class DeviceStatus:
     PENDING = (PENDING_CREATE, PENDING_UPDATE, PENDING_DELETE)
     UPDATABLE = (ACTIVE,)
     DELETABLE = (ACTIVE, ERROR, DEAD)
+
+
+class VimSpec(BaseModel):
+    """A VIM's registration as lifecycle stores it. The secret (password or application
+    credential secret) travels only as a Fernet token; no plaintext ever leaves the api."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    tenant_id: str
+    name: str
+    description: str
+    type: str
+    auth_url: str
+    region_name: str | None
+    project_name: str | None
+    project_domain_name: str | None
+    project_id: str | None
+    user_name: str | None
+    user_domain_name: str | None
+    application_credential_id: str | None
+    encrypted_secret: str
+    is_default: bool
+
+
+class VimStatus:
+    PENDING = "PENDING"
+    REACHABLE = "REACHABLE"
+    UNREACHABLE = "UNREACHABLE"

@@ -15,6 +15,9 @@ _MODELS: tuple[type[Message], ...] = (
     commands.CreateServiceInstance,
     commands.UpdateServiceInstance,
     commands.DeleteServiceInstance,
+    commands.RegisterVim,
+    commands.UpdateVim,
+    commands.DeleteVim,
     events.DeviceTemplateCreated,
     events.DeviceTemplateUpdated,
     events.DeviceTemplateDeleted,
@@ -29,6 +32,7 @@ _MODELS: tuple[type[Message], ...] = (
     events.ServiceInstanceConfigured,
     events.ServiceInstanceUnconfigured,
     events.DeviceCapacityChanged,
+    events.VimStatusChanged,
 )
 MESSAGE_TYPES: dict[str, type[Message]] = {model.TYPE: model for model in _MODELS}
 

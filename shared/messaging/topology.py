@@ -50,7 +50,11 @@ class QueueSpec:
 
 
 QUEUES: dict[ServiceName, QueueSpec] = {
-    "api": QueueSpec("api", commands=(), events=_DEVICE_STATE_EVENTS + _INSTANCE_STATE_EVENTS),
+    "api": QueueSpec(
+        "api",
+        commands=(),
+        events=(*_DEVICE_STATE_EVENTS, *_INSTANCE_STATE_EVENTS, "vim.status_changed"),
+    ),
     "scheduler": QueueSpec(
         "scheduler",
         commands=("scheduler.#",),

@@ -118,3 +118,17 @@ async def create_like_flow(driver: DeviceDriver, spec: DeviceSpec) -> tuple[str,
     await run_flow((_Spawn(), _Wait()), state)
     assert state.instance_id is not None and state.facts is not None
     return state.instance_id, state.facts
+
+
+@pytest.fixture(scope="module")
+def shared_sim() -> Iterator[CloudSimulator]:
+    """One simulator for a module of e2e tests: the suite's lifecycle reaches it over HTTP."""
+    with CloudSimulator(timing=replace(FAST_TIMING)) as simulator:
+        yield simulator
+
+
+def set_secrets(sim: CloudSimulator, *, password: str, app_secret: str) -> None:
+    """Distinctive secrets, so a test can look for them in every response and log."""
+    with sim.cloud.lock:
+        sim.cloud.users["demo"].password = password
+        sim.cloud.app_credentials["appcred-demo"].secret = app_secret

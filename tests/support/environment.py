@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 
+from cryptography.fernet import Fernet
+
 from shared.config import Settings
 from shared.devstack import isolated_settings
 
@@ -26,6 +28,10 @@ TEST_ENV = {
     # The fuzz run and the concurrency tests write far faster than any client should; the
     # limit itself is tested on the keystone api process and against Redis directly.
     "SERVICEVM_WRITE_RATE_LIMIT": "0",
+    # The suite's own key (never the developer's key file); every service process shares it.
+    "SERVICEVM_FERNET_KEYS": os.environ.get("SERVICEVM_TEST_FERNET_KEYS")
+    or Fernet.generate_key().decode(),
+    "SERVICEVM_VIM_CHECK_TIMEOUT_SECONDS": "5",
 }
 
 

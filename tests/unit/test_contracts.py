@@ -15,6 +15,7 @@ from shared.contracts.models import (
     ServiceContext,
     ServiceInstanceSnapshot,
     ServiceTypeRef,
+    VimSpec,
 )
 from shared.contracts.registry import MESSAGE_TYPES, UnknownMessage, parse_payload
 
@@ -58,6 +59,7 @@ INSTANCE = ServiceInstanceSnapshot(
     error_reason=None,
     revision=3,
 )
+VIM_ID = uuid.uuid4()
 SAMPLES: list[Message] = [
     commands.CreateDeviceTemplate(**TEMPLATE.model_dump()),
     commands.UpdateDeviceTemplate(id=TEMPLATE.id, name="m", description="d"),
@@ -121,6 +123,34 @@ SAMPLES: list[Message] = [
         services=[INSTANCE.id],
         capacity_revision=1,
     ),
+    commands.RegisterVim(
+        id=VIM_ID,
+        vim=VimSpec(
+            tenant_id="p",
+            name="cloud",
+            description="",
+            type="openstack",
+            auth_url="https://keystone.example.com/v3",
+            region_name="RegionOne",
+            project_name=None,
+            project_domain_name=None,
+            project_id=None,
+            user_name=None,
+            user_domain_name=None,
+            application_credential_id="ac",
+            encrypted_secret="gAAAA-a-fernet-token",
+            is_default=True,
+        ),
+    ),
+    commands.UpdateVim(id=VIM_ID, name="cloud", description="", is_default=False),
+    commands.DeleteVim(id=VIM_ID),
+    events.VimStatusChanged(
+        vim_id=VIM_ID,
+        tenant_id="p",
+        status="UNREACHABLE",
+        status_reason="authentication failed (HTTP 401)",
+        revision=2,
+    ),
 ]
 
 
@@ -132,7 +162,7 @@ def test_every_registered_type_has_a_sample() -> None:
 def test_round_trip_through_json(message: Message) -> None:
     envelope = Envelope.wrap(message, correlation_id="req-1", tenant_id="p", producer="test")
     received = Envelope.model_validate_json(envelope.model_dump_json())
-    assert received.subject_id in {str(TEMPLATE.id), str(DEVICE.id), str(INSTANCE.id)}
+    assert received.subject_id in {str(TEMPLATE.id), str(DEVICE.id), str(INSTANCE.id), str(VIM_ID)}
     assert parse_payload(received) == message
 
 
@@ -160,3 +190,21 @@ def test_device_messages_depend_on_their_template() -> None:
     assert (
         Envelope.wrap(SAMPLES[0], correlation_id="r", tenant_id="p", producer="t").depends_on == []
     )
+
+
+def test_a_device_or_template_naming_a_vim_waits_for_the_vims_messages() -> None:
+    device = commands.CreateDevice(
+        id=DEVICE.id,
+        tenant_id="p",
+        template_id=TEMPLATE.id,
+        kwargs={},
+        service_contexts=[],
+        vim_id=VIM_ID,
+    )
+    assert device.depends_on == (str(TEMPLATE.id), str(VIM_ID))
+    template = commands.CreateDeviceTemplate(**{**TEMPLATE.model_dump(), "vim_id": VIM_ID})
+    assert template.depends_on == (str(VIM_ID),)
+
+
+def test_a_vim_registration_carries_no_plaintext_secret() -> None:
+    assert not {"password", "application_credential_secret"} & set(VimSpec.model_fields)

@@ -12,6 +12,7 @@ from servicevm_api.entrypoints import (
     service_instances,
     service_types,
     topology,
+    vims,
 )
 from servicevm_api.entrypoints.errors import install_error_handlers
 from servicevm_api.entrypoints.guards import BodySizeLimit, RejectNulInUrl, RequestTimeout
@@ -29,7 +30,7 @@ def configure_app(app: FastAPI, store: ServiceStore) -> None:
     app.title = "servicevm"
     app.description = (
         "Service-VM device manager: device templates, devices, service instances placed onto "
-        "device slots, and their topology (Neutron-style REST)."
+        "device slots, their topology, and the VIMs (clouds) devices are built in (Neutron-style REST)."
     )
     app.state.store = store
     settings: Settings = app.state.settings
@@ -40,6 +41,7 @@ def configure_app(app: FastAPI, store: ServiceStore) -> None:
     app.include_router(service_types.router)
     app.include_router(service_instances.router)
     app.include_router(topology.router)
+    app.include_router(vims.router)
 
 
 def install_front_door(app: FastAPI, settings: Settings) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from servicevm_api.adapters import repository as repo
+from servicevm_api.adapters import vim_repository as vim_repo
 from shared.contracts import events
 from shared.messaging.dispatch import HandlerContext, HandlerTable
 
@@ -41,10 +42,17 @@ async def service_instance_deleted(
         await uow.commit()
 
 
+async def vim_status_changed(event: events.VimStatusChanged, ctx: HandlerContext) -> None:
+    async with ctx.transaction(final=True) as uow:
+        await vim_repo.apply_status(uow.conn, event=event)
+        await uow.commit()
+
+
 HANDLERS: HandlerTable = {
     events.DeviceStatusChanged: device_status_changed,
     events.DeviceDeleted: device_deleted,
     events.DeviceCapacityChanged: device_capacity_changed,
     events.ServiceInstanceStatusChanged: service_instance_status_changed,
     events.ServiceInstanceDeleted: service_instance_deleted,
+    events.VimStatusChanged: vim_status_changed,
 }

@@ -16,14 +16,15 @@ from typing import Any
 from servicevm_lifecycle.adapters import repository as repo
 from servicevm_lifecycle.domain.model import Device
 from servicevm_lifecycle.drivers import get_device_driver
-from servicevm_lifecycle.drivers.base import DeviceDriver, DeviceSpec
 from servicevm_lifecycle.flows.device_tasks import (
     CREATE_FLOW,
     DELETE_FLOW,
     UPDATE_FLOW,
     DeviceFlowState,
+    flow_state,
 )
-from shared.config import get_settings
+from servicevm_lifecycle.vim_handlers import VIM_HANDLERS
+from servicevm_lifecycle.vims import NoVim, choose_vim
 from shared.contracts import commands, events
 from shared.contracts.events import Operation
 from shared.contracts.models import DeviceStatus, DeviceTemplateSnapshot
@@ -92,6 +93,7 @@ async def create_device(cmd: commands.CreateDevice, ctx: HandlerContext) -> None
                 template_id=cmd.template_id,
                 kwargs=cmd.kwargs,
                 service_contexts=cmd.service_contexts,
+                vim_id=await choose_vim(uow.conn, cmd, template),
             )
             if template is None:
                 reason = f"device template {cmd.template_id} not found"
@@ -124,8 +126,8 @@ async def delete_device(cmd: commands.DeleteDevice, ctx: HandlerContext) -> None
     if template is not None and device.instance_id is not None:
         try:
             driver = get_device_driver(template.device_driver)
-            await run_flow(DELETE_FLOW, _flow_state(ctx, driver, device, template))
-        except (FlowFailed, PluginNotFound) as exc:
+            await run_flow(DELETE_FLOW, await flow_state(ctx, driver, device, template))
+        except (FlowFailed, PluginNotFound, NoVim) as exc:
             await _fail(ctx, device, f"delete failed: {_reason(exc)}")
             return
     async with ctx.transaction(final=True) as uow:
@@ -185,10 +187,10 @@ async def _run_driver_flow(
     """Run the driver's part, then hand the device to mgmt for its configuration."""
     try:
         driver = get_device_driver(template.device_driver)
-    except PluginNotFound as exc:
-        await _fail(ctx, device, f"{operation} failed: {exc}")
+        state = await flow_state(ctx, driver, device, template)
+    except (PluginNotFound, NoVim) as exc:
+        await _fail(ctx, device, f"{operation} failed: {_reason(exc)}")
         return
-    state = _flow_state(ctx, driver, device, template)
     try:
         await run_flow(flow, state)
     except FlowFailed as exc:
@@ -220,25 +222,6 @@ async def _run_driver_flow(
         )
         await uow.publish(spawned, tenant_id=current.tenant_id)
         await uow.commit()
-
-
-def _flow_state(
-    ctx: HandlerContext, driver: DeviceDriver, device: Device, template: DeviceTemplateSnapshot
-) -> DeviceFlowState:
-    spec = DeviceSpec(
-        device_id=device.id,
-        tenant_id=device.tenant_id,
-        template_attributes=template.attributes,
-        kwargs=device.kwargs,
-        service_contexts=device.service_contexts,
-    )
-    return DeviceFlowState(
-        ctx=ctx,
-        driver=driver,
-        spec=spec,
-        device=device,
-        timeout=get_settings().driver_timeout_seconds,
-    )
 
 
 async def _fail(ctx: HandlerContext, device: Device, reason: str) -> None:
@@ -294,6 +277,8 @@ async def save_and_announce(uow: UnitOfWork, device: Device) -> None:
 
 
 def _reason(exc: Exception) -> str:
+    if isinstance(exc, NoVim):
+        return f"no VIM: {exc}"
     return exc.reason if isinstance(exc, FlowFailed) else str(exc)
 
 
@@ -305,4 +290,5 @@ HANDLERS: HandlerTable = {
     commands.UpdateDevice: update_device,
     commands.DeleteDevice: delete_device,
     events.DeviceConfigured: device_configured,
+    **VIM_HANDLERS,
 }

@@ -7,6 +7,7 @@ from sqlalchemy import (
     Column,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     String,
@@ -14,6 +15,7 @@ from sqlalchemy import (
     Text,
     Uuid,
     func,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 
@@ -33,6 +35,7 @@ device_templates = Table(
     # [{"id": ..., "service_type": ...}]; the normalized rows live in lifecycle.
     Column("service_types", JSONB, nullable=False),
     Column("attributes", JSONB, nullable=False),
+    Column("vim_id", Uuid, index=True),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
 )
 
@@ -67,6 +70,7 @@ devices = Table(
     Column("error_reason", Text),
     Column("host", String(255), index=True),
     Column("availability_zone", String(255), index=True),
+    Column("vim_id", Uuid, index=True),
     # Slots, from the scheduler's capacity events (None until the first one).
     Column("slot_capacity", Integer),
     Column("slots_used", Integer, nullable=False, server_default="0"),
@@ -95,6 +99,37 @@ service_instances = Table(
     Column("error_reason", Text),
     Column("revision", Integer, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+# VIMs as clients see them: no secret here (lifecycle holds it, encrypted).
+vims = Table(
+    "vims",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("tenant_id", String(255), nullable=False, index=True),
+    Column("name", String(255), nullable=False),
+    Column("description", String(255), nullable=False),
+    Column("type", String(32), nullable=False),
+    Column("auth_url", String(255), nullable=False),
+    Column("region_name", String(255)),
+    Column("project_name", String(255)),
+    Column("project_domain_name", String(255)),
+    Column("project_id", String(255)),
+    Column("user_name", String(255)),
+    Column("user_domain_name", String(255)),
+    Column("application_credential_id", String(255)),
+    Column("is_default", Boolean, nullable=False),
+    Column("status", String(32), nullable=False),
+    Column("status_reason", Text),
+    # Revision of the last check applied (lifecycle's vim.status_changed).
+    Column("status_revision", Integer, nullable=False, server_default="0"),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Index(
+        "vims_one_default_per_tenant",
+        "tenant_id",
+        unique=True,
+        postgresql_where=text("is_default"),
+    ),
 )
 
 outbox = outbox_table(metadata)

@@ -119,6 +119,7 @@ async def apply_device_snapshot(conn: AsyncConnection, *, device: DeviceSnapshot
         "error_reason": device.error_reason,
         "host": device.host,
         "availability_zone": device.availability_zone,
+        "vim_id": device.vim_id,
         "revision": device.revision,
     }
     result = await conn.execute(

@@ -23,6 +23,7 @@ from servicevm_api.entrypoints.schemas import (
     DeviceTemplateUpdateRequest,
     ServiceTypePublic,
 )
+from servicevm_api.entrypoints.vims import VIMS
 from shared import plugins
 from shared.contracts import commands
 from shared.contracts.models import ServiceTypeRef
@@ -39,6 +40,7 @@ FILTERABLE = {
     "description": str,
     "device_driver": str,
     "mgmt_driver": str,
+    "vim_id": uuid.UUID,
 }
 
 
@@ -52,6 +54,7 @@ def to_public(row: Row[Any]) -> DeviceTemplatePublic:
         device_driver=row.device_driver,
         mgmt_driver=row.mgmt_driver,
         attributes=row.attributes,
+        vim_id=row.vim_id,
     )
 
 
@@ -81,6 +84,9 @@ async def create_device_template(
         TemplatePolicy.from_attributes(request.attributes)
     except InvalidPolicy as exc:
         raise bad_request(f"Invalid input for attributes: {exc}.") from None
+    if request.vim_id is not None:
+        # Shared lock: the VIM cannot be deleted while this template is being added.
+        await VIMS.visible_row(uow, caller, request.vim_id, lock="share")
     command = commands.CreateDeviceTemplate(
         id=uuid.uuid4(),
         tenant_id=caller.tenant_for_new_resource(request.tenant_id),
@@ -92,9 +98,10 @@ async def create_device_template(
             ServiceTypeRef(id=uuid.uuid4(), service_type=name) for name in request.service_types
         ],
         attributes=request.attributes,
+        vim_id=request.vim_id,
     )
     values = command.model_dump(mode="json")
-    values["id"] = command.id
+    values.update(id=command.id, vim_id=command.vim_id)
     await repo.add_template(uow.conn, values=values)
     await uow.publish(command, tenant_id=command.tenant_id)
     await uow.commit()

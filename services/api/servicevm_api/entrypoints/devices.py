@@ -24,6 +24,7 @@ from servicevm_api.entrypoints.schemas import (
     DeviceResponse,
     DeviceUpdateRequest,
 )
+from servicevm_api.entrypoints.vims import VIMS
 from shared.contracts import commands
 from shared.contracts.models import DeviceStatus, ServiceContext
 
@@ -39,6 +40,7 @@ FILTERABLE = {
     "error_reason": str,
     "host": str,
     "availability_zone": str,
+    "vim_id": uuid.UUID,
 }
 
 
@@ -56,6 +58,7 @@ def to_public(row: Row[Any]) -> DevicePublic:
         error_reason=row.error_reason,
         host=row.host,
         availability_zone=row.availability_zone,
+        vim_id=row.vim_id,
     )
 
 
@@ -69,18 +72,23 @@ async def create_device(
     request = body.device
     tenant_id = caller.tenant_for_new_resource(request.tenant_id)
     # Shared lock: the template cannot be deleted while this device is being added.
-    await TEMPLATES.visible_row(uow, caller, request.template_id, lock="share")
+    template = await TEMPLATES.visible_row(uow, caller, request.template_id, lock="share")
+    if request.vim_id is not None:
+        await VIMS.visible_row(uow, caller, request.vim_id, lock="share")
     command = commands.CreateDevice(
         id=uuid.uuid4(),
         tenant_id=tenant_id,
         template_id=request.template_id,
         kwargs=request.kwargs,
         service_contexts=[context.to_contract() for context in request.service_contexts],
+        vim_id=request.vim_id,
     )
     values = command.model_dump(mode="json")
     values.update(
         id=command.id,
         template_id=command.template_id,
+        # Shown at once when known; lifecycle resolves the project's default VIM if needed.
+        vim_id=command.vim_id or template.vim_id,
         status=DeviceStatus.PENDING_CREATE,
         revision=0,
     )

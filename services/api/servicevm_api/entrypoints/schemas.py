@@ -6,63 +6,12 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from pydantic import (
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
-    Field,
-    StringConstraints,
-    model_validator,
-)
-from pydantic_core import PydanticCustomError
+from pydantic import BaseModel, Field, StringConstraints
 
+from servicevm_api.entrypoints.fields import DictOrNone, Name, NonEmptyName
+from servicevm_api.entrypoints.fields import Strict as _Strict
+from servicevm_api.entrypoints.vim_schemas import VimPublic
 from shared.contracts.models import ServiceContext
-
-Name = Annotated[str, StringConstraints(max_length=255)]
-NonEmptyName = Annotated[str, StringConstraints(min_length=1, max_length=255)]
-
-
-def _none_to_empty_dict(value: Any) -> Any:
-    return {} if value is None else value
-
-
-# validate type:dict_or_none; stored as {} when null.
-DictOrNone = Annotated[dict[str, Any], BeforeValidator(_none_to_empty_dict)]
-
-
-def nul_path(value: Any, path: str = "") -> str | None:
-    """Where in ``value`` a string (or key) holds a NUL character, which PostgreSQL refuses."""
-    if isinstance(value, str):
-        return (path or "value") if "\x00" in value else None
-    if isinstance(value, dict):
-        for key, item in value.items():
-            where = f"{path}.{key}" if path else str(key)
-            if "\x00" in str(key):
-                return where
-            found = nul_path(item, where)
-            if found is not None:
-                return found
-    if isinstance(value, list):
-        for index, item in enumerate(value):
-            found = nul_path(item, f"{path}[{index}]")
-            if found is not None:
-                return found
-    return None
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    @model_validator(mode="before")
-    @classmethod
-    def _no_nul_characters(cls, data: Any) -> Any:
-        where = nul_path(data)
-        if where is not None:
-            raise PydanticCustomError(
-                "nul_character", "NUL characters are not allowed ({where})", {"where": where}
-            )
-        return data
-
 
 # --- device templates --------------------------------------------------------------------
 
@@ -89,6 +38,8 @@ class DeviceTemplateCreate(_Strict):
     attributes: dict[NonEmptyName, Annotated[str, StringConstraints(max_length=65535)]] = Field(
         default_factory=dict
     )
+    # The VIM its devices are built in; None: the project's default VIM.
+    vim_id: uuid.UUID | None = None
 
 
 class DeviceTemplateUpdate(_Strict):
@@ -105,6 +56,7 @@ class DeviceTemplatePublic(BaseModel):
     device_driver: str
     mgmt_driver: str
     attributes: dict[str, str]
+    vim_id: uuid.UUID | None
 
 
 class DeviceTemplateCreateRequest(_Strict):
@@ -139,6 +91,8 @@ class DeviceCreate(_Strict):
     template_id: uuid.UUID
     kwargs: DictOrNone = Field(default_factory=dict)
     service_contexts: list[ServiceContextIn] = Field(default_factory=list, max_length=64)
+    # The VIM to build it in; None: its template's, else the project's default VIM.
+    vim_id: uuid.UUID | None = None
 
 
 class DeviceUpdate(_Strict):
@@ -158,6 +112,7 @@ class DevicePublic(_Strict):
     error_reason: str | None
     host: str | None
     availability_zone: str | None
+    vim_id: uuid.UUID | None
 
 
 class DeviceCreateRequest(_Strict):
@@ -293,6 +248,7 @@ VISIBLE_ATTRIBUTES: dict[str, frozenset[str]] = {
     "device": frozenset(DevicePublic.model_fields),
     "service_instance": frozenset(ServiceInstancePublic.model_fields),
     "service_type": frozenset(ServiceTypeListItem.model_fields),
+    "vim": frozenset(VimPublic.model_fields),
 }
 
 

@@ -9,7 +9,8 @@ from fastapi import APIRouter, Query
 from servicevm_api.adapters import repository as repo
 from servicevm_api.domain.topology import build_topology
 from servicevm_api.entrypoints.deps import Caller, UowDep, authorize
-from servicevm_api.entrypoints.schemas import ERROR_RESPONSES, Name, TopologyResponse
+from servicevm_api.entrypoints.fields import Name
+from servicevm_api.entrypoints.schemas import ERROR_RESPONSES, TopologyResponse
 
 router = APIRouter(prefix="/v1.0/topology", tags=["topology"], responses=ERROR_RESPONSES)
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from sqlalchemy import (
+    Boolean,
     Column,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     String,
@@ -14,6 +16,7 @@ from sqlalchemy import (
     UniqueConstraint,
     Uuid,
     func,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 
@@ -30,6 +33,8 @@ device_templates = Table(
     Column("description", String(255), nullable=False),
     Column("device_driver", String(255), nullable=False),
     Column("mgmt_driver", String(255), nullable=False),
+    # No foreign key, as for a device's template: lifecycle refuses to delete a VIM in use.
+    Column("vim_id", Uuid, index=True),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
 )
 
@@ -67,6 +72,7 @@ devices = Table(
     Column("mgmt_address", String(255)),
     Column("host", String(255)),
     Column("availability_zone", String(255)),
+    Column("vim_id", Uuid, index=True),
     Column("kwargs", JSONB, nullable=False),
     Column("status", String(32), nullable=False, index=True),
     Column("error_reason", Text),
@@ -89,6 +95,40 @@ device_service_contexts = Table(
     Column("router_id", Uuid),
     Column("role", String(255)),
     Column("index", Integer),
+)
+
+# Cloud accounts the nova and heat drivers build in. ``encrypted_secret`` is a Fernet token
+# (shared.secrets); it is decrypted only to build a driver's DeviceSpec.vim or to check it.
+vims = Table(
+    "vims",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("tenant_id", String(255), nullable=False, index=True),
+    Column("name", String(255), nullable=False),
+    Column("description", String(255), nullable=False),
+    Column("type", String(32), nullable=False),
+    Column("auth_url", String(255), nullable=False),
+    Column("region_name", String(255)),
+    Column("project_name", String(255)),
+    Column("project_domain_name", String(255)),
+    Column("project_id", String(255)),
+    Column("user_name", String(255)),
+    Column("user_domain_name", String(255)),
+    Column("application_credential_id", String(255)),
+    Column("encrypted_secret", Text, nullable=False),
+    Column("is_default", Boolean, nullable=False),
+    Column("status", String(32), nullable=False),
+    Column("status_reason", Text),
+    # Increases at every check, so the api's view keeps the latest status.
+    Column("revision", Integer, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    # At most one default VIM per project.
+    Index(
+        "vims_one_default_per_tenant",
+        "tenant_id",
+        unique=True,
+        postgresql_where=text("is_default"),
+    ),
 )
 
 outbox = outbox_table(metadata)

@@ -33,6 +33,7 @@ async def add_template(conn: AsyncConnection, *, template: DeviceTemplateSnapsho
             description=template.description,
             device_driver=template.device_driver,
             mgmt_driver=template.mgmt_driver,
+            vim_id=template.vim_id,
         )
         .on_conflict_do_nothing()
     )
@@ -102,6 +103,7 @@ async def get_template(
         mgmt_driver=row.mgmt_driver,
         service_types=[ServiceTypeRef(**ref) for ref in row.types],
         attributes=row.attrs,
+        vim_id=row.vim_id,
     )
 
 
@@ -137,6 +139,7 @@ async def add_device(conn: AsyncConnection, *, device: Device) -> bool:
             kwargs=device.kwargs,
             status=device.status,
             revision=device.revision,
+            vim_id=device.vim_id,
         )
         .on_conflict_do_nothing()
     )
@@ -188,6 +191,7 @@ async def get_device(
         mgmt_address=row.mgmt_address,
         host=row.host,
         availability_zone=row.availability_zone,
+        vim_id=row.vim_id,
         error_reason=row.error_reason,
         revision=row.revision,
     )

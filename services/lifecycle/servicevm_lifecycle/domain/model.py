@@ -40,6 +40,7 @@ class Device:
     mgmt_address: str | None = None
     host: str | None = None
     availability_zone: str | None = None
+    vim_id: uuid.UUID | None = None
     error_reason: str | None = None
     revision: int = 1
     previous_status: str | None = field(default=None, compare=False)
@@ -73,4 +74,5 @@ class Device:
             revision=self.revision,
             host=self.host,
             availability_zone=self.availability_zone,
+            vim_id=self.vim_id,
         )

@@ -73,6 +73,10 @@ class InstanceFacts:
 class DeviceDriver(ABC):
     """Drivers must not block the event loop: synchronous clients run in a thread."""
 
+    # Builds in a VIM (a cloud account): lifecycle then fills DeviceSpec.vim, or fails the
+    # device when it has none.
+    needs_vim: ClassVar[bool] = False
+
     @abstractmethod
     async def create(self, spec: DeviceSpec) -> str:
         """Start building the instance; return its id. Raises DeviceDriverError."""

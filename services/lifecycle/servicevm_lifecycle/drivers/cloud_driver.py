@@ -22,6 +22,7 @@ T = TypeVar("T")
 
 class CloudDriver(DeviceDriver):
     kind: ClassVar[str]
+    needs_vim = True
 
     def __init__(self, sessions: VimSessions | None = None) -> None:
         self._sessions = sessions or default_sessions()

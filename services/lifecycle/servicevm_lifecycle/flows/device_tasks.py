@@ -8,8 +8,12 @@ from dataclasses import dataclass, replace
 from servicevm_lifecycle.adapters import repository as repo
 from servicevm_lifecycle.domain.model import Device
 from servicevm_lifecycle.drivers.base import DeviceDriver, DeviceSpec, InstanceFacts
+from servicevm_lifecycle.vims import load_credentials
+from shared.config import get_settings
+from shared.contracts.models import DeviceTemplateSnapshot
 from shared.flows import Task
 from shared.messaging.dispatch import HandlerContext
+from shared.secrets import get_cipher
 
 
 @dataclass
@@ -20,6 +24,34 @@ class DeviceFlowState:
     device: Device
     timeout: float
     facts: InstanceFacts | None = None
+
+
+async def flow_state(
+    ctx: HandlerContext, driver: DeviceDriver, device: Device, template: DeviceTemplateSnapshot
+) -> DeviceFlowState:
+    """What the driver steps need; a driver that builds in a VIM gets its credentials,
+    decrypted only now (raises NoVim when the device has none it can use)."""
+    vim = None
+    if driver.needs_vim:
+        async with ctx.transaction() as uow:
+            vim = await load_credentials(
+                uow.conn, vim_id=device.vim_id, tenant_id=device.tenant_id, cipher=get_cipher()
+            )
+    spec = DeviceSpec(
+        device_id=device.id,
+        tenant_id=device.tenant_id,
+        template_attributes=template.attributes,
+        kwargs=device.kwargs,
+        service_contexts=device.service_contexts,
+        vim=vim,
+    )
+    return DeviceFlowState(
+        ctx=ctx,
+        driver=driver,
+        spec=spec,
+        device=device,
+        timeout=get_settings().driver_timeout_seconds,
+    )
 
 
 class SpawnInstance(Task[DeviceFlowState]):

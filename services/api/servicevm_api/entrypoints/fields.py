@@ -1,0 +1,56 @@
+"""Attribute types of the blueprint's ``validate`` column, shared by every resource's models."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, StringConstraints, model_validator
+from pydantic_core import PydanticCustomError
+
+Name = Annotated[str, StringConstraints(max_length=255)]
+NonEmptyName = Annotated[str, StringConstraints(min_length=1, max_length=255)]
+
+
+def _none_to_empty_dict(value: Any) -> Any:
+    return {} if value is None else value
+
+
+# validate type:dict_or_none; stored as {} when null.
+DictOrNone = Annotated[dict[str, Any], BeforeValidator(_none_to_empty_dict)]
+
+
+def nul_path(value: Any, path: str = "") -> str | None:
+    """Where in ``value`` a string (or key) holds a NUL character, which PostgreSQL refuses."""
+    if isinstance(value, str):
+        return (path or "value") if "\x00" in value else None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            where = f"{path}.{key}" if path else str(key)
+            if "\x00" in str(key):
+                return where
+            found = nul_path(item, where)
+            if found is not None:
+                return found
+    if isinstance(value, list):
+        for index, item in enumerate(value):
+            found = nul_path(item, f"{path}[{index}]")
+            if found is not None:
+                return found
+    return None
+
+
+class Strict(BaseModel):
+    """A request model: an attribute it does not declare is a 400 naming it, and no string
+    in it may hold a NUL character."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_nul_characters(cls, data: Any) -> Any:
+        where = nul_path(data)
+        if where is not None:
+            raise PydanticCustomError(
+                "nul_character", "NUL characters are not allowed ({where})", {"where": where}
+            )
+        return data
