@@ -25,6 +25,8 @@ from shared.observability.context import correlation_scope
 from shared.observability.metrics import MESSAGE_SECONDS, MESSAGES_HANDLED
 
 log = logging.getLogger(__name__)
+# A handler slower than this is logged: it holds one of the consumer's prefetch slots.
+SLOW_HANDLER_SECONDS = 5.0
 
 
 @dataclass(frozen=True)
@@ -94,10 +96,19 @@ class Dispatcher:
                 outcome = "failed"
                 raise
             finally:
+                elapsed = time.perf_counter() - started
                 MESSAGES_HANDLED.labels(self._store.service, envelope.type, outcome).inc()
-                MESSAGE_SECONDS.labels(self._store.service, envelope.type).observe(
-                    time.perf_counter() - started
-                )
+                MESSAGE_SECONDS.labels(self._store.service, envelope.type).observe(elapsed)
+                if elapsed > SLOW_HANDLER_SECONDS:
+                    log.warning(
+                        "slow message handler",
+                        extra={
+                            "message_type": envelope.type,
+                            "subject_id": envelope.subject_id,
+                            "seconds": round(elapsed, 2),
+                            "outcome": outcome,
+                        },
+                    )
 
     async def _dispatch(self, envelope: Envelope) -> None:
         handler = self._handlers.get(envelope.type)

@@ -56,6 +56,7 @@ class World:
     template: dict[str, Any]
     device: dict[str, Any]
     instance: dict[str, Any]
+    vim: dict[str, Any]
 
     @property
     def service_type_id(self) -> str:
@@ -78,6 +79,12 @@ class World:
         device = self.owner.create_device(self.template["id"])
         return self.owner.wait_for_status(device["id"], "ACTIVE")
 
+    def new_vim(self) -> dict[str, Any]:
+        response = self.owner.post("/v1.0/vims", _vim_body())
+        assert response.status_code == 201, response.text
+        vim: dict[str, Any] = response.json()["vim"]
+        return vim
+
     def new_instance(self) -> dict[str, Any]:
         instance = self.owner.create_instance(self.service_type_id, managed_by_user=True)
         return self.owner.wait_for_instance(instance["id"], "ACTIVE")
@@ -91,7 +98,8 @@ def world(keystone_suite: Suite, keystone: Keystone) -> Iterator[World]:
     device = owner.wait_for_status(owner.create_device(template["id"])["id"], "ACTIVE")
     instance = owner.create_instance(owner.service_type_id(template), managed_by_user=True)
     instance = owner.wait_for_instance(instance["id"], "ACTIVE")
-    yield World(keystone, url, owner, template, device, instance)
+    vim = owner.post("/v1.0/vims", _vim_body()).json()["vim"]
+    yield World(keystone, url, owner, template, device, instance, vim)
     owner.close()
 
 
@@ -106,6 +114,20 @@ class Endpoint:
     write: bool = False
     # What a member of another project gets: 404 unless it is its own list or a catalogue.
     other_project: int = 404
+
+
+def _vim_body() -> dict[str, Any]:
+    # Nothing listens there: the VIM is recorded, and its check reports it UNREACHABLE.
+    password = remember(secrets.token_hex(12))
+    return {
+        "vim": {
+            "auth_url": "http://127.0.0.1:9/v3",
+            "project_id": "p",
+            "user_name": "u",
+            "user_domain_name": "Default",
+            "password": password,
+        }
+    }
 
 
 def _template_body() -> dict[str, Any]:
@@ -242,6 +264,33 @@ ENDPOINTS = [
         other_project=200,
     ),
     Endpoint("topology:get", "GET", lambda w, ok: ("/v1.0/topology", None), 200, other_project=200),
+    Endpoint(
+        "vim:create",
+        "POST",
+        lambda w, ok: ("/v1.0/vims", _vim_body()),
+        201,
+        write=True,
+        other_project=201,
+    ),
+    Endpoint("vim:get_all", "GET", lambda w, ok: ("/v1.0/vims", None), 200, other_project=200),
+    Endpoint("vim:get", "GET", lambda w, ok: (f"/v1.0/vims/{w.vim['id']}", None), 200),
+    Endpoint(
+        "vim:update",
+        "PUT",
+        lambda w, ok: (
+            f"/v1.0/vims/{(w.new_vim() if ok else w.vim)['id']}",
+            {"vim": {"description": "changed"}},
+        ),
+        200,
+        write=True,
+    ),
+    Endpoint(
+        "vim:delete",
+        "DELETE",
+        lambda w, ok: (f"/v1.0/vims/{(w.new_vim() if ok else w.vim)['id']}", None),
+        204,
+        write=True,
+    ),
 ]
 
 
@@ -285,6 +334,7 @@ def test_lists_leave_out_other_projects(world: World) -> None:
             ("device_templates", world.template),
             ("devices", world.device),
             ("service_instances", world.instance),
+            ("vims", world.vim),
         ):
             listed = bob.get(f"/v1.0/{plural}").json()[plural]
             assert resource["id"] not in [item["id"] for item in listed]

@@ -35,6 +35,7 @@ WRITES: tuple[Verb, ...] = ("create", "update", "delete")
 RESOURCES: dict[str, tuple[Verb, ...]] = {
     "device_template": READS + WRITES,
     "device": READS + WRITES,
+    "vim": READS + WRITES,
     "service_instance": READS + WRITES,
     "service_type": READS,
     "topology": ("get",),

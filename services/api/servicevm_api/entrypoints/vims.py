@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Request, Response
 from pydantic import SecretStr
@@ -17,9 +17,10 @@ from sqlalchemy import Row
 from servicevm_api.adapters import vim_repository as vim_repo
 from servicevm_api.adapters.orm import vims
 from servicevm_api.domain.vims import credential_problem, rotation_problem
-from servicevm_api.entrypoints.deps import CallerDep, UowDep
+from servicevm_api.entrypoints.deps import Caller, UowDep, authorize
 from servicevm_api.entrypoints.errors import bad_request, conflict
 from servicevm_api.entrypoints.resources import Resource
+from servicevm_api.entrypoints.schemas import ERROR_RESPONSES
 from servicevm_api.entrypoints.vim_schemas import (
     VimCreate,
     VimCreateRequest,
@@ -32,7 +33,7 @@ from shared.contracts import commands
 from shared.contracts.models import VimSpec, VimStatus
 from shared.secrets import get_cipher
 
-router = APIRouter(prefix="/v1.0/vims", tags=["vims"])
+router = APIRouter(prefix="/v1.0/vims", tags=["vims"], responses=ERROR_RESPONSES)
 
 
 def _boolean(raw: str) -> bool:
@@ -72,7 +73,9 @@ def _spec(request: VimCreate, tenant_id: str) -> VimSpec:
 
 
 @router.post("", status_code=201, response_model=VimResponse)
-async def create_vim(body: VimCreateRequest, caller: CallerDep, uow: UowDep) -> VimResponse:
+async def create_vim(
+    body: VimCreateRequest, caller: Annotated[Caller, authorize("vim", "create")], uow: UowDep
+) -> VimResponse:
     request = body.vim
     problem = credential_problem(request.model_dump())
     if problem is not None:
@@ -89,21 +92,29 @@ async def create_vim(body: VimCreateRequest, caller: CallerDep, uow: UowDep) -> 
 
 
 @router.get("", response_model=VimList)
-async def list_vims(request: Request, caller: CallerDep, uow: UowDep) -> VimList:
+async def list_vims(
+    request: Request, caller: Annotated[Caller, authorize("vim", "get_all")], uow: UowDep
+) -> VimList:
     page, links = await VIMS.list_page(uow, caller, request)
     return VimList(vims=page, vims_links=[link.model_dump() for link in links])
 
 
 @router.get("/{vim_id}")
 async def show_vim(
-    vim_id: uuid.UUID, request: Request, caller: CallerDep, uow: UowDep
+    vim_id: uuid.UUID,
+    request: Request,
+    caller: Annotated[Caller, authorize("vim", "get")],
+    uow: UowDep,
 ) -> dict[str, Any]:
     return await VIMS.show(uow, caller, request, vim_id)
 
 
 @router.put("/{vim_id}", response_model=VimResponse)
 async def update_vim(
-    vim_id: uuid.UUID, body: VimUpdateRequest, caller: CallerDep, uow: UowDep
+    vim_id: uuid.UUID,
+    body: VimUpdateRequest,
+    caller: Annotated[Caller, authorize("vim", "update")],
+    uow: UowDep,
 ) -> VimResponse:
     row = await VIMS.visible_row(uow, caller, vim_id, lock="update")
     update = body.vim
@@ -138,7 +149,9 @@ async def update_vim(
 
 
 @router.delete("/{vim_id}", status_code=204, response_class=Response)
-async def delete_vim(vim_id: uuid.UUID, caller: CallerDep, uow: UowDep) -> Response:
+async def delete_vim(
+    vim_id: uuid.UUID, caller: Annotated[Caller, authorize("vim", "delete")], uow: UowDep
+) -> Response:
     row = await VIMS.visible_row(uow, caller, vim_id, lock="update")
     users = await vim_repo.vim_users(uow.conn, vim_id=vim_id)
     if users:
