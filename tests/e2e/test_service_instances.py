@@ -145,3 +145,15 @@ def test_instances_of_another_project_are_invisible(api: Api, admin: Api) -> Non
     assert admin.get(path).status_code == 200
     mine = api.get("/v1.0/service_instances", fields="id").json()["service_instances"]
     assert mine == [{"id": instance["id"]}]
+
+
+def test_instances_requested_with_their_template_are_never_left_waiting(api: Api) -> None:
+    """The request reaches the scheduler straight from the api, the template through
+    lifecycle: whichever arrives first, every instance is decided (here: no room)."""
+    requested = []
+    for _ in range(15):
+        template = firewall_template(api)
+        requested.append(api.create_instance(api.service_type_id(template)))
+    for instance in requested:
+        failed = api.wait_for_instance(instance["id"], "ERROR")
+        assert "no room" in failed["error_reason"]

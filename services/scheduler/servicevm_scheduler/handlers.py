@@ -28,6 +28,8 @@ async def template_saved(
     event: events.DeviceTemplateCreated | events.DeviceTemplateUpdated, ctx: HandlerContext
 ) -> None:
     async with ctx.transaction(final=True) as uow:
+        for ref in sorted(event.template.service_types, key=lambda ref: str(ref.id)):
+            await repo.lock_service_type(uow.conn, service_type_id=ref.id)
         await repo.upsert_template(uow.conn, template=event.template)
         # Instances that named one of its service types before it arrived can go now.
         await placement.place_waiting(uow, template_id=event.template.id)

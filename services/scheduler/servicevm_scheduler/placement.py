@@ -115,6 +115,7 @@ async def place_or_wait(
     """Place a PENDING_CREATE instance now, or let it wait for a device the pool is growing,
     or fail it with the reason. ``waiting_before``: slots already waited for by older
     instances of its template (first come, first served); None counts them all."""
+    await repo.lock_service_type(uow.conn, service_type_id=instance.service_type_id)
     found = await repo.service_type(uow.conn, service_type_id=instance.service_type_id)
     if found is None:
         # Its template's event has not reached the scheduler yet: wait for it.

@@ -120,6 +120,14 @@ async def try_lock_template(conn: AsyncConnection, *, template_id: uuid.UUID) ->
     return bool(await conn.scalar(select(func.pg_try_advisory_xact_lock(key))))
 
 
+async def lock_service_type(conn: AsyncConnection, *, service_type_id: uuid.UUID) -> None:
+    """Serialize "is this service type known?" with the arrival of its template: an instance
+    that finds it unknown is committed as waiting before the template's handler looks for
+    waiting instances, or sees the template's rows once that handler has committed."""
+    key = func.hashtextextended(f"service_type:{service_type_id}", 0)
+    await conn.execute(select(func.pg_advisory_xact_lock(key)))
+
+
 def _template_key(template_id: uuid.UUID) -> Any:
     return func.hashtextextended(str(template_id), 0)
 
@@ -446,25 +454,17 @@ async def hosts_of(conn: AsyncConnection, *, device_ids: list[uuid.UUID]) -> lis
     return [host for host in rows.scalars() if host is not None]
 
 
-async def waiting_instances(
-    conn: AsyncConnection, *, template_id: uuid.UUID | None = None
-) -> list[uuid.UUID]:
-    """Instances waiting for room, oldest first; those of one template when given (and
-    those whose service type is still unknown, which may belong to it)."""
+async def waiting_instances(conn: AsyncConnection, *, template_id: uuid.UUID) -> list[uuid.UUID]:
+    """Instances of the template's service types waiting for room, oldest first."""
     query = (
         select(service_instances.c.id)
-        .select_from(
-            service_instances.outerjoin(
-                service_types, service_types.c.id == service_instances.c.service_type_id
-            )
+        .join(service_types, service_types.c.id == service_instances.c.service_type_id)
+        .where(
+            service_types.c.template_id == template_id,
+            service_instances.c.waiting_since.is_not(None),
         )
-        .where(service_instances.c.waiting_since.is_not(None))
         .order_by(service_instances.c.waiting_since, service_instances.c.id)
     )
-    if template_id is not None:
-        query = query.where(
-            or_(service_types.c.template_id == template_id, service_types.c.id.is_(None))
-        )
     return list((await conn.execute(query)).scalars())
 
 
