@@ -121,3 +121,22 @@ async def give_up(conn: AsyncConnection, *, delivery_id: int, attempts: int, err
         .where(deliveries.c.id == delivery_id)
         .values(attempts=attempts, leased_until=None, last_error=error, failed_at=func.now())
     )
+
+
+async def lock_secrets(conn: AsyncConnection) -> list[tuple[uuid.UUID, str]]:
+    query = (
+        select(subscriptions.c.id, subscriptions.c.encrypted_secret)
+        .where(subscriptions.c.encrypted_secret.is_not(None))
+        .with_for_update()
+    )
+    return [(row.id, row.encrypted_secret) for row in await conn.execute(query)]
+
+
+async def set_secret(
+    conn: AsyncConnection, *, subscription_id: uuid.UUID, encrypted_secret: str
+) -> None:
+    await conn.execute(
+        update(subscriptions)
+        .where(subscriptions.c.id == subscription_id)
+        .values(encrypted_secret=encrypted_secret)
+    )
