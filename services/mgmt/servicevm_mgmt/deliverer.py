@@ -128,7 +128,8 @@ class Deliverer:
         NOTIFICATIONS_DELIVERED.labels(result).inc()
         if result != "delivered":
             # Never the URI: its query string may carry the receiver's token.
-            log.warning(
+            log.log(
+                logging.WARNING if result == "given_up" else logging.INFO,
                 "notification not delivered",
                 extra={
                     **_ids(row),
