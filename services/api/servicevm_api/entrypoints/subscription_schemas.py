@@ -4,7 +4,7 @@ SecretStr in requests (hidden from repr and logs), absent from every response mo
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import AfterValidator, BaseModel, Field, SecretStr, StringConstraints
 
@@ -14,7 +14,8 @@ from shared.contracts.notifications import EVENT_TYPES, RESOURCE_TYPES
 
 Secret = Annotated[SecretStr, Field(min_length=1, max_length=4096)]
 ResourceType = Literal["device", "device_template", "service_instance"]
-assert set(RESOURCE_TYPES) == set(ResourceType.__args__)  # type: ignore[attr-defined]
+# The contract's list, spelled as a Literal so that the OpenAPI document enumerates it.
+assert set(get_args(ResourceType)) == set(RESOURCE_TYPES)
 
 
 def _known_event_type(value: str) -> str:
