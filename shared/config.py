@@ -111,6 +111,17 @@ class Settings(BaseSettings):
     allowed_callback_hosts: list[str] = []
     allow_private_callbacks: bool = False
 
+    # --- HTTP notification delivery (mgmt) ---------------------------------------------
+    # Each POST's timeout, POSTs in flight at once per mgmt process, attempts before a
+    # delivery is given up (5xx, timeouts and lost connections are retried with capped
+    # exponential backoff), and how often pending deliveries are looked for.
+    delivery_timeout_seconds: float = 10.0
+    delivery_concurrency: int = 16
+    delivery_attempts: int = 6
+    delivery_retry_base_seconds: float = 1.0
+    delivery_retry_max_seconds: float = 300.0
+    delivery_poll_seconds: float = 0.5
+
     def role(self, service: ServiceName) -> str:
         return f"servicevm_{service}"
 

@@ -6,7 +6,7 @@ import uuid
 from typing import Any, ClassVar
 
 from shared.contracts.envelope import Message
-from shared.contracts.models import ServiceContext, ServiceTypeRef, VimSpec
+from shared.contracts.models import ServiceContext, ServiceTypeRef, SubscriptionSpec, VimSpec
 
 
 class Command(Message):
@@ -122,3 +122,17 @@ class UpdateServiceInstance(Command):
 
 class DeleteServiceInstance(Command):
     TYPE: ClassVar[str] = "scheduler.delete_service_instance"
+
+
+class CreateSubscription(Command):
+    """Start sending the matching notifications to a callback URI."""
+
+    TYPE: ClassVar[str] = "mgmt.create_subscription"
+
+    subscription: SubscriptionSpec
+
+
+class DeleteSubscription(Command):
+    """Stop: the subscription and its undelivered notifications are dropped."""
+
+    TYPE: ClassVar[str] = "mgmt.delete_subscription"

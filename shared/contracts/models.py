@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
@@ -126,6 +126,25 @@ class VimSpec(BaseModel):
     application_credential_id: str | None
     encrypted_secret: str
     is_default: bool
+
+
+class SubscriptionSpec(BaseModel):
+    """An HTTP subscription as mgmt stores it. Its secret (basic password or HMAC key)
+    travels only as a Fernet token; no plaintext ever leaves the api."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    tenant_id: str
+    callback_uri: str
+    # Event types (``device.active``) or prefixes (``device.*``); empty: every event type.
+    event_types: list[str]
+    # Resource types (``device``); empty: every resource type.
+    resource_types: list[str]
+    # Every project's notifications (only an admin may ask for it), not only tenant_id's.
+    all_projects: bool
+    auth_type: Literal["none", "basic", "hmac"]
+    auth_username: str | None = None
+    encrypted_secret: str | None = None
 
 
 class VimStatus:

@@ -5,10 +5,38 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from typing import Any
+from urllib.parse import quote
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from shared.contracts.envelope import utcnow
+from shared.contracts.models import DeviceStatus
+
+# What subscribers can filter on: the resource types, and every event type mgmt emits.
+RESOURCE_TYPES = ("device", "device_template", "service_instance")
+_STATUSES = tuple(status.lower() for status in (*DeviceStatus.ALL, DeviceStatus.DELETED))
+EVENT_TYPES = frozenset(
+    (
+        *(f"device.{status}" for status in _STATUSES),
+        "device.capacity",
+        *(f"service_instance.{status}" for status in _STATUSES),
+        "device_template.created",
+        "device_template.updated",
+        "device_template.deleted",
+    )
+)
+# AMQP routing keys are at most 255 bytes.
+MAX_ROUTING_KEY = 255
+
+
+def project_routing_key(tenant_id: str, event_type: str) -> str | None:
+    """``<project>.<event_type>`` on the per-project exchange; None if too long for AMQP.
+
+    The project id is percent-encoded with "." too, so it is one routing-key word: project
+    "a" can never match the keys of a project "a.b" (Keystone ids are hex: unchanged)."""
+    project = quote(tenant_id, safe="").replace(".", "%2E")
+    key = f"{project}.{event_type}"
+    return key if len(key.encode()) <= MAX_ROUTING_KEY else None
 
 
 class Notification(BaseModel):

@@ -18,6 +18,8 @@ _MODELS: tuple[type[Message], ...] = (
     commands.RegisterVim,
     commands.UpdateVim,
     commands.DeleteVim,
+    commands.CreateSubscription,
+    commands.DeleteSubscription,
     events.DeviceTemplateCreated,
     events.DeviceTemplateUpdated,
     events.DeviceTemplateDeleted,

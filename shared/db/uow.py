@@ -6,6 +6,7 @@ crash between commit and publish loses nothing; the relay publishes them afterwa
 
 from __future__ import annotations
 
+import logging
 import uuid
 from types import TracebackType
 from typing import Any, Self
@@ -15,8 +16,10 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from shared.contracts.envelope import Envelope, Message
-from shared.contracts.notifications import Notification
-from shared.messaging.topology import COMMANDS, EVENTS, NOTIFICATIONS
+from shared.contracts.notifications import Notification, project_routing_key
+from shared.messaging.topology import COMMANDS, EVENTS, NOTIFICATIONS, PROJECT_NOTIFICATIONS
+
+log = logging.getLogger(__name__)
 
 
 class AlreadyProcessed(Exception):
@@ -109,13 +112,30 @@ class UnitOfWork:
         return envelope.message_id
 
     async def notify(self, notification: Notification) -> None:
-        """Queue a lifecycle notification for subscribers, in this transaction."""
+        """Queue a lifecycle notification for subscribers, in this transaction: on the
+        admins' exchange by event type, and on the per-project exchange by project."""
+        body = notification.model_dump_json().encode()
         await self._add(
             message_id=notification.id,
             exchange=NOTIFICATIONS,
             routing_key=notification.event_type,
             message_type=notification.event_type,
-            body=notification.model_dump_json().encode(),
+            body=body,
+        )
+        project_key = project_routing_key(notification.tenant_id, notification.event_type)
+        if project_key is None:
+            log.warning(
+                "project id too long for a routing key; not on the per-project exchange",
+                extra={"notification_id": str(notification.id)},
+            )
+            return
+        await self._add(
+            # The outbox wants one id per row; the body keeps the notification's own id.
+            message_id=uuid.uuid5(notification.id, PROJECT_NOTIFICATIONS),
+            exchange=PROJECT_NOTIFICATIONS,
+            routing_key=project_key,
+            message_type=notification.event_type,
+            body=body,
         )
 
     async def _add(

@@ -16,6 +16,9 @@ from shared.config import SERVICES, ServiceName
 COMMANDS = "servicevm.commands"
 EVENTS = "servicevm.events"
 NOTIFICATIONS = "servicevm.notifications"
+# The same notifications, routing key ``<project>.<event_type>``: a broker user per project
+# may read only its own keys (topic permissions), while NOTIFICATIONS is for admins.
+PROJECT_NOTIFICATIONS = "servicevm.notifications.projects"
 DEAD_LETTER = "servicevm.dead-letter"
 
 _TEMPLATE_EVENTS = ("device_template.created", "device_template.updated", "device_template.deleted")
@@ -68,7 +71,7 @@ QUEUES: dict[ServiceName, QueueSpec] = {
     "lifecycle": QueueSpec("lifecycle", commands=("lifecycle.#",), events=("device.configured",)),
     "mgmt": QueueSpec(
         "mgmt",
-        commands=(),
+        commands=("mgmt.#",),
         events=(
             *_TEMPLATE_EVENTS,
             *_DEVICE_STATE_EVENTS,
@@ -86,7 +89,7 @@ async def declare_topology(channel: aio_pika.abc.AbstractChannel) -> None:
     topic = aio_pika.ExchangeType.TOPIC
     exchanges = {
         name: await channel.declare_exchange(name, topic, durable=True)
-        for name in (COMMANDS, EVENTS, NOTIFICATIONS)
+        for name in (COMMANDS, EVENTS, NOTIFICATIONS, PROJECT_NOTIFICATIONS)
     }
     dead_letter = await channel.declare_exchange(
         DEAD_LETTER, aio_pika.ExchangeType.DIRECT, durable=True

@@ -31,6 +31,11 @@ MESSAGES_PUBLISHED = Counter(
     "Outbox messages published with a broker confirm",
     ["service", "exchange"],
 )
+NOTIFICATIONS_DELIVERED = Counter(
+    "servicevm_notification_deliveries_total",
+    "HTTP notification delivery attempts by outcome (delivered, retried, given_up)",
+    ["outcome"],
+)
 DEVICES_BY_STATUS = Gauge(
     "servicevm_devices",
     "Devices by status, as this service's own records count them",

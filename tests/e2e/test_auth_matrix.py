@@ -57,6 +57,7 @@ class World:
     device: dict[str, Any]
     instance: dict[str, Any]
     vim: dict[str, Any]
+    subscription: dict[str, Any]
 
     @property
     def service_type_id(self) -> str:
@@ -85,6 +86,12 @@ class World:
         vim: dict[str, Any] = response.json()["vim"]
         return vim
 
+    def new_subscription(self) -> dict[str, Any]:
+        response = self.owner.post("/v1.0/subscriptions", _subscription_body())
+        assert response.status_code == 201, response.text
+        subscription: dict[str, Any] = response.json()["subscription"]
+        return subscription
+
     def new_instance(self) -> dict[str, Any]:
         instance = self.owner.create_instance(self.service_type_id, managed_by_user=True)
         return self.owner.wait_for_instance(instance["id"], "ACTIVE")
@@ -99,7 +106,8 @@ def world(keystone_suite: Suite, keystone: Keystone) -> Iterator[World]:
     instance = owner.create_instance(owner.service_type_id(template), managed_by_user=True)
     instance = owner.wait_for_instance(instance["id"], "ACTIVE")
     vim = owner.post("/v1.0/vims", _vim_body()).json()["vim"]
-    yield World(keystone, url, owner, template, device, instance, vim)
+    subscription = owner.post("/v1.0/subscriptions", _subscription_body()).json()["subscription"]
+    yield World(keystone, url, owner, template, device, instance, vim, subscription)
     owner.close()
 
 
@@ -126,6 +134,18 @@ def _vim_body() -> dict[str, Any]:
             "user_name": "u",
             "user_domain_name": "Default",
             "password": password,
+        }
+    }
+
+
+def _subscription_body() -> dict[str, Any]:
+    secret = remember(secrets.token_hex(12))
+    return {
+        "subscription": {
+            # Only templates' notifications, to a name that does not resolve: given up at once.
+            "callback_uri": "https://nfvo.invalid/notify",
+            "filter": {"resource_types": ["device_template"]},
+            "authentication": {"type": "hmac", "secret": secret},
         }
     }
 
@@ -291,6 +311,37 @@ ENDPOINTS = [
         204,
         write=True,
     ),
+    Endpoint(
+        "subscription:create",
+        "POST",
+        lambda w, ok: ("/v1.0/subscriptions", _subscription_body()),
+        201,
+        write=True,
+        other_project=201,
+    ),
+    Endpoint(
+        "subscription:get_all",
+        "GET",
+        lambda w, ok: ("/v1.0/subscriptions", None),
+        200,
+        other_project=200,
+    ),
+    Endpoint(
+        "subscription:get",
+        "GET",
+        lambda w, ok: (f"/v1.0/subscriptions/{w.subscription['id']}", None),
+        200,
+    ),
+    Endpoint(
+        "subscription:delete",
+        "DELETE",
+        lambda w, ok: (
+            f"/v1.0/subscriptions/{(w.new_subscription() if ok else w.subscription)['id']}",
+            None,
+        ),
+        204,
+        write=True,
+    ),
 ]
 
 
@@ -335,6 +386,7 @@ def test_lists_leave_out_other_projects(world: World) -> None:
             ("devices", world.device),
             ("service_instances", world.instance),
             ("vims", world.vim),
+            ("subscriptions", world.subscription),
         ):
             listed = bob.get(f"/v1.0/{plural}").json()[plural]
             assert resource["id"] not in [item["id"] for item in listed]

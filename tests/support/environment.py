@@ -32,6 +32,12 @@ TEST_ENV = {
     "SERVICEVM_FERNET_KEYS": os.environ.get("SERVICEVM_TEST_FERNET_KEYS")
     or Fernet.generate_key().decode(),
     "SERVICEVM_VIM_CHECK_TIMEOUT_SECONDS": "5",
+    # The tests' callback receivers listen on 127.0.0.1; short timeouts and retries.
+    "SERVICEVM_ALLOW_PRIVATE_CALLBACKS": "true",
+    "SERVICEVM_DELIVERY_TIMEOUT_SECONDS": "2",
+    "SERVICEVM_DELIVERY_RETRY_BASE_SECONDS": "0.2",
+    "SERVICEVM_DELIVERY_RETRY_MAX_SECONDS": "1",
+    "SERVICEVM_DELIVERY_POLL_SECONDS": "0.2",
 }
 
 

@@ -15,6 +15,7 @@ from shared.contracts.models import (
     ServiceContext,
     ServiceInstanceSnapshot,
     ServiceTypeRef,
+    SubscriptionSpec,
     VimSpec,
 )
 from shared.contracts.registry import MESSAGE_TYPES, UnknownMessage, parse_payload
@@ -144,6 +145,19 @@ SAMPLES: list[Message] = [
     ),
     commands.UpdateVim(id=VIM_ID, name="cloud", description="", is_default=False),
     commands.DeleteVim(id=VIM_ID),
+    commands.CreateSubscription(
+        id=VIM_ID,
+        subscription=SubscriptionSpec(
+            tenant_id="p",
+            callback_uri="https://nfvo.example.com/notify",
+            event_types=["device.*"],
+            resource_types=[],
+            all_projects=False,
+            auth_type="hmac",
+            encrypted_secret="gAAAA-a-fernet-token",
+        ),
+    ),
+    commands.DeleteSubscription(id=VIM_ID),
     events.VimStatusChanged(
         vim_id=VIM_ID,
         tenant_id="p",

@@ -11,6 +11,7 @@ from servicevm_api.entrypoints import (
     devices,
     service_instances,
     service_types,
+    subscriptions,
     topology,
     vims,
 )
@@ -30,7 +31,8 @@ def configure_app(app: FastAPI, store: ServiceStore) -> None:
     app.title = "servicevm"
     app.description = (
         "Service-VM device manager: device templates, devices, service instances placed onto "
-        "device slots, their topology, and the VIMs (clouds) devices are built in (Neutron-style REST)."
+        "device slots, their topology, the VIMs (clouds) devices are built in, and HTTP subscriptions "
+        "to lifecycle notifications (Neutron-style REST)."
     )
     app.state.store = store
     settings: Settings = app.state.settings
@@ -42,6 +44,7 @@ def configure_app(app: FastAPI, store: ServiceStore) -> None:
     app.include_router(service_instances.router)
     app.include_router(topology.router)
     app.include_router(vims.router)
+    app.include_router(subscriptions.router)
 
 
 def install_front_door(app: FastAPI, settings: Settings) -> None:

@@ -39,7 +39,10 @@ RESOURCES: dict[str, tuple[Verb, ...]] = {
     "service_instance": READS + WRITES,
     "service_type": READS,
     "topology": ("get",),
+    "subscription": ("create", "get", "get_all", "delete"),
 }
+# A subscription to every project's notifications (all_projects): admins only by default.
+SUBSCRIPTION_ALL_PROJECTS = "servicevm:subscription:all_projects"
 
 
 def action(resource: str, verb: Verb) -> str:
@@ -63,7 +66,15 @@ def _action_rules() -> list[policy.RuleDefault]:
 
 def list_rules() -> list[policy.RuleDefault]:
     """Every rule, for ``oslopolicy-sample-generator`` style listings and for the enforcer."""
-    return BASE_RULES + _action_rules()
+    return [
+        *BASE_RULES,
+        *_action_rules(),
+        policy.RuleDefault(
+            SUBSCRIPTION_ALL_PROJECTS,
+            "rule:admin",
+            "subscribe to the notifications of every project",
+        ),
+    ]
 
 
 def make_enforcer(policy_file: str = "") -> policy.Enforcer:

@@ -17,6 +17,8 @@ from servicevm_mgmt.domain.notifications import (
 )
 from servicevm_mgmt.drivers import get_mgmt_driver
 from servicevm_mgmt.drivers.base import ManagedDevice, MgmtDriver, MgmtDriverError
+from servicevm_mgmt.notifier import notify
+from servicevm_mgmt.subscription_handlers import SUBSCRIPTION_HANDLERS
 from shared.config import get_settings
 from shared.contracts import events
 from shared.contracts.models import DeviceStatus, DeviceTemplateSnapshot
@@ -146,13 +148,14 @@ async def device_status_changed(event: events.DeviceStatusChanged, ctx: HandlerC
     if event.previous_status == event.device.status:
         return await _skip(ctx)  # a re-announcement, not a change
     async with ctx.transaction(final=True) as uow:
-        await uow.notify(
+        await notify(
+            uow,
             device_notification(
                 ctx.envelope,
                 event.device,
                 status=event.device.status,
                 previous_status=event.previous_status,
-            )
+            ),
         )
         await uow.commit()
 
@@ -160,10 +163,11 @@ async def device_status_changed(event: events.DeviceStatusChanged, ctx: HandlerC
 async def device_deleted(event: events.DeviceDeleted, ctx: HandlerContext) -> None:
     async with ctx.transaction(final=True) as uow:
         await repo.forget_device(uow.conn, device_id=event.device.id)
-        await uow.notify(
+        await notify(
+            uow,
             device_deleted_notification(
                 ctx.envelope, event.device, previous_status=event.previous_status
-            )
+            ),
         )
         await uow.commit()
 
@@ -174,13 +178,14 @@ async def service_instance_status_changed(
     if event.previous_status == event.instance.status:
         return await _skip(ctx)  # its devices changed, not its status
     async with ctx.transaction(final=True) as uow:
-        await uow.notify(
+        await notify(
+            uow,
             instance_notification(
                 ctx.envelope,
                 event.instance,
                 status=event.instance.status,
                 previous_status=event.previous_status,
-            )
+            ),
         )
         await uow.commit()
 
@@ -189,20 +194,21 @@ async def service_instance_deleted(
     event: events.ServiceInstanceDeleted, ctx: HandlerContext
 ) -> None:
     async with ctx.transaction(final=True) as uow:
-        await uow.notify(
+        await notify(
+            uow,
             instance_notification(
                 ctx.envelope,
                 event.instance,
                 status=DeviceStatus.DELETED,
                 previous_status=event.previous_status,
-            )
+            ),
         )
         await uow.commit()
 
 
 async def device_capacity_changed(event: events.DeviceCapacityChanged, ctx: HandlerContext) -> None:
     async with ctx.transaction(final=True) as uow:
-        await uow.notify(capacity_notification(ctx.envelope, event))
+        await notify(uow, capacity_notification(ctx.envelope, event))
         await uow.commit()
 
 
@@ -222,7 +228,7 @@ async def _notify_template(
     ctx: HandlerContext, template: DeviceTemplateSnapshot, action: str
 ) -> None:
     async with ctx.transaction(final=True) as uow:
-        await uow.notify(template_notification(ctx.envelope, template, action=action))
+        await notify(uow, template_notification(ctx.envelope, template, action=action))
         await uow.commit()
 
 
@@ -243,4 +249,5 @@ HANDLERS: HandlerTable = {
     events.ServiceInstanceStatusChanged: service_instance_status_changed,
     events.ServiceInstanceDeleted: service_instance_deleted,
     events.DeviceCapacityChanged: device_capacity_changed,
+    **SUBSCRIPTION_HANDLERS,
 }

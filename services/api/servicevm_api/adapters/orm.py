@@ -132,5 +132,20 @@ vims = Table(
     ),
 )
 
+# Subscriptions as clients see them: no secret here (mgmt holds it, encrypted).
+subscriptions = Table(
+    "subscriptions",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("tenant_id", String(255), nullable=False, index=True),
+    Column("callback_uri", Text, nullable=False),
+    Column("event_types", JSONB, nullable=False),
+    Column("resource_types", JSONB, nullable=False),
+    Column("all_projects", Boolean, nullable=False),
+    Column("auth_type", String(16), nullable=False),
+    Column("auth_username", String(255)),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
 outbox = outbox_table(metadata)
 processed_messages = inbox_table(metadata)

@@ -26,6 +26,13 @@ class ListQuery:
     marker: uuid.UUID | None
 
 
+def boolean(raw: str) -> bool:
+    """A boolean filter's value: true or false."""
+    if raw.lower() not in ("true", "false"):
+        raise ValueError("expected true or false")
+    return raw.lower() == "true"
+
+
 def parse_list_query(
     request: Request, *, filterable: Mapping[str, Callable[[str], Any]], visible: frozenset[str]
 ) -> ListQuery:

@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field, StringConstraints
 
 from servicevm_api.entrypoints.fields import DictOrNone, Name, NonEmptyName
 from servicevm_api.entrypoints.fields import Strict as _Strict
+from servicevm_api.entrypoints.subscription_schemas import SubscriptionPublic
 from servicevm_api.entrypoints.vim_schemas import VimPublic
 from shared.contracts.models import ServiceContext
 
@@ -249,6 +250,7 @@ VISIBLE_ATTRIBUTES: dict[str, frozenset[str]] = {
     "service_instance": frozenset(ServiceInstancePublic.model_fields),
     "service_type": frozenset(ServiceTypeListItem.model_fields),
     "vim": frozenset(VimPublic.model_fields),
+    "subscription": frozenset(SubscriptionPublic.model_fields),
 }
 
 

@@ -4,19 +4,18 @@ A callback is where the manager will send requests, so a hostile one could aim t
 manager's own network (SSRF): only http(s), no credentials in the URI, and no loopback,
 link-local, private or otherwise special address unless the operator allows it
 (SERVICEVM_ALLOW_PRIVATE_CALLBACKS, or the host listed in SERVICEVM_ALLOWED_CALLBACK_HOSTS).
-Names are not resolved here; whoever delivers must check the address it connects to as well.
+Names are not resolved here; mgmt's deliverer checks the address it connects to (shared.callbacks).
 """
 
 from __future__ import annotations
 
-import ipaddress
-import socket
 from collections.abc import Collection
 from typing import Annotated
 from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, StringConstraints
 
+from shared.callbacks import host_allowed, literal_address, special_reason
 from shared.config import get_settings
 
 MAX_URI_LENGTH = 2048
@@ -27,36 +26,10 @@ class InvalidCallback(ValueError):
     pass
 
 
-def _literal_address(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
-    try:
-        return ipaddress.ip_address(host)
-    except ValueError:
-        pass
-    try:
-        # The legacy forms clients still accept: 127.1, 0x7f000001, 2130706433.
-        return ipaddress.IPv4Address(socket.inet_aton(host))
-    except OSError:
-        return None
-
-
 def _special_address(host: str) -> str | None:
     """Why a literal address is not one a callback may point at, or None."""
-    address = _literal_address(host)
-    if address is None:
-        return None
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
-    for reason, flag in (
-        ("loopback", address.is_loopback),
-        ("link-local", address.is_link_local),
-        ("unspecified", address.is_unspecified),
-        ("multicast", address.is_multicast),
-        ("private", address.is_private),
-        ("reserved", address.is_reserved),
-    ):
-        if flag:
-            return reason
-    return None
+    address = literal_address(host)
+    return None if address is None else special_reason(address)
 
 
 def check_callback_uri(
@@ -75,7 +48,7 @@ def check_callback_uri(
         raise InvalidCallback("the URI has no host")
     if parts.username is not None or parts.password is not None:
         raise InvalidCallback("credentials may not be given in the URI")
-    if host in {h.lower() for h in allowed_hosts} or allow_private:
+    if host_allowed(host, allowed_hosts=allowed_hosts, allow_private=allow_private):
         return uri
     if host in _LOCAL_NAMES or host.endswith(".localhost"):
         raise InvalidCallback(f"the host {host} is this machine")

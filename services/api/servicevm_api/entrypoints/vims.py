@@ -19,6 +19,7 @@ from servicevm_api.adapters.orm import vims
 from servicevm_api.domain.vims import credential_problem, rotation_problem
 from servicevm_api.entrypoints.deps import Caller, UowDep, authorize
 from servicevm_api.entrypoints.errors import bad_request, conflict
+from servicevm_api.entrypoints.listing import boolean
 from servicevm_api.entrypoints.resources import Resource
 from servicevm_api.entrypoints.schemas import ERROR_RESPONSES
 from servicevm_api.entrypoints.vim_schemas import (
@@ -36,12 +37,6 @@ from shared.secrets import get_cipher
 router = APIRouter(prefix="/v1.0/vims", tags=["vims"], responses=ERROR_RESPONSES)
 
 
-def _boolean(raw: str) -> bool:
-    if raw.lower() not in ("true", "false"):
-        raise ValueError("expected true or false")
-    return raw.lower() == "true"
-
-
 FILTERABLE: dict[str, Callable[[str], Any]] = {
     "id": uuid.UUID,
     "tenant_id": str,
@@ -49,7 +44,7 @@ FILTERABLE: dict[str, Callable[[str], Any]] = {
     "type": str,
     "auth_url": str,
     "region_name": str,
-    "is_default": _boolean,
+    "is_default": boolean,
     "status": str,
 }
 

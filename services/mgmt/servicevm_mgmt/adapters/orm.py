@@ -2,7 +2,25 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Column, DateTime, MetaData, String, Table, Uuid, func
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    ForeignKey,
+    Identity,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    Uuid,
+    func,
+    text,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 
 from shared.db.tables import inbox_table, outbox_table
@@ -21,6 +39,54 @@ managed_devices = Table(
     # The template's attributes: the management driver's parameters.
     Column("parameters", JSONB, nullable=False, server_default="{}"),
     Column("configured_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+# HTTP subscriptions to notifications; the secret only as a Fernet token.
+subscriptions = Table(
+    "subscriptions",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("tenant_id", String(255), nullable=False, index=True),
+    Column("callback_uri", Text, nullable=False),
+    Column("event_types", JSONB, nullable=False),
+    Column("resource_types", JSONB, nullable=False),
+    Column("all_projects", Boolean, nullable=False),
+    Column("auth_type", String(16), nullable=False),
+    Column("auth_username", String(255)),
+    Column("encrypted_secret", Text),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+# The HTTP outbox: one row per notification per matching subscription, written with the
+# notification; deleted once delivered, kept with failed_at when given up.
+deliveries = Table(
+    "deliveries",
+    metadata,
+    Column("id", BigInteger, Identity(), primary_key=True),
+    Column(
+        "subscription_id",
+        Uuid,
+        ForeignKey("mgmt.subscriptions.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("notification_id", Uuid, nullable=False),
+    Column("event_type", String(255), nullable=False),
+    Column("body", LargeBinary, nullable=False),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("next_attempt_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    # A deliverer is sending it until then; afterwards another may (its process died).
+    Column("leased_until", DateTime(timezone=True)),
+    Column("last_error", Text),
+    Column("failed_at", DateTime(timezone=True)),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    UniqueConstraint("subscription_id", "notification_id"),
+    # The pending deliveries of each subscription, in order.
+    Index(
+        "deliveries_pending",
+        "subscription_id",
+        "id",
+        postgresql_where=text("failed_at IS NULL"),
+    ),
 )
 
 outbox = outbox_table(metadata)

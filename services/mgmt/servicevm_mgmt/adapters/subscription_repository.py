@@ -1,0 +1,142 @@
+"""mgmt's subscriptions and their deliveries (the HTTP outbox)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import Row, and_, delete, exists, func, insert, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from servicevm_mgmt.adapters.orm import deliveries, subscriptions
+from shared.contracts.models import SubscriptionSpec
+
+
+async def add_subscription(
+    conn: AsyncConnection, *, subscription_id: uuid.UUID, spec: SubscriptionSpec
+) -> None:
+    await conn.execute(
+        pg_insert(subscriptions)
+        .values(id=subscription_id, **spec.model_dump())
+        .on_conflict_do_nothing(index_elements=[subscriptions.c.id])
+    )
+
+
+async def delete_subscription(conn: AsyncConnection, *, subscription_id: uuid.UUID) -> None:
+    # Its deliveries go with it (ON DELETE CASCADE).
+    await conn.execute(delete(subscriptions).where(subscriptions.c.id == subscription_id))
+
+
+async def candidates(conn: AsyncConnection, *, tenant_id: str) -> list[Row[Any]]:
+    """The tenant's subscriptions and every all_projects one: the only ones that may match."""
+    query = select(subscriptions).where(
+        or_(subscriptions.c.tenant_id == tenant_id, subscriptions.c.all_projects)
+    )
+    return list((await conn.execute(query)).all())
+
+
+async def add_deliveries(conn: AsyncConnection, rows: list[dict[str, Any]]) -> None:
+    if rows:
+        await conn.execute(insert(deliveries), rows)
+
+
+async def claim_due(conn: AsyncConnection, *, limit: int, lease_seconds: float) -> list[Any]:
+    """Lease up to ``limit`` due deliveries, each the oldest pending one of its subscription
+    (so a subscription's notifications go out in order), with what is needed to send them.
+
+    SKIP LOCKED lets several deliverers claim at once without waiting on each other; the
+    lease keeps a claimed row from being sent again until its sender had time to finish.
+    """
+    earlier = deliveries.alias("earlier")
+    now = func.now()
+    due = (
+        select(deliveries.c.id)
+        .where(
+            deliveries.c.failed_at.is_(None),
+            deliveries.c.next_attempt_at <= now,
+            or_(deliveries.c.leased_until.is_(None), deliveries.c.leased_until < now),
+            ~exists().where(
+                and_(
+                    earlier.c.subscription_id == deliveries.c.subscription_id,
+                    earlier.c.id < deliveries.c.id,
+                    earlier.c.failed_at.is_(None),
+                )
+            ),
+        )
+        .order_by(deliveries.c.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    claimed = (
+        update(deliveries)
+        .where(deliveries.c.id.in_(due.scalar_subquery()))
+        .values(leased_until=now + timedelta(seconds=lease_seconds))
+        .returning(deliveries.c.id)
+        .cte("claimed")
+    )
+    query = (
+        select(
+            deliveries.c.id,
+            deliveries.c.subscription_id,
+            deliveries.c.notification_id,
+            deliveries.c.event_type,
+            deliveries.c.body,
+            deliveries.c.attempts,
+            subscriptions.c.callback_uri,
+            subscriptions.c.auth_type,
+            subscriptions.c.auth_username,
+            subscriptions.c.encrypted_secret,
+        )
+        .join(claimed, claimed.c.id == deliveries.c.id)
+        .join(subscriptions, subscriptions.c.id == deliveries.c.subscription_id)
+        .order_by(deliveries.c.id)
+    )
+    return list((await conn.execute(query)).all())
+
+
+async def delivered(conn: AsyncConnection, *, delivery_id: int) -> None:
+    await conn.execute(delete(deliveries).where(deliveries.c.id == delivery_id))
+
+
+async def retry_later(
+    conn: AsyncConnection, *, delivery_id: int, attempts: int, delay_seconds: float, error: str
+) -> None:
+    await conn.execute(
+        update(deliveries)
+        .where(deliveries.c.id == delivery_id)
+        .values(
+            attempts=attempts,
+            next_attempt_at=func.now() + timedelta(seconds=delay_seconds),
+            leased_until=None,
+            last_error=error,
+        )
+    )
+
+
+async def give_up(conn: AsyncConnection, *, delivery_id: int, attempts: int, error: str) -> None:
+    await conn.execute(
+        update(deliveries)
+        .where(deliveries.c.id == delivery_id)
+        .values(attempts=attempts, leased_until=None, last_error=error, failed_at=func.now())
+    )
+
+
+async def lock_secrets(conn: AsyncConnection) -> list[tuple[uuid.UUID, str]]:
+    query = (
+        select(subscriptions.c.id, subscriptions.c.encrypted_secret)
+        .where(subscriptions.c.encrypted_secret.is_not(None))
+        .with_for_update()
+    )
+    return [(row.id, row.encrypted_secret) for row in await conn.execute(query)]
+
+
+async def set_secret(
+    conn: AsyncConnection, *, subscription_id: uuid.UUID, encrypted_secret: str
+) -> None:
+    await conn.execute(
+        update(subscriptions)
+        .where(subscriptions.c.id == subscription_id)
+        .values(encrypted_secret=encrypted_secret)
+    )

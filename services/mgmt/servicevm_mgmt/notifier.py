@@ -1,0 +1,38 @@
+"""Every notification mgmt makes goes out through here: on the bus (the outbox) and to each
+matching HTTP subscription (a delivery row), all in the caller's transaction, so a
+notification is either committed with every delivery it owes or not at all."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from servicevm_mgmt.adapters import subscription_repository as sub_repo
+from servicevm_mgmt.domain.subscriptions import SubscriptionFilter, matches
+from shared.contracts.notifications import Notification
+from shared.db.uow import UnitOfWork
+
+
+async def notify(uow: UnitOfWork, notification: Notification) -> None:
+    await uow.notify(notification)
+    body = notification.model_dump_json().encode()
+    subscribers = await sub_repo.candidates(uow.conn, tenant_id=notification.tenant_id)
+    rows: list[dict[str, Any]] = [
+        {
+            "subscription_id": row.id,
+            "notification_id": notification.id,
+            "event_type": notification.event_type,
+            "body": body,
+        }
+        for row in subscribers
+        if matches(_filter(row), notification)
+    ]
+    await sub_repo.add_deliveries(uow.conn, rows)
+
+
+def _filter(row: Any) -> SubscriptionFilter:
+    return SubscriptionFilter(
+        tenant_id=row.tenant_id,
+        all_projects=row.all_projects,
+        event_types=row.event_types,
+        resource_types=row.resource_types,
+    )

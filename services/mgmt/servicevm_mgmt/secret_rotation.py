@@ -1,0 +1,48 @@
+"""Subscription secrets follow a Fernet key rotation: at every start mgmt re-encrypts with
+the primary key those encrypted with an older one, so the old key can then be dropped."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+from servicevm_mgmt.adapters import subscription_repository as sub_repo
+from shared.config import Settings
+from shared.messaging.dispatch import ServiceStore
+from shared.secrets import Cipher, SecretError, get_cipher
+
+log = logging.getLogger(__name__)
+
+
+async def rotate_secrets(store: ServiceStore, cipher: Cipher) -> int:
+    """How many secrets were re-encrypted; one no configured key opens is left, with a warning."""
+    changed = 0
+    async with store.unit_of_work(f"req-rotate-{uuid.uuid4()}") as uow:
+        for subscription_id, token in await sub_repo.lock_secrets(uow.conn):
+            if cipher.is_current(token):
+                continue
+            try:
+                rotated = cipher.rotate(token)
+            except SecretError as exc:
+                log.warning(
+                    "subscription secret not rotated",
+                    extra={"subscription_id": str(subscription_id), "reason": str(exc)},
+                )
+                continue
+            await sub_repo.set_secret(
+                uow.conn, subscription_id=subscription_id, encrypted_secret=rotated
+            )
+            changed += 1
+        await uow.commit()
+    return changed
+
+
+async def rotate_secrets_at_start(store: ServiceStore, settings: Settings) -> None:
+    """Background job, once."""
+    try:
+        changed = await rotate_secrets(store, get_cipher(settings))
+    except Exception:
+        log.warning("subscription secret rotation failed; they stay as they are", exc_info=True)
+        return
+    if changed:
+        log.info("subscription secrets re-encrypted with the primary key", extra={"count": changed})

@@ -1,0 +1,73 @@
+"""A RabbitMQ user made with rabbitmqctl for one test, confined as the README tells operators
+to confine a project's AMQP subscriber."""
+
+from __future__ import annotations
+
+import re
+import secrets
+import shutil
+import subprocess
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from urllib.parse import quote, unquote, urlsplit, urlunsplit
+
+import pytest
+
+from shared.messaging.topology import PROJECT_NOTIFICATIONS
+from tests.support.secrets import remember
+
+
+@dataclass(frozen=True)
+class BrokerUser:
+    name: str
+    password: str
+    vhost: str
+    # Prefix of the queue names it may create and consume from.
+    queue_prefix: str
+
+    def url(self, amqp_url: str) -> str:
+        parts = urlsplit(amqp_url)
+        host = f"{parts.hostname}:{parts.port or 5672}"
+        netloc = f"{quote(self.name, safe='')}:{quote(self.password, safe='')}@{host}"
+        return urlunsplit(parts._replace(netloc=netloc))
+
+
+def _rabbitmqctl(*args: str) -> None:
+    result = subprocess.run(
+        ["rabbitmqctl", "-q", *args], capture_output=True, text=True, timeout=60, check=False
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"rabbitmqctl {args[0]} failed: {result.stderr.strip()}")
+
+
+@contextmanager
+def project_subscriber(amqp_url: str, project: str) -> Iterator[BrokerUser]:
+    """A user that may read the per-project exchange for ``project``'s keys only, into its
+    own queues; deleted afterwards. Skips the test if rabbitmqctl is not usable here."""
+    if shutil.which("rabbitmqctl") is None:
+        pytest.skip("rabbitmqctl is not installed on this machine: cannot create a broker user")
+    vhost = unquote(urlsplit(amqp_url).path.lstrip("/")) or "/"
+    user = BrokerUser(
+        name=f"servicevm-test-{uuid.uuid4().hex[:8]}",
+        password=remember(secrets.token_hex(16)),
+        vhost=vhost,
+        queue_prefix=f"subscriber-{uuid.uuid4().hex[:8]}.",
+    )
+    try:
+        _rabbitmqctl("add_user", user.name, user.password)
+    except (RuntimeError, OSError, subprocess.TimeoutExpired) as exc:
+        pytest.skip(f"rabbitmqctl cannot manage users here: {exc}")
+    own = f"^{re.escape(user.queue_prefix)}"
+    key = f"^{re.escape(project)}\\."
+    try:
+        # configure, write, read: its own queues; read the per-project exchange (to bind).
+        read = f"({own}|^{re.escape(PROJECT_NOTIFICATIONS)}$)"
+        _rabbitmqctl("set_permissions", "-p", vhost, user.name, own, own, read)
+        _rabbitmqctl(
+            "set_topic_permissions", "-p", vhost, user.name, PROJECT_NOTIFICATIONS, key, key
+        )
+        yield user
+    finally:
+        _rabbitmqctl("delete_user", user.name)
