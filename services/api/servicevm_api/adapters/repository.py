@@ -227,4 +227,4 @@ async def remove_device(conn: AsyncConnection, *, device_id: uuid.UUID) -> None:
 
 async def count_devices_by_status(conn: AsyncConnection) -> dict[str, int]:
     rows = await conn.execute(select(devices.c.status, func.count()).group_by(devices.c.status))
-    return {status: count for status, count in rows.tuples()}
+    return {status: count for status, count in rows}

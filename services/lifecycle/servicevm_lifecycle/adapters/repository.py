@@ -230,7 +230,7 @@ async def delete_device(conn: AsyncConnection, *, device_id: uuid.UUID) -> None:
 
 async def count_devices_by_status(conn: AsyncConnection) -> dict[str, int]:
     rows = await conn.execute(select(devices.c.status, func.count()).group_by(devices.c.status))
-    return {status: count for status, count in rows.tuples()}
+    return {status: count for status, count in rows}
 
 
 async def lock_stale_pending_devices(

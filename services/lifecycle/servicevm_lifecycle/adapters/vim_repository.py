@@ -96,7 +96,7 @@ async def lock_secrets(conn: AsyncConnection) -> list[tuple[uuid.UUID, str]]:
     rows = await conn.execute(
         select(vims.c.id, vims.c.encrypted_secret).order_by(vims.c.id).with_for_update()
     )
-    return list(rows.tuples())
+    return [(row.id, row.encrypted_secret) for row in rows]
 
 
 async def set_secret(conn: AsyncConnection, *, vim_id: uuid.UUID, encrypted_secret: str) -> None:

@@ -343,7 +343,7 @@ async def idle_pool_devices(
 
 async def count_devices_by_status(conn: AsyncConnection) -> dict[str, int]:
     rows = await conn.execute(select(devices.c.status, func.count()).group_by(devices.c.status))
-    return {status: count for status, count in rows.tuples()}
+    return {status: count for status, count in rows}
 
 
 # --- service instances -------------------------------------------------------------------
@@ -526,7 +526,7 @@ async def count_instances_by_status(conn: AsyncConnection) -> dict[str, int]:
     rows = await conn.execute(
         select(service_instances.c.status, func.count()).group_by(service_instances.c.status)
     )
-    return {status: count for status, count in rows.tuples()}
+    return {status: count for status, count in rows}
 
 
 def _instance_values(instance: ServiceInstance) -> dict[str, Any]:
