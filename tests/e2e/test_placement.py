@@ -236,3 +236,13 @@ def test_deleting_a_device_that_hosts_instances(api: Api) -> None:
     failed = api.wait_for_instance(stranded["id"], "ERROR")
     assert f"device {lone['id']} hosting it was deleted" in failed["error_reason"]
     assert failed["devices"] == []
+
+
+def test_a_pool_whose_devices_fail_stops_at_max_devices(api: Api) -> None:
+    template = template_with(api, slot_capacity="2", max_devices="2", noop_fail="create")
+    waiting = api.create_instance(api.service_type_id(template))
+    failed = api.wait_for_instance(waiting["id"], "ERROR")
+    assert "in ERROR" in failed["error_reason"]
+    time.sleep(3)  # the pool keeper runs every second: it must not try again
+    devices = api.get("/v1.0/devices", template_id=template["id"]).json()["devices"]
+    assert [d["status"] for d in devices] == ["ERROR", "ERROR"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from types import SimpleNamespace
 
 import pytest
@@ -77,6 +78,16 @@ def test_waiting_fits_while_pending_or_growable_devices_have_room() -> None:
     assert not pool.can_wait_for(POOL, full, 21)
     queued = pool.PoolState(active_devices=10, pending_devices=2, free_slots=0, waiting_slots=20)
     assert not pool.can_wait_for(POOL, queued, 1)
+
+
+def test_failed_devices_count_against_max_devices() -> None:
+    """Else a template whose devices keep failing would make the pool create them forever."""
+    state = pool.PoolState(
+        active_devices=10, pending_devices=0, free_slots=0, waiting_slots=0, failed_devices=2
+    )
+    assert pool.room_to_grow(POOL, state) == 0
+    assert not pool.can_wait_for(POOL, state, 1)
+    assert pool.devices_to_create(POOL, replace(state, waiting_slots=5)) == 0
 
 
 def test_no_growth_without_max_devices() -> None:

@@ -183,6 +183,8 @@ def _no_room_reason(refusal: str, template: repo.Template, state: pool.PoolState
             f"the pool of template {template.id} is at its max_devices ({max_devices}) "
             f"with {state.pending_devices} device(s) being created for earlier requests"
         )
+        if state.failed_devices:
+            growth += f" and {state.failed_devices} in ERROR (delete them to make room)"
     return f"no room: {refusal}, and {growth}"
 
 

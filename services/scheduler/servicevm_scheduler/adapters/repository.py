@@ -313,6 +313,7 @@ async def pool_state(
                 func.count().filter(devices.c.status == S.ACTIVE),
                 func.count().filter(devices.c.status == S.PENDING_CREATE),
                 func.coalesce(func.sum(free).filter(devices.c.status == S.ACTIVE), 0),
+                func.count().filter(devices.c.status.in_([S.ERROR, S.DEAD])),
             ).where(devices.c.template_id == template_id)
         )
     ).one()
@@ -321,6 +322,7 @@ async def pool_state(
         pending_devices=row[1],
         free_slots=int(row[2]),
         waiting_slots=waiting_slots,
+        failed_devices=row[3],
     )
 
 

@@ -19,10 +19,13 @@ class PoolState:
     free_slots: int
     # Slots wanted by instances waiting for room (HA instances count twice).
     waiting_slots: int
+    # Devices in ERROR or DEAD: they still count against max_devices until deleted, so a
+    # template whose devices keep failing cannot make the pool create devices forever.
+    failed_devices: int = 0
 
     @property
     def devices(self) -> int:
-        return self.active_devices + self.pending_devices
+        return self.active_devices + self.pending_devices + self.failed_devices
 
 
 def room_to_grow(policy: TemplatePolicy, state: PoolState) -> int:
