@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request, Response
 from sqlalchemy import Row
 
 from servicevm_api.adapters import repository as repo
-from servicevm_api.adapters.orm import service_instances
+from servicevm_api.adapters.orm import device_templates, service_instances
 from servicevm_api.domain.rules import instance_delete_refusal, instance_update_refusal
 from servicevm_api.entrypoints.deps import Caller, UowDep, authorize
 from servicevm_api.entrypoints.device_templates import check_driver
@@ -79,8 +79,12 @@ async def create_service_instance(
         raise bad_request("Invalid input for kwargs.ha: must be true or false.")
     if len(set(request.devices)) != len(request.devices):
         raise bad_request("Invalid input for devices: duplicate device ids.")
-    # Shared lock: the template offering the service type stays while this is added.
-    await SERVICE_TYPES.visible_row(uow, caller, request.service_type_id, lock="share")
+    service_type = await SERVICE_TYPES.visible_row(uow, caller, request.service_type_id)
+    # Shared lock on the template offering it (the row its DELETE locks), so the template
+    # cannot be deleted between its in-use check and this instance's commit.
+    await repo.get_row(
+        uow.conn, table=device_templates, row_id=service_type.template_id, lock="share"
+    )
     known = await repo.existing_devices(uow.conn, device_ids=request.devices)
     for device_id in request.devices:
         if device_id not in known:
