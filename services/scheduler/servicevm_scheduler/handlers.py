@@ -8,6 +8,7 @@ transaction that records the message as processed, so a redelivery changes nothi
 from __future__ import annotations
 
 import logging
+import uuid
 
 from servicevm_scheduler import placement
 from servicevm_scheduler.adapters import repository as repo
@@ -43,13 +44,25 @@ async def template_deleted(event: events.DeviceTemplateDeleted, ctx: HandlerCont
 
 
 async def device_status_changed(event: events.DeviceStatusChanged, ctx: HandlerContext) -> None:
+    """Project the device; if it became ACTIVE (room) or ERROR (a pool device failed) and
+    instances wait for its template, try them.
+
+    The projection commits first and the waiting are looked for afterwards, without the
+    template's lock (most device events concern no waiting instance, and taking the lock
+    would serialize them all). An instance deciding to wait at that very moment looks for
+    room again once its decision is committed (see create_service_instance): one of the two
+    sees the other's commit."""
     device = event.device
-    async with ctx.transaction(final=True) as uow:
+    async with ctx.transaction() as uow:
         previous = await repo.apply_device(uow.conn, device=device)
-        became = previous is not None and previous != device.status
-        if became and device.status in (S.ACTIVE, S.ERROR):
-            # A new device has room for the waiting, or a pool device failed and the waiting
-            # must know whether anything else can still host them.
+        await uow.commit()
+    became = previous is not None and previous != device.status
+    async with ctx.transaction(final=True) as uow:
+        if (
+            became
+            and device.status in (S.ACTIVE, S.ERROR)
+            and await repo.has_waiting(uow.conn, template_id=device.template_id)
+        ):
             await placement.place_waiting(uow, template_id=device.template_id)
         await uow.commit()
 
@@ -85,11 +98,18 @@ async def create_service_instance(cmd: commands.CreateServiceInstance, ctx: Hand
         kwargs=cmd.kwargs,
         managed_by_user=cmd.managed_by_user,
     )
+    waits_for: uuid.UUID | None = None
     async with ctx.transaction(final=True) as uow:
         if await repo.add_instance(uow.conn, instance=instance):
             await placement.announce(uow, instance)
-            await placement.place_or_wait(uow, instance)
+            waits_for = (await placement.place_or_wait(uow, instance)).waits_for
         await uow.commit()
+    if waits_for is not None:
+        # A device that became ACTIVE while this decided to wait may have looked for waiting
+        # instances before this one was committed: look for room once more.
+        async with ctx.transaction() as uow:
+            await placement.place_waiting(uow, template_id=waits_for)
+            await uow.commit()
 
 
 async def update_service_instance(cmd: commands.UpdateServiceInstance, ctx: HandlerContext) -> None:

@@ -44,6 +44,8 @@ class Outcome:
     instance: ServiceInstance
     # Slots the instance now waits for (0 when placed or failed).
     waiting_slots: int = 0
+    # The template whose devices it waits for, when it waits for room.
+    waits_for: uuid.UUID | None = None
 
 
 # --- announcing --------------------------------------------------------------------------
@@ -115,8 +117,13 @@ async def place_or_wait(
     """Place a PENDING_CREATE instance now, or let it wait for a device the pool is growing,
     or fail it with the reason. ``waiting_before``: slots already waited for by older
     instances of its template (first come, first served); None counts them all."""
-    await repo.lock_service_type(uow.conn, service_type_id=instance.service_type_id)
     found = await repo.service_type(uow.conn, service_type_id=instance.service_type_id)
+    if found is None:
+        # Serialized with the template's arrival (which takes this lock before the
+        # template's): either its rows are visible after the lock, or this wait is
+        # committed before it looks for waiting instances.
+        await repo.lock_service_type(uow.conn, service_type_id=instance.service_type_id)
+        found = await repo.service_type(uow.conn, service_type_id=instance.service_type_id)
     if found is None:
         # Its template's event has not reached the scheduler yet: wait for it.
         await repo.save_instance(uow.conn, instance=instance, waiting=True)
@@ -171,7 +178,7 @@ async def _wait_or_fail(
     await repo.save_instance(uow.conn, instance=instance, waiting=True)
     await grow(uow, template, waiting_slots=waiting_before + wanted)
     log.info("service instance waits for room", extra={"service_instance_id": str(instance.id)})
-    return Outcome(instance, waiting_slots=wanted)
+    return Outcome(instance, waiting_slots=wanted, waits_for=template.id)
 
 
 def _no_room_reason(refusal: str, template: repo.Template, state: pool.PoolState) -> str:

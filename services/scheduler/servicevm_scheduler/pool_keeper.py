@@ -1,8 +1,10 @@
 """Periodic job: keep each pool at its desired free slots, give back idle devices, and let
 no instance wait for room forever.
 
-Growth also happens at once when a request finds no room; this loop catches what events
-cannot: time passing (idle devices, stale waits) and a pool below its desired free slots.
+Growth also happens at once when a request finds no room, and waiting instances are tried
+as soon as a device becomes ACTIVE; this loop catches what events cannot: time passing (idle
+devices, stale waits), a pool below its desired free slots, and a wake-up lost to a crash
+between a device's projection and its look for waiting instances.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ async def keep_pools(store: ServiceStore, settings: Settings) -> None:
         await asyncio.sleep(settings.reconcile_interval_seconds)
         try:
             await maintain_pools(store, idle_seconds=settings.pool_idle_seconds)
+            await retry_waiting(store)
             await fail_stale_waits(store, older_than_seconds=settings.stuck_operation_seconds)
         except Exception:
             log.warning("pool maintenance failed; trying again later", exc_info=True)
@@ -44,6 +47,15 @@ async def maintain_pools(store: ServiceStore, *, idle_seconds: float) -> None:
                 )
                 await placement.grow(uow, template, waiting_slots=waiting)
                 await placement.shrink(uow, template, idle_seconds=idle_seconds)
+            await uow.commit()
+
+
+async def retry_waiting(store: ServiceStore) -> None:
+    async with store.engine.connect() as conn:
+        template_ids = await repo.templates_with_waiting(conn)
+    for template_id in template_ids:
+        async with store.unit_of_work(f"req-pool-{uuid.uuid4()}") as uow:
+            await placement.place_waiting(uow, template_id=template_id)
             await uow.commit()
 
 

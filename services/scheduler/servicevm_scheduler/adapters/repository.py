@@ -470,6 +470,29 @@ async def waiting_instances(conn: AsyncConnection, *, template_id: uuid.UUID) ->
     return list((await conn.execute(query)).scalars())
 
 
+async def templates_with_waiting(conn: AsyncConnection) -> list[uuid.UUID]:
+    query = (
+        select(service_types.c.template_id)
+        .join(service_instances, service_types.c.id == service_instances.c.service_type_id)
+        .where(service_instances.c.waiting_since.is_not(None))
+        .distinct()
+    )
+    return list((await conn.execute(query)).scalars())
+
+
+async def has_waiting(conn: AsyncConnection, *, template_id: uuid.UUID) -> bool:
+    query = (
+        select(service_instances.c.id)
+        .join(service_types, service_types.c.id == service_instances.c.service_type_id)
+        .where(
+            service_types.c.template_id == template_id,
+            service_instances.c.waiting_since.is_not(None),
+        )
+        .limit(1)
+    )
+    return (await conn.scalar(query)) is not None
+
+
 async def waiting_slots(
     conn: AsyncConnection,
     *,
