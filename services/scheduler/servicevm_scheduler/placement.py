@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import Row
@@ -139,6 +139,7 @@ async def place_or_wait(
             f"{template_id} has only {policy.slot_capacity}"
         )
         return Outcome(await fail(uow, instance, reason))
+    seen: pool.PoolState | None = None
     if instance.requested_devices:
         choice = await _requested_devices(uow, instance, service_type)
     else:
@@ -147,15 +148,35 @@ async def place_or_wait(
         )
         if choice.refusal is not None:
             await repo.lock_template(uow.conn, template_id=template_id)
-            choice = await _best_devices(uow, instance, template_id, policy, need, exclude=[])
+            choice, seen = await _look_again(uow, instance, template_id, policy, need)
     if choice.refusal is None:
         placed = await _bind(uow, instance, choice)
         await publish_placed(uow, placed, service_type, "create")
         await grow(uow, template, waiting_slots=0)
         return Outcome(placed)
-    if instance.requested_devices:
+    if instance.requested_devices or seen is None:
         return Outcome(await fail(uow, instance, choice.refusal))
-    return await _wait_or_fail(uow, instance, template, need, choice.refusal, waiting_before)
+    return await _wait_or_fail(uow, instance, template, need, choice.refusal, seen, waiting_before)
+
+
+async def _look_again(
+    uow: UnitOfWork,
+    instance: ServiceInstance,
+    template_id: uuid.UUID,
+    policy: TemplatePolicy,
+    need: int,
+) -> tuple[Choice, pool.PoolState]:
+    """Under the template's lock, wait for the devices others hold and look again. A device
+    can turn ACTIVE between two statements (its projection does not take this lock), so the
+    pool is read after each failed pick: free slots there mean pick once more; otherwise
+    that reading, in which any device not yet ACTIVE still counts as coming, decides."""
+    retried = False
+    while True:
+        choice = await _best_devices(uow, instance, template_id, policy, need, exclude=[])
+        state = await repo.pool_state(uow.conn, template_id=template_id, waiting_slots=0)
+        if choice.refusal is None or state.free_slots < need or retried:
+            return choice, state
+        retried = True
 
 
 async def _wait_or_fail(
@@ -164,14 +185,16 @@ async def _wait_or_fail(
     template: repo.Template,
     need: int,
     refusal: str,
+    seen: pool.PoolState,
     waiting_before: int | None,
 ) -> Outcome:
+    """``seen``: the pool as the last failed pick left it (the one reading that decides)."""
     policy = template.policy
     if waiting_before is None:
         waiting_before = await repo.waiting_slots(
             uow.conn, template_id=template.id, policy=policy, excluding=instance.id
         )
-    state = await repo.pool_state(uow.conn, template_id=template.id, waiting_slots=waiting_before)
+    state = replace(seen, waiting_slots=waiting_before)
     wanted = need * instance.bindings_wanted
     if not pool.can_wait_for(policy, state, wanted):
         return Outcome(await fail(uow, instance, _no_room_reason(refusal, template, state)))
