@@ -14,12 +14,16 @@ import os
 import sys
 import uuid
 from collections.abc import Iterable
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Generic, TypeVar
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
 from shared.config import Settings, get_settings
+
+K = TypeVar("K")
 
 
 class SecretError(Exception):
@@ -88,6 +92,30 @@ class Cipher:
             return self._fernet.rotate(token.encode()).decode()
         except InvalidToken:
             raise SecretError("cannot rotate: encrypted with a key no longer configured") from None
+
+
+@dataclass(frozen=True)
+class Rotation(Generic[K]):
+    """What a key rotation does to stored secrets, keyed by their owner's id."""
+
+    # (owner, the secret re-encrypted with the primary key) for those an older key opened.
+    rotated: list[tuple[K, str]]
+    # (owner, why) for those no configured key opens: left as they are.
+    unreadable: list[tuple[K, str]]
+
+
+def plan_rotation(cipher: Cipher, stored: Iterable[tuple[K, str]]) -> Rotation[K]:
+    """One rule for every service that stores secrets: re-encrypt what an older key opened,
+    leave what is current, report what no key opens."""
+    rotation: Rotation[K] = Rotation(rotated=[], unreadable=[])
+    for owner, token in stored:
+        if cipher.is_current(token):
+            continue
+        try:
+            rotation.rotated.append((owner, cipher.rotate(token)))
+        except SecretError as exc:
+            rotation.unreadable.append((owner, str(exc)))
+    return rotation
 
 
 @lru_cache

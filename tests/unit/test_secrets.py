@@ -10,7 +10,7 @@ import pytest
 from cryptography.fernet import Fernet
 
 from shared.config import Settings
-from shared.secrets import Cipher, SecretError, load_keys
+from shared.secrets import Cipher, SecretError, load_keys, plan_rotation
 
 
 def test_encrypts_and_decrypts_without_keeping_the_plaintext() -> None:
@@ -61,3 +61,20 @@ def test_without_configuration_a_private_key_file_is_generated_once(tmp_path: Pa
     assert load_keys(settings) == [key]  # the same key at the next start
     Fernet(key)  # a valid key
     assert [p.name for p in path.parent.iterdir()] == [path.name]  # no staging file left
+
+
+def test_plan_rotation_reencrypts_old_keeps_current_and_reports_unreadable() -> None:
+    old, new, lost = Fernet.generate_key(), Fernet.generate_key(), Fernet.generate_key()
+    before = Cipher([old])
+    stored = [
+        ("old", before.encrypt("s1")),
+        ("current", Cipher([new]).encrypt("s2")),
+        ("lost", Cipher([lost]).encrypt("s3")),
+    ]
+    after = Cipher([new, old])
+    rotation = plan_rotation(after, stored)
+    assert [owner for owner, _ in rotation.rotated] == ["old"]
+    ((_, token),) = rotation.rotated
+    assert after.is_current(token) and Cipher([new]).decrypt(token) == "s1"
+    assert [owner for owner, _ in rotation.unreadable] == ["lost"]
+    assert "s3" not in rotation.unreadable[0][1]

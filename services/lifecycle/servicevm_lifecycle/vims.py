@@ -27,7 +27,7 @@ from shared.contracts import commands
 from shared.contracts.models import DeviceTemplateSnapshot
 from shared.messaging.dispatch import ServiceStore
 from shared.plugins import PluginNotFound
-from shared.secrets import Cipher, SecretError, get_cipher
+from shared.secrets import Cipher, SecretError, get_cipher, plan_rotation
 
 log = logging.getLogger(__name__)
 
@@ -159,22 +159,14 @@ def _http_status(exc: BaseException) -> int | None:
 async def rotate_secrets(store: ServiceStore, cipher: Cipher) -> int:
     """Re-encrypt with the primary key every stored secret encrypted with an older one;
     returns how many. A secret no configured key opens is left as is, with a warning."""
-    changed = 0
     async with store.unit_of_work(f"req-rotate-{uuid.uuid4()}") as uow:
-        for vim_id, token in await vim_repo.lock_secrets(uow.conn):
-            if cipher.is_current(token):
-                continue
-            try:
-                rotated = cipher.rotate(token)
-            except SecretError as exc:
-                log.warning(
-                    "VIM secret not rotated", extra={"vim_id": str(vim_id), "reason": str(exc)}
-                )
-                continue
+        rotation = plan_rotation(cipher, await vim_repo.lock_secrets(uow.conn))
+        for vim_id, reason in rotation.unreadable:
+            log.warning("VIM secret not rotated", extra={"vim_id": str(vim_id), "reason": reason})
+        for vim_id, rotated in rotation.rotated:
             await vim_repo.set_secret(uow.conn, vim_id=vim_id, encrypted_secret=rotated)
-            changed += 1
         await uow.commit()
-    return changed
+    return len(rotation.rotated)
 
 
 async def rotate_secrets_at_start(store: ServiceStore, settings: Settings) -> None:

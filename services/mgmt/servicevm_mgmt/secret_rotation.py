@@ -9,32 +9,26 @@ import uuid
 from servicevm_mgmt.adapters import subscription_repository as sub_repo
 from shared.config import Settings
 from shared.messaging.dispatch import ServiceStore
-from shared.secrets import Cipher, SecretError, get_cipher
+from shared.secrets import Cipher, get_cipher, plan_rotation
 
 log = logging.getLogger(__name__)
 
 
 async def rotate_secrets(store: ServiceStore, cipher: Cipher) -> int:
     """How many secrets were re-encrypted; one no configured key opens is left, with a warning."""
-    changed = 0
     async with store.unit_of_work(f"req-rotate-{uuid.uuid4()}") as uow:
-        for subscription_id, token in await sub_repo.lock_secrets(uow.conn):
-            if cipher.is_current(token):
-                continue
-            try:
-                rotated = cipher.rotate(token)
-            except SecretError as exc:
-                log.warning(
-                    "subscription secret not rotated",
-                    extra={"subscription_id": str(subscription_id), "reason": str(exc)},
-                )
-                continue
+        rotation = plan_rotation(cipher, await sub_repo.lock_secrets(uow.conn))
+        for subscription_id, reason in rotation.unreadable:
+            log.warning(
+                "subscription secret not rotated",
+                extra={"subscription_id": str(subscription_id), "reason": reason},
+            )
+        for subscription_id, rotated in rotation.rotated:
             await sub_repo.set_secret(
                 uow.conn, subscription_id=subscription_id, encrypted_secret=rotated
             )
-            changed += 1
         await uow.commit()
-    return changed
+    return len(rotation.rotated)
 
 
 async def rotate_secrets_at_start(store: ServiceStore, settings: Settings) -> None:
