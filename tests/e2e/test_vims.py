@@ -254,3 +254,29 @@ def test_secrets_are_never_logged(suite: Suite, api: Api, sim: CloudSimulator) -
     assert logs
     for log in logs:
         assert_no_secret(log.read_text(errors="replace"))
+
+
+@pytest.fixture
+def silent_keystone() -> Any:
+    """A TCP endpoint that accepts connections and never answers: the slowest cloud."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen(128)
+        yield f"http://127.0.0.1:{server.getsockname()[1]}/v3"
+
+
+def test_vims_on_a_silent_cloud_do_not_delay_devices(
+    api: Api, sim: CloudSimulator, silent_keystone: str
+) -> None:
+    """Each check waits its whole timeout (5 s in the tests): run inside the consumer, 30 of
+    them would hold its 10 prefetch slots for about 15 s."""
+    registered = [
+        register(api, password_body(sim, "pw-silent", name=f"silent-{n}", auth_url=silent_keystone))
+        for n in range(30)
+    ]
+    template = api.create_template()
+    device = api.create_device(template["id"])
+    api.wait_for_status(device["id"], "ACTIVE", timeout=8)
+    for vim in registered:
+        checked = wait_checked(api, vim["id"], timeout=60)
+        assert checked["status"] == "UNREACHABLE", checked

@@ -75,6 +75,11 @@ async def set_status(
     return revision
 
 
+async def pending_vims(conn: AsyncConnection) -> list[uuid.UUID]:
+    rows = await conn.execute(select(vims.c.id).where(vims.c.status == VimStatus.PENDING))
+    return list(rows.scalars())
+
+
 async def default_vim_id(conn: AsyncConnection, *, tenant_id: str) -> uuid.UUID | None:
     found: uuid.UUID | None = await conn.scalar(
         select(vims.c.id).where(vims.c.tenant_id == tenant_id, vims.c.is_default)
