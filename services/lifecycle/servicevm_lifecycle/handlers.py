@@ -1,4 +1,5 @@
-"""One handler per message lifecycle consumes, registered in HANDLERS.
+"""One handler per device and template message lifecycle consumes, in DEVICE_HANDLERS
+(the VIM commands' are in ``vims.handlers``; ``bootstrap`` joins the two tables).
 
 Device operations run in steps, each its own transaction, each safe to repeat: a worker
 that dies mid-operation leaves the message unacknowledged, and the redelivery resumes from
@@ -23,8 +24,7 @@ from servicevm_lifecycle.flows.device_tasks import (
     DeviceFlowState,
     flow_state,
 )
-from servicevm_lifecycle.vim_handlers import VIM_HANDLERS
-from servicevm_lifecycle.vims import NoVim, choose_vim
+from servicevm_lifecycle.vims.credentials import NoVim, choose_vim
 from shared.contracts import commands, events
 from shared.contracts.events import Operation
 from shared.contracts.models import DeviceStatus, DeviceTemplateSnapshot
@@ -282,7 +282,7 @@ def _reason(exc: Exception) -> str:
     return exc.reason if isinstance(exc, FlowFailed) else str(exc)
 
 
-HANDLERS: HandlerTable = {
+DEVICE_HANDLERS: HandlerTable = {
     commands.CreateDeviceTemplate: create_device_template,
     commands.UpdateDeviceTemplate: update_device_template,
     commands.DeleteDeviceTemplate: delete_device_template,
@@ -290,5 +290,4 @@ HANDLERS: HandlerTable = {
     commands.UpdateDevice: update_device,
     commands.DeleteDevice: delete_device,
     events.DeviceConfigured: device_configured,
-    **VIM_HANDLERS,
 }

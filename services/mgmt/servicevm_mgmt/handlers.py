@@ -1,4 +1,5 @@
-"""One handler per message mgmt consumes, registered in HANDLERS."""
+"""One handler per message mgmt consumes, registered in HANDLERS (the subscription
+commands' live in ``subscriptions.handlers``)."""
 
 from __future__ import annotations
 
@@ -17,8 +18,8 @@ from servicevm_mgmt.domain.notifications import (
 )
 from servicevm_mgmt.drivers import get_mgmt_driver
 from servicevm_mgmt.drivers.base import ManagedDevice, MgmtDriver, MgmtDriverError
-from servicevm_mgmt.notifier import notify
-from servicevm_mgmt.subscription_handlers import SUBSCRIPTION_HANDLERS
+from servicevm_mgmt.subscriptions.handlers import SUBSCRIPTION_HANDLERS
+from servicevm_mgmt.subscriptions.notifier import notify
 from shared.config import get_settings
 from shared.contracts import events
 from shared.contracts.models import DeviceStatus, DeviceTemplateSnapshot
