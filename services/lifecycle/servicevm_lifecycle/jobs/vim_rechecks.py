@@ -19,7 +19,7 @@ class PendingVimRechecks:
     already is not checked twice at once."""
 
     def __init__(self, checks: VimChecks) -> None:
-        self._checks = checks
+        self.checks = checks
 
     async def __call__(self, store: ServiceStore, settings: Settings) -> None:
         while True:
@@ -33,4 +33,4 @@ class PendingVimRechecks:
         async with store.engine.connect() as conn:
             pending = await vim_repo.pending_vims(conn)
         for vim_id in pending:
-            self._checks.schedule(store, vim_id, f"req-vim-recheck-{uuid.uuid4()}")
+            self.checks.schedule(store, vim_id, f"req-vim-recheck-{uuid.uuid4()}")

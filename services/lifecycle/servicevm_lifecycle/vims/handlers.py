@@ -18,7 +18,7 @@ class VimHandlers:
     """The handlers share the process's VimChecks (built in bootstrap)."""
 
     def __init__(self, checks: VimChecks) -> None:
-        self._checks = checks
+        self.checks = checks
 
     def table(self) -> HandlerTable:
         return {
@@ -31,7 +31,7 @@ class VimHandlers:
         async with ctx.transaction(final=True) as uow:
             await vim_repo.add_vim(uow.conn, vim_id=cmd.id, spec=cmd.vim)
             await uow.commit()
-        self._checks.schedule(ctx.store, cmd.id, ctx.envelope.correlation_id)
+        self.checks.schedule(ctx.store, cmd.id, ctx.envelope.correlation_id)
 
     async def update_vim(self, cmd: commands.UpdateVim, ctx: HandlerContext) -> None:
         async with ctx.transaction(final=True) as uow:
@@ -44,7 +44,7 @@ class VimHandlers:
         if row is None:
             log.warning("update of an unknown VIM ignored", extra={"vim_id": str(cmd.id)})
             return
-        self._checks.schedule(ctx.store, cmd.id, ctx.envelope.correlation_id)
+        self.checks.schedule(ctx.store, cmd.id, ctx.envelope.correlation_id)
 
 
 def _changes(cmd: commands.UpdateVim) -> dict[str, object]:
