@@ -1,9 +1,12 @@
 """Route each incoming envelope to its handler, once.
 
 Handlers are plain async functions ``handler(message, context)`` registered in one table per
-service. A handler's last transaction is opened with ``final=True``: it records the message
-id in the inbox, so the handler's effects and "processed" commit together and a redelivery
-of the same message is skipped.
+service. Before a handler runs, the dispatcher looks the message id up in the inbox and skips
+a message already processed, so no handler code (a driver call, a read, a first step) runs
+again for a redelivery, whatever the handler's shape. A handler's last transaction is opened
+with ``final=True``: it records the message id in the inbox, so the handler's effects and
+"processed" commit together; if a concurrent delivery recorded it first, that transaction
+fails with AlreadyProcessed and rolls back.
 """
 
 from __future__ import annotations
@@ -52,19 +55,14 @@ class ServiceStore:
 class HandlerContext:
     envelope: Envelope
     store: ServiceStore
-    _opened: bool = False
 
     @asynccontextmanager
     async def transaction(self, *, final: bool = False) -> AsyncIterator[UnitOfWork]:
-        """A unit of work for the handler. The final one records the message as processed;
-        the first one of a multi-step handler refuses a message already processed, so a
-        redelivery never repeats the steps of a finished operation."""
-        first, self._opened = not self._opened, True
+        """A unit of work for the handler. The final one records the message as processed,
+        in the same transaction as the handler's last effects."""
         async with self.store.unit_of_work(self.envelope.correlation_id) as uow:
             if final:
                 await uow.record_processed(self.envelope)
-            elif first and await uow.was_processed(self.envelope):
-                raise AlreadyProcessed(str(self.envelope.message_id))
             yield uow
 
 
@@ -116,8 +114,14 @@ class Dispatcher:
             log.warning("no handler for message type", extra={"message_type": envelope.type})
             return
         message = parse_payload(envelope)
+        if await self._was_processed(envelope):
+            raise AlreadyProcessed(str(envelope.message_id))
         log.debug(
             "handling message",
             extra={"message_type": envelope.type, "message_id": str(envelope.message_id)},
         )
         await handler(message, HandlerContext(envelope=envelope, store=self._store))
+
+    async def _was_processed(self, envelope: Envelope) -> bool:
+        async with self._store.unit_of_work(envelope.correlation_id) as uow:
+            return await uow.was_processed(envelope)

@@ -10,11 +10,11 @@ import uuid
 
 from cryptography.fernet import Fernet
 
-from servicevm_mgmt.adapters import subscription_repository as sub_repo
 from servicevm_mgmt.adapters.orm import metadata
-from servicevm_mgmt.deliverer import deliver_notifications
-from servicevm_mgmt.notifier import notify
-from servicevm_mgmt.secret_rotation import rotate_secrets
+from servicevm_mgmt.jobs.deliverer import deliver_notifications
+from servicevm_mgmt.subscriptions import repository as sub_repo
+from servicevm_mgmt.subscriptions.notifier import notify
+from servicevm_mgmt.subscriptions.rotation import rotate_secrets
 from shared.config import Settings
 from shared.contracts.models import SubscriptionSpec
 from shared.contracts.notifications import Notification

@@ -7,9 +7,9 @@ import uuid
 
 from cryptography.fernet import Fernet
 
-from servicevm_lifecycle.adapters import vim_repository as vim_repo
 from servicevm_lifecycle.bootstrap import DEFINITION
-from servicevm_lifecycle.vims import rotate_secrets
+from servicevm_lifecycle.vims import repository as vim_repo
+from servicevm_lifecycle.vims.rotation import rotate_secrets
 from shared.config import Settings
 from shared.contracts.models import VimSpec
 from shared.runtime import build_store

@@ -1,20 +1,37 @@
-"""Wires lifecycle: its tables, its handlers, its gauges."""
+"""Wires lifecycle: its tables, its handlers, its gauges and its jobs.
+
+The process's VimChecks is made here and given to the VIM handlers (which schedule a check
+after each change) and to the job that re-checks VIMs left PENDING.
+"""
 
 from __future__ import annotations
 
 from servicevm_lifecycle.adapters import repository as repo
 from servicevm_lifecycle.adapters.orm import metadata
-from servicevm_lifecycle.handlers import HANDLERS
-from servicevm_lifecycle.reconciler import reconcile_stuck_operations
-from servicevm_lifecycle.vim_checks import recheck_pending_vims
-from servicevm_lifecycle.vims import rotate_secrets_at_start
+from servicevm_lifecycle.handlers import DEVICE_HANDLERS
+from servicevm_lifecycle.jobs.reconciler import reconcile_stuck_operations
+from servicevm_lifecycle.jobs.secret_rotation import rotate_secrets_at_start
+from servicevm_lifecycle.jobs.vim_rechecks import PendingVimRechecks
+from servicevm_lifecycle.templates import TEMPLATE_HANDLERS
+from servicevm_lifecycle.vims.checker import VimChecks
+from servicevm_lifecycle.vims.handlers import VimHandlers
 from shared.observability.gauges import device_gauge_refresher
 from shared.runtime import ServiceDefinition
 
-DEFINITION = ServiceDefinition(
-    name="lifecycle",
-    metadata=metadata,
-    handlers=HANDLERS,
-    refresh_gauges=lambda store: device_gauge_refresher(store, repo.count_devices_by_status),
-    background=(reconcile_stuck_operations, rotate_secrets_at_start, recheck_pending_vims),
-)
+
+def build_definition() -> ServiceDefinition:
+    checks = VimChecks()
+    return ServiceDefinition(
+        name="lifecycle",
+        metadata=metadata,
+        handlers={**TEMPLATE_HANDLERS, **DEVICE_HANDLERS, **VimHandlers(checks).table()},
+        refresh_gauges=lambda store: device_gauge_refresher(store, repo.count_devices_by_status),
+        background=(
+            reconcile_stuck_operations,
+            rotate_secrets_at_start,
+            PendingVimRechecks(checks),
+        ),
+    )
+
+
+DEFINITION = build_definition()

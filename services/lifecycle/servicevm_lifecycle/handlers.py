@@ -1,4 +1,5 @@
-"""One handler per message lifecycle consumes, registered in HANDLERS.
+"""One handler per device message lifecycle consumes, in DEVICE_HANDLERS (the templates'
+are in ``templates``, the VIMs' in ``vims.handlers``; ``bootstrap`` joins the tables).
 
 Device operations run in steps, each its own transaction, each safe to repeat: a worker
 that dies mid-operation leaves the message unacknowledged, and the redelivery resumes from
@@ -23,8 +24,7 @@ from servicevm_lifecycle.flows.device_tasks import (
     DeviceFlowState,
     flow_state,
 )
-from servicevm_lifecycle.vim_handlers import VIM_HANDLERS
-from servicevm_lifecycle.vims import NoVim, choose_vim
+from servicevm_lifecycle.vims.credentials import NoVim, choose_vim
 from shared.contracts import commands, events
 from shared.contracts.events import Operation
 from shared.contracts.models import DeviceStatus, DeviceTemplateSnapshot
@@ -35,48 +35,6 @@ from shared.plugins import PluginNotFound
 
 S = DeviceStatus
 log = logging.getLogger(__name__)
-
-
-# --- templates ---------------------------------------------------------------------------
-
-
-async def create_device_template(cmd: commands.CreateDeviceTemplate, ctx: HandlerContext) -> None:
-    template = DeviceTemplateSnapshot(**cmd.model_dump())
-    async with ctx.transaction(final=True) as uow:
-        if await repo.add_template(uow.conn, template=template):
-            await uow.publish(
-                events.DeviceTemplateCreated(template=template), tenant_id=template.tenant_id
-            )
-        await uow.commit()
-
-
-async def update_device_template(cmd: commands.UpdateDeviceTemplate, ctx: HandlerContext) -> None:
-    async with ctx.transaction(final=True) as uow:
-        if await repo.get_template(uow.conn, template_id=cmd.id) is not None:
-            await repo.rename_template(
-                uow.conn, template_id=cmd.id, name=cmd.name, description=cmd.description
-            )
-            template = await repo.get_template(uow.conn, template_id=cmd.id)
-            assert template is not None
-            await uow.publish(
-                events.DeviceTemplateUpdated(template=template), tenant_id=template.tenant_id
-            )
-        await uow.commit()
-
-
-async def delete_device_template(cmd: commands.DeleteDeviceTemplate, ctx: HandlerContext) -> None:
-    async with ctx.transaction(final=True) as uow:
-        template = await repo.get_template(uow.conn, template_id=cmd.id)
-        if template is not None and await repo.template_in_use(uow.conn, template_id=cmd.id):
-            log.warning(
-                "template still used by a device; not deleted", extra={"template_id": str(cmd.id)}
-            )
-        elif template is not None:
-            await repo.delete_template(uow.conn, template_id=cmd.id)
-            await uow.publish(
-                events.DeviceTemplateDeleted(template=template), tenant_id=template.tenant_id
-            )
-        await uow.commit()
 
 
 # --- devices -----------------------------------------------------------------------------
@@ -196,6 +154,18 @@ async def _run_driver_flow(
     except FlowFailed as exc:
         await _fail(ctx, device, f"{operation} failed: {exc.reason}")
         return
+    await _hand_to_mgmt(ctx, device, template, state, operation=operation)
+
+
+async def _hand_to_mgmt(
+    ctx: HandlerContext,
+    device: Device,
+    template: DeviceTemplateSnapshot,
+    state: DeviceFlowState,
+    *,
+    operation: Operation,
+) -> None:
+    """Record what the driver found and ask mgmt to configure the device (final step)."""
     facts = state.facts
     async with ctx.transaction(final=True) as uow:
         current = await repo.get_device(uow.conn, device_id=device.id, for_update=True)
@@ -282,13 +252,9 @@ def _reason(exc: Exception) -> str:
     return exc.reason if isinstance(exc, FlowFailed) else str(exc)
 
 
-HANDLERS: HandlerTable = {
-    commands.CreateDeviceTemplate: create_device_template,
-    commands.UpdateDeviceTemplate: update_device_template,
-    commands.DeleteDeviceTemplate: delete_device_template,
+DEVICE_HANDLERS: HandlerTable = {
     commands.CreateDevice: create_device,
     commands.UpdateDevice: update_device,
     commands.DeleteDevice: delete_device,
     events.DeviceConfigured: device_configured,
-    **VIM_HANDLERS,
 }

@@ -1,16 +1,22 @@
-"""Wires mgmt: its tables, its handlers and the notification deliverer."""
+"""Wires mgmt: its tables, its handlers and its jobs (the notification deliverer and the
+rotation of the subscriptions' secrets)."""
 
 from __future__ import annotations
 
 from servicevm_mgmt.adapters.orm import metadata
-from servicevm_mgmt.deliverer import deliver_notifications
 from servicevm_mgmt.handlers import HANDLERS
-from servicevm_mgmt.secret_rotation import rotate_secrets_at_start
+from servicevm_mgmt.jobs.deliverer import deliver_notifications
+from servicevm_mgmt.jobs.secret_rotation import rotate_secrets_at_start
 from shared.runtime import ServiceDefinition
 
-DEFINITION = ServiceDefinition(
-    name="mgmt",
-    metadata=metadata,
-    handlers=HANDLERS,
-    background=(deliver_notifications, rotate_secrets_at_start),
-)
+
+def build_definition() -> ServiceDefinition:
+    return ServiceDefinition(
+        name="mgmt",
+        metadata=metadata,
+        handlers=HANDLERS,
+        background=(deliver_notifications, rotate_secrets_at_start),
+    )
+
+
+DEFINITION = build_definition()

@@ -1,4 +1,5 @@
-"""One handler per message mgmt consumes, registered in HANDLERS."""
+"""One handler per message mgmt consumes, registered in HANDLERS (the subscription
+commands' live in ``subscriptions.handlers``)."""
 
 from __future__ import annotations
 
@@ -17,8 +18,8 @@ from servicevm_mgmt.domain.notifications import (
 )
 from servicevm_mgmt.drivers import get_mgmt_driver
 from servicevm_mgmt.drivers.base import ManagedDevice, MgmtDriver, MgmtDriverError
-from servicevm_mgmt.notifier import notify
-from servicevm_mgmt.subscription_handlers import SUBSCRIPTION_HANDLERS
+from servicevm_mgmt.subscriptions.handlers import SUBSCRIPTION_HANDLERS
+from servicevm_mgmt.subscriptions.notifier import notify
 from shared.config import get_settings
 from shared.contracts import events
 from shared.contracts.models import DeviceStatus, DeviceTemplateSnapshot
@@ -30,22 +31,7 @@ log = logging.getLogger(__name__)
 
 async def device_spawned(event: events.DeviceSpawned, ctx: HandlerContext) -> None:
     """Configure the new (or updated) device, then tell lifecycle how it went."""
-    device = ManagedDevice(
-        device_id=event.device_id,
-        tenant_id=event.tenant_id,
-        mgmt_address=event.mgmt_address,
-        parameters=event.template_attributes,
-        configuration=event.kwargs,
-    )
-    reason: str | None = None
-    try:
-        driver = get_mgmt_driver(event.mgmt_driver)
-        await asyncio.wait_for(driver.apply(device), get_settings().driver_timeout_seconds)
-    except (MgmtDriverError, PluginNotFound, TimeoutError) as exc:
-        reason = str(exc) or exc.__class__.__name__
-        log.warning(
-            "configuration failed", extra={"device_id": str(event.device_id), "reason": reason}
-        )
+    reason = await _configure(event)
     async with ctx.transaction(final=True) as uow:
         if reason is None:
             await repo.record_configuration(
@@ -65,6 +51,27 @@ async def device_spawned(event: events.DeviceSpawned, ctx: HandlerContext) -> No
         )
         await uow.publish(configured, tenant_id=event.tenant_id)
         await uow.commit()
+
+
+async def _configure(event: events.DeviceSpawned) -> str | None:
+    """Apply the device's configuration; why it failed, or None."""
+    device = ManagedDevice(
+        device_id=event.device_id,
+        tenant_id=event.tenant_id,
+        mgmt_address=event.mgmt_address,
+        parameters=event.template_attributes,
+        configuration=event.kwargs,
+    )
+    try:
+        driver = get_mgmt_driver(event.mgmt_driver)
+        await asyncio.wait_for(driver.apply(device), get_settings().driver_timeout_seconds)
+    except (MgmtDriverError, PluginNotFound, TimeoutError) as exc:
+        reason = str(exc) or exc.__class__.__name__
+        log.warning(
+            "configuration failed", extra={"device_id": str(event.device_id), "reason": reason}
+        )
+        return reason
+    return None
 
 
 # --- service instances on their devices ---------------------------------------------------

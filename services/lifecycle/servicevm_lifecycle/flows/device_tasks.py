@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 from servicevm_lifecycle.adapters import repository as repo
 from servicevm_lifecycle.domain.model import Device
 from servicevm_lifecycle.drivers.base import DeviceDriver, DeviceSpec, InstanceFacts
-from servicevm_lifecycle.vims import load_credentials
+from servicevm_lifecycle.vims.credentials import load_credentials
 from shared.config import get_settings
 from shared.contracts.models import DeviceTemplateSnapshot
 from shared.flows import Task

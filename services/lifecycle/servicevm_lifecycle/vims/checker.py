@@ -4,8 +4,10 @@ A check talks to a cloud and may take up to ``vim_check_timeout_seconds``; run i
 handler, a burst of registrations against slow clouds would hold the consumer's prefetch
 slots and delay every device operation. So a handler records the VIM (PENDING) and commits,
 and the check runs here: at most ``vim_max_concurrency`` at once, one per VIM at a time. A
-check lost to a crash is not lost for good: the VIM is still PENDING, and the periodic
-``recheck_pending_vims`` schedules it again.
+check lost to a crash is not lost for good: the VIM is still PENDING, and the periodic job
+``jobs.vim_rechecks`` schedules it again.
+
+One VimChecks per process, built in ``bootstrap`` and given to the handlers and the job.
 """
 
 from __future__ import annotations
@@ -14,9 +16,10 @@ import asyncio
 import logging
 import uuid
 
-from servicevm_lifecycle import vims
-from servicevm_lifecycle.adapters import vim_repository as vim_repo
-from shared.config import Settings, get_settings
+from servicevm_lifecycle.vims import checks
+from servicevm_lifecycle.vims import repository as vim_repo
+from servicevm_lifecycle.vims.credentials import credentials
+from shared.config import get_settings
 from shared.contracts import events
 from shared.contracts.models import VimStatus
 from shared.messaging.dispatch import ServiceStore
@@ -30,6 +33,7 @@ class VimChecks:
         self._running: set[uuid.UUID] = set()
         # Referenced until done, so the event loop does not drop a running check.
         self._tasks: set[asyncio.Task[None]] = set()
+        # Made in the running loop, at the first check.
         self._slots: asyncio.Semaphore | None = None
 
     def schedule(self, store: ServiceStore, vim_id: uuid.UUID, correlation_id: str) -> None:
@@ -52,9 +56,6 @@ class VimChecks:
             self._running.discard(vim_id)
 
 
-CHECKS = VimChecks()
-
-
 async def check_and_announce(store: ServiceStore, vim_id: uuid.UUID, correlation_id: str) -> None:
     """Check the VIM (Keystone authentication and catalog), record and announce the outcome."""
     settings = get_settings()
@@ -63,11 +64,11 @@ async def check_and_announce(store: ServiceStore, vim_id: uuid.UUID, correlation
     if row is None:
         return  # deleted meanwhile
     try:
-        credentials = vims.credentials(row, get_cipher(settings))
+        vim = credentials(row, get_cipher(settings))
     except SecretError as exc:
         reason: str | None = f"credentials unusable: {exc}"
     else:
-        reason = await vims.check(credentials, within=settings.vim_check_timeout_seconds)
+        reason = await checks.check(vim, within=settings.vim_check_timeout_seconds)
     status = VimStatus.REACHABLE if reason is None else VimStatus.UNREACHABLE
     log.info("VIM checked", extra={"vim_id": str(vim_id), "status": status, "reason": reason})
     async with store.unit_of_work(correlation_id) as uow:
@@ -82,16 +83,3 @@ async def check_and_announce(store: ServiceStore, vim_id: uuid.UUID, correlation
             )
             await uow.publish(changed, tenant_id=row.tenant_id)
         await uow.commit()
-
-
-async def recheck_pending_vims(store: ServiceStore, settings: Settings) -> None:
-    """Background job: a VIM left PENDING (its check died with a process) is checked again."""
-    while True:
-        await asyncio.sleep(settings.reconcile_interval_seconds)
-        try:
-            async with store.engine.connect() as conn:
-                pending = await vim_repo.pending_vims(conn)
-            for vim_id in pending:
-                CHECKS.schedule(store, vim_id, f"req-vim-recheck-{uuid.uuid4()}")
-        except Exception:
-            log.warning("looking for unchecked VIMs failed; trying again later", exc_info=True)

@@ -1,6 +1,6 @@
 """Re-encrypt the stored VIM secrets with the primary Fernet key, then exit.
 
-    SERVICEVM_FERNET_KEYS=<new>,<old> python -m servicevm_lifecycle.rotate_secrets
+    SERVICEVM_FERNET_KEYS=<new>,<old> python -m servicevm_lifecycle.vims.rotate_secrets
 
 lifecycle also does this at every start; this is for rotating without a restart.
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 
 from servicevm_lifecycle.bootstrap import DEFINITION
-from servicevm_lifecycle.vims import rotate_secrets
+from servicevm_lifecycle.vims.rotation import rotate_secrets
 from shared.config import get_settings
 from shared.runtime import build_store
 from shared.secrets import get_cipher

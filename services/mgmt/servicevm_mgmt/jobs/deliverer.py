@@ -1,4 +1,4 @@
-"""Background job: deliver the pending HTTP notifications (mgmt's deliveries table).
+"""Periodic job: deliver the pending HTTP notifications (mgmt's deliveries table).
 
 Each subscription's notifications go out one at a time, in order; different subscriptions
 in parallel, at most ``delivery_concurrency`` POSTs at once, each bounded by
@@ -21,9 +21,9 @@ from typing import Any
 
 import httpx
 
-from servicevm_mgmt.adapters import subscription_repository as sub_repo
-from servicevm_mgmt.delivery import Outcome, send
-from servicevm_mgmt.domain.subscriptions import retry_delay
+from servicevm_mgmt.subscriptions import repository as sub_repo
+from servicevm_mgmt.subscriptions.delivery import Outcome, send
+from servicevm_mgmt.subscriptions.rules import retry_delay
 from shared.config import Settings
 from shared.messaging.dispatch import ServiceStore
 from shared.observability.metrics import NOTIFICATIONS_DELIVERED

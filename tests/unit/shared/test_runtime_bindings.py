@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from servicevm_api.handlers import HANDLERS as API
-from servicevm_lifecycle.handlers import HANDLERS as LIFECYCLE
-from servicevm_mgmt.handlers import HANDLERS as MGMT
+from servicevm_lifecycle.bootstrap import DEFINITION as LIFECYCLE_SERVICE
+from servicevm_mgmt.bootstrap import DEFINITION as MGMT_SERVICE
 from servicevm_scheduler.handlers import HANDLERS as SCHEDULER
 from shared.config import ServiceName
 from shared.messaging.dispatch import HandlerTable
@@ -16,8 +16,8 @@ from shared.runtime import _bound_types
 TABLES: dict[ServiceName, HandlerTable] = {
     "api": API,
     "scheduler": SCHEDULER,
-    "lifecycle": LIFECYCLE,
-    "mgmt": MGMT,
+    "lifecycle": LIFECYCLE_SERVICE.handlers,
+    "mgmt": MGMT_SERVICE.handlers,
 }
 
 

@@ -1,15 +1,15 @@
-"""Subscription secrets follow a Fernet key rotation: at every start mgmt re-encrypts with
-the primary key those encrypted with an older one, so the old key can then be dropped."""
+"""Subscription secrets follow a Fernet key rotation: mgmt re-encrypts with the primary key
+those encrypted with an older one (at every start, ``jobs.secret_rotation``), so the old key
+can then be dropped."""
 
 from __future__ import annotations
 
 import logging
 import uuid
 
-from servicevm_mgmt.adapters import subscription_repository as sub_repo
-from shared.config import Settings
+from servicevm_mgmt.subscriptions import repository as sub_repo
 from shared.messaging.dispatch import ServiceStore
-from shared.secrets import Cipher, get_cipher, plan_rotation
+from shared.secrets import Cipher, plan_rotation
 
 log = logging.getLogger(__name__)
 
@@ -29,14 +29,3 @@ async def rotate_secrets(store: ServiceStore, cipher: Cipher) -> int:
             )
         await uow.commit()
     return len(rotation.rotated)
-
-
-async def rotate_secrets_at_start(store: ServiceStore, settings: Settings) -> None:
-    """Background job, once."""
-    try:
-        changed = await rotate_secrets(store, get_cipher(settings))
-    except Exception:
-        log.warning("subscription secret rotation failed; they stay as they are", exc_info=True)
-        return
-    if changed:
-        log.info("subscription secrets re-encrypted with the primary key", extra={"count": changed})

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from servicevm_mgmt.adapters import subscription_repository as sub_repo
-from servicevm_mgmt.domain.subscriptions import SubscriptionFilter, matches
+from servicevm_mgmt.subscriptions import repository as sub_repo
+from servicevm_mgmt.subscriptions.rules import SubscriptionFilter, matches
 from shared.contracts.notifications import Notification
 from shared.db.uow import UnitOfWork
 

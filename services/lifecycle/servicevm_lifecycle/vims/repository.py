@@ -1,4 +1,4 @@
-"""Reading and writing lifecycle's VIMs. Keyword-only arguments; secrets stay encrypted."""
+"""Reading and writing lifecycle's vims table. Keyword-only arguments; secrets stay encrypted."""
 
 from __future__ import annotations
 

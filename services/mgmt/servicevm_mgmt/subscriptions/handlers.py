@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from servicevm_mgmt.adapters import subscription_repository as sub_repo
+from servicevm_mgmt.subscriptions import repository as sub_repo
 from shared.contracts import commands
 from shared.messaging.dispatch import HandlerContext, HandlerTable
 
