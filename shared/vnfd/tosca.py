@@ -1,0 +1,90 @@
+"""Running tosca-parser on one extracted VNFD file, with its errors named by file and node.
+
+tosca-parser collects its errors in a process-wide list (``ExceptionCollector``), so parses
+are serialized by a lock; callers in an event loop run ``parse_vnfd`` in a worker thread.
+Imports were checked by ``sources`` before this runs, so tosca-parser never fetches a URL.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from pathlib import Path
+from typing import Any
+
+from toscaparser.common.exception import (  # type: ignore[import-untyped]
+    ExceptionCollector,
+    ValidationError,
+)
+from toscaparser.tosca_template import ToscaTemplate  # type: ignore[import-untyped]
+
+from shared.vnfd.errors import VnfdError
+from shared.vnfd.sources import Sources
+
+_LOCK = threading.Lock()
+_TEMPLATE = re.compile(r'template "([^"]+)"')
+_BAD_TYPE = re.compile(r'Type "([^"]+)" is not a valid type')
+_QUOTED = re.compile(r'"([^"]+)"')
+
+
+class _FlavourTemplate(ToscaTemplate):  # type: ignore[misc]
+    """A flavour file parsed on its own, as tosca-parser parses it nested in the top VNFD:
+    there, requirement occurrences are checked only for the top template's nodes (a VduCp's
+    virtual_link to an external network is left to the NFVO)."""
+
+    def _validate_relationship_occurences(self) -> None:
+        return None
+
+
+def parse_file(root: Path, path: str, sources: Sources, *, flavour: bool) -> Any:
+    """The ToscaTemplate of package file ``path`` extracted under ``root``."""
+    kind = _FlavourTemplate if flavour else ToscaTemplate
+    # tosca-parser warns of every flavour input the top VNFD leaves unset (as every VNFD
+    # does: the NFVO picks the flavour at instantiation); real problems are exceptions.
+    logging.getLogger("tosca").setLevel(logging.ERROR)
+    with _LOCK:
+        try:
+            return kind(str(root / path), a_file=True)
+        except ValidationError:
+            raise _error(path, sources, list(ExceptionCollector.getExceptions())) from None
+        except Exception as exc:
+            # tosca-parser raises TypeError & co on some ill-typed values it does not expect.
+            raise VnfdError(
+                f"tosca-parser could not read it: {type(exc).__name__}: {exc}", file=path
+            ) from None
+        finally:
+            ExceptionCollector.clear()
+
+
+def _error(path: str, sources: Sources, exceptions: list[Exception]) -> VnfdError:
+    problems = [_problem(path, sources, exc) for exc in exceptions] or [
+        (None, "tosca-parser refused it")
+    ]
+    node, reason = problems[0]
+    if len(problems) > 1:
+        reason += "; " + "; ".join(
+            (f"node {other}: " if other else "") + text for other, text in problems[1:]
+        )
+    return VnfdError(reason, file=path, node=node)
+
+
+def _problem(path: str, sources: Sources, exc: Exception) -> tuple[str | None, str]:
+    """(node it concerns or None, the reason) for one tosca-parser error."""
+    text = str(exc).strip()
+    nodes = sources.node_templates(path)
+    if match := _BAD_TYPE.search(text):
+        bad = match.group(1)
+        users = [name for name, body in nodes.items() if _type_of(body) == bad]
+        if users:
+            return str(users[0]), f"type {bad} is unknown"
+        policies = [name for name, body in sources.policies(path) if _type_of(body) == bad]
+        return None, (f"policy {policies[0]}: " if policies else "") + f"type {bad} is unknown"
+    if match := _TEMPLATE.search(text):
+        return match.group(1), text
+    named = [name for name in _QUOTED.findall(text) if name in nodes]
+    return (named[0] if named else None), text
+
+
+def _type_of(body: object) -> object:
+    return body.get("type") if isinstance(body, dict) else None
