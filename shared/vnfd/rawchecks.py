@@ -64,6 +64,15 @@ _POLICY_FIELDS: dict[str, tuple[tuple[str, str], ...]] = {
     "tosca.policies.nfv.VduScalingAspectDeltas": (("properties.aspect", "str"),),
 }
 _MISSING = object()
+_NORMATIVE_POLICIES = {
+    "tosca.policies.Root",
+    "tosca.policies.Placement",
+    "tosca.policies.Scaling",
+    "tosca.policies.Monitoring",
+    "tosca.policies.Update",
+    "tosca.policies.Performance",
+    "tosca.policies.Reservation",
+}
 
 
 def check_sources(sources: Sources) -> None:
@@ -86,6 +95,10 @@ def _check_node(sources: Sources, path: str, name: str, node: dict[str, Any]) ->
 
 
 def _check_policy(sources: Sources, path: str, name: str, policy: dict[str, Any]) -> None:
+    kind = policy.get("type")
+    if kind not in _NORMATIVE_POLICIES and kind not in sources.parent_types():
+        # tosca-parser fails with an AttributeError on a policy of an unknown type.
+        raise VnfdError(f"type {kind} is unknown", file=path, node=name, what="policy")
     for base, fields in _POLICY_FIELDS.items():
         if sources.is_a(policy.get("type"), base):
             _check_fields(policy, fields, file=path, node=name, what="policy")

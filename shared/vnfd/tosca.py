@@ -26,6 +26,10 @@ _LOCK = threading.Lock()
 _TEMPLATE = re.compile(r'template "([^"]+)"')
 _BAD_TYPE = re.compile(r'Type "([^"]+)" is not a valid type')
 _QUOTED = re.compile(r'"([^"]+)"')
+_PROPERTY = re.compile(r'property "([^"]+)"')
+_VALUE = re.compile(r'value "([^"]+)" of property "([^"]+)"')
+_NOT_FOUND_IN = re.compile(r'not found in "([^"]+)"')
+_TARGET = re.compile(r'Target member "([^"]+)"')
 
 
 class _FlavourTemplate(ToscaTemplate):  # type: ignore[misc]
@@ -80,10 +84,41 @@ def _problem(path: str, sources: Sources, exc: Exception) -> tuple[str | None, s
             return str(users[0]), f"type {bad} is unknown"
         policies = [name for name, body in sources.policies(path) if _type_of(body) == bad]
         return None, (f"policy {policies[0]}: " if policies else "") + f"type {bad} is unknown"
-    if match := _TEMPLATE.search(text):
+    if match := _NOT_FOUND_IN.search(text) or _TEMPLATE.search(text):
         return match.group(1), text
+    if match := _TARGET.search(text):
+        users = [name for name, body in sources.policies(path) if match.group(1) in _targets(body)]
+        return None, (f"policy {users[0]}: " if users else "") + text
     named = [name for name in _QUOTED.findall(text) if name in nodes]
-    return (named[0] if named else None), text
+    if not named and (match := _VALUE.search(text)):
+        # A bad property value: the node whose YAML holds that value for that property.
+        value, key = match.groups()
+        named = [name for name, body in nodes.items() if _holds(body, key, value)]
+    if not named and (match := _PROPERTY.search(text)):
+        named = [name for name, body in nodes.items() if match.group(1) in _properties(body)]
+        named = named if len(named) == 1 else []
+    return (str(named[0]) if named else None), text
+
+
+def _holds(body: object, key: str, value: str) -> bool:
+    """True when ``key: value`` appears anywhere in a node's YAML."""
+    if isinstance(body, dict):
+        return any(
+            (str(k) == key and str(v) == value) or _holds(v, key, value) for k, v in body.items()
+        )
+    if isinstance(body, list):
+        return any(_holds(item, key, value) for item in body)
+    return False
+
+
+def _targets(body: object) -> list[str]:
+    targets = body.get("targets") if isinstance(body, dict) else None
+    return [str(t) for t in targets] if isinstance(targets, list) else []
+
+
+def _properties(body: object) -> dict[str, Any]:
+    properties = body.get("properties") if isinstance(body, dict) else None
+    return properties if isinstance(properties, dict) else {}
 
 
 def _type_of(body: object) -> object:
