@@ -45,10 +45,14 @@ def encode_marker(key: str) -> str:
 
 def decode_marker(marker: str) -> str:
     """The key a marker stands for; raises SelectorError for one this api did not make."""
+    padded = marker + "=" * (-len(marker) % 4)
     try:
-        return base64.urlsafe_b64decode(marker + "=" * (-len(marker) % 4)).decode()
+        key = base64.b64decode(padded, altchars=b"-_", validate=True).decode()
     except (binascii.Error, UnicodeDecodeError, ValueError):
-        raise SelectorError(f"Invalid {MARKER_PARAM}: {marker!r}") from None
+        key = ""
+    if not key:
+        raise SelectorError(f"Invalid {MARKER_PARAM}: {marker!r}")
+    return key
 
 
 def paginate(
