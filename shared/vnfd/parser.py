@@ -54,14 +54,12 @@ def parse_vnfd(csar: Csar) -> Vnfd:
         flavours: dict[str, Flavour] = {}
         templates: dict[str, Any] = {}
         for path in sources.flavour_files():
-            templates[path] = parse_file(root, path, sources, flavour=True)
+            templates[path] = parse_file(root, path, sources)
             flavour = _flavour(templates[path], path=path, sources=sources, csar=csar)
             if flavour.flavour_id in flavours:
                 raise VnfdError(f"flavour {flavour.flavour_id} is defined twice", file=path)
             flavours[flavour.flavour_id] = flavour
-        top = templates.get(sources.entry) or parse_file(
-            root, sources.entry, sources, flavour=False
-        )
+        top = templates.get(sources.entry) or parse_file(root, sources.entry, sources)
     return _vnfd(top, path=sources.entry, flavours=flavours)
 
 

@@ -96,7 +96,7 @@ def _check_node(sources: Sources, path: str, name: str, node: dict[str, Any]) ->
 
 def _check_policy(sources: Sources, path: str, name: str, policy: dict[str, Any]) -> None:
     kind = policy.get("type")
-    if kind not in _NORMATIVE_POLICIES and kind not in sources.parent_types():
+    if kind not in _NORMATIVE_POLICIES and kind not in sources.parent_types:
         # tosca-parser fails with an AttributeError on a policy of an unknown type.
         raise VnfdError(f"type {kind} is unknown", file=path, node=name, what="policy")
     for base, fields in _POLICY_FIELDS.items():

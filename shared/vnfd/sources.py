@@ -14,6 +14,7 @@ import posixpath
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import yaml
@@ -52,6 +53,7 @@ class Sources:
                 for name, body in item.items():
                     yield str(name), body if isinstance(body, dict) else {}
 
+    @cached_property
     def parent_types(self) -> dict[str, str]:
         """type name -> the type it derives from, over every loaded file."""
         parents: dict[str, str] = {}
@@ -64,7 +66,7 @@ class Sources:
 
     def is_a(self, type_name: object, base: str) -> bool:
         """True when ``type_name`` is ``base`` or derives from it in the loaded files."""
-        parents = self.parent_types()
+        parents = self.parent_types
         seen: set[str] = set()
         current = type_name if isinstance(type_name, str) else None
         while current is not None and current not in seen:

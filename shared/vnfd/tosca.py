@@ -32,24 +32,27 @@ _NOT_FOUND_IN = re.compile(r'not found in "([^"]+)"')
 _TARGET = re.compile(r'Target member "([^"]+)"')
 
 
-class _FlavourTemplate(ToscaTemplate):  # type: ignore[misc]
-    """A flavour file parsed on its own, as tosca-parser parses it nested in the top VNFD:
-    there, requirement occurrences are checked only for the top template's nodes (a VduCp's
-    virtual_link to an external network is left to the NFVO)."""
+class _VnfdTemplate(ToscaTemplate):  # type: ignore[misc]
+    """tosca-parser's template without its requirement occurrence check.
+
+    Nested in the top VNFD, tosca-parser never checks a flavour's occurrences; a flavour
+    parsed on its own must not either (a VduCp's virtual_link to an external network is
+    left to the NFVO). On the top VNFD the check counts only the requirements mapped by
+    the last flavour, so a VNF type declaring one requirement per external link, as
+    Tacker's samples do, would be refused for the others: those links are the NSD's."""
 
     def _validate_relationship_occurences(self) -> None:
         return None
 
 
-def parse_file(root: Path, path: str, sources: Sources, *, flavour: bool) -> Any:
+def parse_file(root: Path, path: str, sources: Sources) -> Any:
     """The ToscaTemplate of package file ``path`` extracted under ``root``."""
-    kind = _FlavourTemplate if flavour else ToscaTemplate
     # tosca-parser warns of every flavour input the top VNFD leaves unset (as every VNFD
     # does: the NFVO picks the flavour at instantiation); real problems are exceptions.
     logging.getLogger("tosca").setLevel(logging.ERROR)
     with _LOCK:
         try:
-            return kind(str(root / path), a_file=True)
+            return _VnfdTemplate(str(root / path), a_file=True)
         except ValidationError:
             raise _error(path, sources, list(ExceptionCollector.getExceptions())) from None
         except Exception as exc:

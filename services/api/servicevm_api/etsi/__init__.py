@@ -1,8 +1,10 @@
 """Conventions of the ETSI NFV interfaces (``/vnflcm``, ``/vnfpkgm``), for their routers.
 
 - ``problem``: ProblemDetails errors (``application/problem+json``) on those prefixes only;
-- ``version``: the ``Version`` header (406 for an unsupported one) and ``api_versions``;
-- ``headers``: canonical header name case on ETSI responses;
+- ``version``: the supported versions, ``Version`` negotiation and ``api_versions``;
+- ``middleware``: 406 for an unsupported ``Version``, ``Version`` on every response,
+  canonical header name case, inner middlewares' JSON errors as ProblemDetails;
+- ``headers``: canonical header name case;
 - ``selectors``: SOL013 attribute-based filtering (``filter=``);
 - ``fields``: SOL013 attribute selectors (``all_fields``, ``fields``, ``exclude_*``);
 - ``paging``: ``nextpage_opaque_marker`` paging, the ``Link`` header, list parameters.

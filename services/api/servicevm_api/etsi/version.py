@@ -1,11 +1,8 @@
 """The ``Version`` header of the ETSI interfaces (SOL013 4.6.1) and their api_versions.
 
-``EtsiHeadersMiddleware`` (an ASGI middleware, for the ``/vnflcm`` and ``/vnfpkgm``
-prefixes only) answers 406 ProblemDetails when a request's ``Version`` is not one the API
-supports, adds ``Version`` to every response (the requested version, else the latest
-supported) and sends header names in their canonical case (``Location``, ``ETag``,
-``Link``, ``Content-Type``, ``Version``), since some NFVO tools read them case-sensitively.
-A request without ``Version`` is served, as Tacker's v1 API does.
+``negotiate`` picks the version to answer with: the requested one when the API supports it
+(406 otherwise, see ``middleware.EtsiHeadersMiddleware``), else the latest supported. A
+request without ``Version`` is served, as Tacker's v1 API does.
 
 ``api_versions_router()`` serves ``GET /vnflcm/api_versions``, ``/vnflcm/v1/api_versions``
 and the same under ``/vnfpkgm`` (SOL013 ApiVersionInformation bodies).
@@ -18,10 +15,6 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 
 from fastapi import APIRouter
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
-
-from servicevm_api.etsi.headers import canonical_headers
-from servicevm_api.etsi.problem import ProblemDetails, problem_response
 
 _VERSION = re.compile(r"^([1-9]\d*|0)\.(\d+)\.(\d+)$")
 
@@ -96,44 +89,3 @@ def _versions_endpoint(api: EtsiApi, *, major: bool) -> Callable[[], Awaitable[d
 
     api_versions.__name__ = f"{api.name}_{'major_' if major else ''}api_versions"
     return api_versions
-
-
-class EtsiHeadersMiddleware:
-    """Version negotiation and canonical header names for the ETSI path prefixes."""
-
-    def __init__(self, app: ASGIApp, apis: Iterable[EtsiApi] = APIS) -> None:
-        self.app = app
-        self.apis = tuple(apis)
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        api = api_for_path(scope["path"], self.apis) if scope["type"] == "http" else None
-        if api is None:
-            await self.app(scope, receive, send)
-            return
-        requested = _header(scope, b"version")
-        try:
-            version = negotiate(api, requested)
-        except UnsupportedVersion as exc:
-            problem = ProblemDetails(status=406, title="Not Acceptable", detail=str(exc))
-            response = problem_response(problem, {"Version": api.latest})
-            await response(scope, receive, _with_headers(send, api.latest))
-            return
-        await self.app(scope, receive, _with_headers(send, version))
-
-
-def _with_headers(send: Send, version: str) -> Send:
-    async def sending(message: Message) -> None:
-        if message["type"] == "http.response.start":
-            headers = [(k, v) for k, v in message.get("headers", []) if k.lower() != b"version"]
-            headers.append((b"version", version.encode()))
-            message = {**message, "headers": canonical_headers(headers)}
-        await send(message)
-
-    return sending
-
-
-def _header(scope: Scope, name: bytes) -> str | None:
-    for key, value in scope.get("headers", []):
-        if key.lower() == name:
-            return bytes(value).decode("latin-1")
-    return None

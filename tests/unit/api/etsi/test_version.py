@@ -1,21 +1,35 @@
 """The Version header, api_versions and canonical header names on ETSI paths."""
 
+import http
 from typing import Any
 
 import httpx
 import pytest
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from servicevm_api.etsi.headers import canonical_name
+from servicevm_api.etsi.middleware import EtsiHeadersMiddleware
 from servicevm_api.etsi.problem import PROBLEM_JSON
-from servicevm_api.etsi.version import (
-    VNFLCM,
-    EtsiHeadersMiddleware,
-    UnsupportedVersion,
-    api_versions_router,
-    negotiate,
-)
+from servicevm_api.etsi.version import VNFLCM, UnsupportedVersion, api_versions_router, negotiate
+
+
+class TooLarge:
+    """An inner middleware answering with its own JSON error, as the api's guards do."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not scope["path"].endswith("/too_large"):
+            await self.app(scope, receive, send)
+            return
+        body = b'{"NeutronError": {"type": "HTTPRequestEntityTooLarge", "message": "Too big."}}'
+        headers = [(b"content-type", b"application/json"), (b"retry-after", b"1")]
+        await send({"type": "http.response.start", "status": 413, "headers": headers})
+        await send({"type": "http.response.body", "body": body[:20], "more_body": True})
+        await send({"type": "http.response.body", "body": body[20:]})
 
 
 def _app() -> FastAPI:
@@ -42,6 +56,7 @@ def _app() -> FastAPI:
         return []
 
     app.include_router(api_versions_router())
+    app.add_middleware(TooLarge)
     app.add_middleware(EtsiHeadersMiddleware)
     return app
 
@@ -137,3 +152,21 @@ def test_negotiate_without_a_request_version_answers_the_latest() -> None:
 )
 def test_canonical_names(name: bytes, canonical: bytes) -> None:
     assert canonical_name(name) == canonical
+
+
+async def test_inner_middleware_json_errors_become_problem_details() -> None:
+    response = await _call("POST", "/vnflcm/v1/too_large")
+    assert response.status_code == 413
+    assert response.headers["content-type"] == PROBLEM_JSON
+    assert response.headers["Retry-After"] == "1"
+    assert response.headers["Version"] == "1.3.0"
+    title = http.HTTPStatus(413).phrase
+    assert response.json() == {"status": 413, "title": title, "detail": "Too big."}
+    assert int(response.headers["content-length"]) == len(response.content)
+
+
+async def test_inner_middleware_errors_elsewhere_are_untouched() -> None:
+    response = await _call("POST", "/v1.0/too_large")
+    assert response.status_code == 413
+    assert response.headers["content-type"] == "application/json"
+    assert response.json()["NeutronError"]["message"] == "Too big."

@@ -279,3 +279,15 @@ def test_parses_in_threads_keep_their_own_errors() -> None:
         results = list(pool.map(outcome, [good, bad, good, bad]))
     assert results[0] == results[2] == "5c8a3d4e-8f0b-4f6e-9a51-3c1d2e7f9b10"
     assert "floppy" in results[1] and "floppy" in results[3]
+
+
+def test_vnf_requirements_left_to_the_nsd_are_accepted() -> None:
+    """Tacker's sample VNF types declare internal and external link requirements that no
+    flavour maps; the links are the NSD's business, so the VNFD is still valid."""
+    extra = (
+        "          occurrences: [ 0, UNBOUNDED ]\n"
+        "      - virtual_link_internal:\n"
+        "          capability: tosca.capabilities.nfv.VirtualLinkable\n"
+    )
+    data = replaced(sample_files(), TYPES, "          occurrences: [ 0, UNBOUNDED ]\n", extra)
+    assert parse_package(data).vnfd.product_name == "Sample VNF"
