@@ -27,9 +27,6 @@ __all__ = [
     "VimStatus",
 ]
 
-_VALUE = ConfigDict(extra="forbid", frozen=True)
-
-
 class DeviceTemplateFields(
     r.DeviceTemplateOptions,
     r.DeviceTemplateServiceTypes,
@@ -41,13 +38,13 @@ class DeviceTemplateFields(
 
 
 class DeviceTemplateSnapshot(DeviceTemplateFields, Identified):
-    model_config = _VALUE
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class DeviceSnapshot(r.DevicePlacement, Revisioned, Condition, r.DeviceBody, Owned, Identified):
     """The whole visible state of a device at one revision (state-transfer events)."""
 
-    model_config = _VALUE
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class ServiceInstanceFields(Condition, r.ServiceInstanceRequest, Owned, Identified):
@@ -60,7 +57,7 @@ class ServiceInstanceFields(Condition, r.ServiceInstanceRequest, Owned, Identifi
 class ServiceInstanceSnapshot(Revisioned, ServiceInstanceFields):
     """The whole visible state of a logical service instance at one revision."""
 
-    model_config = _VALUE
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class VimSecret(BaseModel):
@@ -71,7 +68,7 @@ class VimSpec(r.VimDefault, VimSecret, r.VimAppCredential, r.VimUser, r.VimNamin
     """A VIM's registration as lifecycle stores it. The secret (password or application
     credential secret) travels only as a Fernet token; no plaintext ever leaves the api."""
 
-    model_config = _VALUE
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class SubscriptionAuth(BaseModel):
@@ -90,4 +87,4 @@ class SubscriptionSpec(
     """An HTTP subscription as mgmt stores it. Its secret (basic password or HMAC key)
     travels only as a Fernet token; no plaintext ever leaves the api."""
 
-    model_config = _VALUE
+    model_config = ConfigDict(extra="forbid", frozen=True)

@@ -20,12 +20,14 @@ from shared.contracts.notifications import EVENT_TYPES, RESOURCE_TYPES
 # --- service contexts and service types ---------------------------------------------------
 
 
-# Values inside messages and bodies: an unknown key is refused, and they never change.
-_VALUE = ConfigDict(extra="forbid", frozen=True)
+# Values inside messages and bodies refuse unknown keys and never change. A group with a
+# field named ``kwargs`` forbids extras too: mypy's pydantic plugin gives a model that
+# allows them an ``__init__(**kwargs)``, which the field would shadow. (Spelled out in each
+# class: the plugin reads only a literal ``ConfigDict(...)``.)
 
 
 class ServiceTypeRef(BaseModel):
-    model_config = _VALUE
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
     id: uuid.UUID
     service_type: str
@@ -34,7 +36,7 @@ class ServiceTypeRef(BaseModel):
 class ServiceContext(BaseModel):
     """Where a device is plugged in: one network attachment and the role it plays."""
 
-    model_config = _VALUE
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
     network_id: uuid.UUID | None = None
     subnet_id: uuid.UUID | None = None
@@ -75,6 +77,8 @@ class DeviceTemplateOptions(BaseModel):
 class DeviceRequest(BaseModel):
     """What a client asks for when it creates a device."""
 
+    model_config = ConfigDict(extra="forbid")
+
     template_id: uuid.UUID
     kwargs: DictOrNone = Field(default_factory=dict)
     service_contexts: list[ServiceContext] = Field(default_factory=list, max_length=64)
@@ -84,6 +88,8 @@ class DeviceRequest(BaseModel):
 
 class DeviceBody(BaseModel):
     """A device as built: its template, its server and its attachments."""
+
+    model_config = ConfigDict(extra="forbid")
 
     template_id: uuid.UUID
     instance_id: str | None
@@ -105,6 +111,8 @@ class DevicePlacement(BaseModel):
 
 class ServiceInstanceRequest(BaseModel):
     """What a client asks for when it creates a service instance."""
+
+    model_config = ConfigDict(extra="forbid")
 
     name: Name = ""
     service_type_id: uuid.UUID

@@ -1,22 +1,15 @@
-"""Attribute types of the blueprint's ``validate`` column, shared by every resource's models."""
+"""What every request model shares: unknown attributes and NUL characters are refused."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, StringConstraints, model_validator
+from pydantic import BaseModel, ConfigDict, model_validator
 from pydantic_core import PydanticCustomError
 
-Name = Annotated[str, StringConstraints(max_length=255)]
-NonEmptyName = Annotated[str, StringConstraints(min_length=1, max_length=255)]
+from shared.contracts.fields import DictOrNone, Name, NonEmptyName
 
-
-def _none_to_empty_dict(value: Any) -> Any:
-    return {} if value is None else value
-
-
-# validate type:dict_or_none; stored as {} when null.
-DictOrNone = Annotated[dict[str, Any], BeforeValidator(_none_to_empty_dict)]
+__all__ = ["DictOrNone", "Name", "NonEmptyName", "RequestedTenant", "Strict", "nul_path"]
 
 
 def nul_path(value: Any, path: str = "") -> str | None:
@@ -54,3 +47,8 @@ class Strict(BaseModel):
                 "nul_character", "NUL characters are not allowed ({where})", {"where": where}
             )
         return data
+
+
+class RequestedTenant(BaseModel):
+    # The project that will own the new resource; None: the caller's (another: admins only).
+    tenant_id: NonEmptyName | None = None

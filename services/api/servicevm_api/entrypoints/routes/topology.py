@@ -6,11 +6,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from servicevm_api.adapters import repository as repo
-from servicevm_api.domain.topology import build_topology
 from servicevm_api.entrypoints.deps import Caller, UowDep, authorize
-from servicevm_api.entrypoints.fields import Name
-from servicevm_api.entrypoints.schemas import ERROR_RESPONSES, TopologyResponse
+from servicevm_api.entrypoints.errors import ERROR_RESPONSES
+from servicevm_api.schemas.fields import Name
+from servicevm_api.schemas.topology import TopologyResponse
+from servicevm_api.service_layer.topology import get_topology
 
 router = APIRouter(prefix="/v1.0/topology", tags=["topology"], responses=ERROR_RESPONSES)
 
@@ -27,7 +27,4 @@ async def show_topology(
         for name, values in (("host", host), ("availability_zone", availability_zone))
         if values
     }
-    devices, instances = await repo.topology_rows(
-        uow.conn, tenant_id=None if caller.is_admin else caller.project_id, filters=filters
-    )
-    return TopologyResponse(topology=build_topology(devices, instances))
+    return TopologyResponse(topology=await get_topology(uow, caller, filters))
