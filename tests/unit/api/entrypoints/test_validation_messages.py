@@ -8,11 +8,8 @@ import pytest
 from pydantic import BaseModel, ValidationError
 
 from servicevm_api.entrypoints.errors import validation_message
-from servicevm_api.entrypoints.schemas import (
-    DeviceCreateRequest,
-    DeviceTemplateCreateRequest,
-    DeviceUpdateRequest,
-)
+from servicevm_api.schemas.device_templates import DeviceTemplateCreateRequest
+from servicevm_api.schemas.devices import DeviceCreateRequest, DeviceUpdateRequest
 
 TEMPLATE_ID = "2f0c8f38-8a43-4d1e-9d1f-6a1a4b7e0c55"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from pydantic import BaseModel, ValidationError
 
-from servicevm_api.entrypoints.validators import CallbackUri, InvalidCallback, check_callback_uri
+from servicevm_api.schemas.validators import CallbackUri, InvalidCallback, check_callback_uri
 
 
 @pytest.mark.parametrize(
