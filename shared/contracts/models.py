@@ -27,6 +27,7 @@ __all__ = [
     "VimStatus",
 ]
 
+
 class DeviceTemplateFields(
     r.DeviceTemplateOptions,
     r.DeviceTemplateServiceTypes,
