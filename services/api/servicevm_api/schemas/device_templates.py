@@ -9,7 +9,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from servicevm_api.schemas.common import Link
-from servicevm_api.schemas.fields import Name, NonEmptyName, RequestedTenant, Strict
+from servicevm_api.schemas.fields import Name, NonEmptyName, Public, RequestedTenant, Strict
 from shared.contracts import resources as r
 from shared.contracts.fields import Identified, Owned
 
@@ -36,6 +36,7 @@ class DeviceTemplateUpdate(Strict):
 
 
 class DeviceTemplatePublic(
+    Public,
     r.DeviceTemplateOptions,
     r.DeviceTemplateDrivers,
     r.DeviceTemplateServiceTypes,

@@ -8,7 +8,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from servicevm_api.schemas.common import Link
-from servicevm_api.schemas.fields import DictOrNone, RequestedTenant, Strict
+from servicevm_api.schemas.fields import DictOrNone, Public, RequestedTenant, Strict
 from shared.contracts import resources as r
 from shared.contracts.fields import Condition, Identified, Owned
 
@@ -26,7 +26,9 @@ class HostedServices(BaseModel):
     services: list[uuid.UUID]
 
 
-class DevicePublic(r.DevicePlacement, Condition, HostedServices, r.DeviceBody, Owned, Identified):
+class DevicePublic(
+    Public, r.DevicePlacement, Condition, HostedServices, r.DeviceBody, Owned, Identified
+):
     pass
 
 

@@ -9,7 +9,7 @@ from pydantic_core import PydanticCustomError
 
 from shared.contracts.fields import DictOrNone, Name, NonEmptyName
 
-__all__ = ["DictOrNone", "Name", "NonEmptyName", "RequestedTenant", "Strict", "nul_path"]
+__all__ = ["DictOrNone", "Name", "NonEmptyName", "Public", "RequestedTenant", "Strict", "nul_path"]
 
 
 def nul_path(value: Any, path: str = "") -> str | None:
@@ -52,3 +52,10 @@ class Strict(BaseModel):
 class RequestedTenant(BaseModel):
     # The project that will own the new resource; None: the caller's (another: admins only).
     tenant_id: NonEmptyName | None = None
+
+
+class Public(BaseModel):
+    """A response model: every attribute is always present, so the OpenAPI document lists
+    each as required, also those the derived field groups give a default."""
+
+    model_config = ConfigDict(json_schema_serialization_defaults_required=True)

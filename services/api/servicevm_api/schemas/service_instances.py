@@ -7,7 +7,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from servicevm_api.schemas.common import Link
-from servicevm_api.schemas.fields import DictOrNone, Name, RequestedTenant, Strict
+from servicevm_api.schemas.fields import DictOrNone, Name, Public, RequestedTenant, Strict
 from shared.contracts.models import ServiceInstanceFields
 from shared.contracts.resources import ServiceInstanceRequest
 
@@ -21,7 +21,7 @@ class ServiceInstanceUpdate(Strict):
     kwargs: DictOrNone | None = None
 
 
-class ServiceInstancePublic(ServiceInstanceFields):
+class ServiceInstancePublic(Public, ServiceInstanceFields):
     pass
 
 

@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, SecretStr, StringConstraints, model_validator
 
-from servicevm_api.schemas.fields import NonEmptyName, RequestedTenant, Strict
+from servicevm_api.schemas.fields import NonEmptyName, Public, RequestedTenant, Strict
 from servicevm_api.schemas.validators import CallbackUri
 from shared.contracts import resources as r
 from shared.contracts.fields import Identified, Owned
@@ -69,7 +69,7 @@ class SubscriptionShown(BaseModel):
 
 
 class SubscriptionPublic(
-    r.SubscriptionScope, SubscriptionShown, r.SubscriptionTarget, Owned, Identified
+    Public, r.SubscriptionScope, SubscriptionShown, r.SubscriptionTarget, Owned, Identified
 ):
     @model_validator(mode="before")
     @classmethod

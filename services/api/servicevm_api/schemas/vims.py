@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, Field, SecretStr
 
-from servicevm_api.schemas.fields import Name, RequestedTenant, Strict
+from servicevm_api.schemas.fields import Name, Public, RequestedTenant, Strict
 from shared.contracts import resources as r
 from shared.contracts.fields import Identified, Owned
 
@@ -46,7 +46,7 @@ class VimUpdate(Strict):
 
 
 class VimPublic(
-    r.VimCheck, r.VimDefault, r.VimAppCredential, r.VimUser, r.VimNaming, Owned, Identified
+    Public, r.VimCheck, r.VimDefault, r.VimAppCredential, r.VimUser, r.VimNaming, Owned, Identified
 ):
     pass
 
