@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 from pydantic import ValidationError
 
-from servicevm_api.schemas.subscriptions import SubscriptionCreateRequest
+from servicevm_api.schemas.subscriptions import SubscriptionCreateRequest, SubscriptionPublic
 from shared.config import get_settings
 
 
@@ -45,3 +47,28 @@ def test_a_subscription_request_keeps_its_secret_out_of_repr() -> None:
     )
     assert "hunter2-secret" not in repr(made)
     assert made.subscription.filter.event_types == ["device.*", "service_instance.active"]
+
+
+def test_a_row_shows_its_flat_columns_nested_and_never_its_secret() -> None:
+    columns = {
+        "id": uuid.uuid4(),
+        "tenant_id": "p",
+        "callback_uri": "https://nfvo.example.com/cb",
+        "event_types": ["device.*"],
+        "resource_types": ["device"],
+        "all_projects": False,
+        "auth_type": "basic",
+        "auth_username": "u",
+    }
+    row = SimpleNamespace(_mapping=columns, **columns)
+    shown = SubscriptionPublic.model_validate(row, from_attributes=True).model_dump(mode="json")
+    assert list(shown) == [
+        "id",
+        "tenant_id",
+        "callback_uri",
+        "filter",
+        "authentication",
+        "all_projects",
+    ]
+    assert shown["filter"] == {"event_types": ["device.*"], "resource_types": ["device"]}
+    assert shown["authentication"] == {"type": "basic", "username": "u"}
