@@ -6,7 +6,13 @@ import uuid
 from typing import Any, ClassVar
 
 from shared.contracts.envelope import Message
-from shared.contracts.models import ServiceContext, ServiceTypeRef, SubscriptionSpec, VimSpec
+from shared.contracts.fields import Owned
+from shared.contracts.models import (
+    DeviceTemplateFields,
+    SubscriptionSpec,
+    VimSpec,
+)
+from shared.contracts.resources import DeviceRequest, ServiceInstanceRequest
 
 
 class Command(Message):
@@ -19,17 +25,8 @@ class Command(Message):
         return str(self.id)
 
 
-class CreateDeviceTemplate(Command):
+class CreateDeviceTemplate(DeviceTemplateFields, Command):
     TYPE: ClassVar[str] = "lifecycle.create_device_template"
-
-    tenant_id: str
-    name: str
-    description: str
-    device_driver: str
-    mgmt_driver: str
-    service_types: list[ServiceTypeRef]
-    attributes: dict[str, str]
-    vim_id: uuid.UUID | None = None
 
     @property
     def depends_on(self) -> tuple[str, ...]:
@@ -47,20 +44,15 @@ class DeleteDeviceTemplate(Command):
     TYPE: ClassVar[str] = "lifecycle.delete_device_template"
 
 
-class CreateDevice(Command):
+class CreateDevice(DeviceRequest, Owned, Command):
+    """vim_id: the VIM the client chose; None: the template's, else the project's default."""
+
     TYPE: ClassVar[str] = "lifecycle.create_device"
 
     @property
     def depends_on(self) -> tuple[str, ...]:
         vim = (str(self.vim_id),) if self.vim_id is not None else ()
         return (str(self.template_id), *vim)
-
-    tenant_id: str
-    template_id: uuid.UUID
-    kwargs: dict[str, Any]
-    service_contexts: list[ServiceContext]
-    # The VIM the client chose; None: the template's, else the project's default VIM.
-    vim_id: uuid.UUID | None = None
 
 
 class UpdateDevice(Command):
@@ -97,20 +89,10 @@ class DeleteVim(Command):
     TYPE: ClassVar[str] = "lifecycle.delete_vim"
 
 
-class CreateServiceInstance(Command):
-    TYPE: ClassVar[str] = "scheduler.create_service_instance"
+class CreateServiceInstance(ServiceInstanceRequest, Owned, Command):
+    """devices: those the client asked for; the scheduler honours them or says why not."""
 
-    tenant_id: str
-    name: str
-    service_type_id: uuid.UUID
-    service_table_id: str | None
-    mgmt_driver: str | None
-    mgmt_address: str | None
-    service_contexts: list[ServiceContext]
-    # Devices the client asked for; the scheduler honours them or says why not.
-    devices: list[uuid.UUID]
-    kwargs: dict[str, Any]
-    managed_by_user: bool
+    TYPE: ClassVar[str] = "scheduler.create_service_instance"
 
 
 class UpdateServiceInstance(Command):

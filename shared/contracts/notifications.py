@@ -10,7 +10,7 @@ from urllib.parse import quote
 from pydantic import BaseModel, ConfigDict, Field
 
 from shared.contracts.envelope import utcnow
-from shared.contracts.models import DeviceStatus
+from shared.contracts.statuses import DeviceStatus
 
 # What subscribers can filter on: the resource types, and every event type mgmt emits.
 RESOURCE_TYPES = ("device", "device_template", "service_instance")

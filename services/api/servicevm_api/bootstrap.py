@@ -6,7 +6,9 @@ from fastapi import FastAPI
 
 from servicevm_api.adapters import repository as repo
 from servicevm_api.adapters.orm import metadata
-from servicevm_api.entrypoints import (
+from servicevm_api.entrypoints.errors import install_error_handlers
+from servicevm_api.entrypoints.guards import BodySizeLimit, RejectNulInUrl, RequestTimeout
+from servicevm_api.entrypoints.routes import (
     device_templates,
     devices,
     service_instances,
@@ -15,8 +17,6 @@ from servicevm_api.entrypoints import (
     topology,
     vims,
 )
-from servicevm_api.entrypoints.errors import install_error_handlers
-from servicevm_api.entrypoints.guards import BodySizeLimit, RejectNulInUrl, RequestTimeout
 from servicevm_api.handlers import HANDLERS
 from servicevm_api.identity import make_authenticator
 from servicevm_api.policy import make_enforcer

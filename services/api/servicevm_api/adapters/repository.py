@@ -111,17 +111,8 @@ async def apply_device_snapshot(conn: AsyncConnection, *, device: DeviceSnapshot
     """Take lifecycle's snapshot unless a newer one is held. A device the api did not create
     (the scheduler grew a pool) is added on its first announcement; any other unknown
     device was deleted, and a late snapshot never resurrects it."""
-    values = {
-        "instance_id": device.instance_id,
-        "mgmt_address": device.mgmt_address,
-        "kwargs": device.kwargs,
-        "status": device.status,
-        "error_reason": device.error_reason,
-        "host": device.host,
-        "availability_zone": device.availability_zone,
-        "vim_id": device.vim_id,
-        "revision": device.revision,
-    }
+    # What a snapshot changes: all but the fixed identity, template and attachments.
+    values = device.model_dump(exclude={"id", "tenant_id", "template_id", "service_contexts"})
     result = await conn.execute(
         update(devices)
         .where(devices.c.id == device.id, devices.c.revision < device.revision)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from shared.contracts.models import DeviceStatus
+from shared.contracts.models import DeviceStatus, ServiceInstanceStatus
 
 
 def update_refusal(status: str) -> str | None:
@@ -25,7 +25,7 @@ def instance_update_refusal(status: str, *, managed_by_user: bool) -> str | None
     """Why the service instance cannot be updated now (a sentence's end), or None."""
     if not managed_by_user:
         return "is managed by another service (managed_by_user is false); it cannot be updated"
-    if status != DeviceStatus.ACTIVE:
+    if status != ServiceInstanceStatus.ACTIVE:
         return f"cannot be updated: it is {status}; an instance can be updated only when ACTIVE"
     return None
 
@@ -33,8 +33,8 @@ def instance_update_refusal(status: str, *, managed_by_user: bool) -> str | None
 def instance_delete_refusal(status: str, *, placed: bool) -> str | None:
     """Why the service instance cannot be deleted now, or None if it can. One still waiting
     for room (not placed yet) may be withdrawn."""
-    if status in DeviceStatus.DELETABLE:
+    if status in ServiceInstanceStatus.DELETABLE:
         return None
-    if status == DeviceStatus.PENDING_CREATE and not placed:
+    if status == ServiceInstanceStatus.PENDING_CREATE and not placed:
         return None
     return f"it is {status}; wait until its current operation ends"

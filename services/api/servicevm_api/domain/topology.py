@@ -6,24 +6,44 @@ import uuid
 from collections.abc import Iterable
 from typing import Any
 
-from servicevm_api.entrypoints.schemas import (
-    Topology,
-    TopologyDevice,
-    TopologyHost,
-    TopologyInstance,
-)
+from pydantic import BaseModel
+
+
+class TopologyInstance(BaseModel):
+    id: uuid.UUID
+    name: str
+    service_type_id: uuid.UUID
+    status: str
+
+
+class TopologyDevice(BaseModel):
+    id: uuid.UUID
+    template_id: uuid.UUID
+    status: str
+    availability_zone: str | None
+    slot_capacity: int | None
+    slots_used: int
+    slots_free: int | None
+    networks: list[uuid.UUID]
+    ports: list[uuid.UUID]
+    service_instances: list[TopologyInstance]
+
+
+class TopologyHost(BaseModel):
+    host: str | None
+    availability_zones: list[str]
+    devices: list[TopologyDevice]
+
+
+class Topology(BaseModel):
+    hosts: list[TopologyHost]
 
 
 def build_topology(devices: Iterable[Any], instances: Iterable[Any]) -> Topology:
     """``devices`` and ``instances`` are rows of the query model the caller may see."""
     hosted: dict[str, list[TopologyInstance]] = {}
     for instance in instances:
-        entry = TopologyInstance(
-            id=instance.id,
-            name=instance.name,
-            service_type_id=instance.service_type_id,
-            status=instance.status,
-        )
+        entry = TopologyInstance.model_validate(instance, from_attributes=True)
         for device_id in instance.devices:
             hosted.setdefault(str(device_id), []).append(entry)
     hosts: dict[str | None, TopologyHost] = {}

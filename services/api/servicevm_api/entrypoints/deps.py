@@ -3,55 +3,24 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Depends, Request, Security
 from fastapi.security import APIKeyHeader
 from oslo_policy import policy
 
-from servicevm_api.entrypoints.errors import ApiError
+from servicevm_api.caller import Caller
+from servicevm_api.errors import ApiError, not_authorized
 from servicevm_api.identity import Authenticator, IdentityUnavailable, Unauthenticated
 from servicevm_api.policy import CONTEXT_IS_ADMIN, WRITES, Verb, action, credentials
+
+__all__ = ["Caller", "CallerDep", "UowDep", "authorize", "check_rule"]
 from servicevm_api.ratelimit import WriteRateLimiter
 from shared.db.uow import UnitOfWork
 from shared.messaging.dispatch import ServiceStore
 
 # Documents the token in the OpenAPI document; the authenticator reads the headers itself.
 _TOKEN_HEADER = APIKeyHeader(name="X-Auth-Token", auto_error=False, scheme_name="keystone")
-
-
-@dataclass(frozen=True)
-class Caller:
-    """Who is asking: from a Keystone token, or from noauth headers in development."""
-
-    project_id: str
-    roles: frozenset[str]
-    user_id: str | None = None
-    # Decided by the policy rule context_is_admin (by default: the admin role).
-    admin: bool = False
-
-    @property
-    def is_admin(self) -> bool:
-        return self.admin
-
-    @property
-    def credentials(self) -> dict[str, object]:
-        return credentials(self.project_id, self.roles, self.user_id)
-
-    def can_see(self, tenant_id: str) -> bool:
-        return self.is_admin or tenant_id == self.project_id
-
-    def tenant_for_new_resource(self, requested: str | None) -> str:
-        if requested is None or requested == self.project_id:
-            return self.project_id
-        if not self.is_admin:
-            raise ApiError(
-                403,
-                "PolicyNotAuthorized",
-                "Specifying 'tenant_id' other than the authenticated project requires admin privileges.",
-            )
-        return requested
 
 
 async def get_caller(
@@ -88,14 +57,20 @@ def authorize(resource: str, verb: Verb) -> Any:
         enforcer: policy.Enforcer = request.app.state.enforcer
         target = {"project_id": caller.project_id, "tenant_id": caller.project_id}
         if not enforcer.enforce(name, target, caller.credentials):
-            raise ApiError(
-                403, "PolicyNotAuthorized", f"Policy doesn't allow {name} to be performed."
-            )
+            raise not_authorized(name)
         if verb in WRITES:
             await _count_write(request, caller)
         return caller
 
     return Depends(authorized)
+
+
+def check_rule(request: Request, caller: Caller, rule: str) -> None:
+    """A further policy rule a route needs (subscription all_projects): 403 unless allowed."""
+    enforcer: policy.Enforcer = request.app.state.enforcer
+    target = {"project_id": caller.project_id, "tenant_id": caller.project_id}
+    if not enforcer.enforce(rule, target, caller.credentials):
+        raise not_authorized(rule)
 
 
 async def _count_write(request: Request, caller: Caller) -> None:

@@ -9,44 +9,51 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from servicevm_api.entrypoints.schemas import VISIBLE_ATTRIBUTES
+from servicevm_api.errors import ApiError, bad_request, conflict, not_found
+from servicevm_api.schemas import VISIBLE_ATTRIBUTES
 from shared.messaging.errors import is_transient
 
 log = logging.getLogger(__name__)
 
-
-class ApiError(Exception):
-    def __init__(
-        self,
-        status_code: int,
-        error_type: str,
-        message: str,
-        headers: dict[str, str] | None = None,
-    ) -> None:
-        super().__init__(message)
-        self.status_code = status_code
-        self.error_type = error_type
-        self.message = message
-        self.headers = headers
+__all__ = [
+    "ERROR_RESPONSES",
+    "ApiError",
+    "bad_request",
+    "conflict",
+    "install_error_handlers",
+    "not_found",
+]
 
 
-def bad_request(message: str) -> ApiError:
-    return ApiError(400, "HTTPBadRequest", message)
+class NeutronErrorDetail(BaseModel):
+    type: str
+    message: str
+    detail: str
 
 
-def not_found(resource: str, resource_id: object) -> ApiError:
-    kind = "".join(part.capitalize() for part in resource.split("_"))
-    return ApiError(
-        404,
-        f"{kind}NotFound",
-        f"{resource.replace('_', ' ').capitalize()} {resource_id} could not be found.",
-    )
+class ErrorResponse(BaseModel):
+    NeutronError: NeutronErrorDetail
 
 
-def conflict(error_type: str, message: str) -> ApiError:
-    return ApiError(409, error_type, message)
+_ERRORS = {
+    400: "Invalid input: a malformed body, an unknown attribute, a bad value or query.",
+    401: "No credentials, or credentials that are invalid or expired.",
+    403: "Policy does not allow the action to this caller.",
+    404: "No such resource, or it belongs to another project.",
+    409: "The resource is in use or busy with another operation.",
+    413: "The request body is larger than SERVICEVM_MAX_BODY_BYTES.",
+    429: "Too many writes for the project; see Retry-After.",
+    503: "The identity service, database or broker is unavailable; retry later.",
+    504: "The request did not complete within SERVICEVM_REQUEST_TIMEOUT_SECONDS.",
+}
+# Declared on every router, so that the OpenAPI document describes every answer.
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    code: {"model": ErrorResponse, "description": description}
+    for code, description in _ERRORS.items()
+}
 
 
 def error_body(error_type: str, message: str) -> dict[str, dict[str, str]]:

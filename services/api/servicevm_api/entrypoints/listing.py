@@ -5,25 +5,17 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import Request
 
-from servicevm_api.entrypoints.errors import bad_request
-from servicevm_api.entrypoints.schemas import Link
+from servicevm_api.errors import bad_request
+from servicevm_api.schemas.common import Link
+from servicevm_api.service_layer.access import ListQuery
 
 MAX_LIMIT = 1000
 PAGING_PARAMS = {"limit", "marker", "fields"}
-
-
-@dataclass(frozen=True)
-class ListQuery:
-    filters: dict[str, list[Any]]
-    fields: list[str] | None
-    limit: int | None
-    marker: uuid.UUID | None
 
 
 def boolean(raw: str) -> bool:

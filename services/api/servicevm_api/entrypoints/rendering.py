@@ -1,0 +1,52 @@
+"""What every resource's routes share: parsing ``fields=`` and list queries, and rendering
+rows as the resource's public model (``model_validate(row, from_attributes=True)``)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from fastapi import Request
+from pydantic import BaseModel
+from sqlalchemy import Row
+
+from servicevm_api.entrypoints.listing import (
+    next_links,
+    parse_fields,
+    parse_list_query,
+    select_fields,
+)
+from servicevm_api.schemas.common import Link
+from servicevm_api.service_layer.access import ListQuery
+
+Public = TypeVar("Public", bound=BaseModel)
+
+
+@dataclass(frozen=True)
+class Rendering(Generic[Public]):
+    name: str
+    public: type[Public]
+    filterable: Mapping[str, Callable[[str], Any]]
+
+    @property
+    def visible(self) -> frozenset[str]:
+        return frozenset(self.public.model_fields)
+
+    def one(self, row: Row[Any]) -> Public:
+        return self.public.model_validate(row, from_attributes=True)
+
+    def fields(self, request: Request) -> list[str] | None:
+        return parse_fields(request, visible=self.visible)
+
+    def show(self, row: Row[Any], fields: list[str] | None) -> dict[str, Any]:
+        return {self.name: select_fields(self.one(row).model_dump(mode="json"), fields)}
+
+    def list_query(self, request: Request) -> ListQuery:
+        return parse_list_query(request, filterable=self.filterable, visible=self.visible)
+
+    def page(
+        self, request: Request, query: ListQuery, rows: Sequence[Row[Any]]
+    ) -> tuple[list[dict[str, Any]], list[Link]]:
+        page = [select_fields(self.one(row).model_dump(mode="json"), query.fields) for row in rows]
+        return page, next_links(request, query, page, rows[-1].id if rows else None)

@@ -1,0 +1,94 @@
+"""/v1.0/devices: parse, authorize, call the service layer, render."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request, Response
+
+from servicevm_api.entrypoints.deps import Caller, UowDep, authorize
+from servicevm_api.entrypoints.errors import ERROR_RESPONSES
+from servicevm_api.entrypoints.rendering import Rendering
+from servicevm_api.schemas.devices import (
+    DeviceCreateRequest,
+    DeviceList,
+    DevicePublic,
+    DeviceResponse,
+    DeviceUpdateRequest,
+)
+from servicevm_api.service_layer import devices as service
+
+router = APIRouter(prefix="/v1.0/devices", tags=["devices"], responses=ERROR_RESPONSES)
+DEVICE = Rendering(
+    "device",
+    DevicePublic,
+    {
+        "id": uuid.UUID,
+        "tenant_id": str,
+        "template_id": uuid.UUID,
+        "instance_id": str,
+        "mgmt_address": str,
+        "status": str,
+        "error_reason": str,
+        "host": str,
+        "availability_zone": str,
+        "vim_id": uuid.UUID,
+    },
+)
+
+
+@router.post("", status_code=201, response_model=DeviceResponse)
+async def create_device(
+    body: DeviceCreateRequest, caller: Annotated[Caller, authorize("device", "create")], uow: UowDep
+) -> DeviceResponse:
+    return DeviceResponse(device=DEVICE.one(await service.create_device(uow, caller, body.device)))
+
+
+@router.get("", response_model=DeviceList)
+async def list_devices(
+    request: Request, caller: Annotated[Caller, authorize("device", "get_all")], uow: UowDep
+) -> DeviceList:
+    query = DEVICE.list_query(request)
+    rows = await service.list_devices(uow, caller, query)
+    page, links = DEVICE.page(request, query, rows)
+    return DeviceList(devices=page, devices_links=links)
+
+
+@router.get("/{device_id}")
+async def show_device(
+    device_id: uuid.UUID,
+    request: Request,
+    caller: Annotated[Caller, authorize("device", "get")],
+    uow: UowDep,
+) -> dict[str, Any]:
+    fields = DEVICE.fields(request)
+    return DEVICE.show(await service.get_device(uow, caller, device_id), fields)
+
+
+@router.put("/{device_id}", response_model=DeviceResponse)
+async def update_device(
+    device_id: uuid.UUID,
+    body: DeviceUpdateRequest,
+    caller: Annotated[Caller, authorize("device", "update")],
+    uow: UowDep,
+) -> DeviceResponse:
+    row = await service.update_device(uow, caller, device_id, body.device.kwargs)
+    return DeviceResponse(device=DEVICE.one(row))
+
+
+@router.delete("/{device_id}", status_code=204, response_class=Response)
+async def delete_device(
+    device_id: uuid.UUID,
+    caller: Annotated[Caller, authorize("device", "delete")],
+    uow: UowDep,
+    force: Annotated[
+        bool,
+        Query(
+            description="Delete even if it hosts service instances: they are rescheduled when "
+            "the template says reschedule_on_device_loss=true, else they go to ERROR."
+        ),
+    ] = False,
+) -> Response:
+    await service.delete_device(uow, caller, device_id, force=force)
+    return Response(status_code=204)

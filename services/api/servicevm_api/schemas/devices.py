@@ -1,0 +1,49 @@
+"""/v1.0/devices models, derived from the contract's field groups."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from servicevm_api.schemas.common import Link
+from servicevm_api.schemas.fields import DictOrNone, Public, RequestedTenant, Strict
+from shared.contracts import resources as r
+from shared.contracts.fields import Condition, Identified, Owned
+
+
+class DeviceCreate(Strict, r.DeviceRequest, RequestedTenant):
+    pass
+
+
+class DeviceUpdate(Strict):
+    kwargs: DictOrNone = Field(default_factory=dict)
+
+
+class HostedServices(BaseModel):
+    # The service instances it hosts (from the scheduler's capacity events).
+    services: list[uuid.UUID]
+
+
+class DevicePublic(
+    Public, r.DevicePlacement, Condition, HostedServices, r.DeviceBody, Owned, Identified
+):
+    pass
+
+
+class DeviceCreateRequest(Strict):
+    device: DeviceCreate
+
+
+class DeviceUpdateRequest(Strict):
+    device: DeviceUpdate
+
+
+class DeviceResponse(BaseModel):
+    device: DevicePublic
+
+
+class DeviceList(BaseModel):
+    devices: list[dict[str, Any]]
+    devices_links: list[Link] = Field(default_factory=list)

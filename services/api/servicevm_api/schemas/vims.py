@@ -1,0 +1,69 @@
+"""/v1.0/vims models, derived from the contract's field groups. Secrets (password,
+application_credential_secret) are write-only: SecretStr in requests (hidden from repr and
+logs), absent from every response model."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import BaseModel, Field, SecretStr
+
+from servicevm_api.schemas.fields import Name, Public, RequestedTenant, Strict
+from shared.contracts import resources as r
+from shared.contracts.fields import Identified, Owned
+
+Secret = Annotated[SecretStr, Field(min_length=1, max_length=4096)]
+
+
+class Password(BaseModel):
+    password: Secret | None = None
+
+
+class AppCredentialSecret(BaseModel):
+    application_credential_secret: Secret | None = None
+
+
+class VimCreate(
+    Strict,
+    r.VimDefault,
+    AppCredentialSecret,
+    r.VimAppCredential,
+    Password,
+    r.VimUser,
+    r.VimNaming,
+    RequestedTenant,
+):
+    pass
+
+
+class VimUpdate(Strict):
+    name: Name | None = None
+    description: Name | None = None
+    is_default: bool | None = None
+    # Credential rotation: the new secret of the VIM's own authentication method.
+    password: Secret | None = None
+    application_credential_secret: Secret | None = None
+
+
+class VimPublic(
+    Public, r.VimCheck, r.VimDefault, r.VimAppCredential, r.VimUser, r.VimNaming, Owned, Identified
+):
+    pass
+
+
+class VimCreateRequest(Strict):
+    vim: VimCreate
+
+
+class VimUpdateRequest(Strict):
+    vim: VimUpdate
+
+
+class VimResponse(BaseModel):
+    vim: VimPublic
+
+
+class VimList(BaseModel):
+    vims: list[dict[str, Any]]
+    # Links as in schemas.common.Link: {"rel": "next", "href": ...}
+    vims_links: list[dict[str, str]] = Field(default_factory=list)
