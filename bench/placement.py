@@ -29,10 +29,11 @@ import httpx
 from bench.e2e_devices import BENCH_ENV
 from bench.rest import PostOne, Run, time_until_notified
 from bench.stats import percentile
-from servicevm_scheduler import placement
-from servicevm_scheduler.adapters import repository as repo
+from servicevm_scheduler.adapters.scheduling import scheduling
 from servicevm_scheduler.bootstrap import DEFINITION
 from servicevm_scheduler.domain.model import ServiceInstance
+from servicevm_scheduler.service_layer.announce import announce
+from servicevm_scheduler.service_layer.placing import place_or_wait
 from shared.config import Settings
 from shared.devstack import Suite, fresh_environment, isolated_settings
 from shared.preflight import preflight
@@ -143,9 +144,10 @@ async def scheduler_placements(
             managed_by_user=False,
         )
         async with store.unit_of_work(f"bench-{index}") as uow:
-            await repo.add_instance(uow.conn, instance=instance)
-            await placement.announce(uow, instance)
-            outcome = await placement.place_or_wait(uow, instance)
+            s = scheduling(uow)
+            await s.instances.add(instance=instance)
+            await announce(s, instance)
+            outcome = await place_or_wait(s, instance)
             await uow.commit()
         if not outcome.instance.devices:
             raise RuntimeError(f"not placed: {outcome.instance.error_reason}")

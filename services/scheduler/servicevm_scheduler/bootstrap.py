@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from servicevm_scheduler.adapters import repository as repo
+from servicevm_scheduler.adapters import gauges
 from servicevm_scheduler.adapters.orm import metadata
 from servicevm_scheduler.handlers import HANDLERS
-from servicevm_scheduler.pool_keeper import keep_pools
+from servicevm_scheduler.jobs.pool_keeper import PoolKeeper
+from shared.config import Settings
 from shared.contracts.models import DeviceStatus
 from shared.messaging.dispatch import ServiceStore
 from shared.observability.gauges import device_gauge_refresher
@@ -15,19 +16,29 @@ from shared.runtime import ServiceDefinition
 
 
 def refresh_gauges(store: ServiceStore) -> GaugeRefresher:
-    refresh_devices = device_gauge_refresher(store, repo.count_devices_by_status)
+    refresh_devices = device_gauge_refresher(store, gauges.count_devices_by_status)
 
     async def refresh() -> None:
         await refresh_devices()
         async with store.engine.connect() as conn:
-            instances = await repo.count_instances_by_status(conn)
-            used, free = await repo.count_active_slots(conn)
+            instances = await gauges.count_instances_by_status(conn)
+            used, free = await gauges.count_active_slots(conn)
         for status in DeviceStatus.ALL:
             SERVICE_INSTANCES_BY_STATUS.labels(status).set(instances.get(status, 0))
         SLOTS.labels("used").set(used)
         SLOTS.labels("free").set(free)
 
     return refresh
+
+
+async def keep_pools(store: ServiceStore, settings: Settings) -> None:
+    keeper = PoolKeeper(
+        store,
+        interval_seconds=settings.reconcile_interval_seconds,
+        idle_seconds=settings.pool_idle_seconds,
+        stale_wait_seconds=settings.stuck_operation_seconds,
+    )
+    await keeper.run()
 
 
 DEFINITION = ServiceDefinition(

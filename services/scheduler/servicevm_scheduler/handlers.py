@@ -10,12 +10,20 @@ from __future__ import annotations
 import logging
 import uuid
 
-from servicevm_scheduler import placement
-from servicevm_scheduler.adapters import repository as repo
+from servicevm_scheduler.adapters.scheduling import scheduling
 from servicevm_scheduler.domain.model import ServiceInstance
+from servicevm_scheduler.service_layer.announce import (
+    announce,
+    fail,
+    publish_placed,
+    save_and_announce,
+)
+from servicevm_scheduler.service_layer.endings import device_lost, finish_delete
+from servicevm_scheduler.service_layer.placing import place_or_wait, place_waiting
+from servicevm_scheduler.service_layer.pools import grow
+from servicevm_scheduler.service_layer.ports import Scheduling
 from shared.contracts import commands, events
 from shared.contracts.models import DeviceStatus
-from shared.db.uow import UnitOfWork
 from shared.messaging.dispatch import HandlerContext, HandlerTable
 
 S = DeviceStatus
@@ -29,17 +37,19 @@ async def template_saved(
     event: events.DeviceTemplateCreated | events.DeviceTemplateUpdated, ctx: HandlerContext
 ) -> None:
     async with ctx.transaction(final=True) as uow:
+        s = scheduling(uow)
         for ref in sorted(event.template.service_types, key=lambda ref: str(ref.id)):
-            await repo.lock_service_type(uow.conn, service_type_id=ref.id)
-        await repo.upsert_template(uow.conn, template=event.template)
+            await s.templates.lock_service_type(service_type_id=ref.id)
+        await s.templates.upsert(template=event.template)
         # Instances that named one of its service types before it arrived can go now.
-        await placement.place_waiting(uow, template_id=event.template.id)
+        await place_waiting(s, template_id=event.template.id)
         await uow.commit()
 
 
 async def template_deleted(event: events.DeviceTemplateDeleted, ctx: HandlerContext) -> None:
     async with ctx.transaction(final=True) as uow:
-        await repo.delete_template(uow.conn, template_id=event.template.id)
+        s = scheduling(uow)
+        await s.templates.delete(template_id=event.template.id)
         await uow.commit()
 
 
@@ -54,30 +64,33 @@ async def device_status_changed(event: events.DeviceStatusChanged, ctx: HandlerC
     sees the other's commit."""
     device = event.device
     async with ctx.transaction() as uow:
-        previous = await repo.apply_device(uow.conn, device=device)
+        s = scheduling(uow)
+        previous = await s.devices.apply(device=device)
         await uow.commit()
     became = previous is not None and previous != device.status
     async with ctx.transaction(final=True) as uow:
+        s = scheduling(uow)
         if (
             became
             and device.status in (S.ACTIVE, S.ERROR)
-            and await repo.has_waiting(uow.conn, template_id=device.template_id)
+            and await s.waiting.any_for(template_id=device.template_id)
         ):
-            await placement.place_waiting(uow, template_id=device.template_id)
+            await place_waiting(s, template_id=device.template_id)
         await uow.commit()
 
 
 async def device_deleted(event: events.DeviceDeleted, ctx: HandlerContext) -> None:
     async with ctx.transaction(final=True) as uow:
-        device = await repo.get_device(uow.conn, device_id=event.device.id, for_update=True)
+        s = scheduling(uow)
+        device = await s.devices.get(device_id=event.device.id, for_update=True)
         if device is not None:
-            hosted = await repo.device_services(uow.conn, device_id=device.id)
-            await repo.remove_device(uow.conn, device_id=device.id)
-            template = await repo.get_template(uow.conn, template_id=device.template_id)
+            hosted = await s.bindings.services_on(device_id=device.id)
+            await s.devices.remove(device_id=device.id)
+            template = await s.templates.get(template_id=device.template_id)
             for instance_id in hosted:
-                await placement.device_lost(uow, instance_id, device, template)
+                await device_lost(s, instance_id, device, template)
             if template is not None:
-                await placement.grow(uow, template, waiting_slots=0)
+                await grow(s, template, waiting_slots=0)
         await uow.commit()
 
 
@@ -100,52 +113,56 @@ async def create_service_instance(cmd: commands.CreateServiceInstance, ctx: Hand
     )
     waits_for: uuid.UUID | None = None
     async with ctx.transaction(final=True) as uow:
-        if await repo.add_instance(uow.conn, instance=instance):
-            await placement.announce(uow, instance)
-            waits_for = (await placement.place_or_wait(uow, instance)).waits_for
+        s = scheduling(uow)
+        if await s.instances.add(instance=instance):
+            await announce(s, instance)
+            waits_for = (await place_or_wait(s, instance)).waits_for
         await uow.commit()
     if waits_for is not None:
         # A device that became ACTIVE while this decided to wait may have looked for waiting
         # instances before this one was committed: look for room once more.
         async with ctx.transaction() as uow:
-            await placement.place_waiting(uow, template_id=waits_for)
+            s = scheduling(uow)
+            await place_waiting(s, template_id=waits_for)
             await uow.commit()
 
 
 async def update_service_instance(cmd: commands.UpdateServiceInstance, ctx: HandlerContext) -> None:
     async with ctx.transaction(final=True) as uow:
-        instance = await repo.get_instance(uow.conn, instance_id=cmd.id, for_update=True)
+        s = scheduling(uow)
+        instance = await s.instances.get(instance_id=cmd.id, for_update=True)
         if instance is None or not instance.can(S.PENDING_UPDATE):
-            await _refuse(uow, instance, S.PENDING_UPDATE)
+            await _refuse(s, instance, S.PENDING_UPDATE)
         else:
             updating = instance.transition(S.PENDING_UPDATE, name=cmd.name, kwargs=cmd.kwargs)
-            await placement.save_and_announce(uow, updating)
-            found = await repo.service_type(uow.conn, service_type_id=instance.service_type_id)
+            await save_and_announce(s, updating)
+            found = await s.templates.service_type(service_type_id=instance.service_type_id)
             service_type = found[1] if found is not None else ""
-            await placement.publish_placed(uow, updating, service_type, "update")
+            await publish_placed(s, updating, service_type, "update")
         await uow.commit()
 
 
 async def delete_service_instance(cmd: commands.DeleteServiceInstance, ctx: HandlerContext) -> None:
     async with ctx.transaction(final=True) as uow:
-        instance = await repo.get_instance(uow.conn, instance_id=cmd.id, for_update=True)
+        s = scheduling(uow)
+        instance = await s.instances.get(instance_id=cmd.id, for_update=True)
         if instance is None or not instance.can(S.PENDING_DELETE):
-            await _refuse(uow, instance, S.PENDING_DELETE)
+            await _refuse(s, instance, S.PENDING_DELETE)
         else:
             deleting = instance.transition(S.PENDING_DELETE)
             if deleting.devices:
-                await placement.save_and_announce(uow, deleting)
+                await save_and_announce(s, deleting)
                 releasing = events.ServiceInstanceReleasing(
                     instance_id=deleting.id,
                     tenant_id=deleting.tenant_id,
                     mgmt_driver=deleting.mgmt_driver,
                     devices=deleting.devices,
                 )
-                await uow.publish(releasing, tenant_id=deleting.tenant_id)
+                await s.outbox.publish(releasing, tenant_id=deleting.tenant_id)
             else:
                 # Never placed: nothing to remove from any device.
-                await placement.announce(uow, deleting)
-                await placement.finish_delete(uow, deleting)
+                await announce(s, deleting)
+                await finish_delete(s, deleting)
         await uow.commit()
 
 
@@ -153,12 +170,13 @@ async def service_instance_configured(
     event: events.ServiceInstanceConfigured, ctx: HandlerContext
 ) -> None:
     async with ctx.transaction(final=True) as uow:
-        instance = await repo.get_instance(uow.conn, instance_id=event.instance_id, for_update=True)
+        s = scheduling(uow)
+        instance = await s.instances.get(instance_id=event.instance_id, for_update=True)
         if instance is not None and instance.status in (S.PENDING_CREATE, S.PENDING_UPDATE):
             if event.succeeded:
-                await placement.save_and_announce(uow, instance.transition(S.ACTIVE))
+                await save_and_announce(s, instance.transition(S.ACTIVE))
             else:
-                await placement.fail(uow, instance, f"configuration failed: {event.reason}")
+                await fail(s, instance, f"configuration failed: {event.reason}")
         await uow.commit()
 
 
@@ -166,23 +184,24 @@ async def service_instance_unconfigured(
     event: events.ServiceInstanceUnconfigured, ctx: HandlerContext
 ) -> None:
     async with ctx.transaction(final=True) as uow:
-        instance = await repo.get_instance(uow.conn, instance_id=event.instance_id, for_update=True)
+        s = scheduling(uow)
+        instance = await s.instances.get(instance_id=event.instance_id, for_update=True)
         if instance is not None and instance.status == S.PENDING_DELETE:
             if event.succeeded:
-                await placement.finish_delete(uow, instance)
+                await finish_delete(s, instance)
             else:
-                await placement.fail(uow, instance, f"delete failed: {event.reason}")
+                await fail(s, instance, f"delete failed: {event.reason}")
         await uow.commit()
 
 
-async def _refuse(uow: UnitOfWork, instance: ServiceInstance | None, wanted: str) -> None:
+async def _refuse(s: Scheduling, instance: ServiceInstance | None, wanted: str) -> None:
     """A command that no longer fits: re-announce the real state so the api converges."""
     log.warning(
         "refusing a service instance command that does not fit its state",
         extra={"wanted": wanted, "status": instance.status if instance else None},
     )
     if instance is not None:
-        await placement.save_and_announce(uow, instance.changed())
+        await save_and_announce(s, instance.changed())
 
 
 HANDLERS: HandlerTable = {

@@ -1,0 +1,94 @@
+"""The projection of lifecycle's devices: taking their snapshots, reading them back."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import Row, delete, func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from servicevm_scheduler.adapters.orm import devices, templates
+from servicevm_scheduler.domain.projection import Device
+from shared.contracts.models import DeviceSnapshot, DeviceStatus
+from shared.contracts.template_policy import TemplatePolicy
+
+S = DeviceStatus
+
+
+def to_device(row: Row[Any]) -> Device:
+    return Device(
+        id=row.id,
+        tenant_id=row.tenant_id,
+        template_id=row.template_id,
+        status=row.status,
+        slot_capacity=row.slot_capacity,
+        slots_used=row.slots_used,
+        host=row.host,
+        bound_tenant=row.bound_tenant,
+        capacity_revision=row.capacity_revision,
+    )
+
+
+class SqlDevices:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self.conn = conn
+
+    async def apply(self, *, device: DeviceSnapshot) -> str | None:
+        """Take the snapshot unless a newer one is held; the status it replaced, or None if
+        the snapshot was stale. Only a device's first announcement (PENDING_CREATE) adds it:
+        any other unknown device was deleted, and a late snapshot must not bring it back."""
+        previous = await self.conn.scalar(
+            select(devices.c.status).where(devices.c.id == device.id).with_for_update()
+        )
+        values = {
+            "tenant_id": device.tenant_id,
+            "template_id": device.template_id,
+            "status": device.status,
+            "host": device.host,
+            "availability_zone": device.availability_zone,
+            "revision": device.revision,
+            "updated_at": func.now(),
+        }
+        if previous is None:
+            if device.status != S.PENDING_CREATE:
+                return None
+            await self._add(device, values)
+            return ""
+        result = await self.conn.execute(
+            update(devices)
+            .where(devices.c.id == device.id, devices.c.revision < device.revision)
+            .values(**values)
+        )
+        return previous if result.rowcount == 1 else None
+
+    async def _add(self, device: DeviceSnapshot, values: dict[str, Any]) -> None:
+        capacity = await self.conn.scalar(
+            select(templates.c.slot_capacity).where(templates.c.id == device.template_id)
+        )
+        await self.conn.execute(
+            pg_insert(devices)
+            .values(
+                id=device.id, slot_capacity=capacity or TemplatePolicy().slot_capacity, **values
+            )
+            .on_conflict_do_nothing()
+        )
+
+    async def get(self, *, device_id: uuid.UUID, for_update: bool = False) -> Device | None:
+        query = select(devices).where(devices.c.id == device_id)
+        if for_update:
+            query = query.with_for_update()
+        row = (await self.conn.execute(query)).first()
+        return to_device(row) if row is not None else None
+
+    async def remove(self, *, device_id: uuid.UUID) -> None:
+        await self.conn.execute(delete(devices).where(devices.c.id == device_id))
+
+    async def hosts_of(self, *, device_ids: list[uuid.UUID]) -> list[str]:
+        if not device_ids:
+            return []
+        rows = await self.conn.execute(
+            select(devices.c.host).where(devices.c.id.in_(device_ids), devices.c.host.is_not(None))
+        )
+        return [host for host in rows.scalars() if host is not None]

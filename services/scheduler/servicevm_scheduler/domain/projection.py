@@ -1,0 +1,35 @@
+"""The scheduler's view of lifecycle's templates and devices, as placement reads it. Pure."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from shared.contracts.template_policy import TemplatePolicy
+
+
+@dataclass(frozen=True)
+class Template:
+    id: uuid.UUID
+    tenant_id: str
+    policy: TemplatePolicy
+
+
+@dataclass(frozen=True)
+class Device:
+    """A device with its slots, as the projection holds it."""
+
+    id: uuid.UUID
+    tenant_id: str
+    template_id: uuid.UUID
+    status: str
+    slot_capacity: int
+    slots_used: int = 0
+    host: str | None = None
+    # For tenant_bound templates: the one project whose instances the device hosts.
+    bound_tenant: str | None = None
+    capacity_revision: int = 0
+
+    @property
+    def free_slots(self) -> int:
+        return self.slot_capacity - self.slots_used

@@ -1,0 +1,71 @@
+"""Saving a service instance and telling the others: its status, its placement, the slots."""
+
+from __future__ import annotations
+
+import logging
+
+from servicevm_scheduler.domain.model import ServiceInstance
+from servicevm_scheduler.domain.projection import Device
+from servicevm_scheduler.service_layer.ports import Scheduling
+from shared.contracts import events
+from shared.contracts.events import Operation
+from shared.contracts.models import DeviceStatus
+
+log = logging.getLogger(__name__)
+
+
+async def announce(s: Scheduling, instance: ServiceInstance) -> None:
+    await s.outbox.publish(
+        events.ServiceInstanceStatusChanged(
+            instance=instance.snapshot(), previous_status=instance.previous_status
+        ),
+        tenant_id=instance.tenant_id,
+    )
+
+
+async def save_and_announce(
+    s: Scheduling, instance: ServiceInstance, *, waiting: bool = False
+) -> None:
+    await s.instances.save(instance=instance, waiting=waiting)
+    await announce(s, instance)
+
+
+async def fail(s: Scheduling, instance: ServiceInstance, reason: str) -> ServiceInstance:
+    log.warning(
+        "service instance failed", extra={"service_instance_id": str(instance.id), "reason": reason}
+    )
+    failed = instance.transition(DeviceStatus.ERROR, error_reason=reason)
+    await save_and_announce(s, failed)
+    return failed
+
+
+async def publish_capacity(s: Scheduling, device: Device) -> None:
+    services = await s.bindings.services_on(device_id=device.id)
+    await s.outbox.publish(
+        events.DeviceCapacityChanged(
+            device_id=device.id,
+            tenant_id=device.tenant_id,
+            template_id=device.template_id,
+            slot_capacity=device.slot_capacity,
+            slots_used=device.slots_used,
+            services=services,
+            capacity_revision=device.capacity_revision,
+        ),
+        tenant_id=device.tenant_id,
+    )
+
+
+async def publish_placed(
+    s: Scheduling, instance: ServiceInstance, service_type: str, operation: Operation
+) -> None:
+    await s.outbox.publish(
+        events.ServiceInstancePlaced(
+            instance_id=instance.id,
+            tenant_id=instance.tenant_id,
+            operation=operation,
+            mgmt_driver=instance.mgmt_driver,
+            devices=instance.devices,
+            configuration=instance.configuration(service_type),
+        ),
+        tenant_id=instance.tenant_id,
+    )

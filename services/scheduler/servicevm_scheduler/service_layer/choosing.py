@@ -1,0 +1,125 @@
+"""Choosing the devices for an instance, and binding it to them.
+
+A device row is always locked before its slots are counted (the pick locks it, named
+devices are locked in one order), and the conditional UPDATE in ``reserve`` with the
+table's check constraint is the last guard: no device is ever overbooked.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+from servicevm_scheduler.domain import choice
+from servicevm_scheduler.domain.choice import Choice, Pick
+from servicevm_scheduler.domain.model import ServiceInstance
+from servicevm_scheduler.domain.projection import Device
+from servicevm_scheduler.service_layer.announce import publish_capacity, save_and_announce
+from servicevm_scheduler.service_layer.ports import Scheduling
+from shared.contracts.template_policy import TemplatePolicy
+
+log = logging.getLogger(__name__)
+
+
+async def best_devices(
+    s: Scheduling,
+    instance: ServiceInstance,
+    template_id: uuid.UUID,
+    policy: TemplatePolicy,
+    need: int,
+    *,
+    exclude: list[uuid.UUID],
+    exclude_hosts: list[str] | None = None,
+    count: int | None = None,
+    skip_locked: bool = False,
+) -> Choice:
+    """The devices the template's policy prefers. HA picks each on a host of its own."""
+    wanted = instance.bindings_wanted if count is None else count
+    anti_affinity = instance.ha
+    hosts = list(exclude_hosts or [])
+    chosen: list[tuple[Device, int, TemplatePolicy]] = []
+    for _ in range(wanted):
+        pick = Pick(
+            template_id=template_id,
+            slots=need,
+            tenant_id=instance.tenant_id,
+            policy=policy,
+            exclude_devices=[*exclude, *(d.id for d, _, _ in chosen)],
+            exclude_hosts=hosts if anti_affinity else None,
+        )
+        device = await s.slots.pick(pick, skip_locked=skip_locked)
+        if device is None:
+            refusal = choice.not_found(template_id, need, anti_affinity, len(chosen), wanted)
+            return Choice([], refusal)
+        chosen.append((device, need, policy))
+        if device.host is not None:
+            hosts.append(device.host)
+    return Choice(chosen)
+
+
+async def requested_devices(s: Scheduling, instance: ServiceInstance, service_type: str) -> Choice:
+    """Honour the devices the client named, or say why one of them cannot host it."""
+    rows: list[Device] = []
+    for device_id in instance.requested_devices:
+        device = await s.devices.get(device_id=device_id)
+        if device is None:
+            return Choice([], f"requested device {device_id} is not known to the scheduler")
+        rows.append(device)
+    for template_id in sorted({device.template_id for device in rows}):
+        await s.templates.lock(template_id=template_id)
+    # Lock the devices in one order, so two requests naming the same devices cannot deadlock.
+    for device_id in sorted(instance.requested_devices):
+        await s.devices.get(device_id=device_id, for_update=True)
+    if instance.ha and len(rows) < 2:
+        return Choice([], "HA needs at least two requested devices")
+    return await _check_requested(s, instance, service_type)
+
+
+async def _check_requested(s: Scheduling, instance: ServiceInstance, service_type: str) -> Choice:
+    """Re-read each named device under its lock and check it can host the instance."""
+    chosen: list[tuple[Device, int, TemplatePolicy]] = []
+    hosts: set[str] = set()
+    for device_id in instance.requested_devices:
+        device = await s.devices.get(device_id=device_id)
+        assert device is not None
+        template = await s.templates.get(template_id=device.template_id)
+        policy = template.policy if template is not None else TemplatePolicy()
+        offered = await s.templates.offers(
+            template_id=device.template_id, service_type=service_type
+        )
+        refusal = choice.requested_refusal(
+            device, instance, service_type=service_type, offered=offered, policy=policy
+        )
+        if refusal is None and instance.ha:
+            refusal = choice.ha_host_refusal(device, hosts)
+            if device.host is not None:
+                hosts.add(device.host)
+        if refusal is not None:
+            return Choice([], refusal)
+        chosen.append((device, policy.slots_for(service_type), policy))
+    return Choice(chosen)
+
+
+async def bind(s: Scheduling, instance: ServiceInstance, chosen: Choice) -> ServiceInstance:
+    """Reserve the chosen slots and bind the instance to its devices."""
+    position = len(instance.devices)
+    bound = list(instance.devices)
+    for device, slots, policy in chosen.devices:
+        bind_tenant = instance.tenant_id if policy.tenant_bound else None
+        await s.bindings.bind(
+            instance_id=instance.id, device_id=device.id, slots=slots, position=position
+        )
+        updated = await s.slots.reserve(device_id=device.id, slots=slots, bind_tenant=bind_tenant)
+        if updated is None:
+            # Cannot happen under the template lock; if it does, fail loudly, not overbook.
+            raise RuntimeError(f"device {device.id} lost its free slots during placement")
+        await publish_capacity(s, updated)
+        bound.append(device.id)
+        position += 1
+    placed = instance.changed(devices=bound)
+    await save_and_announce(s, placed)
+    log.info(
+        "service instance placed",
+        extra={"service_instance_id": str(instance.id), "devices": [str(d) for d in bound]},
+    )
+    return placed

@@ -1,0 +1,153 @@
+"""Placing service instances onto device slots, inside the caller's unit of work.
+
+A placement first tries the fast path: the best device no other placement is holding,
+locked with SKIP LOCKED, so concurrent placements take different devices and commit side
+by side. Only when that finds no room does it take the template's advisory lock
+(``templates.lock``) and look again, waiting for the devices others hold: "no room",
+"wait for the pool" and "grow the pool" are decided under that lock, on a state no one
+else is deciding on. A device row is always locked before its slots are counted, and the
+table's check constraint is the last guard: no device is ever overbooked.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass, replace
+
+from servicevm_scheduler.domain import choice, pool
+from servicevm_scheduler.domain.choice import Choice
+from servicevm_scheduler.domain.model import ServiceInstance
+from servicevm_scheduler.domain.projection import Template
+from servicevm_scheduler.service_layer.announce import fail, publish_placed
+from servicevm_scheduler.service_layer.choosing import best_devices, bind, requested_devices
+from servicevm_scheduler.service_layer.pools import grow
+from servicevm_scheduler.service_layer.ports import Scheduling
+from shared.contracts.models import DeviceStatus
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    instance: ServiceInstance
+    # Slots the instance now waits for (0 when placed or failed).
+    waiting_slots: int = 0
+    # The template whose devices it waits for, when it waits for room.
+    waits_for: uuid.UUID | None = None
+
+
+async def place_or_wait(
+    s: Scheduling, instance: ServiceInstance, *, waiting_before: int | None = None
+) -> Outcome:
+    """Place a PENDING_CREATE instance now, or let it wait for a device the pool is growing,
+    or fail it with the reason. ``waiting_before``: slots already waited for by older
+    instances of its template (first come, first served); None counts them all."""
+    found = await _service_type(s, instance)
+    if found is None:
+        # Its template's event has not reached the scheduler yet: wait for it.
+        await s.instances.save(instance=instance, waiting=True)
+        return Outcome(instance, waiting_slots=0)
+    template_id, service_type = found
+    template = await s.templates.get(template_id=template_id)
+    assert template is not None  # service types are deleted with their template
+    too_big = choice.oversized(template, service_type)
+    if too_big is not None:
+        return Outcome(await fail(s, instance, too_big))
+    need = template.policy.slots_for(service_type)
+    seen: pool.PoolState | None = None
+    if instance.requested_devices:
+        chosen = await requested_devices(s, instance, service_type)
+    else:
+        chosen, seen = await _choose(s, instance, template, need)
+    if chosen.refusal is None:
+        placed = await bind(s, instance, chosen)
+        await publish_placed(s, placed, service_type, "create")
+        await grow(s, template, waiting_slots=0)
+        return Outcome(placed)
+    if instance.requested_devices or seen is None:
+        return Outcome(await fail(s, instance, chosen.refusal))
+    return await _wait_or_fail(s, instance, template, need, chosen.refusal, seen, waiting_before)
+
+
+async def _service_type(s: Scheduling, instance: ServiceInstance) -> tuple[uuid.UUID, str] | None:
+    found = await s.templates.service_type(service_type_id=instance.service_type_id)
+    if found is None:
+        # Serialized with the template's arrival (which takes this lock before the
+        # template's): either its rows are visible after the lock, or this wait is
+        # committed before it looks for waiting instances.
+        await s.templates.lock_service_type(service_type_id=instance.service_type_id)
+        found = await s.templates.service_type(service_type_id=instance.service_type_id)
+    return found
+
+
+async def _choose(
+    s: Scheduling, instance: ServiceInstance, template: Template, need: int
+) -> tuple[Choice, pool.PoolState | None]:
+    """The fast path first (SKIP LOCKED, no template lock); only when it finds no room,
+    the template's lock and a second look (with the pool reading that decides)."""
+    policy = template.policy
+    chosen = await best_devices(
+        s, instance, template.id, policy, need, exclude=[], skip_locked=True
+    )
+    if chosen.refusal is None:
+        return chosen, None
+    await s.templates.lock(template_id=template.id)
+    return await _look_again(s, instance, template, need)
+
+
+async def _look_again(
+    s: Scheduling, instance: ServiceInstance, template: Template, need: int
+) -> tuple[Choice, pool.PoolState]:
+    """Under the template's lock, wait for the devices others hold and look again. A device
+    can turn ACTIVE between two statements (its projection does not take this lock), so the
+    pool is read after each failed pick: free slots there mean pick once more; otherwise
+    that reading, in which any device not yet ACTIVE still counts as coming, decides."""
+    retried = False
+    while True:
+        chosen = await best_devices(s, instance, template.id, template.policy, need, exclude=[])
+        state = await s.pools.state(template_id=template.id, waiting_slots=0)
+        if chosen.refusal is None or state.free_slots < need or retried:
+            return chosen, state
+        retried = True
+
+
+async def _wait_or_fail(
+    s: Scheduling,
+    instance: ServiceInstance,
+    template: Template,
+    need: int,
+    refusal: str,
+    seen: pool.PoolState,
+    waiting_before: int | None,
+) -> Outcome:
+    """``seen``: the pool as the last failed pick left it (the one reading that decides)."""
+    policy = template.policy
+    if waiting_before is None:
+        waiting_before = await s.waiting.slots(
+            template_id=template.id, policy=policy, excluding=instance.id
+        )
+    state = replace(seen, waiting_slots=waiting_before)
+    wanted = need * instance.bindings_wanted
+    if not pool.can_wait_for(policy, state, wanted):
+        return Outcome(await fail(s, instance, choice.no_room(refusal, template, state)))
+    await s.instances.save(instance=instance, waiting=True)
+    await grow(s, template, waiting_slots=waiting_before + wanted)
+    log.info("service instance waits for room", extra={"service_instance_id": str(instance.id)})
+    return Outcome(instance, waiting_slots=wanted, waits_for=template.id)
+
+
+async def place_waiting(s: Scheduling, *, template_id: uuid.UUID) -> None:
+    """Room may have appeared (a device became ACTIVE, slots were freed, the template
+    arrived): try the waiting instances of the template, oldest first."""
+    template = await s.templates.get(template_id=template_id)
+    if template is None:
+        return
+    await s.templates.lock(template_id=template_id)
+    waited = 0
+    for instance_id in await s.waiting.of_template(template_id=template_id):
+        instance = await s.instances.get(instance_id=instance_id, for_update=True)
+        if instance is None or instance.status != DeviceStatus.PENDING_CREATE:
+            continue
+        outcome = await place_or_wait(s, instance, waiting_before=waited)
+        waited += outcome.waiting_slots

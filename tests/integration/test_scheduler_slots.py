@@ -1,0 +1,116 @@
+"""The scheduler's SQL device pick against Postgres: it applies the rule written in
+``domain.choice`` (which the unit tests' fake uses), and slots are never overbooked."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import uuid
+from collections.abc import Awaitable, Callable
+
+import pytest
+from sqlalchemy import insert, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from servicevm_scheduler.adapters.orm import devices
+from servicevm_scheduler.adapters.slots import SqlSlots
+from servicevm_scheduler.bootstrap import DEFINITION
+from servicevm_scheduler.domain import choice
+from servicevm_scheduler.domain.choice import Pick
+from servicevm_scheduler.domain.projection import Device
+from shared.config import Settings
+from shared.contracts.models import DeviceStatus
+from shared.contracts.template_policy import TemplatePolicy
+from shared.runtime import build_store
+
+S = DeviceStatus
+CAPACITY = 4
+
+
+def _in_a_rolled_back_transaction(
+    settings: Settings, body: Callable[[AsyncConnection], Awaitable[None]]
+) -> None:
+    async def run() -> None:
+        engine = build_store(DEFINITION, settings).engine
+        try:
+            async with engine.connect() as conn, conn.begin() as transaction:
+                await body(conn)
+                await transaction.rollback()
+        finally:
+            await engine.dispose()
+
+    asyncio.run(run())
+
+
+def _random_devices(template_id: uuid.UUID, count: int) -> list[Device]:
+    rng = random.Random(8)
+    return [
+        Device(
+            id=uuid.uuid4(),
+            tenant_id="owner",
+            template_id=template_id,
+            status=rng.choice([S.ACTIVE, S.ACTIVE, S.ACTIVE, S.PENDING_CREATE, S.ERROR]),
+            slot_capacity=CAPACITY,
+            slots_used=rng.randint(0, CAPACITY),
+            host=rng.choice([None, "h1", "h2", "h3"]),
+            bound_tenant=rng.choice([None, None, "p", "q"]),
+        )
+        for _ in range(count)
+    ]
+
+
+def _picks(template_id: uuid.UUID, known: list[Device]) -> list[Pick]:
+    picks: list[Pick] = []
+    for placement in ("pack", "spread"):
+        for tenant_bound in (False, True):
+            policy = TemplatePolicy(
+                slot_capacity=CAPACITY, placement=placement, tenant_bound=tenant_bound
+            )
+            for slots in (1, 2, 3):
+                base = Pick(template_id=template_id, slots=slots, tenant_id="p", policy=policy)
+                picks += [
+                    base,
+                    Pick(**{**base.__dict__, "exclude_hosts": []}),
+                    Pick(**{**base.__dict__, "exclude_hosts": ["h1", "h2"]}),
+                    Pick(**{**base.__dict__, "exclude_devices": [d.id for d in known[:10]]}),
+                ]
+    return picks
+
+
+def test_sql_pick_follows_the_domain_rule(database: Settings) -> None:
+    template_id = uuid.uuid4()
+    known = _random_devices(template_id, 40)
+    other_template = _random_devices(uuid.uuid4(), 5)
+
+    async def body(conn: AsyncConnection) -> None:
+        rows = [{**d.__dict__, "revision": 1} for d in (*known, *other_template)]
+        await conn.execute(insert(devices), rows)
+        slots = SqlSlots(conn)
+        for pick in _picks(template_id, known):
+            expected = choice.best(known, pick)
+            found = await slots.pick(pick)
+            assert found == expected, pick
+
+    _in_a_rolled_back_transaction(database, body)
+
+
+def test_slots_are_never_overbooked(database: Settings) -> None:
+    template_id = uuid.uuid4()
+    (device,) = _random_devices(template_id, 1)
+
+    async def body(conn: AsyncConnection) -> None:
+        await conn.execute(insert(devices), [{**device.__dict__, "slots_used": 3, "revision": 1}])
+        slots = SqlSlots(conn)
+        assert await slots.reserve(device_id=device.id, slots=2, bind_tenant=None) is None
+        taken = await slots.reserve(device_id=device.id, slots=1, bind_tenant="p")
+        assert taken is not None and (taken.slots_used, taken.bound_tenant) == (4, "p")
+        freed = await slots.release(device_id=device.id, slots=4)
+        assert freed is not None and (freed.slots_used, freed.bound_tenant) == (0, None)
+        # The last guard, should the conditional UPDATE ever be wrong: the check constraint.
+        with pytest.raises(IntegrityError, match="slots_within_capacity"):
+            await conn.execute(
+                update(devices).where(devices.c.id == device.id).values(slots_used=CAPACITY + 1)
+            )
+
+    _in_a_rolled_back_transaction(database, body)
