@@ -1,14 +1,12 @@
 """Exit codes scripts can rely on, and the errors that end a command with them.
 
-Every error is a ``click.ClickException``, so Typer prints its message on stderr and exits
-with its code; nothing else in the client calls ``sys.exit``.
+Commands raise a CliError; ``main.run`` prints its message on stderr and exits with its
+code (Typer's own usage errors exit 2 as well). Nothing else calls ``sys.exit``.
 """
 
 from __future__ import annotations
 
 from enum import IntEnum
-
-import click
 
 
 class ExitCode(IntEnum):
@@ -19,10 +17,14 @@ class ExitCode(IntEnum):
     TIMEOUT = 4  # --wait (or notifications tail --count) ran out of time
 
 
-class CliError(click.ClickException):
-    """Ends the command: click prints ``Error: <message>`` on stderr, exits with its ``exit_code``."""
+class CliError(Exception):
+    """Ends the command with ``Error: <message>`` on stderr and the class's exit code."""
 
-    exit_code = int(ExitCode.API_ERROR)  # read by click; each subclass sets its own
+    exit_code = int(ExitCode.API_ERROR)
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
 
 
 class ApiError(CliError):

@@ -9,10 +9,12 @@ is not needed by one client of one API.
 
 from __future__ import annotations
 
+import sys
 from typing import Annotated
 
 import typer
 
+from servicevm_cli import output
 from servicevm_cli.client import ApiClient
 from servicevm_cli.commands import (
     devices,
@@ -24,6 +26,7 @@ from servicevm_cli.commands import (
     topology,
     vims,
 )
+from servicevm_cli.errors import CliError
 from servicevm_cli.session import DEFAULT_ROLES, DEFAULT_URL, Identity, Options
 
 app = typer.Typer(
@@ -81,4 +84,9 @@ def main(
 
 
 def run() -> None:
-    app(prog_name="servicevm")
+    """The console script: Typer handles usage errors (exit 2); our errors end here."""
+    try:
+        app(prog_name="servicevm")
+    except CliError as exc:
+        output.stderr().print(f"Error: {exc.message}")
+        sys.exit(exc.exit_code)
