@@ -40,9 +40,9 @@ def create(
     fmt: FormatOpt = Format.table,
 ) -> None:
     """Create a device of a template; --wait until it is ACTIVE (ERROR: exit 3)."""
+    configuration = kwargs(kwarg, kwargs_json)  # usage errors before any request
     api = client(ctx)
     fields: dict[str, Any] = {"template_id": resolve(api, TEMPLATE, template)}
-    configuration = kwargs(kwarg, kwargs_json)
     if configuration is not None:
         fields["kwargs"] = configuration
     if vim is not None:

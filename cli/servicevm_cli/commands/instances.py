@@ -53,6 +53,7 @@ def create(
     fmt: FormatOpt = Format.table,
 ) -> None:
     """Ask for a service instance; --wait until it is placed and ACTIVE (ERROR: exit 3)."""
+    configuration = kwargs(kwarg, kwargs_json) or {}  # usage errors before any request
     api = client(ctx)
     template_id = resolve(api, TEMPLATE, template) if template is not None else None
     fields: dict[str, Any] = {
@@ -60,7 +61,7 @@ def create(
         "service_type_id": resolve_service_type(api, service_type, template_id),
         "managed_by_user": managed_by_user,
         "devices": [resolve(api, DEVICE, ref) for ref in device or []],
-        "kwargs": kwargs(kwarg, kwargs_json) or {},
+        "kwargs": configuration,
     }
     if mgmt_driver is not None:
         fields["mgmt_driver"] = mgmt_driver
