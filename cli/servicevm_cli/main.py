@@ -70,7 +70,7 @@ def main(
         typer.Option(
             "--os-cloud",
             envvar="OS_CLOUD",
-            help="Keystone: a cloud of clouds.yaml (else the OS_* variables, if OS_AUTH_URL is set).",
+            help="Keystone: a cloud of clouds.yaml (else the OS_* variables when OS_AUTH_URL is set and no --project).",
         ),
     ] = None,
     http_timeout: Annotated[float, typer.Option(help="Seconds one HTTP request may take.")] = 30.0,

@@ -5,6 +5,7 @@ as the headers the api's noauth mode reads (``X-Project-Id``, ``X-Roles``)."""
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -32,13 +33,15 @@ class Options:
     http_timeout: float
 
 
-def uses_keystone(options: Options, environ: dict[str, str] | None = None) -> bool:
-    """Keystone when a cloud is named (``--os-cloud``/``OS_CLOUD``) or ``OS_AUTH_URL`` is
-    set and no noauth project was given on the command line or in SERVICEVM_PROJECT_ID."""
+def uses_keystone(options: Options, environ: Mapping[str, str] | None = None) -> bool:
+    """Keystone when a cloud of clouds.yaml is named (``--os-cloud``/``OS_CLOUD``); else
+    noauth when a project is given (``--project``/``SERVICEVM_PROJECT_ID``), so that OS_*
+    variables left in an operator's shell do not get in the way of `make run`'s API; else
+    Keystone if ``OS_AUTH_URL`` is set."""
     env = os.environ if environ is None else environ
-    if options.project:
-        return False
-    return bool(options.cloud or env.get("OS_CLOUD") or env.get("OS_AUTH_URL"))
+    if options.cloud or env.get("OS_CLOUD"):
+        return True
+    return not options.project and bool(env.get("OS_AUTH_URL"))
 
 
 class Identity:

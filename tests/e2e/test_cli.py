@@ -18,6 +18,7 @@ import yaml
 from shared.devstack import Suite
 from tests.support.api import Api
 from tests.support.cli import COMMAND, Cli
+from tests.support.keystone import Keystone
 
 pytestmark = pytest.mark.e2e
 
@@ -169,7 +170,9 @@ def test_a_tail_that_does_not_reach_its_count_in_time_exits_4(cli: Cli) -> None:
 
 def test_errors_exit_with_the_documented_codes(cli: Cli, rest: Api) -> None:
     unknown = cli.run("device", "create", "--template", "no-such-template")
-    assert unknown.returncode == 1 and "No device template named 'no-such-template'" in unknown.stderr
+    assert (
+        unknown.returncode == 1 and "No device template named 'no-such-template'" in unknown.stderr
+    )
 
     missing = cli.run("device", "show", str(uuid.uuid4()))
     assert missing.returncode == 1
@@ -201,3 +204,33 @@ def test_wait_ends_in_error_with_3_and_on_timeout_with_4(cli: Cli, rest: Api) ->
     result = cli.run("device", "create", "--template", slow, "--wait", "--timeout", "1")
     assert result.returncode == 4, result.stderr
     assert "Timed out" in result.stderr and "PENDING_CREATE" in result.stderr
+
+
+def test_keystone_credentials_from_os_variables_and_clouds_yaml(
+    keystone_suite: Suite, keystone: Keystone, tmp_path: Path
+) -> None:
+    """The token, not any header, says who the caller is: alice's project owns what she makes."""
+    credentials = {
+        "auth_url": keystone.url,
+        "username": "alice",
+        "password": keystone.passwords["alice"],
+        "project_name": "project-a",
+        "user_domain_name": "Default",
+        "project_domain_name": "Default",
+    }
+    os_env = {f"OS_{key.upper()}": value for key, value in credentials.items()}
+    alice = Cli(keystone_suite.url("api"), keystone_suite.settings.amqp_url, extra_env=os_env)
+    template = create_template(alice, unique("ks"))
+    assert template["tenant_id"] == keystone.project_id("alice")
+
+    clouds = tmp_path / "clouds.yaml"
+    clouds.write_text(yaml.safe_dump({"clouds": {"test": {"auth": credentials}}}))
+    cloud_env = {"OS_CLIENT_CONFIG_FILE": str(clouds)}
+    by_cloud = Cli(keystone_suite.url("api"), keystone_suite.settings.amqp_url, extra_env=cloud_env)
+    shown = by_cloud.json("--os-cloud", "test", "template", "show", str(template["name"]))
+    assert shown["id"] == template["id"]
+
+    # No credentials at all: the api's 401, exit code 1.
+    nobody = Cli(keystone_suite.url("api"), keystone_suite.settings.amqp_url)
+    result = nobody.run("template", "list")
+    assert result.returncode == 1 and "401" in result.stderr

@@ -30,7 +30,12 @@ def test_cells_show_null_as_nothing_booleans_in_lowercase_and_objects_as_compact
 
 
 def test_json_and_yaml_documents_hold_the_same_data() -> None:
-    item = {"id": DEVICE_ID, "kwargs": {"vlan": 10}, "services": [], "error_reason": None}
+    item: dict[str, object] = {
+        "id": DEVICE_ID,
+        "kwargs": {"vlan": 10},
+        "services": [],
+        "error_reason": None,
+    }
     assert json.loads(dumps(item, Format.json)) == item
     assert yaml.safe_load(dumps(item, Format.yaml)) == item
     # Field order is the API's, not sorted: id first.
@@ -61,4 +66,4 @@ def test_templates_show_their_service_type_names_not_their_refs() -> None:
     item = {"id": DEVICE_ID, "service_types": [{"id": DEVICE_ID, "service_type": "firewall"}]}
     text = render(list_table([item], ("id", "service_types")))
     assert "firewall" in text
-    assert "service_type\":" not in text
+    assert 'service_type":' not in text

@@ -21,7 +21,7 @@ def test_pairs_split_at_the_first_equals_sign() -> None:
 
 def test_kwargs_read_json_values_and_the_pairs_override_the_object() -> None:
     assert kwargs(None, None) is None
-    parsed = kwargs(["vlan=20", "name=fw-1", "ha=true", "rules=[\"allow 22\"]"], '{"vlan": 10}')
+    parsed = kwargs(["vlan=20", "name=fw-1", "ha=true", 'rules=["allow 22"]'], '{"vlan": 10}')
     assert parsed == {"vlan": 20, "name": "fw-1", "ha": True, "rules": ["allow 22"]}
     with pytest.raises(UsageError, match="JSON object"):
         kwargs(None, "[1]")
@@ -59,9 +59,7 @@ def test_the_topology_tree_shows_hosts_devices_slots_and_instances() -> None:
                         "slot_capacity": 4,
                         "slots_used": 1,
                         "slots_free": 3,
-                        "service_instances": [
-                            {"id": "inst-1", "name": "edge", "status": "ACTIVE"}
-                        ],
+                        "service_instances": [{"id": "inst-1", "name": "edge", "status": "ACTIVE"}],
                     }
                 ],
             }
@@ -75,11 +73,13 @@ def test_the_topology_tree_shows_hosts_devices_slots_and_instances() -> None:
     assert "instance 'edge' inst-1 ACTIVE" in lines[3]
 
 
-def test_keystone_is_used_when_a_cloud_or_os_auth_url_is_given_and_no_project() -> None:
+def test_keystone_is_used_for_a_named_cloud_or_os_auth_url_without_a_project() -> None:
     def options(project: str | None = None, cloud: str | None = None) -> Options:
         return Options(url="u", project=project, roles="member", cloud=cloud, http_timeout=1)
 
     assert not uses_keystone(options(), {})
     assert uses_keystone(options(cloud="mine"), {})
+    assert uses_keystone(options(project="demo", cloud="mine"), {})
+    assert uses_keystone(options(project="demo"), {"OS_CLOUD": "mine"})
     assert uses_keystone(options(), {"OS_AUTH_URL": "http://keystone/v3"})
     assert not uses_keystone(options(project="demo"), {"OS_AUTH_URL": "http://keystone/v3"})
