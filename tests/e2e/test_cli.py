@@ -19,6 +19,7 @@ from shared.devstack import Suite
 from tests.support.api import Api
 from tests.support.cli import COMMAND, Cli
 from tests.support.keystone import Keystone
+from tests.support.secrets import remember
 
 pytestmark = pytest.mark.e2e
 
@@ -234,3 +235,46 @@ def test_keystone_credentials_from_os_variables_and_clouds_yaml(
     nobody = Cli(keystone_suite.url("api"), keystone_suite.settings.amqp_url)
     result = nobody.run("template", "list")
     assert result.returncode == 1 and "401" in result.stderr
+
+
+def test_vims_and_subscriptions(cli: Cli, rest: Api) -> None:
+    name = unique("cloud")
+    # Remembered: the suite checks that no service logged them.
+    password, secret = remember(unique("vim-pw")), remember(unique("hook-secret"))
+    result = cli.run(
+        "vim", "create", "--name", name, "--auth-url", "http://127.0.0.1:9/v3",
+        "--user-name", "u", "--user-domain-name", "Default", "--password", password,
+        "--project-name", "p", "--project-domain-name", "Default", "--wait", "--timeout", "60",
+    )  # fmt: skip
+    # Nothing listens on port 9: lifecycle's check says UNREACHABLE, which --wait reports.
+    assert result.returncode == 3, result.stderr
+    assert "UNREACHABLE" in result.stderr
+    vim = cli.json("vim", "show", name)
+    assert vim["status"] == "UNREACHABLE" and password not in json.dumps(vim)
+    assert name in cli.ok("vim", "list")
+    renamed = cli.json("vim", "update", name, "--name", f"{name}-2")
+    assert renamed["id"] == vim["id"] and renamed["name"] == f"{name}-2"
+    cli.ok("vim", "delete", f"{name}-2")
+    assert rest.get(f"/v1.0/vims/{vim['id']}").status_code == 404
+
+    subscription = cli.json(
+        "subscription", "create", "--callback-uri", "http://127.0.0.1:9/hook",
+        "--event-type", "device.*", "--auth", "hmac", "--secret", secret,
+    )  # fmt: skip
+    assert subscription["filter"]["event_types"] == ["device.*"]
+    assert subscription["authentication"] == {"type": "hmac", "username": None}
+    assert subscription["id"] in cli.ok("subscription", "list")
+    assert (
+        yaml.safe_load(cli.ok("subscription", "show", subscription["id"], "-f", "yaml"))[
+            "callback_uri"
+        ]
+        == "http://127.0.0.1:9/hook"
+    )
+    cli.ok("subscription", "delete", subscription["id"])
+    assert rest.get(f"/v1.0/subscriptions/{subscription['id']}").status_code == 404
+    assert (
+        cli.run(
+            "subscription", "create", "--callback-uri", "http://x/", "--auth", "hmac"
+        ).returncode
+        == 2
+    )
