@@ -15,10 +15,11 @@ Params = dict[str, str | list[str]]
 
 
 class ApiClient:
-    def __init__(self, identity: Identity) -> None:
+    def __init__(self, identity: Identity, transport: httpx.BaseTransport | None = None) -> None:
         self.identity = identity
         self.base_url = identity.options.url.rstrip("/")
-        self._http = httpx.Client(timeout=identity.options.http_timeout)
+        # transport: the unit tests answer requests in-process.
+        self._http = httpx.Client(timeout=identity.options.http_timeout, transport=transport)
 
     def close(self) -> None:
         self._http.close()
