@@ -7,6 +7,7 @@ COPY shared ./shared
 COPY services ./services
 COPY simulators ./simulators
 COPY scripts ./scripts
+COPY cli ./cli
 # Editable: the Alembic migrations are read from services/<svc>/migrations in this tree.
 # /var/lib/servicevm/secrets: the Fernet key file shared by api and lifecycle (a volume).
 RUN pip install --no-cache-dir -e . && useradd --system servicevm \

@@ -1,0 +1,91 @@
+"""``servicevm subscription``: HTTP callbacks mgmt POSTs matching notifications to."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated, Any
+
+import typer
+
+from servicevm_cli import output
+from servicevm_cli.errors import UsageError
+from servicevm_cli.kinds import SUBSCRIPTION
+from servicevm_cli.options import FormatOpt, client
+from servicevm_cli.output import Format
+from servicevm_cli.resolve import resolve
+
+app = typer.Typer(help="HTTP subscriptions to notifications.", no_args_is_help=True)
+Ref = Annotated[str, typer.Argument(help="The subscription's id.")]
+
+
+class AuthType(StrEnum):
+    none = "none"
+    basic = "basic"
+    hmac = "hmac"
+
+
+def authentication(
+    kind: AuthType, username: str | None, password: str | None, secret: str | None
+) -> dict[str, Any]:
+    if kind is AuthType.basic:
+        if not username or not password:
+            raise UsageError("--auth basic needs --username and --password.")
+        return {"type": "basic", "username": username, "password": password}
+    if kind is AuthType.hmac:
+        if not secret:
+            raise UsageError("--auth hmac needs --secret.")
+        return {"type": "hmac", "secret": secret}
+    return {"type": "none"}
+
+
+@app.command("create")
+def create(
+    ctx: typer.Context,
+    callback_uri: Annotated[str, typer.Option(help="Where mgmt POSTs the notifications.")],
+    event_type: Annotated[
+        list[str] | None,
+        typer.Option(help="device.active, device.*, or *; repeatable (none: all)."),
+    ] = None,
+    resource_type: Annotated[
+        list[str] | None,
+        typer.Option(help="device, device_template, service_instance; repeatable (none: all)."),
+    ] = None,
+    auth: Annotated[AuthType, typer.Option(help="How requests are authenticated.")] = AuthType.none,
+    username: Annotated[str | None, typer.Option(help="--auth basic: the user.")] = None,
+    password: Annotated[str | None, typer.Option(help="--auth basic: the password.")] = None,
+    secret: Annotated[str | None, typer.Option(help="--auth hmac: the signing secret.")] = None,
+    all_projects: Annotated[
+        bool, typer.Option(help="Every project's notifications (admins only).")
+    ] = False,
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """Subscribe a callback URI to notifications."""
+    fields = {
+        "callback_uri": callback_uri,
+        "filter": {"event_types": event_type or [], "resource_types": resource_type or []},
+        "authentication": authentication(auth, username, password, secret),
+        "all_projects": all_projects,
+    }
+    output.print_resource(client(ctx).create(SUBSCRIPTION, fields), fmt)
+
+
+@app.command("list")
+def list_subscriptions(ctx: typer.Context, fmt: FormatOpt = Format.table) -> None:
+    """List the subscriptions."""
+    output.print_list(client(ctx).list(SUBSCRIPTION), SUBSCRIPTION.columns, fmt)
+
+
+@app.command("show")
+def show(ctx: typer.Context, ref: Ref, fmt: FormatOpt = Format.table) -> None:
+    """Show one subscription."""
+    api = client(ctx)
+    output.print_resource(api.get(SUBSCRIPTION, resolve(api, SUBSCRIPTION, ref)), fmt)
+
+
+@app.command("delete")
+def delete(ctx: typer.Context, ref: Ref) -> None:
+    """Delete a subscription."""
+    api = client(ctx)
+    subscription_id = resolve(api, SUBSCRIPTION, ref)
+    api.delete(SUBSCRIPTION, subscription_id)
+    output.stderr().print(f"Deleted subscription {subscription_id}.")
