@@ -25,6 +25,7 @@ from servicevm_api.etsi.paging import (
     LIST_PARAMS,
     MARKER_PARAM,
     check_query_params,
+    decode_marker,
     link_header,
     paginate,
 )
