@@ -84,7 +84,8 @@ def _vnfd(top: Any, *, path: str, flavours: dict[str, Flavour]) -> Vnfd:
 
 
 def _flavour(template: Any, *, path: str, sources: Sources, csar: Csar) -> Flavour:
-    vnf = _vnf_node(template, path)
+    # A flavour file usually repeats the VNF node (for flavour_description); it may not.
+    vnf = _find_vnf_node(template)
     flavour_id = _flavour_id(sources, path, vnf)
     nodes = read_nodes(template, path=path, csar=csar)
     if not nodes.vdus:
@@ -96,7 +97,7 @@ def _flavour(template: Any, *, path: str, sources: Sources, csar: Csar) -> Flavo
     }
     flavour = Flavour(
         flavour_id=flavour_id,
-        description=_text(vnf.get_property_value("flavour_description")) or "",
+        description=(_text(vnf.get_property_value("flavour_description")) if vnf else None) or "",
         vdus=nodes.vdus,
         cps=nodes.cps,
         virtual_links=nodes.virtual_links,
@@ -111,11 +112,11 @@ def _flavour(template: Any, *, path: str, sources: Sources, csar: Csar) -> Flavo
     return flavour
 
 
-def _flavour_id(sources: Sources, path: str, vnf: Any) -> str:
+def _flavour_id(sources: Sources, path: str, vnf: Any | None) -> str:
     mappings = sources.topology(path).get("substitution_mappings") or {}
     properties = mappings.get("properties") if isinstance(mappings, dict) else None
     given = (properties or {}).get("flavour_id") if isinstance(properties, dict) else None
-    if given is None:
+    if given is None and vnf is not None:
         given = vnf.get_property_value("flavour_id")
     if not isinstance(given, str) or not given:
         raise VnfdError(
@@ -125,10 +126,17 @@ def _flavour_id(sources: Sources, path: str, vnf: Any) -> str:
 
 
 def _vnf_node(template: Any, path: str) -> Any:
+    node = _find_vnf_node(template)
+    if node is None:
+        raise VnfdError(f"no node derived from {VNF}", file=path)
+    return node
+
+
+def _find_vnf_node(template: Any) -> Any | None:
     for node in template.nodetemplates or []:
         if node.is_derived_from(VNF):
             return node
-    raise VnfdError(f"no node derived from {VNF}", file=path)
+    return None
 
 
 def _text(value: object) -> str | None:

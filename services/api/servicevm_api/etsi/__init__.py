@@ -7,7 +7,8 @@
 - ``headers``: canonical header name case;
 - ``selectors``: SOL013 attribute-based filtering (``filter=``);
 - ``fields``: SOL013 attribute selectors (``all_fields``, ``fields``, ``exclude_*``);
-- ``paging``: ``nextpage_opaque_marker`` paging, the ``Link`` header, list parameters.
+- ``paging``: ``nextpage_opaque_marker`` paging, the ``Link`` header, list parameters;
+- ``listing``: a list request end to end (parse the query, filter, page, select).
 
 Wiring (by the app's builder, after its own error handlers)::
 

@@ -110,3 +110,61 @@ def _copy_path(source: Any, target: dict[str, Any], parts: list[str]) -> None:
         existing = target.setdefault(parts[0], [{} for _ in value])
         for element, copied in zip(value, existing, strict=False):
             _copy_path(element, copied, parts[1:])
+
+
+# SOL003 5.4.2.3.2: VnfInstance's complex attributes left out by default; the mandatory ones.
+VNF_INSTANCE_SELECTORS = SelectorSpec(
+    default_excluded=(
+        "vnfConfigurableProperties",
+        "vimConnectionInfo",
+        "instantiatedVnfInfo",
+        "metadata",
+        "extensions",
+    ),
+    mandatory=frozenset(
+        {
+            "id",
+            "vnfdId",
+            "vnfProvider",
+            "vnfProductName",
+            "vnfSoftwareVersion",
+            "vnfdVersion",
+            "instantiationState",
+            "_links",
+        }
+    ),
+)
+# SOL003 5.4.12.3.2: VnfLcmOpOcc.
+LCM_OP_OCC_SELECTORS = SelectorSpec(
+    default_excluded=(
+        "operationParams",
+        "error",
+        "resourceChanges",
+        "changedInfo",
+        "changedExtConnectivity",
+    ),
+    mandatory=frozenset(
+        {
+            "id",
+            "operationState",
+            "stateEnteredTime",
+            "startTime",
+            "vnfInstanceId",
+            "operation",
+            "isAutomaticInvocation",
+            "isCancelPending",
+            "_links",
+        }
+    ),
+)
+# SOL005 9.4.2.3.2: VnfPkgInfo.
+VNF_PACKAGE_SELECTORS = SelectorSpec(
+    default_excluded=(
+        "softwareImages",
+        "additionalArtifacts",
+        "userDefinedData",
+        "checksum",
+        "onboardingFailureDetails",
+    ),
+    mandatory=frozenset({"id", "onboardingState", "operationalState", "usageState", "_links"}),
+)

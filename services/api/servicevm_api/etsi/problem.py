@@ -110,9 +110,10 @@ async def problem_error_handler(_request: Request, exc: Exception) -> Response:
 
 def install_problem_handlers(app: FastAPI) -> None:
     """Wrap the app's error handlers so ETSI paths answer ProblemDetails (see above)."""
-    for exc_class, handler in list(app.exception_handlers.items()):
-        if isinstance(exc_class, type) and exc_class is not ProblemError:
-            app.exception_handlers[exc_class] = etsi_aware(handler)
+    for key, handler in list(app.exception_handlers.items()):
+        # Keys are exception classes or status codes; both answer on ETSI paths too.
+        if key is not ProblemError:
+            app.exception_handlers[key] = etsi_aware(handler)
     app.exception_handlers[ProblemError] = problem_error_handler
 
 
@@ -148,10 +149,11 @@ def as_problem(response: Response, *, status: int | None = None) -> Response:
 
 def _message(response: Response) -> str:
     """The human message of an error body: Neutron's ``message``, FastAPI's ``detail``."""
+    raw = bytes(getattr(response, "body", b"") or b"")
     try:
-        body: Any = json.loads(bytes(response.body) or b"null")
+        body: Any = json.loads(raw or b"null")
     except ValueError:
-        return bytes(response.body).decode(errors="replace") or _phrase(response.status_code)
+        return raw.decode(errors="replace") or _phrase(response.status_code)
     if isinstance(body, dict):
         neutron = body.get("NeutronError")
         if isinstance(neutron, dict) and neutron.get("message"):

@@ -291,3 +291,22 @@ def test_vnf_requirements_left_to_the_nsd_are_accepted() -> None:
     )
     data = replaced(sample_files(), TYPES, "          occurrences: [ 0, UNBOUNDED ]\n", extra)
     assert parse_package(data).vnfd.product_name == "Sample VNF"
+
+
+def test_a_flavour_file_without_its_own_vnf_node_takes_the_mapped_flavour_id() -> None:
+    files = sample_files()
+    text = files[DF_SIMPLE].decode()
+    start = text.index("    VNF:\n")
+    end = text.index("    VDU1:\n")
+    files[DF_SIMPLE] = (text[:start] + text[end:]).encode()
+    vnfd = parse_package(build_csar_from_files(files)).vnfd
+    assert vnfd.flavours["simple"].description == ""
+
+
+def test_a_top_vnfd_without_a_vnf_node_is_refused() -> None:
+    files = sample_files()
+    text = files[TOP].decode()
+    files[TOP] = text[: text.index("  node_templates:")].encode() + b"  node_templates: {}\n"
+    assert _refused(build_csar_from_files(files)) == (
+        f"{TOP}: no node derived from tosca.nodes.nfv.VNF"
+    )
