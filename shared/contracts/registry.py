@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from shared.contracts import commands, events
+from shared.contracts import commands, events, vnflcm
 from shared.contracts.envelope import Envelope, Message
 
 _MODELS: tuple[type[Message], ...] = (
@@ -35,6 +35,11 @@ _MODELS: tuple[type[Message], ...] = (
     events.ServiceInstanceUnconfigured,
     events.DeviceCapacityChanged,
     events.VimStatusChanged,
+    vnflcm.RunVnfLcmOperation,
+    vnflcm.VnfLcmOperationAction,
+    vnflcm.OperateVnfc,
+    vnflcm.VnfLcmOpOccChanged,
+    vnflcm.VnfInstanceChanged,
 )
 MESSAGE_TYPES: dict[str, type[Message]] = {model.TYPE: model for model in _MODELS}
 

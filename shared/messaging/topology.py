@@ -23,6 +23,8 @@ DEAD_LETTER = "servicevm.dead-letter"
 
 _TEMPLATE_EVENTS = ("device_template.created", "device_template.updated", "device_template.deleted")
 _DEVICE_STATE_EVENTS = ("device.status_changed", "device.deleted")
+# lifecycle's reports on VNF LCM, for the api's projection of VNF instances and op occs.
+_VNFLCM_EVENTS = ("vnf_lcm_op_occ.changed", "vnf_instance.changed")
 _INSTANCE_STATE_EVENTS = (
     "service_instance.status_changed",
     "service_instance.deleted",
@@ -56,7 +58,12 @@ QUEUES: dict[ServiceName, QueueSpec] = {
     "api": QueueSpec(
         "api",
         commands=(),
-        events=(*_DEVICE_STATE_EVENTS, *_INSTANCE_STATE_EVENTS, "vim.status_changed"),
+        events=(
+            *_DEVICE_STATE_EVENTS,
+            *_INSTANCE_STATE_EVENTS,
+            "vim.status_changed",
+            *_VNFLCM_EVENTS,
+        ),
     ),
     "scheduler": QueueSpec(
         "scheduler",
@@ -68,6 +75,7 @@ QUEUES: dict[ServiceName, QueueSpec] = {
             "service_instance.unconfigured",
         ),
     ),
+    # lifecycle.# includes the VNF LCM commands (lifecycle.run_vnf_lcm_op, .vnf_lcm_op_action).
     "lifecycle": QueueSpec("lifecycle", commands=("lifecycle.#",), events=("device.configured",)),
     "mgmt": QueueSpec(
         "mgmt",

@@ -12,9 +12,11 @@ from servicevm_lifecycle.handlers import DEVICE_HANDLERS
 from servicevm_lifecycle.jobs.reconciler import reconcile_stuck_operations
 from servicevm_lifecycle.jobs.secret_rotation import rotate_secrets_at_start
 from servicevm_lifecycle.jobs.vim_rechecks import PendingVimRechecks
+from servicevm_lifecycle.jobs.vnf_op_deadlines import expire_vnf_operations
 from servicevm_lifecycle.templates import TEMPLATE_HANDLERS
 from servicevm_lifecycle.vims.checker import VimChecks
 from servicevm_lifecycle.vims.handlers import VimHandlers
+from servicevm_lifecycle.vnflcm.handlers import VNFLCM_HANDLERS
 from shared.observability.gauges import device_gauge_refresher
 from shared.runtime import ServiceDefinition
 
@@ -24,12 +26,18 @@ def build_definition() -> ServiceDefinition:
     return ServiceDefinition(
         name="lifecycle",
         metadata=metadata,
-        handlers={**TEMPLATE_HANDLERS, **DEVICE_HANDLERS, **VimHandlers(checks).table()},
+        handlers={
+            **TEMPLATE_HANDLERS,
+            **DEVICE_HANDLERS,
+            **VimHandlers(checks).table(),
+            **VNFLCM_HANDLERS,
+        },
         refresh_gauges=lambda store: device_gauge_refresher(store, repo.count_devices_by_status),
         background=(
             reconcile_stuck_operations,
             rotate_secrets_at_start,
             PendingVimRechecks(checks),
+            expire_vnf_operations,
         ),
     )
 

@@ -25,6 +25,7 @@ from servicevm_lifecycle.flows.device_tasks import (
     flow_state,
 )
 from servicevm_lifecycle.vims.credentials import NoVim, choose_vim
+from servicevm_lifecycle.vnflcm import hooks as vnflcm_hooks
 from shared.contracts import commands, events
 from shared.contracts.events import Operation
 from shared.contracts.models import DeviceStatus, DeviceTemplateSnapshot
@@ -58,11 +59,15 @@ async def create_device(cmd: commands.CreateDevice, ctx: HandlerContext) -> None
                 device = replace(device, status=S.ERROR, error_reason=reason)
             await repo.add_device(uow.conn, device=device)
             await _announce(uow, device)
+            await vnflcm_hooks.device_changed(uow, device)
             await uow.commit()
-    if device.status == S.PENDING_CREATE and template is not None:
-        await _run_driver_flow(ctx, device, template, CREATE_FLOW, operation="create")
-    else:
+    if device.status != S.PENDING_CREATE:
         await _finish(ctx)
+    elif template is None:
+        # Recorded PENDING_CREATE beforehand (a VNFC whose op wrote the row): fail it.
+        await _fail(ctx, device, f"create failed: device template {cmd.template_id} not found")
+    else:
+        await _run_driver_flow(ctx, device, template, CREATE_FLOW, operation="create")
 
 
 async def update_device(cmd: commands.UpdateDevice, ctx: HandlerContext) -> None:
@@ -95,6 +100,7 @@ async def delete_device(cmd: commands.DeleteDevice, ctx: HandlerContext) -> None
             events.DeviceDeleted(device=gone.snapshot(), previous_status=device.status),
             tenant_id=device.tenant_id,
         )
+        await vnflcm_hooks.device_changed(uow, gone, deleted=True)
         await uow.commit()
 
 
@@ -242,8 +248,10 @@ async def _announce(uow: UnitOfWork, device: Device) -> None:
 
 
 async def save_and_announce(uow: UnitOfWork, device: Device) -> None:
+    """Record a device change and announce it; a VNFC's op advances in the same transaction."""
     await repo.save_device(uow.conn, device=device)
     await _announce(uow, device)
+    await vnflcm_hooks.device_changed(uow, device)
 
 
 def _reason(exc: Exception) -> str:

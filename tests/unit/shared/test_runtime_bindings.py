@@ -19,6 +19,11 @@ TABLES: dict[ServiceName, HandlerTable] = {
     "lifecycle": LIFECYCLE_SERVICE.handlers,
     "mgmt": MGMT_SERVICE.handlers,
 }
+# Bound before anyone handles them: the api's projection of VNF instances and op occs
+# (issue 9, /vnflcm/v1) consumes them; until then the api drops them with a warning.
+AHEAD_OF_HANDLERS: dict[ServiceName, set[str]] = {
+    "api": {"vnf_lcm_op_occ.changed", "vnf_instance.changed"},
+}
 
 
 def test_wildcard_binding_matches_a_prefix_only() -> None:
@@ -30,4 +35,5 @@ def test_wildcard_binding_matches_a_prefix_only() -> None:
 @pytest.mark.parametrize("service", list(TABLES))
 def test_handlers_and_bindings_agree(service: ServiceName) -> None:
     handled = {model.TYPE for model in TABLES[service]}
-    assert handled == _bound_types(QUEUES[service].routing_keys())
+    ahead = AHEAD_OF_HANDLERS.get(service, set()) - handled
+    assert handled | ahead == _bound_types(QUEUES[service].routing_keys())

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Column,
     DateTime,
     ForeignKey,
+    Identity,
     Index,
     Integer,
     MetaData,
@@ -129,6 +131,81 @@ vims = Table(
         unique=True,
         postgresql_where=text("is_default"),
     ),
+)
+
+# --- VNF lifecycle management (vnflcm/) ----------------------------------------------------
+
+# The VNF aggregate: lifecycle's side of a VNF instance (the api owns its name, metadata,
+# ...). ``flavour`` is the VnfFlavourSpec JSON it was instantiated with.
+vnf_instances = Table(
+    "vnf_instances",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("tenant_id", String(255), nullable=False, index=True),
+    Column("instantiation_state", String(32), nullable=False),
+    Column("flavour", JSONB),
+    Column("instantiation_level_id", String(255)),
+    Column("scale_status", JSONB, nullable=False),
+    Column("vnf_state", String(16)),
+    Column("vim_id", Uuid),
+    Column("ext_virtual_links", JSONB, nullable=False),
+    Column("revision", Integer, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+# One row per VNFC: the device behind it (replaced by heal), its power state (operate).
+vnfcs = Table(
+    "vnfcs",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column(
+        "vnf_instance_id",
+        Uuid,
+        ForeignKey("vnf_instances.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    Column("vdu_id", String(255), nullable=False),
+    # No foreign key: the device row goes when the driver confirms, the VNFC with it.
+    Column("device_id", Uuid, nullable=False, unique=True),
+    Column("power_state", String(16), nullable=False),
+    # Creation order, for scale-in (the newest go first).
+    Column("seq", BigInteger, Identity(), nullable=False),
+)
+
+# Operation occurrences with their plan: ``steps`` (and ``rollback_steps``) are JSON lists
+# of domain Steps, each a device action with its device id and status.
+vnf_lcm_op_occs = Table(
+    "vnf_lcm_op_occs",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column(
+        "vnf_instance_id",
+        Uuid,
+        ForeignKey("vnf_instances.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    Column("tenant_id", String(255), nullable=False),
+    Column("operation", String(32), nullable=False),
+    Column("state", String(32), nullable=False, index=True),
+    Column("operation_params", JSONB, nullable=False),
+    Column("is_automatic_invocation", Boolean, nullable=False),
+    Column("start_time", DateTime(timezone=True), nullable=False),
+    Column("state_entered_time", DateTime(timezone=True), nullable=False),
+    Column("steps", JSONB, nullable=False),
+    Column("rollback_steps", JSONB, nullable=False),
+    Column("rolling_back", Boolean, nullable=False),
+    Column("target", JSONB, nullable=False),
+    Column("cancel_requested", Boolean, nullable=False),
+    Column("cancel_mode", String(16)),
+    Column("error", JSONB),
+    Column("changed_info", JSONB),
+    Column("changed_ext_connectivity", JSONB),
+    # PROCESSING / ROLLING_BACK past this: the deadline job ends it FAILED_TEMP.
+    Column("deadline", DateTime(timezone=True), index=True),
+    Column("revision", Integer, nullable=False),
 )
 
 outbox = outbox_table(metadata)

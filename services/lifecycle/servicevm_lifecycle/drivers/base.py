@@ -11,7 +11,8 @@ from shared.contracts.models import ServiceContext
 
 
 class DeviceDriverError(Exception):
-    """The device could not be created, updated or deleted; the message says why."""
+    """The device could not be created, updated, deleted, started or stopped; the message
+    says why."""
 
 
 @dataclass(frozen=True)
@@ -92,6 +93,20 @@ class DeviceDriver(ABC):
     @abstractmethod
     async def delete(self, instance_id: str, spec: DeviceSpec) -> None:
         """Remove the instance and wait until it is gone; an absent instance is not an error."""
+
+    @abstractmethod
+    async def start(self, instance_id: str, spec: DeviceSpec) -> None:
+        """Power a stopped instance on again, as it was (same identity, addresses, disks and
+        configuration) and wait until it runs; one running already is not an error.
+        Raises DeviceDriverError, also when this driver cannot power instances on and off."""
+
+    @abstractmethod
+    async def stop(
+        self, instance_id: str, spec: DeviceSpec, graceful_timeout: float | None = None
+    ) -> None:
+        """Power the instance off, keeping it to be started again, and wait until it is
+        off; ``graceful_timeout``: seconds it may take to shut down cleanly (None: the
+        driver's default). One stopped already is not an error. Raises DeviceDriverError."""
 
     @abstractmethod
     async def status(self, instance_id: str) -> str:

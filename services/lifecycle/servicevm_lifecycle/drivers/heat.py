@@ -79,6 +79,34 @@ class HeatDeviceDriver(CloudDriver):
         )
         self._vims.pop(instance_id, None)
 
+    async def start(self, instance_id: str, spec: DeviceSpec) -> None:
+        """Heat's stack resume: every server of the stack is resumed (RESUME_COMPLETE)."""
+        await self._suspend_or_resume(instance_id, spec, "RESUME")
+
+    async def stop(
+        self, instance_id: str, spec: DeviceSpec, graceful_timeout: float | None = None
+    ) -> None:
+        """Heat's stack suspend: every server of the stack is suspended (SUSPEND_COMPLETE);
+        Heat has no graceful timeout, the wait for the stack bounds it."""
+        await self._suspend_or_resume(instance_id, spec, "SUSPEND")
+
+    async def _suspend_or_resume(self, instance_id: str, spec: DeviceSpec, action: str) -> None:
+        session = self._session(spec, instance_id)
+        stack = await session.call(
+            lambda conn: _fetch(conn, instance_id), what=f"stack {instance_id}"
+        )
+        if stack is None:
+            raise DeviceDriverError(
+                f"cannot {action.lower()} stack {instance_id}: it does not exist"
+            )
+        if stack.status != f"{action}_COMPLETE":
+            call = "suspend_stack" if action == "SUSPEND" else "resume_stack"
+            await session.call(
+                lambda conn: getattr(conn.orchestration, call)(instance_id),
+                what=f"{action.lower()} of stack {instance_id}",
+            )
+        await self._wait_for(instance_id, spec, action)
+
     async def status(self, instance_id: str) -> str:
         session = self._known_session(instance_id)
         stack = await session.call(

@@ -14,8 +14,12 @@ small HTTP appliance on 127.0.0.1 that the ``http`` management driver configures
   ``local_ready_timeout_seconds`` (how long wait_until_ready polls /health, default 10).
 - State files are a few hundred bytes on a local disk: read and written inline, while
   processes are started, polled and stopped without blocking the event loop.
+- stop / start (VNF OPERATE) freeze and thaw the appliance (SIGSTOP / SIGCONT to its
+  session): like a VM powered off and on again, it comes back as it was, with its port, its
+  management address and the configuration mgmt gave it; a respawn would lose that
+  configuration (the appliance keeps it in memory) and nobody would re-apply it.
 - status: ``ACTIVE`` (running and healthy), ``ERROR`` (running, not answering /health),
-  ``SHUTOFF`` (the process is gone), ``DELETED`` (no such instance).
+  ``SHUTOFF`` (stopped, or the process is gone), ``DELETED`` (no such instance).
 """
 
 from __future__ import annotations
@@ -42,6 +46,7 @@ from servicevm_lifecycle.drivers.local_process import (
     StateDir,
     free_port,
     is_running,
+    is_stopped,
     launch_detached,
     signal_group,
     start_ticks,
@@ -112,10 +117,38 @@ class LocalDeviceDriver(DeviceDriver):
         if not is_running(self._require(instance_id)):
             raise DeviceDriverError(f"appliance {instance_id} is not running")
 
+    async def start(self, instance_id: str, spec: DeviceSpec) -> None:
+        record = self._require(instance_id)
+        if not is_running(record):
+            raise DeviceDriverError(f"appliance {instance_id} is gone; it cannot be started")
+        signal_group(record, signal.SIGCONT)
+        deadline = time.monotonic() + _ready_timeout(spec)
+        token = spec.template_attributes.get("mgmt_token")
+        while is_stopped(record) or not await _healthy(record, token):
+            if time.monotonic() > deadline:
+                raise DeviceDriverError(f"appliance {instance_id} did not come back after SIGCONT")
+            await asyncio.sleep(POLL_SECONDS)
+
+    async def stop(
+        self, instance_id: str, spec: DeviceSpec, graceful_timeout: float | None = None
+    ) -> None:
+        # A frozen process needs no time to shut down: graceful_timeout is not needed.
+        record = self._require(instance_id)
+        if not is_running(record):
+            raise DeviceDriverError(f"appliance {instance_id} is gone; it cannot be stopped")
+        signal_group(record, signal.SIGSTOP)
+        deadline = time.monotonic() + STOP_GRACE_SECONDS
+        while not is_stopped(record):
+            if time.monotonic() > deadline:
+                raise DeviceDriverError(f"appliance {instance_id} did not stop on SIGSTOP")
+            await asyncio.sleep(POLL_SECONDS)
+
     async def delete(self, instance_id: str, spec: DeviceSpec) -> None:
         record = self._dir.load(instance_id)
         if record is None:
             return  # absent is not an error
+        # A stopped appliance would hold SIGTERM until continued.
+        signal_group(record, signal.SIGCONT)
         # A polite stop first, so the appliance may close its connections.
         stopped = await _stop(record, signal.SIGTERM, STOP_GRACE_SECONDS)
         if not stopped and not await _stop(record, signal.SIGKILL, STOP_GRACE_SECONDS):
@@ -126,7 +159,7 @@ class LocalDeviceDriver(DeviceDriver):
         record = self._dir.load(instance_id)
         if record is None:
             return "DELETED"
-        if not is_running(record):
+        if not is_running(record) or is_stopped(record):
             return "SHUTOFF"
         return "ACTIVE" if await _healthy(record, token=None, any_answer=True) else "ERROR"
 

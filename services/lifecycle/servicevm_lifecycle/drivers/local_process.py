@@ -174,6 +174,17 @@ def is_running(record: ApplianceRecord) -> bool:
     return record.start_ticks is None or ticks == record.start_ticks
 
 
+def is_stopped(record: ApplianceRecord) -> bool:
+    """Whether the record's process is stopped by a signal (SIGSTOP): state T in /proc."""
+    if not is_running(record) or not _has_proc():
+        return False
+    try:
+        stat = Path(f"/proc/{record.pid}/stat").read_text()
+    except OSError:
+        return False
+    return parse_stat(stat)[0] == "T"
+
+
 def _exists_without_proc(pid: int) -> bool:
     try:
         os.kill(pid, 0)

@@ -3,8 +3,9 @@
 The device's kwargs ``mgmt_address``, ``host`` and ``availability_zone`` are reported as
 the instance's facts, so tests can build a topology. For tests of the whole flow, the
 template attribute ``noop_delay_seconds`` makes every
-driver call take that long, and ``noop_fail`` (``create``, ``wait``, ``update`` or
-``delete``) makes that step fail with a DeviceDriverError.
+driver call take that long, and ``noop_fail`` (``create``, ``wait``, ``update``,
+``delete``, ``start`` or ``stop``) makes that step fail with a DeviceDriverError. A stopped
+instance is remembered (in this process) and reported ``SHUTOFF`` by ``status``.
 """
 
 from __future__ import annotations
@@ -21,6 +22,9 @@ from servicevm_lifecycle.drivers.base import (
 
 
 class NoopDeviceDriver(DeviceDriver):
+    def __init__(self) -> None:
+        self.stopped: set[str] = set()
+
     async def create(self, spec: DeviceSpec) -> str:
         await self._step(spec, "create")
         return f"noop-{uuid.uuid4()}"
@@ -39,8 +43,18 @@ class NoopDeviceDriver(DeviceDriver):
     async def delete(self, instance_id: str, spec: DeviceSpec) -> None:
         await self._step(spec, "delete")
 
+    async def start(self, instance_id: str, spec: DeviceSpec) -> None:
+        await self._step(spec, "start")
+        self.stopped.discard(instance_id)
+
+    async def stop(
+        self, instance_id: str, spec: DeviceSpec, graceful_timeout: float | None = None
+    ) -> None:
+        await self._step(spec, "stop")
+        self.stopped.add(instance_id)
+
     async def status(self, instance_id: str) -> str:
-        return "ACTIVE"
+        return "SHUTOFF" if instance_id in self.stopped else "ACTIVE"
 
     @staticmethod
     async def _step(spec: DeviceSpec, step: str) -> None:

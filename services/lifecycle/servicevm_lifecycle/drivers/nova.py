@@ -85,6 +85,40 @@ class NovaDeviceDriver(CloudDriver):
         )
         self._vims.pop(instance_id, None)
 
+    async def start(self, instance_id: str, spec: DeviceSpec) -> None:
+        await self._power(instance_id, spec, "ACTIVE")
+
+    async def stop(
+        self, instance_id: str, spec: DeviceSpec, graceful_timeout: float | None = None
+    ) -> None:
+        # Nova's stop is an ACPI shutdown with the compute host's own grace period; the
+        # op's graceful timeout cannot be passed on, the wait below bounds it.
+        await self._power(instance_id, spec, "SHUTOFF")
+
+    async def _power(self, instance_id: str, spec: DeviceSpec, wanted: str) -> None:
+        """Nova start / stop (a 409 if the server is already there: asked only if not)."""
+        session = self._session(spec, instance_id)
+        verb = "start" if wanted == "ACTIVE" else "stop"
+        server = await session.call(
+            lambda conn: _fetch(conn, instance_id), what=f"server {instance_id}"
+        )
+        if server is None:
+            raise DeviceDriverError(f"cannot {verb} server {instance_id}: it does not exist")
+        if server.status != wanted:
+            call = "start_server" if wanted == "ACTIVE" else "stop_server"
+            await session.call(
+                lambda conn: getattr(conn.compute, call)(instance_id),
+                what=f"{verb} of server {instance_id}",
+            )
+        await self._poll(
+            session,
+            spec,
+            lambda conn: _fetch_building(conn, instance_id),
+            lambda s: s.status == wanted,
+            what=f"server {instance_id} to become {wanted}",
+            describe=lambda s: str(s.status),
+        )
+
     async def status(self, instance_id: str) -> str:
         session = self._known_session(instance_id)
         server = await session.call(

@@ -1,0 +1,205 @@
+"""An operation occurrence and how its plan advances. Pure: callers persist the result and
+issue the steps it hands back (marked SENT in the returned op).
+
+Rules:
+- steps of a wave are issued together, the next wave once they are all DONE;
+- a FAILED step (that is not best effort) stops the issuing; the op goes FAILED_TEMP once
+  no step is in flight, with the first failure as its error (the work done is kept);
+- a cancel likewise stops the issuing and ends FAILED_TEMP once in-flight steps settle;
+- all steps DONE: PROCESSING -> COMPLETED, ROLLING_BACK -> ROLLED_BACK.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from servicevm_lifecycle.vnflcm.domain import states as st
+from servicevm_lifecycle.vnflcm.domain.model import Step, StepAction, VnfTarget
+from shared.contracts.vnflcm import (
+    CancelMode,
+    OperationState,
+    VnfLcmOperation,
+)
+
+
+@dataclass(frozen=True)
+class OpOcc:
+    id: uuid.UUID
+    vnf_instance_id: uuid.UUID
+    tenant_id: str
+    operation: VnfLcmOperation
+    state: OperationState
+    operation_params: dict[str, Any]
+    is_automatic_invocation: bool
+    start_time: datetime
+    state_entered_time: datetime
+    steps: tuple[Step, ...] = ()
+    rollback_steps: tuple[Step, ...] = ()
+    # The plan being run is rollback_steps (set when a rollback starts).
+    rolling_back: bool = False
+    target: VnfTarget = field(default_factory=VnfTarget)
+    cancel_requested: bool = False
+    cancel_mode: CancelMode | None = None
+    error: dict[str, Any] | None = None
+    changed_info: dict[str, Any] | None = None
+    changed_ext_connectivity: list[dict[str, Any]] | None = None
+    deadline: datetime | None = None
+    revision: int = 1
+
+    @property
+    def active_steps(self) -> tuple[Step, ...]:
+        return self.rollback_steps if self.rolling_back else self.steps
+
+    def with_active(self, steps: tuple[Step, ...]) -> OpOcc:
+        return self.with_steps(steps, rollback=self.rolling_back)
+
+    def with_steps(self, steps: tuple[Step, ...], *, rollback: bool) -> OpOcc:
+        if rollback:
+            return replace(self, rollback_steps=steps)
+        return replace(self, steps=steps)
+
+    def enter(self, state: OperationState, now: datetime, **changes: Any) -> OpOcc:
+        st.check_transition(self.state, state)
+        return replace(
+            self,
+            state=state,
+            state_entered_time=now,
+            revision=self.revision + 1,
+            **changes,
+        )
+
+
+def problem(title: str, detail: str, status: int = 500) -> dict[str, Any]:
+    """A SOL013 ProblemDetails body."""
+    return {"type": "about:blank", "status": status, "title": title, "detail": detail}
+
+
+def begin(op: OpOcc, now: datetime, timeout: timedelta) -> tuple[OpOcc, list[Step]]:
+    """STARTING -> PROCESSING, and the first wave."""
+    return advance(op.enter(st.PROCESSING, now, deadline=now + timeout), now)
+
+
+def settle(
+    op: OpOcc, device_id: uuid.UUID, actions: frozenset[StepAction], *, ok: bool, reason: str | None
+) -> tuple[OpOcc, Step] | None:
+    """Record the outcome of the SENT step of that device doing one of ``actions``, in the
+    plan being run, else in the other one (a forward step settling during a rollback).
+    None when no such step is waiting (a stale or unrelated device change)."""
+    for rollback in (op.rolling_back, not op.rolling_back):
+        steps = op.rollback_steps if rollback else op.steps
+        for index, step in enumerate(steps):
+            if step.device_id == device_id and step.status == "SENT" and step.action in actions:
+                done = replace(step, status="DONE" if ok else "FAILED", reason=reason)
+                changed = (*steps[:index], done, *steps[index + 1 :])
+                return op.with_steps(changed, rollback=rollback), done
+    return None
+
+
+def advance(op: OpOcc, now: datetime) -> tuple[OpOcc, list[Step]]:
+    """Move the op on as far as its plan allows; the steps to issue now come back SENT."""
+    if op.state not in st.RUNNING:
+        return op, []
+    steps = op.active_steps
+    in_flight = any(s.status == "SENT" for s in steps)
+    failed = [s for s in steps if s.status == "FAILED" and not s.best_effort]
+    if failed or op.cancel_requested:
+        if in_flight:
+            return op, []
+        if op.cancel_requested:
+            error = problem("Operation cancelled", f"{op.operation} cancelled ({op.cancel_mode})")
+        else:
+            error = problem("Operation failed", failed[0].reason or "a step failed")
+        return op.enter(st.FAILED_TEMP, now, error=error, cancel_requested=False), []
+    if all(s.status in ("DONE", "FAILED") for s in steps):
+        final = st.ROLLED_BACK if op.rolling_back else st.COMPLETED
+        return op.enter(final, now, error=None if final == st.COMPLETED else op.error), []
+    if in_flight:
+        return op, []
+    wave = min(s.wave for s in steps if s.status == "PENDING")
+    if any(s.wave < wave and s.status != "DONE" and not s.best_effort for s in steps):
+        return op, []
+    issued = [replace(s, status="SENT") for s in steps if s.status == "PENDING" and s.wave == wave]
+    by_device = {s.device_id: s for s in issued}
+    updated = tuple(
+        by_device.get(s.device_id, s) if s.status == "PENDING" and s.wave == wave else s
+        for s in steps
+    )
+    return op.with_active(updated), issued
+
+
+def retry(op: OpOcc, now: datetime, timeout: timedelta, new_id: Callable[[], uuid.UUID]) -> OpOcc:
+    """FAILED_TEMP -> PROCESSING with the forward plan: failed steps re-issued (a failed
+    create gets a new device and the failed one is deleted), and creates a rollback undid
+    are made again."""
+    undone = {s.device_id for s in op.rollback_steps if s.action == "DELETE" and s.status == "DONE"}
+    steps: list[Step] = []
+    for step in op.steps:
+        if step.action == "CREATE" and step.device_id in undone:
+            steps.append(replace(step, device_id=new_id(), status="PENDING", reason=None))
+        elif step.action == "CREATE" and step.status == "FAILED":
+            # The VNFC moves to the new device once it is ACTIVE; the failed one goes after.
+            replaces = step.replaces or step.device_id
+            steps.append(
+                replace(step, device_id=new_id(), status="PENDING", reason=None, replaces=replaces)
+            )
+            steps.append(
+                Step("DELETE", step.vnfc_id, step.vdu_id, step.device_id, wave=step.wave + 1)
+            )
+        elif step.status == "FAILED":
+            steps.append(replace(step, status="PENDING", reason=None))
+        else:
+            steps.append(step)
+    return op.enter(
+        st.PROCESSING,
+        now,
+        steps=tuple(steps),
+        rollback_steps=(),
+        rolling_back=False,
+        error=None,
+        deadline=now + timeout,
+    )
+
+
+def rollback(op: OpOcc, now: datetime, timeout: timedelta) -> OpOcc:
+    """FAILED_TEMP -> ROLLING_BACK with the inverse plan of what the forward plan did."""
+    inverse: list[Step] = []
+    for step in op.steps:
+        if step.status == "PENDING":
+            continue
+        if step.action == "CREATE":
+            inverse.append(
+                Step("DELETE", step.vnfc_id, step.vdu_id, step.device_id, replaces=step.replaces)
+            )
+        elif step.action == "UPDATE" and step.status == "DONE":
+            inverse.append(replace(step, kwargs=step.undo_kwargs, status="PENDING", wave=0))
+        elif step.action in ("START", "STOP") and step.status == "DONE" and not step.best_effort:
+            undo: StepAction = "STOP" if step.action == "START" else "START"
+            inverse.append(replace(step, action=undo, status="PENDING", wave=0))
+        # A deleted device cannot be brought back: its delete stands.
+    return op.enter(
+        st.ROLLING_BACK,
+        now,
+        rollback_steps=tuple(inverse),
+        rolling_back=True,
+        deadline=now + timeout,
+    )
+
+
+def cancel(op: OpOcc, mode: CancelMode | None, now: datetime) -> OpOcc:
+    """STARTING -> ROLLED_BACK at once; PROCESSING / ROLLING_BACK: stop issuing steps, then
+    FAILED_TEMP once the steps in flight settle (``advance``)."""
+    if op.state == st.STARTING:
+        return op.enter(st.ROLLED_BACK, now)
+    return replace(op, cancel_requested=True, cancel_mode=mode, revision=op.revision + 1)
+
+
+def time_out(op: OpOcc, now: datetime) -> OpOcc:
+    """Past its deadline: FAILED_TEMP with the reason, whatever is still in flight."""
+    detail = f"{op.operation} did not finish in time (deadline {op.deadline})"
+    if op.rolling_back:
+        detail = f"rollback of {detail}"
+    return op.enter(st.FAILED_TEMP, now, error=problem("Operation timed out", detail))

@@ -1,0 +1,159 @@
+"""Handlers of the VNF LCM commands: run an operation, act on one (retry, rollback, fail,
+cancel). Each is one transaction: the op's record, its first device commands and its
+events commit together with the message's inbox row, so a redelivery changes nothing."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import replace
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from servicevm_lifecycle.adapters import repository as device_repo
+from servicevm_lifecycle.vnflcm import repository as repo
+from servicevm_lifecycle.vnflcm.domain import opocc, plan
+from servicevm_lifecycle.vnflcm.domain import states as st
+from servicevm_lifecycle.vnflcm.domain.model import PlanError, Step, Vnf, VnfTarget
+from servicevm_lifecycle.vnflcm.domain.opocc import OpOcc, problem
+from servicevm_lifecycle.vnflcm.operate import operate_vnfc
+from servicevm_lifecycle.vnflcm.progress import finish, now, op_timeout, run_plan
+from shared.contracts.vnflcm import OperateVnfc, RunVnfLcmOperation, VnfLcmOperationAction
+from shared.db.uow import UnitOfWork
+from shared.messaging.dispatch import HandlerContext, HandlerTable
+
+log = logging.getLogger(__name__)
+
+
+async def run_vnf_lcm_op(cmd: RunVnfLcmOperation, ctx: HandlerContext) -> None:
+    async with ctx.transaction(final=True) as uow:
+        await repo.ensure_vnf(uow.conn, vnf_id=cmd.vnf_instance_id, tenant_id=cmd.tenant_id)
+        vnf = await repo.get_vnf(uow.conn, vnf_id=cmd.vnf_instance_id, for_update=True)
+        assert vnf is not None
+        if await repo.get_op(uow.conn, op_id=cmd.id, for_update=True) is not None:
+            # Recorded already (another delivery), or cancelled before it started.
+            log.info("op occ already recorded", extra={"op_occ_id": str(cmd.id)})
+            await uow.commit()
+            return
+        started = now()
+        op = OpOcc(
+            id=cmd.id,
+            vnf_instance_id=cmd.vnf_instance_id,
+            tenant_id=cmd.tenant_id,
+            operation=cmd.operation,
+            state=st.STARTING,
+            operation_params=cmd.operation_params,
+            is_automatic_invocation=cmd.is_automatic_invocation,
+            start_time=started,
+            state_entered_time=started,
+        )
+        try:
+            planned = await compute_plan(uow.conn, vnf, cmd)
+        except PlanError as exc:
+            refused = op.enter(st.PROCESSING, started).enter(
+                st.FAILED_TEMP, started, error=problem("Operation refused", str(exc), 422)
+            )
+            await finish(uow, vnf, None, refused)
+            await uow.commit()
+            return
+        changed_info = cmd.operation_params if cmd.operation == "MODIFY_INFO" else None
+        op = replace(op, steps=planned.steps, target=planned.target, changed_info=changed_info)
+        await repo.add_op(uow.conn, op=op)
+        running, issued = opocc.begin(op, started, op_timeout())
+        await run_plan(uow, vnf, op, running, issued)
+        await uow.commit()
+
+
+async def compute_plan(conn: AsyncConnection, vnf: Vnf, cmd: RunVnfLcmOperation) -> plan.Plan:
+    params = cmd.operation_params
+    match cmd.operation:
+        case "INSTANTIATE" | "CHANGE_FLAVOUR" if cmd.flavour is None:
+            raise PlanError(f"{cmd.operation} needs the flavour spec")
+        case "INSTANTIATE":
+            assert cmd.flavour is not None
+            planned = plan.instantiate(vnf, cmd.flavour, params)
+            return replace(planned, target=replace(planned.target, vim_id=cmd.vim_id))
+        case "CHANGE_FLAVOUR":
+            assert cmd.flavour is not None
+            return plan.change_flavour(vnf, cmd.flavour, params)
+        case "TERMINATE":
+            return plan.terminate(vnf, params)
+        case "SCALE":
+            return plan.scale(vnf, params)
+        case "SCALE_TO_LEVEL":
+            return plan.scale_to_level(vnf, params)
+        case "HEAL":
+            return plan.heal(vnf, params)
+        case "OPERATE":
+            return plan.operate(vnf, params)
+        case "CHANGE_EXT_CONN":
+            kwargs = {}
+            for vnfc in vnf.vnfcs:
+                device = await device_repo.get_device(conn, device_id=vnfc.device_id)
+                kwargs[vnfc.device_id] = device.kwargs if device else {}
+            return plan.change_ext_conn(vnf, params, kwargs)
+        case _:  # MODIFY_INFO: the api's record; nothing to do on the VNFCs.
+            return plan.Plan(steps=(), target=VnfTarget())
+
+
+async def vnf_lcm_op_action(cmd: VnfLcmOperationAction, ctx: HandlerContext) -> None:
+    async with ctx.transaction(final=True) as uow:
+        await repo.ensure_vnf(uow.conn, vnf_id=cmd.vnf_instance_id, tenant_id=cmd.tenant_id)
+        vnf = await repo.get_vnf(uow.conn, vnf_id=cmd.vnf_instance_id, for_update=True)
+        assert vnf is not None
+        op = await repo.get_op(uow.conn, op_id=cmd.id, for_update=True)
+        if op is None:
+            await _before_start(uow, vnf, cmd)
+        elif not st.action_allowed(cmd.action, op.state):
+            log.warning(
+                "refusing an op occ action that does not fit its state",
+                extra={"op_occ_id": str(op.id), "action": cmd.action, "state": op.state},
+            )
+            # Re-announce the real state so the api's view converges.
+            await finish(uow, vnf, op, replace(op, revision=op.revision + 1))
+        else:
+            acted, issued = _act(op, cmd)
+            await run_plan(uow, vnf, op, acted, issued)
+        await uow.commit()
+
+
+def _act(op: OpOcc, cmd: VnfLcmOperationAction) -> tuple[OpOcc, list[Step]]:
+    at = now()
+    if cmd.action == "FAIL":
+        return op.enter(st.FAILED, at), []
+    if cmd.action == "CANCEL":
+        return opocc.advance(opocc.cancel(op, cmd.cancel_mode, at), at)
+    if cmd.action == "ROLLBACK":
+        return opocc.advance(opocc.rollback(op, at, op_timeout()), at)
+    if op.error is not None and op.error.get("status") == 422 and not op.steps:
+        # Its plan was refused: retrying meets the same refusal.
+        return op.enter(st.PROCESSING, at).enter(st.FAILED_TEMP, at, error=op.error), []
+    return opocc.advance(opocc.retry(op, at, op_timeout(), uuid.uuid4), at)
+
+
+async def _before_start(uow: UnitOfWork, vnf: Vnf, cmd: VnfLcmOperationAction) -> None:
+    """An action on an op lifecycle has not seen: a CANCEL of a STARTING op (whose run
+    command is then ignored) is recorded ROLLED_BACK; anything else is dropped."""
+    if cmd.action != "CANCEL" or cmd.operation is None:
+        log.warning("action on an unknown op occ dropped", extra={"op_occ_id": str(cmd.id)})
+        return
+    at = now()
+    op = OpOcc(
+        id=cmd.id,
+        vnf_instance_id=vnf.id,
+        tenant_id=cmd.tenant_id,
+        operation=cmd.operation,
+        state=st.STARTING,
+        operation_params={},
+        is_automatic_invocation=False,
+        start_time=at,
+        state_entered_time=at,
+    )
+    await finish(uow, vnf, None, opocc.cancel(op, cmd.cancel_mode, at))
+
+
+VNFLCM_HANDLERS: HandlerTable = {
+    RunVnfLcmOperation: run_vnf_lcm_op,
+    VnfLcmOperationAction: vnf_lcm_op_action,
+    OperateVnfc: operate_vnfc,
+}

@@ -1,0 +1,79 @@
+"""The one hook the device handlers call, in their own transaction, whenever lifecycle
+records a device status change (or a device's deletion): if the device is a VNFC whose op
+is waiting for it, the op's step settles and the plan advances in the same transaction.
+
+Lock order, everywhere: device row (the caller's), then the VNF row, then its op row.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from servicevm_lifecycle.domain.model import Device
+from servicevm_lifecycle.vnflcm import repository as repo
+from servicevm_lifecycle.vnflcm import steps as step_io
+from servicevm_lifecycle.vnflcm.domain import opocc
+from servicevm_lifecycle.vnflcm.domain.model import Step, StepAction
+from servicevm_lifecycle.vnflcm.progress import announce_vnf, finish, now, run_plan
+from shared.contracts.models import DeviceStatus
+from shared.db.uow import UnitOfWork
+
+S = DeviceStatus
+_BUILT: frozenset[StepAction] = frozenset({"CREATE", "UPDATE"})
+_ANY: frozenset[StepAction] = frozenset({"CREATE", "UPDATE", "DELETE"})
+_DELETED: frozenset[StepAction] = frozenset({"DELETE"})
+
+
+async def device_changed(uow: UnitOfWork, device: Device, *, deleted: bool = False) -> None:
+    vnf_id = vnf_of(device)
+    if vnf_id is None:
+        return
+    vnf = await repo.get_vnf(uow.conn, vnf_id=vnf_id, for_update=True)
+    if vnf is None:
+        return
+    if deleted:
+        outcome: tuple[frozenset[StepAction], bool] | None = (_DELETED, True)
+    elif device.status == S.ACTIVE:
+        outcome = (_BUILT, True)
+    elif device.status == S.ERROR:
+        outcome = (_ANY, False)
+    else:
+        outcome = None
+    op = await repo.open_op(uow.conn, vnf_id=vnf_id) if outcome else None
+    settled = None
+    if op is not None and outcome is not None:
+        actions, ok = outcome
+        settled = opocc.settle(op, device.id, actions, ok=ok, reason=device.error_reason)
+    if op is None or settled is None:
+        # Not a step of an op: the VNF's view of its VNFC's status still changes.
+        if any(v.device_id == device.id for v in vnf.vnfcs):
+            await announce_vnf(uow, vnf)
+        return
+    await step_settled(uow, vnf_id, op, settled)
+
+
+async def step_settled(
+    uow: UnitOfWork, vnf_id: uuid.UUID, before: opocc.OpOcc, settled: tuple[opocc.OpOcc, Step]
+) -> None:
+    """A step's outcome is in ``settled``: apply it, advance the plan, record, announce."""
+    op, step = settled
+    await step_io.apply_settled(uow, step)
+    op, issued = opocc.advance(op, now())
+    # Re-read: the step may have changed the VNFCs.
+    vnf = await repo.get_vnf(uow.conn, vnf_id=vnf_id)
+    assert vnf is not None
+    if issued:
+        await run_plan(uow, vnf, before, op, issued)
+    else:
+        await finish(uow, vnf, before, op)
+
+
+def vnf_of(device: Device) -> uuid.UUID | None:
+    """The VNF instance a device is a VNFC of (its ``vnf_instance_id`` kwarg), if any."""
+    value = device.kwargs.get("vnf_instance_id")
+    if not isinstance(value, str):
+        return None
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        return None

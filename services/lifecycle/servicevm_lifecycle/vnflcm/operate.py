@@ -1,0 +1,68 @@
+"""Powering a VNFC's device on or off (OPERATE, and the stop before a GRACEFUL terminate)
+through its device driver. The device status model is unchanged (an ACTIVE device may be
+stopped); the power state is the VNFC's, recorded when the op's step settles.
+
+Starting or stopping twice is harmless, so a redelivery after a crash simply asks again."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from servicevm_lifecycle.adapters import repository as device_repo
+from servicevm_lifecycle.drivers import get_device_driver
+from servicevm_lifecycle.drivers.base import DeviceDriverError
+from servicevm_lifecycle.flows.device_tasks import flow_state
+from servicevm_lifecycle.vims.credentials import NoVim
+from servicevm_lifecycle.vnflcm import repository as repo
+from servicevm_lifecycle.vnflcm.domain import opocc
+from servicevm_lifecycle.vnflcm.domain.model import StepAction
+from servicevm_lifecycle.vnflcm.hooks import step_settled
+from shared.config import get_settings
+from shared.contracts.vnflcm import OperateVnfc
+from shared.messaging.dispatch import HandlerContext
+from shared.plugins import PluginNotFound
+
+log = logging.getLogger(__name__)
+
+
+async def operate_vnfc(cmd: OperateVnfc, ctx: HandlerContext) -> None:
+    reason = await _power(cmd, ctx)
+    action: StepAction = "START" if cmd.change_state_to == "STARTED" else "STOP"
+    async with ctx.transaction(final=True) as uow:
+        # Lock order as for any device change: device, VNF, op.
+        await device_repo.get_device(uow.conn, device_id=cmd.id, for_update=True)
+        vnf = await repo.get_vnf(uow.conn, vnf_id=cmd.vnf_instance_id, for_update=True)
+        op = await repo.get_op(uow.conn, op_id=cmd.op_occ_id, for_update=True)
+        if vnf is not None and op is not None:
+            settled = opocc.settle(
+                op, cmd.id, frozenset({action}), ok=reason is None, reason=reason
+            )
+            if settled is not None:
+                await step_settled(uow, vnf.id, op, settled)
+        await uow.commit()
+
+
+async def _power(cmd: OperateVnfc, ctx: HandlerContext) -> str | None:
+    """Ask the driver; None when done, else why not."""
+    verb = "start" if cmd.change_state_to == "STARTED" else "stop"
+    async with ctx.transaction() as uow:
+        device = await device_repo.get_device(uow.conn, device_id=cmd.id)
+        template = None
+        if device is not None:
+            template = await device_repo.get_template(uow.conn, template_id=device.template_id)
+    if device is None or template is None or device.instance_id is None:
+        return f"{verb} failed: device {cmd.id} has no instance to {verb}"
+    try:
+        driver = get_device_driver(template.device_driver)
+        state = await flow_state(ctx, driver, device, template)
+        timeout = get_settings().driver_timeout_seconds
+        if verb == "start":
+            await asyncio.wait_for(driver.start(device.instance_id, state.spec), timeout)
+        else:
+            graceful = cmd.graceful_timeout_seconds
+            await asyncio.wait_for(driver.stop(device.instance_id, state.spec, graceful), timeout)
+    except (DeviceDriverError, PluginNotFound, NoVim, TimeoutError) as exc:
+        log.warning("VNFC power change failed", extra={"device_id": str(cmd.id), "verb": verb})
+        return f"{verb} failed: {exc or type(exc).__name__}"
+    return None

@@ -1,0 +1,105 @@
+"""Persist an op's progress in the caller's transaction: issue the steps the domain handed
+back, apply the op's target when it completes, record it, and announce what changed."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+from servicevm_lifecycle.vnflcm import repository as repo
+from servicevm_lifecycle.vnflcm import steps as step_io
+from servicevm_lifecycle.vnflcm.domain import opocc
+from servicevm_lifecycle.vnflcm.domain import states as st
+from servicevm_lifecycle.vnflcm.domain.model import Step, Vnf, VnfTarget
+from servicevm_lifecycle.vnflcm.domain.opocc import OpOcc
+from servicevm_lifecycle.vnflcm.snapshots import op_snapshot, vnf_snapshot
+from shared.config import get_settings
+from shared.contracts.vnflcm import VnfInstanceChanged, VnfLcmOpOccChanged
+from shared.db.uow import UnitOfWork
+
+log = logging.getLogger(__name__)
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def op_timeout() -> timedelta:
+    return timedelta(seconds=get_settings().stuck_operation_seconds)
+
+
+async def run_plan(
+    uow: UnitOfWork, vnf: Vnf, before: OpOcc | None, op: OpOcc, issued: list[Step]
+) -> None:
+    """``op`` as ``advance`` returned it, ``issued`` its steps to send now. A DELETE whose
+    device is gone already is DONE at once, and the plan advances again."""
+    while issued:
+        gone: list[Step] = []
+        for step in issued:
+            if not await step_io.issue(uow, vnf, op, step):
+                gone.append(step)
+        issued = []
+        for step in gone:
+            settled = opocc.settle(op, step.device_id, frozenset({"DELETE"}), ok=True, reason=None)
+            if settled is not None:
+                op, done = settled
+                await step_io.apply_settled(uow, done)
+        if gone:
+            op, issued = opocc.advance(op, now())
+    await finish(uow, vnf, before, op)
+
+
+async def finish(uow: UnitOfWork, vnf: Vnf, before: OpOcc | None, op: OpOcc) -> None:
+    """Record the op; on COMPLETED / ROLLED_BACK update the VNF; announce both."""
+    changed_state = before is None or before.state != op.state
+    if changed_state and op.state == st.COMPLETED:
+        vnf = apply_target(vnf, op.target)
+        if op.operation == "CHANGE_EXT_CONN":
+            op = replace(op, changed_ext_connectivity=op.target.ext_virtual_links)
+    elif changed_state and op.state == st.ROLLED_BACK and op.operation == "INSTANTIATE":
+        vnf = apply_target(
+            vnf, VnfTarget(instantiation_state="NOT_INSTANTIATED", clear_flavour=True)
+        )
+    if before is None:
+        await repo.add_op(uow.conn, op=op)
+    else:
+        await repo.save_op(uow.conn, op=op)
+    if before is None or before.revision != op.revision:
+        log.info(
+            "VNF LCM op occ changed",
+            extra={"op_occ_id": str(op.id), "state": op.state, "operation": op.operation},
+        )
+        await uow.publish(VnfLcmOpOccChanged(op_occ=op_snapshot(op)), tenant_id=op.tenant_id)
+    await announce_vnf(uow, vnf)
+
+
+async def announce_vnf(uow: UnitOfWork, vnf: Vnf) -> Vnf:
+    vnf = replace(vnf, revision=vnf.revision + 1)
+    await repo.save_vnf(uow.conn, vnf=vnf)
+    snapshot = await vnf_snapshot(uow.conn, vnf)
+    await uow.publish(VnfInstanceChanged(vnf_instance=snapshot), tenant_id=vnf.tenant_id)
+    return vnf
+
+
+def apply_target(vnf: Vnf, target: VnfTarget) -> Vnf:
+    if target.clear_flavour:
+        vnf = replace(
+            vnf,
+            flavour=None,
+            instantiation_level_id=None,
+            scale_status={},
+            vnf_state=None,
+            ext_virtual_links=[],
+            vim_id=None,
+        )
+    changes = {
+        "instantiation_state": target.instantiation_state,
+        "flavour": target.flavour,
+        "instantiation_level_id": target.instantiation_level_id,
+        "scale_status": target.scale_status,
+        "vnf_state": target.vnf_state,
+        "vim_id": target.vim_id,
+        "ext_virtual_links": target.ext_virtual_links,
+    }
+    return replace(vnf, **{k: v for k, v in changes.items() if v is not None})  # type: ignore[arg-type]

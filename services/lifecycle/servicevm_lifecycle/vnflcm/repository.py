@@ -1,0 +1,272 @@
+"""Reading and writing the VNF aggregate and its op occs. Keyword-only arguments, domain
+objects out. Plans and targets are stored as JSON through pydantic's TypeAdapter."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from pydantic import TypeAdapter
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from servicevm_lifecycle.adapters.orm import devices, vnf_instances, vnf_lcm_op_occs, vnfcs
+from servicevm_lifecycle.vnflcm.domain import states as st
+from servicevm_lifecycle.vnflcm.domain.model import Step, Vnf, Vnfc, VnfTarget
+from servicevm_lifecycle.vnflcm.domain.opocc import OpOcc
+from shared.contracts.vnflcm import VnfFlavourSpec, VnfState
+
+STEPS = TypeAdapter(tuple[Step, ...])
+TARGET = TypeAdapter(VnfTarget)
+
+
+# --- the VNF -----------------------------------------------------------------------------
+
+
+async def ensure_vnf(conn: AsyncConnection, *, vnf_id: uuid.UUID, tenant_id: str) -> None:
+    """The aggregate row, NOT_INSTANTIATED, if lifecycle has not seen this VNF yet."""
+    await conn.execute(
+        pg_insert(vnf_instances)
+        .values(
+            id=vnf_id,
+            tenant_id=tenant_id,
+            instantiation_state="NOT_INSTANTIATED",
+            scale_status={},
+            ext_virtual_links=[],
+            revision=0,
+        )
+        .on_conflict_do_nothing()
+    )
+
+
+async def get_vnf(
+    conn: AsyncConnection, *, vnf_id: uuid.UUID, for_update: bool = False
+) -> Vnf | None:
+    query = select(vnf_instances).where(vnf_instances.c.id == vnf_id)
+    if for_update:
+        query = query.with_for_update()
+    row = (await conn.execute(query)).first()
+    if row is None:
+        return None
+    rows = await conn.execute(
+        select(vnfcs).where(vnfcs.c.vnf_instance_id == vnf_id).order_by(vnfcs.c.seq)
+    )
+    return Vnf(
+        id=row.id,
+        tenant_id=row.tenant_id,
+        instantiation_state=row.instantiation_state,
+        flavour=None if row.flavour is None else VnfFlavourSpec.model_validate(row.flavour),
+        instantiation_level_id=row.instantiation_level_id,
+        scale_status=row.scale_status,
+        vnf_state=row.vnf_state,
+        vim_id=row.vim_id,
+        ext_virtual_links=row.ext_virtual_links,
+        vnfcs=tuple(
+            Vnfc(
+                id=v.id,
+                vdu_id=v.vdu_id,
+                device_id=v.device_id,
+                seq=v.seq,
+                power_state=v.power_state,
+            )
+            for v in rows
+        ),
+        revision=row.revision,
+    )
+
+
+async def save_vnf(conn: AsyncConnection, *, vnf: Vnf) -> None:
+    """Everything but the VNFCs, which change one by one."""
+    await conn.execute(
+        update(vnf_instances)
+        .where(vnf_instances.c.id == vnf.id)
+        .values(
+            instantiation_state=vnf.instantiation_state,
+            flavour=None if vnf.flavour is None else vnf.flavour.model_dump(mode="json"),
+            instantiation_level_id=vnf.instantiation_level_id,
+            scale_status=vnf.scale_status,
+            vnf_state=vnf.vnf_state,
+            vim_id=vnf.vim_id,
+            ext_virtual_links=vnf.ext_virtual_links,
+            revision=vnf.revision,
+            updated_at=func.now(),
+        )
+    )
+
+
+async def add_vnfc(
+    conn: AsyncConnection,
+    *,
+    vnf_id: uuid.UUID,
+    vnfc_id: uuid.UUID,
+    vdu_id: str,
+    device_id: uuid.UUID,
+) -> None:
+    """A new VNFC (a redelivery or a VNFC being healed keeps the one there)."""
+    await conn.execute(
+        pg_insert(vnfcs)
+        .values(
+            id=vnfc_id,
+            vnf_instance_id=vnf_id,
+            vdu_id=vdu_id,
+            device_id=device_id,
+            power_state="STARTED",
+        )
+        .on_conflict_do_nothing()
+    )
+
+
+async def point_vnfc(conn: AsyncConnection, *, vnfc_id: uuid.UUID, device_id: uuid.UUID) -> None:
+    """The VNFC now runs on that device (heal, or a retried create)."""
+    await conn.execute(
+        update(vnfcs)
+        .where(vnfcs.c.id == vnfc_id)
+        .values(device_id=device_id, power_state="STARTED")
+    )
+
+
+async def vnfc_device(conn: AsyncConnection, *, vnfc_id: uuid.UUID) -> uuid.UUID | None:
+    found: uuid.UUID | None = await conn.scalar(
+        select(vnfcs.c.device_id).where(vnfcs.c.id == vnfc_id)
+    )
+    return found
+
+
+async def remove_vnfc(conn: AsyncConnection, *, vnfc_id: uuid.UUID) -> None:
+    await conn.execute(delete(vnfcs).where(vnfcs.c.id == vnfc_id))
+
+
+async def set_power_state(
+    conn: AsyncConnection, *, device_id: uuid.UUID, power_state: VnfState
+) -> None:
+    await conn.execute(
+        update(vnfcs).where(vnfcs.c.device_id == device_id).values(power_state=power_state)
+    )
+
+
+async def device_exists(conn: AsyncConnection, *, device_id: uuid.UUID) -> bool:
+    return (await conn.scalar(select(devices.c.id).where(devices.c.id == device_id))) is not None
+
+
+async def device_statuses(
+    conn: AsyncConnection, *, device_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, str]:
+    if not device_ids:
+        return {}
+    rows = await conn.execute(
+        select(devices.c.id, devices.c.status).where(devices.c.id.in_(device_ids))
+    )
+    return {row.id: row.status for row in rows}
+
+
+# --- op occs -----------------------------------------------------------------------------
+
+
+def _op_values(op: OpOcc) -> dict[str, Any]:
+    return {
+        "state": op.state,
+        "state_entered_time": op.state_entered_time,
+        "steps": STEPS.dump_python(op.steps, mode="json"),
+        "rollback_steps": STEPS.dump_python(op.rollback_steps, mode="json"),
+        "rolling_back": op.rolling_back,
+        "target": TARGET.dump_python(op.target, mode="json"),
+        "cancel_requested": op.cancel_requested,
+        "cancel_mode": op.cancel_mode,
+        "error": op.error,
+        "changed_info": op.changed_info,
+        "changed_ext_connectivity": op.changed_ext_connectivity,
+        "deadline": op.deadline,
+        "revision": op.revision,
+    }
+
+
+async def add_op(conn: AsyncConnection, *, op: OpOcc) -> bool:
+    """Record the op; False when it is there already (a redelivered command)."""
+    result = await conn.execute(
+        pg_insert(vnf_lcm_op_occs)
+        .values(
+            id=op.id,
+            vnf_instance_id=op.vnf_instance_id,
+            tenant_id=op.tenant_id,
+            operation=op.operation,
+            operation_params=op.operation_params,
+            is_automatic_invocation=op.is_automatic_invocation,
+            start_time=op.start_time,
+            **_op_values(op),
+        )
+        .on_conflict_do_nothing()
+    )
+    return bool(result.rowcount)
+
+
+async def save_op(conn: AsyncConnection, *, op: OpOcc) -> None:
+    await conn.execute(
+        update(vnf_lcm_op_occs).where(vnf_lcm_op_occs.c.id == op.id).values(**_op_values(op))
+    )
+
+
+async def get_op(
+    conn: AsyncConnection, *, op_id: uuid.UUID, for_update: bool = False
+) -> OpOcc | None:
+    query = select(vnf_lcm_op_occs).where(vnf_lcm_op_occs.c.id == op_id)
+    if for_update:
+        query = query.with_for_update()
+    row = (await conn.execute(query)).first()
+    return None if row is None else _op(row)
+
+
+async def open_op(conn: AsyncConnection, *, vnf_id: uuid.UUID) -> OpOcc | None:
+    """The VNF's op that is not in a final state (at most one: the api guarantees it), locked."""
+    row = (
+        await conn.execute(
+            select(vnf_lcm_op_occs)
+            .where(
+                vnf_lcm_op_occs.c.vnf_instance_id == vnf_id,
+                vnf_lcm_op_occs.c.state.not_in(st.FINAL),
+            )
+            .order_by(vnf_lcm_op_occs.c.start_time.desc())
+            .limit(1)
+            .with_for_update()
+        )
+    ).first()
+    return None if row is None else _op(row)
+
+
+async def ops_past_deadline(
+    conn: AsyncConnection, *, now: datetime, limit: int = 100
+) -> list[tuple[uuid.UUID, uuid.UUID]]:
+    """(vnf id, op id) of running ops past their deadline."""
+    rows = await conn.execute(
+        select(vnf_lcm_op_occs.c.vnf_instance_id, vnf_lcm_op_occs.c.id)
+        .where(vnf_lcm_op_occs.c.state.in_(st.RUNNING), vnf_lcm_op_occs.c.deadline < now)
+        .order_by(vnf_lcm_op_occs.c.deadline)
+        .limit(limit)
+    )
+    return [(row.vnf_instance_id, row.id) for row in rows]
+
+
+def _op(row: Any) -> OpOcc:
+    return OpOcc(
+        id=row.id,
+        vnf_instance_id=row.vnf_instance_id,
+        tenant_id=row.tenant_id,
+        operation=row.operation,
+        state=row.state,
+        operation_params=row.operation_params,
+        is_automatic_invocation=row.is_automatic_invocation,
+        start_time=row.start_time,
+        state_entered_time=row.state_entered_time,
+        steps=STEPS.validate_python(row.steps),
+        rollback_steps=STEPS.validate_python(row.rollback_steps),
+        rolling_back=row.rolling_back,
+        target=TARGET.validate_python(row.target),
+        cancel_requested=row.cancel_requested,
+        cancel_mode=row.cancel_mode,
+        error=row.error,
+        changed_info=row.changed_info,
+        changed_ext_connectivity=row.changed_ext_connectivity,
+        deadline=row.deadline,
+        revision=row.revision,
+    )

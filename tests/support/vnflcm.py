@@ -1,0 +1,157 @@
+"""Driving lifecycle's VNF LCM side over the bus, as the api will: a flavour spec built from
+a sample package and device templates made through /v1.0, commands published on
+servicevm.commands, and the op occ and VNF events read from servicevm.events."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from kombu.connection import Connection
+from kombu.entity import Exchange, Queue, binding
+from kombu.messaging import Consumer
+
+from shared.contracts.envelope import Envelope
+from shared.contracts.vnflcm import (
+    ActionName,
+    RunVnfLcmOperation,
+    VnfFlavourSpec,
+    VnfLcmOperation,
+    VnfLcmOperationAction,
+)
+from shared.messaging.topology import EVENTS
+from shared.vnfd.build import sample_package
+from shared.vnfd.parser import parse_package
+from tests.support.api import Api
+from tests.support.bus import envelope_for, publish_command
+
+Snapshot = dict[str, Any]
+
+
+def flavour_spec(
+    api: Api, template_fields: dict[str, dict[str, Any]] | None = None, **common: Any
+) -> VnfFlavourSpec:
+    """The ``simple`` sample's flavour (VDU1, VDU2; aspect worker_instance scales VDU2),
+    each VDU a device template made through the api (``common`` and per-VDU fields)."""
+    flavour = parse_package(sample_package("simple")).vnfd.flavour("simple")
+    templates = {}
+    for vdu_id in flavour.vdus:
+        fields = {
+            "name": f"vnfc {vdu_id}",
+            "service_types": [],
+            **common,
+            **(template_fields or {}).get(vdu_id, {}),
+        }
+        templates[vdu_id] = uuid.UUID(api.create_template(**fields)["id"])
+    return VnfFlavourSpec(vnfd_id="simple-vnfd", flavour=flavour, vdu_templates=templates)
+
+
+class VnfLcmBus:
+    """Publishes the commands and records every VNF LCM event of the suite."""
+
+    def __init__(self, amqp_url: str) -> None:
+        self.amqp_url = amqp_url
+        self.ops: dict[str, list[Snapshot]] = {}
+        self.vnfs: dict[str, list[Snapshot]] = {}
+        self._connection = Connection(amqp_url)
+        exchange = Exchange(EVENTS, type="topic", durable=True)
+        self._queue = Queue(
+            f"test.vnflcm.{uuid.uuid4().hex[:8]}",
+            bindings=[
+                binding(exchange, routing_key=key)
+                for key in ("vnf_lcm_op_occ.changed", "vnf_instance.changed")
+            ],
+            exclusive=True,
+            auto_delete=True,
+        )
+        self._consumer = Consumer(
+            self._connection.channel(),
+            queues=[self._queue],
+            callbacks=[self._on_message],
+            accept=["json"],
+        )
+        self._consumer.consume()
+
+    def _on_message(self, body: Any, message: Any) -> None:
+        payload = body["payload"]
+        if body["type"] == "vnf_lcm_op_occ.changed":
+            self.ops.setdefault(payload["op_occ"]["id"], []).append(payload["op_occ"])
+        else:
+            vnf = payload["vnf_instance"]
+            self.vnfs.setdefault(vnf["id"], []).append(vnf)
+        message.ack()
+
+    def drain(self, seconds: float = 0.2) -> None:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            try:
+                self._connection.drain_events(timeout=max(0.01, deadline - time.monotonic()))
+            except TimeoutError:
+                return
+
+    def wait(self, predicate: Callable[[], bool], what: str, timeout: float = 30) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if predicate():
+                return
+            self.drain(0.1)
+        raise AssertionError(f"never saw {what}; ops: {self.states()}")
+
+    def states(self) -> dict[str, list[str]]:
+        return {op: [s["operation_state"] for s in seen] for op, seen in self.ops.items()}
+
+    def op(self, op_id: uuid.UUID) -> Snapshot:
+        """The op occ at its highest revision seen."""
+        return max(self.ops[str(op_id)], key=lambda s: s["revision"])
+
+    def vnf(self, vnf_id: uuid.UUID) -> Snapshot:
+        return max(self.vnfs[str(vnf_id)], key=lambda s: s["revision"])
+
+    def wait_op(self, op_id: uuid.UUID, state: str, timeout: float = 30) -> Snapshot:
+        self.wait(
+            lambda: str(op_id) in self.ops and self.op(op_id)["operation_state"] == state,
+            f"op {op_id} {state}",
+            timeout,
+        )
+        return self.op(op_id)
+
+    def run(
+        self,
+        vnf_id: uuid.UUID,
+        tenant_id: str,
+        operation: VnfLcmOperation,
+        params: dict[str, Any] | None = None,
+        *,
+        flavour: VnfFlavourSpec | None = None,
+        op_id: uuid.UUID | None = None,
+    ) -> tuple[uuid.UUID, Envelope]:
+        command = RunVnfLcmOperation(
+            id=op_id or uuid.uuid4(),
+            vnf_instance_id=vnf_id,
+            tenant_id=tenant_id,
+            operation=operation,
+            operation_params=params or {},
+            flavour=flavour,
+        )
+        envelope = envelope_for(command, tenant_id)
+        publish_command(self.amqp_url, envelope)
+        return command.id, envelope
+
+    def act(
+        self,
+        vnf_id: uuid.UUID,
+        tenant_id: str,
+        op_id: uuid.UUID,
+        action: ActionName,
+        **fields: Any,
+    ) -> None:
+        command = VnfLcmOperationAction(
+            id=op_id, vnf_instance_id=vnf_id, tenant_id=tenant_id, action=action, **fields
+        )
+        publish_command(self.amqp_url, envelope_for(command, tenant_id))
+
+    def close(self) -> None:
+        self._consumer.cancel()
+        self._connection.release()
