@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from shared.contracts import commands, events
+from shared.contracts import commands, events, vnfpkgm
 from shared.contracts.envelope import Envelope, Message
 
 _MODELS: tuple[type[Message], ...] = (
@@ -35,6 +35,7 @@ _MODELS: tuple[type[Message], ...] = (
     events.ServiceInstanceUnconfigured,
     events.DeviceCapacityChanged,
     events.VimStatusChanged,
+    vnfpkgm.OnboardVnfPackage,
 )
 MESSAGE_TYPES: dict[str, type[Message]] = {model.TYPE: model for model in _MODELS}
 
