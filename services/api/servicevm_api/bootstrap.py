@@ -89,4 +89,6 @@ DEFINITION = ServiceDefinition(
     handlers=HANDLERS,
     configure_app=configure_app,
     refresh_gauges=lambda store: device_gauge_refresher(store, repo.count_devices_by_status),
+    # Header names in their canonical case on the wire (Location, ETag, Version...).
+    http="h11",
 )
