@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from typing import Any
 
 from shared.vnfd.build import SAMPLES_DIR, build_csar_from_files, package_files, sample_package
@@ -54,7 +55,7 @@ def onboard(api: Api, content: bytes | None = None, **user_data: Any) -> dict[st
     return onboarded
 
 
-def sample_with(name: str, changes: dict[str, bytes | None]) -> bytes:
+def sample_with(name: str, changes: Mapping[str, bytes | None]) -> bytes:
     """The sample package ``name`` with files replaced (None: removed)."""
     files = package_files(SAMPLES_DIR / name)
     for path, body in changes.items():
