@@ -6,13 +6,17 @@ from __future__ import annotations
 
 import http.client
 import io
+import time
 import uuid
 import zipfile
 from urllib.parse import urlsplit
 
+from shared.contracts.vnfpkgm import OnboardVnfPackage
 from shared.devstack import Suite
 from shared.vnfd.build import sample_package
 from tests.support.api import Api
+from tests.support.bus import envelope_for, publish_command
+from tests.support.db import fetch
 from tests.support.vnf_packages import (
     PACKAGES,
     create,
@@ -270,3 +274,28 @@ def test_packages_are_per_project(api: Api) -> None:
     assert_problem(other.delete(f"{PACKAGES}/{package['id']}"), 404)
     assert package["id"] not in [p["id"] for p in other.get(PACKAGES).json()]
     other.close()
+
+
+def test_a_redelivered_onboarding_command_does_nothing_twice(suite: Suite, api: Api) -> None:
+    package = onboard(api, content=with_vnfd_id(str(uuid.uuid4())))
+    command = OnboardVnfPackage(id=uuid.UUID(package["id"]), upload=1)
+    # The same upload's command again, as a new message and as a redelivery of one.
+    envelope, fresh = envelope_for(command, api.project), envelope_for(command, api.project)
+    for sent in (envelope, envelope, fresh):
+        publish_command(suite.settings.amqp_url, sent)
+    deadline = time.monotonic() + 30
+    processed = 0
+    while processed < 2 and time.monotonic() < deadline:
+        rows = fetch(
+            suite.settings,
+            "api",
+            "SELECT count(*) AS n FROM processed_messages WHERE message_id = ANY($1::uuid[])",
+            [envelope.message_id, fresh.message_id],
+        )
+        processed = rows[0]["n"]
+        time.sleep(0.1)
+    assert processed == 2
+    templates = api.get("/v1.0/device_templates").json()["device_templates"]
+    ours = [t for t in templates if t["attributes"].get("vnf_package_id") == package["id"]]
+    assert len(ours) == 2
+    assert show(api, package["id"])["onboardingState"] == "ONBOARDED"
