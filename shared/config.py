@@ -91,6 +91,9 @@ class Settings(BaseSettings):
     # "noauth": identity from X-Project-Id / X-Roles (development; loopback only unless forced).
     auth_strategy: Literal["noauth", "keystone"] = "noauth"
     allow_noauth_on_public_address: bool = False
+    # noauth: the project (role member) of a request that names none (no X-Project-Id), as
+    # ``openstack --os-auth-type none`` sends; empty: such a request is refused (401).
+    noauth_project: str = ""
     # Keystone v3 endpoint (".../v3") and the service user that may validate tokens.
     keystone_url: str = "http://127.0.0.1:5000/v3"
     keystone_service_user: str = "servicevm"
@@ -103,6 +106,10 @@ class Settings(BaseSettings):
     # oslo.policy file (yaml or json) overriding the rules registered in code; empty: defaults.
     policy_file: str = ""
     max_body_bytes: int = 1024 * 1024
+    # The body of PUT /vnfpkgm/v1/vnf_packages/{id}/package_content (a CSAR zip).
+    max_package_bytes: int = 64 * 1024 * 1024
+    # Items per page of an ETSI list (/vnfpkgm, /vnflcm); the rest via nextpage_opaque_marker.
+    etsi_page_size: int = 100
     request_timeout_seconds: float = 30.0
     # Writes (POST, PUT, DELETE) per project per window, counted in Redis; 0 disables.
     write_rate_limit: int = 600

@@ -7,7 +7,7 @@ import logging
 from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import aio_pika
 import uvicorn
@@ -38,6 +38,9 @@ class ServiceDefinition:
     refresh_gauges: Callable[[ServiceStore], GaugeRefresher] | None = None
     # Periodic jobs, run beside the consumer for the life of the process.
     background: tuple[Callable[[ServiceStore, Settings], Coroutine[Any, Any, None]], ...] = ()
+    # uvicorn's HTTP implementation: "h11" writes header names as the app spells them
+    # (httptools lowercases them), which the ETSI interfaces need (canonical case).
+    http: Literal["auto", "h11", "httptools"] = "auto"
 
 
 def build_store(definition: ServiceDefinition, settings: Settings) -> ServiceStore:
@@ -133,4 +136,5 @@ def serve(definition: ServiceDefinition) -> None:
         port=settings.port(definition.name),
         log_config=None,
         timeout_graceful_shutdown=10,
+        http=definition.http,
     )

@@ -15,6 +15,9 @@ from tests.support.bus import NotificationListener
 from tests.support.environment import (
     KEYSTONE_API_PORT,
     KEYSTONE_WRITE_LIMIT,
+    NOAUTH_PAGE_SIZE,
+    NOAUTH_PROJECT,
+    NOAUTH_PROJECT_API_PORT,
     TEST_ENV,
     suite_settings,
 )
@@ -68,6 +71,27 @@ def keystone_suite(suite: Suite, keystone: Keystone) -> Iterator[Suite]:
     }
     assert suite.log_dir is not None
     running = Suite(isolated_settings(env), env=env, log_dir=suite.log_dir / "keystone")
+    try:
+        running.start("api")
+        yield running
+    finally:
+        running.stop()
+
+
+@pytest.fixture(scope="module")
+def noauth_project_suite(suite: Suite) -> Iterator[Suite]:
+    """A second noauth api process where a request naming no project acts in
+    NOAUTH_PROJECT (SERVICEVM_NOAUTH_PROJECT), with ETSI pages of NOAUTH_PAGE_SIZE."""
+    env = {
+        **TEST_ENV,
+        "SERVICEVM_API_PORT": str(NOAUTH_PROJECT_API_PORT),
+        "SERVICEVM_NOAUTH_PROJECT": NOAUTH_PROJECT,
+        "SERVICEVM_ETSI_PAGE_SIZE": str(NOAUTH_PAGE_SIZE),
+        "SERVICEVM_DB_POOL_SIZE": "3",
+        "SERVICEVM_DB_MAX_OVERFLOW": "2",
+    }
+    assert suite.log_dir is not None
+    running = Suite(isolated_settings(env), env=env, log_dir=suite.log_dir / "noauth-project")
     try:
         running.start("api")
         yield running

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from shared.contracts import commands, events, vnflcm
+from shared.contracts import commands, events, vnflcm, vnfpkgm
 from shared.contracts.envelope import Envelope, Message
 
 _MODELS: tuple[type[Message], ...] = (
@@ -40,6 +40,7 @@ _MODELS: tuple[type[Message], ...] = (
     vnflcm.OperateVnfc,
     vnflcm.VnfLcmOpOccChanged,
     vnflcm.VnfInstanceChanged,
+    vnfpkgm.OnboardVnfPackage,
 )
 MESSAGE_TYPES: dict[str, type[Message]] = {model.TYPE: model for model in _MODELS}
 

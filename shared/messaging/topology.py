@@ -57,7 +57,8 @@ class QueueSpec:
 QUEUES: dict[ServiceName, QueueSpec] = {
     "api": QueueSpec(
         "api",
-        commands=(),
+        # The api's own background work (VNF package onboarding).
+        commands=("api.#",),
         events=(
             *_DEVICE_STATE_EVENTS,
             *_INSTANCE_STATE_EVENTS,

@@ -45,6 +45,11 @@ TEST_ENV = {
 KEYSTONE_API_PORT = _PORT_BASE + 10
 # Writes per project per minute there: above what the auth matrix's projects write.
 KEYSTONE_WRITE_LIMIT = 40
+# A third api process, noauth with SERVICEVM_NOAUTH_PROJECT (for `openstack --os-auth-type
+# none`, which sends no project) and small ETSI pages.
+NOAUTH_PROJECT_API_PORT = _PORT_BASE + 11
+NOAUTH_PROJECT = "cli-project"
+NOAUTH_PAGE_SIZE = 2
 
 
 def suite_settings() -> Settings:

@@ -17,10 +17,15 @@ from servicevm_api.entrypoints.routes import (
     topology,
     vims,
 )
+from servicevm_api.etsi.middleware import EtsiHeadersMiddleware
+from servicevm_api.etsi.problem import install_problem_handlers
+from servicevm_api.etsi.version import api_versions_router
 from servicevm_api.handlers import HANDLERS
 from servicevm_api.identity import make_authenticator
 from servicevm_api.policy import make_enforcer
 from servicevm_api.ratelimit import WriteRateLimiter
+from servicevm_api.vnfpkgm import content_routes as vnf_package_content
+from servicevm_api.vnfpkgm import routes as vnf_packages
 from shared.config import Settings
 from shared.messaging.dispatch import ServiceStore
 from shared.observability.gauges import device_gauge_refresher
@@ -38,6 +43,7 @@ def configure_app(app: FastAPI, store: ServiceStore) -> None:
     settings: Settings = app.state.settings
     install_front_door(app, settings)
     install_error_handlers(app)
+    install_etsi_conventions(app)
     app.include_router(device_templates.router)
     app.include_router(devices.router)
     app.include_router(service_types.router)
@@ -45,6 +51,17 @@ def configure_app(app: FastAPI, store: ServiceStore) -> None:
     app.include_router(topology.router)
     app.include_router(vims.router)
     app.include_router(subscriptions.router)
+    app.include_router(vnf_packages.router)
+    app.include_router(vnf_package_content.router)
+
+
+def install_etsi_conventions(app: FastAPI) -> None:
+    """Under /vnfpkgm and /vnflcm: ProblemDetails for every error (the api's own handlers
+    wrapped), Version negotiation (406) and headers, canonical header names, api_versions.
+    Added after the front door's middlewares, so it is the outermost and sees their errors."""
+    install_problem_handlers(app)
+    app.add_middleware(EtsiHeadersMiddleware)
+    app.include_router(api_versions_router())
 
 
 def install_front_door(app: FastAPI, settings: Settings) -> None:
@@ -59,7 +76,11 @@ def install_front_door(app: FastAPI, settings: Settings) -> None:
     # Added last, runs first: the body limit sees the request before the timeout starts.
     app.add_middleware(RequestTimeout, seconds=settings.request_timeout_seconds)
     app.add_middleware(RejectNulInUrl)
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodySizeLimit,
+        max_bytes=settings.max_body_bytes,
+        max_package_bytes=settings.max_package_bytes,
+    )
 
 
 DEFINITION = ServiceDefinition(
@@ -68,4 +89,6 @@ DEFINITION = ServiceDefinition(
     handlers=HANDLERS,
     configure_app=configure_app,
     refresh_gauges=lambda store: device_gauge_refresher(store, repo.count_devices_by_status),
+    # Header names in their canonical case on the wire (Location, ETag, Version...).
+    http="h11",
 )

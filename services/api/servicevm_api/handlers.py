@@ -1,9 +1,11 @@
-"""Keeps the api's query model current from lifecycle's and the scheduler's events."""
+"""Keeps the api's query model current from lifecycle's and the scheduler's events, and
+runs the api's own background commands (VNF package onboarding, ``api.#``)."""
 
 from __future__ import annotations
 
 from servicevm_api.adapters import repository as repo
 from servicevm_api.adapters import vim_repository as vim_repo
+from servicevm_api.vnfpkgm.handlers import HANDLERS as VNF_PACKAGE_HANDLERS
 from shared.contracts import events
 from shared.messaging.dispatch import HandlerContext, HandlerTable
 
@@ -55,4 +57,5 @@ HANDLERS: HandlerTable = {
     events.ServiceInstanceStatusChanged: service_instance_status_changed,
     events.ServiceInstanceDeleted: service_instance_deleted,
     events.VimStatusChanged: vim_status_changed,
+    **VNF_PACKAGE_HANDLERS,
 }

@@ -51,10 +51,20 @@ def _roles(value: str | None) -> frozenset[str]:
 
 
 class NoAuth:
-    """Development: the caller says who it is in X-Project-Id, X-Roles and X-User-Id."""
+    """Development: the caller says who it is in X-Project-Id, X-Roles and X-User-Id.
+
+    A request naming no project is refused, unless ``default_project`` is set
+    (``SERVICEVM_NOAUTH_PROJECT``): it then acts in that project as a member, which is what
+    a client sending no identity at all (``openstack --os-auth-type none``) needs."""
+
+    def __init__(self, default_project: str = "") -> None:
+        self._default_project = default_project.strip()
 
     async def identify(self, headers: Mapping[str, str]) -> Identity:
         project = (headers.get("x-project-id") or "").strip()
+        if not project and self._default_project:
+            roles = _roles(headers.get("x-roles")) or frozenset({"member"})
+            return Identity(self._default_project, roles, headers.get("x-user-id"))
         if not project:
             raise Unauthenticated("Authentication required: no X-Project-Id header.")
         return Identity(
@@ -154,7 +164,7 @@ def make_authenticator(settings: Settings) -> Authenticator:
     if settings.auth_strategy == "keystone":
         return KeystoneAuth(settings)
     check_noauth_address(settings)
-    return NoAuth()
+    return NoAuth(settings.noauth_project)
 
 
 def is_loopback(host: str) -> bool:

@@ -27,9 +27,14 @@ BASE_RULES = [
     policy.RuleDefault("admin_or_reader", "rule:admin or rule:project_reader"),
 ]
 
-Verb = Literal["create", "get", "get_all", "update", "delete"]
+Verb = Literal["create", "get", "get_all", "update", "delete", "upload", "fetch"]
 READS: tuple[Verb, ...] = ("get", "get_all")
 WRITES: tuple[Verb, ...] = ("create", "update", "delete")
+# A VNF package's content: uploading it is a write, fetching it (package, VNFD, artifacts)
+# a read.
+UPLOAD: Verb = "upload"
+FETCH: Verb = "fetch"
+RATE_LIMITED: tuple[Verb, ...] = (*WRITES, UPLOAD)
 
 # Resource -> the actions its routes perform.
 RESOURCES: dict[str, tuple[Verb, ...]] = {
@@ -40,6 +45,7 @@ RESOURCES: dict[str, tuple[Verb, ...]] = {
     "service_type": READS,
     "topology": ("get",),
     "subscription": ("create", "get", "get_all", "delete"),
+    "vnf_package": (*READS, *WRITES, UPLOAD, FETCH),
 }
 # A subscription to every project's notifications (all_projects): admins only by default.
 SUBSCRIPTION_ALL_PROJECTS = "servicevm:subscription:all_projects"
@@ -53,7 +59,8 @@ def _action_rules() -> list[policy.RuleDefault]:
     rules: list[policy.RuleDefault] = []
     for resource, verbs in RESOURCES.items():
         for verb in verbs:
-            default = "rule:admin_or_reader" if verb in READS else "rule:admin_or_member"
+            readonly = verb in READS or verb == FETCH
+            default = "rule:admin_or_reader" if readonly else "rule:admin_or_member"
             rules.append(
                 policy.RuleDefault(
                     action(resource, verb),

@@ -9,6 +9,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -145,6 +146,44 @@ subscriptions = Table(
     Column("auth_type", String(16), nullable=False),
     Column("auth_username", String(255)),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+# VNF packages (ETSI SOL005, /vnfpkgm/v1): the api owns them, as it owns templates. The
+# VNF LCM side reads ``vnfd`` (shared.vnfd.model.Vnfd as JSON) and ``vdu_templates``
+# ({flavour_id: {vdu_id: device template id}}) of an ONBOARDED package to instantiate.
+vnf_packages = Table(
+    "vnf_packages",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("tenant_id", String(255), nullable=False, index=True),
+    Column("onboarding_state", String(16), nullable=False),
+    Column("operational_state", String(16), nullable=False),
+    Column("usage_state", String(16), nullable=False),
+    Column("user_defined_data", JSONB, nullable=False),
+    Column("vnfd_id", String(255)),
+    Column("vnf_provider", String(255)),
+    Column("vnf_product_name", String(255)),
+    Column("vnf_software_version", String(255)),
+    Column("vnfd_version", String(255)),
+    Column("checksum", JSONB),
+    Column("software_images", JSONB, nullable=False, server_default="[]"),
+    Column("additional_artifacts", JSONB, nullable=False, server_default="[]"),
+    Column("onboarding_failure_details", JSONB),
+    # The CSAR zip as uploaded; kept for GET package_content, vnfd and artifacts.
+    Column("content", LargeBinary),
+    # Which upload the content is: a redelivered onboarding command of an older one is stale.
+    Column("upload", Integer, nullable=False, server_default="0"),
+    Column("vnfd", JSONB),
+    Column("vdu_templates", JSONB, nullable=False, server_default="{}"),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    # One ONBOARDED package per VNFD per project: instances name packages by vnfdId.
+    Index(
+        "vnf_packages_one_onboarded_vnfd",
+        "tenant_id",
+        "vnfd_id",
+        unique=True,
+        postgresql_where=text("onboarding_state = 'ONBOARDED'"),
+    ),
 )
 
 outbox = outbox_table(metadata)

@@ -12,7 +12,7 @@ from oslo_policy import policy
 from servicevm_api.caller import Caller
 from servicevm_api.errors import ApiError, not_authorized
 from servicevm_api.identity import Authenticator, IdentityUnavailable, Unauthenticated
-from servicevm_api.policy import CONTEXT_IS_ADMIN, WRITES, Verb, action, credentials
+from servicevm_api.policy import CONTEXT_IS_ADMIN, RATE_LIMITED, Verb, action, credentials
 
 __all__ = ["Caller", "CallerDep", "UowDep", "authorize", "check_rule"]
 from servicevm_api.ratelimit import WriteRateLimiter
@@ -58,7 +58,7 @@ def authorize(resource: str, verb: Verb) -> Any:
         target = {"project_id": caller.project_id, "tenant_id": caller.project_id}
         if not enforcer.enforce(name, target, caller.credentials):
             raise not_authorized(name)
-        if verb in WRITES:
+        if verb in RATE_LIMITED:
             await _count_write(request, caller)
         return caller
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -29,20 +30,39 @@ async def _send_error(send: Send, status: int, error_type: str, message: str) ->
     await send({"type": "http.response.body", "body": body})
 
 
+# A VNF package's content (a CSAR zip) is far larger than any JSON body.
+_PACKAGE_CONTENT = re.compile(r"^/vnfpkgm/v1/vnf_packages/[^/]+/package_content/?$")
+
+
 class BodySizeLimit:
-    """413 for a body over ``max_bytes``: announced by Content-Length, or counted as it streams."""
+    """413 for a body over ``max_bytes`` (``max_package_bytes`` for a VNF package's
+    content): announced by Content-Length, or counted as it streams."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, max_package_bytes: int | None = None) -> None:
         self._app = app
-        self._max = max_bytes
-
-    def _message(self) -> str:
-        return f"Request body is larger than the limit of {self._max} bytes."
+        self._default = max_bytes
+        self._package = max_package_bytes or max_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self._app(scope, receive, send)
             return
+        package = _PACKAGE_CONTENT.match(scope.get("path", "")) is not None
+        limit = self._package if package else self._default
+        await _Limited(self._app, limit)(scope, receive, send)
+
+
+class _Limited:
+    """One request's limit."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self._app = app
+        self._max = limit
+
+    def _message(self) -> str:
+        return f"Request body is larger than the limit of {self._max} bytes."
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         for name, value in scope.get("headers", []):
             if name == b"content-length":
                 try:

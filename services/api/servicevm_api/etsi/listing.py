@@ -16,7 +16,7 @@ value of the wrong type raises SelectorError too (a 400).
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,7 +29,7 @@ from servicevm_api.etsi.paging import (
     link_header,
     paginate,
 )
-from servicevm_api.etsi.selectors import Filter, parse_filter
+from servicevm_api.etsi.selectors import Filter, SelectorError, parse_filter
 
 
 @dataclass(frozen=True)
@@ -81,3 +81,21 @@ def render_list(
         bodies=[query.selector.apply(body) for body in page.items],
         link=None if page.next_marker is None else link_header(request_url, page.next_marker),
     )
+
+
+def list_page(
+    items: Sequence[Mapping[str, Any]],
+    params: Sequence[tuple[str, str]],
+    *,
+    spec: SelectorSpec,
+    page_size: int,
+    request_url: str,
+) -> ListPage:
+    """The whole list request from the raw (repeatable) query parameters. Raises
+    SelectorError (a 400) for an unknown, repeated or malformed parameter."""
+    names = [name for name, _ in params]
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:
+        raise SelectorError(f"Query parameter(s) given more than once: {', '.join(repeated)}")
+    query = parse_list_query(dict(params), spec, attributes=spec.attributes)
+    return render_list(items, query, page_size=page_size, request_url=request_url)

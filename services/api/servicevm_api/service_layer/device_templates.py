@@ -44,7 +44,8 @@ def check_driver(group: str, attribute: str, name: str) -> None:
         )
 
 
-def _check(request: DeviceTemplateCreate) -> None:
+def check_template(request: DeviceTemplateCreate) -> None:
+    """400 for an unknown driver, duplicate service types or a bad policy attribute."""
     check_driver(plugins.DEVICE_DRIVERS, "device_driver", request.device_driver)
     check_driver(plugins.MGMT_DRIVERS, "mgmt_driver", request.mgmt_driver)
     if len(set(request.service_types)) != len(request.service_types):
@@ -60,7 +61,17 @@ async def create_template(
 ) -> Row[Any]:
     """Add the template (tenant: the request's, else the caller's) and order lifecycle to
     keep it; commits, and returns the new row."""
-    _check(request)
+    template_id = await stage_template(uow, caller, request)
+    await uow.commit()
+    return await get_template(uow, caller, template_id)
+
+
+async def stage_template(
+    uow: UnitOfWork, caller: Caller, request: DeviceTemplateCreate
+) -> uuid.UUID:
+    """``create_template`` without the commit, for a caller adding several templates (and
+    more) in one transaction, such as VNF package onboarding; returns the new id."""
+    check_template(request)
     if request.vim_id is not None:
         # Shared lock: the VIM cannot be deleted while this template is being added.
         await get_vim(uow, caller, request.vim_id, lock="share")
@@ -77,8 +88,7 @@ async def create_template(
     values.update(id=command.id, vim_id=command.vim_id)
     await repo.add_template(uow.conn, values=values)
     await uow.publish(command, tenant_id=command.tenant_id)
-    await uow.commit()
-    return await get_template(uow, caller, command.id)
+    return command.id
 
 
 async def update_template(

@@ -1,0 +1,58 @@
+"""Queries of ``api.vnf_packages``."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import Row, delete, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from servicevm_api.adapters.orm import vnf_packages
+
+# Every column but the zip: lists and state reads never carry the content.
+INFO_COLUMNS = [c for c in vnf_packages.c if c.name != "content"]
+
+
+async def add(conn: AsyncConnection, *, values: dict[str, Any]) -> None:
+    await conn.execute(insert(vnf_packages).values(**values))
+
+
+async def get(
+    conn: AsyncConnection, package_id: uuid.UUID, *, lock: bool = False, content: bool = False
+) -> Row[Any] | None:
+    columns = [*INFO_COLUMNS, vnf_packages.c.content] if content else INFO_COLUMNS
+    query = select(*columns).where(vnf_packages.c.id == package_id)
+    if lock:
+        query = query.with_for_update()
+    return (await conn.execute(query)).first()
+
+
+async def list_visible(conn: AsyncConnection, *, tenant_id: str | None) -> list[Row[Any]]:
+    """Every package of a tenant (None: of all tenants), by id."""
+    query = select(*INFO_COLUMNS).order_by(vnf_packages.c.id)
+    if tenant_id is not None:
+        query = query.where(vnf_packages.c.tenant_id == tenant_id)
+    return list((await conn.execute(query)).all())
+
+
+async def set_fields(conn: AsyncConnection, package_id: uuid.UUID, **values: Any) -> None:
+    await conn.execute(update(vnf_packages).where(vnf_packages.c.id == package_id).values(**values))
+
+
+async def remove(conn: AsyncConnection, package_id: uuid.UUID) -> None:
+    await conn.execute(delete(vnf_packages).where(vnf_packages.c.id == package_id))
+
+
+async def onboarded_with_vnfd(
+    conn: AsyncConnection, *, tenant_id: str, vnfd_id: str
+) -> uuid.UUID | None:
+    """The ONBOARDED package of the project with that vnfdId, if any."""
+    found = await conn.scalar(
+        select(vnf_packages.c.id).where(
+            vnf_packages.c.tenant_id == tenant_id,
+            vnf_packages.c.vnfd_id == vnfd_id,
+            vnf_packages.c.onboarding_state == "ONBOARDED",
+        )
+    )
+    return uuid.UUID(str(found)) if found is not None else None

@@ -1,0 +1,95 @@
+"""/vnfpkgm/v1/vnf_packages: create, list, read, modify, delete (SOL005 9.4.2, 9.4.3).
+
+Parse, authorize, call the service layer, render. Errors are ProblemDetails; the ETSI
+middleware adds ``Version`` and spells header names canonically."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse
+
+from servicevm_api.entrypoints.deps import Caller, UowDep, authorize
+from servicevm_api.etsi.listing import list_page
+from servicevm_api.etsi.problem import bad_request
+from servicevm_api.etsi.selectors import SelectorError
+from servicevm_api.vnfpkgm import service
+from servicevm_api.vnfpkgm.rendering import BASE_PATH, SELECTORS, package_path, vnf_pkg_info
+from servicevm_api.vnfpkgm.schemas import CreateVnfPkgInfoRequest, VnfPkgInfoModifications
+from shared.config import Settings
+
+router = APIRouter(prefix=BASE_PATH, tags=["vnf_packages"])
+
+
+def base_url(request: Request) -> str:
+    return str(request.base_url).rstrip("/")
+
+
+@router.post("", status_code=201)
+async def create_vnf_package(
+    body: CreateVnfPkgInfoRequest,
+    request: Request,
+    caller: Annotated[Caller, authorize("vnf_package", "create")],
+    uow: UowDep,
+) -> JSONResponse:
+    row = await service.create_package(uow, caller, body)
+    location = base_url(request) + package_path(row.id)
+    info = vnf_pkg_info(row._mapping, base_url(request))
+    return JSONResponse(info, status_code=201, headers={"Location": location})
+
+
+@router.get("")
+async def list_vnf_packages(
+    request: Request,
+    caller: Annotated[Caller, authorize("vnf_package", "get_all")],
+    uow: UowDep,
+) -> JSONResponse:
+    rows = await service.list_packages(uow, caller)
+    settings: Settings = request.app.state.settings
+    items = [vnf_pkg_info(row._mapping, base_url(request)) for row in rows]
+    try:
+        page = list_page(
+            items,
+            request.query_params.multi_items(),
+            spec=SELECTORS,
+            page_size=settings.etsi_page_size,
+            request_url=str(request.url),
+        )
+    except SelectorError as exc:
+        raise bad_request(str(exc)) from None
+    headers = {"Link": page.link} if page.link else {}
+    return JSONResponse(page.bodies, headers=headers)
+
+
+@router.get("/{package_id}")
+async def show_vnf_package(
+    package_id: uuid.UUID,
+    request: Request,
+    caller: Annotated[Caller, authorize("vnf_package", "get")],
+    uow: UowDep,
+) -> JSONResponse:
+    row = await service.get_package(uow, caller, package_id)
+    return JSONResponse(vnf_pkg_info(row._mapping, base_url(request)))
+
+
+@router.patch("/{package_id}")
+async def update_vnf_package(
+    package_id: uuid.UUID,
+    body: VnfPkgInfoModifications,
+    caller: Annotated[Caller, authorize("vnf_package", "update")],
+    uow: UowDep,
+) -> JSONResponse:
+    changes = await service.modify_package(uow, caller, package_id, body)
+    return JSONResponse(changes.model_dump(exclude_none=True))
+
+
+@router.delete("/{package_id}", status_code=204, response_class=Response)
+async def delete_vnf_package(
+    package_id: uuid.UUID,
+    caller: Annotated[Caller, authorize("vnf_package", "delete")],
+    uow: UowDep,
+) -> Response:
+    await service.delete_package(uow, caller, package_id)
+    return Response(status_code=204)
