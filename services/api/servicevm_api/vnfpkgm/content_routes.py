@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import mimetypes
 import uuid
 from typing import Annotated
 
@@ -11,16 +10,30 @@ from fastapi import APIRouter, Request, Response
 
 from servicevm_api.entrypoints.deps import Caller, UowDep, authorize
 from servicevm_api.etsi.problem import bad_request
+from servicevm_api.etsi.responses import PROBLEM_RESPONSES, binary
 from servicevm_api.vnfpkgm import service
 from servicevm_api.vnfpkgm.content import TEXT, ZIP, uploaded_zip, vnfd_format
 from servicevm_api.vnfpkgm.rendering import BASE_PATH
 from servicevm_api.vnfpkgm.schemas import UploadVnfPkgFromUriRequest
 from shared.vnfd.build import build_csar_from_files
 
-router = APIRouter(prefix=BASE_PATH + "/{package_id}", tags=["vnf_packages"])
+router = APIRouter(
+    prefix=BASE_PATH + "/{package_id}", tags=["vnf_packages"], responses=PROBLEM_RESPONSES
+)
+OCTET = "application/octet-stream"
 
 
-@router.put("/package_content", status_code=202, response_class=Response)
+@router.put(
+    "/package_content",
+    status_code=202,
+    response_class=Response,
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {ZIP: {"schema": {"type": "string", "format": "binary"}}},
+        }
+    },
+)
 async def upload_vnf_package_content(
     package_id: uuid.UUID,
     request: Request,
@@ -47,7 +60,11 @@ async def upload_vnf_package_from_uri(
     )
 
 
-@router.get("/package_content")
+@router.get(
+    "/package_content",
+    response_class=Response,
+    responses={200: binary(ZIP, description="The CSAR as uploaded.")},
+)
 async def fetch_vnf_package_content(
     package_id: uuid.UUID,
     caller: Annotated[Caller, authorize("vnf_package", "fetch")],
@@ -57,7 +74,13 @@ async def fetch_vnf_package_content(
     return Response(content, media_type=ZIP)
 
 
-@router.get("/vnfd")
+@router.get(
+    "/vnfd",
+    response_class=Response,
+    responses={
+        200: binary(TEXT, ZIP, description="The VNFD: one YAML file, or Definitions/ zipped.")
+    },
+)
 async def fetch_vnfd(
     package_id: uuid.UUID,
     request: Request,
@@ -72,7 +95,11 @@ async def fetch_vnfd(
     return Response(build_csar_from_files(files), media_type=ZIP)
 
 
-@router.get("/artifacts/{artifact_path:path}")
+@router.get(
+    "/artifacts/{artifact_path:path}",
+    response_class=Response,
+    responses={200: binary(OCTET, description="The file of the package.")},
+)
 async def fetch_vnf_package_artifact(
     package_id: uuid.UUID,
     artifact_path: str,
@@ -80,5 +107,4 @@ async def fetch_vnf_package_artifact(
     uow: UowDep,
 ) -> Response:
     body = await service.artifact(uow, caller, package_id, artifact_path)
-    media_type = mimetypes.guess_type(artifact_path)[0] or "application/octet-stream"
-    return Response(body, media_type=media_type)
+    return Response(body, media_type=OCTET)

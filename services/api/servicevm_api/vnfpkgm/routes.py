@@ -14,20 +14,25 @@ from fastapi.responses import JSONResponse
 from servicevm_api.entrypoints.deps import Caller, UowDep, authorize
 from servicevm_api.etsi.listing import list_page
 from servicevm_api.etsi.problem import bad_request
+from servicevm_api.etsi.responses import PROBLEM_RESPONSES
 from servicevm_api.etsi.selectors import SelectorError
 from servicevm_api.vnfpkgm import service
 from servicevm_api.vnfpkgm.rendering import BASE_PATH, SELECTORS, package_path, vnf_pkg_info
-from servicevm_api.vnfpkgm.schemas import CreateVnfPkgInfoRequest, VnfPkgInfoModifications
+from servicevm_api.vnfpkgm.schemas import (
+    CreateVnfPkgInfoRequest,
+    VnfPkgInfo,
+    VnfPkgInfoModifications,
+)
 from shared.config import Settings
 
-router = APIRouter(prefix=BASE_PATH, tags=["vnf_packages"])
+router = APIRouter(prefix=BASE_PATH, tags=["vnf_packages"], responses=PROBLEM_RESPONSES)
 
 
 def base_url(request: Request) -> str:
     return str(request.base_url).rstrip("/")
 
 
-@router.post("", status_code=201)
+@router.post("", status_code=201, responses={201: {"model": VnfPkgInfo}})
 async def create_vnf_package(
     body: CreateVnfPkgInfoRequest,
     request: Request,
@@ -40,7 +45,7 @@ async def create_vnf_package(
     return JSONResponse(info, status_code=201, headers={"Location": location})
 
 
-@router.get("")
+@router.get("", responses={200: {"model": list[VnfPkgInfo]}})
 async def list_vnf_packages(
     request: Request,
     caller: Annotated[Caller, authorize("vnf_package", "get_all")],
@@ -63,7 +68,7 @@ async def list_vnf_packages(
     return JSONResponse(page.bodies, headers=headers)
 
 
-@router.get("/{package_id}")
+@router.get("/{package_id}", responses={200: {"model": VnfPkgInfo}})
 async def show_vnf_package(
     package_id: uuid.UUID,
     request: Request,
@@ -74,7 +79,7 @@ async def show_vnf_package(
     return JSONResponse(vnf_pkg_info(row._mapping, base_url(request)))
 
 
-@router.patch("/{package_id}")
+@router.patch("/{package_id}", responses={200: {"model": VnfPkgInfoModifications}})
 async def update_vnf_package(
     package_id: uuid.UUID,
     body: VnfPkgInfoModifications,

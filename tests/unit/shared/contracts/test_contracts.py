@@ -19,6 +19,7 @@ from shared.contracts.models import (
     VimSpec,
 )
 from shared.contracts.registry import MESSAGE_TYPES, UnknownMessage, parse_payload
+from shared.contracts.vnfpkgm import OnboardVnfPackage
 
 TEMPLATE = DeviceTemplateSnapshot(
     id=uuid.uuid4(),
@@ -165,6 +166,7 @@ SAMPLES: list[Message] = [
         status_reason="authentication failed (HTTP 401)",
         revision=2,
     ),
+    OnboardVnfPackage(id=VIM_ID, upload=1),
 ]
 
 
