@@ -63,17 +63,17 @@ def items(count: int) -> list[dict[str, Any]]:
 def test_a_list_leaves_out_default_excluded_attributes_and_pages() -> None:
     url = f"{BASE}/vnfpkgm/v1/vnf_packages"
     first = list_page(items(3), [], spec=SELECTORS, page_size=2, request_url=url)
-    assert len(first.items) == 2 and "userDefinedData" not in first.items[0]
+    assert len(first.bodies) == 2 and "userDefinedData" not in first.bodies[0]
     assert first.link is not None and first.link.endswith('rel="next"')
     marker = first.link.split("nextpage_opaque_marker=")[1].split(">")[0]
     rest = list_page(
         items(3), [("nextpage_opaque_marker", marker)], spec=SELECTORS, page_size=2, request_url=url
     )
-    assert [i["id"] for i in rest.items] == [str(uuid.UUID(int=3))] and rest.link is None
+    assert [i["id"] for i in rest.bodies] == [str(uuid.UUID(int=3))] and rest.link is None
     everything = list_page(
         items(1), [("all_fields", "")], spec=SELECTORS, page_size=0, request_url=url
     )
-    assert everything.items[0]["userDefinedData"] == {"a": "1"}
+    assert everything.bodies[0]["userDefinedData"] == {"a": "1"}
 
 
 @pytest.mark.parametrize(
