@@ -96,10 +96,15 @@ async def device_deleted(event: events.DeviceDeleted, ctx: HandlerContext) -> No
 # --- service instances -------------------------------------------------------------------
 
 
-async def create_service_instance(cmd: commands.CreateServiceInstance, ctx: HandlerContext) -> None:
-    # The command's ``devices`` are those the client asked for; none hosts it yet.
+def new_instance(cmd: commands.CreateServiceInstance) -> ServiceInstance:
+    """The instance a create command asks for: PENDING_CREATE, revision 1, on no device yet
+    (the command's ``devices`` are those the client asked for)."""
     asked = ServiceInstance.model_validate(cmd, from_attributes=True)
-    instance = asked.model_copy(update={"requested_devices": cmd.devices, "devices": []})
+    return asked.model_copy(update={"requested_devices": cmd.devices, "devices": []})
+
+
+async def create_service_instance(cmd: commands.CreateServiceInstance, ctx: HandlerContext) -> None:
+    instance = new_instance(cmd)
     waits_for: uuid.UUID | None = None
     async with ctx.transaction(final=True) as uow:
         s = scheduling(uow)

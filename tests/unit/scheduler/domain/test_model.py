@@ -48,3 +48,16 @@ def test_instance_transitions_and_announcements() -> None:
     )  # the transition is still announced
     with pytest.raises(ValueError, match="cannot go from ERROR to ACTIVE"):
         instance.transition(ServiceInstanceStatus.ERROR).transition(ServiceInstanceStatus.ACTIVE)
+
+
+def test_snapshot_is_the_contract_fields_with_plain_statuses() -> None:
+    asked = uuid.uuid4()
+    hosting = uuid.uuid4()
+    instance = _instance(requested_devices=[asked]).changed(devices=[hosting])
+    active = instance.transition(ServiceInstanceStatus.ACTIVE)
+    snapshot = active.snapshot()
+    assert snapshot.model_dump() == active.model_dump(
+        exclude={"requested_devices", "previous_status"}
+    )
+    assert (snapshot.devices, snapshot.revision) == ([hosting], 3)
+    assert type(snapshot.status) is str and snapshot.status == "ACTIVE"
