@@ -22,7 +22,8 @@ from servicevm_mgmt.subscriptions.handlers import SUBSCRIPTION_HANDLERS
 from servicevm_mgmt.subscriptions.notifier import notify
 from shared.config import get_settings
 from shared.contracts import events
-from shared.contracts.models import DeviceStatus, DeviceTemplateSnapshot
+from shared.contracts.models import DeviceTemplateSnapshot
+from shared.contracts.statuses import ServiceInstanceStatus
 from shared.messaging.dispatch import HandlerContext, HandlerTable
 from shared.plugins import PluginNotFound
 
@@ -206,7 +207,7 @@ async def service_instance_deleted(
             instance_notification(
                 ctx.envelope,
                 event.instance,
-                status=DeviceStatus.DELETED,
+                status=ServiceInstanceStatus.DELETED,
                 previous_status=event.previous_status,
             ),
         )

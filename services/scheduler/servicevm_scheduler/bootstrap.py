@@ -7,7 +7,7 @@ from servicevm_scheduler.adapters.orm import metadata
 from servicevm_scheduler.handlers import HANDLERS
 from servicevm_scheduler.jobs.pool_keeper import PoolKeeper
 from shared.config import Settings
-from shared.contracts.models import DeviceStatus
+from shared.contracts.statuses import ServiceInstanceStatus
 from shared.messaging.dispatch import ServiceStore
 from shared.observability.gauges import device_gauge_refresher
 from shared.observability.metrics import SERVICE_INSTANCES_BY_STATUS, SLOTS
@@ -23,7 +23,7 @@ def refresh_gauges(store: ServiceStore) -> GaugeRefresher:
         async with store.engine.connect() as conn:
             instances = await gauges.count_instances_by_status(conn)
             used, free = await gauges.count_active_slots(conn)
-        for status in DeviceStatus.ALL:
+        for status in ServiceInstanceStatus.ALL:
             SERVICE_INSTANCES_BY_STATUS.labels(status).set(instances.get(status, 0))
         SLOTS.labels("used").set(used)
         SLOTS.labels("free").set(free)

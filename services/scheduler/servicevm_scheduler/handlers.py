@@ -23,10 +23,9 @@ from servicevm_scheduler.service_layer.placing import place_or_wait, place_waiti
 from servicevm_scheduler.service_layer.pools import grow
 from servicevm_scheduler.service_layer.ports import Scheduling
 from shared.contracts import commands, events
-from shared.contracts.models import DeviceStatus
+from shared.contracts.statuses import DeviceStatus, ServiceInstanceStatus
 from shared.messaging.dispatch import HandlerContext, HandlerTable
 
-S = DeviceStatus
 log = logging.getLogger(__name__)
 
 
@@ -72,7 +71,7 @@ async def device_status_changed(event: events.DeviceStatusChanged, ctx: HandlerC
         s = scheduling(uow)
         if (
             became
-            and device.status in (S.ACTIVE, S.ERROR)
+            and device.status in (DeviceStatus.ACTIVE, DeviceStatus.ERROR)
             and await s.waiting.any_for(template_id=device.template_id)
         ):
             await place_waiting(s, template_id=device.template_id)
@@ -97,20 +96,15 @@ async def device_deleted(event: events.DeviceDeleted, ctx: HandlerContext) -> No
 # --- service instances -------------------------------------------------------------------
 
 
+def new_instance(cmd: commands.CreateServiceInstance) -> ServiceInstance:
+    """The instance a create command asks for: PENDING_CREATE, revision 1, on no device yet
+    (the command's ``devices`` are those the client asked for)."""
+    asked = ServiceInstance.model_validate(cmd, from_attributes=True)
+    return asked.model_copy(update={"requested_devices": cmd.devices, "devices": []})
+
+
 async def create_service_instance(cmd: commands.CreateServiceInstance, ctx: HandlerContext) -> None:
-    instance = ServiceInstance(
-        id=cmd.id,
-        tenant_id=cmd.tenant_id,
-        name=cmd.name,
-        service_type_id=cmd.service_type_id,
-        service_table_id=cmd.service_table_id,
-        mgmt_driver=cmd.mgmt_driver,
-        mgmt_address=cmd.mgmt_address,
-        service_contexts=cmd.service_contexts,
-        requested_devices=cmd.devices,
-        kwargs=cmd.kwargs,
-        managed_by_user=cmd.managed_by_user,
-    )
+    instance = new_instance(cmd)
     waits_for: uuid.UUID | None = None
     async with ctx.transaction(final=True) as uow:
         s = scheduling(uow)
@@ -131,10 +125,12 @@ async def update_service_instance(cmd: commands.UpdateServiceInstance, ctx: Hand
     async with ctx.transaction(final=True) as uow:
         s = scheduling(uow)
         instance = await s.instances.get(instance_id=cmd.id, for_update=True)
-        if instance is None or not instance.can(S.PENDING_UPDATE):
-            await _refuse(s, instance, S.PENDING_UPDATE)
+        if instance is None or not instance.can(ServiceInstanceStatus.PENDING_UPDATE):
+            await _refuse(s, instance, ServiceInstanceStatus.PENDING_UPDATE)
         else:
-            updating = instance.transition(S.PENDING_UPDATE, name=cmd.name, kwargs=cmd.kwargs)
+            updating = instance.transition(
+                ServiceInstanceStatus.PENDING_UPDATE, name=cmd.name, kwargs=cmd.kwargs
+            )
             await save_and_announce(s, updating)
             found = await s.templates.service_type(service_type_id=instance.service_type_id)
             service_type = found[1] if found is not None else ""
@@ -146,10 +142,10 @@ async def delete_service_instance(cmd: commands.DeleteServiceInstance, ctx: Hand
     async with ctx.transaction(final=True) as uow:
         s = scheduling(uow)
         instance = await s.instances.get(instance_id=cmd.id, for_update=True)
-        if instance is None or not instance.can(S.PENDING_DELETE):
-            await _refuse(s, instance, S.PENDING_DELETE)
+        if instance is None or not instance.can(ServiceInstanceStatus.PENDING_DELETE):
+            await _refuse(s, instance, ServiceInstanceStatus.PENDING_DELETE)
         else:
-            deleting = instance.transition(S.PENDING_DELETE)
+            deleting = instance.transition(ServiceInstanceStatus.PENDING_DELETE)
             if deleting.devices:
                 await save_and_announce(s, deleting)
                 releasing = events.ServiceInstanceReleasing(
@@ -172,9 +168,12 @@ async def service_instance_configured(
     async with ctx.transaction(final=True) as uow:
         s = scheduling(uow)
         instance = await s.instances.get(instance_id=event.instance_id, for_update=True)
-        if instance is not None and instance.status in (S.PENDING_CREATE, S.PENDING_UPDATE):
+        if instance is not None and instance.status in (
+            ServiceInstanceStatus.PENDING_CREATE,
+            ServiceInstanceStatus.PENDING_UPDATE,
+        ):
             if event.succeeded:
-                await save_and_announce(s, instance.transition(S.ACTIVE))
+                await save_and_announce(s, instance.transition(ServiceInstanceStatus.ACTIVE))
             else:
                 await fail(s, instance, f"configuration failed: {event.reason}")
         await uow.commit()
@@ -186,7 +185,7 @@ async def service_instance_unconfigured(
     async with ctx.transaction(final=True) as uow:
         s = scheduling(uow)
         instance = await s.instances.get(instance_id=event.instance_id, for_update=True)
-        if instance is not None and instance.status == S.PENDING_DELETE:
+        if instance is not None and instance.status == ServiceInstanceStatus.PENDING_DELETE:
             if event.succeeded:
                 await finish_delete(s, instance)
             else:

@@ -10,11 +10,10 @@ from servicevm_scheduler.domain.projection import Device, Template
 from servicevm_scheduler.service_layer.placing import Outcome, place_or_wait
 from shared.contracts import commands
 from shared.contracts.envelope import Message
-from shared.contracts.models import DeviceStatus
+from shared.contracts.statuses import DeviceStatus
 from shared.contracts.template_policy import TemplatePolicy
 from tests.unit.scheduler.fakes import FakeStore
 
-S = DeviceStatus
 TENANT = "project-a"
 
 
@@ -36,7 +35,7 @@ def device(
     service_type_id: uuid.UUID,
     *,
     used: int = 0,
-    status: str = S.ACTIVE,
+    status: str = DeviceStatus.ACTIVE,
     host: str | None = None,
     bound_tenant: str | None = None,
     pool_managed: bool = False,

@@ -18,10 +18,9 @@ from servicevm_scheduler.domain.pool import PoolState
 from servicevm_scheduler.domain.projection import Device, Template
 from servicevm_scheduler.service_layer.ports import Scheduling
 from shared.contracts.envelope import Message
-from shared.contracts.models import DeviceSnapshot, DeviceStatus, DeviceTemplateSnapshot
+from shared.contracts.models import DeviceSnapshot, DeviceTemplateSnapshot
+from shared.contracts.statuses import DeviceStatus, ServiceInstanceStatus
 from shared.contracts.template_policy import TemplatePolicy
-
-S = DeviceStatus
 
 
 @dataclass
@@ -114,7 +113,7 @@ class FakeTemplates(_Port):
 class FakeDevices(_Port):
     async def apply(self, *, device: DeviceSnapshot) -> str | None:
         known = self.store.devices.get(device.id)
-        if known is None and device.status != S.PENDING_CREATE:
+        if known is None and device.status != DeviceStatus.PENDING_CREATE:
             return None
         previous = known.status if known is not None else ""
         capacity = known.slot_capacity if known is not None else 1
@@ -169,13 +168,13 @@ class FakeSlots(_Port):
 class FakePools(_Port):
     async def state(self, *, template_id: uuid.UUID, waiting_slots: int) -> PoolState:
         mine = [d for d in self.store.devices.values() if d.template_id == template_id]
-        active = [d for d in mine if d.status == S.ACTIVE]
+        active = [d for d in mine if d.status == DeviceStatus.ACTIVE]
         return PoolState(
             active_devices=len(active),
-            pending_devices=sum(d.status == S.PENDING_CREATE for d in mine),
+            pending_devices=sum(d.status == DeviceStatus.PENDING_CREATE for d in mine),
             free_slots=sum(d.free_slots for d in active),
             waiting_slots=waiting_slots,
-            failed_devices=sum(d.status in (S.ERROR, S.DEAD) for d in mine),
+            failed_devices=sum(d.status in (DeviceStatus.ERROR, DeviceStatus.DEAD) for d in mine),
         )
 
     async def idle_devices(self, *, template_id: uuid.UUID, idle_seconds: float) -> list[uuid.UUID]:
@@ -185,20 +184,22 @@ class FakePools(_Port):
             if (device := self.store.devices.get(device_id)) is not None
             and device.template_id == template_id
             and device_id in self.store.pool_managed
-            and device.status == S.ACTIVE
+            and device.status == DeviceStatus.ACTIVE
             and device.slots_used == 0
         ]
 
     async def add_device(
         self, *, device_id: uuid.UUID, tenant_id: str, template_id: uuid.UUID, slot_capacity: int
     ) -> None:
-        device = Device(device_id, tenant_id, template_id, S.PENDING_CREATE, slot_capacity)
+        device = Device(
+            device_id, tenant_id, template_id, DeviceStatus.PENDING_CREATE, slot_capacity
+        )
         self.store.devices[device_id] = device
         self.store.pool_managed.add(device_id)
 
     async def mark_releasing(self, *, device_id: uuid.UUID) -> None:
         device = self.store.devices[device_id]
-        self.store.devices[device_id] = replace(device, status=S.PENDING_DELETE)
+        self.store.devices[device_id] = replace(device, status=DeviceStatus.PENDING_DELETE)
 
 
 class FakeInstances(_Port):
@@ -212,13 +213,13 @@ class FakeInstances(_Port):
         self, *, instance_id: uuid.UUID, for_update: bool = False
     ) -> ServiceInstance | None:
         found = self.store.instances.get(instance_id)
-        return replace(found, previous_status=None) if found is not None else None
+        return found.model_copy(update={"previous_status": None}) if found is not None else None
 
     async def save(self, *, instance: ServiceInstance, waiting: bool = False) -> None:
         self.store.instances[instance.id] = instance
         if waiting:
             self.store.waiting_since.setdefault(instance.id, next(self.store.clock))
-        elif instance.status != S.PENDING_CREATE or instance.devices:
+        elif instance.status != ServiceInstanceStatus.PENDING_CREATE or instance.devices:
             self.store.waiting_since.pop(instance.id, None)
 
     async def delete(self, *, instance_id: uuid.UUID) -> None:

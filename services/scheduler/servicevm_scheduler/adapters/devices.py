@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from typing import Any
 
@@ -11,24 +12,17 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from servicevm_scheduler.adapters.orm import devices, templates
 from servicevm_scheduler.domain.projection import Device
-from shared.contracts.models import DeviceSnapshot, DeviceStatus
+from shared.contracts.models import DeviceSnapshot
+from shared.contracts.statuses import DeviceStatus
 from shared.contracts.template_policy import TemplatePolicy
 
-S = DeviceStatus
+# The projection's columns that a snapshot carries (the rest are the scheduler's own:
+# slots, pool membership, ...).
+_SNAPSHOT_COLUMNS: set[str] = set(devices.c.keys()) & DeviceSnapshot.model_fields.keys() - {"id"}
 
 
 def to_device(row: Row[Any]) -> Device:
-    return Device(
-        id=row.id,
-        tenant_id=row.tenant_id,
-        template_id=row.template_id,
-        status=row.status,
-        slot_capacity=row.slot_capacity,
-        slots_used=row.slots_used,
-        host=row.host,
-        bound_tenant=row.bound_tenant,
-        capacity_revision=row.capacity_revision,
-    )
+    return Device(**{f.name: row._mapping[f.name] for f in dataclasses.fields(Device)})
 
 
 class SqlDevices:
@@ -42,17 +36,9 @@ class SqlDevices:
         previous = await self.conn.scalar(
             select(devices.c.status).where(devices.c.id == device.id).with_for_update()
         )
-        values = {
-            "tenant_id": device.tenant_id,
-            "template_id": device.template_id,
-            "status": device.status,
-            "host": device.host,
-            "availability_zone": device.availability_zone,
-            "revision": device.revision,
-            "updated_at": func.now(),
-        }
+        values = {**device.model_dump(include=_SNAPSHOT_COLUMNS), "updated_at": func.now()}
         if previous is None:
-            if device.status != S.PENDING_CREATE:
+            if device.status != DeviceStatus.PENDING_CREATE:
                 return None
             await self._add(device, values)
             return ""

@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from servicevm_scheduler.adapters.orm import devices, service_instances
-from shared.contracts.models import DeviceStatus
+from shared.contracts.statuses import DeviceStatus
 
 
 async def count_devices_by_status(conn: AsyncConnection) -> dict[str, int]:

@@ -11,9 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from servicevm_scheduler.adapters.orm import bindings, service_instances
 from servicevm_scheduler.domain.model import ServiceInstance
-from shared.contracts.models import DeviceStatus, ServiceContext
-
-S = DeviceStatus
+from shared.contracts.statuses import ServiceInstanceStatus
 
 
 class SqlInstances:
@@ -43,23 +41,8 @@ class SqlInstances:
             .where(bindings.c.service_instance_id == instance_id)
             .order_by(bindings.c.position)
         )
-        return ServiceInstance(
-            id=row.id,
-            tenant_id=row.tenant_id,
-            name=row.name,
-            service_type_id=row.service_type_id,
-            service_table_id=row.service_table_id,
-            mgmt_driver=row.mgmt_driver,
-            mgmt_address=row.mgmt_address,
-            service_contexts=[ServiceContext(**c) for c in row.service_contexts],
-            requested_devices=[uuid.UUID(d) for d in row.requested_devices],
-            kwargs=row.kwargs,
-            managed_by_user=row.managed_by_user,
-            status=row.status,
-            error_reason=row.error_reason,
-            devices=list(bound.scalars()),
-            revision=row.revision,
-        )
+        found = ServiceInstance.model_validate(row, from_attributes=True)
+        return found.model_copy(update={"devices": list(bound.scalars())})
 
     async def save(self, *, instance: ServiceInstance, waiting: bool = False) -> None:
         """``waiting``: the instance waits for room. Placing, failing or deleting it ends the
@@ -68,7 +51,7 @@ class SqlInstances:
         values["updated_at"] = func.now()
         if waiting:
             values["waiting_since"] = func.coalesce(service_instances.c.waiting_since, func.now())
-        elif instance.status != S.PENDING_CREATE or instance.devices:
+        elif instance.status != ServiceInstanceStatus.PENDING_CREATE or instance.devices:
             values["waiting_since"] = None
         await self.conn.execute(
             update(service_instances).where(service_instances.c.id == instance.id).values(**values)
@@ -80,19 +63,13 @@ class SqlInstances:
         )
 
 
+# The columns that hold the instance's fields (the rest are the table's own: waiting_since,
+# created_at, ...); the JSONB ones take JSON (UUIDs as strings).
+_COLUMNS: set[str] = set(service_instances.c.keys()) & ServiceInstance.model_fields.keys() - {"id"}
+_JSON_COLUMNS = {"service_contexts", "requested_devices", "kwargs"}
+
+
 def _values(instance: ServiceInstance) -> dict[str, Any]:
-    return {
-        "tenant_id": instance.tenant_id,
-        "name": instance.name,
-        "service_type_id": instance.service_type_id,
-        "service_table_id": instance.service_table_id,
-        "mgmt_driver": instance.mgmt_driver,
-        "mgmt_address": instance.mgmt_address,
-        "service_contexts": [c.model_dump(mode="json") for c in instance.service_contexts],
-        "requested_devices": [str(d) for d in instance.requested_devices],
-        "kwargs": instance.kwargs,
-        "managed_by_user": instance.managed_by_user,
-        "status": instance.status,
-        "error_reason": instance.error_reason,
-        "revision": instance.revision,
-    }
+    return instance.model_dump(include=_COLUMNS - _JSON_COLUMNS) | instance.model_dump(
+        mode="json", include=_JSON_COLUMNS
+    )

@@ -9,9 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from servicevm_scheduler.adapters.orm import devices
 from servicevm_scheduler.domain.pool import PoolState
-from shared.contracts.models import DeviceStatus
-
-S = DeviceStatus
+from shared.contracts.statuses import DeviceStatus
 
 
 class SqlPools:
@@ -21,10 +19,10 @@ class SqlPools:
     async def state(self, *, template_id: uuid.UUID, waiting_slots: int) -> PoolState:
         free = devices.c.slot_capacity - devices.c.slots_used
         query = select(
-            func.count().filter(devices.c.status == S.ACTIVE),
-            func.count().filter(devices.c.status == S.PENDING_CREATE),
-            func.coalesce(func.sum(free).filter(devices.c.status == S.ACTIVE), 0),
-            func.count().filter(devices.c.status.in_([S.ERROR, S.DEAD])),
+            func.count().filter(devices.c.status == DeviceStatus.ACTIVE),
+            func.count().filter(devices.c.status == DeviceStatus.PENDING_CREATE),
+            func.coalesce(func.sum(free).filter(devices.c.status == DeviceStatus.ACTIVE), 0),
+            func.count().filter(devices.c.status.in_([DeviceStatus.ERROR, DeviceStatus.DEAD])),
         ).where(devices.c.template_id == template_id)
         row = (await self.conn.execute(query)).one()
         return PoolState(
@@ -42,7 +40,7 @@ class SqlPools:
             .where(
                 devices.c.template_id == template_id,
                 devices.c.pool_managed.is_(True),
-                devices.c.status == S.ACTIVE,
+                devices.c.status == DeviceStatus.ACTIVE,
                 devices.c.slots_used == 0,
                 devices.c.idle_since < func.now() - idle_for,
             )
@@ -60,7 +58,7 @@ class SqlPools:
                 id=device_id,
                 tenant_id=tenant_id,
                 template_id=template_id,
-                status=S.PENDING_CREATE,
+                status=DeviceStatus.PENDING_CREATE,
                 slot_capacity=slot_capacity,
                 pool_managed=True,
                 revision=0,
@@ -69,5 +67,7 @@ class SqlPools:
 
     async def mark_releasing(self, *, device_id: uuid.UUID) -> None:
         await self.conn.execute(
-            update(devices).where(devices.c.id == device_id).values(status=S.PENDING_DELETE)
+            update(devices)
+            .where(devices.c.id == device_id)
+            .values(status=DeviceStatus.PENDING_DELETE)
         )

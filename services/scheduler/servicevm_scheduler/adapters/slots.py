@@ -16,9 +16,7 @@ from servicevm_scheduler.adapters.devices import to_device
 from servicevm_scheduler.adapters.orm import devices
 from servicevm_scheduler.domain.choice import Pick
 from servicevm_scheduler.domain.projection import Device
-from shared.contracts.models import DeviceStatus
-
-S = DeviceStatus
+from shared.contracts.statuses import DeviceStatus
 
 
 class SqlSlots:
@@ -34,7 +32,7 @@ class SqlSlots:
         free = devices.c.slot_capacity - devices.c.slots_used
         query = select(devices).where(
             devices.c.template_id == pick.template_id,
-            devices.c.status == S.ACTIVE,
+            devices.c.status == DeviceStatus.ACTIVE,
             free >= pick.slots,
         )
         if pick.policy.tenant_bound:

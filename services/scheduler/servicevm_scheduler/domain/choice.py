@@ -14,10 +14,8 @@ from dataclasses import dataclass, field
 from servicevm_scheduler.domain.model import ServiceInstance
 from servicevm_scheduler.domain.pool import PoolState
 from servicevm_scheduler.domain.projection import Device, Template
-from shared.contracts.models import DeviceStatus
+from shared.contracts.statuses import DeviceStatus
 from shared.contracts.template_policy import TemplatePolicy
-
-S = DeviceStatus
 
 
 @dataclass(frozen=True)
@@ -43,7 +41,7 @@ class Choice:
 
 def fits(device: Device, pick: Pick) -> bool:
     """An ACTIVE device of the template with room, open to the project, not ruled out."""
-    if device.template_id != pick.template_id or device.status != S.ACTIVE:
+    if device.template_id != pick.template_id or device.status != DeviceStatus.ACTIVE:
         return False
     if device.free_slots < pick.slots or device.id in pick.exclude_devices:
         return False
@@ -113,7 +111,7 @@ def requested_refusal(
     need = policy.slots_for(service_type)
     if not offered:
         return f"{name}'s template does not offer service type {service_type}"
-    if device.status != S.ACTIVE:
+    if device.status != DeviceStatus.ACTIVE:
         return f"{name} is {device.status}, not ACTIVE"
     if device.free_slots < need:
         return f"{name} has {device.free_slots} free slot(s); {service_type} needs {need}"

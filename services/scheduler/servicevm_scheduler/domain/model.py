@@ -1,43 +1,42 @@
-"""Service instances and their state machine. Pure: no I/O, no framework."""
+"""Service instances and their state machine. Pure: no I/O, no framework (pydantic only
+validates; the fields are the shared contract's, so they are typed once)."""
 
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field, replace
 from typing import Any
 
-from shared.contracts.models import DeviceStatus, ServiceContext, ServiceInstanceSnapshot
+from pydantic import ConfigDict, Field
 
-S = DeviceStatus
+from shared.contracts.fields import Revisioned
+from shared.contracts.models import ServiceInstanceFields, ServiceInstanceSnapshot
+from shared.contracts.statuses import ServiceInstanceStatus
 
-TRANSITIONS: dict[str, frozenset[str]] = {
+Status = ServiceInstanceStatus
+
+TRANSITIONS: dict[Status, frozenset[Status]] = {
     # A waiting (unplaced) instance may be deleted before it is ever placed.
-    S.PENDING_CREATE: frozenset({S.ACTIVE, S.ERROR, S.PENDING_DELETE}),
-    S.ACTIVE: frozenset({S.PENDING_UPDATE, S.PENDING_DELETE, S.ERROR}),
-    S.PENDING_UPDATE: frozenset({S.ACTIVE, S.ERROR, S.PENDING_DELETE}),
-    S.ERROR: frozenset({S.PENDING_DELETE}),
-    S.PENDING_DELETE: frozenset({S.ERROR}),
+    Status.PENDING_CREATE: frozenset({Status.ACTIVE, Status.ERROR, Status.PENDING_DELETE}),
+    Status.ACTIVE: frozenset({Status.PENDING_UPDATE, Status.PENDING_DELETE, Status.ERROR}),
+    Status.PENDING_UPDATE: frozenset({Status.ACTIVE, Status.ERROR, Status.PENDING_DELETE}),
+    Status.ERROR: frozenset({Status.PENDING_DELETE}),
+    Status.PENDING_DELETE: frozenset({Status.ERROR}),
 }
 
 
-@dataclass(frozen=True)
-class ServiceInstance:
-    id: uuid.UUID
-    tenant_id: str
-    name: str
-    service_type_id: uuid.UUID
-    service_table_id: str | None
-    mgmt_driver: str | None
-    mgmt_address: str | None
-    service_contexts: list[ServiceContext]
-    requested_devices: list[uuid.UUID]
-    kwargs: dict[str, Any]
-    managed_by_user: bool
-    status: str = S.PENDING_CREATE
+class ServiceInstance(Revisioned, ServiceInstanceFields):
+    """A service instance as the scheduler holds it: its snapshot's fields (``devices``: those
+    hosting it), the devices the client asked for, and the status last announced."""
+
+    model_config = ConfigDict(frozen=True)
+
+    status: Status = Status.PENDING_CREATE
     error_reason: str | None = None
-    devices: list[uuid.UUID] = field(default_factory=list)
+    devices: list[uuid.UUID] = Field(default_factory=list)
     revision: int = 1
-    previous_status: str | None = field(default=None, compare=False)
+    requested_devices: list[uuid.UUID] = Field(default_factory=list)
+    # The status before the changes not yet announced (None: nothing to announce); not stored.
+    previous_status: Status | None = None
 
     @property
     def ha(self) -> bool:
@@ -48,28 +47,31 @@ class ServiceInstance:
     def bindings_wanted(self) -> int:
         return 2 if self.ha else 1
 
-    def can(self, status: str) -> bool:
+    def can(self, status: Status) -> bool:
         return status in TRANSITIONS.get(self.status, frozenset())
 
     def transition(
-        self, status: str, *, error_reason: str | None = None, **changes: Any
+        self, status: Status, *, error_reason: str | None = None, **changes: Any
     ) -> ServiceInstance:
         if not self.can(status):
             raise ValueError(f"service instance {self.id} cannot go from {self.status} to {status}")
-        return replace(
-            self,
-            status=status,
-            error_reason=error_reason,
-            revision=self.revision + 1,
-            previous_status=self.status,
-            **changes,
+        return self.model_copy(
+            update={
+                "status": status,
+                "error_reason": error_reason,
+                "revision": self.revision + 1,
+                "previous_status": self.status,
+                **changes,
+            }
         )
 
     def changed(self, **changes: Any) -> ServiceInstance:
         """A new revision with the same status (its devices or fields changed). A transition
         not yet announced keeps its previous status, so the announcement still shows it."""
         previous = self.previous_status if self.previous_status is not None else self.status
-        return replace(self, revision=self.revision + 1, previous_status=previous, **changes)
+        return self.model_copy(
+            update={"revision": self.revision + 1, "previous_status": previous, **changes}
+        )
 
     def configuration(self, service_type: str) -> dict[str, Any]:
         """What mgmt pushes to each hosting device for this instance."""
@@ -85,19 +87,4 @@ class ServiceInstance:
         }
 
     def snapshot(self) -> ServiceInstanceSnapshot:
-        return ServiceInstanceSnapshot(
-            id=self.id,
-            tenant_id=self.tenant_id,
-            name=self.name,
-            service_type_id=self.service_type_id,
-            service_table_id=self.service_table_id,
-            mgmt_driver=self.mgmt_driver,
-            mgmt_address=self.mgmt_address,
-            service_contexts=self.service_contexts,
-            devices=self.devices,
-            kwargs=self.kwargs,
-            managed_by_user=self.managed_by_user,
-            status=self.status,
-            error_reason=self.error_reason,
-            revision=self.revision,
-        )
+        return ServiceInstanceSnapshot.model_validate(self, from_attributes=True)

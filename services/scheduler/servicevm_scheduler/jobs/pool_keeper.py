@@ -20,7 +20,7 @@ from servicevm_scheduler.adapters.waiting import SqlWaiting
 from servicevm_scheduler.service_layer.announce import fail
 from servicevm_scheduler.service_layer.placing import place_waiting
 from servicevm_scheduler.service_layer.pools import grow, shrink
-from shared.contracts.models import DeviceStatus
+from shared.contracts.statuses import ServiceInstanceStatus
 from shared.messaging.dispatch import ServiceStore
 
 log = logging.getLogger(__name__)
@@ -77,7 +77,7 @@ class PoolKeeper:
             s = scheduling(uow)
             for instance_id in await s.waiting.stale(older_than_seconds=older_than):
                 instance = await s.instances.get(instance_id=instance_id, for_update=True)
-                if instance is not None and instance.status == DeviceStatus.PENDING_CREATE:
+                if instance is not None and instance.status == ServiceInstanceStatus.PENDING_CREATE:
                     reason = f"no room became available within {older_than:.0f}s"
                     await fail(s, instance, reason)
             await uow.commit()

@@ -9,7 +9,7 @@ from servicevm_scheduler.domain.projection import Device
 from servicevm_scheduler.service_layer.ports import Scheduling
 from shared.contracts import events
 from shared.contracts.events import Operation
-from shared.contracts.models import DeviceStatus
+from shared.contracts.statuses import ServiceInstanceStatus
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +34,7 @@ async def fail(s: Scheduling, instance: ServiceInstance, reason: str) -> Service
     log.warning(
         "service instance failed", extra={"service_instance_id": str(instance.id), "reason": reason}
     )
-    failed = instance.transition(DeviceStatus.ERROR, error_reason=reason)
+    failed = instance.transition(ServiceInstanceStatus.ERROR, error_reason=reason)
     await save_and_announce(s, failed)
     return failed
 

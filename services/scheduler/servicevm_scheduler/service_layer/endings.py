@@ -19,9 +19,8 @@ from servicevm_scheduler.service_layer.placing import place_waiting
 from servicevm_scheduler.service_layer.ports import Scheduling
 from shared.contracts import events
 from shared.contracts.events import Operation
-from shared.contracts.models import DeviceStatus
+from shared.contracts.statuses import ServiceInstanceStatus
 
-S = DeviceStatus
 log = logging.getLogger(__name__)
 
 
@@ -55,14 +54,14 @@ async def device_lost(
     await s.bindings.unbind(instance_id=instance.id, device_id=device.id)
     remaining = [d for d in instance.devices if d != device.id]
     lost = f"device {device.id} hosting it was deleted"
-    if instance.status == S.PENDING_DELETE:
+    if instance.status == ServiceInstanceStatus.PENDING_DELETE:
         trimmed = instance.changed(devices=remaining)
         if remaining:
             await save_and_announce(s, trimmed)
         else:
             await finish_delete(s, trimmed)
         return
-    if instance.status == S.ERROR:
+    if instance.status == ServiceInstanceStatus.ERROR:
         await save_and_announce(s, instance.changed(devices=remaining))
         return
     instance = instance.changed(devices=remaining)
@@ -93,9 +92,11 @@ async def _reschedule(
     if chosen.refusal is not None:
         await fail(s, instance, f"{lost} and it could not be rescheduled: {chosen.refusal}")
         return
-    if instance.status == S.ACTIVE:
-        instance = instance.transition(S.PENDING_UPDATE)
+    if instance.status == ServiceInstanceStatus.ACTIVE:
+        instance = instance.transition(ServiceInstanceStatus.PENDING_UPDATE)
     placed = await bind(s, instance, chosen)
-    operation: Operation = "create" if placed.status == S.PENDING_CREATE else "update"
+    operation: Operation = (
+        "create" if placed.status == ServiceInstanceStatus.PENDING_CREATE else "update"
+    )
     await publish_placed(s, placed, service_type, operation)
     log.info("service instance rescheduled", extra={"service_instance_id": str(instance.id)})

@@ -23,7 +23,7 @@ from servicevm_scheduler.service_layer.announce import fail, publish_placed
 from servicevm_scheduler.service_layer.choosing import best_devices, bind, requested_devices
 from servicevm_scheduler.service_layer.pools import grow
 from servicevm_scheduler.service_layer.ports import Scheduling
-from shared.contracts.models import DeviceStatus
+from shared.contracts.statuses import ServiceInstanceStatus
 
 log = logging.getLogger(__name__)
 
@@ -147,7 +147,7 @@ async def place_waiting(s: Scheduling, *, template_id: uuid.UUID) -> None:
     waited = 0
     for instance_id in await s.waiting.of_template(template_id=template_id):
         instance = await s.instances.get(instance_id=instance_id, for_update=True)
-        if instance is None or instance.status != DeviceStatus.PENDING_CREATE:
+        if instance is None or instance.status != ServiceInstanceStatus.PENDING_CREATE:
             continue
         outcome = await place_or_wait(s, instance, waiting_before=waited)
         waited += outcome.waiting_slots

@@ -8,11 +8,10 @@ import uuid
 from servicevm_scheduler.domain import choice
 from servicevm_scheduler.domain.choice import Pick
 from servicevm_scheduler.domain.projection import Device, Template
-from shared.contracts.models import DeviceStatus
+from shared.contracts.statuses import DeviceStatus
 from shared.contracts.template_policy import TemplatePolicy
 from tests.unit.scheduler.builders import instance
 
-S = DeviceStatus
 TEMPLATE = uuid.uuid4()
 
 
@@ -21,7 +20,7 @@ def _device(used: int, *, capacity: int = 4, **changes: object) -> Device:
         "id": uuid.uuid4(),
         "tenant_id": "owner",
         "template_id": TEMPLATE,
-        "status": S.ACTIVE,
+        "status": DeviceStatus.ACTIVE,
         "slot_capacity": capacity,
         "slots_used": used,
         "host": "h1",
@@ -59,7 +58,7 @@ def test_ties_go_to_the_lowest_id() -> None:
 def test_a_device_fits_only_if_active_of_the_template_with_room() -> None:
     assert choice.fits(_device(2), _pick(slots=2))
     assert not choice.fits(_device(3), _pick(slots=2))
-    assert not choice.fits(_device(0, status=S.PENDING_CREATE), _pick())
+    assert not choice.fits(_device(0, status=DeviceStatus.PENDING_CREATE), _pick())
     assert not choice.fits(_device(0, template_id=uuid.uuid4()), _pick())
     excluded = _device(0)
     assert not choice.fits(excluded, _pick(exclude_devices=[excluded.id]))
@@ -91,7 +90,7 @@ def test_requested_device_refusals_name_the_reason() -> None:
 
     assert refusal(_device(0)) is None
     assert "does not offer service type firewall" in (refusal(_device(0), offered=False) or "")
-    assert "is ERROR, not ACTIVE" in (refusal(_device(0, status=S.ERROR)) or "")
+    assert "is ERROR, not ACTIVE" in (refusal(_device(0, status=DeviceStatus.ERROR)) or "")
     assert "has 0 free slot(s)" in (refusal(_device(4)) or "")
     assert "bound to another project" in (refusal(_device(0, bound_tenant="q")) or "")
 

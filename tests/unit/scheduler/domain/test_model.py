@@ -7,9 +7,7 @@ import uuid
 import pytest
 
 from servicevm_scheduler.domain.model import ServiceInstance
-from shared.contracts.models import DeviceStatus
-
-S = DeviceStatus
+from shared.contracts.statuses import ServiceInstanceStatus
 
 
 def _instance(**changes: object) -> ServiceInstance:
@@ -27,7 +25,7 @@ def _instance(**changes: object) -> ServiceInstance:
         "managed_by_user": True,
     }
     values.update(changes)
-    return ServiceInstance(**values)  # type: ignore[arg-type]
+    return ServiceInstance(**values)
 
 
 def test_ha_instance_wants_two_bindings() -> None:
@@ -39,10 +37,27 @@ def test_ha_instance_wants_two_bindings() -> None:
 def test_instance_transitions_and_announcements() -> None:
     instance = _instance()
     placed = instance.changed(devices=[uuid.uuid4()])
-    assert placed.previous_status == S.PENDING_CREATE  # same status: not a new notification
-    active = placed.transition(S.ACTIVE)
-    assert (active.previous_status, active.revision) == (S.PENDING_CREATE, 3)
-    updating = active.transition(S.PENDING_UPDATE).changed(devices=[])
-    assert updating.previous_status == S.ACTIVE  # the transition is still announced
+    assert (
+        placed.previous_status == ServiceInstanceStatus.PENDING_CREATE
+    )  # same status: not a new notification
+    active = placed.transition(ServiceInstanceStatus.ACTIVE)
+    assert (active.previous_status, active.revision) == (ServiceInstanceStatus.PENDING_CREATE, 3)
+    updating = active.transition(ServiceInstanceStatus.PENDING_UPDATE).changed(devices=[])
+    assert (
+        updating.previous_status == ServiceInstanceStatus.ACTIVE
+    )  # the transition is still announced
     with pytest.raises(ValueError, match="cannot go from ERROR to ACTIVE"):
-        instance.transition(S.ERROR).transition(S.ACTIVE)
+        instance.transition(ServiceInstanceStatus.ERROR).transition(ServiceInstanceStatus.ACTIVE)
+
+
+def test_snapshot_is_the_contract_fields_with_plain_statuses() -> None:
+    asked = uuid.uuid4()
+    hosting = uuid.uuid4()
+    instance = _instance(requested_devices=[asked]).changed(devices=[hosting])
+    active = instance.transition(ServiceInstanceStatus.ACTIVE)
+    snapshot = active.snapshot()
+    assert snapshot.model_dump() == active.model_dump(
+        exclude={"requested_devices", "previous_status"}
+    )
+    assert (snapshot.devices, snapshot.revision) == ([hosting], 3)
+    assert type(snapshot.status) is str and snapshot.status == "ACTIVE"

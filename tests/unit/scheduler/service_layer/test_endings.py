@@ -5,27 +5,25 @@ from __future__ import annotations
 
 from servicevm_scheduler.service_layer.endings import device_lost, finish_delete
 from shared.contracts import events
-from shared.contracts.models import DeviceStatus
+from shared.contracts.statuses import DeviceStatus, ServiceInstanceStatus
 from tests.unit.scheduler.builders import create, device, instance, published, template, template_of
 from tests.unit.scheduler.fakes import FakeStore
-
-S = DeviceStatus
 
 
 async def test_finishing_a_delete_frees_the_slots_and_places_the_waiting() -> None:
     store = FakeStore()
     firewall = template(store, slot_capacity=1, max_devices=2)
     only = device(store, firewall)
-    device(store, firewall, status=S.PENDING_CREATE)
+    device(store, firewall, status=DeviceStatus.PENDING_CREATE)
     placed = (await create(store, instance(firewall))).instance
     waiting = (await create(store, instance(firewall))).instance
     assert waiting.id in store.waiting_since  # for the device being created
-    deleting = placed.transition(S.PENDING_DELETE)
+    deleting = placed.transition(ServiceInstanceStatus.PENDING_DELETE)
     await finish_delete(store.scheduling(), deleting)
     assert placed.id not in store.instances
     assert store.instances[waiting.id].devices == [only.id]
     (deleted,) = published(store, events.ServiceInstanceDeleted)
-    assert deleted.previous_status == S.PENDING_DELETE
+    assert deleted.previous_status == ServiceInstanceStatus.PENDING_DELETE
 
 
 async def test_a_lost_device_fails_its_instances_unless_the_template_reschedules() -> None:
@@ -37,7 +35,7 @@ async def test_a_lost_device_fails_its_instances_unless_the_template_reschedules
     gone = store.devices.pop(placed.devices[0])
     await device_lost(store.scheduling(), placed.id, gone, template_of(store, firewall))
     failed = store.instances[placed.id]
-    assert (failed.status, failed.devices) == (S.ERROR, [])
+    assert (failed.status, failed.devices) == (ServiceInstanceStatus.ERROR, [])
     assert f"device {gone.id} hosting it was deleted" in (failed.error_reason or "")
 
 
@@ -49,14 +47,14 @@ async def test_a_rescheduled_ha_instance_keeps_its_hosts_apart() -> None:
     on_a_too = device(store, firewall, host="a", used=1)  # pack's choice, were it not on a
     on_c = device(store, firewall, host="c")
     placed = (await create(store, instance(firewall, kwargs={"ha": True}))).instance
-    active = placed.transition(S.ACTIVE)
+    active = placed.transition(ServiceInstanceStatus.ACTIVE)
     await store.scheduling().instances.save(instance=active)
     assert placed.devices[0] == on_a.id
     lost_id = placed.devices[1]
     gone = store.devices.pop(lost_id)
     await device_lost(store.scheduling(), placed.id, gone, template_of(store, firewall))
     moved = store.instances[placed.id]
-    assert moved.status == S.PENDING_UPDATE
+    assert moved.status == ServiceInstanceStatus.PENDING_UPDATE
     assert moved.devices == [on_a.id, on_c.id]  # not on_a_too: host a holds the other copy
     assert on_a_too.id not in moved.devices
     assert published(store, events.ServiceInstancePlaced)[-1].operation == "update"
@@ -67,7 +65,9 @@ async def test_losing_the_last_device_of_a_deleting_instance_finishes_the_delete
     firewall = template(store, slot_capacity=2)
     device(store, firewall)
     placed = (await create(store, instance(firewall))).instance
-    await store.scheduling().instances.save(instance=placed.transition(S.PENDING_DELETE))
+    await store.scheduling().instances.save(
+        instance=placed.transition(ServiceInstanceStatus.PENDING_DELETE)
+    )
     gone = store.devices.pop(placed.devices[0])
     await device_lost(store.scheduling(), placed.id, gone, template_of(store, firewall))
     assert placed.id not in store.instances

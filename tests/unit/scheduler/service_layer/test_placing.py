@@ -7,7 +7,7 @@ from dataclasses import replace
 
 from servicevm_scheduler.service_layer.placing import place_waiting
 from shared.contracts import commands, events
-from shared.contracts.models import DeviceStatus
+from shared.contracts.statuses import DeviceStatus, ServiceInstanceStatus
 from tests.unit.scheduler.builders import (
     TENANT,
     create,
@@ -19,8 +19,6 @@ from tests.unit.scheduler.builders import (
     template_of,
 )
 from tests.unit.scheduler.fakes import FakeStore
-
-S = DeviceStatus
 
 
 async def test_pack_fills_the_fullest_device_first() -> None:
@@ -74,7 +72,7 @@ async def test_ha_fails_when_one_host_holds_all_the_room() -> None:
     device(store, firewall, host="a")
     device(store, firewall, host="a")
     outcome = await create(store, instance(firewall, kwargs={"ha": True}))
-    assert outcome.instance.status == S.ERROR
+    assert outcome.instance.status == ServiceInstanceStatus.ERROR
     assert "on different known hosts" in (outcome.instance.error_reason or "")
     assert "found 1" in (outcome.instance.error_reason or "")
     assert all(d.slots_used == 0 for d in store.devices.values())  # nothing half-bound
@@ -106,7 +104,7 @@ async def test_no_room_takes_the_template_lock_and_looks_again() -> None:
     outcome = await create(store, instance(firewall))
     assert ("template", template_of(store, firewall).id) in store.locks
     assert [skip for _, skip in store.picks] == [True, False]
-    assert outcome.instance.status == S.ERROR
+    assert outcome.instance.status == ServiceInstanceStatus.ERROR
 
 
 async def test_no_room_without_max_devices_fails() -> None:
@@ -114,7 +112,7 @@ async def test_no_room_without_max_devices_fails() -> None:
     firewall = template(store, slot_capacity=1)
     device(store, firewall, used=1)
     outcome = await create(store, instance(firewall))
-    assert outcome.instance.status == S.ERROR
+    assert outcome.instance.status == ServiceInstanceStatus.ERROR
     assert "sets no max_devices, so the pool cannot grow" in (outcome.instance.error_reason or "")
     assert devices_asked_for(store) == 0
 
@@ -124,11 +122,11 @@ async def test_no_room_below_max_devices_waits_and_grows_the_pool() -> None:
     firewall = template(store, slot_capacity=2, max_devices=3)
     device(store, firewall, used=2)
     outcome = await create(store, instance(firewall))
-    assert outcome.instance.status == S.PENDING_CREATE
+    assert outcome.instance.status == ServiceInstanceStatus.PENDING_CREATE
     assert (outcome.waiting_slots, outcome.waits_for) == (1, template_of(store, firewall).id)
     assert outcome.instance.id in store.waiting_since
     (create_device,) = published(store, commands.CreateDevice)
-    assert store.devices[create_device.id].status == S.PENDING_CREATE
+    assert store.devices[create_device.id].status == DeviceStatus.PENDING_CREATE
     assert create_device.id in store.pool_managed
 
 
@@ -136,13 +134,13 @@ async def test_a_pending_device_with_room_is_waited_for_without_growing() -> Non
     store = FakeStore()
     firewall = template(store, slot_capacity=2, max_devices=2)
     device(store, firewall, used=2)
-    device(store, firewall, status=S.PENDING_CREATE)
+    device(store, firewall, status=DeviceStatus.PENDING_CREATE)
     first = await create(store, instance(firewall))
     second = await create(store, instance(firewall))
     assert (first.waiting_slots, second.waiting_slots) == (1, 1)
     assert devices_asked_for(store) == 0
     third = await create(store, instance(firewall))  # the pending device's 2 slots are taken
-    assert third.instance.status == S.ERROR
+    assert third.instance.status == ServiceInstanceStatus.ERROR
     reason = third.instance.error_reason or ""
     assert "at its max_devices (2) with 1 device(s) being created" in reason
 
@@ -151,9 +149,9 @@ async def test_failed_devices_count_against_max_devices() -> None:
     store = FakeStore()
     firewall = template(store, slot_capacity=1, max_devices=2)
     device(store, firewall, used=1)
-    device(store, firewall, status=S.ERROR)
+    device(store, firewall, status=DeviceStatus.ERROR)
     outcome = await create(store, instance(firewall))
-    assert outcome.instance.status == S.ERROR
+    assert outcome.instance.status == ServiceInstanceStatus.ERROR
     assert "1 in ERROR (delete them to make room)" in (outcome.instance.error_reason or "")
 
 
@@ -162,7 +160,7 @@ async def test_growth_waits_for_no_one_holding_the_template_lock() -> None:
     store = FakeStore(lock_free=False)
     firewall = template(store, slot_capacity=1, max_devices=3)
     outcome = await create(store, instance(firewall))
-    assert outcome.instance.status == S.PENDING_CREATE
+    assert outcome.instance.status == ServiceInstanceStatus.PENDING_CREATE
     assert devices_asked_for(store) == 0
 
 
@@ -186,7 +184,7 @@ async def test_an_unknown_service_type_waits_for_its_template() -> None:
     store = FakeStore()
     unknown = uuid.uuid4()
     outcome = await create(store, instance(unknown))
-    assert outcome.instance.status == S.PENDING_CREATE
+    assert outcome.instance.status == ServiceInstanceStatus.PENDING_CREATE
     assert outcome.waits_for is None
     assert store.locks == [("service_type", unknown)]  # serialized with the template's arrival
     assert unknown in [store.instances[i].service_type_id for i in store.waiting_since]
@@ -208,7 +206,7 @@ async def test_a_refused_requested_device_fails_the_instance_without_waiting() -
     firewall = template(store, slot_capacity=1, max_devices=5)
     full = device(store, firewall, used=1)
     outcome = await create(store, instance(firewall, requested_devices=[full.id]))
-    assert outcome.instance.status == S.ERROR
+    assert outcome.instance.status == ServiceInstanceStatus.ERROR
     assert f"requested device {full.id} has 0 free slot(s)" in (outcome.instance.error_reason or "")
     assert devices_asked_for(store) == 0
 
@@ -233,7 +231,7 @@ async def test_waiting_instances_are_placed_oldest_first_when_room_appears() -> 
     second = await create(store, instance(firewall))
     assert devices_asked_for(store) == 2
     coming = [d.id for d in store.devices.values()]
-    store.devices[coming[0]] = replace(store.devices[coming[0]], status=S.ACTIVE)
+    store.devices[coming[0]] = replace(store.devices[coming[0]], status=DeviceStatus.ACTIVE)
     await place_waiting(store.scheduling(), template_id=template_of(store, firewall).id)
     assert store.instances[first.instance.id].devices == [coming[0]]
     assert store.instances[second.instance.id].devices == []

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from servicevm_scheduler.service_layer.pools import grow, shrink
 from shared.contracts import commands
-from shared.contracts.models import DeviceStatus
+from shared.contracts.statuses import DeviceStatus
 from tests.unit.scheduler.builders import (
     create,
     device,
@@ -15,8 +15,6 @@ from tests.unit.scheduler.builders import (
     template_of,
 )
 from tests.unit.scheduler.fakes import FakeStore
-
-S = DeviceStatus
 
 
 async def test_grow_asks_for_what_waits_and_the_desired_free_slots_within_max() -> None:
@@ -46,9 +44,9 @@ async def test_idle_pool_devices_beyond_the_desired_free_slots_are_released() ->
     released = await shrink(store.scheduling(), template_of(store, firewall), idle_seconds=60)
     assert released == 2  # 9 free slots: two devices can go, a third would leave 3 < 4
     assert [m.id for m in published(store, commands.DeleteDevice)] == [d.id for d in idle[:2]]
-    assert store.devices[idle[0].id].status == S.PENDING_DELETE
-    assert store.devices[idle[2].id].status == S.ACTIVE
-    assert store.devices[by_hand.id].status == S.ACTIVE
+    assert store.devices[idle[0].id].status == DeviceStatus.PENDING_DELETE
+    assert store.devices[idle[2].id].status == DeviceStatus.ACTIVE
+    assert store.devices[by_hand.id].status == DeviceStatus.ACTIVE
 
 
 async def test_nothing_is_released_while_instances_wait() -> None:
