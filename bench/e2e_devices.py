@@ -48,6 +48,9 @@ BENCH_ENV = {
     "SERVICEVM_WRITE_RATE_LIMIT": "0",
 }
 
+# The services' CPU while idle (pollers, timers) is measured this long before the run.
+IDLE_SECONDS = 3.0
+
 
 async def create_devices(api_url: str, amqp_url: str, count: int, concurrency: int) -> Run:
     async def setup(client: httpx.AsyncClient) -> PostOne:
@@ -107,6 +110,7 @@ def report(
     gets: list[float],
     suite_cpu: dict[str, float],
     floor_cpu: float,
+    idle_cpu: float,
 ) -> None:
     ms = 1000.0
 
@@ -134,6 +138,7 @@ def report(
         f"CPU per device, services' processes: {total:.1f} ms"
         f"  ({', '.join(f'{name} {value:.1f}' for name, value in per_device.items())})"
     )
+    print(f"CPU of the idle services: {idle_cpu * ms:.1f} ms per second (part of the above)")
     print(
         f"CPU per operation, floor (one process): {floor_per_op:.1f} ms"
         f"  -> servicevm / floor CPU: {total / floor_per_op:.1f}x"
@@ -162,7 +167,10 @@ def main() -> None:
         api_url = suite.url("api")
         pids: dict[str, int] = {name: p.pid for name, p in suite.processes.items()}
         profiler = Profiler(args.profile, pids) if args.profile else None
+        idle = cpu.snapshot(pids)
+        time.sleep(IDLE_SECONDS)
         cpu_before = cpu.snapshot(pids)
+        idle_cpu = sum(cpu.spent(idle, cpu_before).values()) / IDLE_SECONDS
         try:
             suite_run = asyncio.run(
                 create_devices(api_url, settings.amqp_url, args.devices, args.concurrency)
@@ -185,7 +193,14 @@ def main() -> None:
         )
     )
     floor_cpu = time.process_time() - floor_began
-    report(suite_run, Run(floor.count, floor.seconds, floor.latencies), gets, suite_cpu, floor_cpu)
+    report(
+        suite_run,
+        Run(floor.count, floor.seconds, floor.latencies),
+        gets,
+        suite_cpu,
+        floor_cpu,
+        idle_cpu,
+    )
     if profiler is not None:
         print_top(profiler.files)
     print(f"(service logs: {log_dir})")

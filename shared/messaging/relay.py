@@ -15,10 +15,12 @@ import zlib
 from typing import Any
 
 import aio_pika
+import asyncpg
 import pamqp.commands
-from sqlalchemy import Table, delete, select, text
+from sqlalchemy import Table, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from shared.db.raw import OutboxSql
 from shared.db.tables import outbox_channel
 from shared.messaging.topology import declare_topology
 from shared.observability.metrics import MESSAGES_PUBLISHED
@@ -41,7 +43,7 @@ class OutboxRelay:
     ) -> None:
         self._service = service
         self._engine = engine
-        self._outbox = outbox
+        self._sql = OutboxSql.of(outbox)
         self._amqp_url = amqp_url
         self._poll_seconds = poll_seconds
         self._batch_size = batch_size
@@ -71,14 +73,14 @@ class OutboxRelay:
         try:
             await self._acquire_lock(conn)
             raw = await conn.get_raw_connection()
-            driver: Any = raw.driver_connection
+            driver: asyncpg.Connection = raw.driver_connection
             await driver.add_listener(outbox_channel(self._service), self._on_notify)
-            await self._relay(conn)
+            await self._relay(driver)
         finally:
             await conn.invalidate()
             await conn.close()
 
-    async def _relay(self, conn: AsyncConnection) -> None:
+    async def _relay(self, driver: asyncpg.Connection) -> None:
         # Not "robust": on any connection loss this relay starts over from the outbox,
         # rather than waiting on confirms from a channel that is being rebuilt.
         connection = await aio_pika.connect(self._amqp_url, timeout=10)
@@ -89,7 +91,7 @@ class OutboxRelay:
             log.info("outbox relay started", extra={"schema": self._service})
             self._backoff = 0.5
             while True:
-                while await self._publish_batch(conn, channel) == self._batch_size:
+                while await self._publish_batch(driver, channel) == self._batch_size:
                     pass
                 self._wake.clear()
                 with contextlib.suppress(TimeoutError):
@@ -108,21 +110,19 @@ class OutboxRelay:
         return pamqp.commands.Basic.Properties(
             content_type="application/json",
             delivery_mode=2,  # persistent
-            message_id=str(row.message_id),
-            correlation_id=row.correlation_id,
-            message_type=row.message_type,
-            timestamp=row.created_at,
+            message_id=str(row["message_id"]),
+            correlation_id=row["correlation_id"],
+            message_type=row["message_type"],
+            timestamp=row["created_at"],
             app_id=f"servicevm-{self._service}",
         )
 
     async def _publish_batch(
-        self, conn: AsyncConnection, channel: aio_pika.abc.AbstractChannel
+        self, driver: asyncpg.Connection, channel: aio_pika.abc.AbstractChannel
     ) -> int:
-        outbox = self._outbox
-        rows = (
-            await conn.execute(select(outbox).order_by(outbox.c.id).limit(self._batch_size))
-        ).all()
-        await conn.commit()
+        # Straight on the driver, outside any transaction (each statement commits): this
+        # connection is the relay's own, and these two statements run for every batch.
+        rows = await driver.fetch(self._sql.oldest, self._batch_size)
         if not rows:
             return 0
         underlay = await channel.get_underlay_channel()
@@ -132,9 +132,9 @@ class OutboxRelay:
         confirms = [
             asyncio.ensure_future(
                 underlay.basic_publish(
-                    row.body,
-                    exchange=row.exchange,
-                    routing_key=row.routing_key,
+                    row["body"],
+                    exchange=row["exchange"],
+                    routing_key=row["routing_key"],
                     properties=self._properties(row),
                 )
             )
@@ -152,7 +152,6 @@ class OutboxRelay:
         if failed:
             raise failed[0]  # nothing deleted: the whole batch is published again
         for row in rows:
-            MESSAGES_PUBLISHED.labels(self._service, row.exchange).inc()
-        await conn.execute(delete(outbox).where(outbox.c.id.in_([row.id for row in rows])))
-        await conn.commit()
+            MESSAGES_PUBLISHED.labels(self._service, row["exchange"]).inc()
+        await driver.execute(self._sql.delete, [row["id"] for row in rows])
         return len(rows)
