@@ -17,21 +17,31 @@ from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 
-async def driver_in_transaction(conn: AsyncConnection) -> asyncpg.Connection:
-    """``conn``'s asyncpg connection, its transaction begun.
+class Driver:
+    """The asyncpg connection under one checked-out SQLAlchemy connection."""
 
-    SQLAlchemy's asyncpg adapter sends BEGIN lazily, before its first statement; a raw
-    statement that came first would run outside the transaction, so it is begun here the
-    way the adapter would have.
-    """
-    pooled = await conn.get_raw_connection()
-    adapted: Any = pooled.dbapi_connection
-    if adapted._transaction is None:
-        async with adapted._execute_mutex:
-            if adapted._transaction is None:
-                await adapted._start_transaction()
-    driver: asyncpg.Connection = pooled.driver_connection
-    return driver
+    def __init__(self, adapted: Any, driver: asyncpg.Connection) -> None:
+        self._adapted = adapted
+        self._driver = driver
+
+    @classmethod
+    async def under(cls, conn: AsyncConnection) -> Driver:
+        pooled = await conn.get_raw_connection()
+        return cls(pooled.dbapi_connection, pooled.driver_connection)
+
+    async def in_transaction(self) -> asyncpg.Connection:
+        """The asyncpg connection, its transaction begun.
+
+        SQLAlchemy's asyncpg adapter sends BEGIN lazily, before its first statement; a raw
+        statement that came first would run outside the transaction, so it is begun here
+        the way the adapter would have.
+        """
+        adapted = self._adapted
+        if adapted._transaction is None:
+            async with adapted._execute_mutex:
+                if adapted._transaction is None:
+                    await adapted._start_transaction()
+        return self._driver
 
 
 def qualified(table: Table) -> str:

@@ -11,12 +11,13 @@ import uuid
 from types import TracebackType
 from typing import Self
 
+import asyncpg
 from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from shared.contracts.envelope import Envelope, Message
 from shared.contracts.notifications import Notification, project_routing_key
-from shared.db.raw import InboxSql, OutboxSql, driver_in_transaction
+from shared.db.raw import Driver, InboxSql, OutboxSql
 from shared.messaging.topology import COMMANDS, EVENTS, NOTIFICATIONS, PROJECT_NOTIFICATIONS
 
 log = logging.getLogger(__name__)
@@ -42,6 +43,7 @@ class UnitOfWork:
         self._producer = producer
         self.correlation_id = correlation_id
         self._conn: AsyncConnection | None = None
+        self._driver: Driver | None = None
         # Outbox rows of this transaction, written in one statement just before commit:
         # (message_id, exchange, routing_key, message_type, correlation_id, body).
         self._pending: list[tuple[uuid.UUID, str, str, str, str, bytes]] = []
@@ -63,7 +65,7 @@ class UnitOfWork:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        conn, self._conn = self.conn, None
+        conn, self._conn, self._driver = self.conn, None, None
         self._pending = []
         try:
             if conn.in_transaction():
@@ -74,14 +76,19 @@ class UnitOfWork:
     async def commit(self) -> None:
         if self._pending:
             rows, self._pending = self._pending, []
-            driver = await driver_in_transaction(self.conn)
+            driver = await self._driver_in_transaction()
             await driver.execute(OutboxSql.of(self._outbox).insert, *zip(*rows, strict=True))
         # The outbox's trigger has queued the relay's wake-up; Postgres sends it now.
         await self.conn.commit()
 
+    async def _driver_in_transaction(self) -> asyncpg.Connection:
+        if self._driver is None:
+            self._driver = await Driver.under(self.conn)
+        return await self._driver.in_transaction()
+
     async def record_processed(self, envelope: Envelope) -> None:
         """Remember this message id; raise AlreadyProcessed if another delivery got here first."""
-        driver = await driver_in_transaction(self.conn)
+        driver = await self._driver_in_transaction()
         status = await driver.execute(
             InboxSql.of(self._inbox).record, envelope.message_id, envelope.type
         )
@@ -89,7 +96,7 @@ class UnitOfWork:
             raise AlreadyProcessed(str(envelope.message_id))
 
     async def was_processed(self, envelope: Envelope) -> bool:
-        driver = await driver_in_transaction(self.conn)
+        driver = await self._driver_in_transaction()
         found = await driver.fetchval(InboxSql.of(self._inbox).find, envelope.message_id)
         return found is not None
 
