@@ -111,6 +111,7 @@ def report(
     suite_cpu: dict[str, float],
     floor_cpu: float,
     idle_cpu: float,
+    run_seconds: float,
 ) -> None:
     ms = 1000.0
 
@@ -138,7 +139,11 @@ def report(
         f"CPU per device, services' processes: {total:.1f} ms"
         f"  ({', '.join(f'{name} {value:.1f}' for name, value in per_device.items())})"
     )
-    print(f"CPU of the idle services: {idle_cpu * ms:.1f} ms per second (part of the above)")
+    idle_share = idle_cpu * run_seconds * ms / suite_run.count
+    print(
+        f"  of which the services' idle work (timers, pollers: {idle_cpu * ms:.1f} ms per second"
+        f" when idle) over the run: {idle_share:.1f} ms"
+    )
     print(
         f"CPU per operation, floor (one process): {floor_per_op:.1f} ms"
         f"  -> servicevm / floor CPU: {total / floor_per_op:.1f}x"
@@ -171,11 +176,13 @@ def main() -> None:
         time.sleep(IDLE_SECONDS)
         cpu_before = cpu.snapshot(pids)
         idle_cpu = sum(cpu.spent(idle, cpu_before).values()) / IDLE_SECONDS
+        run_began = time.perf_counter()
         try:
             suite_run = asyncio.run(
                 create_devices(api_url, settings.amqp_url, args.devices, args.concurrency)
             )
             suite_cpu = cpu.spent(cpu_before, cpu.snapshot(pids))
+            run_seconds = time.perf_counter() - run_began
         finally:
             if profiler is not None:
                 profiler.stop()
@@ -200,6 +207,7 @@ def main() -> None:
         suite_cpu,
         floor_cpu,
         idle_cpu,
+        run_seconds,
     )
     if profiler is not None:
         print_top(profiler.files)

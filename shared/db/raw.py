@@ -70,7 +70,7 @@ class InboxSql:
 class OutboxSql:
     insert: str
     oldest: str
-    delete: str
+    delete_then_oldest: str
 
     @classmethod
     @functools.cache
@@ -84,5 +84,9 @@ class OutboxSql:
             "$1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bytea[]) "
             f"WITH ORDINALITY AS queued ({columns}, position) ORDER BY position",
             oldest=f"SELECT id, {columns}, created_at FROM {name} ORDER BY id LIMIT $1",
-            delete=f"DELETE FROM {name} WHERE id = ANY($1::bigint[])",
+            # The SELECT reads the snapshot from before the DELETE: hence the id filter.
+            delete_then_oldest=f"WITH published AS (DELETE FROM {name} "
+            "WHERE id = ANY($1::bigint[])) "
+            f"SELECT id, {columns}, created_at FROM {name} "
+            "WHERE id <> ALL($1::bigint[]) ORDER BY id LIMIT $2",
         )

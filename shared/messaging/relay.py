@@ -91,9 +91,16 @@ class OutboxRelay:
             log.info("outbox relay started", extra={"schema": self._service})
             self._backoff = 0.5
             while True:
-                while await self._publish_batch(driver, channel) == self._batch_size:
-                    pass
+                # Cleared before reading, never after: a commit notified while a batch is
+                # being published wakes the next round instead of waiting for the poll.
                 self._wake.clear()
+                rows = await driver.fetch(self._sql.oldest, self._batch_size)
+                while rows:
+                    await self._publish(channel, rows)
+                    # The published rows go and the next ones come in one round trip. Each
+                    # statement commits on its own: this connection is the relay's alone.
+                    ids = [row["id"] for row in rows]
+                    rows = await driver.fetch(self._sql.delete_then_oldest, ids, self._batch_size)
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), self._poll_seconds)
 
@@ -117,14 +124,10 @@ class OutboxRelay:
             app_id=f"servicevm-{self._service}",
         )
 
-    async def _publish_batch(
-        self, driver: asyncpg.Connection, channel: aio_pika.abc.AbstractChannel
-    ) -> int:
-        # Straight on the driver, outside any transaction (each statement commits): this
-        # connection is the relay's own, and these two statements run for every batch.
-        rows = await driver.fetch(self._sql.oldest, self._batch_size)
-        if not rows:
-            return 0
+    async def _publish(
+        self, channel: aio_pika.abc.AbstractChannel, rows: list[asyncpg.Record]
+    ) -> None:
+        """Publish the rows and wait for every confirm; raise if any failed."""
         underlay = await channel.get_underlay_channel()
         # Pipelined: every publish of the batch is written before any confirm is awaited.
         # The tasks are created in commit order and none suspends before taking the
@@ -153,5 +156,3 @@ class OutboxRelay:
             raise failed[0]  # nothing deleted: the whole batch is published again
         for row in rows:
             MESSAGES_PUBLISHED.labels(self._service, row["exchange"]).inc()
-        await driver.execute(self._sql.delete, [row["id"] for row in rows])
-        return len(rows)
