@@ -1,19 +1,15 @@
-"""The inbox and outbox statements run on the driver connection, yet inside the unit of
-work's transaction: what it rolls back is gone, what it commits stays, in queue order."""
+"""The inbox statements run on the driver connection, yet inside the unit of work's
+transaction: what it rolls back is gone, what it commits stays."""
 
 from __future__ import annotations
 
 import asyncio
-import uuid
-
-from sqlalchemy import delete, select
 
 from servicevm_mgmt.adapters.orm import metadata
 from shared.config import Settings
 from shared.contracts.envelope import Envelope
 from shared.db.uow import AlreadyProcessed
 from shared.messaging.dispatch import ServiceStore
-from shared.messaging.topology import NOTIFICATIONS
 from shared.runtime import ServiceDefinition, build_store
 
 
@@ -52,27 +48,6 @@ async def _scenario(store: ServiceStore) -> None:
             raise AssertionError("a second delivery was not refused")
 
 
-async def _outbox_order(store: ServiceStore) -> list[str]:
-    keys = [f"test.order_{n}" for n in range(7)]
-    async with store.unit_of_work("req-outbox-order") as uow:
-        for key in keys:
-            await uow._add(
-                message_id=uuid.uuid4(),
-                exchange=NOTIFICATIONS,
-                routing_key=key,
-                message_type=key,
-                body=b"{}",
-            )
-        await uow.commit()
-    outbox = store.outbox
-    mine = outbox.c.correlation_id == "req-outbox-order"
-    async with store.engine.begin() as conn:
-        rows = await conn.execute(select(outbox.c.routing_key).where(mine).order_by(outbox.c.id))
-        found = [row.routing_key for row in rows]
-        await conn.execute(delete(outbox).where(mine))  # no relay is to publish them later
-    return found
-
-
 def test_inbox_rows_follow_their_transaction(database: Settings) -> None:
     async def run() -> None:
         store = _store(database)
@@ -82,16 +57,3 @@ def test_inbox_rows_follow_their_transaction(database: Settings) -> None:
             await store.engine.dispose()
 
     asyncio.run(run())
-
-
-def test_outbox_rows_keep_the_order_they_were_queued_in(database: Settings) -> None:
-    """Read straight from the table: no relay runs without the suite."""
-
-    async def run() -> list[str]:
-        store = _store(database)
-        try:
-            return await _outbox_order(store)
-        finally:
-            await store.engine.dispose()
-
-    assert asyncio.run(run()) == [f"test.order_{n}" for n in range(7)]
