@@ -3,39 +3,53 @@ timed from POST to ACTIVE, beside the floor of this machine for the same path.
 
     python -m bench.e2e_devices [--devices 500] [--concurrency 50] [--gets 2000]
 
-It runs its own suite (database and vhost `servicevm_bench`, ports 29890-29893). ACTIVE is
-timed by the `device.active` notification, which mgmt emits once lifecycle has recorded it.
-Figures are printed, never asserted: targets belong in the issue note.
+It runs its own suite (database and vhost `servicevm_bench`, ports 29890-29893; override with
+SERVICEVM_BENCH_DB_NAME, SERVICEVM_BENCH_AMQP_URL and SERVICEVM_BENCH_PORT_BASE so that two
+benchmarks on one machine do not collide). ACTIVE is timed by the `device.active`
+notification, which mgmt emits once lifecycle has recorded it. Besides throughput, it charges
+each device the CPU time the four service processes spent (from /proc), which a busy
+machine does not distort the way it does wall-clock figures. Figures are printed, never
+asserted: targets belong in the issue note.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import tempfile
 import time
 from pathlib import Path
 
 import httpx
 
+from bench import cpu
 from bench.floor import run_floor
+from bench.profiling import Profiler, print_top
 from bench.rest import HEADERS, PostOne, Run, time_until_notified
 from bench.stats import percentile
 from shared.config import Settings
 from shared.devstack import Suite, fresh_environment, isolated_settings
 from shared.preflight import preflight
 
+_DB_NAME = os.environ.get("SERVICEVM_BENCH_DB_NAME", "servicevm_bench")
+_PORT_BASE = int(os.environ.get("SERVICEVM_BENCH_PORT_BASE", "29890"))
 BENCH_ENV = {
-    "SERVICEVM_DB_NAME": "servicevm_bench",
-    "SERVICEVM_AMQP_URL": "amqp://guest:guest@127.0.0.1:5672/servicevm_bench",
-    "SERVICEVM_API_PORT": "29890",
-    "SERVICEVM_SCHEDULER_PORT": "29891",
-    "SERVICEVM_LIFECYCLE_PORT": "29892",
-    "SERVICEVM_MGMT_PORT": "29893",
+    "SERVICEVM_DB_NAME": _DB_NAME,
+    "SERVICEVM_AMQP_URL": os.environ.get(
+        "SERVICEVM_BENCH_AMQP_URL", f"amqp://guest:guest@127.0.0.1:5672/{_DB_NAME}"
+    ),
+    "SERVICEVM_API_PORT": str(_PORT_BASE),
+    "SERVICEVM_SCHEDULER_PORT": str(_PORT_BASE + 1),
+    "SERVICEVM_LIFECYCLE_PORT": str(_PORT_BASE + 2),
+    "SERVICEVM_MGMT_PORT": str(_PORT_BASE + 3),
     "SERVICEVM_LOG_LEVEL": "WARNING",
     # Throughput of one project's writes is what is measured: no per-project write limit.
     "SERVICEVM_WRITE_RATE_LIMIT": "0",
 }
+
+# The services' CPU while idle (pollers, timers) is measured this long before the run.
+IDLE_SECONDS = 3.0
 
 
 async def create_devices(api_url: str, amqp_url: str, count: int, concurrency: int) -> Run:
@@ -90,7 +104,15 @@ def device_ids(api_url: str) -> list[str]:
         ]
 
 
-def report(suite_run: Run, floor_run: Run, gets: list[float]) -> None:
+def report(
+    suite_run: Run,
+    floor_run: Run,
+    gets: list[float],
+    suite_cpu: dict[str, float],
+    floor_cpu: float,
+    idle_cpu: float,
+    run_seconds: float,
+) -> None:
     ms = 1000.0
 
     def row(name: str, run: Run) -> str:
@@ -110,6 +132,22 @@ def report(suite_run: Run, floor_run: Run, gets: list[float]) -> None:
         f"GET /v1.0/devices/{{id}} x{len(gets)} idle: p50 {percentile(gets, 0.5) * ms:.2f} ms,"
         f" p99 {percentile(gets, 0.99) * ms:.2f} ms  (target p99 < 10 ms)"
     )
+    per_device = {name: seconds * ms / suite_run.count for name, seconds in suite_cpu.items()}
+    total = sum(per_device.values())
+    floor_per_op = floor_cpu * ms / floor_run.count
+    print(
+        f"CPU per device, services' processes: {total:.1f} ms"
+        f"  ({', '.join(f'{name} {value:.1f}' for name, value in per_device.items())})"
+    )
+    idle_share = idle_cpu * run_seconds * ms / suite_run.count
+    print(
+        f"  of which the services' idle work (timers, pollers: {idle_cpu * ms:.1f} ms per second"
+        f" when idle) over the run: {idle_share:.1f} ms"
+    )
+    print(
+        f"CPU per operation, floor (one process): {floor_per_op:.1f} ms"
+        f"  -> servicevm / floor CPU: {total / floor_per_op:.1f}x"
+    )
 
 
 def main() -> None:
@@ -119,6 +157,9 @@ def main() -> None:
     parser.add_argument("--devices", type=int, default=500)
     parser.add_argument("--concurrency", type=int, default=50)
     parser.add_argument("--gets", type=int, default=2000)
+    parser.add_argument(
+        "--profile", type=Path, default=None, help="py-spy profiles of the services into DIR"
+    )
     args = parser.parse_args()
 
     settings: Settings = isolated_settings(BENCH_ENV)
@@ -129,13 +170,27 @@ def main() -> None:
     try:
         suite.start()
         api_url = suite.url("api")
-        suite_run = asyncio.run(
-            create_devices(api_url, settings.amqp_url, args.devices, args.concurrency)
-        )
+        pids: dict[str, int] = {name: p.pid for name, p in suite.processes.items()}
+        profiler = Profiler(args.profile, pids) if args.profile else None
+        idle = cpu.snapshot(pids)
+        time.sleep(IDLE_SECONDS)
+        cpu_before = cpu.snapshot(pids)
+        idle_cpu = sum(cpu.spent(idle, cpu_before).values()) / IDLE_SECONDS
+        run_began = time.perf_counter()
+        try:
+            suite_run = asyncio.run(
+                create_devices(api_url, settings.amqp_url, args.devices, args.concurrency)
+            )
+            suite_cpu = cpu.spent(cpu_before, cpu.snapshot(pids))
+            run_seconds = time.perf_counter() - run_began
+        finally:
+            if profiler is not None:
+                profiler.stop()
         time.sleep(1.0)  # let the projections settle: the GETs are measured idle
         gets = get_latencies(api_url, device_ids(api_url), args.gets)
     finally:
         suite.stop()
+    floor_began = time.process_time()
     floor = asyncio.run(
         run_floor(
             dsn=settings.db_admin_url.rsplit("/", 1)[0] + f"/{settings.db_name}",
@@ -144,7 +199,18 @@ def main() -> None:
             concurrency=args.concurrency,
         )
     )
-    report(suite_run, Run(floor.count, floor.seconds, floor.latencies), gets)
+    floor_cpu = time.process_time() - floor_began
+    report(
+        suite_run,
+        Run(floor.count, floor.seconds, floor.latencies),
+        gets,
+        suite_cpu,
+        floor_cpu,
+        idle_cpu,
+        run_seconds,
+    )
+    if profiler is not None:
+        print_top(profiler.files)
     print(f"(service logs: {log_dir})")
 
 

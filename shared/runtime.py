@@ -82,7 +82,6 @@ def create_app(definition: ServiceDefinition, settings: Settings | None = None) 
             amqp_url=settings.amqp_url,
             queue=queue,
             dispatch=dispatcher,
-            loop=asyncio.get_running_loop(),
             prefetch_count=settings.prefetch_count,
         )
         consumer.start()
@@ -91,7 +90,7 @@ def create_app(definition: ServiceDefinition, settings: Settings | None = None) 
         try:
             yield
         finally:
-            await asyncio.to_thread(consumer.stop)
+            await consumer.stop()
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)

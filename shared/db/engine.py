@@ -15,6 +15,12 @@ def make_engine(settings: Settings, service: ServiceName) -> AsyncEngine:
         # No ping per checkout: a dead connection fails its statement, the pool is
         # invalidated, and the work is retried (consumers) or answered 503 (api).
         pool_pre_ping=False,
-        # Every connection works only in its own schema, whatever the role's defaults say.
-        connect_args={"server_settings": {"search_path": service}},
+        connect_args={
+            # Every connection works only in its own schema, whatever the role's defaults say.
+            "server_settings": {"search_path": service},
+            # Prepared statements kept per connection (SQLAlchemy's default is 100): a
+            # service may run more distinct statements than that (list filters, field
+            # selections), and a miss costs a round trip to prepare it again.
+            "prepared_statement_cache_size": 500,
+        },
     )

@@ -9,14 +9,15 @@ from __future__ import annotations
 import logging
 import uuid
 from types import TracebackType
-from typing import Any, Self
+from typing import Self
 
-from sqlalchemy import Table, insert, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
+import asyncpg
+from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from shared.contracts.envelope import Envelope, Message
 from shared.contracts.notifications import Notification, project_routing_key
+from shared.db.raw import Driver, InboxSql, OutboxSql
 from shared.messaging.topology import COMMANDS, EVENTS, NOTIFICATIONS, PROJECT_NOTIFICATIONS
 
 log = logging.getLogger(__name__)
@@ -42,8 +43,10 @@ class UnitOfWork:
         self._producer = producer
         self.correlation_id = correlation_id
         self._conn: AsyncConnection | None = None
-        # Outbox rows of this transaction, written in one statement just before commit.
-        self._pending: list[dict[str, Any]] = []
+        self._driver: Driver | None = None
+        # Outbox rows of this transaction, written in one statement just before commit:
+        # (message_id, exchange, routing_key, message_type, correlation_id, body).
+        self._pending: list[tuple[uuid.UUID, str, str, str, str, bytes]] = []
 
     @property
     def conn(self) -> AsyncConnection:
@@ -62,7 +65,7 @@ class UnitOfWork:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        conn, self._conn = self.conn, None
+        conn, self._conn, self._driver = self.conn, None, None
         self._pending = []
         try:
             if conn.in_transaction():
@@ -73,24 +76,28 @@ class UnitOfWork:
     async def commit(self) -> None:
         if self._pending:
             rows, self._pending = self._pending, []
-            await self.conn.execute(insert(self._outbox), rows)
+            driver = await self._driver_in_transaction()
+            await driver.execute(OutboxSql.of(self._outbox).insert, *zip(*rows, strict=True))
         # The outbox's trigger has queued the relay's wake-up; Postgres sends it now.
         await self.conn.commit()
 
+    async def _driver_in_transaction(self) -> asyncpg.Connection:
+        if self._driver is None:
+            self._driver = await Driver.under(self.conn)
+        return await self._driver.in_transaction()
+
     async def record_processed(self, envelope: Envelope) -> None:
         """Remember this message id; raise AlreadyProcessed if another delivery got here first."""
-        result = await self.conn.execute(
-            pg_insert(self._inbox)
-            .values(message_id=envelope.message_id, message_type=envelope.type)
-            .on_conflict_do_nothing()
+        driver = await self._driver_in_transaction()
+        status = await driver.execute(
+            InboxSql.of(self._inbox).record, envelope.message_id, envelope.type
         )
-        if result.rowcount == 0:
+        if status == "INSERT 0 0":
             raise AlreadyProcessed(str(envelope.message_id))
 
     async def was_processed(self, envelope: Envelope) -> bool:
-        found = await self.conn.scalar(
-            select(self._inbox.c.message_id).where(self._inbox.c.message_id == envelope.message_id)
-        )
+        driver = await self._driver_in_transaction()
+        found = await driver.fetchval(InboxSql.of(self._inbox).find, envelope.message_id)
         return found is not None
 
     async def publish(self, message: Message, *, tenant_id: str) -> uuid.UUID:
@@ -148,12 +155,5 @@ class UnitOfWork:
         body: bytes,
     ) -> None:
         self._pending.append(
-            {
-                "message_id": message_id,
-                "exchange": exchange,
-                "routing_key": routing_key,
-                "message_type": message_type,
-                "correlation_id": self.correlation_id,
-                "body": body,
-            }
+            (message_id, exchange, routing_key, message_type, self.correlation_id, body)
         )

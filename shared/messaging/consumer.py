@@ -1,31 +1,31 @@
-"""The consuming side of a worker: kombu, acknowledging only after the handler committed.
+"""The consuming side of a worker: aio-pika on the service's event loop, acknowledging only
+after the handler committed.
 
-The kombu consumer runs in its own thread and hands each message to the service's event
-loop. Up to ``prefetch_count`` messages are handled at once, but messages about the same
-resource run one after another in delivery order (SubjectSequencer), so a device's changes
-are applied, and notified, in the order they were published. A message is acknowledged
-by the consumer thread (kombu channels are not thread-safe) once its handler finished:
+Up to ``prefetch_count`` messages are handled at once, but messages about the same resource
+run one after another in delivery order (SubjectSequencer), so a device's changes are
+applied, and notified, in the order they were published. Each delivery is parsed and
+handed to the sequencer by the callback of its channel, in the order the broker sent them,
+and is settled on that same channel once its handler finished:
 
 - a message that cannot be parsed, or whose handler fails with a bug, is rejected into the
   queue's dead-letter queue, where an operator can read and replay it;
 - a handler that fails because a server is away (Postgres down) is requeued, and the
-  consumer pauses with a growing backoff before taking more work.
+  consumer pauses with a growing backoff before starting more work.
+
+A lost connection is opened again with a growing backoff; the messages it held unsettled are
+redelivered by the broker, and the inbox skips those whose handler had already committed.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import threading
-import time
 from collections.abc import Callable, Coroutine
-from concurrent.futures import Future
-from queue import Empty, SimpleQueue
-from typing import Any
+from typing import Any, Literal
 
-from kombu.connection import Connection
-from kombu.entity import Queue
-from kombu.mixins import ConsumerMixin
+import aio_pika
+import aiormq
+from aiormq.abc import DeliveredMessage
 from pydantic import ValidationError
 
 from shared.contracts.envelope import Envelope
@@ -37,118 +37,147 @@ from shared.messaging.topology import QueueSpec
 log = logging.getLogger(__name__)
 
 Dispatch = Callable[[Envelope], Coroutine[Any, Any, None]]
-# How long the consumer thread blocks on the socket before settling finished messages.
-SETTLE_INTERVAL = 0.01
+Outcome = Literal["ack", "requeue", "reject"]
+FIRST_BACKOFF = 0.2
+MAX_BACKOFF = 5.0
 
 
-class BusConsumer(ConsumerMixin):
+class BusConsumer:
     def __init__(
-        self,
-        *,
-        amqp_url: str,
-        queue: QueueSpec,
-        dispatch: Dispatch,
-        loop: asyncio.AbstractEventLoop,
-        prefetch_count: int,
+        self, *, amqp_url: str, queue: QueueSpec, dispatch: Dispatch, prefetch_count: int
     ) -> None:
-        self.connection = Connection(amqp_url, heartbeat=30)
-        # Declared with its arguments by declare_topology; kombu only consumes from it.
-        self._queue = Queue(queue.name, no_declare=True)
+        self._amqp_url = amqp_url
+        self._queue = queue.name
         self._dispatch = dispatch
-        self._loop = loop
         self._prefetch_count = prefetch_count
         self._sequencer = SubjectSequencer()
-        self._finished: SimpleQueue[tuple[Any, Future[None]]] = SimpleQueue()
-        self._thread: threading.Thread | None = None
-        self._consuming = False
-        self._backoff = 0.2
-
-    def get_consumers(self, consumer_cls: Any, channel: Any) -> list[Any]:
-        return [
-            consumer_cls(
-                queues=[self._queue],
-                callbacks=[self._on_message],
-                accept=["json"],
-                prefetch_count=self._prefetch_count,
-            )
-        ]
+        self._task: asyncio.Task[None] | None = None
+        self._channel: aiormq.abc.AbstractChannel | None = None
+        self._consumer_tag: str | None = None
+        self._handling: set[asyncio.Future[None]] = set()
+        self._backoff = FIRST_BACKOFF  # after a transient handler failure
+        # Cleared while paused after a transient failure; new work waits for it.
+        self._running = asyncio.Event()
+        self._running.set()
+        self._resume: asyncio.TimerHandle | None = None
+        self._reconnect_in = FIRST_BACKOFF  # after a lost connection
 
     def start(self) -> None:
-        self._thread = threading.Thread(
-            target=self.run,
-            kwargs={"safety_interval": SETTLE_INTERVAL},
-            name=f"consumer-{self._queue.name}",
-            daemon=True,
-        )
-        self._thread.start()
+        self._task = asyncio.create_task(self._run(), name=f"consumer-{self._queue}")
 
-    def stop(self, timeout: float = 10.0) -> None:
-        """Stop taking messages; unsettled ones are redelivered to the next consumer."""
-        self.should_stop = True
-        if self._thread is not None:
-            self._thread.join(timeout)
-
-    def _on_message(self, body: Any, message: Any) -> None:
-        try:
-            envelope = Envelope.model_validate(body)
-        except ValidationError as exc:
-            log.error("rejecting a malformed message", extra={"error": str(exc)})
-            message.reject(requeue=False)
-            return
-        future = asyncio.run_coroutine_threadsafe(
-            self._sequencer.run(
-                envelope.subject_id, self._dispatch(envelope), after=envelope.depends_on
-            ),
-            self._loop,
-        )
-        future.add_done_callback(lambda done: self._finished.put((message, done)))
-
-    def on_iteration(self) -> None:
-        """Between socket reads, in the consumer thread: settle what the handlers finished."""
-        while True:
+    async def stop(self, grace: float = 10.0) -> None:
+        """Take no more messages, let the running handlers finish and settle (up to
+        ``grace`` seconds), then close: anything unsettled is redelivered to the next consumer."""
+        channel, tag = self._channel, self._consumer_tag
+        self._consumer_tag = None
+        if channel is not None and tag is not None and not channel.is_closed:
             try:
-                message, future = self._finished.get_nowait()
-            except Empty:
-                return
-            self._settle(message, future)
+                await asyncio.wait_for(channel.basic_cancel(tag), grace)
+            except Exception:
+                log.warning("could not cancel the consumer; closing", exc_info=True)
+        if self._handling:
+            await asyncio.wait(set(self._handling), timeout=grace)
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
 
     @property
     def consuming(self) -> bool:
-        """For /readyz: the thread runs and holds a live consumer on the broker."""
-        return self._thread is not None and self._thread.is_alive() and self._consuming
+        """For /readyz: a live channel holds a consumer on the broker."""
+        channel = self._channel
+        return self._consumer_tag is not None and channel is not None and not channel.is_closed
 
-    def on_consume_ready(self, *_args: Any, **_kwargs: Any) -> None:
-        self._consuming = True
+    async def _run(self) -> None:
+        while True:
+            try:
+                await self._consume_until_closed()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning(
+                    "broker unreachable; retrying",
+                    extra={"retry_in": self._reconnect_in, "error": repr(exc)},
+                )
+            self._consumer_tag = None
+            await asyncio.sleep(self._reconnect_in)
+            self._reconnect_in = min(self._reconnect_in * 2, MAX_BACKOFF)
 
-    def on_connection_error(self, exc: BaseException, interval: float) -> None:
-        self._consuming = False
-        log.warning(
-            "broker unreachable; retrying", extra={"retry_in": interval, "error": repr(exc)}
-        )
-
-    def on_connection_revived(self) -> None:
-        log.info("broker connection revived")
-
-    def _settle(self, message: Any, future: Future[None]) -> None:
+    async def _consume_until_closed(self) -> None:
+        # Not "robust": this loop opens a new connection itself, so no delivery tag of a
+        # dead channel is ever settled on its successor.
+        connection = await aio_pika.connect(self._amqp_url, timeout=10)
         try:
-            self._settle_outcome(message, future)
+            channel = await connection.channel()
+            await channel.set_qos(prefetch_count=self._prefetch_count)
+            underlay = await channel.get_underlay_channel()
+            closing = underlay.closing
+            # The queue was declared with its arguments by declare_topology.
+            consume_ok = await underlay.basic_consume(self._queue, self._on_delivery)
+            self._channel, self._consumer_tag = underlay, consume_ok.consumer_tag
+            self._reconnect_in = FIRST_BACKOFF
+            log.info("consuming", extra={"queue": self._queue})
+            await closing
+            raise ConnectionError("the broker closed the consumer's channel")
+        finally:
+            self._consumer_tag = None
+            await connection.close()
+
+    async def _on_delivery(self, message: DeliveredMessage) -> None:
+        # Runs in delivery order up to the submit: no await before it.
+        try:
+            envelope = Envelope.model_validate_json(message.body)
+        except ValidationError as exc:
+            log.error("rejecting a malformed message", extra={"error": str(exc)})
+            await self._reject(message)
+            return
+        handled = self._sequencer.submit(
+            envelope.subject_id, self._handle(message, envelope), after=envelope.depends_on
+        )
+        self._handling.add(handled)
+        handled.add_done_callback(self._handling.discard)
+
+    async def _handle(self, message: DeliveredMessage, envelope: Envelope) -> None:
+        await self._running.wait()
+        try:
+            await self._dispatch(envelope)
+        except Exception as exc:
+            await self._settle_failure(message, exc)
+            return
+        self._backoff = FIRST_BACKOFF
+        await self._settle(message, "ack")
+
+    def _pause(self) -> None:
+        """Nothing can succeed until the server is back: start no new work for a while."""
+        if self._resume is not None:
+            self._resume.cancel()
+        self._running.clear()
+        self._resume = asyncio.get_running_loop().call_later(self._backoff, self._running.set)
+        self._backoff = min(self._backoff * 2, MAX_BACKOFF)
+
+    async def _settle_failure(self, message: DeliveredMessage, exc: Exception) -> None:
+        if isinstance(exc, UnknownMessage):
+            log.error("rejecting a message this service cannot read", extra={"error": str(exc)})
+            await self._reject(message)
+        elif is_transient(exc):
+            log.warning("transient failure; message will be redelivered", exc_info=exc)
+            self._pause()
+            await self._settle(message, "requeue")
+        else:
+            log.error("handler failed; message parked in the dead-letter queue", exc_info=exc)
+            await self._reject(message)
+
+    async def _reject(self, message: DeliveredMessage) -> None:
+        """Into the queue's dead-letter queue (its x-dead-letter-exchange)."""
+        await self._settle(message, "reject")
+
+    @staticmethod
+    async def _settle(message: DeliveredMessage, outcome: Outcome) -> None:
+        channel, tag = message.channel, message.delivery_tag or 0
+        try:
+            if outcome == "ack":
+                await channel.basic_ack(tag)
+            else:
+                await channel.basic_reject(tag, requeue=outcome == "requeue")
         except Exception:
             # The message came on a channel that has since closed: the broker redelivers it.
             log.warning("could not settle a message; it will be redelivered", exc_info=True)
-
-    def _settle_outcome(self, message: Any, future: Future[None]) -> None:
-        exc = future.exception()
-        if exc is None:
-            message.ack()
-            self._backoff = 0.2
-        elif isinstance(exc, UnknownMessage):
-            log.error("rejecting a message this service cannot read", extra={"error": str(exc)})
-            message.reject(requeue=False)
-        elif is_transient(exc):
-            log.warning("transient failure; message will be redelivered", exc_info=exc)
-            message.requeue()
-            time.sleep(self._backoff)  # nothing can succeed until the server is back
-            self._backoff = min(self._backoff * 2, 5.0)
-        else:
-            log.error("handler failed; message parked in the dead-letter queue", exc_info=exc)
-            message.reject(requeue=False)

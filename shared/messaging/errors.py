@@ -20,6 +20,9 @@ def is_transient(exc: BaseException) -> bool:
         TimeoutError,
         OSError,
         asyncpg.PostgresConnectionError,
+        # The server shutting down or restarting under a live connection, or starting up.
+        asyncpg.AdminShutdownError,
+        asyncpg.CrashShutdownError,
         asyncpg.CannotConnectNowError,
         asyncpg.TooManyConnectionsError,
         # Two transactions each waited for the other's lock; a retry goes through.
@@ -27,6 +30,9 @@ def is_transient(exc: BaseException) -> bool:
         asyncpg.SerializationError,
     )
     if isinstance(exc, transient):
+        return True
+    # What the raw driver says of a connection that died under it (the inbox, the outbox).
+    if isinstance(exc, asyncpg.InterfaceError) and "connection is closed" in str(exc):
         return True
     cause = exc.__cause__
     return cause is not None and cause is not exc and is_transient(cause)

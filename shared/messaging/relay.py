@@ -15,10 +15,12 @@ import zlib
 from typing import Any
 
 import aio_pika
+import asyncpg
 import pamqp.commands
-from sqlalchemy import Table, delete, select, text
+from sqlalchemy import Table, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from shared.db.raw import OutboxSql
 from shared.db.tables import outbox_channel
 from shared.messaging.topology import declare_topology
 from shared.observability.metrics import MESSAGES_PUBLISHED
@@ -41,7 +43,7 @@ class OutboxRelay:
     ) -> None:
         self._service = service
         self._engine = engine
-        self._outbox = outbox
+        self._sql = OutboxSql.of(outbox)
         self._amqp_url = amqp_url
         self._poll_seconds = poll_seconds
         self._batch_size = batch_size
@@ -71,14 +73,14 @@ class OutboxRelay:
         try:
             await self._acquire_lock(conn)
             raw = await conn.get_raw_connection()
-            driver: Any = raw.driver_connection
+            driver: asyncpg.Connection = raw.driver_connection
             await driver.add_listener(outbox_channel(self._service), self._on_notify)
-            await self._relay(conn)
+            await self._relay(driver)
         finally:
             await conn.invalidate()
             await conn.close()
 
-    async def _relay(self, conn: AsyncConnection) -> None:
+    async def _relay(self, driver: asyncpg.Connection) -> None:
         # Not "robust": on any connection loss this relay starts over from the outbox,
         # rather than waiting on confirms from a channel that is being rebuilt.
         connection = await aio_pika.connect(self._amqp_url, timeout=10)
@@ -89,9 +91,16 @@ class OutboxRelay:
             log.info("outbox relay started", extra={"schema": self._service})
             self._backoff = 0.5
             while True:
-                while await self._publish_batch(conn, channel) == self._batch_size:
-                    pass
+                # Cleared before reading, never after: a commit notified while a batch is
+                # being published wakes the next round instead of waiting for the poll.
                 self._wake.clear()
+                rows = await driver.fetch(self._sql.oldest, self._batch_size)
+                while rows:
+                    await self._publish(channel, rows)
+                    # The published rows go and the next ones come in one round trip. Each
+                    # statement commits on its own: this connection is the relay's alone.
+                    ids = [row["id"] for row in rows]
+                    rows = await driver.fetch(self._sql.delete_then_oldest, ids, self._batch_size)
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), self._poll_seconds)
 
@@ -108,23 +117,17 @@ class OutboxRelay:
         return pamqp.commands.Basic.Properties(
             content_type="application/json",
             delivery_mode=2,  # persistent
-            message_id=str(row.message_id),
-            correlation_id=row.correlation_id,
-            message_type=row.message_type,
-            timestamp=row.created_at,
+            message_id=str(row["message_id"]),
+            correlation_id=row["correlation_id"],
+            message_type=row["message_type"],
+            timestamp=row["created_at"],
             app_id=f"servicevm-{self._service}",
         )
 
-    async def _publish_batch(
-        self, conn: AsyncConnection, channel: aio_pika.abc.AbstractChannel
-    ) -> int:
-        outbox = self._outbox
-        rows = (
-            await conn.execute(select(outbox).order_by(outbox.c.id).limit(self._batch_size))
-        ).all()
-        await conn.commit()
-        if not rows:
-            return 0
+    async def _publish(
+        self, channel: aio_pika.abc.AbstractChannel, rows: list[asyncpg.Record]
+    ) -> None:
+        """Publish the rows and wait for every confirm; raise if any failed."""
         underlay = await channel.get_underlay_channel()
         # Pipelined: every publish of the batch is written before any confirm is awaited.
         # The tasks are created in commit order and none suspends before taking the
@@ -132,9 +135,9 @@ class OutboxRelay:
         confirms = [
             asyncio.ensure_future(
                 underlay.basic_publish(
-                    row.body,
-                    exchange=row.exchange,
-                    routing_key=row.routing_key,
+                    row["body"],
+                    exchange=row["exchange"],
+                    routing_key=row["routing_key"],
                     properties=self._properties(row),
                 )
             )
@@ -152,7 +155,4 @@ class OutboxRelay:
         if failed:
             raise failed[0]  # nothing deleted: the whole batch is published again
         for row in rows:
-            MESSAGES_PUBLISHED.labels(self._service, row.exchange).inc()
-        await conn.execute(delete(outbox).where(outbox.c.id.in_([row.id for row in rows])))
-        await conn.commit()
-        return len(rows)
+            MESSAGES_PUBLISHED.labels(self._service, row["exchange"]).inc()

@@ -51,3 +51,27 @@ def test_committed_rows_are_published_in_order_and_rolled_back_ones_never(
     notifications.drain(0.5)
     received = [body["payload"]["n"] for _, body in notifications.for_resource(str(resource_id))]
     assert received == expected
+
+
+async def _write_one_transaction(store: ServiceStore, resource_id: uuid.UUID) -> None:
+    async with store.unit_of_work("req-outbox-one") as uow:
+        for n in range(7):
+            await uow.notify(_notification(resource_id, n))
+        await uow.commit()
+    await store.engine.dispose()
+
+
+def test_rows_of_one_transaction_are_published_in_the_order_they_were_queued(
+    suite: Suite, notifications: NotificationListener
+) -> None:
+    """They are written in one statement; their ids, hence the relay's order, follow the queue."""
+    store = build_store(
+        ServiceDefinition(name="mgmt", metadata=metadata, handlers={}), suite.settings
+    )
+    resource_id = uuid.uuid4()
+    asyncio.run(_write_one_transaction(store, resource_id))
+
+    notifications.wait_for(lambda _: len(notifications.for_resource(str(resource_id))) >= 7)
+    notifications.drain(0.5)
+    received = [body["payload"]["n"] for _, body in notifications.for_resource(str(resource_id))]
+    assert received == list(range(7))

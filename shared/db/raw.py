@@ -1,0 +1,92 @@
+"""The asyncpg connection under a SQLAlchemy one, for the few statements every message runs.
+
+The inbox and outbox statements are the same for every handler of every service; through
+SQLAlchemy each costs a cache-key walk, parameter processing and a result wrapper, several
+times the CPU of the asyncpg call itself. They are written once here, as SQL, and run on the
+driver connection inside the transaction the unit of work opened.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from typing import Any
+
+import asyncpg
+from sqlalchemy import Table
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+
+class Driver:
+    """The asyncpg connection under one checked-out SQLAlchemy connection."""
+
+    def __init__(self, adapted: Any, driver: asyncpg.Connection) -> None:
+        self._adapted = adapted
+        self._driver = driver
+
+    @classmethod
+    async def under(cls, conn: AsyncConnection) -> Driver:
+        pooled = await conn.get_raw_connection()
+        return cls(pooled.dbapi_connection, pooled.driver_connection)
+
+    async def in_transaction(self) -> asyncpg.Connection:
+        """The asyncpg connection, its transaction begun.
+
+        SQLAlchemy's asyncpg adapter sends BEGIN lazily, before its first statement; a raw
+        statement that came first would run outside the transaction, so it is begun here
+        the way the adapter would have.
+        """
+        adapted = self._adapted
+        if adapted._transaction is None:
+            async with adapted._execute_mutex:
+                if adapted._transaction is None:
+                    await adapted._start_transaction()
+        return self._driver
+
+
+def qualified(table: Table) -> str:
+    return f'"{table.schema}"."{table.name}"' if table.schema else f'"{table.name}"'
+
+
+@dataclass(frozen=True)
+class InboxSql:
+    """Built once per table (``InboxSql.of`` is cached)."""
+
+    record: str
+    find: str
+
+    @classmethod
+    @functools.cache
+    def of(cls, inbox: Table) -> InboxSql:
+        name = qualified(inbox)
+        return cls(
+            record=f"INSERT INTO {name} (message_id, message_type) VALUES ($1, $2) "
+            "ON CONFLICT DO NOTHING",
+            find=f"SELECT 1 FROM {name} WHERE message_id = $1",
+        )
+
+
+@dataclass(frozen=True)
+class OutboxSql:
+    insert: str
+    oldest: str
+    delete_then_oldest: str
+
+    @classmethod
+    @functools.cache
+    def of(cls, outbox: Table) -> OutboxSql:
+        name = qualified(outbox)
+        columns = "message_id, exchange, routing_key, message_type, correlation_id, body"
+        return cls(
+            # One statement for all the rows of a transaction (its trigger wakes the relay
+            # once), inserted in the order they were queued: their ids are that order.
+            insert=f"INSERT INTO {name} ({columns}) SELECT {columns} FROM unnest("
+            "$1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bytea[]) "
+            f"WITH ORDINALITY AS queued ({columns}, position) ORDER BY position",
+            oldest=f"SELECT id, {columns}, created_at FROM {name} ORDER BY id LIMIT $1",
+            # The SELECT reads the snapshot from before the DELETE: hence the id filter.
+            delete_then_oldest=f"WITH published AS (DELETE FROM {name} "
+            "WHERE id = ANY($1::bigint[])) "
+            f"SELECT id, {columns}, created_at FROM {name} "
+            "WHERE id <> ALL($1::bigint[]) ORDER BY id LIMIT $2",
+        )
