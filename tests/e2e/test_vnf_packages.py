@@ -299,3 +299,13 @@ def test_a_redelivered_onboarding_command_does_nothing_twice(suite: Suite, api: 
     ours = [t for t in templates if t["attributes"].get("vnf_package_id") == package["id"]]
     assert len(ours) == 2
     assert show(api, package["id"])["onboardingState"] == "ONBOARDED"
+
+
+def test_an_unknown_driver_in_user_data_fails_onboarding(api: Api) -> None:
+    package = create(api, device_driver="no-such-driver")
+    upload(api, package["id"], with_vnfd_id(str(uuid.uuid4())))
+    failed = wait_settled(api, package["id"])
+    assert failed["onboardingState"] == "CREATED"
+    assert "no-such-driver" in failed["onboardingFailureDetails"]["detail"]
+    templates = api.get("/v1.0/device_templates").json()["device_templates"]
+    assert not [t for t in templates if t["attributes"].get("vnf_package_id") == package["id"]]

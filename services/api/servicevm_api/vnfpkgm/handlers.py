@@ -12,6 +12,7 @@ import asyncio
 import logging
 from typing import Any
 
+from pydantic import ValidationError
 from sqlalchemy import Row
 
 from servicevm_api.caller import Caller
@@ -62,6 +63,11 @@ async def _parse(row: Row[Any]) -> Onboarded | str:
         )
     except VnfdError as exc:
         return str(exc)
+    except Exception:
+        # The parser is pure: an error it did not foresee is the package's, not transient;
+        # failing the onboarding beats leaving the package PROCESSING forever.
+        log.exception("VNF package could not be parsed", extra={"vnf_package_id": str(row.id)})
+        return "The VNF package could not be parsed (unexpected error; see the api's log)"
 
 
 async def _finish(uow: UnitOfWork, row: Row[Any], outcome: Onboarded | str) -> None:
@@ -77,11 +83,8 @@ async def _finish(uow: UnitOfWork, row: Row[Any], outcome: Onboarded | str) -> N
         )
         return
     requests = _template_requests(outcome)
-    try:
-        for request in requests.values():
-            check_template(request)
-    except ApiError as exc:
-        await _finish(uow, row, f"userDefinedData: {exc.message}")
+    if isinstance(requests, str):
+        await _finish(uow, row, requests)
         return
     caller = Caller(project_id=row.tenant_id, roles=frozenset({"member"}))
     created = {key: await stage_template(uow, caller, request) for key, request in requests.items()}
@@ -108,12 +111,22 @@ async def _duplicate(uow: UnitOfWork, row: Row[Any], outcome: Onboarded) -> str 
     return f"vnfdId {vnfd_id} is already onboarded in this project by VNF package {other}"
 
 
-def _template_requests(outcome: Onboarded) -> dict[tuple[str, str], DeviceTemplateCreate]:
-    return {
-        (flavour_id, vdu_id): DeviceTemplateCreate(**body.model_dump(exclude={"vdu_id"}))
-        for flavour_id, vdus in outcome.templates.items()
-        for vdu_id, body in vdus.items()
-    }
+def _template_requests(outcome: Onboarded) -> dict[tuple[str, str], DeviceTemplateCreate] | str:
+    """(flavour, vdu) -> its template, checked as POST /v1.0/device_templates checks one;
+    or why they cannot be created (an unknown driver named in userDefinedData...)."""
+    try:
+        requests = {
+            (flavour_id, vdu_id): DeviceTemplateCreate(**body.model_dump(exclude={"vdu_id"}))
+            for flavour_id, vdus in outcome.templates.items()
+            for vdu_id, body in vdus.items()
+        }
+        for request in requests.values():
+            check_template(request)
+    except ApiError as exc:
+        return f"userDefinedData: {exc.message}"
+    except ValidationError as exc:
+        return f"the device templates of the package are invalid: {exc.errors()[0]['msg']}"
+    return requests
 
 
 HANDLERS: HandlerTable = {OnboardVnfPackage: onboard_vnf_package}
