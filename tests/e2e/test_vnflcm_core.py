@@ -342,3 +342,30 @@ def test_an_op_past_its_deadline_ends_failed_temp(suite: Suite, api: Api, bus: V
     bus.act(vnf_id, api.project, op, "ROLLBACK")
     bus.wait_op(op, "ROLLED_BACK")
     wait_vnf(bus, vnf_id, vnfc_resource_info=[])
+
+
+def test_change_flavour_and_external_connectivity(api: Api, bus: VnfLcmBus) -> None:
+    vnf_id = uuid.uuid4()
+    old = instantiate(bus, api, flavour_spec(api, bus.settings), vnf_id)
+    complex_ = flavour_spec(api, bus.settings, package="two_flavours", flavour_id="complex")
+    op, _ = bus.run(
+        vnf_id, api.project, "CHANGE_FLAVOUR", {"newFlavourId": "complex"}, flavour=complex_
+    )
+    changed = bus.wait_op(op, "COMPLETED")
+    assert {a["change_type"] for a in changed["affected_vnfcs"]} == {"ADDED", "REMOVED"}
+    vnf = wait_vnf(bus, vnf_id, flavour_id="complex")
+    assert counts(vnf) == complex_.flavour.instances_at_level()
+    for vnfc in vnf["vnfc_resource_info"]:
+        device = api.wait_for_status(vnfc["device_id"], "ACTIVE")
+        assert device["template_id"] == str(complex_.vdu_templates[vnfc["vdu_id"]])
+    for vnfc in old["vnfc_resource_info"]:
+        api.wait_until_gone(vnfc["device_id"])
+
+    links = [{"id": "ext-1", "resourceId": str(uuid.uuid4())}]
+    op, _ = bus.run(vnf_id, api.project, "CHANGE_EXT_CONN", {"extVirtualLinks": links})
+    assert bus.wait_op(op, "COMPLETED")["changed_ext_connectivity"] == links
+    vnf = wait_vnf(bus, vnf_id, ext_virtual_links=links)
+    for vnfc in vnf["vnfc_resource_info"]:
+        kwargs = api.wait_for_status(vnfc["device_id"], "ACTIVE")["kwargs"]
+        assert kwargs["ext_virtual_links"] == links
+        assert kwargs["vnfc_id"] == vnfc["id"]  # the rest kept

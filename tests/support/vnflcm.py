@@ -36,11 +36,15 @@ def flavour_spec(
     api: Api,
     settings: Settings,
     template_fields: dict[str, dict[str, Any]] | None = None,
+    *,
+    package: str = "simple",
+    flavour_id: str = "simple",
     **common: Any,
 ) -> VnfFlavourSpec:
-    """The ``simple`` sample's flavour (VDU1, VDU2; aspect worker_instance scales VDU2),
-    each VDU a device template made through the api (``common`` and per-VDU fields)."""
-    flavour = parse_package(sample_package("simple")).vnfd.flavour("simple")
+    """A sample package's flavour (by default ``simple``'s: VDU1, VDU2, the aspect
+    worker_instance scaling VDU2), each VDU a device template made through the api
+    (``common`` and per-VDU fields)."""
+    flavour = parse_package(sample_package(package)).vnfd.flavour(flavour_id)
     templates = {}
     for vdu_id in flavour.vdus:
         fields = {
