@@ -179,3 +179,36 @@ class VnfLcmBus:
     def close(self) -> None:
         self._consumer.cancel()
         self._connection.release()
+
+
+# --- reading the VNF snapshots ---------------------------------------------------------
+
+
+def vnfcs_by_vdu(vnf: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
+    found: dict[str, list[dict[str, Any]]] = {}
+    for vnfc in vnf["vnfc_resource_info"]:
+        found.setdefault(vnfc["vdu_id"], []).append(vnfc)
+    return found
+
+
+def wait_vnf(bus: VnfLcmBus, vnf_id: uuid.UUID, **expected: Any) -> dict[str, Any]:
+    def matches() -> bool:
+        if str(vnf_id) not in bus.vnfs:
+            return False
+        vnf = bus.vnf(vnf_id)
+        return all(vnf[key] == value for key, value in expected.items())
+
+    bus.wait(matches, f"VNF {vnf_id} with {expected}")
+    return bus.vnf(vnf_id)
+
+
+def counts(vnf: dict[str, Any]) -> dict[str, int]:
+    return {vdu: len(vnfcs) for vdu, vnfcs in vnfcs_by_vdu(vnf).items()}
+
+
+def instantiate(
+    bus: VnfLcmBus, api: Api, spec: VnfFlavourSpec, vnf_id: uuid.UUID
+) -> dict[str, Any]:
+    op, _ = bus.run(vnf_id, api.project, "INSTANTIATE", {"flavourId": "simple"}, flavour=spec)
+    bus.wait_op(op, "COMPLETED")
+    return wait_vnf(bus, vnf_id, instantiation_state="INSTANTIATED")
