@@ -63,7 +63,7 @@ def test_instantiate_scale_and_terminate(api: Api, bus: VnfLcmBus) -> None:
     # The newest VNFC goes first.
     assert [(a["id"], a["change_type"]) for a in removed] == [(added[0]["id"], "REMOVED")]
     api.wait_until_gone(added[0]["compute_resource"])
-    assert vnfcs_by_vdu(bus.vnf(vnf_id))["VDU2"] == [first_worker]
+    bus.wait(lambda: vnfcs_by_vdu(bus.vnf(vnf_id))["VDU2"] == [first_worker], "the scaled-in VNF")
 
     # Beyond max_scale_level: refused, nothing changes.
     too_far = {**SCALE_OUT, "numberOfSteps": 3}
