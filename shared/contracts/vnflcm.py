@@ -178,6 +178,13 @@ class RunVnfLcmOperation(Command):
     def subject_id(self) -> str:
         return str(self.vnf_instance_id)
 
+    @property
+    def depends_on(self) -> tuple[str, ...]:
+        """The flavour's templates (and the VIM): their messages in flight go first."""
+        templates = self.flavour.vdu_templates.values() if self.flavour else ()
+        vim = (str(self.vim_id),) if self.vim_id is not None else ()
+        return (*(str(t) for t in templates), *vim)
+
 
 class VnfLcmOperationAction(Command):
     """RETRY, ROLLBACK, FAIL or CANCEL the op occ ``id`` of VNF ``vnf_instance_id``.

@@ -5,14 +5,21 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
-from typing import Any
 
+import httpx
 import pytest
 
-from shared.contracts.vnflcm import VnfFlavourSpec
 from shared.devstack import Suite
+from tests.e2e.test_local_cloud import appliance, port_closed, wait_until
 from tests.support.api import Api
-from tests.support.vnflcm import VnfLcmBus, flavour_spec
+from tests.support.vnflcm import (
+    VnfLcmBus,
+    counts,
+    flavour_spec,
+    instantiate,
+    vnfcs_by_vdu,
+    wait_vnf,
+)
 
 SCALE_OUT = {"type": "SCALE_OUT", "aspectId": "worker_instance", "numberOfSteps": 1}
 SCALE_IN = {"type": "SCALE_IN", "aspectId": "worker_instance", "numberOfSteps": 1}
@@ -20,43 +27,13 @@ SCALE_IN = {"type": "SCALE_IN", "aspectId": "worker_instance", "numberOfSteps": 
 
 @pytest.fixture
 def bus(suite: Suite) -> Iterator[VnfLcmBus]:
-    listener = VnfLcmBus(suite.settings.amqp_url)
+    listener = VnfLcmBus(suite.settings)
     yield listener
     listener.close()
 
 
-def vnfcs_by_vdu(vnf: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
-    found: dict[str, list[dict[str, Any]]] = {}
-    for vnfc in vnf["vnfc_resource_info"]:
-        found.setdefault(vnfc["vdu_id"], []).append(vnfc)
-    return found
-
-
-def wait_vnf(bus: VnfLcmBus, vnf_id: uuid.UUID, **expected: Any) -> dict[str, Any]:
-    def matches() -> bool:
-        if str(vnf_id) not in bus.vnfs:
-            return False
-        vnf = bus.vnf(vnf_id)
-        return all(vnf[key] == value for key, value in expected.items())
-
-    bus.wait(matches, f"VNF {vnf_id} with {expected}")
-    return bus.vnf(vnf_id)
-
-
-def counts(vnf: dict[str, Any]) -> dict[str, int]:
-    return {vdu: len(vnfcs) for vdu, vnfcs in vnfcs_by_vdu(vnf).items()}
-
-
-def instantiate(
-    bus: VnfLcmBus, api: Api, spec: VnfFlavourSpec, vnf_id: uuid.UUID
-) -> dict[str, Any]:
-    op, _ = bus.run(vnf_id, api.project, "INSTANTIATE", {"flavourId": "simple"}, flavour=spec)
-    bus.wait_op(op, "COMPLETED")
-    return wait_vnf(bus, vnf_id, instantiation_state="INSTANTIATED")
-
-
 def test_instantiate_scale_and_terminate(api: Api, bus: VnfLcmBus) -> None:
-    spec = flavour_spec(api)
+    spec = flavour_spec(api, bus.settings)
     vnf_id = uuid.uuid4()
     op, _ = bus.run(vnf_id, api.project, "INSTANTIATE", {"flavourId": "simple"}, flavour=spec)
     done = bus.wait_op(op, "COMPLETED")
@@ -86,7 +63,7 @@ def test_instantiate_scale_and_terminate(api: Api, bus: VnfLcmBus) -> None:
     # The newest VNFC goes first.
     assert [(a["id"], a["change_type"]) for a in removed] == [(added[0]["id"], "REMOVED")]
     api.wait_until_gone(added[0]["compute_resource"])
-    assert vnfcs_by_vdu(bus.vnf(vnf_id))["VDU2"] == [first_worker]
+    bus.wait(lambda: vnfcs_by_vdu(bus.vnf(vnf_id))["VDU2"] == [first_worker], "the scaled-in VNF")
 
     # Beyond max_scale_level: refused, nothing changes.
     too_far = {**SCALE_OUT, "numberOfSteps": 3}
@@ -121,7 +98,7 @@ def test_instantiate_scale_and_terminate(api: Api, bus: VnfLcmBus) -> None:
 
 
 def test_heal_and_operate_on_the_noop_driver(api: Api, bus: VnfLcmBus) -> None:
-    spec = flavour_spec(api)
+    spec = flavour_spec(api, bus.settings)
     vnf_id = uuid.uuid4()
     vnf = instantiate(bus, api, spec, vnf_id)
     healed = vnfcs_by_vdu(vnf)["VDU1"][0]
@@ -149,3 +126,68 @@ def test_heal_and_operate_on_the_noop_driver(api: Api, bus: VnfLcmBus) -> None:
     op, _ = bus.run(vnf_id, api.project, "TERMINATE", {"terminationType": "GRACEFUL"})
     bus.wait_op(op, "COMPLETED")
     wait_vnf(bus, vnf_id, instantiation_state="NOT_INSTANTIATED", vnfc_resource_info=[])
+
+
+def test_on_the_local_cloud_heal_replaces_the_appliance_and_operate_freezes_it(
+    api: Api, bus: VnfLcmBus
+) -> None:
+    spec = flavour_spec(api, bus.settings, device_driver="local", mgmt_driver="http")
+    vnf_id = uuid.uuid4()
+    vnf = instantiate(bus, api, spec, vnf_id)
+    devices = {
+        v["id"]: api.wait_for_status(v["device_id"], "ACTIVE") for v in vnf["vnfc_resource_info"]
+    }
+    healed_id, old = next(iter(devices.items()))
+    # mgmt configured each appliance with its device's kwargs: it knows its VNFC.
+    assert appliance(old, "/config")["vnfc_id"] == healed_id
+
+    op, _ = bus.run(vnf_id, api.project, "HEAL", {"vnfcInstanceId": [healed_id]})
+    new_device = bus.wait_op(op, "COMPLETED")["affected_vnfcs"][0]["compute_resource"]
+    new = api.wait_for_status(new_device, "ACTIVE")
+    assert new["mgmt_address"] != old["mgmt_address"]
+    assert appliance(new, "/config")["vnfc_id"] == healed_id
+    api.wait_until_gone(old["id"])
+    wait_until(lambda: port_closed(old["mgmt_address"]))
+
+    op, _ = bus.run(vnf_id, api.project, "OPERATE", {"changeStateTo": "STOPPED"})
+    bus.wait_op(op, "COMPLETED")
+    with pytest.raises(httpx.TimeoutException):  # frozen: it answers nothing
+        httpx.get(f"http://{new['mgmt_address']}/health", timeout=0.5)
+    op, _ = bus.run(vnf_id, api.project, "OPERATE", {"changeStateTo": "STARTED"})
+    bus.wait_op(op, "COMPLETED")
+    # Back as it was: same address, same configuration.
+    assert appliance(new, "/config")["vnfc_id"] == healed_id
+
+    vnfcs = bus.vnf(vnf_id)["vnfc_resource_info"]
+    addresses = [api.wait_for_status(v["device_id"], "ACTIVE")["mgmt_address"] for v in vnfcs]
+    op, _ = bus.run(vnf_id, api.project, "TERMINATE", {"terminationType": "FORCEFUL"})
+    bus.wait_op(op, "COMPLETED")
+    for address in addresses:
+        wait_until(lambda address=address: port_closed(address))
+
+
+def test_change_flavour_and_external_connectivity(api: Api, bus: VnfLcmBus) -> None:
+    vnf_id = uuid.uuid4()
+    old = instantiate(bus, api, flavour_spec(api, bus.settings), vnf_id)
+    complex_ = flavour_spec(api, bus.settings, package="two_flavours", flavour_id="complex")
+    op, _ = bus.run(
+        vnf_id, api.project, "CHANGE_FLAVOUR", {"newFlavourId": "complex"}, flavour=complex_
+    )
+    changed = bus.wait_op(op, "COMPLETED")
+    assert {a["change_type"] for a in changed["affected_vnfcs"]} == {"ADDED", "REMOVED"}
+    vnf = wait_vnf(bus, vnf_id, flavour_id="complex")
+    assert counts(vnf) == complex_.flavour.instances_at_level()
+    for vnfc in vnf["vnfc_resource_info"]:
+        device = api.wait_for_status(vnfc["device_id"], "ACTIVE")
+        assert device["template_id"] == str(complex_.vdu_templates[vnfc["vdu_id"]])
+    for vnfc in old["vnfc_resource_info"]:
+        api.wait_until_gone(vnfc["device_id"])
+
+    links = [{"id": "ext-1", "resourceId": str(uuid.uuid4())}]
+    op, _ = bus.run(vnf_id, api.project, "CHANGE_EXT_CONN", {"extVirtualLinks": links})
+    assert bus.wait_op(op, "COMPLETED")["changed_ext_connectivity"] == links
+    vnf = wait_vnf(bus, vnf_id, ext_virtual_links=links)
+    for vnfc in vnf["vnfc_resource_info"]:
+        kwargs = api.wait_for_status(vnfc["device_id"], "ACTIVE")["kwargs"]
+        assert kwargs["ext_virtual_links"] == links
+        assert kwargs["vnfc_id"] == vnfc["id"]  # the rest kept

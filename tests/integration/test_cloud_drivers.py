@@ -102,6 +102,21 @@ async def test_nova_create_ready_update_delete(sim: CloudSimulator, sessions: Vi
     await driver.delete(instance_id, spec)  # an absent server is not an error
 
 
+async def test_nova_stop_and_start(sim: CloudSimulator, sessions: VimSessions) -> None:
+    driver = NovaDeviceDriver(sessions)
+    spec = nova_spec(sim)
+    instance_id, _ = await create_like_flow(driver, spec)
+    await driver.stop(instance_id, spec)
+    assert sim.servers[0].status == "SHUTOFF"
+    await driver.stop(instance_id, spec)  # stopped already: not asked again, no 409
+    await driver.start(instance_id, spec)
+    await driver.start(instance_id, spec)
+    assert sim.servers[0].status == "ACTIVE"
+    await driver.delete(instance_id, spec)
+    with pytest.raises(DeviceDriverError, match="does not exist"):
+        await driver.start(instance_id, spec)
+
+
 async def test_nova_existing_port_and_zone(sim: CloudSimulator, sessions: VimSessions) -> None:
     port = sim.cloud.create_port(sim.cloud.network_named("ext-net").id, name="pre-made")
     spec = make_spec(

@@ -321,3 +321,32 @@ async def test_http_driver_notices_an_appliance_that_did_not_keep_the_configurat
     finally:
         server.close()
         await server.wait_closed()
+
+
+async def test_stop_freezes_the_appliance_and_start_brings_it_back_as_it_was(
+    driver: LocalDeviceDriver, appliance: Appliance
+) -> None:
+    await HttpMgmtDriver().apply(appliance.managed())
+    await driver.stop(appliance.instance_id, appliance.spec)
+    await driver.stop(appliance.instance_id, appliance.spec)  # stopped already: fine
+    assert await driver.status(appliance.instance_id) == "SHUTOFF"
+    with pytest.raises(httpx.TimeoutException):
+        async with httpx.AsyncClient(timeout=0.5) as client:
+            await client.get(appliance.url + "/health")
+    await driver.start(appliance.instance_id, appliance.spec)
+    await driver.start(appliance.instance_id, appliance.spec)  # running already: fine
+    assert await driver.status(appliance.instance_id) == "ACTIVE"
+    assert await _get(appliance, "/config") == CONFIGURATION
+    # A stopped appliance is deleted as promptly as a running one.
+    await driver.stop(appliance.instance_id, appliance.spec)
+    await asyncio.wait_for(driver.delete(appliance.instance_id, appliance.spec), 3)
+    assert _process_gone(appliance.record.pid)
+
+
+async def test_start_or_stop_of_an_unknown_appliance_fails_clearly(
+    driver: LocalDeviceDriver,
+) -> None:
+    with pytest.raises(DeviceDriverError, match="no local appliance"):
+        await driver.stop(f"local-{uuid.uuid4()}", _spec())
+    with pytest.raises(DeviceDriverError, match="no local appliance"):
+        await driver.start(f"local-{uuid.uuid4()}", _spec())

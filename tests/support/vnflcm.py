@@ -13,6 +13,7 @@ from kombu.connection import Connection
 from kombu.entity import Exchange, Queue, binding
 from kombu.messaging import Consumer
 
+from shared.config import Settings
 from shared.contracts.envelope import Envelope
 from shared.contracts.vnflcm import (
     ActionName,
@@ -26,16 +27,24 @@ from shared.vnfd.build import sample_package
 from shared.vnfd.parser import parse_package
 from tests.support.api import Api
 from tests.support.bus import envelope_for, publish_command
+from tests.support.db import fetch
 
 Snapshot = dict[str, Any]
 
 
 def flavour_spec(
-    api: Api, template_fields: dict[str, dict[str, Any]] | None = None, **common: Any
+    api: Api,
+    settings: Settings,
+    template_fields: dict[str, dict[str, Any]] | None = None,
+    *,
+    package: str = "simple",
+    flavour_id: str = "simple",
+    **common: Any,
 ) -> VnfFlavourSpec:
-    """The ``simple`` sample's flavour (VDU1, VDU2; aspect worker_instance scales VDU2),
-    each VDU a device template made through the api (``common`` and per-VDU fields)."""
-    flavour = parse_package(sample_package("simple")).vnfd.flavour("simple")
+    """A sample package's flavour (by default ``simple``'s: VDU1, VDU2, the aspect
+    worker_instance scaling VDU2), each VDU a device template made through the api
+    (``common`` and per-VDU fields)."""
+    flavour = parse_package(sample_package(package)).vnfd.flavour(flavour_id)
     templates = {}
     for vdu_id in flavour.vdus:
         fields = {
@@ -45,17 +54,29 @@ def flavour_spec(
             **(template_fields or {}).get(vdu_id, {}),
         }
         templates[vdu_id] = uuid.UUID(api.create_template(**fields)["id"])
+    wait_for_templates(settings, list(templates.values()))
     return VnfFlavourSpec(vnfd_id="simple-vnfd", flavour=flavour, vdu_templates=templates)
+
+
+def wait_for_templates(settings: Settings, template_ids: list[uuid.UUID]) -> None:
+    """Until lifecycle has its copy of each template, as onboarding would before a package
+    is ONBOARDED (a test publishing straight to lifecycle could overtake the api's relay)."""
+    deadline = time.monotonic() + 20
+    query = "SELECT count(*) AS n FROM device_templates WHERE id = ANY($1::uuid[])"
+    while fetch(settings, "lifecycle", query, template_ids)[0]["n"] < len(template_ids):
+        assert time.monotonic() < deadline, f"lifecycle never got templates {template_ids}"
+        time.sleep(0.1)
 
 
 class VnfLcmBus:
     """Publishes the commands and records every VNF LCM event of the suite."""
 
-    def __init__(self, amqp_url: str) -> None:
-        self.amqp_url = amqp_url
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.amqp_url = settings.amqp_url
         self.ops: dict[str, list[Snapshot]] = {}
         self.vnfs: dict[str, list[Snapshot]] = {}
-        self._connection = Connection(amqp_url)
+        self._connection = Connection(self.amqp_url)
         exchange = Exchange(EVENTS, type="topic", durable=True)
         self._queue = Queue(
             f"test.vnflcm.{uuid.uuid4().hex[:8]}",
@@ -97,7 +118,10 @@ class VnfLcmBus:
             if predicate():
                 return
             self.drain(0.1)
-        raise AssertionError(f"never saw {what}; ops: {self.states()}")
+        errors = {
+            op: seen[-1].get("error") for op, seen in self.ops.items() if seen[-1].get("error")
+        }
+        raise AssertionError(f"never saw {what}; ops: {self.states()}; errors: {errors}")
 
     def states(self) -> dict[str, list[str]]:
         return {op: [s["operation_state"] for s in seen] for op, seen in self.ops.items()}
@@ -155,3 +179,36 @@ class VnfLcmBus:
     def close(self) -> None:
         self._consumer.cancel()
         self._connection.release()
+
+
+# --- reading the VNF snapshots ---------------------------------------------------------
+
+
+def vnfcs_by_vdu(vnf: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
+    found: dict[str, list[dict[str, Any]]] = {}
+    for vnfc in vnf["vnfc_resource_info"]:
+        found.setdefault(vnfc["vdu_id"], []).append(vnfc)
+    return found
+
+
+def wait_vnf(bus: VnfLcmBus, vnf_id: uuid.UUID, **expected: Any) -> dict[str, Any]:
+    def matches() -> bool:
+        if str(vnf_id) not in bus.vnfs:
+            return False
+        vnf = bus.vnf(vnf_id)
+        return all(vnf[key] == value for key, value in expected.items())
+
+    bus.wait(matches, f"VNF {vnf_id} with {expected}")
+    return bus.vnf(vnf_id)
+
+
+def counts(vnf: dict[str, Any]) -> dict[str, int]:
+    return {vdu: len(vnfcs) for vdu, vnfcs in vnfcs_by_vdu(vnf).items()}
+
+
+def instantiate(
+    bus: VnfLcmBus, api: Api, spec: VnfFlavourSpec, vnf_id: uuid.UUID
+) -> dict[str, Any]:
+    op, _ = bus.run(vnf_id, api.project, "INSTANTIATE", {"flavourId": "simple"}, flavour=spec)
+    bus.wait_op(op, "COMPLETED")
+    return wait_vnf(bus, vnf_id, instantiation_state="INSTANTIATED")

@@ -110,6 +110,25 @@ def update_server(
         return {"server": views.server(state.cloud, server, state.base_url)}
 
 
+@router.post("/v2.1/servers/{server_id}/action", status_code=202)
+def server_action(
+    state: StateDep, user: UserDep, server_id: str, body: dict[str, Any] = Body(...)
+) -> None:
+    """os-stop / os-start, as Nova answers them: 409 unless ACTIVE / SHUTOFF respectively."""
+    wanted = {"os-stop": ("ACTIVE", "SHUTOFF"), "os-start": ("SHUTOFF", "ACTIVE")}
+    action = next((name for name in body if name in wanted), None)
+    if action is None:
+        raise CloudError(400, f"unsupported server action {sorted(body)}")
+    with state.cloud.lock:
+        server = state.cloud.server(server_id)
+        before, after = wanted[action]
+        if server.status != before:
+            raise CloudError(
+                409, f"Cannot '{action[3:]}' instance {server_id} while it is {server.status}"
+            )
+        server.status = after
+
+
 @router.delete("/v2.1/servers/{server_id}", status_code=204)
 def delete_server(state: StateDep, user: UserDep, server_id: str) -> None:
     state.cloud.delete_server(server_id)

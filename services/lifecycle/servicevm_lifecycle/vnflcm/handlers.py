@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 import uuid
 from dataclasses import replace
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -17,7 +18,7 @@ from servicevm_lifecycle.vnflcm.domain import states as st
 from servicevm_lifecycle.vnflcm.domain.model import PlanError, Step, Vnf, VnfTarget
 from servicevm_lifecycle.vnflcm.domain.opocc import OpOcc, problem
 from servicevm_lifecycle.vnflcm.operate import operate_vnfc
-from servicevm_lifecycle.vnflcm.progress import finish, now, op_timeout, run_plan
+from servicevm_lifecycle.vnflcm.progress import announce_op, finish, now, op_timeout, run_plan
 from shared.contracts.vnflcm import OperateVnfc, RunVnfLcmOperation, VnfLcmOperationAction
 from shared.db.uow import UnitOfWork
 from shared.messaging.dispatch import HandlerContext, HandlerTable
@@ -47,20 +48,26 @@ async def run_vnf_lcm_op(cmd: RunVnfLcmOperation, ctx: HandlerContext) -> None:
             start_time=started,
             state_entered_time=started,
         )
+        planned: plan.Plan | None = None
+        refusal: dict[str, Any] | None = None
         try:
             planned = await compute_plan(uow.conn, vnf, cmd)
         except PlanError as exc:
-            refused = op.enter(st.PROCESSING, started).enter(
-                st.FAILED_TEMP, started, error=problem("Operation refused", str(exc), 422)
-            )
-            await finish(uow, vnf, None, refused)
-            await uow.commit()
-            return
-        changed_info = cmd.operation_params if cmd.operation == "MODIFY_INFO" else None
-        op = replace(op, steps=planned.steps, target=planned.target, changed_info=changed_info)
+            refusal = problem("Operation refused", str(exc), 422)
+        if planned is not None:
+            changed_info = cmd.operation_params if cmd.operation == "MODIFY_INFO" else None
+            op = replace(op, steps=planned.steps, target=planned.target, changed_info=changed_info)
         await repo.add_op(uow.conn, op=op)
-        running, issued = opocc.begin(op, started, op_timeout())
-        await run_plan(uow, vnf, op, running, issued)
+        # PROCESSING is announced even when the op gets further in this transaction (the
+        # SOL003 notifications name every state an op goes through).
+        processing = op.enter(st.PROCESSING, started, deadline=started + op_timeout())
+        await announce_op(uow, processing)
+        if planned is None:
+            refused = processing.enter(st.FAILED_TEMP, started, error=refusal)
+            await finish(uow, vnf, processing, refused)
+        else:
+            running, issued = opocc.advance(processing, started)
+            await run_plan(uow, vnf, processing, running, issued)
         await uow.commit()
 
 

@@ -65,13 +65,18 @@ async def finish(uow: UnitOfWork, vnf: Vnf, before: OpOcc | None, op: OpOcc) -> 
         await repo.add_op(uow.conn, op=op)
     else:
         await repo.save_op(uow.conn, op=op)
-    if before is None or before.revision != op.revision:
-        log.info(
-            "VNF LCM op occ changed",
-            extra={"op_occ_id": str(op.id), "state": op.state, "operation": op.operation},
-        )
-        await uow.publish(VnfLcmOpOccChanged(op_occ=op_snapshot(op)), tenant_id=op.tenant_id)
+    # The VNF first: whoever sees the op COMPLETED has seen the VNF it completed already.
     await announce_vnf(uow, vnf)
+    if before is None or before.revision != op.revision:
+        await announce_op(uow, op)
+
+
+async def announce_op(uow: UnitOfWork, op: OpOcc) -> None:
+    log.info(
+        "VNF LCM op occ changed",
+        extra={"op_occ_id": str(op.id), "state": op.state, "operation": op.operation},
+    )
+    await uow.publish(VnfLcmOpOccChanged(op_occ=op_snapshot(op)), tenant_id=op.tenant_id)
 
 
 async def announce_vnf(uow: UnitOfWork, vnf: Vnf) -> Vnf:

@@ -47,3 +47,17 @@ async def test_local_driver_rejects_a_bad_ready_timeout(tmp_path: Path) -> None:
     spec = DeviceSpec(uuid.UUID(int=4), "t", {"local_ready_timeout_seconds": "soon"}, {}, [])
     with pytest.raises(DeviceDriverError, match="local_ready_timeout_seconds must be a number"):
         await LocalDeviceDriver(tmp_path).wait_until_ready("local-1", spec)
+
+
+async def test_noop_driver_records_start_and_stop_and_fails_when_told() -> None:
+    from servicevm_lifecycle.drivers.noop import NoopDeviceDriver
+
+    driver = NoopDeviceDriver()
+    spec = DeviceSpec(uuid.UUID(int=5), "t", {}, {}, [])
+    await driver.stop("noop-1", spec, 5.0)
+    assert await driver.status("noop-1") == "SHUTOFF"
+    await driver.start("noop-1", spec)
+    assert await driver.status("noop-1") == "ACTIVE"
+    failing = DeviceSpec(uuid.UUID(int=5), "t", {"noop_fail": "stop"}, {}, [])
+    with pytest.raises(DeviceDriverError, match="fail at stop"):
+        await driver.stop("noop-1", failing)

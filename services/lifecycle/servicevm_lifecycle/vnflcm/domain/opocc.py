@@ -141,13 +141,22 @@ def retry(op: OpOcc, now: datetime, timeout: timedelta, new_id: Callable[[], uui
         if step.action == "CREATE" and step.device_id in undone:
             steps.append(replace(step, device_id=new_id(), status="PENDING", reason=None))
         elif step.action == "CREATE" and step.status == "FAILED":
-            # The VNFC moves to the new device once it is ACTIVE; the failed one goes after.
+            # A new device for the VNFC (which moves to it once it is ACTIVE), and the failed
+            # one deleted beside it; should that delete finish first, the VNFC moves then.
+            fresh = new_id()
             replaces = step.replaces or step.device_id
             steps.append(
-                replace(step, device_id=new_id(), status="PENDING", reason=None, replaces=replaces)
+                replace(step, device_id=fresh, status="PENDING", reason=None, replaces=replaces)
             )
             steps.append(
-                Step("DELETE", step.vnfc_id, step.vdu_id, step.device_id, wave=step.wave + 1)
+                Step(
+                    "DELETE",
+                    step.vnfc_id,
+                    step.vdu_id,
+                    step.device_id,
+                    wave=step.wave,
+                    replaces=fresh,
+                )
             )
         elif step.status == "FAILED":
             steps.append(replace(step, status="PENDING", reason=None))
