@@ -14,6 +14,7 @@ import uvicorn
 from fastapi import FastAPI
 from sqlalchemy import MetaData
 
+from shared.apidocs import install_docs
 from shared.config import ServiceName, Settings, get_settings
 from shared.contracts.registry import MESSAGE_TYPES
 from shared.db.engine import make_engine
@@ -94,7 +95,10 @@ def create_app(definition: ServiceDefinition, settings: Settings | None = None) 
             await asyncio.gather(*tasks, return_exceptions=True)
             await store.engine.dispose()
 
-    app = FastAPI(title=f"servicevm {definition.name}", lifespan=lifespan)
+    app = FastAPI(
+        title=f"servicevm {definition.name}", lifespan=lifespan, docs_url=None, redoc_url=None
+    )
+    install_docs(app)
     gauges = definition.refresh_gauges(store) if definition.refresh_gauges else None
     app.include_router(
         ops_router(engine=store.engine, amqp_url=settings.amqp_url, refresh_gauges=gauges)

@@ -8,6 +8,7 @@ from servicevm_api.adapters import repository as repo
 from servicevm_api.adapters.orm import metadata
 from servicevm_api.entrypoints.errors import install_error_handlers
 from servicevm_api.entrypoints.guards import BodySizeLimit, RejectNulInUrl, RequestTimeout
+from servicevm_api.entrypoints.openapi import install_openapi
 from servicevm_api.entrypoints.routes import (
     device_templates,
     devices,
@@ -45,6 +46,8 @@ def configure_app(app: FastAPI, store: ServiceStore) -> None:
     app.include_router(topology.router)
     app.include_router(vims.router)
     app.include_router(subscriptions.router)
+    # Typed errors: 400 (Neutron's form), not FastAPI's default 422.
+    install_openapi(app)
 
 
 def install_front_door(app: FastAPI, settings: Settings) -> None:

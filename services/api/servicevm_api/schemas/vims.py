@@ -4,10 +4,11 @@ logs), absent from every response model."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from pydantic import BaseModel, Field, SecretStr
 
+from servicevm_api.schemas.common import list_model, selection_of, show_model
 from servicevm_api.schemas.fields import Name, Public, RequestedTenant, Strict
 from shared.contracts import resources as r
 from shared.contracts.fields import Identified, Owned
@@ -63,7 +64,6 @@ class VimResponse(BaseModel):
     vim: VimPublic
 
 
-class VimList(BaseModel):
-    vims: list[dict[str, Any]]
-    # Links as in schemas.common.Link: {"rel": "next", "href": ...}
-    vims_links: list[dict[str, str]] = Field(default_factory=list)
+VimSelection = selection_of(VimPublic, "a VIM")
+VimShow = show_model("VimShow", "vim", VimSelection)
+VimList = list_model("VimList", "vims", VimSelection)
