@@ -25,7 +25,8 @@ def client() -> TestClient:
 
 @pytest.fixture(scope="module")
 def document(client: TestClient) -> dict[str, Any]:
-    return client.get("/openapi.json").json()
+    answer: dict[str, Any] = client.get("/openapi.json").json()
+    return answer
 
 
 def _operations(document: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
