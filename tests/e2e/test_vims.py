@@ -318,4 +318,7 @@ def test_tacker_vim_body_registers_and_answers_in_tackers_shape(
     assert [v["auth_cred"]["username"] for v in listed] == ["demo"]
     assert_no_secret(api.get(f"/v1.0/vims/{created['id']}").text)
     bad = api.post("/v1.0/vims", {"vim": {**tacker, "user_name": "demo"}})
-    assert bad.status_code == 400 and "auth_cred.username" in bad.text
+    assert bad.status_code == 400 and "auth_cred.username" in bad.json()["NeutronError"]["message"]
+    kubernetes = {**tacker, "auth_cred": {"bearer_token": "t", "ssl_ca_cert": "c"}}
+    refused = api.post("/v1.0/vims", {"vim": kubernetes}).json()["NeutronError"]["message"]
+    assert "auth_cred.bearer_token" in refused

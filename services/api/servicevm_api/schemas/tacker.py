@@ -11,9 +11,9 @@ vim_project.name/id/project_domain_name -> project_name/project_id/project_domai
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
-from pydantic import BaseModel, model_validator
+from pydantic import BaseModel, ValidationError, model_validator
 from pydantic_core import PydanticCustomError
 
 from servicevm_api.schemas.fields import Strict
@@ -49,8 +49,22 @@ class TackerVimProject(Strict):
     project_domain_name: str = ""
 
 
+Nested = TypeVar("Nested", bound=BaseModel)
+
+
 def _refuse(message: str) -> PydanticCustomError:
     return PydanticCustomError("tacker_vim", message)
+
+
+def _nested(model: type[Nested], key: str, value: Any) -> Nested:
+    """The nested object, or one refusal naming the attribute (auth_cred.key_type: ...)."""
+    try:
+        return model.model_validate(value or {})
+    except ValidationError as exc:
+        reasons = "; ".join(
+            f"{'.'.join([key, *map(str, error['loc'])])}: {error['msg']}" for error in exc.errors()
+        )
+        raise _refuse(reasons) from None
 
 
 def flatten_tacker_vim(data: Any) -> Any:
@@ -59,8 +73,8 @@ def flatten_tacker_vim(data: Any) -> Any:
     if not isinstance(data, dict) or not ({"auth_cred", "vim_project"} & data.keys()):
         return data
     flat = {k: v for k, v in data.items() if k not in ("auth_cred", "vim_project")}
-    auth_cred = TackerAuthCred.model_validate(data.get("auth_cred") or {})
-    project = TackerVimProject.model_validate(data.get("vim_project") or {})
+    auth_cred = _nested(TackerAuthCred, "auth_cred", data.get("auth_cred"))
+    project = _nested(TackerVimProject, "vim_project", data.get("vim_project"))
     if auth_cred.user_id:
         raise _refuse("auth_cred.user_id is not supported: name the user (auth_cred.username).")
     if not auth_cred.cert_verify:
