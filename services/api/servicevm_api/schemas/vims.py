@@ -1,7 +1,6 @@
 """/v1.0/vims models, derived from the contract's field groups (and Tacker's VIM body,
-schemas.tacker). Secrets (password,
-application_credential_secret) are write-only: SecretStr in requests (hidden from repr and
-logs), absent from every response model."""
+schemas.tacker). Secrets (password, application_credential_secret) are write-only:
+SecretStr in requests (hidden from repr and logs), absent from every response model."""
 
 from __future__ import annotations
 
