@@ -1,4 +1,5 @@
-"""``make run``: check the servers, prepare the database, start the four services.
+"""``make run``: check the servers (starting missing ones with Docker when it is there,
+shared.compose_servers), prepare the database, start the four services.
 
 Ctrl-C (SIGINT to the process group) or SIGTERM stops them all.
 """
@@ -12,19 +13,20 @@ import time
 from pathlib import Path
 from types import FrameType
 
+from shared.compose_servers import ensure_servers
 from shared.config import get_settings
 from shared.db.bootstrap import create_database_and_roles, migrate
 from shared.devstack import Suite
-from shared.preflight import preflight
+from shared.preflight import ensure_vhost
 
 
 def main() -> int:
-    settings = get_settings()
-    preflight(settings)
+    ensure_vhost(get_settings().amqp_url)
+    settings, env = ensure_servers(get_settings())
     asyncio.run(create_database_and_roles(settings))
     migrate(settings)
     log_dir = Path("var/log").resolve()
-    suite = Suite(settings, log_dir=log_dir)
+    suite = Suite(settings, env=env, log_dir=log_dir)
     stopping = False
 
     def request_stop(signum: int, _frame: FrameType | None) -> None:

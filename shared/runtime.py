@@ -14,6 +14,7 @@ import uvicorn
 from fastapi import FastAPI
 from sqlalchemy import MetaData
 
+from shared.apidocs import install_docs
 from shared.config import ServiceName, Settings, get_settings
 from shared.contracts.registry import MESSAGE_TYPES
 from shared.db.engine import make_engine
@@ -21,6 +22,7 @@ from shared.messaging.consumer import BusConsumer
 from shared.messaging.dispatch import Dispatcher, HandlerTable, ServiceStore
 from shared.messaging.relay import OutboxRelay
 from shared.messaging.topology import QUEUES, declare_topology
+from shared.observability.gauges import service_gauge_refresher
 from shared.observability.logging import configure_logging
 from shared.observability.ops import GaugeRefresher, install_request_middleware, ops_router
 
@@ -96,8 +98,12 @@ def create_app(definition: ServiceDefinition, settings: Settings | None = None) 
             await asyncio.gather(*tasks, return_exceptions=True)
             await store.engine.dispose()
 
-    app = FastAPI(title=f"servicevm {definition.name}", lifespan=lifespan)
-    gauges = definition.refresh_gauges(store) if definition.refresh_gauges else None
+    app = FastAPI(
+        title=f"servicevm {definition.name}", lifespan=lifespan, docs_url=None, redoc_url=None
+    )
+    install_docs(app)
+    own = definition.refresh_gauges(store) if definition.refresh_gauges else None
+    gauges = service_gauge_refresher(definition.name, store, settings.amqp_url, own)
     app.include_router(
         ops_router(engine=store.engine, amqp_url=settings.amqp_url, refresh_gauges=gauges)
     )

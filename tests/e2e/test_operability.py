@@ -35,8 +35,20 @@ def test_metrics_count_requests_messages_and_devices(suite: Suite, api: Api) -> 
         'servicevm_http_requests_total{method="POST",route="/v1.0/devices",service="api",status="201"}'
         in api_metrics
     )
-    assert 'servicevm_devices{service="api",status="ACTIVE"}' in api_metrics
+    # Only lifecycle, the devices' owner, exports servicevm_devices; the api's read model
+    # is servicevm_device_replicas, so a sum of servicevm_devices counts each device once.
+    assert 'servicevm_device_replicas{service="api",status="ACTIVE"}' in api_metrics
+    assert "servicevm_devices{" not in api_metrics
     lifecycle = httpx.get(f"{suite.url('lifecycle')}/metrics").text
+    assert 'servicevm_devices{status="ACTIVE"}' in lifecycle
+    assert (
+        "servicevm_device_operation_duration_seconds_count"
+        f'{{driver="{template["device_driver"]}",operation="create",outcome="succeeded"}}'
+    ) in lifecycle
+    assert 'servicevm_outbox_backlog{service="lifecycle"}' in lifecycle
+    assert 'servicevm_dead_letter_messages{service="lifecycle"} 0.0' in lifecycle
+    assert 'servicevm_vims{status="REACHABLE"}' in lifecycle
+    assert 'servicevm_device_pending_oldest_seconds{status="PENDING_CREATE"}' in lifecycle
     assert "servicevm_message_handling_duration_seconds_bucket" in lifecycle
     assert (
         'message_type="lifecycle.create_device",outcome="handled",service="lifecycle"' in lifecycle
@@ -56,11 +68,16 @@ def test_scheduler_metrics_count_instances_and_slots(suite: Suite, api: Api) -> 
     lines = {
         line.split(" ")[0]: float(line.split(" ")[1])
         for line in scheduler.splitlines()
-        if line.startswith(("servicevm_service_instances{", "servicevm_device_slots{"))
+        if line.startswith("servicevm_") and not line.startswith("servicevm_http")
     }
     assert lines['servicevm_service_instances{status="ACTIVE"}'] >= 1
     assert lines['servicevm_device_slots{state="used"}'] >= 1
     assert lines['servicevm_device_slots{state="free"}'] >= 2
+    # This template's own slots: 1 used of its one device's 3.
+    of_template = f'template_id="{template["id"]}"'
+    assert lines[f'servicevm_template_slots{{state="used",{of_template}}}'] == 1
+    assert lines[f'servicevm_template_slots{{state="free",{of_template}}}'] == 2
+    assert 'servicevm_outbox_backlog{service="scheduler"}' in lines
 
 
 def test_openapi_and_docs(suite: Suite) -> None:

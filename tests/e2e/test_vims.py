@@ -280,3 +280,45 @@ def test_vims_on_a_silent_cloud_do_not_delay_devices(
     for vim in registered:
         checked = wait_checked(api, vim["id"], timeout=60)
         assert checked["status"] == "UNREACHABLE", checked
+
+
+def test_tacker_vim_body_registers_and_answers_in_tackers_shape(
+    api: Api, sim: CloudSimulator
+) -> None:
+    # The body python-tackerclient's `openstack vim register --config-file` sends.
+    tacker = {
+        "name": f"tacker-{uuid.uuid4().hex[:8]}",
+        "description": "registered by a Tacker script",
+        "type": "openstack",
+        "auth_url": sim.auth_url,
+        "auth_cred": {
+            "username": "demo",
+            "password": PASSWORD,
+            "user_id": "",
+            "user_domain_name": "Default",
+            "cert_verify": "True",
+        },
+        "vim_project": {"id": "", "name": "demo", "project_domain_name": "Default"},
+        "is_default": False,
+    }
+    response = api.post("/v1.0/vims", {"vim": tacker})
+    assert response.status_code == 201, response.text
+    assert_no_secret(response.text)
+    created = response.json()["vim"]
+    assert created["user_name"] == "demo" and created["project_name"] == "demo"
+    checked = wait_checked(api, created["id"])
+    assert checked["status"] == "REACHABLE", checked
+    assert checked["auth_cred"] == {
+        "username": "demo",
+        "user_domain_name": "Default",
+        "cert_verify": True,
+    }
+    assert checked["vim_project"] == {"id": None, "name": "demo", "project_domain_name": "Default"}
+    listed = api.get("/v1.0/vims", name=tacker["name"]).json()["vims"]
+    assert [v["auth_cred"]["username"] for v in listed] == ["demo"]
+    assert_no_secret(api.get(f"/v1.0/vims/{created['id']}").text)
+    bad = api.post("/v1.0/vims", {"vim": {**tacker, "user_name": "demo"}})
+    assert bad.status_code == 400 and "auth_cred.username" in bad.json()["NeutronError"]["message"]
+    kubernetes = {**tacker, "auth_cred": {"bearer_token": "t", "ssl_ca_cert": "c"}}
+    refused = api.post("/v1.0/vims", {"vim": kubernetes}).json()["NeutronError"]["message"]
+    assert "auth_cred.bearer_token" in refused

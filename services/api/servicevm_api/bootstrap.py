@@ -8,6 +8,7 @@ from servicevm_api.adapters import repository as repo
 from servicevm_api.adapters.orm import metadata
 from servicevm_api.entrypoints.errors import install_error_handlers
 from servicevm_api.entrypoints.guards import BodySizeLimit, RejectNulInUrl, RequestTimeout
+from servicevm_api.entrypoints.openapi import install_openapi
 from servicevm_api.entrypoints.routes import (
     device_templates,
     devices,
@@ -53,6 +54,8 @@ def configure_app(app: FastAPI, store: ServiceStore) -> None:
     app.include_router(subscriptions.router)
     app.include_router(vnf_packages.router)
     app.include_router(vnf_package_content.router)
+    # Typed errors: 400 (Neutron's form), not FastAPI's default 422.
+    install_openapi(app)
 
 
 def install_etsi_conventions(app: FastAPI) -> None:

@@ -6,7 +6,7 @@ after each change) and to the job that re-checks VIMs left PENDING.
 
 from __future__ import annotations
 
-from servicevm_lifecycle.adapters import repository as repo
+from servicevm_lifecycle.adapters.gauges import lifecycle_gauges
 from servicevm_lifecycle.adapters.orm import metadata
 from servicevm_lifecycle.handlers import DEVICE_HANDLERS
 from servicevm_lifecycle.jobs.reconciler import reconcile_stuck_operations
@@ -17,7 +17,6 @@ from servicevm_lifecycle.templates import TEMPLATE_HANDLERS
 from servicevm_lifecycle.vims.checker import VimChecks
 from servicevm_lifecycle.vims.handlers import VimHandlers
 from servicevm_lifecycle.vnflcm.handlers import VNFLCM_HANDLERS
-from shared.observability.gauges import device_gauge_refresher
 from shared.runtime import ServiceDefinition
 
 
@@ -32,7 +31,7 @@ def build_definition() -> ServiceDefinition:
             **VimHandlers(checks).table(),
             **VNFLCM_HANDLERS,
         },
-        refresh_gauges=lambda store: device_gauge_refresher(store, repo.count_devices_by_status),
+        refresh_gauges=lifecycle_gauges,
         background=(
             reconcile_stuck_operations,
             rotate_secrets_at_start,

@@ -32,6 +32,7 @@ from shared.contracts.models import DeviceStatus, DeviceTemplateSnapshot
 from shared.db.uow import UnitOfWork
 from shared.flows import FlowFailed, Task, run_flow
 from shared.messaging.dispatch import HandlerContext, HandlerTable
+from shared.observability.metrics import timed_device_operation
 from shared.plugins import PluginNotFound
 
 S = DeviceStatus
@@ -89,7 +90,9 @@ async def delete_device(cmd: commands.DeleteDevice, ctx: HandlerContext) -> None
     if template is not None and device.instance_id is not None:
         try:
             driver = get_device_driver(template.device_driver)
-            await run_flow(DELETE_FLOW, await flow_state(ctx, driver, device, template))
+            state = await flow_state(ctx, driver, device, template)
+            with timed_device_operation(template.device_driver, "delete"):
+                await run_flow(DELETE_FLOW, state)
         except (FlowFailed, PluginNotFound, NoVim) as exc:
             await _fail(ctx, device, f"delete failed: {_reason(exc)}")
             return
@@ -156,7 +159,8 @@ async def _run_driver_flow(
         await _fail(ctx, device, f"{operation} failed: {_reason(exc)}")
         return
     try:
-        await run_flow(flow, state)
+        with timed_device_operation(template.device_driver, operation):
+            await run_flow(flow, state)
     except FlowFailed as exc:
         await _fail(ctx, device, f"{operation} failed: {exc.reason}")
         return

@@ -3,6 +3,7 @@ rotation of the subscriptions' secrets)."""
 
 from __future__ import annotations
 
+from servicevm_mgmt.adapters.gauges import delivery_gauges
 from servicevm_mgmt.adapters.orm import metadata
 from servicevm_mgmt.handlers import HANDLERS
 from servicevm_mgmt.jobs.deliverer import deliver_notifications
@@ -15,6 +16,7 @@ def build_definition() -> ServiceDefinition:
         name="mgmt",
         metadata=metadata,
         handlers=HANDLERS,
+        refresh_gauges=delivery_gauges,
         background=(deliver_notifications, rotate_secrets_at_start),
     )
 

@@ -10,13 +10,19 @@ from shared.config import Settings
 from shared.contracts.statuses import ServiceInstanceStatus
 from shared.messaging.dispatch import ServiceStore
 from shared.observability.gauges import device_gauge_refresher
-from shared.observability.metrics import SERVICE_INSTANCES_BY_STATUS, SLOTS
+from shared.observability.metrics import (
+    POOL_DEVICES,
+    SERVICE_INSTANCES_BY_STATUS,
+    SLOTS,
+    TEMPLATE_SLOTS,
+)
 from shared.observability.ops import GaugeRefresher
 from shared.runtime import ServiceDefinition
 
 
 def refresh_gauges(store: ServiceStore) -> GaugeRefresher:
     refresh_devices = device_gauge_refresher(store, gauges.count_devices_by_status)
+    refresh_templates = template_gauges(store)
 
     async def refresh() -> None:
         await refresh_devices()
@@ -27,6 +33,26 @@ def refresh_gauges(store: ServiceStore) -> GaugeRefresher:
             SERVICE_INSTANCES_BY_STATUS.labels(status).set(instances.get(status, 0))
         SLOTS.labels("used").set(used)
         SLOTS.labels("free").set(free)
+        await refresh_templates()
+
+    return refresh
+
+
+def template_gauges(store: ServiceStore) -> GaugeRefresher:
+    """Slots and pool devices per template (series of deleted templates are dropped)."""
+
+    async def refresh() -> None:
+        async with store.engine.connect() as conn:
+            slots = await gauges.slots_per_template(conn)
+            pools = await gauges.pool_devices_per_template(conn)
+        TEMPLATE_SLOTS.clear()
+        POOL_DEVICES.clear()
+        for template, (used, free) in slots.items():
+            TEMPLATE_SLOTS.labels(template, "used").set(used)
+            TEMPLATE_SLOTS.labels(template, "free").set(free)
+        for template, (idle, busy) in pools.items():
+            POOL_DEVICES.labels(template, "idle").set(idle)
+            POOL_DEVICES.labels(template, "busy").set(busy)
 
     return refresh
 

@@ -120,6 +120,9 @@ def _sentence(error: dict[str, Any], *, method: str) -> str:
     if kind == "nul_character":
         where = ".".join([*path[1:], str(error.get("ctx", {}).get("where", ""))]).strip(".")
         return f"Invalid input for {where or 'body'}: NUL characters are not allowed."
+    if kind == "tacker_vim":
+        # Tacker's VIM body (schemas.tacker): the message names the nested attribute.
+        return f"Invalid input for vim: {error.get('msg', 'invalid value')}"
     if where == "body" and not path:
         return "Resource body required: send a JSON object."
     if where == "body" and len(path) == 1:

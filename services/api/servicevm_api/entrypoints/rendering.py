@@ -39,8 +39,14 @@ class Rendering(Generic[Public]):
     def fields(self, request: Request) -> list[str] | None:
         return parse_fields(request, visible=self.visible)
 
+    def selected(self, row: Row[Any], fields: list[str] | None) -> dict[str, Any]:
+        """The row's public attributes, only those in ``fields`` when it names some: the
+        show and list models (``schemas.common.selection_of``) validate it, and routes
+        answer with ``response_model_exclude_unset`` so the others stay absent."""
+        return select_fields(self.one(row).model_dump(mode="json"), fields)
+
     def show(self, row: Row[Any], fields: list[str] | None) -> dict[str, Any]:
-        return {self.name: select_fields(self.one(row).model_dump(mode="json"), fields)}
+        return {self.name: self.selected(row, fields)}
 
     def list_query(self, request: Request) -> ListQuery:
         return parse_list_query(request, filterable=self.filterable, visible=self.visible)
@@ -48,5 +54,5 @@ class Rendering(Generic[Public]):
     def page(
         self, request: Request, query: ListQuery, rows: Sequence[Row[Any]]
     ) -> tuple[list[dict[str, Any]], list[Link]]:
-        page = [select_fields(self.one(row).model_dump(mode="json"), query.fields) for row in rows]
+        page = [self.selected(row, query.fields) for row in rows]
         return page, next_links(request, query, page, rows[-1].id if rows else None)

@@ -4,11 +4,9 @@ Create or Update is refused by name."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from pydantic import BaseModel, Field
 
-from servicevm_api.schemas.common import Link
+from servicevm_api.schemas.common import list_model, selection_of, show_model
 from servicevm_api.schemas.fields import Name, NonEmptyName, Public, RequestedTenant, Strict
 from shared.contracts import resources as r
 from shared.contracts.fields import Identified, Owned
@@ -59,6 +57,6 @@ class DeviceTemplateResponse(BaseModel):
     device_template: DeviceTemplatePublic
 
 
-class DeviceTemplateList(BaseModel):
-    device_templates: list[dict[str, Any]]
-    device_templates_links: list[Link] = Field(default_factory=list)
+DeviceTemplateSelection = selection_of(DeviceTemplatePublic, "a device template")
+DeviceTemplateShow = show_model("DeviceTemplateShow", "device_template", DeviceTemplateSelection)
+DeviceTemplateList = list_model("DeviceTemplateList", "device_templates", DeviceTemplateSelection)

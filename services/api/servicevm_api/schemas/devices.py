@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
 from pydantic import BaseModel, Field
 
-from servicevm_api.schemas.common import Link
+from servicevm_api.schemas.common import list_model, selection_of, show_model
 from servicevm_api.schemas.fields import DictOrNone, Public, RequestedTenant, Strict
 from shared.contracts import resources as r
 from shared.contracts.fields import Condition, Identified, Owned
@@ -44,6 +43,6 @@ class DeviceResponse(BaseModel):
     device: DevicePublic
 
 
-class DeviceList(BaseModel):
-    devices: list[dict[str, Any]]
-    devices_links: list[Link] = Field(default_factory=list)
+DeviceSelection = selection_of(DevicePublic, "a device")
+DeviceShow = show_model("DeviceShow", "device", DeviceSelection)
+DeviceList = list_model("DeviceList", "devices", DeviceSelection)

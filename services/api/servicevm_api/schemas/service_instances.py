@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from pydantic import BaseModel
 
-from pydantic import BaseModel, Field
-
-from servicevm_api.schemas.common import Link
+from servicevm_api.schemas.common import list_model, selection_of, show_model
 from servicevm_api.schemas.fields import DictOrNone, Name, Public, RequestedTenant, Strict
 from shared.contracts.models import ServiceInstanceFields
 from shared.contracts.resources import ServiceInstanceRequest
@@ -37,6 +35,10 @@ class ServiceInstanceResponse(BaseModel):
     service_instance: ServiceInstancePublic
 
 
-class ServiceInstanceList(BaseModel):
-    service_instances: list[dict[str, Any]]
-    service_instances_links: list[Link] = Field(default_factory=list)
+ServiceInstanceSelection = selection_of(ServiceInstancePublic, "a service instance")
+ServiceInstanceShow = show_model(
+    "ServiceInstanceShow", "service_instance", ServiceInstanceSelection
+)
+ServiceInstanceList = list_model(
+    "ServiceInstanceList", "service_instances", ServiceInstanceSelection
+)

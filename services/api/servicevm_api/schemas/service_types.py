@@ -4,11 +4,10 @@ template's service types, which only the api lists on their own)."""
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel
 
-from servicevm_api.schemas.common import Link
+from servicevm_api.schemas.common import list_model, selection_of, show_model
 
 
 class ServiceTypePublic(BaseModel):
@@ -18,6 +17,6 @@ class ServiceTypePublic(BaseModel):
     service_type: str
 
 
-class ServiceTypeList(BaseModel):
-    service_types: list[dict[str, Any]]
-    service_types_links: list[Link] = Field(default_factory=list)
+ServiceTypeSelection = selection_of(ServiceTypePublic, "a service type")
+ServiceTypeShow = show_model("ServiceTypeShow", "service_type", ServiceTypeSelection)
+ServiceTypeList = list_model("ServiceTypeList", "service_types", ServiceTypeSelection)

@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, SecretStr, StringConstraints, model_validator
 
+from servicevm_api.schemas.common import list_model, selection_of, show_model
 from servicevm_api.schemas.fields import NonEmptyName, Public, RequestedTenant, Strict
 from servicevm_api.schemas.validators import CallbackUri
 from shared.contracts import resources as r
@@ -93,7 +94,6 @@ class SubscriptionResponse(BaseModel):
     subscription: SubscriptionPublic
 
 
-class SubscriptionList(BaseModel):
-    subscriptions: list[dict[str, Any]]
-    # Links as in schemas.common.Link: {"rel": "next", "href": ...}
-    subscriptions_links: list[dict[str, str]] = Field(default_factory=list)
+SubscriptionSelection = selection_of(SubscriptionPublic, "a subscription")
+SubscriptionShow = show_model("SubscriptionShow", "subscription", SubscriptionSelection)
+SubscriptionList = list_model("SubscriptionList", "subscriptions", SubscriptionSelection)

@@ -1,14 +1,16 @@
-"""/v1.0/vims models, derived from the contract's field groups. Secrets (password,
-application_credential_secret) are write-only: SecretStr in requests (hidden from repr and
-logs), absent from every response model."""
+"""/v1.0/vims models, derived from the contract's field groups (and Tacker's VIM body,
+schemas.tacker). Secrets (password, application_credential_secret) are write-only:
+SecretStr in requests (hidden from repr and logs), absent from every response model."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import BaseModel, Field, SecretStr
+from pydantic import BaseModel, Field, SecretStr, model_validator
 
+from servicevm_api.schemas.common import list_model, selection_of, show_model
 from servicevm_api.schemas.fields import Name, Public, RequestedTenant, Strict
+from servicevm_api.schemas.tacker import TackerVimRequest, TackerVimShown, tacker_view
 from shared.contracts import resources as r
 from shared.contracts.fields import Identified, Owned
 
@@ -25,6 +27,7 @@ class AppCredentialSecret(BaseModel):
 
 class VimCreate(
     Strict,
+    TackerVimRequest,
     r.VimDefault,
     AppCredentialSecret,
     r.VimAppCredential,
@@ -46,9 +49,24 @@ class VimUpdate(Strict):
 
 
 class VimPublic(
-    Public, r.VimCheck, r.VimDefault, r.VimAppCredential, r.VimUser, r.VimNaming, Owned, Identified
+    Public,
+    TackerVimShown,
+    r.VimCheck,
+    r.VimDefault,
+    r.VimAppCredential,
+    r.VimUser,
+    r.VimNaming,
+    Owned,
+    Identified,
 ):
-    pass
+    @model_validator(mode="before")
+    @classmethod
+    def _tacker_view(cls, data: Any) -> Any:
+        """A row's attributes, with Tacker's auth_cred, vim_project and placement_attr."""
+        mapping = getattr(data, "_mapping", None)
+        if mapping is None:
+            return data
+        return {**mapping, **tacker_view(mapping)}
 
 
 class VimCreateRequest(Strict):
@@ -63,7 +81,6 @@ class VimResponse(BaseModel):
     vim: VimPublic
 
 
-class VimList(BaseModel):
-    vims: list[dict[str, Any]]
-    # Links as in schemas.common.Link: {"rel": "next", "href": ...}
-    vims_links: list[dict[str, str]] = Field(default_factory=list)
+VimSelection = selection_of(VimPublic, "a VIM")
+VimShow = show_model("VimShow", "vim", VimSelection)
+VimList = list_model("VimList", "vims", VimSelection)

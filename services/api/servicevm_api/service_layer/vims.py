@@ -44,7 +44,16 @@ def _encrypt(secret: SecretStr) -> str:
 def _spec(request: VimCreate, tenant_id: str) -> VimSpec:
     secret = request.password or request.application_credential_secret
     assert secret is not None  # credential_problem checked it
-    public = request.model_dump(exclude={"tenant_id", "password", "application_credential_secret"})
+    public = request.model_dump(
+        exclude={
+            "tenant_id",
+            "password",
+            "application_credential_secret",
+            # Tacker's form, already flattened onto ours (schemas.tacker).
+            "auth_cred",
+            "vim_project",
+        }
+    )
     return VimSpec(tenant_id=tenant_id, encrypted_secret=_encrypt(secret), **public)
 
 

@@ -17,6 +17,7 @@ import asyncio
 import contextlib
 import logging
 import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -26,7 +27,7 @@ from servicevm_mgmt.subscriptions.delivery import Outcome, send
 from servicevm_mgmt.subscriptions.rules import retry_delay
 from shared.config import Settings
 from shared.messaging.dispatch import ServiceStore
-from shared.observability.metrics import NOTIFICATIONS_DELIVERED
+from shared.observability.metrics import DELIVERY_SECONDS, NOTIFICATIONS_DELIVERED
 from shared.secrets import get_cipher
 
 log = logging.getLogger(__name__)
@@ -105,6 +106,7 @@ class Deliverer:
             if outcome.delivered:
                 result = "delivered"
                 await sub_repo.delivered(uow.conn, delivery_id=row.id)
+                DELIVERY_SECONDS.observe((datetime.now(UTC) - row.created_at).total_seconds())
             elif outcome.retry and attempts < settings.delivery_attempts:
                 result = "retried"
                 delay = retry_delay(

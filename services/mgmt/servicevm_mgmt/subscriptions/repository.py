@@ -84,6 +84,7 @@ async def claim_due(conn: AsyncConnection, *, limit: int, lease_seconds: float) 
             deliveries.c.event_type,
             deliveries.c.body,
             deliveries.c.attempts,
+            deliveries.c.created_at,
             subscriptions.c.callback_uri,
             subscriptions.c.auth_type,
             subscriptions.c.auth_username,

@@ -32,3 +32,29 @@ async def count_instances_by_status(conn: AsyncConnection) -> dict[str, int]:
         select(service_instances.c.status, func.count()).group_by(service_instances.c.status)
     )
     return {status: count for status, count in rows}
+
+
+async def slots_per_template(conn: AsyncConnection) -> dict[str, tuple[int, int]]:
+    """template id -> (used, free) slots over its ACTIVE devices."""
+    rows = await conn.execute(
+        select(
+            devices.c.template_id,
+            func.sum(devices.c.slots_used),
+            func.sum(devices.c.slot_capacity - devices.c.slots_used),
+        )
+        .where(devices.c.status == DeviceStatus.ACTIVE)
+        .group_by(devices.c.template_id)
+    )
+    return {str(template): (int(used), int(free)) for template, used, free in rows}
+
+
+async def pool_devices_per_template(conn: AsyncConnection) -> dict[str, tuple[int, int]]:
+    """template id -> (idle, busy) pool-managed devices that are ACTIVE."""
+    idle = func.count().filter(devices.c.slots_used == 0)
+    busy = func.count().filter(devices.c.slots_used > 0)
+    rows = await conn.execute(
+        select(devices.c.template_id, idle, busy)
+        .where(devices.c.pool_managed.is_(True), devices.c.status == DeviceStatus.ACTIVE)
+        .group_by(devices.c.template_id)
+    )
+    return {str(template): (int(i), int(b)) for template, i, b in rows}

@@ -37,13 +37,13 @@ ORDER: list[tuple[type[BaseModel], str]] = [
         vims.VimCreate,
         "tenant_id name description type auth_url region_name project_name project_domain_name "
         "project_id user_name user_domain_name password application_credential_id "
-        "application_credential_secret is_default",
+        "application_credential_secret is_default auth_cred vim_project",
     ),
     (
         vims.VimPublic,
         "id tenant_id name description type auth_url region_name project_name "
         "project_domain_name project_id user_name user_domain_name application_credential_id "
-        "is_default status status_reason",
+        "is_default status status_reason auth_cred vim_project placement_attr",
     ),
     (
         subscriptions.SubscriptionCreate,

@@ -15,6 +15,7 @@ from servicevm_api.schemas.device_templates import (
     DeviceTemplateList,
     DeviceTemplatePublic,
     DeviceTemplateResponse,
+    DeviceTemplateShow,
     DeviceTemplateUpdateRequest,
 )
 from servicevm_api.service_layer import device_templates as service
@@ -47,19 +48,19 @@ async def create_device_template(
     return DeviceTemplateResponse(device_template=TEMPLATE.one(row))
 
 
-@router.get("", response_model=DeviceTemplateList)
+@router.get("", response_model=DeviceTemplateList, response_model_exclude_unset=True)
 async def list_device_templates(
     request: Request,
     caller: Annotated[Caller, authorize("device_template", "get_all")],
     uow: UowDep,
-) -> DeviceTemplateList:
+) -> dict[str, Any]:
     query = TEMPLATE.list_query(request)
     rows = await service.list_templates(uow, caller, query)
     page, links = TEMPLATE.page(request, query, rows)
-    return DeviceTemplateList(device_templates=page, device_templates_links=links)
+    return {"device_templates": page, "device_templates_links": links}
 
 
-@router.get("/{template_id}")
+@router.get("/{template_id}", response_model=DeviceTemplateShow, response_model_exclude_unset=True)
 async def show_device_template(
     template_id: uuid.UUID,
     request: Request,

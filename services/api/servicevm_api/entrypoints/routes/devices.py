@@ -15,6 +15,7 @@ from servicevm_api.schemas.devices import (
     DeviceList,
     DevicePublic,
     DeviceResponse,
+    DeviceShow,
     DeviceUpdateRequest,
 )
 from servicevm_api.service_layer import devices as service
@@ -45,17 +46,17 @@ async def create_device(
     return DeviceResponse(device=DEVICE.one(await service.create_device(uow, caller, body.device)))
 
 
-@router.get("", response_model=DeviceList)
+@router.get("", response_model=DeviceList, response_model_exclude_unset=True)
 async def list_devices(
     request: Request, caller: Annotated[Caller, authorize("device", "get_all")], uow: UowDep
-) -> DeviceList:
+) -> dict[str, Any]:
     query = DEVICE.list_query(request)
     rows = await service.list_devices(uow, caller, query)
     page, links = DEVICE.page(request, query, rows)
-    return DeviceList(devices=page, devices_links=links)
+    return {"devices": page, "devices_links": links}
 
 
-@router.get("/{device_id}")
+@router.get("/{device_id}", response_model=DeviceShow, response_model_exclude_unset=True)
 async def show_device(
     device_id: uuid.UUID,
     request: Request,

@@ -15,6 +15,7 @@ from servicevm_api.schemas.service_instances import (
     ServiceInstanceList,
     ServiceInstancePublic,
     ServiceInstanceResponse,
+    ServiceInstanceShow,
     ServiceInstanceUpdateRequest,
 )
 from servicevm_api.service_layer import service_instances as service
@@ -49,19 +50,19 @@ async def create_service_instance(
     return ServiceInstanceResponse(service_instance=INSTANCE.one(row))
 
 
-@router.get("", response_model=ServiceInstanceList)
+@router.get("", response_model=ServiceInstanceList, response_model_exclude_unset=True)
 async def list_service_instances(
     request: Request,
     caller: Annotated[Caller, authorize("service_instance", "get_all")],
     uow: UowDep,
-) -> ServiceInstanceList:
+) -> dict[str, Any]:
     query = INSTANCE.list_query(request)
     rows = await service.list_instances(uow, caller, query)
     page, links = INSTANCE.page(request, query, rows)
-    return ServiceInstanceList(service_instances=page, service_instances_links=links)
+    return {"service_instances": page, "service_instances_links": links}
 
 
-@router.get("/{instance_id}")
+@router.get("/{instance_id}", response_model=ServiceInstanceShow, response_model_exclude_unset=True)
 async def show_service_instance(
     instance_id: uuid.UUID,
     request: Request,

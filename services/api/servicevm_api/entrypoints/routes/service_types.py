@@ -10,7 +10,7 @@ from fastapi import APIRouter, Request
 from servicevm_api.entrypoints.deps import Caller, UowDep, authorize
 from servicevm_api.entrypoints.errors import ERROR_RESPONSES
 from servicevm_api.entrypoints.rendering import Rendering
-from servicevm_api.schemas.service_types import ServiceTypeList, ServiceTypePublic
+from servicevm_api.schemas.service_types import ServiceTypeList, ServiceTypePublic, ServiceTypeShow
 from servicevm_api.service_layer import service_types as service
 
 router = APIRouter(prefix="/v1.0/service_types", tags=["service_types"], responses=ERROR_RESPONSES)
@@ -21,17 +21,17 @@ SERVICE_TYPE = Rendering(
 )
 
 
-@router.get("", response_model=ServiceTypeList)
+@router.get("", response_model=ServiceTypeList, response_model_exclude_unset=True)
 async def list_service_types(
     request: Request, caller: Annotated[Caller, authorize("service_type", "get_all")], uow: UowDep
-) -> ServiceTypeList:
+) -> dict[str, Any]:
     query = SERVICE_TYPE.list_query(request)
     rows = await service.list_service_types(uow, caller, query)
     page, links = SERVICE_TYPE.page(request, query, rows)
-    return ServiceTypeList(service_types=page, service_types_links=links)
+    return {"service_types": page, "service_types_links": links}
 
 
-@router.get("/{service_type_id}")
+@router.get("/{service_type_id}", response_model=ServiceTypeShow, response_model_exclude_unset=True)
 async def show_service_type(
     service_type_id: uuid.UUID,
     request: Request,

@@ -19,6 +19,7 @@ from servicevm_api.schemas.subscriptions import (
     SubscriptionList,
     SubscriptionPublic,
     SubscriptionResponse,
+    SubscriptionShow,
 )
 from servicevm_api.service_layer import subscriptions as service
 
@@ -45,21 +46,21 @@ async def create_subscription(
     return SubscriptionResponse(subscription=SUBSCRIPTION.one(row))
 
 
-@router.get("", response_model=SubscriptionList)
+@router.get("", response_model=SubscriptionList, response_model_exclude_unset=True)
 async def list_subscriptions(
     request: Request,
     caller: Annotated[Caller, authorize("subscription", "get_all")],
     uow: UowDep,
-) -> SubscriptionList:
+) -> dict[str, Any]:
     query = SUBSCRIPTION.list_query(request)
     rows = await service.list_subscriptions(uow, caller, query)
     page, links = SUBSCRIPTION.page(request, query, rows)
-    return SubscriptionList(
-        subscriptions=page, subscriptions_links=[link.model_dump() for link in links]
-    )
+    return {"subscriptions": page, "subscriptions_links": links}
 
 
-@router.get("/{subscription_id}")
+@router.get(
+    "/{subscription_id}", response_model=SubscriptionShow, response_model_exclude_unset=True
+)
 async def show_subscription(
     subscription_id: uuid.UUID,
     request: Request,

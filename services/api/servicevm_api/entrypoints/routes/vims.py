@@ -17,6 +17,7 @@ from servicevm_api.schemas.vims import (
     VimList,
     VimPublic,
     VimResponse,
+    VimShow,
     VimUpdateRequest,
 )
 from servicevm_api.service_layer import vims as service
@@ -42,16 +43,16 @@ async def create_vim(
     return VimResponse(vim=VIM.one(await service.register_vim(uow, caller, body.vim)))
 
 
-@router.get("", response_model=VimList)
+@router.get("", response_model=VimList, response_model_exclude_unset=True)
 async def list_vims(
     request: Request, caller: Annotated[Caller, authorize("vim", "get_all")], uow: UowDep
-) -> VimList:
+) -> dict[str, Any]:
     query = VIM.list_query(request)
     page, links = VIM.page(request, query, await service.list_vims(uow, caller, query))
-    return VimList(vims=page, vims_links=[link.model_dump() for link in links])
+    return {"vims": page, "vims_links": links}
 
 
-@router.get("/{vim_id}")
+@router.get("/{vim_id}", response_model=VimShow, response_model_exclude_unset=True)
 async def show_vim(
     vim_id: uuid.UUID,
     request: Request,
