@@ -68,7 +68,11 @@ QUEUES: dict[ServiceName, QueueSpec] = {
             "service_instance.unconfigured",
         ),
     ),
-    "lifecycle": QueueSpec("lifecycle", commands=("lifecycle.#",), events=("device.configured",)),
+    "lifecycle": QueueSpec(
+        "lifecycle",
+        commands=("lifecycle.#",),
+        events=("device.configured", "device.health_changed"),
+    ),
     "mgmt": QueueSpec(
         "mgmt",
         commands=("mgmt.#",),

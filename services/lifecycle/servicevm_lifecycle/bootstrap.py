@@ -9,6 +9,7 @@ from __future__ import annotations
 from servicevm_lifecycle.adapters import repository as repo
 from servicevm_lifecycle.adapters.orm import metadata
 from servicevm_lifecycle.handlers import DEVICE_HANDLERS
+from servicevm_lifecycle.health.handlers import HEALTH_HANDLERS
 from servicevm_lifecycle.jobs.reconciler import reconcile_stuck_operations
 from servicevm_lifecycle.jobs.secret_rotation import rotate_secrets_at_start
 from servicevm_lifecycle.jobs.vim_rechecks import PendingVimRechecks
@@ -24,7 +25,12 @@ def build_definition() -> ServiceDefinition:
     return ServiceDefinition(
         name="lifecycle",
         metadata=metadata,
-        handlers={**TEMPLATE_HANDLERS, **DEVICE_HANDLERS, **VimHandlers(checks).table()},
+        handlers={
+            **TEMPLATE_HANDLERS,
+            **DEVICE_HANDLERS,
+            **HEALTH_HANDLERS,
+            **VimHandlers(checks).table(),
+        },
         refresh_gauges=lambda store: device_gauge_refresher(store, repo.count_devices_by_status),
         background=(
             reconcile_stuck_operations,
