@@ -56,7 +56,12 @@ QUEUES: dict[ServiceName, QueueSpec] = {
     "api": QueueSpec(
         "api",
         commands=(),
-        events=(*_DEVICE_STATE_EVENTS, *_INSTANCE_STATE_EVENTS, "vim.status_changed"),
+        events=(
+            *_DEVICE_STATE_EVENTS,
+            *_INSTANCE_STATE_EVENTS,
+            "vim.status_changed",
+            "device.monitors_reported",
+        ),
     ),
     "scheduler": QueueSpec(
         "scheduler",

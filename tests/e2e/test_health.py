@@ -88,6 +88,15 @@ def test_a_killed_appliance_is_dead_in_time_notified_and_not_placed_onto(
     # interval x threshold + one interval, plus the bus's and the views' own latency
     assert took < INTERVAL * (THRESHOLD + 1) + 3, took
     assert "ping" in dead["error_reason"] and "failed" in dead["error_reason"]
+    shown = api.wait_for_status(doomed["id"], "DEAD")
+    deadline = time.monotonic() + 5
+    while not (shown["monitors"] and shown["monitors"][0]["consecutive_failures"] >= THRESHOLD):
+        assert time.monotonic() < deadline, shown
+        time.sleep(0.2)
+        shown = api.wait_for_status(doomed["id"], "DEAD")
+    ping = shown["monitors"][0]
+    assert ping["monitor"] == "ping" and ping["ok"] is False and ping["healthy"] is False
+    assert ping["last_probe_at"] and "TCP connect" in ping["last_error"]
     notifications.wait_for(
         lambda got: any(
             key.endswith("device.dead") and body.get("resource_id") == doomed["id"]

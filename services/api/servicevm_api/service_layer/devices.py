@@ -18,6 +18,7 @@ from servicevm_api.service_layer.device_templates import get_template
 from servicevm_api.service_layer.vims import get_vim
 from shared.contracts import commands, monitoring
 from shared.contracts.models import DeviceStatus
+from shared.contracts.template_policy import TemplatePolicy
 from shared.db.uow import UnitOfWork
 
 DEVICES = Collection("device", devices)
@@ -51,6 +52,8 @@ async def create_device(uow: UnitOfWork, caller: Caller, request: DeviceCreate) 
         vim_id=command.vim_id or template.vim_id,
         status=DeviceStatus.PENDING_CREATE,
         revision=0,
+        # Known from the template at once (the topology showed null until a placement).
+        slot_capacity=TemplatePolicy.lenient(template.attributes).slot_capacity,
     )
     await repo.add_device(uow.conn, values=values)
     await uow.publish(command, tenant_id=tenant_id)
