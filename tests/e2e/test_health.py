@@ -6,6 +6,9 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -184,3 +187,45 @@ def test_a_hung_appliance_is_caught_by_the_http_monitors_timeout(api: Api, engin
     finally:
         os.kill(pid, signal.SIGCONT)
     api.wait_for_status(device["id"], "ACTIVE", timeout=15)  # it recovers by itself
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_a_slow_http_monitor_does_not_delay_the_probes_of_fifty_others(
+    api: Api, engine: None
+) -> None:
+    port = _free_port()
+    server = subprocess.Popen([sys.executable, "-m", "tests.support.endpoints", str(port)])
+    try:
+        address = f"127.0.0.1:{port}"
+        fast = {"type": "http", "interval": 1, "timeout": 1, "threshold": 1}
+        template = api.create_template(name="probed", device_driver="noop", mgmt_driver="noop")
+        slow = {"monitors": [{**fast, "path": "/slow", "interval": 2, "timeout": 2}]}
+        devices = [
+            api.create_device(template["id"], kwargs={"mgmt_address": address, "monitoring": slow})
+        ]
+        for n in range(50):
+            monitoring = {"monitors": [{**fast, "path": f"/fast/{n}"}]}
+            kwargs = {"mgmt_address": address, "monitoring": monitoring}
+            devices.append(api.create_device(template["id"], kwargs=kwargs))
+        for device in devices:
+            api.wait_for_status(device["id"], "ACTIVE", timeout=60)
+        time.sleep(2)
+        start = time.monotonic()
+        time.sleep(6)
+        hits = httpx.get(f"http://{address}/hits", timeout=5).json()
+        window = {path: [t for t in seen if start <= t <= start + 6] for path, seen in hits.items()}
+        assert len(window.get("/slow", [])) >= 2, window.get("/slow")
+        for n in range(50):
+            # about every second however long /slow hangs (slack for a loaded machine)
+            assert len(window.get(f"/fast/{n}", [])) >= 4, (n, window.get(f"/fast/{n}"))
+        dead = api.wait_for_status(devices[0]["id"], "DEAD", timeout=10)
+        assert "no answer within 2" in dead["error_reason"]
+        assert all(api.device(d["id"])["status"] == "ACTIVE" for d in devices[1:])  # type: ignore[index]
+    finally:
+        server.kill()
+        server.wait()

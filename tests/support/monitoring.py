@@ -34,7 +34,7 @@ def monitoring_engine(env: dict[str, str], log_dir: Path) -> Iterator[None]:
             "--without-mingle",
             "--without-heartbeat",
             "-l",
-            "WARNING",
+            "INFO",
         ],
         "beat": [*celery, "beat", "-s", str(log_dir / "beat-schedule"), "-l", "WARNING"],
     }

@@ -4,15 +4,15 @@ runs its probes concurrently (bounded), recording results as they come in."""
 from __future__ import annotations
 
 import asyncio
+import threading
 import uuid
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
-from sqlalchemy.pool import NullPool
 
 from servicevm_mgmt.adapters.orm import outbox, processed_messages
 from servicevm_mgmt.monitoring import metrics, store
@@ -24,39 +24,53 @@ from servicevm_mgmt.monitoring.tables import monitored_devices
 from shared.config import get_settings
 from shared.db.uow import UnitOfWork
 
+T = TypeVar("T")
+
+
+class _ThreadRuntime(threading.local):
+    """Each worker thread keeps one event loop, with its database pool and HTTP client,
+    for all the tasks it runs (a loop, a pool and TLS set-up per task cost more than the
+    probes themselves)."""
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.engine = create_async_engine(
+            get_settings().database_url("mgmt"),
+            pool_size=2,
+            max_overflow=2,
+            connect_args={"server_settings": {"search_path": "mgmt"}},
+        )
+        self.client: httpx.AsyncClient | None = None
+
+    def run(self, work: Coroutine[Any, Any, T]) -> T:
+        return self.loop.run_until_complete(work)
+
+    def http(self) -> httpx.AsyncClient:
+        if self.client is None:
+            self.client = httpx.AsyncClient(limits=httpx.Limits(max_connections=None))
+        return self.client
+
+
+_runtime = _ThreadRuntime()
+
 
 @app.task(name=ROUND_TASK)
 def probe_round() -> int:
-    return asyncio.run(_round())
+    return _runtime.run(_round(_runtime.engine))
 
 
 @app.task(name=BATCH_TASK)
 def probe_batch(messages: list[dict[str, Any]]) -> None:
-    asyncio.run(run_batch([store.Probe.from_message(m) for m in messages]))
+    probes = [store.Probe.from_message(m) for m in messages]
+    _runtime.run(run_batch(probes, _runtime.engine, _runtime.http()))
 
 
-def _engine() -> AsyncEngine:
-    # Each task runs its own event loop: connections are not kept between tasks.
-    settings = get_settings()
-    return create_async_engine(
-        settings.database_url("mgmt"),
-        poolclass=NullPool,
-        connect_args={"server_settings": {"search_path": "mgmt"}},
-    )
-
-
-async def _round() -> int:
+async def _round(engine: AsyncEngine) -> int:
     settings = monitor_settings()
-    engine = _engine()
-    try:
-        async with engine.begin() as conn:
-            lag = await conn.scalar(
-                select(func.now() - func.min(monitored_devices.c.next_probe_at))
-            )
-            probes = await store.take_due(conn, limit=settings.round_limit)
-            await _count_devices(conn)
-    finally:
-        await engine.dispose()
+    async with engine.begin() as conn:
+        lag = await conn.scalar(select(func.now() - func.min(monitored_devices.c.next_probe_at)))
+        probes = await store.take_due(conn, limit=settings.round_limit)
+        await _count_devices(conn)
     if probes and lag is not None:
         metrics.ROUND_LAG.observe(max(lag.total_seconds(), 0.0))
     size = settings.batch_size
@@ -83,27 +97,22 @@ async def _count_devices(conn: Any) -> None:
     metrics.DEVICES_BY_HEALTH.labels("unhealthy").set(counts.get(False, 0))
 
 
-async def run_batch(probes: Sequence[store.Probe], engine: AsyncEngine | None = None) -> None:
+async def run_batch(
+    probes: Sequence[store.Probe], engine: AsyncEngine, client: httpx.AsyncClient
+) -> None:
     """Probe concurrently; whatever finished is recorded every ``flush_seconds``."""
     settings = monitor_settings()
-    own = engine is None
-    engine = engine or _engine()
     limit = asyncio.Semaphore(settings.concurrency)
 
-    async def one(probe: store.Probe, client: httpx.AsyncClient) -> tuple[store.Probe, ProbeResult]:
+    async def one(probe: store.Probe) -> tuple[store.Probe, ProbeResult]:
         async with limit:
             return probe, await run_probe(probe, client)
 
-    try:
-        async with httpx.AsyncClient(limits=httpx.Limits(max_connections=None)) as client:
-            pending = {asyncio.create_task(one(p, client)) for p in probes}
-            while pending:
-                done, pending = await asyncio.wait(pending, timeout=settings.flush_seconds)
-                if done:
-                    await _record(engine, [task.result() for task in done])
-    finally:
-        if own:
-            await engine.dispose()
+    pending = {asyncio.create_task(one(p)) for p in probes}
+    while pending:
+        done, pending = await asyncio.wait(pending, timeout=settings.flush_seconds)
+        if done:
+            await _record(engine, [task.result() for task in done])
 
 
 async def _record(engine: AsyncEngine, results: list[tuple[store.Probe, ProbeResult]]) -> None:
