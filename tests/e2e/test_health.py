@@ -202,9 +202,9 @@ def test_a_slow_http_monitor_does_not_delay_the_probes_of_fifty_others(
     server = subprocess.Popen([sys.executable, "-m", "tests.support.endpoints", str(port)])
     try:
         address = f"127.0.0.1:{port}"
-        fast = {"type": "http", "interval": 1, "timeout": 1, "threshold": 1}
+        fast = {"type": "http", "interval": 2, "timeout": 1, "threshold": 1}
         template = api.create_template(name="probed", device_driver="noop", mgmt_driver="noop")
-        slow = {"monitors": [{**fast, "path": "/slow", "interval": 2, "timeout": 2}]}
+        slow = {"monitors": [{**fast, "path": "/slow", "interval": 3, "timeout": 3}]}
         devices = [
             api.create_device(template["id"], kwargs={"mgmt_address": address, "monitoring": slow})
         ]
@@ -216,15 +216,15 @@ def test_a_slow_http_monitor_does_not_delay_the_probes_of_fifty_others(
             api.wait_for_status(device["id"], "ACTIVE", timeout=60)
         time.sleep(2)
         start = time.monotonic()
-        time.sleep(6)
+        time.sleep(8)
         hits = httpx.get(f"http://{address}/hits", timeout=5).json()
-        window = {path: [t for t in seen if start <= t <= start + 6] for path, seen in hits.items()}
+        window = {path: [t for t in seen if start <= t <= start + 8] for path, seen in hits.items()}
         assert len(window.get("/slow", [])) >= 2, window.get("/slow")
         for n in range(50):
-            # about every second however long /slow hangs (slack for a loaded machine)
-            assert len(window.get(f"/fast/{n}", [])) >= 4, (n, window.get(f"/fast/{n}"))
+            # every 2 s however long /slow hangs (4 expected; slack for a loaded machine)
+            assert len(window.get(f"/fast/{n}", [])) >= 3, (n, window.get(f"/fast/{n}"))
         dead = api.wait_for_status(devices[0]["id"], "DEAD", timeout=10)
-        assert "no answer within 2" in dead["error_reason"]
+        assert "no answer within 3" in dead["error_reason"]
         assert all(api.device(d["id"])["status"] == "ACTIVE" for d in devices[1:])  # type: ignore[index]
     finally:
         server.kill()

@@ -1,5 +1,5 @@
 """HTTP endpoints for probe tests, in a process of their own (the test's own threads would
-compete with it): ``/slow`` answers after 3 s, any other path at once; ``/hits`` tells when
+compete with it): ``/slow`` answers after 10 s, any other path at once; ``/hits`` tells when
 each path was asked for (monotonic seconds of this machine).
 
 Run: ``python -m tests.support.endpoints PORT``.
@@ -25,7 +25,7 @@ async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> N
     else:
         HITS.setdefault(path, []).append(time.monotonic())
         if path == "/slow":
-            await asyncio.sleep(3)
+            await asyncio.sleep(10)
     head = f"HTTP/1.0 200 OK\r\nContent-Length: {len(body)}\r\n\r\n".encode()
     try:
         writer.write(head + body)
