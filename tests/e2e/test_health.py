@@ -189,6 +189,23 @@ def test_a_hung_appliance_is_caught_by_the_http_monitors_timeout(api: Api, engin
     api.wait_for_status(device["id"], "ACTIVE", timeout=15)  # it recovers by itself
 
 
+def test_the_driver_monitor_finds_a_process_gone_and_respawns_it(api: Api, engine: None) -> None:
+    driver = {"type": "driver", "interval": 1, "timeout": 1, "threshold": 2}
+    template = local_template(api, json.dumps({"monitors": [driver], "action": "respawn"}))
+    device = api.wait_for_status(
+        api.create_device(template["id"], kwargs=CONFIGURATION)["id"], "ACTIVE"
+    )
+    kill(device)
+    deadline = time.monotonic() + 40
+    while time.monotonic() < deadline:
+        again = api.device(device["id"]) or device
+        if again["status"] == "ACTIVE" and again["instance_id"] != device["instance_id"]:
+            break
+        time.sleep(0.2)
+    assert again["status"] == "ACTIVE" and again["instance_id"] != device["instance_id"], again
+    assert appliance(again, "/config") == CONFIGURATION
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -9,6 +9,7 @@ from __future__ import annotations
 from servicevm_lifecycle.adapters import repository as repo
 from servicevm_lifecycle.adapters.orm import metadata
 from servicevm_lifecycle.handlers import DEVICE_HANDLERS
+from servicevm_lifecycle.health.driver_monitor import DriverMonitors
 from servicevm_lifecycle.health.handlers import HEALTH_HANDLERS
 from servicevm_lifecycle.jobs.reconciler import reconcile_stuck_operations
 from servicevm_lifecycle.jobs.secret_rotation import rotate_secrets_at_start
@@ -36,6 +37,7 @@ def build_definition() -> ServiceDefinition:
             reconcile_stuck_operations,
             rotate_secrets_at_start,
             PendingVimRechecks(checks),
+            DriverMonitors(),
         ),
     )
 
