@@ -7,12 +7,15 @@ Ctrl-C (SIGINT to the process group) or SIGTERM stops them all.
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
 import sys
 import time
+from contextlib import ExitStack
 from pathlib import Path
 from types import FrameType
 
+from servicevm_mgmt.monitoring.engine import running_engine
 from shared.compose_servers import ensure_servers
 from shared.config import get_settings
 from shared.db.bootstrap import create_database_and_roles, migrate
@@ -35,8 +38,11 @@ def main() -> int:
 
     signal.signal(signal.SIGINT, request_stop)
     signal.signal(signal.SIGTERM, request_stop)
+    monitoring = ExitStack()
     try:
         suite.start()
+        # Health monitoring: a Celery worker and beat beside the services (mgmt owns them).
+        monitoring.enter_context(running_engine(os.environ, log_dir))
         print(
             f"\nservicevm is running. API: {suite.url('api')}/v1.0  (docs: {suite.url('api')}/docs)"
         )
@@ -54,6 +60,7 @@ def main() -> int:
                 return 1
             time.sleep(0.5)
     finally:
+        monitoring.close()
         suite.stop()
         print("servicevm stopped.", file=sys.stderr)
     return 0

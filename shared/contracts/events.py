@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Any, ClassVar, Literal
+
+from pydantic import BaseModel
 
 from shared.contracts.envelope import Message
 from shared.contracts.models import (
@@ -71,7 +74,9 @@ class DeviceDeleted(_DeviceStateEvent):
     previous_status: str
 
 
-Operation = Literal["create", "update"]
+# "respawn": the device was replaced after its health checks failed (same template, kwargs,
+# VIM; a new instance): mgmt re-applies its configuration and its service instances.
+Operation = Literal["create", "update", "respawn"]
 
 
 class DeviceSpawned(_DeviceStepEvent):
@@ -95,6 +100,41 @@ class DeviceConfigured(_DeviceStepEvent):
     operation: Operation
     succeeded: bool
     reason: str | None = None
+
+
+class MonitorReport(BaseModel):
+    """One monitor of a device, as its last probe left it."""
+
+    monitor: str
+    last_probe_at: datetime | None
+    ok: bool | None
+    consecutive_failures: int
+    healthy: bool
+    last_error: str | None = None
+    latency_seconds: float | None = None
+
+
+class DeviceHealthChanged(_DeviceStepEvent):
+    """mgmt's monitors found the device unhealthy (``monitor`` failed ``threshold`` times in
+    a row, with ``last_error``), or healthy again."""
+
+    TYPE: ClassVar[str] = "device.health_changed"
+
+    tenant_id: str
+    healthy: bool
+    monitor: str | None = None
+    last_error: str | None = None
+
+
+class DeviceMonitorsReported(_DeviceStepEvent):
+    """A monitor's result or failure count changed: every monitor's state, for the views.
+    A steadily healthy device sends none."""
+
+    TYPE: ClassVar[str] = "device.monitors_reported"
+
+    tenant_id: str
+    healthy: bool
+    monitors: list[MonitorReport]
 
 
 # --- service instances -------------------------------------------------------------------

@@ -27,6 +27,8 @@ _MODELS: tuple[type[Message], ...] = (
     events.DeviceDeleted,
     events.DeviceSpawned,
     events.DeviceConfigured,
+    events.DeviceHealthChanged,
+    events.DeviceMonitorsReported,
     events.ServiceInstanceStatusChanged,
     events.ServiceInstanceDeleted,
     events.ServiceInstancePlaced,

@@ -64,6 +64,7 @@ QUEUES: dict[ServiceName, QueueSpec] = {
             *_INSTANCE_STATE_EVENTS,
             "vim.status_changed",
             *_VNFLCM_EVENTS,
+            "device.monitors_reported",
         ),
     ),
     "scheduler": QueueSpec(
@@ -76,8 +77,11 @@ QUEUES: dict[ServiceName, QueueSpec] = {
             "service_instance.unconfigured",
         ),
     ),
-    # lifecycle.# includes the VNF LCM commands (lifecycle.run_vnf_lcm_op, .vnf_lcm_op_action).
-    "lifecycle": QueueSpec("lifecycle", commands=("lifecycle.#",), events=("device.configured",)),
+    "lifecycle": QueueSpec(
+        "lifecycle",
+        commands=("lifecycle.#",),
+        events=("device.configured", "device.health_changed"),
+    ),
     "mgmt": QueueSpec(
         "mgmt",
         commands=("mgmt.#",),

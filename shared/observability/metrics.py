@@ -68,12 +68,6 @@ DEVICE_PENDING_OLDEST = Gauge(
     "Age of the device longest in each PENDING_* status (0: none): a stuck operation grows",
     ["status"],
 )
-# Set by the health monitor, one series per health state (e.g. healthy, unhealthy, unknown).
-DEVICES_BY_HEALTH = Gauge(
-    "servicevm_device_health",
-    "Devices by health as the monitor last found them",
-    ["health"],
-)
 VIMS_BY_STATUS = Gauge(
     "servicevm_vims",
     "VIMs by lifecycle's last check: REACHABLE, UNREACHABLE, PENDING",

@@ -28,6 +28,14 @@ async def device_capacity_changed(event: events.DeviceCapacityChanged, ctx: Hand
         await uow.commit()
 
 
+async def device_monitors_reported(
+    event: events.DeviceMonitorsReported, ctx: HandlerContext
+) -> None:
+    async with ctx.transaction(final=True) as uow:
+        await repo.apply_monitors(uow.conn, event=event)
+        await uow.commit()
+
+
 async def service_instance_status_changed(
     event: events.ServiceInstanceStatusChanged, ctx: HandlerContext
 ) -> None:
@@ -54,6 +62,7 @@ HANDLERS: HandlerTable = {
     events.DeviceStatusChanged: device_status_changed,
     events.DeviceDeleted: device_deleted,
     events.DeviceCapacityChanged: device_capacity_changed,
+    events.DeviceMonitorsReported: device_monitors_reported,
     events.ServiceInstanceStatusChanged: service_instance_status_changed,
     events.ServiceInstanceDeleted: service_instance_deleted,
     events.VimStatusChanged: vim_status_changed,

@@ -9,6 +9,8 @@ from __future__ import annotations
 from servicevm_lifecycle.adapters.gauges import lifecycle_gauges
 from servicevm_lifecycle.adapters.orm import metadata
 from servicevm_lifecycle.handlers import DEVICE_HANDLERS
+from servicevm_lifecycle.health.driver_monitor import DriverMonitors
+from servicevm_lifecycle.health.handlers import HEALTH_HANDLERS
 from servicevm_lifecycle.jobs.reconciler import reconcile_stuck_operations
 from servicevm_lifecycle.jobs.secret_rotation import rotate_secrets_at_start
 from servicevm_lifecycle.jobs.vim_rechecks import PendingVimRechecks
@@ -28,6 +30,7 @@ def build_definition() -> ServiceDefinition:
         handlers={
             **TEMPLATE_HANDLERS,
             **DEVICE_HANDLERS,
+            **HEALTH_HANDLERS,
             **VimHandlers(checks).table(),
             **VNFLCM_HANDLERS,
         },
@@ -37,6 +40,7 @@ def build_definition() -> ServiceDefinition:
             rotate_secrets_at_start,
             PendingVimRechecks(checks),
             expire_vnf_operations,
+            DriverMonitors(),
         ),
     )
 

@@ -18,6 +18,7 @@ from servicevm_mgmt.domain.notifications import (
 )
 from servicevm_mgmt.drivers import get_mgmt_driver
 from servicevm_mgmt.drivers.base import ManagedDevice, MgmtDriver, MgmtDriverError
+from servicevm_mgmt.monitoring import hooks as monitoring
 from servicevm_mgmt.subscriptions.handlers import SUBSCRIPTION_HANDLERS
 from servicevm_mgmt.subscriptions.notifier import notify
 from shared.config import get_settings
@@ -33,8 +34,11 @@ log = logging.getLogger(__name__)
 async def device_spawned(event: events.DeviceSpawned, ctx: HandlerContext) -> None:
     """Configure the new (or updated) device, then tell lifecycle how it went."""
     reason = await _configure(event)
+    if reason is None and event.operation == "respawn":
+        reason = await monitoring.reapply_services(ctx.store.engine, event)
     async with ctx.transaction(final=True) as uow:
         if reason is None:
+            await monitoring.device_configured(uow.conn, event)
             await repo.record_configuration(
                 uow.conn,
                 device_id=event.device_id,
@@ -87,6 +91,8 @@ async def service_instance_placed(event: events.ServiceInstancePlaced, ctx: Hand
 
     reason = await _on_each_device(ctx, event.devices, event.mgmt_driver, apply, missing_ok=False)
     async with ctx.transaction(final=True) as uow:
+        if reason is None:
+            await monitoring.instance_placed(uow.conn, event)
         configured = events.ServiceInstanceConfigured(
             instance_id=event.instance_id,
             operation=event.operation,
@@ -109,6 +115,7 @@ async def service_instance_releasing(
 
     reason = await _on_each_device(ctx, event.devices, event.mgmt_driver, remove, missing_ok=True)
     async with ctx.transaction(final=True) as uow:
+        await monitoring.instance_releasing(uow.conn, event.instance_id)
         unconfigured = events.ServiceInstanceUnconfigured(
             instance_id=event.instance_id, succeeded=reason is None, reason=reason
         )
@@ -156,6 +163,7 @@ async def device_status_changed(event: events.DeviceStatusChanged, ctx: HandlerC
     if event.previous_status == event.device.status:
         return await _skip(ctx)  # a re-announcement, not a change
     async with ctx.transaction(final=True) as uow:
+        await monitoring.device_status_changed(uow.conn, event)
         await notify(
             uow,
             device_notification(
@@ -171,6 +179,7 @@ async def device_status_changed(event: events.DeviceStatusChanged, ctx: HandlerC
 async def device_deleted(event: events.DeviceDeleted, ctx: HandlerContext) -> None:
     async with ctx.transaction(final=True) as uow:
         await repo.forget_device(uow.conn, device_id=event.device.id)
+        await monitoring.device_deleted(uow.conn, event.device.id)
         await notify(
             uow,
             device_deleted_notification(

@@ -76,6 +76,9 @@ devices = Table(
     Column("slot_capacity", Integer),
     Column("slots_used", Integer, nullable=False, server_default="0"),
     Column("capacity_revision", Integer, nullable=False, server_default="0"),
+    # Its health monitors as mgmt last reported them (None: not monitored, or all healthy
+    # since it was configured).
+    Column("monitors", JSONB),
     # Revision of the last lifecycle snapshot applied; older snapshots are ignored.
     Column("revision", Integer, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),

@@ -10,7 +10,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from servicevm_api.adapters.orm import device_templates, devices, service_instances, service_types
-from shared.contracts.events import DeviceCapacityChanged
+from shared.contracts.events import DeviceCapacityChanged, DeviceMonitorsReported
 from shared.contracts.models import DeviceSnapshot, DeviceStatus, ServiceInstanceSnapshot
 
 
@@ -130,6 +130,13 @@ async def apply_device_snapshot(conn: AsyncConnection, *, device: DeviceSnapshot
             )
             .on_conflict_do_nothing()
         )
+
+
+async def apply_monitors(conn: AsyncConnection, *, event: DeviceMonitorsReported) -> None:
+    reports = [report.model_dump(mode="json") for report in event.monitors]
+    await conn.execute(
+        update(devices).where(devices.c.id == event.device_id).values(monitors=reports)
+    )
 
 
 async def apply_capacity(conn: AsyncConnection, *, event: DeviceCapacityChanged) -> None:

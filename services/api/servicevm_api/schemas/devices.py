@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 from servicevm_api.schemas.common import list_model, selection_of, show_model
 from servicevm_api.schemas.fields import DictOrNone, Public, RequestedTenant, Strict
 from shared.contracts import resources as r
+from shared.contracts.events import MonitorReport
 from shared.contracts.fields import Condition, Identified, Owned
 
 
@@ -25,8 +26,13 @@ class HostedServices(BaseModel):
     services: list[uuid.UUID]
 
 
+class Monitored(BaseModel):
+    # Its health monitors (last probe, result, consecutive failures), from mgmt's reports.
+    monitors: list[MonitorReport] | None = None
+
+
 class DevicePublic(
-    Public, r.DevicePlacement, Condition, HostedServices, r.DeviceBody, Owned, Identified
+    Monitored, Public, r.DevicePlacement, Condition, HostedServices, r.DeviceBody, Owned, Identified
 ):
     pass
 

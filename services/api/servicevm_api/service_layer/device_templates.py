@@ -18,7 +18,7 @@ from servicevm_api.schemas.device_templates import DeviceTemplateCreate, DeviceT
 from servicevm_api.service_layer.access import Collection, ListQuery
 from servicevm_api.service_layer.vims import get_vim
 from shared import plugins
-from shared.contracts import commands
+from shared.contracts import commands, monitoring
 from shared.contracts.models import ServiceTypeRef
 from shared.contracts.template_policy import InvalidPolicy, TemplatePolicy
 from shared.db.uow import UnitOfWork
@@ -52,7 +52,8 @@ def check_template(request: DeviceTemplateCreate) -> None:
         raise bad_request("Invalid input for service_types: duplicate service type names.")
     try:
         TemplatePolicy.from_attributes(request.attributes)
-    except InvalidPolicy as exc:
+        monitoring.check(request.attributes)
+    except (InvalidPolicy, monitoring.InvalidMonitoring) as exc:
         raise bad_request(f"Invalid input for attributes: {exc}.") from None
 
 

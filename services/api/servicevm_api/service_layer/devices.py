@@ -11,13 +11,14 @@ from servicevm_api.adapters import repository as repo
 from servicevm_api.adapters.orm import devices
 from servicevm_api.caller import Caller
 from servicevm_api.domain.rules import delete_refusal, update_refusal
-from servicevm_api.errors import conflict
+from servicevm_api.errors import bad_request, conflict
 from servicevm_api.schemas.devices import DeviceCreate
 from servicevm_api.service_layer.access import Collection, ListQuery
 from servicevm_api.service_layer.device_templates import get_template
 from servicevm_api.service_layer.vims import get_vim
-from shared.contracts import commands
+from shared.contracts import commands, monitoring
 from shared.contracts.models import DeviceStatus
+from shared.contracts.template_policy import TemplatePolicy
 from shared.db.uow import UnitOfWork
 
 DEVICES = Collection("device", devices)
@@ -35,6 +36,7 @@ async def list_devices(uow: UnitOfWork, caller: Caller, query: ListQuery) -> lis
 
 async def create_device(uow: UnitOfWork, caller: Caller, request: DeviceCreate) -> Row[Any]:
     tenant_id = caller.tenant_for_new_resource(request.tenant_id)
+    _check_monitoring(request.kwargs)
     # Shared lock: the template cannot be deleted while this device is being added.
     template = await get_template(uow, caller, request.template_id, lock="share")
     if request.vim_id is not None:
@@ -50,6 +52,8 @@ async def create_device(uow: UnitOfWork, caller: Caller, request: DeviceCreate) 
         vim_id=command.vim_id or template.vim_id,
         status=DeviceStatus.PENDING_CREATE,
         revision=0,
+        # Known from the template at once (the topology showed null until a placement).
+        slot_capacity=TemplatePolicy.lenient(template.attributes).slot_capacity,
     )
     await repo.add_device(uow.conn, values=values)
     await uow.publish(command, tenant_id=tenant_id)
@@ -60,6 +64,7 @@ async def create_device(uow: UnitOfWork, caller: Caller, request: DeviceCreate) 
 async def update_device(
     uow: UnitOfWork, caller: Caller, device_id: uuid.UUID, kwargs: dict[str, Any]
 ) -> Row[Any]:
+    _check_monitoring(kwargs)
     row = await get_device(uow, caller, device_id, lock="update")
     refusal = update_refusal(row.status)
     if refusal is not None:
@@ -92,3 +97,11 @@ async def delete_device(
     )
     await uow.publish(commands.DeleteDevice(id=device_id), tenant_id=row.tenant_id)
     await uow.commit()
+
+
+def _check_monitoring(kwargs: dict[str, Any]) -> None:
+    """A device may override its template's monitoring policy: validated the same way."""
+    try:
+        monitoring.check({}, kwargs)
+    except monitoring.InvalidMonitoring as exc:
+        raise bad_request(f"Invalid input for kwargs: {exc}.") from None

@@ -16,7 +16,8 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     S.ACTIVE: frozenset({S.PENDING_UPDATE, S.PENDING_DELETE, S.DEAD, S.ERROR}),
     S.PENDING_UPDATE: frozenset({S.ACTIVE, S.ERROR}),
     S.ERROR: frozenset({S.PENDING_DELETE}),
-    S.DEAD: frozenset({S.PENDING_DELETE, S.ACTIVE}),
+    # PENDING_UPDATE: replaced through its driver (a respawn after failed health checks).
+    S.DEAD: frozenset({S.PENDING_DELETE, S.ACTIVE, S.PENDING_UPDATE}),
     S.PENDING_DELETE: frozenset({S.ERROR}),
 }
 

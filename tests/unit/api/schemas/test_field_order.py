@@ -21,7 +21,7 @@ ORDER: list[tuple[type[BaseModel], str]] = [
     (
         devices.DevicePublic,
         "id tenant_id template_id instance_id mgmt_address kwargs service_contexts services "
-        "status error_reason host availability_zone vim_id",
+        "status error_reason host availability_zone vim_id monitors",
     ),
     (
         service_instances.ServiceInstanceCreate,

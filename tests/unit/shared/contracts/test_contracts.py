@@ -167,6 +167,19 @@ SAMPLES: list[Message] = [
         revision=2,
     ),
     OnboardVnfPackage(id=VIM_ID, upload=1),
+    events.DeviceHealthChanged(
+        device_id=DEVICE.id, tenant_id="p", healthy=False, monitor="ping", last_error="refused"
+    ),
+    events.DeviceMonitorsReported(
+        device_id=DEVICE.id,
+        tenant_id="p",
+        healthy=True,
+        monitors=[
+            events.MonitorReport(
+                monitor="http", last_probe_at=None, ok=True, consecutive_failures=0, healthy=True
+            )
+        ],
+    ),
 ]
 
 

@@ -15,6 +15,7 @@ import yaml
 import servicevm_api.bootstrap
 import servicevm_lifecycle.bootstrap
 import servicevm_mgmt.bootstrap
+import servicevm_mgmt.monitoring.metrics  # the health monitor's Celery worker
 import servicevm_scheduler.bootstrap
 
 DEPLOY = Path(__file__).resolve().parents[4] / "deploy"
@@ -31,12 +32,13 @@ SERVICES = (
     servicevm_lifecycle.bootstrap,
     servicevm_mgmt.bootstrap,
     servicevm_scheduler.bootstrap,
+    servicevm_mgmt.monitoring.metrics,
 )
 
 
 def exported() -> set[str]:
     """The series names of every metric the service modules register."""
-    assert all(module.DEFINITION is not None for module in SERVICES)
+    assert all(getattr(module, "DEFINITION", module) is not None for module in SERVICES)
     return {
         family.name + suffix
         for family in prometheus_client.REGISTRY.collect()

@@ -1,0 +1,129 @@
+"""Background job: the ``driver`` monitor, probed here because only lifecycle holds the
+device drivers (mgmt's Celery workers probe ``ping``, ``http`` and ``mgmt``).
+
+Every tick it reads the ACTIVE and DEAD devices whose policy has a ``driver`` monitor, asks
+the driver's ``status()`` of those due (concurrently, each within the monitor's timeout),
+counts consecutive failures (anything but ``ACTIVE``) against the threshold, and on a change
+of health publishes the same DeviceHealthChanged mgmt would, through lifecycle's outbox, to
+its own health handler (DEAD, respawn, ACTIVE again).
+
+Counters live in this process: a restart starts them again (at most ``threshold`` probes
+late); with several lifecycle replicas each probes, and the handler ignores the duplicate.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+
+from servicevm_lifecycle.adapters import repository as repo
+from servicevm_lifecycle.adapters.orm import devices
+from servicevm_lifecycle.drivers import get_device_driver
+from shared.config import Settings
+from shared.contracts import events
+from shared.contracts.models import DeviceStatus, DeviceTemplateSnapshot
+from shared.contracts.monitoring import Monitor, MonitoringPolicy
+from shared.messaging.dispatch import ServiceStore
+
+log = logging.getLogger(__name__)
+TICK_SECONDS = 0.5
+
+
+@dataclass
+class _Tracked:
+    instance_id: str
+    next_at: float = 0.0
+    failures: int = 0
+    healthy: bool = True
+
+
+class DriverMonitors:
+    def __init__(self) -> None:
+        self._tracked: dict[uuid.UUID, _Tracked] = {}
+
+    async def __call__(self, store: ServiceStore, settings: Settings) -> None:
+        while True:
+            await asyncio.sleep(TICK_SECONDS)
+            try:
+                await self.tick(store)
+            except Exception:
+                log.warning("driver monitors failed; trying again later", exc_info=True)
+
+    async def tick(self, store: ServiceStore) -> None:
+        due = await self._due(store)
+        results = await asyncio.gather(*(_probe(t, row.instance_id, m) for row, t, m in due))
+        changes = []
+        for (row, _, monitor), error in zip(due, results, strict=True):
+            tracked = self._tracked[row.id]
+            tracked.failures = 0 if error is None else tracked.failures + 1
+            healthy = tracked.failures < monitor.threshold
+            if healthy != tracked.healthy:
+                tracked.healthy = healthy
+                changes.append(
+                    events.DeviceHealthChanged(
+                        device_id=row.id,
+                        tenant_id=row.tenant_id,
+                        healthy=healthy,
+                        monitor=None if healthy else "driver",
+                        last_error=error,
+                    )
+                )
+        if changes:
+            async with store.unit_of_work(f"req-health-{uuid.uuid4()}") as uow:
+                for change in changes:
+                    await uow.publish(change, tenant_id=change.tenant_id)
+                await uow.commit()
+
+    async def _due(self, store: ServiceStore) -> list[tuple[Any, DeviceTemplateSnapshot, Monitor]]:
+        query = select(
+            devices.c.id,
+            devices.c.tenant_id,
+            devices.c.template_id,
+            devices.c.instance_id,
+            devices.c.kwargs,
+        ).where(
+            devices.c.status.in_([DeviceStatus.ACTIVE, DeviceStatus.DEAD]),
+            devices.c.instance_id.is_not(None),
+        )
+        async with store.engine.connect() as conn:
+            rows = (await conn.execute(query)).all()
+            ids = {row.template_id for row in rows}
+            templates = {t: await repo.get_template(conn, template_id=t) for t in ids}
+        now, due, seen = time.monotonic(), [], set()
+        for row in rows:
+            template = templates.get(row.template_id)
+            policy = template and MonitoringPolicy.of(template.attributes, row.kwargs)
+            monitor = policy.monitor("driver") if isinstance(policy, MonitoringPolicy) else None
+            if template is None or monitor is None:
+                continue
+            seen.add(row.id)
+            tracked = self._tracked.get(row.id)
+            if tracked is None or tracked.instance_id != row.instance_id:  # new or respawned
+                tracked = self._tracked[row.id] = _Tracked(row.instance_id, now + monitor.interval)
+            if now >= tracked.next_at:
+                tracked.next_at = now + monitor.interval
+                due.append((row, template, monitor))
+        for gone in set(self._tracked) - seen:
+            del self._tracked[gone]
+        return due
+
+
+async def _probe(
+    template: DeviceTemplateSnapshot, instance_id: str, monitor: Monitor
+) -> str | None:
+    """Why the driver says the instance is not running, or None when it is ACTIVE."""
+    try:
+        status = await asyncio.wait_for(
+            get_device_driver(template.device_driver).status(instance_id), monitor.timeout
+        )
+    except TimeoutError:
+        return f"driver status: no answer within {monitor.timeout:g}s"
+    except Exception as exc:  # a driver failing never takes the job down
+        return f"driver status failed: {str(exc) or type(exc).__name__}"
+    return None if status == "ACTIVE" else f"driver status {status}"

@@ -1,0 +1,130 @@
+"""lifecycle's handler of mgmt's health verdicts (DeviceHealthChanged).
+
+Unhealthy and ACTIVE: the device becomes DEAD (announced, so subscribers get
+``device.dead`` with the failing monitor and its last error). Then, when its policy says
+``respawn`` and its template has not used up its respawns: DEAD → PENDING_UPDATE, the old
+instance is deleted, a new one is created through the same driver (same template, kwargs and
+VIM), and mgmt configures it and re-applies its service instances (``DeviceSpawned`` with
+operation ``respawn``), after which ``device_configured`` makes it ACTIVE. Healthy and
+DEAD: back to ACTIVE.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+from datetime import timedelta
+
+from sqlalchemy import func, insert, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from servicevm_lifecycle.adapters import repository as repo
+from servicevm_lifecycle.domain.model import Device
+from servicevm_lifecycle.drivers import get_device_driver
+from servicevm_lifecycle.flows.device_tasks import CREATE_FLOW, DELETE_FLOW, flow_state
+from servicevm_lifecycle.handlers import _fail, _hand_to_mgmt, save_and_announce
+from servicevm_lifecycle.health import decisions as rules
+from servicevm_lifecycle.health.metrics import RESPAWNS
+from servicevm_lifecycle.health.tables import respawns
+from servicevm_lifecycle.vims.credentials import NoVim
+from shared.contracts import events
+from shared.contracts.models import DeviceStatus, DeviceTemplateSnapshot
+from shared.contracts.monitoring import MonitoringPolicy
+from shared.db.uow import UnitOfWork
+from shared.flows import FlowFailed, run_flow
+from shared.messaging.dispatch import HandlerContext, HandlerTable
+from shared.plugins import PluginNotFound
+
+S = DeviceStatus
+log = logging.getLogger(__name__)
+
+
+async def device_health_changed(event: events.DeviceHealthChanged, ctx: HandlerContext) -> None:
+    respawn: tuple[Device, DeviceTemplateSnapshot] | None = None
+    async with ctx.transaction() as uow:
+        device = await repo.get_device(uow.conn, device_id=event.device_id, for_update=True)
+        if device is not None:
+            match rules.verdict(device.status, healthy=event.healthy):
+                case rules.Verdict.MARK_DEAD:
+                    respawn = await _mark_dead(uow, device, event)
+                case rules.Verdict.RECOVERED:
+                    await save_and_announce(uow, device.transition(S.ACTIVE))
+                case rules.Verdict.IGNORE:
+                    pass
+        if respawn is None:
+            await uow.record_processed(ctx.envelope)
+        await uow.commit()
+    if respawn is not None:
+        await _respawn(ctx, *respawn)
+
+
+async def _mark_dead(
+    uow: UnitOfWork, device: Device, event: events.DeviceHealthChanged
+) -> tuple[Device, DeviceTemplateSnapshot] | None:
+    """DEAD with the failing monitor's error; and, when it is to be respawned, at once
+    PENDING_UPDATE with the respawn counted (returned), else None."""
+    reason = rules.dead_reason(event.monitor, event.last_error)
+    template = await repo.get_template(uow.conn, template_id=device.template_id)
+    policy = None if template is None else MonitoringPolicy.of(template.attributes, device.kwargs)
+    follow = rules.Follow.NOTHING
+    if template is not None and policy is not None:
+        budget = rules.RespawnBudget(
+            recent=await _recent_respawns(uow.conn, template, policy),
+            replaceable=_replaceable(template),
+        )
+        follow = rules.follow_up(policy, budget)
+    if follow is rules.Follow.STOPPED and policy is not None:
+        log.warning("respawning stopped", extra={"device_id": str(device.id)})
+        RESPAWNS.labels("stopped").inc()
+        reason = rules.stopped_reason(reason, policy)
+    dead = device.transition(S.DEAD, error_reason=reason)
+    await save_and_announce(uow, dead)
+    if follow is not rules.Follow.RESPAWN or template is None:
+        return None
+    await uow.conn.execute(insert(respawns).values(template_id=template.id, device_id=device.id))
+    pending = dead.transition(S.PENDING_UPDATE, error_reason=reason)
+    await save_and_announce(uow, pending)
+    return pending, template
+
+
+async def _recent_respawns(
+    conn: AsyncConnection, template: DeviceTemplateSnapshot, policy: MonitoringPolicy
+) -> int:
+    since = func.now() - timedelta(seconds=policy.respawn_window_seconds)
+    query = select(func.count()).where(
+        respawns.c.template_id == template.id, respawns.c.started_at > since
+    )
+    return int(await conn.scalar(query) or 0)
+
+
+def _replaceable(template: DeviceTemplateSnapshot) -> bool:
+    try:
+        return bool(getattr(get_device_driver(template.device_driver), "replaceable", True))
+    except PluginNotFound:
+        return False
+
+
+async def _respawn(ctx: HandlerContext, device: Device, template: DeviceTemplateSnapshot) -> None:
+    """Delete the old instance (best effort: it is dead), build a new one, hand it to mgmt."""
+    RESPAWNS.labels("started").inc()
+    try:
+        driver = get_device_driver(template.device_driver)
+        old = await flow_state(ctx, driver, device, template)
+        try:
+            await run_flow(DELETE_FLOW, old)
+        except FlowFailed as exc:
+            log.warning("old instance not deleted", extra={"reason": exc.reason})
+        fresh = replace(device, instance_id=None)
+        async with ctx.transaction() as uow:
+            await repo.save_device(uow.conn, device=fresh)
+            await uow.commit()
+        state = await flow_state(ctx, driver, fresh, template)
+        await run_flow(CREATE_FLOW, state)
+    except (FlowFailed, PluginNotFound, NoVim) as exc:
+        RESPAWNS.labels("failed").inc()
+        await _fail(ctx, device, f"respawn failed: {getattr(exc, 'reason', None) or exc}")
+        return
+    await _hand_to_mgmt(ctx, state.device, template, state, operation="respawn")
+
+
+HEALTH_HANDLERS: HandlerTable = {events.DeviceHealthChanged: device_health_changed}
