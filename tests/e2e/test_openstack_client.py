@@ -15,7 +15,7 @@ from shared.devstack import Suite
 from shared.vnfd.build import sample_package
 from tests.support.api import Api
 from tests.support.environment import NOAUTH_PROJECT
-from tests.support.vnflcm_api import create_vnf, onboard_noop
+from tests.support.vnflcm_api import create_vnf, onboard_noop, wait_op_state
 
 OPENSTACK = Path(sys.executable).with_name("openstack")
 
@@ -89,27 +89,26 @@ def test_vnf_package_commands(noauth_project_suite: Suite, tmp_path: Path) -> No
 
 
 def _wait_op(suite: Suite, op_id: str, *states: str, timeout: float = 60) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    shown: dict[str, Any] = {}
-    while time.monotonic() < deadline:
-        shown = openstack_json(suite, "vnflcm", "op", "show", op_id)
-        if shown["Operation State"] in states:
-            return shown
-        time.sleep(0.5)
-    raise AssertionError(f"op occ {op_id} not {states}: {shown}")
+    """Polled over HTTP (each CLI run costs seconds); the CLI's op show is tested below."""
+    owner = Api(suite.url("api"), project=NOAUTH_PROJECT)
+    try:
+        return wait_op_state(owner, op_id, *states, timeout=timeout)
+    finally:
+        owner.close()
 
 
 def _last_op(suite: Suite, vnf_id: str, operation: str) -> str:
     """The newest op occ of that operation on the instance (the CLI prints no id)."""
-    ops = openstack_json(suite, "vnflcm", "op", "list", "--filter", f"(eq,vnfInstanceId,{vnf_id})")
-    found = [op for op in ops if op["Operation"] == operation]
-    assert found, ops
     owner = Api(suite.url("api"), project=NOAUTH_PROJECT)
     try:
-        bodies = [owner.get(f"/vnflcm/v1/vnf_lcm_op_occs/{op['ID']}").json() for op in found]
+        ops = owner.get(
+            "/vnflcm/v1/vnf_lcm_op_occs",
+            filter=f"(eq,vnfInstanceId,{vnf_id});(eq,operation,{operation})",
+        ).json()
     finally:
         owner.close()
-    return str(max(bodies, key=lambda body: body["startTime"])["id"])
+    assert ops, f"no {operation} op occ on {vnf_id}"
+    return str(max(ops, key=lambda body: body["startTime"])["id"])
 
 
 def test_vnflcm_commands(noauth_project_suite: Suite, tmp_path: Path) -> None:
@@ -163,6 +162,7 @@ def test_vnflcm_commands(noauth_project_suite: Suite, tmp_path: Path) -> None:
 
     ops = openstack_json(suite, "vnflcm", "op", "list")
     assert {"INSTANTIATE", "SCALE", "HEAL", "MODIFY_INFO"} <= {op["Operation"] for op in ops}
+    assert op_id in [op["ID"] for op in ops]
     shown_op = openstack_json(suite, "vnflcm", "op", "show", op_id)
     assert shown_op["Operation"] == "INSTANTIATE"
     assert shown_op["Operation Parameters"]["flavourId"] == "simple"

@@ -308,8 +308,8 @@ def test_errors_named_by_the_state_rules(api: Api, suite: Suite) -> None:
     bad_level = {"flavourId": "simple", "instantiationLevelId": "nope"}
     assert_problem(post_task(api, vnf["id"], "instantiate", bad_level), 422)
     unregistered = {"id": "v1", "vimId": str(uuid.uuid4()), "vimType": "openstack"}
-    body = {"flavourId": "simple", "vimConnectionInfo": [unregistered]}
-    assert_problem(post_task(api, vnf["id"], "instantiate", body), 422)
+    with_vim: dict[str, Any] = {"flavourId": "simple", "vimConnectionInfo": [unregistered]}
+    assert_problem(post_task(api, vnf["id"], "instantiate", with_vim), 422)
     inline = {"id": "v1", "vimType": "ETSINFV.OPENSTACK_KEYSTONE.v_2", "accessInfo": {}}
     detail = assert_problem(
         post_task(

@@ -62,16 +62,21 @@ def show_op(api: Api, op_id: str) -> dict[str, Any]:
 
 
 def wait_op(api: Api, op_id: str, state: str, timeout: float = 60) -> dict[str, Any]:
+    return wait_op_state(api, op_id, state, timeout=timeout)
+
+
+def wait_op_state(api: Api, op_id: str, *states: str, timeout: float = 60) -> dict[str, Any]:
+    """The op occ once in one of ``states`` (fails early on another final state)."""
     deadline = time.monotonic() + timeout
     seen: dict[str, Any] = {}
     while time.monotonic() < deadline:
         seen = show_op(api, op_id)
-        if seen["operationState"] == state:
+        if seen["operationState"] in states:
             return seen
         if seen["operationState"] in FINAL:
             break
         time.sleep(0.1)
-    raise AssertionError(f"op occ {op_id} not {state}; last seen: {seen}")
+    raise AssertionError(f"op occ {op_id} not {states}; last seen: {seen}")
 
 
 def run(
