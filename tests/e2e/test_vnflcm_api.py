@@ -10,10 +10,13 @@ import time
 import uuid
 from typing import Any
 
+import asyncpg
 import httpx
+import pytest
 
 from shared.devstack import Suite
 from tests.support.api import Api
+from tests.support.db import fetch
 from tests.support.vnf_packages import PACKAGES, onboard, show
 from tests.support.vnflcm_api import (
     INSTANCES,
@@ -249,7 +252,7 @@ def test_cancel_a_running_instantiate(api: Api) -> None:
     wait_vnf(api, vnf["id"], lambda v: v["instantiationState"] == "NOT_INSTANTIATED", "back")
 
 
-def test_one_operation_at_a_time_even_when_racing(api: Api) -> None:
+def test_one_operation_at_a_time_even_when_racing(api: Api, suite: Suite) -> None:
     package = onboard_noop(api, noop_delay_seconds="1")
     vnf = create_vnf(api, package["vnfdId"])
     statuses: list[int] = []
@@ -267,6 +270,17 @@ def test_one_operation_at_a_time_even_when_racing(api: Api) -> None:
     for thread in threads:
         thread.join()
     assert sorted(statuses) == [202, 409, 409, 409, 409, 409]
+    # The database itself refuses a second unfinished op occ (as another replica's insert).
+    insert = (
+        "INSERT INTO api.vnf_lcm_op_occs (id, tenant_id, vnf_instance_id, operation,"
+        " operation_state, start_time, state_entered_time)"
+        " VALUES ($1, $2, $3, 'HEAL', $4, now(), now())"
+    )
+    vnf_uuid = uuid.UUID(vnf["id"])
+    with pytest.raises(asyncpg.UniqueViolationError):
+        fetch(suite.settings, "api", insert, uuid.uuid4(), api.project, vnf_uuid, "STARTING")
+    # A finished one is no obstacle.
+    fetch(suite.settings, "api", insert, uuid.uuid4(), api.project, vnf_uuid, "FAILED")
 
 
 def test_errors_named_by_the_state_rules(api: Api, suite: Suite) -> None:
