@@ -150,11 +150,12 @@ def main() -> None:
         suite.start()
         api_url = suite.url("api")
         vnfd_id = onboard(api_url)
-        vnfs = asyncio.run(
-            instantiate_vnfs(api_url, settings.amqp_url, vnfd_id, args.vnfs, args.concurrency)
-        )
+        # Devices first: their device.active notifications are then all of this phase's.
         devices = asyncio.run(
             create_devices(api_url, settings.amqp_url, args.vnfs * 2, args.concurrency)
+        )
+        vnfs = asyncio.run(
+            instantiate_vnfs(api_url, settings.amqp_url, vnfd_id, args.vnfs, args.concurrency)
         )
     finally:
         suite.stop()
