@@ -117,3 +117,12 @@ def vnfcs(vnf: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
 
 def counts(vnf: dict[str, Any]) -> dict[str, int]:
     return {vdu: len(found) for vdu, found in sorted(vnfcs(vnf).items())}
+
+
+def assert_problem(response: httpx.Response, status: int) -> dict[str, Any]:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert response.headers["Version"]
+    body: dict[str, Any] = response.json()
+    assert body["status"] == status and body["detail"] and body["title"]
+    return body

@@ -11,7 +11,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
-class _Body(BaseModel):
+class TaskRequest(BaseModel):
     model_config = ConfigDict(extra="allow")
 
     def params(self) -> dict[str, Any]:
@@ -19,7 +19,7 @@ class _Body(BaseModel):
         return self.model_dump(mode="json", exclude_none=True)
 
 
-class VimConnectionInfo(_Body):
+class VimConnectionInfo(TaskRequest):
     id: str = Field(min_length=1)
     vimId: str | None = None
     vimType: str = Field(min_length=1)
@@ -28,14 +28,14 @@ class VimConnectionInfo(_Body):
     extra: dict[str, Any] | None = None
 
 
-class CreateVnfRequest(_Body):
+class CreateVnfRequest(TaskRequest):
     vnfdId: str = Field(min_length=1, max_length=255)
     vnfInstanceName: str | None = Field(default=None, max_length=255)
     vnfInstanceDescription: str | None = Field(default=None, max_length=1024)
     metadata: dict[str, Any] | None = None
 
 
-class VnfInfoModificationRequest(_Body):
+class VnfInfoModificationRequest(TaskRequest):
     """A JSON merge patch (RFC 7396) of the instance's modifiable attributes."""
 
     vnfInstanceName: str | None = Field(default=None, max_length=255)
@@ -46,7 +46,7 @@ class VnfInfoModificationRequest(_Body):
     vimConnectionInfo: list[VimConnectionInfo] | None = None
 
 
-class InstantiateVnfRequest(_Body):
+class InstantiateVnfRequest(TaskRequest):
     flavourId: str = Field(min_length=1)
     instantiationLevelId: str | None = None
     extVirtualLinks: list[dict[str, Any]] | None = None
@@ -56,25 +56,25 @@ class InstantiateVnfRequest(_Body):
     additionalParams: dict[str, Any] | None = None
 
 
-class TerminateVnfRequest(_Body):
+class TerminateVnfRequest(TaskRequest):
     terminationType: Literal["FORCEFUL", "GRACEFUL"]
     gracefulTerminationTimeout: int | None = Field(default=None, ge=0)
     additionalParams: dict[str, Any] | None = None
 
 
-class ScaleVnfRequest(_Body):
+class ScaleVnfRequest(TaskRequest):
     type: Literal["SCALE_OUT", "SCALE_IN"]
     aspectId: str = Field(min_length=1)
     numberOfSteps: int = Field(default=1, ge=1)
     additionalParams: dict[str, Any] | None = None
 
 
-class ScaleInfoBody(_Body):
+class ScaleInfoBody(TaskRequest):
     aspectId: str = Field(min_length=1)
     scaleLevel: int = Field(ge=0)
 
 
-class ScaleVnfToLevelRequest(_Body):
+class ScaleVnfToLevelRequest(TaskRequest):
     instantiationLevelId: str | None = None
     scaleInfo: list[ScaleInfoBody] | None = None
     additionalParams: dict[str, Any] | None = None
@@ -86,20 +86,20 @@ class ScaleVnfToLevelRequest(_Body):
         return self
 
 
-class HealVnfRequest(_Body):
+class HealVnfRequest(TaskRequest):
     vnfcInstanceId: list[str] | None = None
     cause: str | None = None
     additionalParams: dict[str, Any] | None = None
 
 
-class OperateVnfRequest(_Body):
+class OperateVnfRequest(TaskRequest):
     changeStateTo: Literal["STARTED", "STOPPED"]
     stopType: Literal["FORCEFUL", "GRACEFUL"] | None = None
     gracefulStopTimeout: int | None = Field(default=None, ge=0)
     additionalParams: dict[str, Any] | None = None
 
 
-class ChangeVnfFlavourRequest(_Body):
+class ChangeVnfFlavourRequest(TaskRequest):
     newFlavourId: str = Field(min_length=1)
     instantiationLevelId: str | None = None
     extVirtualLinks: list[dict[str, Any]] | None = None
@@ -108,11 +108,11 @@ class ChangeVnfFlavourRequest(_Body):
     additionalParams: dict[str, Any] | None = None
 
 
-class ChangeExtVnfConnectivityRequest(_Body):
+class ChangeExtVnfConnectivityRequest(TaskRequest):
     extVirtualLinks: list[dict[str, Any]] = Field(min_length=1)
     vimConnectionInfo: list[VimConnectionInfo] | None = None
     additionalParams: dict[str, Any] | None = None
 
 
-class CancelModeRequest(_Body):
+class CancelModeRequest(TaskRequest):
     cancelMode: Literal["GRACEFUL", "FORCEFUL"] = "GRACEFUL"

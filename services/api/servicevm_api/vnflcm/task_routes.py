@@ -20,8 +20,8 @@ from servicevm_api.vnflcm.schemas import (
     OperateVnfRequest,
     ScaleVnfRequest,
     ScaleVnfToLevelRequest,
+    TaskRequest,
     TerminateVnfRequest,
-    _Body,
 )
 from shared.contracts.vnflcm import VnfLcmOperation
 
@@ -36,7 +36,7 @@ async def _accepted(
     caller: Caller,
     instance_id: uuid.UUID,
     operation: VnfLcmOperation,
-    body: _Body,
+    body: TaskRequest,
 ) -> Response:
     op_occ_id = await tasks.start_task(uow, caller, instance_id, operation, body)
     location = str(request.base_url).rstrip("/") + op_occ_path(op_occ_id)

@@ -23,7 +23,7 @@ from servicevm_api.service_layer.vims import get_vim
 from servicevm_api.vnflcm import flavours
 from servicevm_api.vnflcm import repository as repo
 from servicevm_api.vnflcm.instances import get_instance
-from servicevm_api.vnflcm.schemas import VimConnectionInfo, _Body
+from servicevm_api.vnflcm.schemas import TaskRequest, VimConnectionInfo
 from servicevm_api.vnflcm.states import NEEDS_INSTANTIATED
 from servicevm_api.vnfpkgm import repository as packages
 from shared.contracts.vnflcm import RunVnfLcmOperation, VnfFlavourSpec, VnfLcmOperation
@@ -35,7 +35,7 @@ async def start_task(
     caller: Caller,
     instance_id: uuid.UUID,
     operation: VnfLcmOperation,
-    request: _Body,
+    request: TaskRequest,
 ) -> uuid.UUID:
     """The op occ id of the accepted task (202)."""
     row = await get_instance(uow, caller, instance_id, lock=True)
