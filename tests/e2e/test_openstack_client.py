@@ -15,6 +15,7 @@ from shared.devstack import Suite
 from shared.vnfd.build import sample_package
 from tests.support.api import Api
 from tests.support.environment import NOAUTH_PROJECT
+from tests.support.vnflcm_api import create_vnf, onboard_noop, wait_op_state
 
 OPENSTACK = Path(sys.executable).with_name("openstack")
 
@@ -85,3 +86,118 @@ def test_vnf_package_commands(noauth_project_suite: Suite, tmp_path: Path) -> No
     assert deleted.returncode == 0, deleted.stderr
     gone = openstack(suite, "vnf", "package", "show", package_id)
     assert gone.returncode != 0
+
+
+def _wait_op(suite: Suite, op_id: str, *states: str, timeout: float = 60) -> dict[str, Any]:
+    """Polled over HTTP (each CLI run costs seconds); the CLI's op show is tested below."""
+    owner = Api(suite.url("api"), project=NOAUTH_PROJECT)
+    try:
+        return wait_op_state(owner, op_id, *states, timeout=timeout)
+    finally:
+        owner.close()
+
+
+def _last_op(suite: Suite, vnf_id: str, operation: str) -> str:
+    """The newest op occ of that operation on the instance (the CLI prints no id)."""
+    owner = Api(suite.url("api"), project=NOAUTH_PROJECT)
+    try:
+        ops = owner.get(
+            "/vnflcm/v1/vnf_lcm_op_occs",
+            filter=f"(eq,vnfInstanceId,{vnf_id});(eq,operation,{operation})",
+        ).json()
+    finally:
+        owner.close()
+    assert ops, f"no {operation} op occ on {vnf_id}"
+    return str(max(ops, key=lambda body: body["startTime"])["id"])
+
+
+def test_vnflcm_commands(noauth_project_suite: Suite, tmp_path: Path) -> None:
+    """create, instantiate, show, list, scale, heal, change-ext-conn, update, op list/show,
+    terminate --D (which deletes) with the CLI; the package onboarded over HTTP."""
+    suite = noauth_project_suite
+    owner = Api(suite.url("api"), project=NOAUTH_PROJECT)
+    try:
+        package = onboard_noop(owner, "two_flavours")
+    finally:
+        owner.close()
+    created = openstack_json(
+        suite, "vnflcm", "create", package["vnfdId"], "--name", "cli-vnf", "--description", "d"
+    )
+    vnf_id = created["ID"]
+    assert created["Instantiation State"] == "NOT_INSTANTIATED"
+    request = tmp_path / "instantiate.json"
+    request.write_text(json.dumps({"flavourId": "simple"}))
+    done = openstack(suite, "vnflcm", "instantiate", vnf_id, str(request))
+    assert done.returncode == 0, done.stderr
+    op_id = _last_op(suite, vnf_id, "INSTANTIATE")
+    _wait_op(suite, op_id, "COMPLETED")
+    shown = openstack_json(suite, "vnflcm", "show", vnf_id)
+    assert shown["Instantiation State"] == "INSTANTIATED"
+    assert shown["Instantiated Vnf Info"]["flavourId"] == "simple"
+    assert vnf_id in [row["ID"] for row in openstack_json(suite, "vnflcm", "list")]
+
+    scaled = openstack(
+        suite, "vnflcm", "scale", "--type", "SCALE_OUT", "--aspect-id", "worker_instance", vnf_id
+    )
+    assert scaled.returncode == 0, scaled.stderr
+    _wait_op(suite, _last_op(suite, vnf_id, "SCALE"), "COMPLETED")
+    vnfc = openstack_json(suite, "vnflcm", "show", vnf_id)["Instantiated Vnf Info"][
+        "vnfcResourceInfo"
+    ][0]["id"]
+    healed = openstack(suite, "vnflcm", "heal", vnf_id, "--vnfc-instance", vnfc)
+    assert healed.returncode == 0, healed.stderr
+    _wait_op(suite, _last_op(suite, vnf_id, "HEAL"), "COMPLETED")
+
+    links = tmp_path / "ext.json"
+    links.write_text(json.dumps({"extVirtualLinks": [{"id": "ext1", "resourceId": "net1"}]}))
+    changed = openstack(suite, "vnflcm", "change-ext-conn", vnf_id, str(links))
+    assert changed.returncode == 0, changed.stderr
+    _wait_op(suite, _last_op(suite, vnf_id, "CHANGE_EXT_CONN"), "COMPLETED", "FAILED_TEMP")
+
+    patch = tmp_path / "patch.json"
+    patch.write_text(json.dumps({"vnfInstanceName": "renamed"}))
+    updated = openstack(suite, "vnflcm", "update", vnf_id, "--I", str(patch))
+    assert updated.returncode == 0, updated.stderr
+    assert openstack_json(suite, "vnflcm", "show", vnf_id)["VNF Instance Name"] == "renamed"
+
+    ops = openstack_json(suite, "vnflcm", "op", "list")
+    assert {"INSTANTIATE", "SCALE", "HEAL", "MODIFY_INFO"} <= {op["Operation"] for op in ops}
+    assert op_id in [op["ID"] for op in ops]
+    shown_op = openstack_json(suite, "vnflcm", "op", "show", op_id)
+    assert shown_op["Operation"] == "INSTANTIATE"
+    assert shown_op["Operation Parameters"]["flavourId"] == "simple"
+
+    terminated = openstack(
+        suite, "vnflcm", "terminate", "--termination-type", "FORCEFUL", "--D", vnf_id
+    )
+    assert terminated.returncode == 0, terminated.stderr
+    assert openstack(suite, "vnflcm", "show", vnf_id).returncode != 0
+
+
+def test_vnflcm_op_failure_commands(noauth_project_suite: Suite, tmp_path: Path) -> None:
+    """op retry, rollback, fail, cancel with the CLI on a package whose devices fail."""
+    suite = noauth_project_suite
+    owner = Api(suite.url("api"), project=NOAUTH_PROJECT)
+    try:
+        failing = onboard_noop(owner, "simple", noop_fail="create")
+        vnf_id = create_vnf(owner, failing["vnfdId"])["id"]
+    finally:
+        owner.close()
+    request = tmp_path / "instantiate.json"
+    request.write_text(json.dumps({"flavourId": "simple"}))
+    assert openstack(suite, "vnflcm", "instantiate", vnf_id, str(request)).returncode == 0
+    op_id = _last_op(suite, vnf_id, "INSTANTIATE")
+    _wait_op(suite, op_id, "FAILED_TEMP")
+    cancelled = openstack(suite, "vnflcm", "op", "cancel", op_id)
+    assert cancelled.returncode != 0  # FAILED_TEMP cannot be cancelled: 409
+    assert openstack(suite, "vnflcm", "op", "retry", op_id).returncode == 0
+    _wait_op(suite, op_id, "FAILED_TEMP")
+    assert openstack(suite, "vnflcm", "op", "rollback", op_id).returncode == 0
+    _wait_op(suite, op_id, "ROLLED_BACK")
+
+    assert openstack(suite, "vnflcm", "instantiate", vnf_id, str(request)).returncode == 0
+    again = _last_op(suite, vnf_id, "INSTANTIATE")
+    _wait_op(suite, again, "FAILED_TEMP")
+    failed = openstack_json(suite, "vnflcm", "op", "fail", again)
+    assert failed["Operation State"] == "FAILED"
+    assert openstack(suite, "vnflcm", "delete", vnf_id).returncode == 0

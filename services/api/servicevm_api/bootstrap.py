@@ -25,6 +25,9 @@ from servicevm_api.handlers import HANDLERS
 from servicevm_api.identity import make_authenticator
 from servicevm_api.policy import make_enforcer
 from servicevm_api.ratelimit import WriteRateLimiter
+from servicevm_api.vnflcm import opocc_routes as vnf_lcm_op_occs
+from servicevm_api.vnflcm import routes as vnf_instances
+from servicevm_api.vnflcm import task_routes as vnf_lcm_tasks
 from servicevm_api.vnfpkgm import content_routes as vnf_package_content
 from servicevm_api.vnfpkgm import routes as vnf_packages
 from shared.config import Settings
@@ -54,6 +57,9 @@ def configure_app(app: FastAPI, store: ServiceStore) -> None:
     app.include_router(subscriptions.router)
     app.include_router(vnf_packages.router)
     app.include_router(vnf_package_content.router)
+    app.include_router(vnf_instances.router)
+    app.include_router(vnf_lcm_tasks.router)
+    app.include_router(vnf_lcm_op_occs.router)
     # Typed errors: 400 (Neutron's form), not FastAPI's default 422.
     install_openapi(app)
 

@@ -1,10 +1,12 @@
 """Keeps the api's query model current from lifecycle's and the scheduler's events, and
-runs the api's own background commands (VNF package onboarding, ``api.#``)."""
+runs the api's own background commands (VNF package onboarding, ``api.#``); the VNF LCM
+projection (op occs and instances) from lifecycle's events."""
 
 from __future__ import annotations
 
 from servicevm_api.adapters import repository as repo
 from servicevm_api.adapters import vim_repository as vim_repo
+from servicevm_api.vnflcm.handlers import HANDLERS as VNF_LCM_HANDLERS
 from servicevm_api.vnfpkgm.handlers import HANDLERS as VNF_PACKAGE_HANDLERS
 from shared.contracts import events
 from shared.messaging.dispatch import HandlerContext, HandlerTable
@@ -67,4 +69,5 @@ HANDLERS: HandlerTable = {
     events.ServiceInstanceDeleted: service_instance_deleted,
     events.VimStatusChanged: vim_status_changed,
     **VNF_PACKAGE_HANDLERS,
+    **VNF_LCM_HANDLERS,
 }

@@ -27,14 +27,18 @@ BASE_RULES = [
     policy.RuleDefault("admin_or_reader", "rule:admin or rule:project_reader"),
 ]
 
-Verb = Literal["create", "get", "get_all", "update", "delete", "upload", "fetch"]
+Verb = Literal["create", "get", "get_all", "update", "delete", "upload", "fetch", "task", "action"]
 READS: tuple[Verb, ...] = ("get", "get_all")
 WRITES: tuple[Verb, ...] = ("create", "update", "delete")
 # A VNF package's content: uploading it is a write, fetching it (package, VNFD, artifacts)
 # a read.
 UPLOAD: Verb = "upload"
 FETCH: Verb = "fetch"
-RATE_LIMITED: tuple[Verb, ...] = (*WRITES, UPLOAD)
+# An LCM task on a VNF instance (instantiate, scale, ...) and an action on an op occ
+# (retry, rollback, fail, cancel): writes.
+TASK: Verb = "task"
+ACTION: Verb = "action"
+RATE_LIMITED: tuple[Verb, ...] = (*WRITES, UPLOAD, TASK, ACTION)
 
 # Resource -> the actions its routes perform.
 RESOURCES: dict[str, tuple[Verb, ...]] = {
@@ -46,6 +50,8 @@ RESOURCES: dict[str, tuple[Verb, ...]] = {
     "topology": ("get",),
     "subscription": ("create", "get", "get_all", "delete"),
     "vnf_package": (*READS, *WRITES, UPLOAD, FETCH),
+    "vnf_instance": (*READS, *WRITES, TASK),
+    "vnf_lcm_op_occ": (*READS, ACTION),
 }
 # A subscription to every project's notifications (all_projects): admins only by default.
 SUBSCRIPTION_ALL_PROJECTS = "servicevm:subscription:all_projects"

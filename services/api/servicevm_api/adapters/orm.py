@@ -189,5 +189,63 @@ vnf_packages = Table(
     ),
 )
 
+# SOL003 VNF instances: the record the api owns, and the projection of lifecycle's
+# instantiatedVnfInfo (``revision`` of the last vnf_instance.changed applied).
+vnf_instances = Table(
+    "vnf_instances",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("tenant_id", String(255), nullable=False, index=True),
+    Column("name", String(255)),
+    Column("description", Text),
+    Column("vnfd_id", String(255), nullable=False),
+    Column("vnf_provider", String(255), nullable=False),
+    Column("vnf_product_name", String(255), nullable=False),
+    Column("vnf_software_version", String(255), nullable=False),
+    Column("vnfd_version", String(255), nullable=False),
+    Column("vnf_package_id", Uuid, nullable=False, index=True),
+    Column("instantiation_state", String(32), nullable=False),
+    Column("vnf_metadata", JSONB, nullable=False, server_default="{}"),
+    Column("extensions", JSONB, nullable=False, server_default="{}"),
+    Column("vnf_configurable_properties", JSONB, nullable=False, server_default="{}"),
+    Column("vim_connection_info", JSONB, nullable=False, server_default="[]"),
+    Column("instantiated_vnf_info", JSONB),
+    Column("revision", Integer, nullable=False, server_default="0"),
+    # The op occ not yet in a final state, if any (409 to any other task meanwhile).
+    Column("operation_in_progress", Uuid),
+    # Bumped by every change of the rendered record: the ETag.
+    Column("version", Integer, nullable=False, server_default="1"),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+# SOL003 VnfLcmOpOcc, created STARTING by the api, later states from lifecycle's events.
+vnf_lcm_op_occs = Table(
+    "vnf_lcm_op_occs",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("tenant_id", String(255), nullable=False, index=True),
+    Column("vnf_instance_id", Uuid, nullable=False, index=True),
+    Column("operation", String(32), nullable=False),
+    Column("operation_state", String(32), nullable=False),
+    Column("is_automatic_invocation", Boolean, nullable=False, server_default="false"),
+    Column("operation_params", JSONB, nullable=False, server_default="{}"),
+    Column("start_time", DateTime(timezone=True), nullable=False),
+    Column("state_entered_time", DateTime(timezone=True), nullable=False),
+    Column("is_cancel_pending", Boolean, nullable=False, server_default="false"),
+    Column("cancel_mode", String(16)),
+    Column("affected_vnfcs", JSONB, nullable=False, server_default="[]"),
+    Column("changed_info", JSONB),
+    Column("changed_ext_connectivity", JSONB),
+    Column("error", JSONB),
+    Column("revision", Integer, nullable=False, server_default="0"),
+    # At most one unfinished op occ per VNF, whatever the number of api replicas.
+    Index(
+        "vnf_lcm_op_occs_one_unfinished_per_vnf",
+        "vnf_instance_id",
+        unique=True,
+        postgresql_where=text("operation_state NOT IN ('COMPLETED', 'FAILED', 'ROLLED_BACK')"),
+    ),
+)
+
 outbox = outbox_table(metadata)
 processed_messages = inbox_table(metadata)

@@ -1,0 +1,167 @@
+"""VNF benchmark: N VNFs of the ``simple`` sample package (noop drivers, 2 VNFCs each)
+instantiated concurrently through /vnflcm/v1, each timed from POST instantiate to its op occ
+COMPLETED; beside it, in the same run, the same number of devices as those VNFs have VNFCs
+created through /v1.0/devices (POST -> ACTIVE).
+
+    python -m bench.vnf_instantiate [--vnfs 200] [--concurrency 50]
+
+It runs its own suite (database and vhost ``servicevm_bench_vnf``, ports 29990-29993).
+COMPLETED is timed by lifecycle's ``vnf_lcm_op_occ.changed`` event. Figures are printed,
+never asserted: the VNF path should cost no more than its devices do.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import tempfile
+import time
+from pathlib import Path
+
+import aio_pika
+import httpx
+
+from bench.e2e_devices import create_devices
+from bench.rest import HEADERS, Run
+from bench.stats import percentile
+from shared.devstack import Suite, fresh_environment, isolated_settings
+from shared.messaging.topology import EVENTS
+from shared.preflight import preflight
+from shared.vnfd.build import sample_package
+
+BENCH_ENV = {
+    "SERVICEVM_DB_NAME": "servicevm_bench_vnf",
+    "SERVICEVM_AMQP_URL": "amqp://guest:guest@127.0.0.1:5672/servicevm_bench_vnf",
+    "SERVICEVM_API_PORT": "29990",
+    "SERVICEVM_SCHEDULER_PORT": "29991",
+    "SERVICEVM_LIFECYCLE_PORT": "29992",
+    "SERVICEVM_MGMT_PORT": "29993",
+    "SERVICEVM_LOG_LEVEL": "WARNING",
+    "SERVICEVM_WRITE_RATE_LIMIT": "0",
+}
+PACKAGES = "/vnfpkgm/v1/vnf_packages"
+INSTANCES = "/vnflcm/v1/vnf_instances"
+
+
+def onboard(api_url: str) -> str:
+    """The simple sample onboarded on noop drivers; its vnfdId."""
+    with httpx.Client(base_url=api_url, headers=HEADERS, timeout=60) as client:
+        user_data = {"device_driver": "noop", "mgmt_driver": "noop"}
+        package = client.post(PACKAGES, json={"userDefinedData": user_data}).json()
+        client.put(
+            f"{PACKAGES}/{package['id']}/package_content",
+            content=sample_package("simple"),
+            headers={"Content-Type": "application/zip"},
+        ).raise_for_status()
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            shown = client.get(f"{PACKAGES}/{package['id']}").json()
+            if shown["onboardingState"] == "ONBOARDED":
+                return str(shown["vnfdId"])
+            time.sleep(0.2)
+    raise RuntimeError(f"package not onboarded: {shown}")
+
+
+async def instantiate_vnfs(
+    api_url: str, amqp_url: str, vnfd_id: str, count: int, concurrency: int
+) -> Run:
+    completed_at: dict[str, float] = {}
+    all_done = asyncio.Event()
+    connection = await aio_pika.connect_robust(amqp_url)
+    async with (
+        connection,
+        httpx.AsyncClient(base_url=api_url, headers=HEADERS, timeout=60) as client,
+    ):
+        channel = await connection.channel()
+        exchange = await channel.declare_exchange(EVENTS, aio_pika.ExchangeType.TOPIC, durable=True)
+        queue = await channel.declare_queue(exclusive=True, auto_delete=True)
+        await queue.bind(exchange, routing_key="vnf_lcm_op_occ.changed")
+
+        async def on_event(message: aio_pika.abc.AbstractIncomingMessage) -> None:
+            async with message.process():
+                op = json.loads(message.body)["payload"]["op_occ"]
+                if op["operation_state"] == "COMPLETED" and op["operation"] == "INSTANTIATE":
+                    completed_at.setdefault(op["id"], time.perf_counter())
+                    if len(completed_at) >= count:
+                        all_done.set()
+
+        await queue.consume(on_event)
+        limit = asyncio.Semaphore(concurrency)
+        vnf_ids = await asyncio.gather(*(create(client, vnfd_id, limit) for _ in range(count)))
+        posted_at: dict[str, float] = {}
+
+        async def instantiate(vnf_id: str) -> None:
+            async with limit:
+                started = time.perf_counter()
+                response = await client.post(
+                    f"{INSTANCES}/{vnf_id}/instantiate", json={"flavourId": "simple"}
+                )
+                response.raise_for_status()
+                posted_at[response.headers["Location"].rsplit("/", 1)[1]] = started
+
+        began = time.perf_counter()
+        await asyncio.gather(*(instantiate(vnf_id) for vnf_id in vnf_ids))
+        await asyncio.wait_for(all_done.wait(), timeout=900)
+        elapsed = max(completed_at.values()) - began
+    return Run(count, elapsed, [completed_at[i] - posted_at[i] for i in posted_at])
+
+
+async def create(client: httpx.AsyncClient, vnfd_id: str, limit: asyncio.Semaphore) -> str:
+    async with limit:
+        response = await client.post(INSTANCES, json={"vnfdId": vnfd_id})
+        response.raise_for_status()
+        return str(response.json()["id"])
+
+
+def report(vnfs: Run, devices: Run) -> None:
+    ms = 1000.0
+
+    def row(name: str, run: Run) -> str:
+        return (
+            f"{name:<40}{run.count:>7}{run.rate:>10.1f}"
+            f"{percentile(run.latencies, 0.5) * ms:>11.1f}{percentile(run.latencies, 0.99) * ms:>11.1f}"
+        )
+
+    print()
+    print(f"{'path':<40}{'n':>7}{'per s':>10}{'p50 ms':>11}{'p99 ms':>11}")
+    print(row("VNF instantiate POST -> COMPLETED", vnfs))
+    print(row("device POST -> ACTIVE (same run)", devices))
+    vnfc_rate = vnfs.rate * 2  # the simple flavour's default level: VDU1 + VDU2
+    print(
+        f"\nVNFCs per second through /vnflcm: {vnfc_rate:.1f}; devices per second through "
+        f"/v1.0: {devices.rate:.1f}; ratio {vnfc_rate / devices.rate:.2f} (target >= 1.0)"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--vnfs", type=int, default=200)
+    parser.add_argument("--concurrency", type=int, default=50)
+    args = parser.parse_args()
+    settings = isolated_settings(BENCH_ENV)
+    preflight(settings)
+    fresh_environment(settings)
+    log_dir = Path(tempfile.mkdtemp(prefix="servicevm-bench-vnf-"))
+    suite = Suite(settings, env=BENCH_ENV, log_dir=log_dir)
+    try:
+        suite.start()
+        api_url = suite.url("api")
+        vnfd_id = onboard(api_url)
+        # Devices first: their device.active notifications are then all of this phase's.
+        devices = asyncio.run(
+            create_devices(api_url, settings.amqp_url, args.vnfs * 2, args.concurrency)
+        )
+        vnfs = asyncio.run(
+            instantiate_vnfs(api_url, settings.amqp_url, vnfd_id, args.vnfs, args.concurrency)
+        )
+    finally:
+        suite.stop()
+    report(vnfs, devices)
+    print(f"(service logs: {log_dir})")
+
+
+if __name__ == "__main__":
+    main()

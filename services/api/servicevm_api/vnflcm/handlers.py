@@ -1,0 +1,115 @@
+"""The api's projection of lifecycle's VNF LCM events.
+
+- ``vnf_lcm_op_occ.changed``: the op occ row takes the snapshot when its revision is
+  higher than the one applied; a final state releases the VNF's ``operation_in_progress``.
+  An op occ the api marked final (FAIL) is never moved back: the VNF may have started
+  another operation since, which the unique index would otherwise refuse. An op occ the
+  api has not seen (lifecycle started it, e.g. an automatic heal) is added.
+- ``vnf_instance.changed``: instantiationState and instantiatedVnfInfo, by revision.
+
+Both lock the VNF row first, as the tasks do.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from servicevm_api.vnflcm import repository as repo
+from servicevm_api.vnflcm.instances import merge_vim_connections
+from servicevm_api.vnflcm.rendering import instantiated_vnf_info
+from servicevm_api.vnflcm.states import is_final
+from shared.contracts.vnflcm import VnfInstanceChanged, VnfLcmOpOccChanged, VnfLcmOpOccSnapshot
+from shared.db.uow import UnitOfWork
+from shared.messaging.dispatch import HandlerContext, HandlerTable
+
+log = logging.getLogger(__name__)
+
+
+def op_columns(op: VnfLcmOpOccSnapshot) -> dict[str, Any]:
+    dumped = op.model_dump(mode="json")
+    return {
+        "operation_state": op.operation_state,
+        "state_entered_time": op.state_entered_time,
+        "is_cancel_pending": op.is_cancel_pending,
+        "cancel_mode": op.cancel_mode,
+        "affected_vnfcs": dumped["affected_vnfcs"],
+        "changed_info": op.changed_info,
+        "changed_ext_connectivity": op.changed_ext_connectivity,
+        "error": op.error,
+        "revision": op.revision,
+    }
+
+
+async def vnf_lcm_op_occ_changed(event: VnfLcmOpOccChanged, ctx: HandlerContext) -> None:
+    op = event.op_occ
+    async with ctx.transaction(final=True) as uow:
+        vnf = await repo.get_instance(uow.conn, op.vnf_instance_id, lock=True)
+        if vnf is None:  # deleted since; nothing to show it on
+            await uow.commit()
+            return
+        row = await repo.get_op_occ(uow.conn, op.id, lock=True)
+        if row is None:
+            await _adopt(uow, op, vnf.operation_in_progress)
+        elif op.revision <= row.revision:
+            pass
+        elif is_final(row.operation_state) and not is_final(op.operation_state):
+            log.warning(
+                "op occ final in the api; later non-final snapshot ignored",
+                extra={"op_occ_id": str(op.id), "state": op.operation_state},
+            )
+        else:
+            await repo.set_op_occ(uow.conn, op.id, **op_columns(op))
+            await _on_vnf(uow, vnf, op)
+        await uow.commit()
+
+
+async def _adopt(uow: UnitOfWork, op: VnfLcmOpOccSnapshot, in_progress: Any) -> None:
+    values = {
+        "id": op.id,
+        "tenant_id": op.tenant_id,
+        "vnf_instance_id": op.vnf_instance_id,
+        "operation": op.operation,
+        "is_automatic_invocation": op.is_automatic_invocation,
+        "operation_params": op.operation_params,
+        "start_time": op.start_time,
+        **op_columns(op),
+    }
+    if not await repo.add_op_occ_if_absent(uow.conn, values=values):
+        log.warning("op occ from lifecycle not added", extra={"op_occ_id": str(op.id)})
+        return
+    if in_progress is None and not is_final(op.operation_state):
+        await repo.set_instance(uow.conn, op.vnf_instance_id, operation_in_progress=op.id)
+
+
+async def _on_vnf(uow: UnitOfWork, vnf: Any, op: VnfLcmOpOccSnapshot) -> None:
+    values: dict[str, Any] = {}
+    if is_final(op.operation_state) and vnf.operation_in_progress == op.id:
+        values["operation_in_progress"] = None
+    if op.operation_state == "COMPLETED" and op.operation in ("INSTANTIATE", "CHANGE_FLAVOUR"):
+        given = op.operation_params.get("vimConnectionInfo") or []
+        if given:
+            values["vim_connection_info"] = merge_vim_connections(vnf.vim_connection_info, given)
+    if values:
+        await repo.set_instance(uow.conn, vnf.id, **values)
+
+
+async def vnf_instance_changed(event: VnfInstanceChanged, ctx: HandlerContext) -> None:
+    snapshot = event.vnf_instance
+    async with ctx.transaction(final=True) as uow:
+        vnf = await repo.get_instance(uow.conn, snapshot.id, lock=True)
+        if vnf is not None and snapshot.revision > vnf.revision:
+            await repo.set_instance(
+                uow.conn,
+                snapshot.id,
+                instantiation_state=snapshot.instantiation_state,
+                instantiated_vnf_info=instantiated_vnf_info(snapshot),
+                revision=snapshot.revision,
+            )
+        await uow.commit()
+
+
+HANDLERS: HandlerTable = {
+    VnfLcmOpOccChanged: vnf_lcm_op_occ_changed,
+    VnfInstanceChanged: vnf_instance_changed,
+}

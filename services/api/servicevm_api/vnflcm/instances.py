@@ -1,0 +1,168 @@
+"""Use cases of VNF instance records: create, read, list, modify (MODIFY_INFO), delete.
+
+Another project's instance is as good as absent (404). A VNF package is IN_USE while an
+instance refers to it; the package row is locked while that changes, so a concurrent
+package DELETE sees it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Row
+
+from servicevm_api.caller import Caller
+from servicevm_api.etsi.problem import conflict, not_found, precondition_failed, unprocessable
+from servicevm_api.vnflcm import repository as repo
+from servicevm_api.vnflcm.rendering import etag
+from servicevm_api.vnflcm.schemas import CreateVnfRequest, VnfInfoModificationRequest
+from servicevm_api.vnfpkgm import repository as packages
+from servicevm_api.vnfpkgm.schemas import merge_patch
+from shared.db.uow import UnitOfWork
+
+
+async def get_instance(
+    uow: UnitOfWork, caller: Caller, instance_id: uuid.UUID, *, lock: bool = False
+) -> Row[Any]:
+    row = await repo.get_instance(uow.conn, instance_id, lock=lock)
+    if row is None or not caller.can_see(row.tenant_id):
+        raise not_found(f"VNF instance {instance_id} not found")
+    return row
+
+
+async def list_instances(uow: UnitOfWork, caller: Caller) -> list[Row[Any]]:
+    return await repo.list_instances(
+        uow.conn, tenant_id=None if caller.is_admin else caller.project_id
+    )
+
+
+async def create_instance(uow: UnitOfWork, caller: Caller, request: CreateVnfRequest) -> Row[Any]:
+    """NOT_INSTANTIATED, from the project's ONBOARDED, ENABLED package of the vnfdId."""
+    package_id = await packages.onboarded_with_vnfd(
+        uow.conn, tenant_id=caller.project_id, vnfd_id=request.vnfdId
+    )
+    package = None if package_id is None else await packages.get(uow.conn, package_id, lock=True)
+    if package is None or package.operational_state != "ENABLED":
+        raise unprocessable(
+            f"vnfdId {request.vnfdId} is not the VNFD of an ONBOARDED, ENABLED VNF package "
+            "of this project"
+        )
+    instance_id = uuid.uuid4()
+    await repo.add_instance(
+        uow.conn,
+        values={
+            "id": instance_id,
+            "tenant_id": caller.project_id,
+            "name": request.vnfInstanceName,
+            "description": request.vnfInstanceDescription,
+            "vnfd_id": package.vnfd_id,
+            "vnf_provider": package.vnf_provider,
+            "vnf_product_name": package.vnf_product_name,
+            "vnf_software_version": package.vnf_software_version,
+            "vnfd_version": package.vnfd_version,
+            "vnf_package_id": package.id,
+            "instantiation_state": "NOT_INSTANTIATED",
+            "vnf_metadata": request.metadata or {},
+        },
+    )
+    if package.usage_state != "IN_USE":
+        await packages.set_fields(uow.conn, package.id, usage_state="IN_USE")
+    await uow.commit()
+    return await get_instance(uow, caller, instance_id)
+
+
+async def delete_instance(uow: UnitOfWork, caller: Caller, instance_id: uuid.UUID) -> None:
+    row = await get_instance(uow, caller, instance_id, lock=True)
+    if row.instantiation_state != "NOT_INSTANTIATED":
+        raise conflict(
+            f"VNF instance {instance_id} is {row.instantiation_state}: terminate it first"
+        )
+    if row.operation_in_progress is not None:
+        raise conflict(
+            f"VNF instance {instance_id} has operation {row.operation_in_progress} in progress"
+        )
+    package = await packages.get(uow.conn, row.vnf_package_id, lock=True)
+    await repo.remove_instance(uow.conn, instance_id)
+    if package is not None and await repo.instances_of_package(uow.conn, package.id) == 0:
+        await packages.set_fields(uow.conn, package.id, usage_state="NOT_IN_USE")
+    await uow.commit()
+
+
+def check_if_match(row: Row[Any], if_match: str | None) -> None:
+    """412 unless ``If-Match`` is absent, ``*`` or names the current ETag."""
+    if if_match is None:
+        return
+    wanted = {tag.strip().removeprefix("W/") for tag in if_match.split(",")}
+    if "*" not in wanted and etag(row._mapping) not in wanted:
+        raise precondition_failed(
+            f"If-Match {if_match} does not match the VNF instance's ETag {etag(row._mapping)}"
+        )
+
+
+async def modify_instance(
+    uow: UnitOfWork,
+    caller: Caller,
+    instance_id: uuid.UUID,
+    patch: VnfInfoModificationRequest,
+    if_match: str | None,
+) -> uuid.UUID:
+    """MODIFY_INFO: the record changes at once and its op occ is COMPLETED in the same
+    transaction (the VNFCs need nothing). Returns the op occ id."""
+    row = await get_instance(uow, caller, instance_id, lock=True)
+    check_if_match(row, if_match)
+    if row.operation_in_progress is not None:
+        raise conflict(
+            f"VNF instance {instance_id} has operation {row.operation_in_progress} in progress"
+        )
+    changes = patch.model_dump(mode="json", exclude_unset=True)
+    await repo.set_instance(uow.conn, instance_id, **_modified(row, changes))
+    op_occ_id = uuid.uuid4()
+    at = datetime.now(UTC)
+    await repo.add_op_occ(
+        uow.conn,
+        values={
+            "id": op_occ_id,
+            "tenant_id": row.tenant_id,
+            "vnf_instance_id": instance_id,
+            "operation": "MODIFY_INFO",
+            "operation_state": "COMPLETED",
+            "operation_params": changes,
+            "start_time": at,
+            "state_entered_time": at,
+            "changed_info": changes,
+        },
+    )
+    await uow.commit()
+    return op_occ_id
+
+
+def _modified(row: Row[Any], changes: dict[str, Any]) -> dict[str, Any]:
+    """The columns after the merge patch (RFC 7396; vimConnectionInfo entries by id)."""
+    values: dict[str, Any] = {}
+    if "vnfInstanceName" in changes:
+        values["name"] = changes["vnfInstanceName"]
+    if "vnfInstanceDescription" in changes:
+        values["description"] = changes["vnfInstanceDescription"]
+    for attribute, column in (
+        ("metadata", "vnf_metadata"),
+        ("extensions", "extensions"),
+        ("vnfConfigurableProperties", "vnf_configurable_properties"),
+    ):
+        if attribute in changes:
+            values[column] = merge_patch(getattr(row, column), changes[attribute] or {})
+    if "vimConnectionInfo" in changes:
+        values["vim_connection_info"] = merge_vim_connections(
+            row.vim_connection_info, changes["vimConnectionInfo"] or []
+        )
+    return values
+
+
+def merge_vim_connections(
+    current: list[dict[str, Any]], given: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """SOL003: an entry with a known id replaces it, a new id is added."""
+    merged = {entry["id"]: entry for entry in current}
+    merged.update({entry["id"]: entry for entry in given})
+    return list(merged.values())
