@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from shared.contracts.envelope import Envelope, Message
 from shared.contracts.registry import parse_payload
 from shared.db.uow import AlreadyProcessed, UnitOfWork
+from shared.messaging.errors import NoHandler
 from shared.observability.context import correlation_scope
 from shared.observability.metrics import MESSAGE_SECONDS, MESSAGES_HANDLED
 
@@ -111,8 +112,7 @@ class Dispatcher:
     async def _dispatch(self, envelope: Envelope) -> None:
         handler = self._handlers.get(envelope.type)
         if handler is None:
-            log.warning("no handler for message type", extra={"message_type": envelope.type})
-            return
+            raise NoHandler(f"{self._store.service} has no handler for {envelope.type}")
         message = parse_payload(envelope)
         if await self._was_processed(envelope):
             raise AlreadyProcessed(str(envelope.message_id))
