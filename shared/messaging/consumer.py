@@ -163,6 +163,8 @@ class BusConsumer:
     async def _settle_failure(self, message: DeliveredMessage, exc: Exception) -> None:
         if isinstance(exc, UnknownMessage):
             await self._reject(message, f"unknown message type or version: {exc}")
+        elif isinstance(exc, ValidationError):
+            await self._reject(message, f"payload does not validate: {exc}")
         elif isinstance(exc, NoHandler):
             await self._reject(message, f"no handler: {exc}")
         elif is_transient(exc):

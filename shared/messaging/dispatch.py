@@ -110,10 +110,10 @@ class Dispatcher:
                     )
 
     async def _dispatch(self, envelope: Envelope) -> None:
+        message = parse_payload(envelope)  # first: an unknown type or version says so
         handler = self._handlers.get(envelope.type)
         if handler is None:
             raise NoHandler(f"{self._store.service} has no handler for {envelope.type}")
-        message = parse_payload(envelope)
         if await self._was_processed(envelope):
             raise AlreadyProcessed(str(envelope.message_id))
         log.debug(
