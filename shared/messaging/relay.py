@@ -3,8 +3,9 @@
 One relay per schema is active at a time (a Postgres advisory lock), so messages leave in
 commit order. It wakes on the NOTIFY a commit sends and polls as a fallback. A row is
 deleted only after the broker confirmed it; a crash in between publishes it again, which
-consumers absorb through their inbox. Publishes are mandatory: a row the broker returns as
-unroutable (no queue bound to its key) is kept, counted and published again later.
+consumers absorb through their inbox. Commands and events are published mandatory: a row
+the broker returns as unroutable (no queue bound to its key) is kept, counted and published
+again later.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from shared.db.raw import OutboxSql
 from shared.db.tables import outbox_channel
-from shared.messaging.topology import declare_topology
+from shared.messaging.topology import COMMANDS, EVENTS, declare_topology
 from shared.observability.metrics import MESSAGES_PUBLISHED
 
 log = logging.getLogger(__name__)
@@ -34,6 +35,9 @@ log = logging.getLogger(__name__)
 CONFIRM_TIMEOUT = 30.0
 # A returned row waits this long before it is published again (a binding may appear).
 RETURNED_RETRY_SECONDS = 30.0
+# Every command and event has a service queue bound to it: unroutable there is a fault. A
+# notification nobody subscribed to is unroutable by design, so those are not mandatory.
+MANDATORY_EXCHANGES = frozenset({COMMANDS, EVENTS})
 # Here rather than in observability.metrics: only the relay counts it.
 OUTBOX_RETURNED = Counter(
     "servicevm_outbox_returned_total",
@@ -162,7 +166,7 @@ class OutboxRelay:
                     exchange=row["exchange"],
                     routing_key=row["routing_key"],
                     properties=self._properties(row),
-                    mandatory=True,
+                    mandatory=row["exchange"] in MANDATORY_EXCHANGES,
                 )
             )
             for row in rows
