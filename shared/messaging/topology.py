@@ -143,7 +143,11 @@ async def _declare_service_queue(
         log.warning(
             "replacing the empty classic queue by a quorum queue", extra={"queue": spec.name}
         )
-        await existing.delete(if_unused=False, if_empty=True)
+        try:
+            # Not one another process has just made (and consumes from): if_unused.
+            await existing.delete(if_unused=True, if_empty=True)
+        except aiormq.exceptions.ChannelPreconditionFailed:
+            await channel.reopen()
         return await channel.declare_queue(spec.name, durable=True, arguments=spec.arguments)
     log.warning(
         "classic queue %s kept: it holds messages, so no delivery limit applies to it. To "
