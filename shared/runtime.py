@@ -18,7 +18,7 @@ from shared.apidocs import install_docs
 from shared.config import ServiceName, Settings, get_settings
 from shared.contracts.registry import MESSAGE_TYPES
 from shared.db.engine import make_engine
-from shared.messaging.consumer import BusConsumer
+from shared.messaging.consumer import FIRST_BACKOFF, MAX_BACKOFF, BusConsumer
 from shared.messaging.dispatch import Dispatcher, HandlerTable, ServiceStore
 from shared.messaging.relay import OutboxRelay
 from shared.messaging.topology import QUEUES, declare_topology
@@ -27,6 +27,7 @@ from shared.observability.logging import configure_logging
 from shared.observability.ops import GaugeRefresher, install_request_middleware, ops_router
 
 log = logging.getLogger(__name__)
+BackgroundJob = Callable[[ServiceStore, Settings], Coroutine[Any, Any, None]]
 
 
 @dataclass(frozen=True)
@@ -39,7 +40,7 @@ class ServiceDefinition:
     configure_app: Callable[[FastAPI, ServiceStore], None] | None = None
     refresh_gauges: Callable[[ServiceStore], GaugeRefresher] | None = None
     # Periodic jobs, run beside the consumer for the life of the process.
-    background: tuple[Callable[[ServiceStore, Settings], Coroutine[Any, Any, None]], ...] = ()
+    background: tuple[BackgroundJob, ...] = ()
     # uvicorn's HTTP implementation: "h11" writes header names as the app spells them
     # (httptools lowercases them), which the ETSI interfaces need (canonical case).
     http: Literal["auto", "h11", "httptools"] = "auto"
@@ -67,9 +68,18 @@ def create_app(definition: ServiceDefinition, settings: Settings | None = None) 
             f"{definition.name} handles messages its queue is not bound to: {unbound}"
         )
 
+    unhandled = _bound_types(queue.routing_keys()) - dispatcher.handled_types()
+    if unhandled:
+        # Such messages are dead-lettered (no handler), not acknowledged and forgotten.
+        log.warning(
+            "queue bound to message types this service has no handler for",
+            extra={"message_types": sorted(unhandled)},
+        )
+
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        await _declare(settings.amqp_url)
+        # Nothing here needs RabbitMQ or PostgreSQL to be up: the process starts, answers
+        # /healthz, and each part waits for its server (retrying with a backoff).
         relay = OutboxRelay(
             service=definition.name,
             engine=store.engine,
@@ -79,15 +89,17 @@ def create_app(definition: ServiceDefinition, settings: Settings | None = None) 
             batch_size=settings.relay_batch_size,
         )
         tasks = [asyncio.create_task(relay.run(), name=f"relay-{definition.name}")]
-        tasks += [asyncio.create_task(job(store, settings)) for job in definition.background]
+        tasks += [
+            asyncio.create_task(_supervised(job, store, settings)) for job in definition.background
+        ]
         consumer = BusConsumer(
             amqp_url=settings.amqp_url,
             queue=queue,
             dispatch=dispatcher,
             prefetch_count=settings.prefetch_count,
         )
-        consumer.start()
         _app.state.consumer = consumer
+        tasks.append(asyncio.create_task(_declare_then_consume(settings.amqp_url, consumer)))
         log.info("service started", extra={"port": settings.port(definition.name)})
         try:
             yield
@@ -105,7 +117,14 @@ def create_app(definition: ServiceDefinition, settings: Settings | None = None) 
     own = definition.refresh_gauges(store) if definition.refresh_gauges else None
     gauges = service_gauge_refresher(definition.name, store, settings.amqp_url, own)
     app.include_router(
-        ops_router(engine=store.engine, amqp_url=settings.amqp_url, refresh_gauges=gauges)
+        ops_router(
+            engine=store.engine,
+            amqp_url=settings.amqp_url,
+            refresh_gauges=gauges,
+            # The api accepts writes into its outbox while the broker is away: a load
+            # balancer must keep sending it the requests the outbox exists for.
+            broker_required=definition.name != "api",
+        )
     )
     app.state.settings = settings
     if definition.configure_app is not None:
@@ -129,6 +148,42 @@ async def _declare(amqp_url: str) -> None:
     connection = await aio_pika.connect(amqp_url, timeout=10)
     async with connection:
         await declare_topology(await connection.channel())
+
+
+async def _declare_then_consume(amqp_url: str, consumer: BusConsumer) -> None:
+    """Declare the topology once the broker answers, then consume: no consumer on a queue
+    that does not exist yet."""
+    backoff = FIRST_BACKOFF
+    while True:
+        try:
+            await _declare(amqp_url)
+            break
+        except Exception as exc:
+            log.warning(
+                "broker unreachable; waiting", extra={"retry_in": backoff, "error": repr(exc)}
+            )
+            await asyncio.sleep(backoff)
+            backoff = min(backoff * 2, MAX_BACKOFF)
+    consumer.start()
+
+
+async def _supervised(job: BackgroundJob, store: ServiceStore, settings: Settings) -> None:
+    """A background job that fails (its server away at start, say) is started again after
+    a backoff rather than lost for the life of the process."""
+    name = getattr(job, "__name__", type(job).__name__)
+    backoff = FIRST_BACKOFF
+    while True:
+        try:
+            await job(store, settings)
+            return
+        except Exception:
+            log.warning(
+                "background job failed; restarting",
+                extra={"job": name, "retry_in": backoff},
+                exc_info=True,
+            )
+            await asyncio.sleep(backoff)
+            backoff = min(backoff * 2, MAX_BACKOFF)
 
 
 def serve(definition: ServiceDefinition) -> None:

@@ -17,6 +17,7 @@ import typer
 from servicevm_cli import output
 from servicevm_cli.client import ApiClient
 from servicevm_cli.commands import (
+    dead_letters,
     devices,
     instances,
     notifications,
@@ -45,6 +46,7 @@ app.add_typer(service_types.app, name="service-type")
 app.add_typer(vims.app, name="vim")
 app.add_typer(subscriptions.app, name="subscription")
 app.add_typer(notifications.app, name="notifications")
+app.add_typer(dead_letters.app, name="dead-letters")
 app.command("topology")(topology.show_topology)
 
 

@@ -7,10 +7,12 @@ applied, and notified, in the order they were published. Each delivery is parsed
 handed to the sequencer by the callback of its channel, in the order the broker sent them,
 and is settled on that same channel once its handler finished:
 
-- a message that cannot be parsed, or whose handler fails with a bug, is rejected into the
-  queue's dead-letter queue, where an operator can read and replay it;
+- a message that cannot be parsed, of an unknown type or version, with no handler, or whose
+  handler fails with a bug, is parked in the service's dead-letter queue with the reason in
+  its headers (parking.py), where an operator can list, read and replay it;
 - a handler that fails because a server is away (Postgres down) is requeued, and the
-  consumer pauses with a growing backoff before starting more work.
+  consumer pauses with a growing backoff before starting more work; the quorum queue's
+  delivery limit dead-letters a message requeued too often, so nothing retries forever.
 
 A lost connection is opened again with a growing backoff; the messages it held unsettled are
 redelivered by the broker, and the inbox skips those whose handler had already committed.
@@ -30,7 +32,8 @@ from pydantic import ValidationError
 
 from shared.contracts.envelope import Envelope
 from shared.contracts.registry import UnknownMessage
-from shared.messaging.errors import is_transient
+from shared.messaging.errors import NoHandler, is_transient
+from shared.messaging.parking import park
 from shared.messaging.sequencing import SubjectSequencer
 from shared.messaging.topology import QueueSpec
 
@@ -48,6 +51,9 @@ class BusConsumer:
     ) -> None:
         self._amqp_url = amqp_url
         self._queue = queue.name
+        self._service: str = queue.service
+        # A confirming channel beside the consuming one, for parking messages.
+        self._parking: aio_pika.abc.AbstractChannel | None = None
         self._dispatch = dispatch
         self._prefetch_count = prefetch_count
         self._sequencer = SubjectSequencer()
@@ -109,6 +115,7 @@ class BusConsumer:
         try:
             channel = await connection.channel()
             await channel.set_qos(prefetch_count=self._prefetch_count)
+            self._parking = await connection.channel(publisher_confirms=True, on_return_raises=True)
             underlay = await channel.get_underlay_channel()
             closing = underlay.closing
             # The queue was declared with its arguments by declare_topology.
@@ -127,8 +134,7 @@ class BusConsumer:
         try:
             envelope = Envelope.model_validate_json(message.body)
         except ValidationError as exc:
-            log.error("rejecting a malformed message", extra={"error": str(exc)})
-            await self._reject(message)
+            await self._reject(message, f"malformed message: {exc}")
             return
         handled = self._sequencer.submit(
             envelope.subject_id, self._handle(message, envelope), after=envelope.depends_on
@@ -156,19 +162,36 @@ class BusConsumer:
 
     async def _settle_failure(self, message: DeliveredMessage, exc: Exception) -> None:
         if isinstance(exc, UnknownMessage):
-            log.error("rejecting a message this service cannot read", extra={"error": str(exc)})
-            await self._reject(message)
+            await self._reject(message, f"unknown message type or version: {exc}")
+        elif isinstance(exc, ValidationError):
+            await self._reject(message, f"payload does not validate: {exc}")
+        elif isinstance(exc, NoHandler):
+            await self._reject(message, f"no handler: {exc}")
         elif is_transient(exc):
             log.warning("transient failure; message will be redelivered", exc_info=exc)
             self._pause()
             await self._settle(message, "requeue")
         else:
-            log.error("handler failed; message parked in the dead-letter queue", exc_info=exc)
-            await self._reject(message)
+            log.error("handler failed", exc_info=exc)
+            await self._reject(message, f"handler failed: {exc!r}")
 
-    async def _reject(self, message: DeliveredMessage) -> None:
-        """Into the queue's dead-letter queue (its x-dead-letter-exchange)."""
-        await self._settle(message, "reject")
+    async def _reject(self, message: DeliveredMessage, reason: str) -> None:
+        """Into the service's dead-letter queue, with the reason; a plain reject (the queue's
+        own dead-lettering, without the reason) if the parking publish fails."""
+        log.error(
+            "message parked in the dead-letter queue",
+            extra={"queue": self._queue, "reason": reason[:300]},
+        )
+        parking = self._parking
+        try:
+            if parking is None or parking.is_closed:
+                raise ConnectionError("no parking channel")
+            await park(parking, message, service=self._service, queue=self._queue, reason=reason)
+        except Exception:
+            log.warning("could not park with the reason; rejecting instead", exc_info=True)
+            await self._settle(message, "reject")
+            return
+        await self._settle(message, "ack")
 
     @staticmethod
     async def _settle(message: DeliveredMessage, outcome: Outcome) -> None:

@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from shared.contracts.envelope import Envelope, Message
 from shared.contracts.registry import parse_payload
 from shared.db.uow import AlreadyProcessed, UnitOfWork
+from shared.messaging.errors import NoHandler
 from shared.observability.context import correlation_scope
 from shared.observability.metrics import MESSAGE_SECONDS, MESSAGES_HANDLED
 
@@ -109,11 +110,10 @@ class Dispatcher:
                     )
 
     async def _dispatch(self, envelope: Envelope) -> None:
+        message = parse_payload(envelope)  # first: an unknown type or version says so
         handler = self._handlers.get(envelope.type)
         if handler is None:
-            log.warning("no handler for message type", extra={"message_type": envelope.type})
-            return
-        message = parse_payload(envelope)
+            raise NoHandler(f"{self._store.service} has no handler for {envelope.type}")
         if await self._was_processed(envelope):
             raise AlreadyProcessed(str(envelope.message_id))
         log.debug(

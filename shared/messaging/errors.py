@@ -7,7 +7,12 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 
 from shared.db.uow import AlreadyProcessed
 
-__all__ = ["AlreadyProcessed", "is_transient"]
+__all__ = ["AlreadyProcessed", "NoHandler", "is_transient"]
+
+
+class NoHandler(LookupError):
+    """A message of a type this service is bound to but has no handler for: dead-lettered
+    with the reason rather than acknowledged and forgotten."""
 
 
 def is_transient(exc: BaseException) -> bool:

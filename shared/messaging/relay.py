@@ -3,7 +3,9 @@
 One relay per schema is active at a time (a Postgres advisory lock), so messages leave in
 commit order. It wakes on the NOTIFY a commit sends and polls as a fallback. A row is
 deleted only after the broker confirmed it; a crash in between publishes it again, which
-consumers absorb through their inbox.
+consumers absorb through their inbox. Commands and events are published mandatory: a row
+the broker returns as unroutable (no queue bound to its key) is kept, counted and published
+again later.
 """
 
 from __future__ import annotations
@@ -11,23 +13,37 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 import zlib
 from typing import Any
 
 import aio_pika
+import aiormq
 import asyncpg
 import pamqp.commands
+from prometheus_client import Counter
 from sqlalchemy import Table, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from shared.db.raw import OutboxSql
 from shared.db.tables import outbox_channel
-from shared.messaging.topology import declare_topology
+from shared.messaging.topology import COMMANDS, EVENTS, declare_topology
 from shared.observability.metrics import MESSAGES_PUBLISHED
 
 log = logging.getLogger(__name__)
 # A broker that has not confirmed a batch by then is treated as gone: reconnect, republish.
 CONFIRM_TIMEOUT = 30.0
+# A returned row waits this long before it is published again (a binding may appear).
+RETURNED_RETRY_SECONDS = 30.0
+# Every command and event has a service queue bound to it: unroutable there is a fault. A
+# notification nobody subscribed to is unroutable by design, so those are not mandatory.
+MANDATORY_EXCHANGES = frozenset({COMMANDS, EVENTS})
+# Here rather than in observability.metrics: only the relay counts it.
+OUTBOX_RETURNED = Counter(
+    "servicevm_outbox_returned_total",
+    "Outbox messages the broker returned as unroutable (kept in the outbox, retried)",
+    ["service", "exchange"],
+)
 
 
 class OutboxRelay:
@@ -51,6 +67,8 @@ class OutboxRelay:
         self._backoff = 0.5
         # Same key for every relay of this schema, whichever process runs it.
         self._lock_key = zlib.crc32(f"servicevm.outbox.{service}".encode())
+        # Returned rows (outbox id -> when to try again): kept in the outbox, skipped until then.
+        self._returned: dict[Any, float] = {}
 
     async def run(self) -> None:
         while True:
@@ -85,7 +103,7 @@ class OutboxRelay:
         # rather than waiting on confirms from a channel that is being rebuilt.
         connection = await aio_pika.connect(self._amqp_url, timeout=10)
         async with connection:
-            channel = await connection.channel(publisher_confirms=True)
+            channel = await connection.channel(publisher_confirms=True, on_return_raises=True)
             # Again after every reconnection: a reset broker gets its topology back.
             await declare_topology(channel)
             log.info("outbox relay started", extra={"schema": self._service})
@@ -94,13 +112,15 @@ class OutboxRelay:
                 # Cleared before reading, never after: a commit notified while a batch is
                 # being published wakes the next round instead of waiting for the poll.
                 self._wake.clear()
-                rows = await driver.fetch(self._sql.oldest, self._batch_size)
+                rows = self._due(await driver.fetch(self._sql.oldest, self._batch_size))
                 while rows:
-                    await self._publish(channel, rows)
+                    returned = await self._publish(channel, rows)
                     # The published rows go and the next ones come in one round trip. Each
                     # statement commits on its own: this connection is the relay's alone.
-                    ids = [row["id"] for row in rows]
-                    rows = await driver.fetch(self._sql.delete_then_oldest, ids, self._batch_size)
+                    ids = [row["id"] for row in rows if row["id"] not in returned]
+                    rows = self._due(
+                        await driver.fetch(self._sql.delete_then_oldest, ids, self._batch_size)
+                    )
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), self._poll_seconds)
 
@@ -109,6 +129,12 @@ class OutboxRelay:
             await conn.rollback()
             await asyncio.sleep(self._poll_seconds)
         await conn.commit()
+
+    def _due(self, rows: list[asyncpg.Record]) -> list[asyncpg.Record]:
+        """The rows to publish now: not those returned lately, whose retry time has not come.
+        (More returned rows than a batch would stall the relay until their retry time.)"""
+        now = time.monotonic()
+        return [row for row in rows if self._returned.get(row["id"], 0.0) <= now]
 
     def _on_notify(self, *_args: object) -> None:
         self._wake.set()
@@ -126,8 +152,9 @@ class OutboxRelay:
 
     async def _publish(
         self, channel: aio_pika.abc.AbstractChannel, rows: list[asyncpg.Record]
-    ) -> None:
-        """Publish the rows and wait for every confirm; raise if any failed."""
+    ) -> set[Any]:
+        """Publish the rows and wait for every confirm; raise if any failed. Returns the ids
+        of the rows the broker returned as unroutable: those stay in the outbox."""
         underlay = await channel.get_underlay_channel()
         # Pipelined: every publish of the batch is written before any confirm is awaited.
         # The tasks are created in commit order and none suspends before taking the
@@ -139,6 +166,7 @@ class OutboxRelay:
                     exchange=row["exchange"],
                     routing_key=row["routing_key"],
                     properties=self._properties(row),
+                    mandatory=row["exchange"] in MANDATORY_EXCHANGES,
                 )
             )
             for row in rows
@@ -151,8 +179,34 @@ class OutboxRelay:
             for confirm in confirms:
                 confirm.cancel()
             raise
-        failed = [result for result in results if isinstance(result, BaseException)]
+        failed = [
+            result
+            for result in results
+            if isinstance(result, BaseException)
+            and not isinstance(result, aiormq.exceptions.PublishError)
+        ]
         if failed:
             raise failed[0]  # nothing deleted: the whole batch is published again
-        for row in rows:
-            MESSAGES_PUBLISHED.labels(self._service, row["exchange"]).inc()
+        returned: set[Any] = set()
+        for row, result in zip(rows, results, strict=True):
+            if isinstance(result, aiormq.exceptions.PublishError):
+                returned.add(row["id"])
+                self._keep_returned(row, result)
+            else:
+                self._returned.pop(row["id"], None)
+                MESSAGES_PUBLISHED.labels(self._service, row["exchange"]).inc()
+        return returned
+
+    def _keep_returned(self, row: asyncpg.Record, error: aiormq.exceptions.PublishError) -> None:
+        self._returned[row["id"]] = time.monotonic() + RETURNED_RETRY_SECONDS
+        OUTBOX_RETURNED.labels(self._service, row["exchange"]).inc()
+        log.warning(
+            "the broker returned an outbox message as unroutable; kept for a later retry",
+            extra={
+                "message_id": str(row["message_id"]),
+                "exchange": row["exchange"],
+                "routing_key": row["routing_key"],
+                "reason": str(error),
+                "retry_in": RETURNED_RETRY_SECONDS,
+            },
+        )

@@ -6,12 +6,16 @@ unroutable because its consumer has not started yet.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Any
 
 import aio_pika
+import aiormq
 
 from shared.config import SERVICES, ServiceName
+
+log = logging.getLogger(__name__)
 
 COMMANDS = "servicevm.commands"
 EVENTS = "servicevm.events"
@@ -20,6 +24,9 @@ NOTIFICATIONS = "servicevm.notifications"
 # may read only its own keys (topic permissions), while NOTIFICATIONS is for admins.
 PROJECT_NOTIFICATIONS = "servicevm.notifications.projects"
 DEAD_LETTER = "servicevm.dead-letter"
+# A message requeued this many times (a transient failure each time: ~4 min of outage at the
+# consumer's 5 s backoff) is dead-lettered by the broker instead of being retried forever.
+DELIVERY_LIMIT = 50
 
 _TEMPLATE_EVENTS = ("device_template.created", "device_template.updated", "device_template.deleted")
 _DEVICE_STATE_EVENTS = ("device.status_changed", "device.deleted")
@@ -48,7 +55,13 @@ class QueueSpec:
 
     @property
     def arguments(self) -> dict[str, Any]:
-        return {"x-dead-letter-exchange": DEAD_LETTER, "x-dead-letter-routing-key": self.name}
+        # Quorum: the broker counts deliveries (x-delivery-limit), which a classic queue cannot.
+        return {
+            "x-queue-type": "quorum",
+            "x-delivery-limit": DELIVERY_LIMIT,
+            "x-dead-letter-exchange": DEAD_LETTER,
+            "x-dead-letter-routing-key": self.name,
+        }
 
     def routing_keys(self) -> set[str]:
         return set(self.commands) | set(self.events)
@@ -111,8 +124,41 @@ async def declare_topology(channel: aio_pika.abc.AbstractChannel) -> None:
         spec = QUEUES[service]
         parked = await channel.declare_queue(spec.dead_letter_name, durable=True)
         await parked.bind(dead_letter, routing_key=spec.name)
-        queue = await channel.declare_queue(spec.name, durable=True, arguments=spec.arguments)
+        queue = await _declare_service_queue(channel, spec)
         for key in spec.commands:
             await queue.bind(exchanges[COMMANDS], routing_key=key)
         for key in spec.events:
             await queue.bind(exchanges[EVENTS], routing_key=key)
+
+
+async def _declare_service_queue(
+    channel: aio_pika.abc.AbstractChannel, spec: QueueSpec
+) -> aio_pika.abc.AbstractQueue:
+    """The service's quorum queue. An install from before quorum queues has a classic one,
+    which cannot be redeclared (PRECONDITION_FAILED): an empty one is replaced; one holding
+    messages is kept, with a warning, until an operator drains it."""
+    try:
+        return await channel.declare_queue(spec.name, durable=True, arguments=spec.arguments)
+    except aiormq.exceptions.ChannelPreconditionFailed:
+        await channel.reopen()  # the broker closed the channel on the failed declare
+    existing = await channel.declare_queue(spec.name, passive=True)
+    waiting = existing.declaration_result.message_count
+    if waiting == 0:
+        log.warning(
+            "replacing the empty classic queue by a quorum queue", extra={"queue": spec.name}
+        )
+        try:
+            # Not one another process has just made (and consumes from): if_unused.
+            await existing.delete(if_unused=True, if_empty=True)
+        except aiormq.exceptions.ChannelPreconditionFailed:
+            await channel.reopen()
+        return await channel.declare_queue(spec.name, durable=True, arguments=spec.arguments)
+    log.warning(
+        "classic queue %s kept: it holds messages, so no delivery limit applies to it. To "
+        "migrate: stop the publishers, let this service drain it, then "
+        "`rabbitmqctl delete_queue %s` and start the service again",
+        spec.name,
+        spec.name,
+        extra={"queue": spec.name, "messages": waiting},
+    )
+    return existing

@@ -21,7 +21,11 @@ GaugeRefresher = Callable[[], Awaitable[None]]
 
 
 def ops_router(
-    *, engine: AsyncEngine, amqp_url: str, refresh_gauges: GaugeRefresher | None = None
+    *,
+    engine: AsyncEngine,
+    amqp_url: str,
+    refresh_gauges: GaugeRefresher | None = None,
+    broker_required: bool = True,
 ) -> APIRouter:
     router = APIRouter(include_in_schema=False)
 
@@ -36,7 +40,9 @@ def ops_router(
             "database": await _check_database(engine),
             "broker": await _check_broker(amqp_url),
         }
-        ready = all(result == "ok" for result in checks.values())
+        # Without broker_required, the broker and the consumer are reported but not required.
+        required = checks if broker_required else {"database": checks["database"]}
+        ready = all(result == "ok" for result in required.values())
         return JSONResponse({"ready": ready, "checks": checks}, status_code=200 if ready else 503)
 
     @router.get("/metrics")

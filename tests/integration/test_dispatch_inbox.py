@@ -22,7 +22,9 @@ from servicevm_mgmt.drivers.noop import NoopMgmtDriver
 from shared.config import Settings
 from shared.contracts import commands, events
 from shared.contracts.envelope import Envelope, Message
+from shared.contracts.registry import UnknownMessage
 from shared.messaging.dispatch import Dispatcher, HandlerContext, ServiceStore
+from shared.messaging.errors import NoHandler
 from shared.runtime import build_store
 
 TENANT = "inbox-test"
@@ -240,3 +242,23 @@ async def test_concurrent_deliveries_commit_the_effects_once(store: ServiceStore
 
     assert await _recorded_devices(store, tenant_id) == 1
     assert _duplicates(commands.DeleteVim.TYPE) == before + 1
+
+
+async def test_a_message_without_a_handler_or_of_an_unknown_type_is_refused(
+    store: ServiceStore,
+) -> None:
+    """Refused with an error the consumer parks in the dead-letter queue, never skipped."""
+    spawned = events.DeviceSpawned(
+        device_id=uuid.uuid4(),
+        tenant_id=TENANT,
+        operation="create",
+        mgmt_driver="counting",
+        mgmt_address=None,
+        template_attributes={},
+        kwargs={},
+    )
+    with pytest.raises(NoHandler, match=r"device\.spawned"):
+        await Dispatcher(store, {})(_envelope(spawned))
+    unknown = _envelope(spawned).model_copy(update={"type": "mgmt.no_such_message"})
+    with pytest.raises(UnknownMessage):
+        await Dispatcher(store, MGMT.handlers)(unknown)

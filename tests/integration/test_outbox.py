@@ -4,14 +4,22 @@ what it rolls back never leaves."""
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
+
+import httpx
 
 from servicevm_mgmt.adapters.orm import metadata
 from shared.contracts.notifications import Notification
 from shared.devstack import Suite
 from shared.messaging.dispatch import ServiceStore
+from shared.messaging.topology import COMMANDS
 from shared.runtime import ServiceDefinition, build_store
 from tests.support.bus import NotificationListener
+from tests.support.db import fetch
+
+# No queue is bound to it on the commands exchange.
+UNROUTABLE = "nobody.binds.this"
 
 
 def _notification(resource_id: uuid.UUID, n: int) -> Notification:
@@ -75,3 +83,54 @@ def test_rows_of_one_transaction_are_published_in_the_order_they_were_queued(
     notifications.drain(0.5)
     received = [body["payload"]["n"] for _, body in notifications.for_resource(str(resource_id))]
     assert received == list(range(7))
+
+
+async def _write_unroutable(store: ServiceStore, message_id: uuid.UUID, then: uuid.UUID) -> None:
+    async with store.unit_of_work("req-outbox-unroutable") as uow:
+        await uow._add(
+            message_id=message_id,
+            exchange=COMMANDS,
+            routing_key=UNROUTABLE,
+            message_type=UNROUTABLE,
+            body=b"{}",
+        )
+        await uow.commit()
+    async with store.unit_of_work("req-outbox-unroutable") as uow:
+        await uow.notify(_notification(then, 0))
+        await uow.commit()
+    await store.engine.dispose()
+
+
+def _returned_total(suite: Suite) -> float:
+    text = httpx.get(f"{suite.url('mgmt')}/metrics", timeout=5).text
+    for line in text.splitlines():
+        if line.startswith("servicevm_outbox_returned_total{") and COMMANDS in line:
+            return float(line.rsplit(" ", 1)[1])
+    return 0.0
+
+
+def test_an_unroutable_command_is_kept_in_the_outbox_not_deleted_as_delivered(
+    suite: Suite, notifications: NotificationListener
+) -> None:
+    store = build_store(
+        ServiceDefinition(name="mgmt", metadata=metadata, handlers={}), suite.settings
+    )
+    message_id, later = uuid.uuid4(), uuid.uuid4()
+    before = _returned_total(suite)
+    asyncio.run(_write_unroutable(store, message_id, later))
+    try:
+        # What was committed after it still flows: the relay is not stuck on it.
+        notifications.wait_for(lambda _: len(notifications.for_resource(str(later))) >= 1)
+        deadline = time.monotonic() + 10
+        while _returned_total(suite) <= before and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert _returned_total(suite) > before
+        kept = fetch(
+            suite.settings,
+            "mgmt",
+            "SELECT routing_key FROM outbox WHERE message_id = $1",
+            message_id,
+        )
+        assert [row["routing_key"] for row in kept] == [UNROUTABLE]
+    finally:
+        fetch(suite.settings, "mgmt", "DELETE FROM outbox WHERE message_id = $1", message_id)
