@@ -48,11 +48,10 @@ async def create_device(
 @router.get("", response_model=DeviceList)
 async def list_devices(
     request: Request, caller: Annotated[Caller, authorize("device", "get_all")], uow: UowDep
-) -> DeviceList:
+) -> Response:
     query = DEVICE.list_query(request)
     rows = await service.list_devices(uow, caller, query)
-    page, links = DEVICE.page(request, query, rows)
-    return DeviceList(devices=page, devices_links=links)
+    return DEVICE.list_response(request, query, rows, key="devices")
 
 
 @router.get("/{device_id}")
