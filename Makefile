@@ -31,6 +31,7 @@ unit: install
 bench: install
 	$(PY) -m bench.e2e_devices
 	$(PY) -m bench.placement
+	$(PY) -m bench.list_devices
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -51,9 +51,10 @@ def _rows(count: int) -> list[Row[Any]]:
 def _expected(request: Request, rows: list[Row[Any]]) -> dict[str, Any]:
     query = DEVICE.list_query(request)
     page, links = DEVICE.page(request, query, rows)
-    return json.loads(
+    expected: dict[str, Any] = json.loads(
         json.dumps({"devices": page, "devices_links": [link.model_dump() for link in links]})
     )
+    return expected
 
 
 def test_a_full_page_renders_as_the_per_row_path_with_a_next_link() -> None:
