@@ -32,6 +32,7 @@ bench: install
 	$(PY) -m bench.e2e_devices
 	$(PY) -m bench.placement
 	$(PY) -m bench.vnf_instantiate
+	$(PY) -m bench.list_devices
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -128,6 +128,8 @@ class Settings(BaseSettings):
     delivery_retry_base_seconds: float = 1.0
     delivery_retry_max_seconds: float = 300.0
     delivery_poll_seconds: float = 0.5
+    # The poll while a NOTIFY wakes the deliverer on new deliveries (the safety net).
+    delivery_safety_poll_seconds: float = 5.0
 
     def role(self, service: ServiceName) -> str:
         return f"servicevm_{service}"

@@ -90,6 +90,9 @@ class DeviceSpawned(_DeviceStepEvent):
     mgmt_address: str | None
     template_attributes: dict[str, str]
     kwargs: dict[str, Any]
+    # False when the driver has nothing to configure (``mgmt_drivers``): lifecycle made the
+    # device ACTIVE in the same transaction; mgmt only records the device and answers nothing.
+    configure: bool = True
 
 
 class DeviceConfigured(_DeviceStepEvent):
@@ -183,6 +186,12 @@ class ServiceInstancePlaced(_InstanceStepEvent):
     mgmt_driver: str | None
     devices: list[uuid.UUID]
     configuration: dict[str, Any]
+
+    @property
+    def depends_on(self) -> tuple[str, ...]:
+        # A device lifecycle made ACTIVE itself reaches mgmt (as DeviceSpawned) just ahead of
+        # its status change: mgmt records it before configuring anything on it.
+        return tuple(str(device) for device in self.devices)
 
 
 class ServiceInstanceReleasing(_InstanceStepEvent):

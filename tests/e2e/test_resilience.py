@@ -55,7 +55,9 @@ def test_lifecycle_killed_mid_create_resumes_after_restart(
 
 
 def test_mgmt_down_holds_devices_until_it_returns(suite: Suite, api: Api) -> None:
-    template = api.create_template()
+    # A device mgmt must configure (noop told to fail at apply: a plain noop device needs no
+    # mgmt and becomes ACTIVE without it); mgmt's answer, once back, decides its status.
+    template = api.create_template(attributes={"noop_mgmt_fail": "apply"})
     suite.stop("mgmt")
     try:
         device = api.create_device(template["id"])
@@ -63,7 +65,7 @@ def test_mgmt_down_holds_devices_until_it_returns(suite: Suite, api: Api) -> Non
         assert api.device(device["id"])["status"] == "PENDING_CREATE"  # type: ignore[index]
     finally:
         suite.start("mgmt")
-    api.wait_for_status(device["id"], "ACTIVE")
+    api.wait_for_status(device["id"], "ERROR")
 
 
 def test_command_delivered_twice_creates_one_device(

@@ -28,6 +28,7 @@ from servicevm_lifecycle.vims.credentials import NoVim, choose_vim
 from servicevm_lifecycle.vnflcm import hooks as vnflcm_hooks
 from shared.contracts import commands, events
 from shared.contracts.events import Operation
+from shared.contracts.mgmt_drivers import needs_configuration
 from shared.contracts.models import DeviceStatus, DeviceTemplateSnapshot
 from shared.db.uow import UnitOfWork
 from shared.flows import FlowFailed, Task, run_flow
@@ -175,8 +176,11 @@ async def _hand_to_mgmt(
     *,
     operation: Operation,
 ) -> None:
-    """Record what the driver found and ask mgmt to configure the device (final step)."""
+    """Record what the driver found and ask mgmt to configure the device (final step). A
+    device whose mgmt driver has nothing to configure becomes ACTIVE here: mgmt is told which
+    device it manages ahead of the status change, so its notifications keep their order."""
     facts = state.facts
+    configure = needs_configuration(template.mgmt_driver, template.attributes)
     async with ctx.transaction(final=True) as uow:
         current = await repo.get_device(uow.conn, device_id=device.id, for_update=True)
         if current is None or current.status != device.status:
@@ -190,7 +194,8 @@ async def _hand_to_mgmt(
                 host=facts.host,
                 availability_zone=facts.availability_zone,
             )
-            await repo.save_device(uow.conn, device=current)
+            if configure:  # otherwise saved with its new status below
+                await repo.save_device(uow.conn, device=current)
         spawned = events.DeviceSpawned(
             device_id=current.id,
             tenant_id=current.tenant_id,
@@ -199,8 +204,11 @@ async def _hand_to_mgmt(
             mgmt_address=current.mgmt_address,
             template_attributes=template.attributes,
             kwargs=current.kwargs,
+            configure=configure,
         )
         await uow.publish(spawned, tenant_id=current.tenant_id)
+        if not configure:
+            await save_and_announce(uow, current.transition(S.ACTIVE))
         await uow.commit()
 
 

@@ -32,8 +32,9 @@ log = logging.getLogger(__name__)
 
 
 async def device_spawned(event: events.DeviceSpawned, ctx: HandlerContext) -> None:
-    """Configure the new (or updated) device, then tell lifecycle how it went."""
-    reason = await _configure(event)
+    """Configure the new (or updated) device, then tell lifecycle how it went; a device
+    with nothing to configure (lifecycle made it ACTIVE already) is only recorded."""
+    reason = await _configure(event) if event.configure else None
     if reason is None and event.operation == "respawn":
         reason = await monitoring.reapply_services(ctx.store.engine, event)
     async with ctx.transaction(final=True) as uow:
@@ -48,13 +49,14 @@ async def device_spawned(event: events.DeviceSpawned, ctx: HandlerContext) -> No
                 configuration=event.kwargs,
                 parameters=event.template_attributes,
             )
-        configured = events.DeviceConfigured(
-            device_id=event.device_id,
-            operation=event.operation,
-            succeeded=reason is None,
-            reason=reason,
-        )
-        await uow.publish(configured, tenant_id=event.tenant_id)
+        if event.configure:
+            configured = events.DeviceConfigured(
+                device_id=event.device_id,
+                operation=event.operation,
+                succeeded=reason is None,
+                reason=reason,
+            )
+            await uow.publish(configured, tenant_id=event.tenant_id)
         await uow.commit()
 
 

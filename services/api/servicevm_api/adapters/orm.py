@@ -60,7 +60,7 @@ devices = Table(
     "devices",
     metadata,
     Column("id", Uuid, primary_key=True),
-    Column("tenant_id", String(255), nullable=False, index=True),
+    Column("tenant_id", String(255), nullable=False),
     Column("template_id", Uuid, nullable=False, index=True),
     Column("instance_id", String(255)),
     Column("mgmt_address", String(255)),
@@ -82,6 +82,8 @@ devices = Table(
     # Revision of the last lifecycle snapshot applied; older snapshots are ignored.
     Column("revision", Integer, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    # A project's list is read in id order after the marker (keyset paging).
+    Index("ix_api_devices_tenant_id_id", "tenant_id", "id"),
 )
 
 service_instances = Table(

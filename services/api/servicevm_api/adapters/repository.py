@@ -113,23 +113,28 @@ async def apply_device_snapshot(conn: AsyncConnection, *, device: DeviceSnapshot
     device was deleted, and a late snapshot never resurrects it."""
     # What a snapshot changes: all but the fixed identity, template and attachments.
     values = device.model_dump(exclude={"id", "tenant_id", "template_id", "service_contexts"})
-    result = await conn.execute(
-        update(devices)
-        .where(devices.c.id == device.id, devices.c.revision < device.revision)
-        .values(**values)
-    )
-    if result.rowcount == 0 and device.status == DeviceStatus.PENDING_CREATE:
+    if device.status != DeviceStatus.PENDING_CREATE:
         await conn.execute(
-            pg_insert(devices)
-            .values(
-                id=device.id,
-                tenant_id=device.tenant_id,
-                template_id=device.template_id,
-                service_contexts=[c.model_dump(mode="json") for c in device.service_contexts],
-                **values,
-            )
-            .on_conflict_do_nothing()
+            update(devices)
+            .where(devices.c.id == device.id, devices.c.revision < device.revision)
+            .values(**values)
         )
+        return
+    # One statement: the row the api wrote on the POST (or none, for a pool device) takes it.
+    insert_ = pg_insert(devices).values(
+        id=device.id,
+        tenant_id=device.tenant_id,
+        template_id=device.template_id,
+        service_contexts=[c.model_dump(mode="json") for c in device.service_contexts],
+        **values,
+    )
+    await conn.execute(
+        insert_.on_conflict_do_update(
+            index_elements=[devices.c.id],
+            set_={name: insert_.excluded[name] for name in values},
+            where=devices.c.revision < insert_.excluded.revision,
+        )
+    )
 
 
 async def apply_monitors(conn: AsyncConnection, *, event: DeviceMonitorsReported) -> None:

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 from urllib.parse import urlencode
 
@@ -14,6 +14,9 @@ from servicevm_api.errors import bad_request
 from servicevm_api.schemas.common import Link
 from servicevm_api.service_layer.access import ListQuery
 
+# The largest page, and the page an unpaged list gets (with a ``next`` link to the rest).
+# Neutron likewise has no separate default: with ``pagination_max_limit`` set, a request
+# without ``limit`` gets that many rows. A larger ``limit`` stays a 400, as it was.
 MAX_LIMIT = 1000
 PAGING_PARAMS = {"limit", "marker", "fields"}
 
@@ -62,7 +65,7 @@ def select_fields(item: dict[str, Any], fields: list[str] | None) -> dict[str, A
 
 
 def next_links(
-    request: Request, query: ListQuery, page: list[dict[str, Any]], last_id: uuid.UUID | None
+    request: Request, query: ListQuery, page: Sequence[object], last_id: uuid.UUID | None
 ) -> list[Link]:
     if query.limit is None or len(page) < query.limit or last_id is None:
         return []
@@ -71,9 +74,9 @@ def next_links(
     return [Link(rel="next", href=str(request.url.replace(query=urlencode(params))))]
 
 
-def _limit(raw: str | None) -> int | None:
+def _limit(raw: str | None) -> int:
     if raw is None:
-        return None
+        return MAX_LIMIT
     try:
         limit = int(raw)
     except ValueError:

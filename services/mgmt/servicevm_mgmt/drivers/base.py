@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from abc import ABC, abstractmethod
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,6 +25,12 @@ class ManagedDevice:
 
 
 class MgmtDriver(ABC):
+    def needs_configuration(self, parameters: Mapping[str, str]) -> bool:
+        """Whether ``apply`` does anything for a device with these template attributes; when
+        not, lifecycle makes the device ACTIVE without asking mgmt (kept in step with
+        ``shared.contracts.mgmt_drivers``, which lifecycle reads)."""
+        return True
+
     @abstractmethod
     async def apply(self, device: ManagedDevice) -> None:
         """Push the configuration to the appliance. Raises MgmtDriverError."""

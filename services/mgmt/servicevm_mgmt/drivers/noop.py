@@ -6,12 +6,17 @@ For tests, the template attribute ``noop_mgmt_fail`` names a step that fails: ``
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from servicevm_mgmt.drivers.base import ManagedDevice, MgmtDriver, MgmtDriverError
 
 
 class NoopMgmtDriver(MgmtDriver):
+    def needs_configuration(self, parameters: Mapping[str, str]) -> bool:
+        # Nothing to configure, unless a test asked ``apply`` to fail.
+        return parameters.get("noop_mgmt_fail") == "apply"
+
     async def apply(self, device: ManagedDevice) -> None:
         _step(device, "apply")
 

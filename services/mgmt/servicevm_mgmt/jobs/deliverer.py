@@ -22,6 +22,7 @@ from typing import Any
 
 import httpx
 
+from servicevm_mgmt.jobs.listener import listen, listening
 from servicevm_mgmt.subscriptions import repository as sub_repo
 from servicevm_mgmt.subscriptions.delivery import Outcome, send
 from servicevm_mgmt.subscriptions.rules import retry_delay
@@ -53,6 +54,7 @@ class Deliverer:
         async with httpx.AsyncClient(
             timeout=timeout, follow_redirects=False, trust_env=False
         ) as client:
+            listener = asyncio.create_task(listen(self._store, on_deliveries=self._wake.set))
             try:
                 while True:
                     try:
@@ -61,10 +63,10 @@ class Deliverer:
                         log.warning("claiming deliveries failed; trying again", exc_info=True)
                     self._wake.clear()
                     with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(
-                            self._wake.wait(), self._settings.delivery_poll_seconds
-                        )
+                        await asyncio.wait_for(self._wake.wait(), self._poll_seconds())
             finally:
+                listener.cancel()
+                await asyncio.gather(listener, return_exceptions=True)
                 for task in self._in_flight:
                     task.cancel()
                 await asyncio.gather(*self._in_flight, return_exceptions=True)
@@ -80,6 +82,13 @@ class Deliverer:
             task = asyncio.create_task(self._deliver(client, row))
             self._in_flight.add(task)
             task.add_done_callback(self._finished)
+
+    def _poll_seconds(self) -> float:
+        # New deliveries wake the loop (NOTIFY); a retry falling due is woken by _record.
+        # The slow poll is the safety net: a retry another process scheduled, then died.
+        if listening():
+            return self._settings.delivery_safety_poll_seconds
+        return self._settings.delivery_poll_seconds
 
     def _finished(self, task: asyncio.Task[None]) -> None:
         self._in_flight.discard(task)
@@ -121,6 +130,7 @@ class Deliverer:
                     delay_seconds=delay,
                     error=outcome.error or "",
                 )
+                asyncio.get_running_loop().call_later(delay, self._wake.set)
             else:
                 result = "given_up"
                 await sub_repo.give_up(

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from servicevm_mgmt.subscriptions import repository as sub_repo
+from servicevm_mgmt.subscriptions.presence import PRESENCE
 from servicevm_mgmt.subscriptions.rules import SubscriptionFilter, matches
 from shared.contracts.notifications import Notification
 from shared.db.uow import UnitOfWork
@@ -14,6 +15,8 @@ from shared.db.uow import UnitOfWork
 
 async def notify(uow: UnitOfWork, notification: Notification) -> None:
     await uow.notify(notification)
+    if not await PRESENCE.may_have_subscribers(uow.conn, tenant_id=notification.tenant_id):
+        return
     body = notification.model_dump_json().encode()
     subscribers = await sub_repo.candidates(uow.conn, tenant_id=notification.tenant_id)
     rows: list[dict[str, Any]] = [

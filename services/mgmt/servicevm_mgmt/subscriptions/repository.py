@@ -11,7 +11,11 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from servicevm_mgmt.adapters.orm import deliveries, subscriptions
+from servicevm_mgmt.subscriptions.presence import SUBSCRIPTIONS_CHANNEL
 from shared.contracts.models import SubscriptionSpec
+
+# Sent (at commit) by every transaction that adds deliveries: wakes the deliverers.
+DELIVERIES_CHANNEL = "servicevm_mgmt_deliveries"
 
 
 async def add_subscription(
@@ -22,11 +26,13 @@ async def add_subscription(
         .values(id=subscription_id, **spec.model_dump())
         .on_conflict_do_nothing(index_elements=[subscriptions.c.id])
     )
+    await _changed(conn, SUBSCRIPTIONS_CHANNEL)
 
 
 async def delete_subscription(conn: AsyncConnection, *, subscription_id: uuid.UUID) -> None:
     # Its deliveries go with it (ON DELETE CASCADE).
     await conn.execute(delete(subscriptions).where(subscriptions.c.id == subscription_id))
+    await _changed(conn, SUBSCRIPTIONS_CHANNEL)
 
 
 async def candidates(conn: AsyncConnection, *, tenant_id: str) -> list[Row[Any]]:
@@ -40,6 +46,12 @@ async def candidates(conn: AsyncConnection, *, tenant_id: str) -> list[Row[Any]]
 async def add_deliveries(conn: AsyncConnection, rows: list[dict[str, Any]]) -> None:
     if rows:
         await conn.execute(insert(deliveries), rows)
+        await _changed(conn, DELIVERIES_CHANNEL)
+
+
+async def _changed(conn: AsyncConnection, channel: str) -> None:
+    # Delivered at commit, to the listeners of every mgmt process (jobs.listener).
+    await conn.execute(select(func.pg_notify(channel, "")))
 
 
 async def claim_due(conn: AsyncConnection, *, limit: int, lease_seconds: float) -> list[Any]:

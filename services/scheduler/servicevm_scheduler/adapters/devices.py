@@ -33,33 +33,42 @@ class SqlDevices:
         """Take the snapshot unless a newer one is held; the status it replaced, or None if
         the snapshot was stale. Only a device's first announcement (PENDING_CREATE) adds it:
         any other unknown device was deleted, and a late snapshot must not bring it back."""
-        previous = await self.conn.scalar(
-            select(devices.c.status).where(devices.c.id == device.id).with_for_update()
-        )
         values = {**device.model_dump(include=_SNAPSHOT_COLUMNS), "updated_at": func.now()}
-        if previous is None:
-            if device.status != DeviceStatus.PENDING_CREATE:
-                return None
-            await self._add(device, values)
+        if device.status == DeviceStatus.PENDING_CREATE and await self._add(device, values):
             return ""
-        result = await self.conn.execute(
+        # One statement: the status it replaces comes from the row locked in the same UPDATE.
+        old = (
+            select(devices.c.id, devices.c.status)
+            .where(devices.c.id == device.id)
+            .with_for_update()
+            .subquery("old")
+        )
+        previous: str | None = await self.conn.scalar(
             update(devices)
-            .where(devices.c.id == device.id, devices.c.revision < device.revision)
+            .where(devices.c.id == old.c.id, devices.c.revision < device.revision)
             .values(**values)
+            .returning(old.c.status)
         )
-        return previous if result.rowcount == 1 else None
+        return previous
 
-    async def _add(self, device: DeviceSnapshot, values: dict[str, Any]) -> None:
-        capacity = await self.conn.scalar(
-            select(templates.c.slot_capacity).where(templates.c.id == device.template_id)
+    async def _add(self, device: DeviceSnapshot, values: dict[str, Any]) -> bool:
+        """Add a device first announced; False when it is known already."""
+        capacity = (
+            select(templates.c.slot_capacity)
+            .where(templates.c.id == device.template_id)
+            .scalar_subquery()
         )
-        await self.conn.execute(
+        added = await self.conn.scalar(
             pg_insert(devices)
             .values(
-                id=device.id, slot_capacity=capacity or TemplatePolicy().slot_capacity, **values
+                id=device.id,
+                slot_capacity=func.coalesce(capacity, TemplatePolicy().slot_capacity),
+                **values,
             )
             .on_conflict_do_nothing()
+            .returning(devices.c.id)
         )
+        return added is not None
 
     async def get(self, *, device_id: uuid.UUID, for_update: bool = False) -> Device | None:
         query = select(devices).where(devices.c.id == device_id)

@@ -9,7 +9,7 @@ import pytest
 from starlette.requests import Request
 
 from servicevm_api.entrypoints.errors import ApiError
-from servicevm_api.entrypoints.listing import next_links, parse_list_query
+from servicevm_api.entrypoints.listing import MAX_LIMIT, next_links, parse_list_query
 
 FILTERABLE = {"id": uuid.UUID, "status": str}
 VISIBLE = frozenset({"id", "status", "name"})
@@ -33,7 +33,8 @@ def test_repeated_filters_are_collected() -> None:
         _request("status=ACTIVE&status=ERROR"), filterable=FILTERABLE, visible=VISIBLE
     )
     assert query.filters == {"status": ["ACTIVE", "ERROR"]}
-    assert query.fields is None and query.limit is None and query.marker is None
+    assert query.fields is None and query.marker is None
+    assert query.limit == MAX_LIMIT  # an unpaged list gets one page and a next link
 
 
 @pytest.mark.parametrize(

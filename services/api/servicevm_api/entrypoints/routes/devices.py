@@ -49,11 +49,10 @@ async def create_device(
 @router.get("", response_model=DeviceList, response_model_exclude_unset=True)
 async def list_devices(
     request: Request, caller: Annotated[Caller, authorize("device", "get_all")], uow: UowDep
-) -> dict[str, Any]:
+) -> Response:
     query = DEVICE.list_query(request)
     rows = await service.list_devices(uow, caller, query)
-    page, links = DEVICE.page(request, query, rows)
-    return {"devices": page, "devices_links": links}
+    return DEVICE.list_response(request, query, rows, key="devices")
 
 
 @router.get("/{device_id}", response_model=DeviceShow, response_model_exclude_unset=True)

@@ -1,0 +1,27 @@
+"""What other services may know of a management driver without importing mgmt's code.
+
+Lifecycle skips the round trip through mgmt (``DeviceSpawned`` → apply → ``DeviceConfigured``)
+for a device whose management driver has nothing to configure: it makes the device ACTIVE
+itself and only tells mgmt which device it now manages. The list lives here, in the contract
+both sides import, rather than in entry-point metadata: an entry point names a class, and
+reading a class attribute means importing mgmt's driver modules (and their dependencies,
+paramiko and httpx) into lifecycle. Each driver states the same thing as
+``MgmtDriver.needs_configuration``; a unit test keeps the two in step.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+# Drivers whose ``apply`` changes nothing on the appliance.
+WITHOUT_CONFIGURATION = frozenset({"noop"})
+
+# The noop driver's failure injection for tests: told to fail at ``apply``, it must be asked.
+_NOOP_FAIL = "noop_mgmt_fail"
+
+
+def needs_configuration(mgmt_driver: str, template_attributes: Mapping[str, str]) -> bool:
+    """Whether a device with this driver and these template attributes must go through mgmt."""
+    if mgmt_driver not in WITHOUT_CONFIGURATION:
+        return True
+    return template_attributes.get(_NOOP_FAIL) == "apply"

@@ -1,0 +1,118 @@
+"""The api's and the scheduler's device projections against Postgres: a newer snapshot
+replaces an older one, a stale one changes nothing, a device's first announcement adds it,
+and no later snapshot of an unknown (deleted) device brings it back."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Awaitable, Callable
+
+from sqlalchemy import insert, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from servicevm_api.adapters import repository as api_repo
+from servicevm_api.adapters.orm import device_templates as api_templates
+from servicevm_api.adapters.orm import devices as api_devices
+from servicevm_api.bootstrap import DEFINITION as API
+from servicevm_scheduler.adapters.devices import SqlDevices
+from servicevm_scheduler.adapters.orm import templates
+from servicevm_scheduler.bootstrap import DEFINITION as SCHEDULER
+from shared.config import Settings
+from shared.contracts.models import DeviceSnapshot, DeviceStatus
+from shared.runtime import ServiceDefinition, build_store
+
+S = DeviceStatus
+
+
+def _rolled_back(
+    definition: ServiceDefinition,
+    settings: Settings,
+    body: Callable[[AsyncConnection], Awaitable[None]],
+) -> None:
+    async def run() -> None:
+        engine = build_store(definition, settings).engine
+        try:
+            async with engine.connect() as conn, conn.begin() as transaction:
+                await body(conn)
+                await transaction.rollback()
+        finally:
+            await engine.dispose()
+
+    asyncio.run(run())
+
+
+TEMPLATE = uuid.uuid4()
+
+
+def _snapshot(device_id: uuid.UUID, status: str, revision: int) -> DeviceSnapshot:
+    return DeviceSnapshot(
+        id=device_id,
+        tenant_id="owner",
+        template_id=TEMPLATE,
+        instance_id=None,
+        mgmt_address=None,
+        kwargs={},
+        service_contexts=[],
+        status=status,
+        error_reason=None,
+        revision=revision,
+    )
+
+
+def test_scheduler_projection(database: Settings) -> None:
+    async def body(conn: AsyncConnection) -> None:
+        await conn.execute(
+            insert(templates).values(
+                id=TEMPLATE, tenant_id="owner", service_types=[], attributes={}, slot_capacity=3
+            )
+        )
+        repo, device_id = SqlDevices(conn), uuid.uuid4()
+        assert await repo.apply(device=_snapshot(device_id, S.PENDING_CREATE, 1)) == ""
+        assert await repo.apply(device=_snapshot(device_id, S.PENDING_CREATE, 1)) is None
+        assert await repo.apply(device=_snapshot(device_id, S.ACTIVE, 2)) == S.PENDING_CREATE
+        assert await repo.apply(device=_snapshot(device_id, S.ERROR, 2)) is None  # stale
+        held = await repo.get(device_id=device_id)
+        assert held is not None and (held.status, held.slot_capacity) == (S.ACTIVE, 3)
+        gone = uuid.uuid4()
+        assert await repo.apply(device=_snapshot(gone, S.ACTIVE, 5)) is None
+        assert await repo.get(device_id=gone) is None
+
+    _rolled_back(SCHEDULER, database, body)
+
+
+def test_api_projection(database: Settings) -> None:
+    async def status(conn: AsyncConnection, device_id: uuid.UUID) -> tuple[str, int] | None:
+        row = (
+            await conn.execute(
+                select(api_devices.c.status, api_devices.c.revision).where(
+                    api_devices.c.id == device_id
+                )
+            )
+        ).first()
+        return None if row is None else (row.status, row.revision)
+
+    async def body(conn: AsyncConnection) -> None:
+        await conn.execute(
+            insert(api_templates).values(
+                id=TEMPLATE,
+                tenant_id="owner",
+                name="t",
+                description="",
+                device_driver="noop",
+                mgmt_driver="noop",
+                service_types=[],
+                attributes={},
+            )
+        )
+        device_id = uuid.uuid4()
+        await api_repo.apply_device_snapshot(conn, device=_snapshot(device_id, S.PENDING_CREATE, 1))
+        assert await status(conn, device_id) == (S.PENDING_CREATE, 1)
+        await api_repo.apply_device_snapshot(conn, device=_snapshot(device_id, S.ACTIVE, 3))
+        await api_repo.apply_device_snapshot(conn, device=_snapshot(device_id, S.PENDING_CREATE, 2))
+        assert await status(conn, device_id) == (S.ACTIVE, 3)
+        gone = uuid.uuid4()
+        await api_repo.apply_device_snapshot(conn, device=_snapshot(gone, S.ACTIVE, 4))
+        assert await status(conn, gone) is None
+
+    _rolled_back(API, database, body)
