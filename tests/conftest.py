@@ -11,8 +11,10 @@ from shared.config import Settings
 from shared.devstack import Suite, fresh_environment, isolated_settings
 from shared.preflight import preflight
 from tests.support.api import Api
+from tests.support.appliances import kill_leftovers
 from tests.support.bus import NotificationListener
 from tests.support.environment import (
+    APPLIANCE_STATE_DIR,
     KEYSTONE_API_PORT,
     KEYSTONE_WRITE_LIMIT,
     NOAUTH_PAGE_SIZE,
@@ -41,11 +43,15 @@ def database(settings: Settings) -> Settings:
 def suite(database: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Suite]:
     log_dir: Path = tmp_path_factory.mktemp("logs")
     running = Suite(database, env=TEST_ENV, log_dir=log_dir)
+    kill_leftovers(APPLIANCE_STATE_DIR)  # of an earlier run that was itself killed
     try:
         running.start()
         yield running
     finally:
         running.stop()
+        # Appliances outlive lifecycle by design (a device survives its restart): whatever a
+        # test left running is stopped here, so no test leaves processes behind.
+        kill_leftovers(APPLIANCE_STATE_DIR)
     # Whatever the tests sent (tokens, passwords) must not be in any service's log.
     leaked = leaks(log_dir)
     assert not leaked, f"secrets found in the suite's logs: {leaked}"

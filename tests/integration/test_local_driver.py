@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import signal
 import socket
@@ -22,6 +21,7 @@ from servicevm_lifecycle.drivers.local import LocalDeviceDriver
 from servicevm_lifecycle.drivers.local_process import ApplianceRecord
 from servicevm_mgmt.drivers.base import ManagedDevice, MgmtDriverError
 from servicevm_mgmt.drivers.http import HttpMgmtDriver
+from tests.support.appliances import kill_leftovers, stat_fields
 
 TOKEN = "s3cret-token"
 CONFIGURATION = {"hostname": "fw-1", "rules": [{"allow": "tcp/22"}], "mtu": 1450}
@@ -58,18 +58,9 @@ def _spec(**attributes: str) -> DeviceSpec:
     )
 
 
-def _stat_fields(pid: int) -> list[str] | None:
-    """Independent of the driver: /proc/<pid>/stat after the command name, or None."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except FileNotFoundError:
-        return None
-    return stat[stat.rindex(")") + 2 :].split()
-
-
 def _process_gone(pid: int) -> bool:
     """No such process, or only its zombie."""
-    fields = _stat_fields(pid)
+    fields = stat_fields(pid)
     return fields is None or fields[0] in "ZX"
 
 
@@ -86,23 +77,10 @@ def _closed_port() -> int:
         return port
 
 
-def _kill_leftovers(state_dir: Path) -> None:
-    """Whatever the driver under test did, no appliance outlives its test."""
-    for state_file in state_dir.glob("*.json"):
-        record = ApplianceRecord.from_json(state_file.read_text())
-        fields = _stat_fields(record.pid)
-        if fields is None or fields[0] in "ZX" or int(fields[19]) != record.start_ticks:
-            continue  # gone, or its pid now belongs to another process
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(record.pid, signal.SIGKILL)  # its session, should it have children
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(record.pid, signal.SIGKILL)  # in case it leads no group
-
-
 @pytest.fixture
 def state_dir(tmp_path: Path) -> Iterator[Path]:
     yield tmp_path
-    _kill_leftovers(tmp_path)
+    kill_leftovers(tmp_path)
 
 
 @pytest.fixture

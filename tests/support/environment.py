@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import tempfile
+from pathlib import Path
 
 from cryptography.fernet import Fernet
 
@@ -12,7 +14,12 @@ from shared.devstack import isolated_settings
 # Several checkouts on one machine can each run the suite with their own base port and names.
 _PORT_BASE = int(os.environ.get("SERVICEVM_TEST_PORT_BASE", "19890"))
 
+# The local cloud's appliance state files of this suite (pids), away from `make run`'s: the
+# suite stops whatever is left there when it ends (tests.conftest).
+APPLIANCE_STATE_DIR = Path(tempfile.gettempdir()) / f"servicevm-test-appliances-{_PORT_BASE}"
+
 TEST_ENV = {
+    "SERVICEVM_LOCAL_STATE_DIR": str(APPLIANCE_STATE_DIR),
     "SERVICEVM_DB_NAME": os.environ.get("SERVICEVM_TEST_DB_NAME", "servicevm_test"),
     "SERVICEVM_AMQP_URL": os.environ.get(
         "SERVICEVM_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/servicevm_test"

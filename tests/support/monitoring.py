@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from servicevm_mgmt.monitoring.engine import running_engine
-from shared.config import get_settings
+from tests.support.environment import APPLIANCE_STATE_DIR
 
 # Rounds twice a second, results written ten times a second: the tests' intervals are short.
 ENGINE_ENV = {"SERVICEVM_MONITOR_ROUND_SECONDS": "0.5", "SERVICEVM_MONITOR_FLUSH_SECONDS": "0.1"}
@@ -24,8 +24,5 @@ def monitoring_engine(env: dict[str, str], log_dir: Path) -> Iterator[None]:
 
 def appliance_pid(instance_id: str) -> int:
     """The pid of a local appliance, from the local driver's state file."""
-    state_dir = Path(os.environ.get("SERVICEVM_LOCAL_STATE_DIR") or get_settings().local_state_dir)
-    record: dict[str, Any] = json.loads(
-        (state_dir.expanduser() / f"{instance_id}.json").read_text()
-    )
+    record: dict[str, Any] = json.loads((APPLIANCE_STATE_DIR / f"{instance_id}.json").read_text())
     return int(record["pid"])
