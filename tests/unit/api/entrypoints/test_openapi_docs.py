@@ -48,6 +48,12 @@ def test_no_operation_documents_422_and_every_one_documents_400(
     assert "HTTPValidationError" not in document["components"]["schemas"]
 
 
+def test_a_422_the_etsi_interface_declares_is_kept(document: dict[str, Any]) -> None:
+    answer = document["paths"]["/vnflcm/v1/vnf_instances"]["post"]["responses"]["422"]
+    assert "HTTPValidationError" not in str(answer)
+    assert "application/problem+json" in answer["content"]
+
+
 def test_every_get_answers_a_named_model(document: dict[str, Any]) -> None:
     untyped = []
     for path, method, operation in _operations(document):
