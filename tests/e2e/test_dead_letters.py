@@ -6,8 +6,10 @@ from __future__ import annotations
 import json
 import time
 import uuid
+from collections.abc import Iterator
 from typing import Any
 
+import pytest
 from kombu.connection import Connection
 from kombu.entity import Exchange
 from kombu.messaging import Producer
@@ -20,6 +22,15 @@ from tests.support.bus import NotificationListener, envelope_for, publish_raw
 from tests.support.cli import Cli
 
 LIFECYCLE = QUEUES["lifecycle"]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _leave_no_dead_letters(suite: Suite) -> Iterator[None]:
+    """What these tests park stays parked on purpose (that is the feature); once they are
+    done, lifecycle's dead-letter queue is emptied so later tests find it as they expect."""
+    yield
+    with Connection(suite.settings.amqp_url) as connection:
+        connection.default_channel.queue_purge(LIFECYCLE.dead_letter_name)
 
 
 def _cli(suite: Suite) -> Cli:
