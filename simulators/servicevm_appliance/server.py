@@ -8,6 +8,8 @@
     GET    /services/{id}          one service instance's configuration (404 if absent)
     PUT    /services/{id}          configure a service instance; answers the stored configuration
     DELETE /services/{id}          remove it (404 if absent)
+    GET    /vnfconfig/v1/configuration   ETSI SOL002 VnfConfiguration
+    PATCH  /vnfconfig/v1/configuration   SOL002 VnfConfigModifications; answers them
 
 With a token, every request needs ``Authorization: Bearer <token>`` (401 otherwise).
 Errors are ``{"error": message}``. State lives in memory: a restarted appliance is blank,
@@ -24,6 +26,8 @@ from dataclasses import dataclass, field
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+from shared import merge_patch
 
 Json = dict[str, Any]
 MAX_BODY_BYTES = 1 << 20
@@ -42,6 +46,8 @@ class ApplianceState:
     started: float = field(default_factory=time.monotonic)
     config: Json = field(default_factory=dict)
     services: dict[str, Json] = field(default_factory=dict)
+    # ETSI SOL002 VnfConfiguration (vnfConfigurationData, vnfcConfigurationData).
+    vnf_configuration: Json = field(default_factory=lambda: {"vnfConfigurationData": {}})
     # The server answers on several threads.
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -71,6 +77,9 @@ class ApplianceHandler(BaseHTTPRequestHandler):
     def do_DELETE(self) -> None:
         self._handle("DELETE")
 
+    def do_PATCH(self) -> None:
+        self._handle("PATCH")
+
     def _handle(self, method: str) -> None:
         try:
             body = self._read_body()  # read first, so keep-alive stays in step on errors
@@ -88,6 +97,8 @@ class ApplianceHandler(BaseHTTPRequestHandler):
                 return HTTPStatus.OK, state.health()
             if parts == ["config"]:
                 return _config(state, method, body)
+            if parts == ["vnfconfig", "v1", "configuration"]:
+                return _vnf_configuration(state, method, body)
             if parts == ["services"] and method == "GET":
                 return HTTPStatus.OK, {"services": state.services}
             if len(parts) == 2 and parts[0] == "services":
@@ -137,6 +148,40 @@ def _config(state: ApplianceState, method: str, body: Json | None) -> tuple[HTTP
         state.config = {}
         return HTTPStatus.OK, state.config
     raise ApiError(HTTPStatus.METHOD_NOT_ALLOWED, f"{method} /config")
+
+
+def _vnf_configuration(
+    state: ApplianceState, method: str, body: Json | None
+) -> tuple[HTTPStatus, Json]:
+    """SOL002 VNF configuration: GET the VnfConfiguration; PATCH with VnfConfigModifications
+    (vnfConfigurationData is a JSON merge patch, vnfcConfigurationData entries replace by
+    vnfcInstanceId) answers the modifications."""
+    if method == "GET":
+        return HTTPStatus.OK, state.vnf_configuration
+    if method != "PATCH":
+        raise ApiError(HTTPStatus.METHOD_NOT_ALLOWED, f"{method} /vnfconfig/v1/configuration")
+    modifications = _required(body)
+    data = modifications.get("vnfConfigurationData", {})
+    vnfcs = modifications.get("vnfcConfigurationData", [])
+    if not isinstance(data, dict) or not isinstance(vnfcs, list):
+        raise ApiError(
+            HTTPStatus.UNPROCESSABLE_ENTITY,
+            "vnfConfigurationData must be an object and vnfcConfigurationData a list",
+        )
+    if not all(isinstance(v, dict) and "vnfcInstanceId" in v for v in vnfcs):
+        raise ApiError(
+            HTTPStatus.UNPROCESSABLE_ENTITY, "each VnfcConfigurationData needs vnfcInstanceId"
+        )
+    current = state.vnf_configuration
+    updated: Json = {
+        "vnfConfigurationData": merge_patch.apply(current["vnfConfigurationData"], data)
+    }
+    by_vnfc = {v["vnfcInstanceId"]: v for v in current.get("vnfcConfigurationData", [])}
+    by_vnfc.update({v["vnfcInstanceId"]: v for v in vnfcs})
+    if by_vnfc:
+        updated["vnfcConfigurationData"] = list(by_vnfc.values())
+    state.vnf_configuration = updated
+    return HTTPStatus.OK, modifications
 
 
 def _service(

@@ -9,6 +9,7 @@ import time
 from typing import Any
 
 from shared.devstack import Suite
+from tests.e2e.test_local_cloud import appliance
 from tests.support.api import Api
 from tests.support.environment import NOAUTH_PAGE_SIZE
 from tests.support.vnf_packages import PACKAGES, onboard, show
@@ -225,13 +226,34 @@ def test_lifecycle_killed_mid_instantiate_finishes_after_restart(api: Api, suite
 
 
 def test_instantiate_on_the_local_cloud_runs_appliances(api: Api) -> None:
-    """The default drivers (local + http): each VNFC is a real appliance process."""
+    """The default drivers (local + http): each VNFC is a real appliance process, and a
+    PATCH of vnfConfigurableProperties reaches every one as SOL002 VNF configuration."""
     package = onboard(api)
     assert show(api, package["id"])["onboardingState"] == "ONBOARDED"
     vnf = instantiated(api, package["vnfdId"])
+    devices = []
     for vnfc in vnf["instantiatedVnfInfo"]["vnfcResourceInfo"]:
         device = api.wait_for_status(vnfc["computeResource"]["resourceId"], "ACTIVE", timeout=60)
         assert device["instance_id"]
+        devices.append(device)
+
+    url = f"{INSTANCES}/{vnf['id']}"
+    merge = {"Content-Type": "application/merge-patch+json"}
+    first = {"vnfConfigurableProperties": {"is_autoheal_enabled": True, "ntp": {"a": "1"}}}
+    _modify_and_wait(api, url, first, merge)
+    for device in devices:
+        assert _vnf_specific_data(device) == first["vnfConfigurableProperties"]
+    # A merge patch: "ntp.a" goes, "ntp.b" comes, the rest stays; every VNFC holds exactly
+    # the merged set, and so does the record.
+    second = {"vnfConfigurableProperties": {"ntp": {"a": None, "b": "2"}}}
+    op = _modify_and_wait(api, url, second, merge)
+    merged = {"is_autoheal_enabled": True, "ntp": {"b": "2"}}
+    assert op["changedInfo"]["vnfConfigurableProperties"] == merged
+    assert api.get(url, all_fields="").json()["vnfConfigurableProperties"] == merged
+    for device in devices:
+        assert _vnf_specific_data(device) == merged
+        assert appliance(device, "/config")["vnf_configurable_properties"] == merged
+
     _, vnf = run(
         api,
         vnf["id"],
@@ -241,3 +263,17 @@ def test_instantiate_on_the_local_cloud_runs_appliances(api: Api) -> None:
     )
     assert api.delete(f"{INSTANCES}/{vnf['id']}").status_code == 204
     assert api.get(f"{PACKAGES}/{package['id']}").json()["usageState"] == "NOT_IN_USE"
+
+
+def _modify_and_wait(
+    api: Api, url: str, patch: dict[str, Any], headers: dict[str, str]
+) -> dict[str, Any]:
+    accepted = api.http.patch(url, json=patch, headers=headers)
+    assert accepted.status_code == 202, accepted.text
+    return wait_op(api, accepted.headers["Location"].rsplit("/", 1)[1], "COMPLETED")
+
+
+def _vnf_specific_data(device: dict[str, Any]) -> Any:
+    return appliance(device, "/vnfconfig/v1/configuration")["vnfConfigurationData"][
+        "vnfSpecificData"
+    ]

@@ -90,6 +90,10 @@ async def _on_vnf(uow: UnitOfWork, vnf: Any, op: VnfLcmOpOccSnapshot) -> None:
         given = op.operation_params.get("vimConnectionInfo") or []
         if given:
             values["vim_connection_info"] = merge_vim_connections(vnf.vim_connection_info, given)
+    if op.operation_state == "COMPLETED" and op.operation == "MODIFY_INFO":
+        pushed = (op.changed_info or {}).get("vnfConfigurableProperties")
+        if pushed is not None:  # what lifecycle pushed to every VNFC
+            values["vnf_configurable_properties"] = pushed
     if values:
         await repo.set_instance(uow.conn, vnf.id, **values)
 

@@ -19,7 +19,8 @@ from servicevm_api.vnflcm import repository as repo
 from servicevm_api.vnflcm.rendering import etag
 from servicevm_api.vnflcm.schemas import CreateVnfRequest, VnfInfoModificationRequest
 from servicevm_api.vnfpkgm import repository as packages
-from servicevm_api.vnfpkgm.schemas import merge_patch
+from shared import merge_patch
+from shared.contracts.vnflcm import RunVnfLcmOperation
 from shared.db.uow import UnitOfWork
 
 
@@ -108,8 +109,13 @@ async def modify_instance(
     patch: VnfInfoModificationRequest,
     if_match: str | None,
 ) -> uuid.UUID:
-    """MODIFY_INFO: the record changes at once and its op occ is COMPLETED in the same
-    transaction (the VNFCs need nothing). Returns the op occ id."""
+    """MODIFY_INFO; returns the op occ id.
+
+    The record's own fields (name, description, metadata, extensions, vimConnectionInfo)
+    change at once. vnfConfigurableProperties of an INSTANTIATED VNF must reach its VNFCs:
+    lifecycle pushes the merged set to every VNFC's appliance (SOL002 VNF configuration) and
+    the record takes it when that op occ is COMPLETED; a failed push leaves it unchanged.
+    Without that, the op occ is COMPLETED in this same transaction."""
     row = await get_instance(uow, caller, instance_id, lock=True)
     check_if_match(row, if_match)
     if row.operation_in_progress is not None:
@@ -117,23 +123,38 @@ async def modify_instance(
             f"VNF instance {instance_id} has operation {row.operation_in_progress} in progress"
         )
     changes = patch.model_dump(mode="json", exclude_unset=True)
-    await repo.set_instance(uow.conn, instance_id, **_modified(row, changes))
+    values = _modified(row, changes)
+    pushed = values.pop("vnf_configurable_properties", None)
     op_occ_id = uuid.uuid4()
     at = datetime.now(UTC)
-    await repo.add_op_occ(
-        uow.conn,
-        values={
-            "id": op_occ_id,
-            "tenant_id": row.tenant_id,
-            "vnf_instance_id": instance_id,
-            "operation": "MODIFY_INFO",
-            "operation_state": "COMPLETED",
-            "operation_params": changes,
-            "start_time": at,
-            "state_entered_time": at,
-            "changed_info": changes,
-        },
-    )
+    op_occ: dict[str, Any] = {
+        "id": op_occ_id,
+        "tenant_id": row.tenant_id,
+        "vnf_instance_id": instance_id,
+        "operation": "MODIFY_INFO",
+        "operation_params": changes,
+        "start_time": at,
+        "state_entered_time": at,
+    }
+    if pushed is None or row.instantiation_state != "INSTANTIATED":
+        if pushed is not None:
+            values["vnf_configurable_properties"] = pushed
+        await repo.set_instance(uow.conn, instance_id, **values)
+        await repo.add_op_occ(
+            uow.conn, values={**op_occ, "operation_state": "COMPLETED", "changed_info": changes}
+        )
+    else:
+        await repo.set_instance(uow.conn, instance_id, **values, operation_in_progress=op_occ_id)
+        await repo.add_op_occ(uow.conn, values={**op_occ, "operation_state": "STARTING"})
+        command = RunVnfLcmOperation(
+            id=op_occ_id,
+            vnf_instance_id=instance_id,
+            tenant_id=row.tenant_id,
+            operation="MODIFY_INFO",
+            # The whole merged set: what each VNFC must hold, whatever it held before.
+            operation_params={**changes, "vnfConfigurableProperties": pushed},
+        )
+        await uow.publish(command, tenant_id=row.tenant_id)
     await uow.commit()
     return op_occ_id
 
@@ -151,7 +172,7 @@ def _modified(row: Row[Any], changes: dict[str, Any]) -> dict[str, Any]:
         ("vnfConfigurableProperties", "vnf_configurable_properties"),
     ):
         if attribute in changes:
-            values[column] = merge_patch(getattr(row, column), changes[attribute] or {})
+            values[column] = merge_patch.apply(getattr(row, column), changes[attribute] or {})
     if "vimConnectionInfo" in changes:
         values["vim_connection_info"] = merge_vim_connections(
             row.vim_connection_info, changes["vimConnectionInfo"] or []

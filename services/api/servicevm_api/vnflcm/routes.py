@@ -100,7 +100,8 @@ async def modify_vnf_instance(
     if_match: Annotated[str | None, Header()] = None,
 ) -> Response:
     """A JSON merge patch (``application/merge-patch+json``); 202 with the MODIFY_INFO op
-    occ's Location, already COMPLETED."""
+    occ's Location: COMPLETED at once, or PROCESSING while new vnfConfigurableProperties
+    are pushed to the VNFCs of an instantiated VNF."""
     op_occ_id = await instances.modify_instance(uow, caller, instance_id, body, if_match)
     return Response(
         status_code=202, headers={"Location": base_url(request) + op_occ_path(op_occ_id)}

@@ -52,19 +52,6 @@ class UploadVnfPkgFromUriRequest(_Strict):
     password: str | None = None
 
 
-def merge_patch(target: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
-    """RFC 7396 JSON merge patch: ``null`` removes a key, objects merge, the rest replaces."""
-    merged = dict(target)
-    for key, value in patch.items():
-        if value is None:
-            merged.pop(key, None)
-        elif isinstance(value, dict) and isinstance(merged.get(key), dict):
-            merged[key] = merge_patch(merged[key], value)
-        else:
-            merged[key] = value
-    return merged
-
-
 class VnfPkgInfo(BaseModel):
     """SOL005 9.5.2.5, as answered (documentation of the response; attributes without a
     value are left out, and a list leaves out those its attribute selector does)."""

@@ -16,11 +16,8 @@ from servicevm_api.adapters import repository as api_repo
 from servicevm_api.caller import Caller
 from servicevm_api.etsi.problem import bad_request, conflict, not_found
 from servicevm_api.vnfpkgm import repository as repo
-from servicevm_api.vnfpkgm.schemas import (
-    CreateVnfPkgInfoRequest,
-    VnfPkgInfoModifications,
-    merge_patch,
-)
+from servicevm_api.vnfpkgm.schemas import CreateVnfPkgInfoRequest, VnfPkgInfoModifications
+from shared import merge_patch
 from shared.contracts import commands
 from shared.contracts.vnfpkgm import OnboardVnfPackage
 from shared.db.uow import UnitOfWork
@@ -79,7 +76,9 @@ async def modify_package(
             raise conflict(f"VNF package {package_id} is already {row.operational_state}")
         values["operational_state"] = changes.operationalState
     if changes.userDefinedData is not None:
-        values["user_defined_data"] = merge_patch(row.user_defined_data, changes.userDefinedData)
+        values["user_defined_data"] = merge_patch.apply(
+            row.user_defined_data, changes.userDefinedData
+        )
     await repo.set_fields(uow.conn, package_id, **values)
     await uow.commit()
     return changes

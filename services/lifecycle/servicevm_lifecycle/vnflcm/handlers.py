@@ -15,7 +15,7 @@ from servicevm_lifecycle.adapters import repository as device_repo
 from servicevm_lifecycle.vnflcm import repository as repo
 from servicevm_lifecycle.vnflcm.domain import opocc, plan
 from servicevm_lifecycle.vnflcm.domain import states as st
-from servicevm_lifecycle.vnflcm.domain.model import PlanError, Step, Vnf, VnfTarget
+from servicevm_lifecycle.vnflcm.domain.model import PlanError, Step, Vnf
 from servicevm_lifecycle.vnflcm.domain.opocc import OpOcc, problem
 from servicevm_lifecycle.vnflcm.operate import operate_vnfc
 from servicevm_lifecycle.vnflcm.progress import announce_op, finish, now, op_timeout, run_plan
@@ -94,13 +94,20 @@ async def compute_plan(conn: AsyncConnection, vnf: Vnf, cmd: RunVnfLcmOperation)
         case "OPERATE":
             return plan.operate(vnf, params)
         case "CHANGE_EXT_CONN":
-            kwargs = {}
-            for vnfc in vnf.vnfcs:
-                device = await device_repo.get_device(conn, device_id=vnfc.device_id)
-                kwargs[vnfc.device_id] = device.kwargs if device else {}
-            return plan.change_ext_conn(vnf, params, kwargs)
-        case _:  # MODIFY_INFO: the api's record; nothing to do on the VNFCs.
-            return plan.Plan(steps=(), target=VnfTarget())
+            return plan.change_ext_conn(vnf, params, await _vnfc_kwargs(conn, vnf))
+        case "MODIFY_INFO":
+            return plan.modify_info(vnf, params, await _vnfc_kwargs(conn, vnf))
+        case _:
+            raise PlanError(f"lifecycle does not run {cmd.operation}")
+
+
+async def _vnfc_kwargs(conn: AsyncConnection, vnf: Vnf) -> dict[uuid.UUID, dict[str, Any]]:
+    """Each VNFC device's kwargs now (an UPDATE step keeps them, changing one key)."""
+    kwargs = {}
+    for vnfc in vnf.vnfcs:
+        device = await device_repo.get_device(conn, device_id=vnfc.device_id)
+        kwargs[vnfc.device_id] = device.kwargs if device else {}
+    return kwargs
 
 
 async def vnf_lcm_op_action(cmd: VnfLcmOperationAction, ctx: HandlerContext) -> None:

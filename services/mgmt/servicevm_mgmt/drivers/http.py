@@ -7,6 +7,12 @@
     apply_service   PUT  /services/{service_id}, which must answer the same configuration
     remove_service  DELETE /services/{service_id} (404: already absent)
 
+A VNFC's device configuration carries its VNF's configurable properties
+(``vnf_configurable_properties``, set by SOL003 MODIFY_INFO): apply then also sends them as
+ETSI SOL002 VNF configuration, ``PATCH /vnfconfig/v1/configuration`` with
+``{"vnfConfigurationData": {"vnfSpecificData": <properties>}}``, and checks the appliance's
+``GET`` of it holds them.
+
 The management address is ``host``, ``host:port`` or a URL (``https://host:port/prefix``).
 Template attributes:
 
@@ -30,6 +36,7 @@ from urllib.parse import quote
 import httpx
 
 from servicevm_mgmt.drivers.base import ManagedDevice, MgmtDriver, MgmtDriverError
+from shared import merge_patch
 
 DEFAULT_TIMEOUT_SECONDS = 10.0
 
@@ -85,6 +92,10 @@ def same_json(expected: Any, actual: Any) -> bool:
     return bool(json.loads(json.dumps(expected)) == actual)
 
 
+VNF_CONFIGURABLE_PROPERTIES = "vnf_configurable_properties"
+SOL002_CONFIGURATION = "/vnfconfig/v1/configuration"
+
+
 class HttpMgmtDriver(MgmtDriver):
     async def apply(self, device: ManagedDevice) -> None:
         where = endpoint(device)
@@ -94,6 +105,9 @@ class HttpMgmtDriver(MgmtDriver):
             raise MgmtDriverError(
                 f"{where.base_url} holds {stored!r} after applying {device.configuration!r}"
             )
+        properties = device.configuration.get(VNF_CONFIGURABLE_PROPERTIES)
+        if isinstance(properties, dict):
+            await _push_vnf_configuration(where, properties)
 
     async def remove(self, device: ManagedDevice) -> None:
         await _request(endpoint(device), "DELETE", "/config", absent_ok=True)
@@ -124,6 +138,29 @@ class HttpMgmtDriver(MgmtDriver):
     async def remove_service(self, device: ManagedDevice, service_id: str) -> None:
         path = f"/services/{quote(service_id, safe='')}"
         await _request(endpoint(device), "DELETE", path, absent_ok=True)
+
+
+async def _push_vnf_configuration(where: Endpoint, properties: dict[str, Any]) -> None:
+    """SOL002 Modify VNF configuration, so that vnfSpecificData becomes exactly the
+    properties: one merge patch from what the appliance holds (properties it no longer has
+    are set to null, which removes them)."""
+    held = await _request(where, "GET", SOL002_CONFIGURATION)
+    patch = merge_patch.between(_vnf_specific_data(held), properties)
+    if patch:
+        modification = {"vnfConfigurationData": {"vnfSpecificData": patch}}
+        await _request(where, "PATCH", SOL002_CONFIGURATION, body=modification)
+        held = await _request(where, "GET", SOL002_CONFIGURATION)
+    specific = _vnf_specific_data(held)
+    if not same_json(properties, specific):
+        raise MgmtDriverError(
+            f"{where.base_url} holds vnfSpecificData {specific!r} after applying {properties!r}"
+        )
+
+
+def _vnf_specific_data(configuration: Any) -> dict[str, Any]:
+    data = configuration.get("vnfConfigurationData") if isinstance(configuration, dict) else None
+    specific = data.get("vnfSpecificData") if isinstance(data, dict) else None
+    return specific if isinstance(specific, dict) else {}
 
 
 async def _request(

@@ -10,7 +10,7 @@ import pytest
 from servicevm_api.etsi.listing import list_page
 from servicevm_api.etsi.selectors import SelectorError
 from servicevm_api.vnfpkgm.rendering import SELECTORS, vnf_pkg_info
-from servicevm_api.vnfpkgm.schemas import VnfPkgInfoModifications, merge_patch
+from servicevm_api.vnfpkgm.schemas import VnfPkgInfoModifications
 
 BASE = "http://api.example"
 
@@ -42,11 +42,6 @@ def test_a_created_package_has_no_vnfd_attributes_and_links_to_itself() -> None:
     assert info["_links"]["vnfd"]["href"].endswith("/vnfd")
     onboarded = vnf_pkg_info(row(vnfd_id="v", onboarding_state="ONBOARDED", checksum={}), BASE)
     assert onboarded["vnfdId"] == "v" and onboarded["checksum"] == {}
-
-
-def test_merge_patch_removes_nulls_and_merges_objects() -> None:
-    merged = merge_patch({"a": 1, "b": {"c": 2, "d": 3}}, {"a": None, "b": {"d": None, "e": 4}})
-    assert merged == {"b": {"c": 2, "e": 4}}
 
 
 def test_modifications_need_something() -> None:

@@ -157,3 +157,18 @@ def test_change_ext_conn_updates_every_vnfc_device_keeping_the_old_kwargs(vnf: V
         assert step.kwargs == {**old[step.device_id], "ext_virtual_links": links}
         assert step.undo_kwargs == old[step.device_id]
     assert changed.target.ext_virtual_links == links
+
+
+def test_modify_info_pushes_the_configurable_properties_to_every_vnfc(vnf: Vnf) -> None:
+    properties = {"is_autoheal_enabled": True}
+    old = {v.device_id: {"vnfc_id": str(v.id)} for v in vnf.vnfcs}
+    changed = plan.modify_info(vnf, {"vnfConfigurableProperties": properties}, old)
+    assert sorted(s.device_id for s in changed.steps) == sorted(v.device_id for v in vnf.vnfcs)
+    for step in changed.steps:
+        assert step.action == "UPDATE"
+        assert step.kwargs == {**old[step.device_id], "vnf_configurable_properties": properties}
+        assert step.undo_kwargs == old[step.device_id]
+
+
+def test_modify_info_of_the_record_alone_has_no_step(vnf: Vnf) -> None:
+    assert plan.modify_info(vnf, {"vnfInstanceName": "x"}, {}).steps == ()

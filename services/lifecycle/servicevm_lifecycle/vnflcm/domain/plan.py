@@ -177,6 +177,37 @@ def change_ext_conn(
     return Plan(steps, VnfTarget(ext_virtual_links=links))
 
 
+# The device kwarg that carries a VNF's configurable properties to its VNFCs' appliances
+# (mgmt pushes it as SOL002 VNF configuration).
+CONFIGURABLE_PROPERTIES_KWARG = "vnf_configurable_properties"
+
+
+def modify_info(
+    vnf: Vnf, params: Mapping[str, Any], device_kwargs: Mapping[uuid.UUID, dict[str, Any]]
+) -> Plan:
+    """MODIFY_INFO that changes vnfConfigurableProperties of an instantiated VNF: every VNFC
+    device gets the whole new set in its kwargs (an update, which mgmt pushes to the
+    appliance). Any other modification is the api's record alone: no step."""
+    properties = params.get("vnfConfigurableProperties")
+    if properties is None or vnf.instantiation_state != "INSTANTIATED":
+        return Plan(steps=(), target=VnfTarget())
+    steps = tuple(
+        Step(
+            "UPDATE",
+            v.id,
+            v.vdu_id,
+            v.device_id,
+            kwargs={
+                **device_kwargs.get(v.device_id, {}),
+                CONFIGURABLE_PROPERTIES_KWARG: properties,
+            },
+            undo_kwargs=device_kwargs.get(v.device_id, {}),
+        )
+        for v in vnf.vnfcs
+    )
+    return Plan(steps, VnfTarget())
+
+
 def _require_instantiated(vnf: Vnf) -> VnfFlavourSpec:
     if vnf.instantiation_state != "INSTANTIATED" or vnf.flavour is None:
         raise PlanError(f"VNF instance {vnf.id} is not INSTANTIATED")
