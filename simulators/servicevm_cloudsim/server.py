@@ -75,6 +75,10 @@ class CloudSimulator:
     def faults(self) -> Faults:
         return self.state.cloud.faults
 
+    def add_service(self, kind: str, name: str, url: str) -> None:
+        """Name a service outside the simulator in the Keystone catalog (for every token)."""
+        self.state.external_services[kind] = (name, url)
+
     # --- inspection -----------------------------------------------------------------
     @property
     def servers(self) -> list[Server]:

@@ -22,6 +22,9 @@ class SimState:
     orchestration: Orchestration
     base_url: str = ""
     region: str = "RegionOne"
+    # Services outside the simulator that its catalog names: type -> (name, URL); e.g.
+    # servicevm's api as "nfv-orchestration", where python-tackerclient looks for it.
+    external_services: dict[str, tuple[str, str]] = field(default_factory=dict)
     # The last requests served, newest last: what a client really asked for.
     requests: deque[RequestRecord] = field(default_factory=lambda: deque(maxlen=5000))
 

@@ -114,20 +114,28 @@ def token_body(state: SimState, token: str, methods: list[str]) -> dict[str, Any
 
 
 def _catalog(state: SimState, project_id: str) -> list[dict[str, Any]]:
-    return [
-        {
-            "type": kind,
-            "name": name,
-            "id": f"{name}-service",
-            "endpoints": [
-                {
-                    "id": f"{name}-public",
-                    "interface": "public",
-                    "region": state.region,
-                    "region_id": state.region,
-                    "url": state.base_url + path.format(project_id=project_id),
-                }
-            ],
-        }
+    own = {
+        kind: (name, state.base_url + path.format(project_id=project_id))
         for kind, (path, name) in SERVICES.items()
+    }
+    return [
+        _service(state, kind, name, url)
+        for kind, (name, url) in {**own, **state.external_services}.items()
     ]
+
+
+def _service(state: SimState, kind: str, name: str, url: str) -> dict[str, Any]:
+    return {
+        "type": kind,
+        "name": name,
+        "id": f"{name}-service",
+        "endpoints": [
+            {
+                "id": f"{name}-public",
+                "interface": "public",
+                "region": state.region,
+                "region_id": state.region,
+                "url": url,
+            }
+        ],
+    }
