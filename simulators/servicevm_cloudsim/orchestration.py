@@ -10,6 +10,9 @@ from servicevm_cloudsim import hot
 from servicevm_cloudsim.cloud import BootRequest, Cloud, now_iso
 from servicevm_cloudsim.model import CloudError, Server, Stack, User, new_id
 
+# What a stack action leaves its servers in (CREATE and UPDATE: ACTIVE).
+_SERVER_STATUS_AFTER = {"SUSPEND": "SUSPENDED", "RESUME": "ACTIVE"}
+
 
 class Orchestration:
     def __init__(self, cloud: Cloud) -> None:
@@ -64,6 +67,27 @@ class Orchestration:
             stack.action, stack.status = "DELETE", "IN_PROGRESS"
             stack.status_reason = "Stack DELETE started"
             stack.delete_at = time.monotonic() + self.cloud.timing.stack_seconds
+
+    def act(self, stack_id: str, action: str) -> None:
+        """SUSPEND (every server SUSPENDED) or RESUME (every server ACTIVE again); each
+        completes after the stack time. Heat refuses a busy stack and a resume of a stack
+        that is not suspended."""
+        with self.cloud.lock:
+            stack = self.find(stack_id)
+            if stack.status == "IN_PROGRESS" or stack.action == "DELETE":
+                raise CloudError(409, f"Stack {stack.name} is busy ({stack.stack_status}).")
+            if action == "RESUME" and stack.stack_status != "SUSPEND_COMPLETE":
+                raise CloudError(
+                    400, f"Stack {stack.name} cannot be resumed from {stack.stack_status}."
+                )
+            wanted = _SERVER_STATUS_AFTER[action]
+            for server_id in stack.servers.values():
+                server = self.cloud.servers.get(server_id)
+                if server is not None:
+                    server.status = wanted
+            stack.action, stack.status = action, "IN_PROGRESS"
+            stack.status_reason, stack.updated = f"Stack {action} started", now_iso()
+            stack.ready_at = time.monotonic() + self.cloud.timing.stack_seconds
 
     def find(self, name_or_id: str) -> Stack:
         with self.cloud.lock:
@@ -172,7 +196,8 @@ class Orchestration:
                     f'Went to status ERROR due to "Message: {server.fault}, Code: 500"',
                 )
                 return
-        if all(s is not None and s.status == "ACTIVE" for s in servers.values()):
+        wanted = _SERVER_STATUS_AFTER.get(stack.action, "ACTIVE")
+        if all(s is not None and s.status == wanted for s in servers.values()):
             stack.outputs = self._outputs(stack)
             stack.status = "COMPLETE"
             stack.status_reason = f"Stack {stack.action} completed successfully"

@@ -312,6 +312,26 @@ async def test_heat_custom_template_and_parameters(
     assert_nothing_left(sim)
 
 
+async def test_heat_suspend_and_resume(sim: CloudSimulator, sessions: VimSessions) -> None:
+    """stop/start (SOL003 OPERATE) are Heat's stack suspend and resume."""
+    driver = HeatDeviceDriver(sessions)
+    spec = heat_spec(sim, dict(NOVA_ATTRS))
+    stack_id, _ = await create_like_flow(driver, spec)
+    await driver.stop(stack_id, spec)
+    assert sim.stacks[0].stack_status == "SUSPEND_COMPLETE"
+    assert [s.status for s in sim.servers] == ["SUSPENDED"]
+    await driver.stop(stack_id, spec)  # suspended already: not asked again
+    await driver.start(stack_id, spec)
+    assert sim.stacks[0].stack_status == "RESUME_COMPLETE"
+    assert [s.status for s in sim.servers] == ["ACTIVE"]
+    await driver.start(stack_id, spec)  # resumed already: Heat would refuse a second resume
+    assert await driver.status(stack_id) == "RESUME_COMPLETE"
+    await driver.delete(stack_id, spec)
+    assert_nothing_left(sim)
+    with pytest.raises(DeviceDriverError, match="does not exist"):
+        await driver.start(stack_id, spec)
+
+
 async def test_heat_failing_stack(sim: CloudSimulator, sessions: VimSessions) -> None:
     sim.faults.fail_boots(1)
     reason = await flow_failure(HeatDeviceDriver(sessions), heat_spec(sim, dict(NOVA_ATTRS)))

@@ -79,6 +79,21 @@ def update_stack(
         return {"stack": views.stack(stack, state.base_url)}
 
 
+@router.post("/v1/{project_id}/stacks/{name_or_id}/actions")
+@router.post("/v1/{project_id}/stacks/{stack_name}/{name_or_id}/actions")
+def stack_action(
+    state: StateDep,
+    user: UserDep,
+    project_id: str,
+    name_or_id: str,
+    body: dict[str, Any] = Body(...),
+) -> None:
+    """``{"suspend": null}`` or ``{"resume": null}``, as Heat takes them (200, no body)."""
+    if len(body) != 1 or next(iter(body)) not in ("suspend", "resume"):
+        raise CloudError(400, f"Invalid action {sorted(body)}: suspend or resume")
+    state.orchestration.act(name_or_id, next(iter(body)).upper())
+
+
 @router.delete("/v1/{project_id}/stacks/{name_or_id}", status_code=204)
 @router.delete("/v1/{project_id}/stacks/{stack_name}/{name_or_id}", status_code=204)
 def delete_stack(state: StateDep, user: UserDep, project_id: str, name_or_id: str) -> None:
