@@ -22,7 +22,9 @@ from pathlib import Path
 import aio_pika
 import httpx
 
+from bench import cpu
 from bench.e2e_devices import create_devices
+from bench.profiling import Profiler, print_top
 from bench.rest import HEADERS, Run
 from bench.stats import percentile
 from shared.devstack import Suite, fresh_environment, isolated_settings
@@ -134,12 +136,33 @@ def report(vnfs: Run, devices: Run) -> None:
     )
 
 
+def report_cpu(
+    device_cpu: dict[str, float], devices: int, vnf_cpu: dict[str, float], vnfs: int
+) -> None:
+    """CPU ms per device and per VNFC, by service: unlike rates, not skewed by whatever
+    else the machine runs. A VNFC costs its device plus its share of the op occ."""
+    vnfcs = vnfs * 2
+    print(f"\n{'CPU ms':<12}{'per device':>12}{'per VNFC':>12}")
+    for name in device_cpu:
+        print(
+            f"{name:<12}{device_cpu[name] * 1000 / devices:>12.1f}{vnf_cpu[name] * 1000 / vnfcs:>12.1f}"
+        )
+    per_device = sum(device_cpu.values()) * 1000 / devices
+    per_vnfc = sum(vnf_cpu.values()) * 1000 / vnfcs
+    print(
+        f"{'total':<12}{per_device:>12.1f}{per_vnfc:>12.1f}  (VNFC / device {per_vnfc / per_device:.2f})"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--vnfs", type=int, default=200)
     parser.add_argument("--concurrency", type=int, default=50)
+    parser.add_argument(
+        "--profile", type=Path, default=None, help="py-spy profiles of the VNF phase into DIR"
+    )
     args = parser.parse_args()
     settings = isolated_settings(BENCH_ENV)
     preflight(settings)
@@ -150,16 +173,29 @@ def main() -> None:
         suite.start()
         api_url = suite.url("api")
         vnfd_id = onboard(api_url)
+        pids: dict[str, int] = {name: p.pid for name, p in suite.processes.items()}
         # Devices first: their device.active notifications are then all of this phase's.
+        before = cpu.snapshot(pids)
         devices = asyncio.run(
             create_devices(api_url, settings.amqp_url, args.vnfs * 2, args.concurrency)
         )
-        vnfs = asyncio.run(
-            instantiate_vnfs(api_url, settings.amqp_url, vnfd_id, args.vnfs, args.concurrency)
-        )
+        between = cpu.snapshot(pids)
+        # Profiled (py-spy) during the VNF phase only: what a VNF costs beyond its devices.
+        profiler = Profiler(args.profile, pids) if args.profile else None
+        try:
+            vnfs = asyncio.run(
+                instantiate_vnfs(api_url, settings.amqp_url, vnfd_id, args.vnfs, args.concurrency)
+            )
+        finally:
+            if profiler is not None:
+                profiler.stop()
+        after = cpu.snapshot(pids)
     finally:
         suite.stop()
     report(vnfs, devices)
+    report_cpu(cpu.spent(before, between), devices.count, cpu.spent(between, after), vnfs.count)
+    if profiler is not None:
+        print_top(profiler.files)
     print(f"(service logs: {log_dir})")
 
 

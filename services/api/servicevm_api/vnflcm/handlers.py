@@ -7,7 +7,7 @@
   api has not seen (lifecycle started it, e.g. an automatic heal) is added.
 - ``vnf_instance.changed``: instantiationState and instantiatedVnfInfo, by revision.
 
-Both lock the VNF row first, as the tasks do.
+Both lock the VNF row first, as the tasks do (the second by its one conditional UPDATE).
 """
 
 from __future__ import annotations
@@ -101,15 +101,13 @@ async def _on_vnf(uow: UnitOfWork, vnf: Any, op: VnfLcmOpOccSnapshot) -> None:
 async def vnf_instance_changed(event: VnfInstanceChanged, ctx: HandlerContext) -> None:
     snapshot = event.vnf_instance
     async with ctx.transaction(final=True) as uow:
-        vnf = await repo.get_instance(uow.conn, snapshot.id, lock=True)
-        if vnf is not None and snapshot.revision > vnf.revision:
-            await repo.set_instance(
-                uow.conn,
-                snapshot.id,
-                instantiation_state=snapshot.instantiation_state,
-                instantiated_vnf_info=instantiated_vnf_info(snapshot),
-                revision=snapshot.revision,
-            )
+        await repo.set_instance_if_newer(
+            uow.conn,
+            snapshot.id,
+            snapshot.revision,
+            instantiation_state=snapshot.instantiation_state,
+            instantiated_vnf_info=instantiated_vnf_info(snapshot),
+        )
         await uow.commit()
 
 

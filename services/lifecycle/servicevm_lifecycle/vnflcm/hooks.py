@@ -13,7 +13,7 @@ from servicevm_lifecycle.domain.model import Device
 from servicevm_lifecycle.vnflcm import repository as repo
 from servicevm_lifecycle.vnflcm import steps as step_io
 from servicevm_lifecycle.vnflcm.domain import opocc
-from servicevm_lifecycle.vnflcm.domain.model import Step, StepAction
+from servicevm_lifecycle.vnflcm.domain.model import Step, StepAction, Vnf
 from servicevm_lifecycle.vnflcm.progress import announce_vnf, finish, now, run_plan
 from shared.contracts.models import DeviceStatus
 from shared.db.uow import UnitOfWork
@@ -49,19 +49,18 @@ async def device_changed(uow: UnitOfWork, device: Device, *, deleted: bool = Fal
         if any(v.device_id == device.id for v in vnf.vnfcs):
             await announce_vnf(uow, vnf)
         return
-    await step_settled(uow, vnf_id, op, settled)
+    await step_settled(uow, vnf, op, settled)
 
 
 async def step_settled(
-    uow: UnitOfWork, vnf_id: uuid.UUID, before: opocc.OpOcc, settled: tuple[opocc.OpOcc, Step]
+    uow: UnitOfWork, vnf: Vnf, before: opocc.OpOcc, settled: tuple[opocc.OpOcc, Step]
 ) -> None:
-    """A step's outcome is in ``settled``: apply it, advance the plan, record, announce."""
+    """A step's outcome is in ``settled``: apply it, advance the plan, record, announce.
+    ``vnf.vnfcs`` may be stale once the step applied; nothing below reads them (the VNF's
+    announcement re-reads its VNFCs)."""
     op, step = settled
     await step_io.apply_settled(uow, step)
     op, issued = opocc.advance(op, now())
-    # Re-read: the step may have changed the VNFCs.
-    vnf = await repo.get_vnf(uow.conn, vnf_id=vnf_id)
-    assert vnf is not None
     if issued:
         await run_plan(uow, vnf, before, op, issued)
     else:

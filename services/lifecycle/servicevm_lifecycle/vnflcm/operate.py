@@ -39,7 +39,7 @@ async def operate_vnfc(cmd: OperateVnfc, ctx: HandlerContext) -> None:
                 op, cmd.id, frozenset({action}), ok=reason is None, reason=reason
             )
             if settled is not None:
-                await step_settled(uow, vnf.id, op, settled)
+                await step_settled(uow, vnf, op, settled)
         await uow.commit()
 
 

@@ -63,16 +63,7 @@ async def get_vnf(
         vnf_state=row.vnf_state,
         vim_id=row.vim_id,
         ext_virtual_links=row.ext_virtual_links,
-        vnfcs=tuple(
-            Vnfc(
-                id=v.id,
-                vdu_id=v.vdu_id,
-                device_id=v.device_id,
-                seq=v.seq,
-                power_state=v.power_state,
-            )
-            for v in rows
-        ),
+        vnfcs=tuple(_vnfc(v) for v in rows),
         revision=row.revision,
     )
 
@@ -150,15 +141,26 @@ async def device_exists(conn: AsyncConnection, *, device_id: uuid.UUID) -> bool:
     return (await conn.scalar(select(devices.c.id).where(devices.c.id == device_id))) is not None
 
 
-async def device_statuses(
-    conn: AsyncConnection, *, device_ids: list[uuid.UUID]
-) -> dict[uuid.UUID, str]:
-    if not device_ids:
-        return {}
+async def vnfcs_with_status(conn: AsyncConnection, *, vnf_id: uuid.UUID) -> list[tuple[Vnfc, str]]:
+    """The VNF's VNFCs now, each with its device's status (DELETED once the row is gone),
+    in one statement."""
     rows = await conn.execute(
-        select(devices.c.id, devices.c.status).where(devices.c.id.in_(device_ids))
+        select(vnfcs, devices.c.status)
+        .select_from(vnfcs.outerjoin(devices, devices.c.id == vnfcs.c.device_id))
+        .where(vnfcs.c.vnf_instance_id == vnf_id)
+        .order_by(vnfcs.c.seq)
     )
-    return {row.id: row.status for row in rows}
+    return [(_vnfc(row), row.status or "DELETED") for row in rows]
+
+
+def _vnfc(row: Any) -> Vnfc:
+    return Vnfc(
+        id=row.id,
+        vdu_id=row.vdu_id,
+        device_id=row.device_id,
+        seq=row.seq,
+        power_state=row.power_state,
+    )
 
 
 # --- op occs -----------------------------------------------------------------------------

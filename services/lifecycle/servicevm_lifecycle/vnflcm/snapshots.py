@@ -72,8 +72,7 @@ def _change(step: Step, recreated: set[uuid.UUID]) -> ChangeType | None:
 
 async def vnf_snapshot(conn: AsyncConnection, vnf: Vnf) -> VnfInstanceSnapshot:
     """The VNF as it is now in this transaction (its VNFCs re-read, with device statuses)."""
-    current = await repo.get_vnf(conn, vnf_id=vnf.id) or vnf
-    statuses = await repo.device_statuses(conn, device_ids=[v.device_id for v in current.vnfcs])
+    current = await repo.vnfcs_with_status(conn, vnf_id=vnf.id)
     return VnfInstanceSnapshot(
         id=vnf.id,
         tenant_id=vnf.tenant_id,
@@ -88,10 +87,10 @@ async def vnf_snapshot(conn: AsyncConnection, vnf: Vnf) -> VnfInstanceSnapshot:
                 id=v.id,
                 vdu_id=v.vdu_id,
                 device_id=v.device_id,
-                status=statuses.get(v.device_id, "DELETED"),
+                status=status,
                 power_state=v.power_state,
             )
-            for v in current.vnfcs
+            for v, status in current
         ],
         vim_id=vnf.vim_id,
         ext_virtual_links=vnf.ext_virtual_links,
