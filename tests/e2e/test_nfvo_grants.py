@@ -6,6 +6,7 @@ that lives only in the NFVO is fetched, onboarded and instantiated."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -17,9 +18,11 @@ from tests.support.api import Api
 from tests.support.nfvo import NFVO_TIMEOUT_SECONDS, running_nfvo_suite
 from tests.support.vnflcm_api import (
     INSTANCES,
+    OP_OCCS,
     counts,
     create_vnf,
     onboard_noop,
+    show_op,
     show_vnf,
     task,
     vnfcs,
@@ -197,3 +200,43 @@ def test_a_package_only_the_nfvo_has_is_fetched_and_instantiated(
     assert create_vnf(client, vnfd_id)["vnfPkgId"] == package["id"]
     unknown = client.post(INSTANCES, {"vnfdId": "not-at-the-nfvo-either"})
     assert unknown.status_code == 422, unknown.text
+
+
+def wait_asked(nfvo: NfvoSimulator, op_id: str, count: int = 1) -> None:
+    deadline = time.monotonic() + 20
+    while len(nfvo.state.requests_for(op_id)) < count:
+        assert time.monotonic() < deadline, f"the NFVO was never asked for op {op_id}'s grant"
+        time.sleep(0.05)
+
+
+def test_lifecycle_killed_while_asking_asks_again_after_restart(
+    client: Api, nfvo: NfvoSimulator, nfvo_suite: Suite
+) -> None:
+    nfvo.behave(delay_seconds=NFVO_TIMEOUT_SECONDS * 0.75)
+    vnf_id = create_vnf(client, onboard_noop(client)["vnfdId"])["id"]
+    op_id = instantiate(client, vnf_id)
+    wait_asked(nfvo, op_id)
+    nfvo_suite.kill("lifecycle")  # its answer is lost with it
+    nfvo.behave()
+    nfvo_suite.start("lifecycle")
+    wait_op(client, op_id, "COMPLETED")
+    # Asked again once the dead worker's claim ran out; one plan was built, not two.
+    assert len(nfvo.state.requests_for(op_id)) == 2
+    vnf = wait_vnf(client, vnf_id, lambda v: counts(v) == {"VDU1": 1, "VDU2": 1}, "built")
+    assert len(client.get("/v1.0/devices").json()["devices"]) == 2
+    assert vnf["instantiationState"] == "INSTANTIATED"
+
+
+def test_an_op_cancelled_while_the_nfvo_decides_stays_rolled_back(
+    client: Api, nfvo: NfvoSimulator
+) -> None:
+    nfvo.behave(delay_seconds=NFVO_TIMEOUT_SECONDS * 0.75)
+    vnf_id = create_vnf(client, onboard_noop(client)["vnfdId"])["id"]
+    op_id = instantiate(client, vnf_id)
+    wait_asked(nfvo, op_id)
+    cancelled = client.post(f"{OP_OCCS}/{op_id}/cancel", {"cancelMode": "FORCEFUL"})
+    assert cancelled.status_code == 202, cancelled.text
+    wait_op(client, op_id, "ROLLED_BACK")
+    time.sleep(NFVO_TIMEOUT_SECONDS)  # the NFVO's late Grant arrives and changes nothing
+    assert show_op(client, op_id)["operationState"] == "ROLLED_BACK"
+    assert client.get("/v1.0/devices").json()["devices"] == []

@@ -43,7 +43,9 @@ def running_nfvo_suite(sim: NfvoSimulator, log_dir: Path) -> Iterator[Suite]:
     fresh_environment(settings)
     running = Suite(settings, env=env, log_dir=log_dir)
     try:
-        running.start()
+        # The api (packages) and lifecycle (grants) are what NFVO mode changes; a noop VNFC
+        # needs neither the scheduler nor mgmt to become ACTIVE.
+        running.start("api", "lifecycle")
         yield running
     finally:
         running.stop()

@@ -55,7 +55,7 @@ async def grant_once(service_store: ServiceStore, settings: Settings, nfvo: Nfvo
     """Ask (or poll) for every claimable op's grant; how many were asked."""
     at = now()
     # Longer than one ask can take (a token and a request, each bounded by the timeout).
-    hold = timedelta(seconds=3 * settings.nfvo_timeout_seconds + 5)
+    hold = timedelta(seconds=2 * settings.nfvo_timeout_seconds + 1)
     async with service_store.engine.begin() as conn:
         claimed = await store.claim_due(conn, now=at, until=at + hold)
     await asyncio.gather(
