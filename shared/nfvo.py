@@ -56,10 +56,12 @@ def configured(settings: Settings) -> bool:
 class NfvoClient:
     """``async with NfvoClient(settings) as nfvo: await nfvo.request_grant(body)``."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(
+        self, settings: Settings, *, transport: httpx.AsyncBaseTransport | None = None
+    ) -> None:
         self._settings = settings
         self._base = settings.nfvo_url.rstrip("/")
-        self._http = httpx.AsyncClient(timeout=settings.nfvo_timeout_seconds)
+        self._http = httpx.AsyncClient(timeout=settings.nfvo_timeout_seconds, transport=transport)
         self._token: str | None = None
         self._token_expires = 0.0
 
