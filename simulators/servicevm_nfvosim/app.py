@@ -109,8 +109,12 @@ def build_app(state: NfvoState) -> FastAPI:
 
     @app.put("/admin/behaviour")
     async def set_behaviour(body: Annotated[dict[str, Any], Body()]) -> Any:
+        try:
+            behaviour = Behaviour(**body)
+        except TypeError as exc:
+            return problem(422, "Unprocessable Content", str(exc))
         with state.lock:
-            state.behaviour = Behaviour(**body)
+            state.behaviour = behaviour
         return body
 
     @app.get("/admin/grant_requests")
