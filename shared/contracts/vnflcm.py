@@ -122,6 +122,8 @@ class VnfLcmOpOccSnapshot(_Value):
     # A ProblemDetails dict (status, title, detail) once the op failed; None otherwise.
     error: dict[str, Any] | None = None
     revision: int
+    # SOL003 grantId: the external NFVO's Grant (None: granted locally, or not yet).
+    grant_id: str | None = None
 
 
 class VnfInstanceSnapshot(_Value):

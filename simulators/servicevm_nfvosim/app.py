@@ -55,7 +55,8 @@ def build_app(state: NfvoState) -> FastAPI:
             return problem(403, "Grant rejected", behaviour.reason)
         if behaviour.mode == "error":
             return problem(503, "NFVO unavailable", "the NFVO cannot decide now")
-        grant = state.grant_for(body)
+        with state.lock:
+            grant = state.grant_for(body)
         if behaviour.mode == "async":
             with state.lock:
                 state.pending[grant["id"]] = (behaviour.async_polls, grant)

@@ -45,6 +45,8 @@ class NfvoState:
     grant_requests: list[dict[str, Any]] = field(default_factory=list)
     # Asynchronous grants: id -> [polls left, the Grant or a refusal (None: refused)].
     pending: dict[str, tuple[int, dict[str, Any] | None]] = field(default_factory=dict)
+    # The Grant id given to each op occ (vnfLcmOpOccId -> grant id), last one given.
+    grants: dict[str, str] = field(default_factory=dict)
     packages: dict[str, Package] = field(default_factory=dict)
     tokens: set[str] = field(default_factory=set)
     token_requests: int = 0
@@ -84,6 +86,7 @@ class NfvoState:
         }
         if zone:
             grant["zones"] = [{"id": "zone-1", "zoneId": zone}]
+        self.grants[str(request.get("vnfLcmOpOccId"))] = grant_id
         if self.behaviour.vim_id:
             grant["vimConnectionInfo"] = {
                 "vim1": {"id": "vim1", "vimId": self.behaviour.vim_id, "vimType": "openstack"}
