@@ -16,6 +16,7 @@ from servicevm_nfvosim import NfvoSimulator
 from shared.devstack import Suite
 from tests.support.api import Api
 from tests.support.nfvo import NFVO_TIMEOUT_SECONDS, running_nfvo_suite
+from tests.support.vims import wait_checked
 from tests.support.vnflcm_api import (
     INSTANCES,
     OP_OCCS,
@@ -241,3 +242,31 @@ def test_an_op_cancelled_while_the_nfvo_decides_stays_rolled_back(
     time.sleep(NFVO_TIMEOUT_SECONDS)  # the NFVO's late Grant arrives and changes nothing
     assert show_op(client, op_id)["operationState"] == "ROLLED_BACK"
     assert client.get("/v1.0/devices").json()["devices"] == []
+
+
+def test_the_granted_vim_builds_the_vnfcs_when_it_is_ours(client: Api, nfvo: NfvoSimulator) -> None:
+    vim = client.post(
+        "/v1.0/vims",
+        {
+            "vim": {
+                "name": "granted",
+                "auth_url": "http://127.0.0.1:9/v3",  # never reached: noop VNFCs
+                "project_name": "demo",
+                "project_domain_name": "Default",
+                "user_name": "demo",
+                "user_domain_name": "Default",
+                "password": "not-used",
+            }
+        },
+    )
+    assert vim.status_code == 201, vim.text
+    vim_id = vim.json()["vim"]["id"]
+    wait_checked(client, vim_id)  # lifecycle has it (its check is in, unreachable or not)
+    nfvo.behave(vim_id=vim_id)
+    vnf_id = create_vnf(client, onboard_noop(client)["vnfdId"])["id"]
+    wait_op(client, instantiate(client, vnf_id), "COMPLETED")
+    vnf = wait_vnf(client, vnf_id, lambda v: counts(v) == {"VDU1": 1, "VDU2": 1}, "built")
+    for vnfc in vnf["instantiatedVnfInfo"]["vnfcResourceInfo"]:
+        assert vnfc["computeResource"]["vimConnectionId"] == vim_id
+        device = client.wait_for_status(vnfc["computeResource"]["resourceId"], "ACTIVE")
+        assert device["vim_id"] == vim_id
