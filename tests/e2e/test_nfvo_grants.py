@@ -10,6 +10,7 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
+import httpx
 import pytest
 from servicevm_nfvosim import NfvoSimulator
 
@@ -129,7 +130,9 @@ def test_every_operation_asks_for_its_grant(client: Api, nfvo: NfvoSimulator) ->
     assert removed_devices(asked) == device_ids(vnf, "VDU1") | device_ids(vnf, "VDU2")
 
 
-def test_a_refused_grant_rolls_the_operation_back(client: Api, nfvo: NfvoSimulator) -> None:
+def test_a_refused_grant_rolls_the_operation_back(
+    client: Api, nfvo: NfvoSimulator, nfvo_suite: Suite
+) -> None:
     nfvo.behave(mode="refuse", reason="no capacity left in region north for this tenant")
     vnf_id = create_vnf(client, onboard_noop(client)["vnfdId"])["id"]
     op_id = instantiate(client, vnf_id)
@@ -141,6 +144,8 @@ def test_a_refused_grant_rolls_the_operation_back(client: Api, nfvo: NfvoSimulat
     assert vnf["instantiationState"] == "NOT_INSTANTIATED" and "instantiatedVnfInfo" not in vnf
     # Nothing was built before the grant.
     assert client.get("/v1.0/devices").json()["devices"] == []
+    metrics = httpx.get(f"{nfvo_suite.url('lifecycle')}/metrics").text
+    assert 'servicevm_nfvo_grants_total{outcome="refused"}' in metrics
 
 
 def test_an_nfvo_that_is_down_leaves_failed_temp_and_retry_completes(

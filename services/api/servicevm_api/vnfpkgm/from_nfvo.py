@@ -48,8 +48,15 @@ async def ensure_onboarded(
         if fetched is None:
             return
         package_id = await _record(store, settings, caller, vnfd_id, *fetched, correlation_id)
-    if package_id != "ONBOARDED":
+    if package_id == "ONBOARDED":
+        return
+    try:
         await _wait_onboarded(store, uuid.UUID(package_id), settings)
+    except ProblemError:
+        # A concurrent create of the same vnfdId onboarded its copy first (this one then
+        # fails as a duplicate): the vnfdId is onboarded all the same.
+        if await _local(store, caller, vnfd_id) != "ONBOARDED":
+            raise
 
 
 async def _local(store: ServiceStore, caller: Caller, vnfd_id: str) -> str | None:

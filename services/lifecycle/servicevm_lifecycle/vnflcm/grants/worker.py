@@ -26,6 +26,7 @@ from servicevm_lifecycle.vnflcm.progress import now
 from shared.config import Settings
 from shared.messaging.dispatch import ServiceStore
 from shared.nfvo import GrantAnswer, NfvoClient, NfvoRefused, NfvoUnavailable, configured
+from shared.observability.metrics import NFVO_GRANTS
 
 log = logging.getLogger(__name__)
 
@@ -86,20 +87,22 @@ async def _ask_one(
             return
         until = None
         if asked.answer is not None and asked.answer.grant is not None:
+            result = "granted"
             await outcome.granted(uow, vnf, current, asked.answer.grant)
         elif asked.answer is not None and asked.answer.location is not None:
+            result = "pending"
             await outcome.polling(uow, current, asked.answer.location)
             until = now() + timedelta(seconds=settings.nfvo_grant_poll_seconds)
         elif asked.refusal is not None:
+            result = "refused"
             await outcome.refused(uow, vnf, current, asked.refusal)
         else:
+            result = "unavailable"
             await outcome.unavailable(uow, vnf, current, asked.away or "the NFVO did not answer")
         await store.hold(uow.conn, op_id=op_id, until=until)
         await uow.commit()
-    log.info(
-        "NFVO grant answered",
-        extra={"op_occ_id": str(op_id), "refused": asked.refusal is not None, "away": asked.away},
-    )
+    NFVO_GRANTS.labels(result).inc()
+    log.info("NFVO grant answered", extra={"op_occ_id": str(op_id), "outcome": result})
 
 
 async def _ask(settings: Settings, nfvo: NfvoClient, vnf: Vnf, op: OpOcc) -> _Asked:
