@@ -12,8 +12,8 @@ from typing import Any
 
 import httpx
 import pytest
-from servicevm_nfvosim import NfvoSimulator
 
+from servicevm_nfvosim import NfvoSimulator
 from shared.devstack import Suite
 from tests.support.api import Api
 from tests.support.nfvo import NFVO_TIMEOUT_SECONDS, running_nfvo_suite

@@ -8,7 +8,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from servicevm_nfvosim import NfvoSimulator
-
 from shared.devstack import Suite, fresh_environment, isolated_settings
 from shared.preflight import preflight
 from tests.support.appliances import kill_leftovers

@@ -39,7 +39,9 @@ async def granted(uow: UnitOfWork, vnf: Vnf, op: OpOcc, answer: dict[str, Any]) 
         zones=granted_zones(answer),
     )
     with_grant = replace(op, grant=grant)
-    if vim_id is not None and op.target.vim_id is None and vnf.vim_id is None:
+    if op.operation == "INSTANTIATE" and vim_id is not None and op.target.vim_id is None:
+        # The VNF's VIM from now on (a VIM the request named wins); other ops' new devices
+        # go to the granted VIM only if the VNF has none (steps.issue).
         with_grant = replace(with_grant, target=replace(op.target, vim_id=vim_id))
     at = now()
     if op.state == st.STARTING:
