@@ -49,3 +49,9 @@ def running_nfvo_suite(sim: NfvoSimulator, log_dir: Path) -> Iterator[Suite]:
     finally:
         running.stop()
         kill_leftovers(settings.local_state_dir)
+    # The OAuth2 client secret and the NFVO's tokens must not be in any service's log.
+    secrets = {sim.state.client_secret, *sim.state.tokens}
+    leaked = [
+        f"{p.name}" for p in log_dir.rglob("*.log") if any(x in p.read_text() for x in secrets)
+    ]
+    assert not leaked, f"NFVO secrets found in the logs of {leaked}"
