@@ -29,6 +29,9 @@ from shared.nfvo import GrantAnswer, NfvoClient, NfvoRefused, NfvoUnavailable, c
 from shared.observability.metrics import NFVO_GRANTS
 
 log = logging.getLogger(__name__)
+# One ask (a token and a request, each bounded by nfvo_timeout_seconds) is given this many
+# timeouts in all.
+ASK_BOUND = 2
 
 
 @dataclass(frozen=True)
@@ -55,8 +58,8 @@ async def ask_nfvo_for_grants(service_store: ServiceStore, settings: Settings) -
 async def grant_once(service_store: ServiceStore, settings: Settings, nfvo: NfvoClient) -> int:
     """Ask (or poll) for every claimable op's grant; how many were asked."""
     at = now()
-    # Longer than one ask can take (a token and a request, each bounded by the timeout).
-    hold = timedelta(seconds=2 * settings.nfvo_timeout_seconds + 1)
+    # Longer than one ask may take (_ask bounds it), so two workers never ask at once.
+    hold = timedelta(seconds=ASK_BOUND * settings.nfvo_timeout_seconds + 1)
     async with service_store.engine.begin() as conn:
         claimed = await store.claim_due(conn, now=at, until=at + hold)
     await asyncio.gather(
@@ -106,6 +109,15 @@ async def _ask_one(
 
 
 async def _ask(settings: Settings, nfvo: NfvoClient, vnf: Vnf, op: OpOcc) -> _Asked:
+    bound = ASK_BOUND * settings.nfvo_timeout_seconds
+    try:
+        async with asyncio.timeout(bound):
+            return await _ask_unbounded(settings, nfvo, vnf, op)
+    except TimeoutError:
+        return _Asked(away=f"the NFVO did not answer within {bound:.0f}s")
+
+
+async def _ask_unbounded(settings: Settings, nfvo: NfvoClient, vnf: Vnf, op: OpOcc) -> _Asked:
     assert op.grant is not None
     try:
         if op.grant.status == "POLLING" and op.grant.location:
