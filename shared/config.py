@@ -131,6 +131,23 @@ class Settings(BaseSettings):
     # The poll while a NOTIFY wakes the deliverer on new deliveries (the safety net).
     delivery_safety_poll_seconds: float = 5.0
 
+    # --- an external NFVO (SOL003 grants, onboarded packages) ---------------------------
+    # Set: every LCM operation asks the NFVO for a grant (POST {nfvo_url}/grant/v1/grants)
+    # before touching resources, and a vnfdId not onboarded here is fetched from its
+    # /vnfpkgm/v1/onboarded_vnf_packages. Empty: grants are given locally.
+    nfvo_url: str = ""
+    # OAuth2 client credentials (RFC 6749 4.4) for the NFVO; empty token URL: no token sent.
+    nfvo_token_url: str = ""
+    nfvo_client_id: str = ""
+    nfvo_client_secret: str = ""
+    # Each HTTP request's bound; past it the NFVO counts as down (the op ends FAILED_TEMP).
+    nfvo_timeout_seconds: float = 10.0
+    # An asynchronous grant (202) is polled this often, and given up after this long.
+    nfvo_grant_poll_seconds: float = 1.0
+    nfvo_grant_wait_seconds: float = 300.0
+    # How the NFVO reaches this VNFM's API (the grant request's _links); empty: api_port.
+    vnfm_public_url: str = ""
+
     def role(self, service: ServiceName) -> str:
         return f"servicevm_{service}"
 

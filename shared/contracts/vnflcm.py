@@ -14,6 +14,11 @@ persisted plan. The flow:
    the state first; lifecycle is the authoritative guard and answers an action that does
    not fit with a ``VnfLcmOpOccChanged`` re-announcing the real state (same revision + 1).
 
+External NFVO mode (``SERVICEVM_NFVO_URL``): between 1 and 2, lifecycle records the op
+STARTING with its plan and asks the NFVO for a grant (``servicevm_lifecycle.vnflcm.grants``);
+granted, the op goes on as in 2 (``grant_id`` names the Grant); refused, it is reported
+ROLLED_BACK; NFVO unreachable, PROCESSING then FAILED_TEMP (a RETRY asks again).
+
 Every message's subject is the VNF instance id, so one VNF's messages are applied in order.
 Field names are snake_case; the api renders them in SOL003's camelCase (``operation_state``
 is ``operationState``, ``vnfc_resource_info`` is ``vnfcResourceInfo``, ...).
@@ -122,6 +127,8 @@ class VnfLcmOpOccSnapshot(_Value):
     # A ProblemDetails dict (status, title, detail) once the op failed; None otherwise.
     error: dict[str, Any] | None = None
     revision: int
+    # SOL003 grantId: the external NFVO's Grant (None: granted locally, or not yet).
+    grant_id: str | None = None
 
 
 class VnfInstanceSnapshot(_Value):

@@ -135,3 +135,11 @@ def timed_device_operation(driver: str, operation: str) -> Iterator[None]:
         DEVICE_OPERATION_SECONDS.labels(driver, operation, outcome).observe(
             time.monotonic() - started
         )
+
+
+NFVO_GRANTS = Counter(
+    "servicevm_nfvo_grants_total",
+    "Answers of the external NFVO to grant requests and polls "
+    "(granted, pending, refused, unavailable)",
+    ["outcome"],
+)

@@ -57,6 +57,8 @@ KEYSTONE_WRITE_LIMIT = 40
 NOAUTH_PROJECT_API_PORT = _PORT_BASE + 11
 NOAUTH_PROJECT = "cli-project"
 NOAUTH_PAGE_SIZE = 2
+# The suite in external NFVO mode (tests.support.nfvo): its four services' ports from here.
+PORT_BASE_NFVO = _PORT_BASE + 30
 
 
 def suite_settings() -> Settings:

@@ -18,6 +18,7 @@ from servicevm_lifecycle.jobs.vnf_op_deadlines import expire_vnf_operations
 from servicevm_lifecycle.templates import TEMPLATE_HANDLERS
 from servicevm_lifecycle.vims.checker import VimChecks
 from servicevm_lifecycle.vims.handlers import VimHandlers
+from servicevm_lifecycle.vnflcm.grants.worker import ask_nfvo_for_grants
 from servicevm_lifecycle.vnflcm.handlers import VNFLCM_HANDLERS
 from shared.runtime import ServiceDefinition
 
@@ -40,6 +41,7 @@ def build_definition() -> ServiceDefinition:
             rotate_secrets_at_start,
             PendingVimRechecks(checks),
             expire_vnf_operations,
+            ask_nfvo_for_grants,
             DriverMonitors(),
         ),
     )

@@ -240,6 +240,8 @@ vnf_lcm_op_occs = Table(
     Column("changed_ext_connectivity", JSONB),
     Column("error", JSONB),
     Column("revision", Integer, nullable=False, server_default="0"),
+    # SOL003 grantId: the external NFVO's Grant of the op (NULL: granted locally).
+    Column("grant_id", String(255)),
     # At most one unfinished op occ per VNF, whatever the number of api replicas.
     Index(
         "vnf_lcm_op_occs_one_unfinished_per_vnf",

@@ -38,6 +38,7 @@ def op_columns(op: VnfLcmOpOccSnapshot) -> dict[str, Any]:
         "changed_ext_connectivity": op.changed_ext_connectivity,
         "error": op.error,
         "revision": op.revision,
+        "grant_id": op.grant_id,
     }
 
 

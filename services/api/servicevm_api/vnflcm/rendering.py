@@ -169,6 +169,7 @@ def vnf_lcm_op_occ(row: Mapping[Any, Any], base_url: str) -> dict[str, Any]:
         "error": row["error"],
         "changedInfo": row["changed_info"],
         "changedExtConnectivity": row["changed_ext_connectivity"],
+        "grantId": row.get("grant_id"),
     }
     body.update({key: value for key, value in optional.items() if value is not None})
     body["_links"] = {

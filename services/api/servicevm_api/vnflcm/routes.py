@@ -27,6 +27,7 @@ from servicevm_api.vnflcm.rendering import (
     vnf_instance,
 )
 from servicevm_api.vnflcm.schemas import CreateVnfRequest, VnfInfoModificationRequest
+from servicevm_api.vnfpkgm import from_nfvo
 from shared.config import Settings
 
 router = APIRouter(prefix=INSTANCES_PATH, tags=["vnf_instances"], responses=PROBLEM_RESPONSES)
@@ -59,6 +60,15 @@ async def create_vnf_instance(
     caller: Annotated[Caller, authorize("vnf_instance", "create")],
     uow: UowDep,
 ) -> JSONResponse:
+    # External NFVO mode: its package of this vnfdId, onboarded here first (HTTP before the
+    # transaction: the uow's BEGIN is only sent with its first statement).
+    await from_nfvo.ensure_onboarded(
+        request.app.state.store,
+        request.app.state.settings,
+        caller,
+        body.vnfdId,
+        request.state.request_id,
+    )
     row = await instances.create_instance(uow, caller, body)
     headers = {"Location": base_url(request) + instance_path(row.id), "ETag": etag(row._mapping)}
     return JSONResponse(

@@ -206,6 +206,10 @@ vnf_lcm_op_occs = Table(
     # PROCESSING / ROLLING_BACK past this: the deadline job ends it FAILED_TEMP.
     Column("deadline", DateTime(timezone=True), index=True),
     Column("revision", Integer, nullable=False),
+    # The NFVO's grant (external NFVO mode; NULL: granted locally), and until when one
+    # worker holds it to ask or poll the NFVO (a crashed worker's hold runs out).
+    Column("nfvo_grant", JSONB),
+    Column("grant_claimed_until", DateTime(timezone=True)),
 )
 
 outbox = outbox_table(metadata)

@@ -73,8 +73,9 @@ def server_request(spec: DeviceSpec) -> dict[str, Any]:
         request["security_groups"] = [{"name": g} for g in groups]
     if attrs.get("key_name"):
         request["key_name"] = attrs["key_name"]
-    if attrs.get("availability_zone"):
-        request["availability_zone"] = attrs["availability_zone"]
+    # A zone in the device's kwargs (granted by an external NFVO) wins over the template's.
+    if zone := spec.kwargs.get("availability_zone") or attrs.get("availability_zone"):
+        request["availability_zone"] = str(zone)
     if attrs.get("user_data"):
         # Nova takes user data base64-encoded; openstacksdk's proxy does not encode it.
         request["user_data"] = base64.b64encode(attrs["user_data"].encode()).decode()

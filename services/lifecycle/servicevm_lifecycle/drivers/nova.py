@@ -2,7 +2,8 @@
 
 Template attributes: ``image``, ``flavor`` (names or ids), ``key_name``, ``user_data``,
 ``availability_zone``, ``security_groups`` (comma-separated), ``ready_timeout_seconds``.
-Device kwargs: ``name`` and ``metadata`` (also what ``update`` applies). NICs come from the
+Device kwargs: ``name`` and ``metadata`` (also what ``update`` applies), and
+``availability_zone`` (the zone an NFVO's grant chose), which wins over the template's. NICs come from the
 service contexts: a ``port_id`` is plugged as is, else Nova makes a port on ``network_id``.
 
 A server that goes to ERROR is left for the flow's revert, which calls ``delete``.

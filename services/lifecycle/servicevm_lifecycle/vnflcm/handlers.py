@@ -15,8 +15,10 @@ from servicevm_lifecycle.adapters import repository as device_repo
 from servicevm_lifecycle.vnflcm import repository as repo
 from servicevm_lifecycle.vnflcm.domain import opocc, plan
 from servicevm_lifecycle.vnflcm.domain import states as st
+from servicevm_lifecycle.vnflcm.domain.grants import Grant
 from servicevm_lifecycle.vnflcm.domain.model import PlanError, Step, Vnf
 from servicevm_lifecycle.vnflcm.domain.opocc import OpOcc, problem
+from servicevm_lifecycle.vnflcm.grants import needs_grant
 from servicevm_lifecycle.vnflcm.operate import operate_vnfc
 from servicevm_lifecycle.vnflcm.progress import announce_op, finish, now, op_timeout, run_plan
 from shared.contracts.vnflcm import OperateVnfc, RunVnfLcmOperation, VnfLcmOperationAction
@@ -57,6 +59,12 @@ async def run_vnf_lcm_op(cmd: RunVnfLcmOperation, ctx: HandlerContext) -> None:
         if planned is not None:
             changed_info = cmd.operation_params if cmd.operation == "MODIFY_INFO" else None
             op = replace(op, steps=planned.steps, target=planned.target, changed_info=changed_info)
+            if needs_grant(cmd.operation):
+                # The external NFVO decides first: the op stays STARTING with its plan until
+                # the grant job has its answer (the HTTP call is not made in a transaction).
+                await repo.add_op(uow.conn, op=replace(op, grant=Grant()))
+                await uow.commit()
+                return
         await repo.add_op(uow.conn, op=op)
         # PROCESSING is announced even when the op gets further in this transaction (the
         # SOL003 notifications name every state an op goes through).

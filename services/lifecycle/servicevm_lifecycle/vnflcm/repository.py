@@ -14,12 +14,14 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from servicevm_lifecycle.adapters.orm import devices, vnf_instances, vnf_lcm_op_occs, vnfcs
 from servicevm_lifecycle.vnflcm.domain import states as st
+from servicevm_lifecycle.vnflcm.domain.grants import Grant
 from servicevm_lifecycle.vnflcm.domain.model import Step, Vnf, Vnfc, VnfTarget
 from servicevm_lifecycle.vnflcm.domain.opocc import OpOcc
 from shared.contracts.vnflcm import VnfFlavourSpec, VnfState
 
 STEPS = TypeAdapter(tuple[Step, ...])
 TARGET = TypeAdapter(VnfTarget)
+GRANT = TypeAdapter(Grant | None)
 
 
 # --- the VNF -----------------------------------------------------------------------------
@@ -181,6 +183,7 @@ def _op_values(op: OpOcc) -> dict[str, Any]:
         "changed_ext_connectivity": op.changed_ext_connectivity,
         "deadline": op.deadline,
         "revision": op.revision,
+        "nfvo_grant": GRANT.dump_python(op.grant, mode="json"),
     }
 
 
@@ -271,4 +274,5 @@ def _op(row: Any) -> OpOcc:
         changed_ext_connectivity=row.changed_ext_connectivity,
         deadline=row.deadline,
         revision=row.revision,
+        grant=GRANT.validate_python(row.nfvo_grant),
     )

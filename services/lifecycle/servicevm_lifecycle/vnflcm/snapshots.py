@@ -37,6 +37,7 @@ def op_snapshot(op: OpOcc) -> VnfLcmOpOccSnapshot:
         changed_ext_connectivity=op.changed_ext_connectivity,
         error=op.error,
         revision=op.revision,
+        grant_id=op.grant.grant_id if op.grant is not None else None,
     )
 
 

@@ -55,13 +55,16 @@ async def _issue_create(uow: UnitOfWork, vnf: Vnf, op: OpOcc, step: Step) -> Non
     links = links if links is not None else vnf.ext_virtual_links
     if links:
         kwargs["ext_virtual_links"] = links
+    zone = op.grant.zones.get(str(step.device_id)) if op.grant is not None else None
+    if zone is not None:
+        kwargs["availability_zone"] = zone  # where the NFVO's grant placed it
     command = commands.CreateDevice(
         id=step.device_id,
         tenant_id=vnf.tenant_id,
         template_id=step.template_id,
         kwargs=kwargs,
         service_contexts=[],
-        vim_id=vnf.vim_id or op.target.vim_id,
+        vim_id=vnf.vim_id or op.target.vim_id or (op.grant.vim_id if op.grant else None),
     )
     template = await device_repo.get_template(uow.conn, template_id=step.template_id)
     device = Device(

@@ -57,6 +57,13 @@ def test_server_request_from_attributes_and_kwargs() -> None:
     assert request["key_name"] == "k" and "networks" not in request
 
 
+def test_a_granted_zone_in_kwargs_wins_over_the_templates() -> None:
+    attrs = {"image": "i", "flavor": "f", "availability_zone": "az-template"}
+    assert cloud_spec.server_request(spec(attrs))["availability_zone"] == "az-template"
+    granted = spec(attrs, availability_zone="az-granted")
+    assert cloud_spec.server_request(granted)["availability_zone"] == "az-granted"
+
+
 def test_mgmt_address_prefers_management_nic() -> None:
     contexts = [
         ServiceContext(network_id=NET_A, role="data"),

@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from servicevm_lifecycle.vnflcm.domain import states as st
+from servicevm_lifecycle.vnflcm.domain.grants import Grant
 from servicevm_lifecycle.vnflcm.domain.model import Step, StepAction, VnfTarget
 from shared.contracts.vnflcm import (
     CancelMode,
@@ -49,6 +50,12 @@ class OpOcc:
     changed_ext_connectivity: list[dict[str, Any]] | None = None
     deadline: datetime | None = None
     revision: int = 1
+    # An external NFVO's grant (None: granted locally); no step runs before it is GRANTED.
+    grant: Grant | None = None
+
+    @property
+    def awaiting_grant(self) -> bool:
+        return self.grant is not None and not self.grant.granted
 
     @property
     def active_steps(self) -> tuple[Step, ...]:
@@ -101,7 +108,7 @@ def settle(
 
 def advance(op: OpOcc, now: datetime) -> tuple[OpOcc, list[Step]]:
     """Move the op on as far as its plan allows; the steps to issue now come back SENT."""
-    if op.state not in st.RUNNING:
+    if op.state not in st.RUNNING or (op.awaiting_grant and not op.rolling_back):
         return op, []
     steps = op.active_steps
     in_flight = any(s.status == "SENT" for s in steps)
