@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from jsonschema import Draft7Validator, FormatChecker
-from referencing import Registry, Resource
+from referencing import Registry
 from referencing.jsonschema import DRAFT7
 
 DOCUMENT_URI = "urn:servicevm:asyncapi"
@@ -16,7 +16,7 @@ class Contract:
     def __init__(self, document: dict[str, Any]) -> None:
         self.document = document
         # AsyncAPI's default schema format is a superset of JSON Schema draft 7.
-        resource = Resource(contents=document, specification=DRAFT7)
+        resource = DRAFT7.create_resource(document)
         self._registry: Registry[Any] = Registry().with_resource(DOCUMENT_URI, resource)
 
     def validator(self, event_type: str) -> Draft7Validator:
