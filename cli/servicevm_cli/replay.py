@@ -8,6 +8,7 @@ caught up), unless it follows on like ``tail``.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -30,9 +31,11 @@ def parse_since(text: str) -> datetime:
 
 
 def notification_time(body: Notification) -> datetime | None:
+    """servicevm's ``timestamp``, or SOL003's ``timeStamp``."""
+    stamp = body.get("timestamp", body.get("timeStamp"))
     try:
-        return parse_since(str(body["timestamp"]))
-    except (KeyError, ValueError):
+        return parse_since(str(stamp)) if stamp is not None else None
+    except ValueError:
         return None
 
 
@@ -63,28 +66,33 @@ class Replay:
             await channel.set_qos(prefetch_count=PREFETCH)
             # Passive: a reader may read the stream, not declare it.
             stream = await channel.get_queue(NOTIFICATION_STREAM, ensure=True)
-            since = self.start if isinstance(self.start, datetime) else None
-            iterator = stream.iterator(
-                arguments={"x-stream-offset": self.start}, timeout=self.idle_seconds
-            )
+            arrived: asyncio.Queue[aio_pika.abc.AbstractIncomingMessage] = asyncio.Queue()
+
+            # Not aio-pika's queue iterator: leaving it rejects the messages it holds, which a
+            # stream refuses (the broker closes the connection). Messages left unacknowledged
+            # here are simply dropped with the connection.
+            await stream.consume(arrived.put, arguments={"x-stream-offset": self.start})
+            await self._take_until(arrived, count)
+
+    async def _take_until(
+        self, arrived: asyncio.Queue[aio_pika.abc.AbstractIncomingMessage], count: int | None
+    ) -> None:
+        since = self.start if isinstance(self.start, datetime) else None
+        while count is None or self.seen < count:
             try:
-                async with iterator as messages:
-                    async for message in messages:
-                        await message.ack()  # stream acks only give the consumer credit
-                        taken = self._take(message, since)
-                        if taken and count is not None and self.seen >= count:
-                            return
+                message = await asyncio.wait_for(arrived.get(), self.idle_seconds)
             except TimeoutError:
                 return  # caught up: nothing more for idle_seconds
+            await message.ack()  # a stream ack removes nothing: it gives the consumer credit
+            self._take(message, since)
 
-    def _take(self, message: aio_pika.abc.AbstractIncomingMessage, since: datetime | None) -> bool:
+    def _take(self, message: aio_pika.abc.AbstractIncomingMessage, since: datetime | None) -> None:
         body = _decode(message.body)
         if body is None or not is_since(body, since) or not self.accept(body):
-            return False
+            return
         offset = message.headers.get("x-stream-offset")
         self.emit(offset if isinstance(offset, int) else None, body)
         self.seen += 1
-        return True
 
 
 def _decode(raw: bytes) -> Notification | None:

@@ -38,3 +38,4 @@ def test_notifications_from_before_the_moment_are_skipped() -> None:
     assert is_since(at, MOMENT)
     assert is_since(before, None)
     assert not is_since({"no": "timestamp"}, MOMENT)
+    assert is_since({"timeStamp": MOMENT.isoformat()}, MOMENT)  # SOL003's name
