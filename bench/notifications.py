@@ -3,10 +3,12 @@ receiver (``bench.receiver``, its own process), while devices are created throug
 API; each notification is POSTed by mgmt to every subscriber.
 
     python -m bench.notifications [--subscribers 100] [--devices 50] [--concurrency 10]
+                                  [--quiet-devices 5]
 
 Prints deliveries per second (from the first state change to the last delivery) and the
 latency each delivery added to its state change (the notification's ``timestamp`` to its
-arrival at the receiver), p50 / p99, beside a same-run floor: the same bodies POSTed to the
+arrival at the receiver), p50 / p99, for the burst (a backlog builds up) and for devices
+created one at a time afterwards (no backlog), beside a same-run floor: the same bodies POSTed to the
 same receiver by a bare httpx client with mgmt's concurrency. Then a subscriber that was away
 replays the run's notifications from the stream (servicevm.notifications.stream) by
 timestamp, timed. Same database, vhost and port variables as ``bench.e2e_devices``; the
@@ -138,6 +140,19 @@ async def floor(bodies: list[bytes], concurrency: int) -> float:
         return len(bodies) / (time.perf_counter() - began)
 
 
+def one_at_a_time(api_url: str, template_id: str, devices: int, subscribers: int) -> list[Delivery]:
+    """Devices created one after the other, each once every delivery of the last arrived:
+    the latency a delivery adds without a backlog ahead of it."""
+    first = arrived()
+    with httpx.Client(base_url=api_url, headers=HEADERS, timeout=60) as client:
+        for _ in range(devices):
+            mark = arrived()
+            body = {"device": {"template_id": template_id}}
+            client.post("/v1.0/devices", json=body).raise_for_status()
+            wait_for_arrivals(mark + 2 * subscribers, quiet=0.5)
+    return [d for d in results()[first:] if d.path.startswith("/subscriber/")]
+
+
 def out_of_order(deliveries: list[Delivery]) -> int:
     """Deliveries that reached their subscriber before an earlier change of the same device."""
     seen: dict[tuple[str, str], datetime] = {}
@@ -165,7 +180,11 @@ def replay_seconds(amqp_url: str, since: datetime, expected: int) -> tuple[int, 
 
 
 def report(
-    deliveries: list[Delivery], subscribers: int, floor_rate: float, replayed: tuple[int, float]
+    deliveries: list[Delivery],
+    unloaded: list[Delivery],
+    subscribers: int,
+    floor_rate: float,
+    replayed: tuple[int, float],
 ) -> None:
     ms = 1000.0
     first_change = min(datetime.fromisoformat(d.notification["timestamp"]) for d in deliveries)
@@ -187,6 +206,12 @@ def report(
         f"{percentile(latencies, 0.5) * ms:>10.1f}{percentile(latencies, 0.99) * ms:>10.1f}"
         f"{max(latencies) * ms:>10.1f}"
     )
+    quiet = [d.latency for d in unloaded]
+    print(
+        f"{'the same, one device at a time':<40}{'':>10}"
+        f"{percentile(quiet, 0.5) * ms:>10.1f}{percentile(quiet, 0.99) * ms:>10.1f}"
+        f"{max(quiet, default=float('nan')) * ms:>10.1f}"
+    )
     print(f"{'floor: bare httpx POSTs, same receiver':<40}{floor_rate:>10.1f}")
     print(f"\ndelivery rate / floor: {rate / floor_rate:.2f}")
     print(
@@ -203,6 +228,9 @@ def main() -> None:
     parser.add_argument("--subscribers", type=int, default=100)
     parser.add_argument("--devices", type=int, default=50)
     parser.add_argument("--concurrency", type=int, default=10, help="device POSTs at once")
+    parser.add_argument(
+        "--quiet-devices", type=int, default=5, help="then created one at a time, for latency"
+    )
     args = parser.parse_args()
 
     settings = isolated_settings(ENV)
@@ -223,6 +251,7 @@ def main() -> None:
         # Each device: pending_create and active, to every subscriber.
         wait_for_arrivals(warmed + 2 * args.devices * args.subscribers)
         deliveries = [d for d in results()[warmed:] if d.path.startswith("/subscriber/")]
+        unloaded = one_at_a_time(api_url, template["id"], args.quiet_devices, args.subscribers)
         bodies = [json.dumps(d.notification).encode() for d in deliveries]
         floor_rate = asyncio.run(floor(bodies, settings.delivery_concurrency))
         notifications = len({d.notification["id"] for d in deliveries})
@@ -235,7 +264,7 @@ def main() -> None:
         except subprocess.TimeoutExpired:
             receiver.kill()
             receiver.wait()
-    report(deliveries, args.subscribers, floor_rate, replayed)
+    report(deliveries, unloaded, args.subscribers, floor_rate, replayed)
     print(f"(service logs: {log_dir})")
 
 
