@@ -12,6 +12,7 @@ import pytest
 from pydantic import BaseModel
 
 from servicevm_api.asyncapi import build_document
+from servicevm_api.schemas.asyncapi import AsyncApiDocument
 from servicevm_mgmt.domain.notifications import device_notification
 from shared.contracts import events
 from shared.contracts.envelope import Envelope
@@ -72,6 +73,7 @@ def test_channels_are_the_two_exchanges_and_the_stream() -> None:
     assert (stream["is"], stream["queue"]["name"]) == ("queue", NOTIFICATION_STREAM)
     assert DOCUMENT["servers"]["rabbitmq"]["host"] == "broker.example:5671"
     assert "s3cret" not in str(DOCUMENT)  # never the api's own broker credentials
+    AsyncApiDocument.model_validate(DOCUMENT)  # what the OpenAPI document says it answers
 
 
 def test_a_body_mgmt_makes_is_valid_and_anything_else_is_not() -> None:

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Request, Response
 from servicevm_api.asyncapi import build_document
 from servicevm_api.entrypoints.deps import CallerDep
 from servicevm_api.entrypoints.errors import ERROR_RESPONSES
+from servicevm_api.schemas.asyncapi import AsyncApiDocument
 from shared.config import Settings
 
 router = APIRouter(prefix="/v1.0", tags=["notifications"], responses=ERROR_RESPONSES)
@@ -25,7 +26,7 @@ def _rendered(amqp_url: str) -> bytes:
 @router.get(
     "/asyncapi.json",
     summary="The AsyncAPI 3.0 document of the notifications",
-    responses={200: {"content": {"application/json": {}}}},
+    response_model=AsyncApiDocument,
 )
 async def asyncapi_document(request: Request, _caller: CallerDep) -> Response:
     settings: Settings = request.app.state.settings
