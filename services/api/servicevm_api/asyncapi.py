@@ -17,6 +17,8 @@ from shared.messaging.topology import NOTIFICATION_STREAM, NOTIFICATIONS, PROJEC
 SCHEMAS = "#/components/schemas/"
 MESSAGES = "#/components/messages/"
 AMQP_BINDING_VERSION = "0.3.0"
+# How the outbox relay publishes: persistent, with the AMQP timestamp property.
+SENT = {"deliveryMode": 2, "timestamp": True, "bindingVersion": AMQP_BINDING_VERSION}
 DESCRIPTION = (
     "Lifecycle notifications of servicevm, as JSON bodies on RabbitMQ (AMQP 0-9-1). Every "
     "body carries `schema_version`; its JSON Schema is the payload of its message here. The "
@@ -42,7 +44,11 @@ def build_document(
         "servers": {"rabbitmq": _server(amqp_url, vhost)},
         "channels": _channels(vhost, event_types, refs),
         "operations": {
-            f"send_{name}": {"action": "send", "channel": {"$ref": f"#/channels/{name}"}}
+            f"send_{name}": {
+                "action": "send",
+                "channel": {"$ref": f"#/channels/{name}"},
+                "bindings": {"amqp": SENT},
+            }
             for name in ("notifications", "projectNotifications", "notificationStream")
         },
         "components": _components(kinds),
@@ -128,7 +134,10 @@ def _components(kinds: tuple[NotificationKind, ...]) -> dict[str, Any]:
             "summary": kind.summary,
             "contentType": "application/json",
             "payload": refs[(kind.model, "serialization")],
-            "bindings": {"amqp": {"deliveryMode": 2, "bindingVersion": AMQP_BINDING_VERSION}},
+            # The relay sets the AMQP type property to the event type.
+            "bindings": {
+                "amqp": {"messageType": event_type, "bindingVersion": AMQP_BINDING_VERSION}
+            },
         }
         for kind in kinds
         for event_type in kind.event_types
