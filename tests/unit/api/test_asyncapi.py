@@ -53,9 +53,9 @@ def _device_body() -> dict[str, Any]:
 
 def test_every_event_type_is_a_message_of_every_channel() -> None:
     messages = DOCUMENT["components"]["messages"]
-    assert set(messages) == set(EVENT_TYPES)
+    assert set(messages) == set(by_event_type()) >= EVENT_TYPES  # servicevm's own among them
     for channel in DOCUMENT["channels"].values():
-        assert set(channel["messages"]) == set(EVENT_TYPES)
+        assert set(channel["messages"]) == set(messages)
         for name, ref in channel["messages"].items():
             assert ref == {"$ref": f"#/components/messages/{name}"}
     schemas = DOCUMENT["components"]["schemas"]
@@ -96,7 +96,7 @@ def test_every_registered_model_carries_a_required_schema_version() -> None:
 
 
 def test_an_event_type_has_one_model() -> None:
-    assert set(by_event_type()) == set(EVENT_TYPES)
+    assert set(by_event_type()) >= EVENT_TYPES
 
     class Other(BaseModel):
         schema_version: str = "1.0"
