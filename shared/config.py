@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import quote
 
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ServiceName = Literal["api", "scheduler", "lifecycle", "mgmt"]
@@ -147,6 +148,16 @@ class Settings(BaseSettings):
     nfvo_grant_wait_seconds: float = 300.0
     # How the NFVO reaches this VNFM's API (the grant request's _links); empty: api_port.
     vnfm_public_url: str = ""
+
+    # --- the notification stream (servicevm.notifications.stream, for replay) -----------
+    # Retention of the RabbitMQ stream holding every project's notifications: by age
+    # (x-max-age: a number and Y, M, D, h, m or s; "7D") and/or by size (x-max-length-bytes);
+    # empty or 0 leaves that limit off. The broker drops whole segments
+    # (x-stream-max-segment-size-bytes) once they are past a limit. These are the stream's
+    # arguments when first declared; to change them on an existing stream, use a policy.
+    notification_stream_max_age: str = Field(default="7D", pattern=r"^(\d+[YMDhms])?$")
+    notification_stream_max_bytes: int = Field(default=10 * 1024**3, ge=0)
+    notification_stream_segment_bytes: int = Field(default=100 * 1024**2, gt=0)
 
     def role(self, service: ServiceName) -> str:
         return f"servicevm_{service}"

@@ -20,7 +20,7 @@ from kombu.connection import Connection
 
 from shared.config import SERVICES, ServiceName, Settings
 from shared.db.bootstrap import create_database_and_roles, migrate
-from shared.messaging.topology import QUEUES
+from shared.messaging.topology import NOTIFICATION_STREAM, QUEUES
 
 MODULES: dict[ServiceName, str] = {service: f"servicevm_{service}" for service in SERVICES}
 
@@ -61,6 +61,8 @@ def fresh_environment(settings: Settings) -> None:
         for service in SERVICES:
             for name in (QUEUES[service].name, QUEUES[service].dead_letter_name):
                 channel.queue_delete(name)
+        # The notification stream too: a session replays only what it published.
+        channel.queue_delete(NOTIFICATION_STREAM)
 
 
 async def _drop_database(settings: Settings) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Any, Final, Literal
 from urllib.parse import quote
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -27,6 +27,10 @@ EVENT_TYPES = frozenset(
 )
 # AMQP routing keys are at most 255 bytes.
 MAX_ROUTING_KEY = 255
+# The version of the notification bodies' JSON Schemas (/v1.0/asyncapi.json), in every body:
+# the minor grows with additions a subscriber may ignore, the major with anything else.
+SchemaVersion = Literal["1.0"]
+SCHEMA_VERSION: Final[SchemaVersion] = "1.0"
 
 
 def project_routing_key(tenant_id: str, event_type: str) -> str | None:
@@ -42,7 +46,11 @@ def project_routing_key(tenant_id: str, event_type: str) -> str | None:
 class Notification(BaseModel):
     """Routing key = ``event_type`` (``device.active``, ``device_template.created``, ...)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # The published JSON Schema is of the body as sent (serialization), where every field
+    # is present: a subscriber may count on each, defaults included.
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, json_schema_serialization_defaults_required=True
+    )
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4)
     event_type: str
@@ -52,6 +60,7 @@ class Notification(BaseModel):
     timestamp: datetime = Field(default_factory=utcnow)
     request_id: str
     payload: dict[str, Any]
+    schema_version: SchemaVersion = SCHEMA_VERSION
 
 
 class DeviceNotification(Notification):

@@ -13,7 +13,7 @@ from typing import Any
 import aio_pika
 import aiormq
 
-from shared.config import SERVICES, ServiceName
+from shared.config import SERVICES, ServiceName, Settings, get_settings
 
 log = logging.getLogger(__name__)
 
@@ -24,6 +24,9 @@ NOTIFICATIONS = "servicevm.notifications"
 # may read only its own keys (topic permissions), while NOTIFICATIONS is for admins.
 PROJECT_NOTIFICATIONS = "servicevm.notifications.projects"
 DEAD_LETTER = "servicevm.dead-letter"
+# Every project's notifications kept for replay (a RabbitMQ stream, for admins): bound to
+# NOTIFICATIONS with "#", so whatever is published there, whoever publishes it, is in it.
+NOTIFICATION_STREAM = "servicevm.notifications.stream"
 # A message requeued this many times (a transient failure each time: ~4 min of outage at the
 # consumer's 5 s backoff) is dead-lettered by the broker instead of being retried forever.
 DELIVERY_LIMIT = 50
@@ -129,6 +132,7 @@ async def declare_topology(channel: aio_pika.abc.AbstractChannel) -> None:
             await queue.bind(exchanges[COMMANDS], routing_key=key)
         for key in spec.events:
             await queue.bind(exchanges[EVENTS], routing_key=key)
+    await _declare_notification_stream(channel, get_settings())
 
 
 async def _declare_service_queue(
@@ -162,3 +166,40 @@ async def _declare_service_queue(
         extra={"queue": spec.name, "messages": waiting},
     )
     return existing
+
+
+def stream_arguments(settings: Settings) -> dict[str, Any]:
+    """The stream's queue arguments: its retention by age and/or size, as configured."""
+    arguments: dict[str, Any] = {
+        "x-queue-type": "stream",
+        "x-stream-max-segment-size-bytes": settings.notification_stream_segment_bytes,
+    }
+    if settings.notification_stream_max_age:
+        arguments["x-max-age"] = settings.notification_stream_max_age
+    if settings.notification_stream_max_bytes:
+        arguments["x-max-length-bytes"] = settings.notification_stream_max_bytes
+    return arguments
+
+
+async def _declare_notification_stream(
+    channel: aio_pika.abc.AbstractChannel, settings: Settings
+) -> None:
+    """The stream, bound to every notification. One declared earlier with other retention
+    arguments cannot be redeclared (PRECONDITION_FAILED): it is kept, with a warning saying
+    how to change its retention (a policy), rather than deleted with its history."""
+    arguments = stream_arguments(settings)
+    try:
+        stream = await channel.declare_queue(NOTIFICATION_STREAM, durable=True, arguments=arguments)
+    except aiormq.exceptions.ChannelPreconditionFailed:
+        await channel.reopen()  # the broker closed the channel on the failed declare
+        stream = await channel.declare_queue(NOTIFICATION_STREAM, passive=True)
+        log.warning(
+            "stream %s exists with other arguments than %s; kept as it is. Change its "
+            "retention with a policy: rabbitmqctl set_policy --apply-to queues "
+            "servicevm-notification-stream '^servicevm\\.notifications\\.stream$' "
+            '\'{"max-age": "7D"}\'',
+            NOTIFICATION_STREAM,
+            arguments,
+            extra={"queue": NOTIFICATION_STREAM},
+        )
+    await stream.bind(NOTIFICATIONS, routing_key="#")

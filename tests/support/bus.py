@@ -17,15 +17,16 @@ from shared.messaging.topology import COMMANDS, NOTIFICATIONS
 
 
 class NotificationListener:
-    """A subscriber with its own exclusive queue bound to a key on servicevm.notifications."""
+    """A subscriber with its own exclusive queue bound to a key on servicevm.notifications
+    (or another notifications exchange)."""
 
-    def __init__(self, amqp_url: str, binding: str = "#") -> None:
+    def __init__(self, amqp_url: str, binding: str = "#", exchange: str = NOTIFICATIONS) -> None:
         self.received: list[tuple[str, dict[str, Any]]] = []
         self._connection = Connection(amqp_url)
-        exchange = Exchange(NOTIFICATIONS, type="topic", durable=True)
+        topic = Exchange(exchange, type="topic", durable=True)
         self._queue = Queue(
             f"test.notifications.{uuid.uuid4().hex[:8]}",
-            exchange=exchange,
+            exchange=topic,
             routing_key=binding,
             exclusive=True,
             auto_delete=True,

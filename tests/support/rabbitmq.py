@@ -15,7 +15,7 @@ from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 import pytest
 
-from shared.messaging.topology import PROJECT_NOTIFICATIONS
+from shared.messaging.topology import NOTIFICATION_STREAM, PROJECT_NOTIFICATIONS
 from tests.support.secrets import remember
 
 
@@ -68,6 +68,32 @@ def project_subscriber(amqp_url: str, project: str) -> Iterator[BrokerUser]:
         _rabbitmqctl(
             "set_topic_permissions", "-p", vhost, user.name, PROJECT_NOTIFICATIONS, key, key
         )
+        yield user
+    finally:
+        _rabbitmqctl("delete_user", user.name)
+
+
+@contextmanager
+def stream_reader(amqp_url: str) -> Iterator[BrokerUser]:
+    """A user that may only read (consume from) the notification stream, as the README tells
+    operators to make an NFVO's replaying user; deleted afterwards."""
+    if shutil.which("rabbitmqctl") is None:
+        pytest.skip("rabbitmqctl is not installed on this machine: cannot create a broker user")
+    vhost = unquote(urlsplit(amqp_url).path.lstrip("/")) or "/"
+    user = BrokerUser(
+        name=f"servicevm-test-{uuid.uuid4().hex[:8]}",
+        password=remember(secrets.token_hex(16)),
+        vhost=vhost,
+        queue_prefix="",
+    )
+    try:
+        _rabbitmqctl("add_user", user.name, user.password)
+    except (RuntimeError, OSError, subprocess.TimeoutExpired) as exc:
+        pytest.skip(f"rabbitmqctl cannot manage users here: {exc}")
+    try:
+        # configure and write nothing; read the stream only.
+        stream = f"^{re.escape(NOTIFICATION_STREAM)}$"
+        _rabbitmqctl("set_permissions", "-p", vhost, user.name, "^$", "^$", stream)
         yield user
     finally:
         _rabbitmqctl("delete_user", user.name)

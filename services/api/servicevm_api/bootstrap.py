@@ -10,6 +10,7 @@ from servicevm_api.entrypoints.errors import install_error_handlers
 from servicevm_api.entrypoints.guards import BodySizeLimit, RejectNulInUrl, RequestTimeout
 from servicevm_api.entrypoints.openapi import install_openapi
 from servicevm_api.entrypoints.routes import (
+    asyncapi,
     device_templates,
     devices,
     service_instances,
@@ -55,6 +56,7 @@ def configure_app(app: FastAPI, store: ServiceStore) -> None:
     app.include_router(topology.router)
     app.include_router(vims.router)
     app.include_router(subscriptions.router)
+    app.include_router(asyncapi.router)
     app.include_router(vnf_packages.router)
     app.include_router(vnf_package_content.router)
     app.include_router(vnf_instances.router)
