@@ -76,16 +76,22 @@ class OrphanReconciler:
                 log.warning("orphan reconciliation failed; trying again later", exc_info=True)
 
     async def sweep(self, store: ServiceStore, settings: Settings) -> int:
-        """One pass over every holder; how many orphans were removed."""
+        """One pass over every holder, side by side (a VIM that does not answer holds up no
+        other); how many orphans were removed."""
+        found = await asyncio.gather(
+            *(self.sweep_one(store, h, settings) for h in await holders(store))
+        )
+        return sum(found)
+
+    async def sweep_one(self, store: ServiceStore, holder: Holder, settings: Settings) -> int:
+        try:
+            held = await holder.driver.owned_instances(holder.vim)
+        except DeviceDriverError as exc:
+            log.warning("cannot list %s instances: %s", holder.name, exc)
+            return 0
         removed = 0
-        for holder in await holders(store):
-            try:
-                held = await holder.driver.owned_instances(holder.vim)
-            except DeviceDriverError as exc:
-                log.warning("cannot list %s instances: %s", holder.name, exc)
-                continue
-            for orphan in await self.orphans(store, held, settings.orphan_grace_seconds):
-                removed += await remove(holder, orphan, settings.driver_timeout_seconds)
+        for orphan in await self.orphans(store, held, settings.orphan_grace_seconds):
+            removed += await remove(holder, orphan, settings.driver_timeout_seconds)
         return removed
 
     async def orphans(
