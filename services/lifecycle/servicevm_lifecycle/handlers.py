@@ -240,17 +240,34 @@ async def _fail(ctx: HandlerContext, device: Device, reason: str) -> None:
 
 
 async def _refuse(uow: UnitOfWork, ctx: HandlerContext, device: Device | None, wanted: str) -> None:
-    """A command that no longer fits the device: announce its real state so views converge."""
+    """A command that no longer fits the device (its state changed after the api accepted
+    it, e.g. a pool's shrink or a failure won the race): announce its real state, with the
+    refusal as its reason, so the client that got 2xx sees what became of its request."""
     log.warning(
         "refusing a device command that does not fit its state",
         extra={"wanted": wanted, "status": device.status if device else None},
     )
     await uow.record_processed(ctx.envelope)
     if device is not None:
-        await save_and_announce(
-            uow, replace(device, revision=device.revision + 1, previous_status=device.status)
+        reason = refusal_reason(wanted, device.status, device.error_reason)
+        refused = replace(
+            device,
+            revision=device.revision + 1,
+            previous_status=device.status,
+            error_reason=reason,
         )
+        await save_and_announce(uow, refused)
     await uow.commit()
+
+
+def refusal_reason(wanted: str, status: str, earlier: str | None) -> str:
+    """``update refused: the device was ERROR when it arrived`` (+ the earlier reason)."""
+    verbs: dict[str, str] = {S.PENDING_UPDATE: "update", S.PENDING_DELETE: "delete"}
+    verb = verbs.get(wanted, wanted)
+    reason = f"{verb} refused: the device was {status} when it arrived"
+    if earlier and " refused: " not in earlier:
+        reason += f"; {earlier}"
+    return reason
 
 
 async def _finish(ctx: HandlerContext) -> None:

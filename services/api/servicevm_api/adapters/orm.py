@@ -81,6 +81,9 @@ devices = Table(
     Column("monitors", JSONB),
     # Revision of the last lifecycle snapshot applied; older snapshots are ignored.
     Column("revision", Integer, nullable=False),
+    # When the api itself wrote a PENDING_* status (its command not yet answered); cleared
+    # by the owner's first snapshot. Past the deadline the row ends in ERROR (jobs.deadlines).
+    Column("pending_since", DateTime(timezone=True), index=True),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     # A project's list is read in id order after the marker (keyset paging).
     Index("ix_api_devices_tenant_id_id", "tenant_id", "id"),
@@ -104,6 +107,9 @@ service_instances = Table(
     Column("status", String(32), nullable=False, index=True),
     Column("error_reason", Text),
     Column("revision", Integer, nullable=False),
+    # When the api itself wrote a PENDING_* status (its command not yet answered); cleared
+    # by the owner's first snapshot. Past the deadline the row ends in ERROR (jobs.deadlines).
+    Column("pending_since", DateTime(timezone=True), index=True),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
 )
 

@@ -1,0 +1,31 @@
+"""devices, service_instances: pending_since, when the api wrote a PENDING_* status itself
+
+Revision ID: 0010_orphans
+Revises: 0009
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0010_orphans"
+down_revision: str | None = "0009"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+TABLES = ("devices", "service_instances")
+
+
+def upgrade() -> None:
+    for table in TABLES:
+        op.add_column(
+            table, sa.Column("pending_since", sa.DateTime(timezone=True)), schema="api"
+        )
+        op.create_index(f"ix_api_{table}_pending_since", table, ["pending_since"], schema="api")
+
+
+def downgrade() -> None:
+    for table in TABLES:
+        op.drop_index(f"ix_api_{table}_pending_since", table_name=table, schema="api")
+        op.drop_column(table, "pending_since", schema="api")
