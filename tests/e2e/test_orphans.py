@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 from openstack.connection import Connection
 
-from servicevm_cloudsim import CloudSimulator
+from servicevm_cloudsim import CloudSimulator, HttpFault
 from servicevm_lifecycle.drivers.base import DeviceSpec
 from servicevm_lifecycle.drivers.local import LocalDeviceDriver
 from servicevm_lifecycle.drivers.vim import connection_args
@@ -159,6 +159,28 @@ def test_a_server_no_device_owns_is_removed_and_an_error_device_takes_its_server
 
     # Lifecycle died after the boot and the retry failed: ERROR, no instance id recorded.
     set_lifecycle_row(suite, device["id"], "ERROR")
+    assert api.delete(f"/v1.0/devices/{device['id']}").status_code == 204
+    api.wait_until_gone(device["id"])
+    assert servers_of(shared_sim, device["id"]) == []
+
+
+def test_lifecycle_killed_between_the_boot_and_its_record_builds_one_server(
+    suite: Suite, api: Api, shared_sim: CloudSimulator
+) -> None:
+    vim = wait_checked(api, register(api, password_body(shared_sim, "secret"))["id"])
+    template = api.create_template(device_driver="nova", attributes=NOVA, vim_id=vim["id"])
+    # Nova boots the server but its answer takes 5 s: lifecycle dies waiting for it.
+    shared_sim.faults.add_http(
+        HttpFault(delay=5, method="POST", path_contains="/servers", after=True)
+    )
+    device = api.create_device(template["id"])
+    wait_until(lambda: bool(servers_of(shared_sim, device["id"])), timeout=15)
+    suite.kill("lifecycle")
+    suite.start("lifecycle")
+    # The create comes again to the new process: it finds the server, never boots a second.
+    active = api.wait_for_status(device["id"], "ACTIVE", timeout=30)
+    (server,) = servers_of(shared_sim, device["id"])
+    assert server.id == active["instance_id"]
     assert api.delete(f"/v1.0/devices/{device['id']}").status_code == 204
     api.wait_until_gone(device["id"])
     assert servers_of(shared_sim, device["id"]) == []
