@@ -1,16 +1,18 @@
 """Nothing stuck, nothing dropped silently (issue 12, scenarios 2 and 3), through the REST
 API: a request the owner never took up ends in ERROR with the reason (the api's own pending
-rows, the scheduler's pending service instances), and a request refused by the owner's
+rows, the scheduler's pending service instances, a VNF LCM op occ), and a request refused by the owner's
 authoritative state after the api accepted it shows the refusal on the resource. The hours
 that pass are written into the rows' timestamps, as in test_resilience."""
 
 from __future__ import annotations
 
+import time
 import uuid
 
 from shared.devstack import Suite
 from tests.support.api import Api
 from tests.support.db import fetch
+from tests.support.vnflcm_api import create_vnf, onboard_noop, show_op, task, wait_op
 
 
 def test_a_delete_whose_command_was_never_taken_up_ends_in_error(suite: Suite, api: Api) -> None:
@@ -111,3 +113,46 @@ def test_an_update_refused_by_the_scheduler_shows_the_refusal_on_the_instance(
     assert refused["name"] != "renamed"
     assert api.delete(path).status_code == 204
     api.wait_until_instance_gone(instance["id"])
+
+
+def test_a_vnf_operation_never_taken_up_fails_and_frees_its_vnf(suite: Suite, api: Api) -> None:
+    package = onboard_noop(api)
+    vnf = create_vnf(api, package["vnfdId"])
+    # The api accepted an INSTANTIATE two hours ago and its command never reached lifecycle.
+    lost = uuid.uuid4()
+    fetch(
+        suite.settings,
+        "api",
+        "INSERT INTO vnf_lcm_op_occs (id, tenant_id, vnf_instance_id, operation,"
+        " operation_state, start_time, state_entered_time, pending_since)"
+        " VALUES ($1, $2, $3, 'INSTANTIATE', 'STARTING', now() - interval '2 hours',"
+        " now() - interval '2 hours', now() - interval '2 hours')",
+        lost,
+        api.project,
+        uuid.UUID(vnf["id"]),
+    )
+    fetch(
+        suite.settings,
+        "api",
+        "UPDATE vnf_instances SET operation_in_progress = $1 WHERE id = $2",
+        lost,
+        uuid.UUID(vnf["id"]),
+    )
+    failed = wait_op(api, str(lost), "FAILED", timeout=10)
+    assert "lifecycle did not take up the INSTANTIATE within" in failed["error"]["detail"]
+    # Not a 409 forever: the VNF takes a new operation, and the lost one stays FAILED (its
+    # cancel at lifecycle, which keeps a late run command from starting it, changes nothing).
+    op_id = task(api, vnf["id"], "instantiate", {"flavourId": "simple"})
+    wait_op(api, op_id, "COMPLETED")
+
+    def at_lifecycle() -> list[str]:
+        rows = fetch(
+            suite.settings, "lifecycle", "SELECT state FROM vnf_lcm_op_occs WHERE id = $1", lost
+        )
+        return [row["state"] for row in rows]
+
+    deadline = time.monotonic() + 10
+    while at_lifecycle() != ["ROLLED_BACK"]:
+        assert time.monotonic() < deadline, at_lifecycle()
+        time.sleep(0.2)
+    assert show_op(api, str(lost))["operationState"] == "FAILED"

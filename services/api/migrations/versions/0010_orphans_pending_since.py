@@ -1,4 +1,5 @@
-"""devices, service_instances: pending_since, when the api wrote a PENDING_* status itself
+"""devices, service_instances, vnf_lcm_op_occs: pending_since, when the api wrote a pending
+state itself
 
 Revision ID: 0010_orphans
 Revises: 0009
@@ -14,7 +15,7 @@ down_revision: str | None = "0009"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-TABLES = ("devices", "service_instances")
+TABLES = ("devices", "service_instances", "vnf_lcm_op_occs")
 
 
 def upgrade() -> None:

@@ -246,6 +246,9 @@ vnf_lcm_op_occs = Table(
     Column("changed_ext_connectivity", JSONB),
     Column("error", JSONB),
     Column("revision", Integer, nullable=False, server_default="0"),
+    # When the api itself put it in a running state (STARTING, or PROCESSING / ROLLING_BACK
+    # on a retry or rollback) and lifecycle has not answered yet (jobs.deadlines).
+    Column("pending_since", DateTime(timezone=True), index=True),
     # At most one unfinished op occ per VNF, whatever the number of api replicas.
     Index(
         "vnf_lcm_op_occs_one_unfinished_per_vnf",
