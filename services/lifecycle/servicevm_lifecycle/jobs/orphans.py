@@ -109,7 +109,7 @@ class OrphanReconciler:
         now = datetime.now(UTC)
         found = []
         for instance in held:
-            if _uuid(instance.device_id) is None or _owned(instance, owners):
+            if _uuid(instance.device_id) is None or is_owned(instance, owners):
                 self.first_seen.pop(instance.instance_id, None)
                 continue
             born = instance.created_at or self.first_seen.setdefault(instance.instance_id, now)
@@ -118,7 +118,8 @@ class OrphanReconciler:
         return found
 
 
-def _owned(instance: OwnedInstance, owners: dict[str, tuple[str | None, str]]) -> bool:
+def is_owned(instance: OwnedInstance, owners: dict[str, tuple[str | None, str]]) -> bool:
+    """owners: device id -> (its recorded instance id, its status), for the devices known."""
     owner = owners.get(instance.device_id)
     if owner is None:
         return False
