@@ -15,7 +15,7 @@ from dataclasses import replace
 from typing import Any
 
 from servicevm_lifecycle.adapters import repository as repo
-from servicevm_lifecycle.domain.model import Device
+from servicevm_lifecycle.domain.model import Device, refusal_reason
 from servicevm_lifecycle.drivers import get_device_driver
 from servicevm_lifecycle.flows.device_tasks import (
     CREATE_FLOW,
@@ -258,16 +258,6 @@ async def _refuse(uow: UnitOfWork, ctx: HandlerContext, device: Device | None, w
         )
         await save_and_announce(uow, refused)
     await uow.commit()
-
-
-def refusal_reason(wanted: str, status: str, earlier: str | None) -> str:
-    """``update refused: the device was ERROR when it arrived`` (+ the earlier reason)."""
-    verbs: dict[str, str] = {S.PENDING_UPDATE: "update", S.PENDING_DELETE: "delete"}
-    verb = verbs.get(wanted, wanted)
-    reason = f"{verb} refused: the device was {status} when it arrived"
-    if earlier and " refused: " not in earlier:
-        reason += f"; {earlier}"
-    return reason
 
 
 async def _finish(ctx: HandlerContext) -> None:

@@ -7,8 +7,8 @@ import uuid
 
 import pytest
 
+from servicevm_lifecycle.domain.model import refusal_reason
 from servicevm_lifecycle.drivers.base import OwnedInstance
-from servicevm_lifecycle.handlers import refusal_reason
 from servicevm_lifecycle.jobs.orphans import is_owned
 
 DEVICE = str(uuid.uuid4())

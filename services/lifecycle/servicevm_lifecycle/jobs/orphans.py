@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from prometheus_client import Counter
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from servicevm_lifecycle.adapters.orm import devices, vims
 from servicevm_lifecycle.drivers import get_device_driver
@@ -43,6 +43,9 @@ from shared.messaging.dispatch import ServiceStore
 from shared.secrets import SecretError, get_cipher
 
 log = logging.getLogger(__name__)
+
+# The advisory lock key of the sweep (any constant unique within the database).
+SWEEP_LOCK = 0x5E57_0F0A
 
 ORPHANS_REMOVED = Counter(
     "servicevm_orphans_removed_total",
@@ -77,10 +80,18 @@ class OrphanReconciler:
 
     async def sweep(self, store: ServiceStore, settings: Settings) -> int:
         """One pass over every holder, side by side (a VIM that does not answer holds up no
-        other); how many orphans were removed."""
-        found = await asyncio.gather(
-            *(self.sweep_one(store, h, settings) for h in await holders(store))
-        )
+        other); how many orphans were removed. One lifecycle replica sweeps at a time (a
+        session advisory lock), so two never race to remove, and count, the same orphan."""
+        async with store.engine.connect() as lock:
+            if not await lock.scalar(select(func.pg_try_advisory_lock(SWEEP_LOCK))):
+                return 0
+            await lock.commit()  # the session's lock stays; no transaction left idle
+            try:
+                found = await asyncio.gather(
+                    *(self.sweep_one(store, h, settings) for h in await holders(store))
+                )
+            finally:
+                await lock.scalar(select(func.pg_advisory_unlock(SWEEP_LOCK)))
         return sum(found)
 
     async def sweep_one(self, store: ServiceStore, holder: Holder, settings: Settings) -> int:
