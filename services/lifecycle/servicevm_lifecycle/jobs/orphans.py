@@ -71,6 +71,9 @@ class OrphanReconciler:
     first_seen: dict[str, datetime] = field(default_factory=dict)
 
     async def __call__(self, store: ServiceStore, settings: Settings) -> None:
+        if settings.orphan_scan_interval_seconds <= 0:
+            log.info("orphan reconciler off (SERVICEVM_ORPHAN_SCAN_INTERVAL_SECONDS is 0)")
+            return
         while True:
             await asyncio.sleep(settings.orphan_scan_interval_seconds)
             try:
