@@ -72,6 +72,14 @@ class Settings(BaseSettings):
     vim_poll_min_seconds: float = 0.5
     vim_poll_max_seconds: float = 10.0
     reconcile_interval_seconds: float = 30.0
+    # The orphan reconciler: how often it lists what the drivers hold (the local cloud's
+    # state dir, each reachable VIM's servers and stacks) and how old a server, stack or
+    # appliance no device owns must be before it is removed (a create in flight owns its
+    # instance through its device row, so the grace only covers clocks and races). The
+    # state dir and the VIM projects must be this deployment's own: what another deployment
+    # built there is no device's here. 0 turns the reconciler off.
+    orphan_scan_interval_seconds: float = 300.0
+    orphan_grace_seconds: float = 600.0
     # A device the scheduler added to a pool is given back after being empty this long.
     pool_idle_seconds: float = 600.0
     # The local device driver's appliances: one JSON state file and one log per instance,

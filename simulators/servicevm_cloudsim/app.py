@@ -69,9 +69,12 @@ async def _inject_or_call(
 ) -> Response:
     path = request.url.path
     fault = None if path.startswith("/_sim") else state.cloud.faults.take_http(request.method, path)
-    if fault is not None and fault.delay > 0:
+    if fault is None:
+        return await call_next(request)
+    done = await call_next(request) if fault.after else None
+    if fault.delay > 0:
         await asyncio.sleep(fault.delay)
-    if fault is not None and fault.status is not None:
+    if fault.status is not None:
         message = f"Simulated fault: {fault.status} for {request.method} {path}"
         return JSONResponse(error_body(path, fault.status, message), fault.status)
-    return await call_next(request)
+    return done if done is not None else await call_next(request)

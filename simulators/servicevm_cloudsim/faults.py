@@ -10,13 +10,16 @@ NO_VALID_HOST = "No valid host was found. There are not enough hosts available."
 
 @dataclass
 class HttpFault:
-    """Answer matching requests with `status` (if set) after `delay` seconds, `count` times."""
+    """Answer matching requests with `status` (if set) after `delay` seconds, `count` times.
+    With `after`, the request is carried out first and only its answer is slow (or replaced
+    by `status`): the cloud did the work, the caller does not know it yet (or never will)."""
 
     status: int | None = None
     delay: float = 0.0
     count: int | None = 1  # None: every matching request, until cleared
     method: str | None = None
     path_contains: str | None = None
+    after: bool = False
 
     def matches(self, method: str, path: str) -> bool:
         if self.method is not None and self.method.upper() != method.upper():

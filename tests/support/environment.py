@@ -31,6 +31,9 @@ TEST_ENV = {
     "SERVICEVM_RELAY_POLL_SECONDS": "0.5",
     "SERVICEVM_RECONCILE_INTERVAL_SECONDS": "1",
     "SERVICEVM_POOL_IDLE_SECONDS": "2",
+    # Orphan servers and appliances (what no device owns) are removed within seconds.
+    "SERVICEVM_ORPHAN_SCAN_INTERVAL_SECONDS": "1",
+    "SERVICEVM_ORPHAN_GRACE_SECONDS": "2",
     "SERVICEVM_LOG_LEVEL": "INFO",
     # The fuzz run and the concurrency tests write far faster than any client should; the
     # limit itself is tested on the keystone api process and against Redis directly.

@@ -24,6 +24,7 @@ from servicevm_api.etsi.problem import install_problem_handlers
 from servicevm_api.etsi.version import api_versions_router
 from servicevm_api.handlers import HANDLERS
 from servicevm_api.identity import make_authenticator
+from servicevm_api.jobs.deadlines import expire_unanswered
 from servicevm_api.policy import make_enforcer
 from servicevm_api.ratelimit import WriteRateLimiter
 from servicevm_api.vnflcm import opocc_routes as vnf_lcm_op_occs
@@ -100,6 +101,7 @@ DEFINITION = ServiceDefinition(
     handlers=HANDLERS,
     configure_app=configure_app,
     refresh_gauges=lambda store: device_gauge_refresher(store, repo.count_devices_by_status),
+    background=(expire_unanswered,),
     # Header names in their canonical case on the wire (Location, ETag, Version...).
     http="h11",
 )

@@ -11,6 +11,7 @@ from servicevm_lifecycle.adapters.orm import metadata
 from servicevm_lifecycle.handlers import DEVICE_HANDLERS
 from servicevm_lifecycle.health.driver_monitor import DriverMonitors
 from servicevm_lifecycle.health.handlers import HEALTH_HANDLERS
+from servicevm_lifecycle.jobs.orphans import OrphanReconciler
 from servicevm_lifecycle.jobs.reconciler import reconcile_stuck_operations
 from servicevm_lifecycle.jobs.secret_rotation import rotate_secrets_at_start
 from servicevm_lifecycle.jobs.vim_rechecks import PendingVimRechecks
@@ -43,6 +44,7 @@ def build_definition() -> ServiceDefinition:
             expire_vnf_operations,
             ask_nfvo_for_grants,
             DriverMonitors(),
+            OrphanReconciler(),
         ),
     )
 

@@ -15,7 +15,7 @@ from dataclasses import replace
 from typing import Any
 
 from servicevm_lifecycle.adapters import repository as repo
-from servicevm_lifecycle.domain.model import Device
+from servicevm_lifecycle.domain.model import Device, refusal_reason
 from servicevm_lifecycle.drivers import get_device_driver
 from servicevm_lifecycle.flows.device_tasks import (
     CREATE_FLOW,
@@ -88,15 +88,10 @@ async def delete_device(cmd: commands.DeleteDevice, ctx: HandlerContext) -> None
     if started is None:
         return
     device, template = started
-    if template is not None and device.instance_id is not None:
-        try:
-            driver = get_device_driver(template.device_driver)
-            state = await flow_state(ctx, driver, device, template)
-            with timed_device_operation(template.device_driver, "delete"):
-                await run_flow(DELETE_FLOW, state)
-        except (FlowFailed, PluginNotFound, NoVim) as exc:
-            await _fail(ctx, device, f"delete failed: {_reason(exc)}")
-            return
+    failure = None if template is None else await _delete_instance(ctx, device, template)
+    if failure is not None:
+        await _fail(ctx, device, f"delete failed: {failure}")
+        return
     async with ctx.transaction(final=True) as uow:
         await repo.delete_device(uow.conn, device_id=device.id)
         gone = replace(device, revision=device.revision + 1)
@@ -106,6 +101,28 @@ async def delete_device(cmd: commands.DeleteDevice, ctx: HandlerContext) -> None
         )
         await vnflcm_hooks.device_changed(uow, gone, deleted=True)
         await uow.commit()
+
+
+async def _delete_instance(
+    ctx: HandlerContext, device: Device, template: DeviceTemplateSnapshot
+) -> str | None:
+    """Run the driver's delete; why it failed, or None. A device with no recorded instance
+    may still have one (a crash between boot and record): the driver looks it up by device
+    id; when even that cannot be done (no VIM, cloud down) the device goes, and the orphan
+    reconciler removes whatever is left after its grace period."""
+    try:
+        driver = get_device_driver(template.device_driver)
+        state = await flow_state(ctx, driver, device, template)
+        with timed_device_operation(template.device_driver, "delete"):
+            await run_flow(DELETE_FLOW, state)
+    except (FlowFailed, PluginNotFound, NoVim) as exc:
+        if device.instance_id is not None:
+            return _reason(exc)
+        log.warning(
+            "no instance looked up for a device without one; left to the orphan reconciler",
+            extra={"device_id": str(device.id), "reason": _reason(exc)},
+        )
+    return None
 
 
 async def device_configured(event: events.DeviceConfigured, ctx: HandlerContext) -> None:
@@ -223,16 +240,23 @@ async def _fail(ctx: HandlerContext, device: Device, reason: str) -> None:
 
 
 async def _refuse(uow: UnitOfWork, ctx: HandlerContext, device: Device | None, wanted: str) -> None:
-    """A command that no longer fits the device: announce its real state so views converge."""
+    """A command that no longer fits the device (its state changed after the api accepted
+    it, e.g. a pool's shrink or a failure won the race): announce its real state, with the
+    refusal as its reason, so the client that got 2xx sees what became of its request."""
     log.warning(
         "refusing a device command that does not fit its state",
         extra={"wanted": wanted, "status": device.status if device else None},
     )
     await uow.record_processed(ctx.envelope)
     if device is not None:
-        await save_and_announce(
-            uow, replace(device, revision=device.revision + 1, previous_status=device.status)
+        reason = refusal_reason(wanted, device.status, device.error_reason)
+        refused = replace(
+            device,
+            revision=device.revision + 1,
+            previous_status=device.status,
+            error_reason=reason,
         )
+        await save_and_announce(uow, refused)
     await uow.commit()
 
 

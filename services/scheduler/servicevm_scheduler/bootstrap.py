@@ -5,6 +5,7 @@ from __future__ import annotations
 from servicevm_scheduler.adapters import gauges
 from servicevm_scheduler.adapters.orm import metadata
 from servicevm_scheduler.handlers import HANDLERS
+from servicevm_scheduler.jobs.deadlines import expire_pending_instances
 from servicevm_scheduler.jobs.pool_keeper import PoolKeeper
 from shared.config import Settings
 from shared.contracts.statuses import ServiceInstanceStatus
@@ -72,5 +73,5 @@ DEFINITION = ServiceDefinition(
     metadata=metadata,
     handlers=HANDLERS,
     refresh_gauges=refresh_gauges,
-    background=(keep_pools,),
+    background=(keep_pools, expire_pending_instances),
 )

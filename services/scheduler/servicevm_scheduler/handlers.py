@@ -194,13 +194,19 @@ async def service_instance_unconfigured(
 
 
 async def _refuse(s: Scheduling, instance: ServiceInstance | None, wanted: str) -> None:
-    """A command that no longer fits: re-announce the real state so the api converges."""
+    """A command that no longer fits: re-announce the real state, with the refusal as its
+    reason, so the api converges and the client sees what became of its request."""
     log.warning(
         "refusing a service instance command that does not fit its state",
         extra={"wanted": wanted, "status": instance.status if instance else None},
     )
     if instance is not None:
-        await save_and_announce(s, instance.changed())
+        # The client got 2xx for it: the refusal and why are shown on the instance.
+        verb = "update" if wanted == ServiceInstanceStatus.PENDING_UPDATE else "delete"
+        reason = f"{verb} refused: the service instance was {instance.status} when it arrived"
+        if instance.error_reason and " refused: " not in instance.error_reason:
+            reason += f"; {instance.error_reason}"
+        await save_and_announce(s, instance.changed(error_reason=reason))
 
 
 HANDLERS: HandlerTable = {

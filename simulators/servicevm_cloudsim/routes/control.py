@@ -22,6 +22,7 @@ class FaultIn(BaseModel):
     message: str = NO_VALID_HOST
     status: int | None = None
     delay: float = 0.0
+    after: bool = False
     method: str | None = None
     path_contains: str | None = None
     instances: int = 10
@@ -35,7 +36,14 @@ def add_fault(state: StateDep, fault: FaultIn) -> None:
         cloud.faults.fail_boots(fault.count or 1, fault.message)
     elif fault.kind == "http":
         cloud.faults.add_http(
-            HttpFault(fault.status, fault.delay, fault.count, fault.method, fault.path_contains)
+            HttpFault(
+                fault.status,
+                fault.delay,
+                fault.count,
+                fault.method,
+                fault.path_contains,
+                after=fault.after,
+            )
         )
     elif fault.kind == "quota":
         cloud.quota_instances = fault.instances

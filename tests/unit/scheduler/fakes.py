@@ -222,6 +222,14 @@ class FakeInstances(_Port):
         elif instance.status != ServiceInstanceStatus.PENDING_CREATE or instance.devices:
             self.store.waiting_since.pop(instance.id, None)
 
+    async def stale_pending(self, *, older_than_seconds: float) -> list[uuid.UUID]:
+        # No clock for changes here: every pending instance not waiting for room is stale.
+        return [
+            i.id
+            for i in self.store.instances.values()
+            if i.status in ServiceInstanceStatus.PENDING and i.id not in self.store.waiting_since
+        ]
+
     async def delete(self, *, instance_id: uuid.UUID) -> None:
         self.store.instances.pop(instance_id, None)
         self.store.waiting_since.pop(instance_id, None)

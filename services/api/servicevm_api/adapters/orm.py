@@ -81,6 +81,9 @@ devices = Table(
     Column("monitors", JSONB),
     # Revision of the last lifecycle snapshot applied; older snapshots are ignored.
     Column("revision", Integer, nullable=False),
+    # When the api itself wrote a PENDING_* status (its command not yet answered); cleared
+    # by the owner's first snapshot. Past the deadline the row ends in ERROR (jobs.deadlines).
+    Column("pending_since", DateTime(timezone=True), index=True),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     # A project's list is read in id order after the marker (keyset paging).
     Index("ix_api_devices_tenant_id_id", "tenant_id", "id"),
@@ -104,6 +107,9 @@ service_instances = Table(
     Column("status", String(32), nullable=False, index=True),
     Column("error_reason", Text),
     Column("revision", Integer, nullable=False),
+    # When the api itself wrote a PENDING_* status (its command not yet answered); cleared
+    # by the owner's first snapshot. Past the deadline the row ends in ERROR (jobs.deadlines).
+    Column("pending_since", DateTime(timezone=True), index=True),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
 )
 
@@ -242,6 +248,9 @@ vnf_lcm_op_occs = Table(
     Column("revision", Integer, nullable=False, server_default="0"),
     # SOL003 grantId: the external NFVO's Grant of the op (NULL: granted locally).
     Column("grant_id", String(255)),
+    # When the api itself put it in a running state (STARTING, or PROCESSING / ROLLING_BACK
+    # on a retry or rollback) and lifecycle has not answered yet (jobs.deadlines).
+    Column("pending_since", DateTime(timezone=True), index=True),
     # At most one unfinished op occ per VNF, whatever the number of api replicas.
     Index(
         "vnf_lcm_op_occs_one_unfinished_per_vnf",

@@ -113,6 +113,7 @@ async def apply_device_snapshot(conn: AsyncConnection, *, device: DeviceSnapshot
     device was deleted, and a late snapshot never resurrects it."""
     # What a snapshot changes: all but the fixed identity, template and attachments.
     values = device.model_dump(exclude={"id", "tenant_id", "template_id", "service_contexts"})
+    values["pending_since"] = None  # the owner answered: its own deadline rules now
     if device.status != DeviceStatus.PENDING_CREATE:
         await conn.execute(
             update(devices)
@@ -191,8 +192,30 @@ async def apply_instance_snapshot(
             status=instance.status,
             error_reason=instance.error_reason,
             revision=instance.revision,
+            pending_since=None,
         )
     )
+
+
+async def fail_unanswered(
+    conn: AsyncConnection, *, table: Table, owner: str, older_than_seconds: float
+) -> list[uuid.UUID]:
+    """Rows the api set PENDING_* itself whose owner (lifecycle, the scheduler) has not
+    answered for that long end in ERROR with the reason. The revision stays: any later
+    snapshot from the owner still wins."""
+    older = func.make_interval(0, 0, 0, 0, 0, 0, older_than_seconds)
+    reason = func.concat(
+        table.c.status,
+        f": {owner} did not take up the request within {older_than_seconds:.0f}s "
+        "(its command was refused, lost or parked as a dead letter)",
+    )
+    rows = await conn.execute(
+        update(table)
+        .where(table.c.pending_since < func.now() - older)
+        .values(status=DeviceStatus.ERROR, error_reason=reason, pending_since=None)
+        .returning(table.c.id)
+    )
+    return list(rows.scalars())
 
 
 async def remove_service_instance(conn: AsyncConnection, *, instance_id: uuid.UUID) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import Row
+from sqlalchemy import Row, func
 
 from servicevm_api.adapters import repository as repo
 from servicevm_api.adapters.orm import devices
@@ -51,6 +51,7 @@ async def create_device(uow: UnitOfWork, caller: Caller, request: DeviceCreate) 
         # Shown at once when known; lifecycle resolves the project's default VIM if needed.
         vim_id=command.vim_id or template.vim_id,
         status=DeviceStatus.PENDING_CREATE,
+        pending_since=func.now(),
         revision=0,
         # Known from the template at once (the topology showed null until a placement).
         slot_capacity=TemplatePolicy.lenient(template.attributes).slot_capacity,
@@ -72,7 +73,11 @@ async def update_device(
     await repo.set_device_fields(
         uow.conn,
         device_id=device_id,
-        values={"kwargs": kwargs, "status": DeviceStatus.PENDING_UPDATE},
+        values={
+            "kwargs": kwargs,
+            "status": DeviceStatus.PENDING_UPDATE,
+            "pending_since": func.now(),
+        },
     )
     await uow.publish(commands.UpdateDevice(id=device_id, kwargs=kwargs), tenant_id=row.tenant_id)
     await uow.commit()
@@ -93,7 +98,9 @@ async def delete_device(
     if refusal is not None:
         raise conflict("DeviceInUse", f"Device {device_id} cannot be deleted: {refusal}.")
     await repo.set_device_fields(
-        uow.conn, device_id=device_id, values={"status": DeviceStatus.PENDING_DELETE}
+        uow.conn,
+        device_id=device_id,
+        values={"status": DeviceStatus.PENDING_DELETE, "pending_since": func.now()},
     )
     await uow.publish(commands.DeleteDevice(id=device_id), tenant_id=row.tenant_id)
     await uow.commit()

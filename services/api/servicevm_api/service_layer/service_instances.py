@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import Row
+from sqlalchemy import Row, func
 
 from servicevm_api.adapters import repository as repo
 from servicevm_api.adapters.orm import device_templates, service_instances
@@ -67,6 +67,7 @@ async def create_instance(
         service_type_id=command.service_type_id,
         devices=[],
         status=ServiceInstanceStatus.PENDING_CREATE,
+        pending_since=func.now(),
         revision=0,
     )
     await repo.add_service_instance(uow.conn, values=values)
@@ -89,7 +90,12 @@ async def update_instance(
     await repo.set_service_instance_fields(
         uow.conn,
         instance_id=instance_id,
-        values={"name": name, "kwargs": kwargs, "status": ServiceInstanceStatus.PENDING_UPDATE},
+        values={
+            "name": name,
+            "kwargs": kwargs,
+            "status": ServiceInstanceStatus.PENDING_UPDATE,
+            "pending_since": func.now(),
+        },
     )
     command = commands.UpdateServiceInstance(id=instance_id, name=name, kwargs=kwargs)
     await uow.publish(command, tenant_id=row.tenant_id)
@@ -105,7 +111,9 @@ async def delete_instance(uow: UnitOfWork, caller: Caller, instance_id: uuid.UUI
             "ServiceInstanceInUse", f"Service instance {instance_id} cannot be deleted: {refusal}."
         )
     await repo.set_service_instance_fields(
-        uow.conn, instance_id=instance_id, values={"status": ServiceInstanceStatus.PENDING_DELETE}
+        uow.conn,
+        instance_id=instance_id,
+        values={"status": ServiceInstanceStatus.PENDING_DELETE, "pending_since": func.now()},
     )
     await uow.publish(commands.DeleteServiceInstance(id=instance_id), tenant_id=row.tenant_id)
     await uow.commit()

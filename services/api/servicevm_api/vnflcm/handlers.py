@@ -2,8 +2,8 @@
 
 - ``vnf_lcm_op_occ.changed``: the op occ row takes the snapshot when its revision is
   higher than the one applied; a final state releases the VNF's ``operation_in_progress``.
-  An op occ the api marked final (FAIL) is never moved back: the VNF may have started
-  another operation since, which the unique index would otherwise refuse. An op occ the
+  An op occ the api marked final (FAIL, or a deadline) keeps its state: the VNF may have
+  started another operation since, which the unique index would otherwise refuse. An op occ the
   api has not seen (lifecycle started it, e.g. an automatic heal) is added.
 - ``vnf_instance.changed``: instantiationState and instantiatedVnfInfo, by revision.
 
@@ -39,6 +39,7 @@ def op_columns(op: VnfLcmOpOccSnapshot) -> dict[str, Any]:
         "error": op.error,
         "revision": op.revision,
         "grant_id": op.grant_id,
+        "pending_since": None,  # lifecycle answered: its own deadline rules now
     }
 
 
@@ -54,9 +55,11 @@ async def vnf_lcm_op_occ_changed(event: VnfLcmOpOccChanged, ctx: HandlerContext)
             await _adopt(uow, op, vnf.operation_in_progress)
         elif op.revision <= row.revision:
             pass
-        elif is_final(row.operation_state) and not is_final(op.operation_state):
+        elif is_final(row.operation_state) and op.operation_state != row.operation_state:
+            # A FAIL's FAILED is taken with lifecycle's details; anything else is not (a
+            # deadline's FAILED stays, not the ROLLED_BACK of its cancel at lifecycle).
             log.warning(
-                "op occ final in the api; later non-final snapshot ignored",
+                "op occ final in the api; later different snapshot ignored",
                 extra={"op_occ_id": str(op.id), "state": op.operation_state},
             )
         else:

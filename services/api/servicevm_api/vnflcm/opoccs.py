@@ -77,9 +77,13 @@ def _accepted(action: ActionName, cancel_mode: CancelMode | None) -> dict[str, A
     if action == "CANCEL":
         return {"is_cancel_pending": True, "cancel_mode": cancel_mode or "GRACEFUL"}
     state = ACCEPTED_STATE[action]
-    values: dict[str, Any] = {"operation_state": state, "state_entered_time": datetime.now(UTC)}
+    at = datetime.now(UTC)
+    values: dict[str, Any] = {"operation_state": state, "state_entered_time": at}
     if action != "FAIL":
         values["error"] = None
+        values["pending_since"] = at  # running again, until lifecycle answers
+    else:
+        values["pending_since"] = None  # final here
     return values
 
 

@@ -100,3 +100,16 @@ async def set_op_occ(conn: AsyncConnection, op_occ_id: uuid.UUID, **values: Any)
     await conn.execute(
         update(vnf_lcm_op_occs).where(vnf_lcm_op_occs.c.id == op_occ_id).values(**values)
     )
+
+
+async def unanswered_op_occs(
+    conn: AsyncConnection, *, older_than_seconds: float
+) -> list[tuple[uuid.UUID, uuid.UUID]]:
+    """(VNF id, op occ id) of op occs the api set running whose answer is that late."""
+    older = func.make_interval(0, 0, 0, 0, 0, 0, older_than_seconds)
+    rows = await conn.execute(
+        select(vnf_lcm_op_occs.c.vnf_instance_id, vnf_lcm_op_occs.c.id).where(
+            vnf_lcm_op_occs.c.pending_since < func.now() - older
+        )
+    )
+    return [(row.vnf_instance_id, row.id) for row in rows]

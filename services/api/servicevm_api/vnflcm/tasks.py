@@ -57,6 +57,7 @@ async def start_task(
                 "operation_params": params,
                 "start_time": at,
                 "state_entered_time": at,
+                "pending_since": at,
             },
         )
     except IntegrityError:

@@ -77,3 +77,13 @@ class Device:
             availability_zone=self.availability_zone,
             vim_id=self.vim_id,
         )
+
+
+def refusal_reason(wanted: str, status: str, earlier: str | None) -> str:
+    """``update refused: the device was ERROR when it arrived`` (+ the earlier reason)."""
+    verbs: dict[str, str] = {S.PENDING_UPDATE: "update", S.PENDING_DELETE: "delete"}
+    verb = verbs.get(wanted, wanted)
+    reason = f"{verb} refused: the device was {status} when it arrived"
+    if earlier and " refused: " not in earlier:
+        reason += f"; {earlier}"
+    return reason

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, fields
+from datetime import datetime
 from typing import Any, ClassVar
 
 from shared.contracts.models import ServiceContext
@@ -71,6 +72,17 @@ class InstanceFacts:
     availability_zone: str | None = None
 
 
+@dataclass(frozen=True)
+class OwnedInstance:
+    """An instance a driver holds tagged with the servicevm device id it was built for
+    (what the orphan reconciler compares with the devices lifecycle knows)."""
+
+    instance_id: str
+    device_id: str
+    # When it was made, as the cloud (or the local state file) says; None: unknown.
+    created_at: datetime | None = None
+
+
 class DeviceDriver(ABC):
     """Drivers must not block the event loop: synchronous clients run in a thread."""
 
@@ -111,3 +123,14 @@ class DeviceDriver(ABC):
     @abstractmethod
     async def status(self, instance_id: str) -> str:
         """The instance's status in the driver's own words (ACTIVE, BUILD, ERROR, ...)."""
+
+    async def find_instance(self, spec: DeviceSpec) -> str | None:
+        """The instance built for this device (by its device id), if any: a device whose id
+        never got recorded (a crash between boot and record) can still be deleted.
+        Drivers that build nothing find nothing. Raises DeviceDriverError."""
+        return None
+
+    async def owned_instances(self, vim: VimCredentials | None) -> list[OwnedInstance]:
+        """Every instance this driver holds (in that VIM, for a cloud driver) tagged with a
+        servicevm device id. Drivers that build nothing hold nothing. Raises DeviceDriverError."""
+        return []

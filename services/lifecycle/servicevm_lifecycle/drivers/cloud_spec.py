@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from servicevm_lifecycle.drivers.base import DeviceDriverError, DeviceSpec
@@ -29,6 +30,14 @@ class PortFacts:
 
 def instance_name(spec: DeviceSpec) -> str:
     return str(spec.kwargs.get("name") or f"servicevm-{spec.device_id}")
+
+
+def cloud_time(value: object) -> datetime | None:
+    """A cloud's ISO 8601 timestamp (``created``, ``creation_time``); None if unreadable."""
+    try:
+        return datetime.fromisoformat(str(value)) if value else None
+    except ValueError:
+        return None
 
 
 def ready_timeout(spec: DeviceSpec, default: float) -> float:

@@ -9,23 +9,42 @@ and ``availability_zone``.
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from openstack import exceptions as sdk_exc
 from openstack.connection import Connection
 from openstack.orchestration.v1.stack import Stack
 
-from servicevm_lifecycle.drivers import heat_template
-from servicevm_lifecycle.drivers.base import DeviceDriverError, DeviceSpec, InstanceFacts
+from servicevm_lifecycle.drivers import cloud_spec, heat_template
+from servicevm_lifecycle.drivers.base import (
+    DeviceDriverError,
+    DeviceSpec,
+    InstanceFacts,
+    OwnedInstance,
+    VimCredentials,
+)
 from servicevm_lifecycle.drivers.cloud_driver import CloudDriver
 from servicevm_lifecycle.drivers.vim import VimSession
 
 GONE = "DELETE_COMPLETE"  # status() of a stack that no longer exists
+STACK_PREFIX = "servicevm-"
 
 
 def stack_name(spec: DeviceSpec) -> str:
-    # Unique per device, so a retried create finds the stack an earlier try made.
-    return f"servicevm-{spec.device_id}"
+    # Unique per device, so a retried create finds the stack an earlier try made, and the
+    # orphan reconciler reads the device id back from the name.
+    return f"{STACK_PREFIX}{spec.device_id}"
+
+
+def device_id_of(name: str) -> str | None:
+    """The device id a stack was named after, None for a stack servicevm did not name."""
+    if not name.startswith(STACK_PREFIX):
+        return None
+    try:
+        return str(uuid.UUID(name.removeprefix(STACK_PREFIX)))
+    except ValueError:
+        return None
 
 
 class HeatDeviceDriver(CloudDriver):
@@ -114,6 +133,17 @@ class HeatDeviceDriver(CloudDriver):
         )
         return GONE if stack is None else str(stack.status)
 
+    async def find_instance(self, spec: DeviceSpec) -> str | None:
+        session = self._session(spec)
+        name = stack_name(spec)
+        stack = await session.call(lambda conn: _fetch(conn, name), what=f"look-up of stack {name}")
+        return None if stack is None else str(stack.id)
+
+    async def owned_instances(self, vim: VimCredentials | None) -> list[OwnedInstance]:
+        if vim is None:
+            return []
+        return await self._sessions.get(vim).call(_owned, what="listing of servicevm stacks")
+
     async def _wait_for(self, instance_id: str, spec: DeviceSpec, action: str) -> Stack:
         session = self._session(spec, instance_id)
         stack = await self._poll(
@@ -150,6 +180,17 @@ def _create(
         name=name, template=template, parameters=parameters, is_rollback_disabled=True
     )
     return str(stack.id)
+
+
+def _owned(conn: Connection) -> list[OwnedInstance]:
+    owned = []
+    for stack in conn.orchestration.stacks():
+        device_id = device_id_of(str(stack.name or ""))
+        if device_id is not None and stack.status != GONE:
+            owned.append(
+                OwnedInstance(str(stack.id), device_id, cloud_spec.cloud_time(stack.created_at))
+            )
+    return owned
 
 
 def _fetch(conn: Connection, name_or_id: str) -> Stack | None:

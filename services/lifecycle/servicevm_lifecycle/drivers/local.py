@@ -3,8 +3,10 @@
 It lets a whole device lifecycle run on one machine without a cloud: each device is a
 small HTTP appliance on 127.0.0.1 that the ``http`` management driver configures.
 
-- Instance ids are ``local-<uuid>``. Each instance has a JSON state file (pid, port) and a
-  log under ``SERVICEVM_LOCAL_STATE_DIR``, so any lifecycle worker on this machine can find
+- Instance ids are ``local-<uuid>`` (a respawn gets a new one). create is idempotent by
+  device id: an appliance of the device still running (a create redelivered after a crash
+  that lost its id) is returned, never a second one started.
+- Each instance has a JSON state file (pid, port, device id) and a log under ``SERVICEVM_LOCAL_STATE_DIR``, so any lifecycle worker on this machine can find
   it; the process runs in a session of its own and outlives worker restarts.
 - The management address is ``127.0.0.1:<port>`` (host and port, no scheme, as a cloud
   driver's would be an address): the ``http`` management driver reads the port from it.
@@ -31,6 +33,7 @@ import socket
 import sys
 import time
 import uuid
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -40,6 +43,8 @@ from servicevm_lifecycle.drivers.base import (
     DeviceDriverError,
     DeviceSpec,
     InstanceFacts,
+    OwnedInstance,
+    VimCredentials,
 )
 from servicevm_lifecycle.drivers.local_process import (
     ApplianceRecord,
@@ -67,6 +72,9 @@ class LocalDeviceDriver(DeviceDriver):
         self._dir = StateDir(state_dir or get_settings().local_state_dir)
 
     async def create(self, spec: DeviceSpec) -> str:
+        running = await self.find_instance(spec)
+        if running is not None:
+            return running  # an earlier try started it (its id was lost): never start two
         instance_id = f"local-{uuid.uuid4()}"
         try:
             self._dir.path.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -162,6 +170,19 @@ class LocalDeviceDriver(DeviceDriver):
         if not is_running(record) or is_stopped(record):
             return "SHUTOFF"
         return "ACTIVE" if await _healthy(record, token=None, any_answer=True) else "ERROR"
+
+    async def find_instance(self, spec: DeviceSpec) -> str | None:
+        """The device's appliance that still runs (one whose process is gone is not)."""
+        for record, _ in self._dir.records():
+            if record.device_id == str(spec.device_id) and is_running(record):
+                return record.instance_id
+        return None
+
+    async def owned_instances(self, vim: VimCredentials | None) -> list[OwnedInstance]:
+        return [
+            OwnedInstance(record.instance_id, record.device_id, datetime.fromtimestamp(mtime, UTC))
+            for record, mtime in self._dir.records()
+        ]
 
     def _require(self, instance_id: str) -> ApplianceRecord:
         record = self._dir.load(instance_id)

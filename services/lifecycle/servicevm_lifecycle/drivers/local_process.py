@@ -85,6 +85,17 @@ class StateDir:
         except (ValueError, KeyError, TypeError) as exc:
             raise DeviceDriverError(f"state file of {instance_id} is unreadable: {exc}") from exc
 
+    def records(self) -> list[tuple[ApplianceRecord, float]]:
+        """Every readable state file's record, with the file's modification time (seconds
+        since the epoch); unreadable or vanishing files are skipped."""
+        found = []
+        for path in self.path.glob("*.json"):
+            try:
+                found.append((ApplianceRecord.from_json(path.read_text()), path.stat().st_mtime))
+            except (OSError, ValueError, KeyError, TypeError):
+                continue
+        return found
+
     def forget(self, instance_id: str) -> None:
         for path in (self.state_file(instance_id), self.log_file(instance_id)):
             path.unlink(missing_ok=True)

@@ -1,4 +1,5 @@
-"""A driver that builds nothing: a generated instance id, ready at once.
+"""A driver that builds nothing: an instance id derived from the device id (so a repeated
+create gives the same one, as every driver's must), ready at once.
 
 The device's kwargs ``mgmt_address``, ``host`` and ``availability_zone`` are reported as
 the instance's facts, so tests can build a topology. For tests of the whole flow, the
@@ -11,7 +12,6 @@ instance is remembered (in this process) and reported ``SHUTOFF`` by ``status``.
 from __future__ import annotations
 
 import asyncio
-import uuid
 
 from servicevm_lifecycle.drivers.base import (
     DeviceDriver,
@@ -27,7 +27,7 @@ class NoopDeviceDriver(DeviceDriver):
 
     async def create(self, spec: DeviceSpec) -> str:
         await self._step(spec, "create")
-        return f"noop-{uuid.uuid4()}"
+        return f"noop-{spec.device_id}"
 
     async def wait_until_ready(self, instance_id: str, spec: DeviceSpec) -> InstanceFacts:
         await self._step(spec, "wait")

@@ -18,7 +18,13 @@ from openstack.compute.v2.server import Server
 from openstack.connection import Connection
 
 from servicevm_lifecycle.drivers import cloud_spec
-from servicevm_lifecycle.drivers.base import DeviceDriverError, DeviceSpec, InstanceFacts
+from servicevm_lifecycle.drivers.base import (
+    DeviceDriverError,
+    DeviceSpec,
+    InstanceFacts,
+    OwnedInstance,
+    VimCredentials,
+)
 from servicevm_lifecycle.drivers.cloud_driver import CloudDriver
 from servicevm_lifecycle.drivers.cloud_spec import DEVICE_ID_KEY, PortFacts
 from servicevm_lifecycle.drivers.vim import VimSession
@@ -127,6 +133,17 @@ class NovaDeviceDriver(CloudDriver):
         )
         return GONE if server is None else str(server.status)
 
+    async def find_instance(self, spec: DeviceSpec) -> str | None:
+        """By the device-id metadata alone: the server's name may have been changed since."""
+        session = self._session(spec)
+        owned = await session.call(_owned, what="look-up of servers by device id")
+        return next((o.instance_id for o in owned if o.device_id == str(spec.device_id)), None)
+
+    async def owned_instances(self, vim: VimCredentials | None) -> list[OwnedInstance]:
+        if vim is None:
+            return []
+        return await self._sessions.get(vim).call(_owned, what="listing of servicevm servers")
+
     async def _delete_strays(self, session: VimSession, spec: DeviceSpec) -> None:
         try:
             strays = await session.call(
@@ -146,6 +163,18 @@ def _find_own(conn: Connection, spec: DeviceSpec) -> list[str]:
         str(s.id)
         for s in conn.compute.servers(details=True, name=f"^{name}$")
         if (s.metadata or {}).get(DEVICE_ID_KEY) == str(spec.device_id)
+    ]
+
+
+def _owned(conn: Connection) -> list[OwnedInstance]:
+    """Servers carrying a servicevm device id in their metadata (filtered here: Nova has
+    no server-side filter on metadata)."""
+    return [
+        OwnedInstance(
+            str(s.id), str(s.metadata[DEVICE_ID_KEY]), cloud_spec.cloud_time(s.created_at)
+        )
+        for s in conn.compute.servers(details=True)
+        if (s.metadata or {}).get(DEVICE_ID_KEY)
     ]
 
 

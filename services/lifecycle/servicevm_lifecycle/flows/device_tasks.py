@@ -93,6 +93,11 @@ class UpdateInstance(Task[DeviceFlowState]):
 class DeleteInstance(Task[DeviceFlowState]):
     async def execute(self, state: DeviceFlowState) -> None:
         instance_id = state.device.instance_id
+        if instance_id is None:
+            # Never recorded (a crash between boot and record): look it up by device id.
+            instance_id = await asyncio.wait_for(
+                state.driver.find_instance(state.spec), state.timeout
+            )
         if instance_id is not None:
             await asyncio.wait_for(state.driver.delete(instance_id, state.spec), state.timeout)
 

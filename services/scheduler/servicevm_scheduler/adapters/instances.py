@@ -57,6 +57,23 @@ class SqlInstances:
             update(service_instances).where(service_instances.c.id == instance.id).values(**values)
         )
 
+    async def stale_pending(self, *, older_than_seconds: float) -> list[uuid.UUID]:
+        """Instances pending (and not waiting for room: that wait has its own deadline)
+        unchanged for that long, oldest first; rows a handler holds are skipped."""
+        older = func.make_interval(0, 0, 0, 0, 0, 0, older_than_seconds)
+        rows = await self.conn.execute(
+            select(service_instances.c.id)
+            .where(
+                service_instances.c.status.in_(ServiceInstanceStatus.PENDING),
+                service_instances.c.waiting_since.is_(None),
+                service_instances.c.updated_at < func.now() - older,
+            )
+            .order_by(service_instances.c.updated_at)
+            .limit(100)
+            .with_for_update(skip_locked=True)
+        )
+        return list(rows.scalars())
+
     async def delete(self, *, instance_id: uuid.UUID) -> None:
         await self.conn.execute(
             delete(service_instances).where(service_instances.c.id == instance_id)

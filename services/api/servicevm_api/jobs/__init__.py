@@ -1,0 +1,1 @@
+"""The api's periodic work, run beside its consumer (listed in ``bootstrap``)."""
