@@ -80,6 +80,9 @@ async def _mark_dead(
     dead = device.transition(S.DEAD, error_reason=reason)
     await save_and_announce(uow, dead)
     if follow is not rules.Follow.RESPAWN or template is None:
+        # Not replaced: the scheduler moves its service instances if their template says so.
+        lost = events.DeviceLost(device=dead.snapshot(), reason=reason)
+        await uow.publish(lost, tenant_id=dead.tenant_id)
         return None
     await uow.conn.execute(insert(respawns).values(template_id=template.id, device_id=device.id))
     pending = dead.transition(S.PENDING_UPDATE, error_reason=reason)
