@@ -111,3 +111,8 @@ class DeviceDriver(ABC):
     @abstractmethod
     async def status(self, instance_id: str) -> str:
         """The instance's status in the driver's own words (ACTIVE, BUILD, ERROR, ...)."""
+
+    async def status_of(self, instance_id: str, spec: DeviceSpec) -> str:
+        """status(), asked by a caller holding the device's spec (the health monitor): a
+        driver that builds in a VIM learns from it where the instance lives."""
+        return await self.status(instance_id)
