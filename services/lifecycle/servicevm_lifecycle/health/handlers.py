@@ -12,6 +12,7 @@ DEAD: back to ACTIVE.
 from __future__ import annotations
 
 import logging
+import uuid
 from dataclasses import replace
 from datetime import timedelta
 
@@ -39,16 +40,23 @@ S = DeviceStatus
 log = logging.getLogger(__name__)
 
 
+# A respawn: the device (PENDING_UPDATE), its template, and the instance it replaces.
+Respawn = tuple[Device, DeviceTemplateSnapshot, str | None]
+
+
 async def device_health_changed(event: events.DeviceHealthChanged, ctx: HandlerContext) -> None:
-    respawn: tuple[Device, DeviceTemplateSnapshot] | None = None
+    respawn: Respawn | None = None
     async with ctx.transaction() as uow:
         device = await repo.get_device(uow.conn, device_id=event.device_id, for_update=True)
         if device is not None:
             match rules.verdict(device.status, healthy=event.healthy):
                 case rules.Verdict.MARK_DEAD:
-                    respawn = await _mark_dead(uow, device, event)
+                    respawn = await _mark_dead(uow, device, event, ctx.envelope.message_id)
                 case rules.Verdict.RECOVERED:
                     await save_and_announce(uow, device.transition(S.ACTIVE))
+                case rules.Verdict.IGNORE if device.status == S.PENDING_UPDATE:
+                    # This very message started a respawn and lifecycle died during it.
+                    respawn = await _interrupted(uow.conn, device, ctx.envelope.message_id)
                 case rules.Verdict.IGNORE:
                     pass
         if respawn is None:
@@ -59,8 +67,8 @@ async def device_health_changed(event: events.DeviceHealthChanged, ctx: HandlerC
 
 
 async def _mark_dead(
-    uow: UnitOfWork, device: Device, event: events.DeviceHealthChanged
-) -> tuple[Device, DeviceTemplateSnapshot] | None:
+    uow: UnitOfWork, device: Device, event: events.DeviceHealthChanged, message_id: uuid.UUID
+) -> Respawn | None:
     """DEAD with the failing monitor's error; and, when it is to be respawned, at once
     PENDING_UPDATE with the respawn counted (returned), else None."""
     reason = rules.dead_reason(event.monitor, event.last_error)
@@ -84,10 +92,35 @@ async def _mark_dead(
         lost = events.DeviceLost(device=dead.snapshot(), reason=reason)
         await uow.publish(lost, tenant_id=dead.tenant_id)
         return None
-    await uow.conn.execute(insert(respawns).values(template_id=template.id, device_id=device.id))
+    await uow.conn.execute(
+        insert(respawns).values(
+            template_id=template.id,
+            device_id=device.id,
+            message_id=message_id,
+            replaced_instance_id=device.instance_id,
+        )
+    )
     pending = dead.transition(S.PENDING_UPDATE, error_reason=reason)
     await save_and_announce(uow, pending)
-    return pending, template
+    return pending, template, device.instance_id
+
+
+async def _interrupted(
+    conn: AsyncConnection, device: Device, message_id: uuid.UUID
+) -> Respawn | None:
+    """The respawn this message started, if it did (then it is still to be finished: its
+    last step records the message as processed)."""
+    replaced = await conn.execute(
+        select(respawns.c.replaced_instance_id).where(
+            respawns.c.device_id == device.id, respawns.c.message_id == message_id
+        )
+    )
+    row = replaced.first()
+    template = await repo.get_template(conn, template_id=device.template_id)
+    if row is None or template is None:
+        return None
+    log.warning("resuming an interrupted respawn", extra={"device_id": str(device.id)})
+    return device, template, row.replaced_instance_id
 
 
 async def _recent_respawns(
@@ -107,21 +140,27 @@ def _replaceable(template: DeviceTemplateSnapshot) -> bool:
         return False
 
 
-async def _respawn(ctx: HandlerContext, device: Device, template: DeviceTemplateSnapshot) -> None:
-    """Delete the old instance (best effort: it is dead), build a new one, hand it to mgmt."""
+async def _respawn(
+    ctx: HandlerContext, device: Device, template: DeviceTemplateSnapshot, replaced: str | None
+) -> None:
+    """Delete the old instance (best effort: it is dead), build a new one, hand it to mgmt.
+    Resumed after a crash, each step looks at what was done: the old instance is deleted
+    only while the device still names it, and a new one recorded already is not built
+    again, so a respawn ends with exactly one new instance."""
     RESPAWNS.labels("started").inc()
     try:
         driver = get_device_driver(template.device_driver)
-        old = await flow_state(ctx, driver, device, template)
-        try:
-            await run_flow(DELETE_FLOW, old)
-        except FlowFailed as exc:
-            log.warning("old instance not deleted", extra={"reason": exc.reason})
-        fresh = replace(device, instance_id=None)
-        async with ctx.transaction() as uow:
-            await repo.save_device(uow.conn, device=fresh)
-            await uow.commit()
-        state = await flow_state(ctx, driver, fresh, template)
+        if device.instance_id is not None and device.instance_id == replaced:
+            old = await flow_state(ctx, driver, device, template)
+            try:
+                await run_flow(DELETE_FLOW, old)
+            except FlowFailed as exc:
+                log.warning("old instance not deleted", extra={"reason": exc.reason})
+            device = replace(device, instance_id=None)
+            async with ctx.transaction() as uow:
+                await repo.save_device(uow.conn, device=device)
+                await uow.commit()
+        state = await flow_state(ctx, driver, device, template)
         await run_flow(CREATE_FLOW, state)
     except (FlowFailed, PluginNotFound, NoVim) as exc:
         RESPAWNS.labels("failed").inc()
