@@ -25,6 +25,7 @@ from servicevm_lifecycle.drivers import get_device_driver
 from servicevm_lifecycle.flows.device_tasks import CREATE_FLOW, DELETE_FLOW, flow_state
 from servicevm_lifecycle.handlers import _fail, _hand_to_mgmt, save_and_announce
 from servicevm_lifecycle.health import decisions as rules
+from servicevm_lifecycle.health.heal import Vnfc, heal_vnfc, vnfc_of
 from servicevm_lifecycle.health.metrics import RESPAWNS
 from servicevm_lifecycle.health.tables import respawns
 from servicevm_lifecycle.vims.credentials import NoVim
@@ -69,40 +70,59 @@ async def device_health_changed(event: events.DeviceHealthChanged, ctx: HandlerC
 async def _mark_dead(
     uow: UnitOfWork, device: Device, event: events.DeviceHealthChanged, message_id: uuid.UUID
 ) -> Respawn | None:
-    """DEAD with the failing monitor's error; and, when it is to be respawned, at once
-    PENDING_UPDATE with the respawn counted (returned), else None."""
+    """DEAD with the failing monitor's error; then what its policy says: a respawn (at
+    once PENDING_UPDATE, counted, returned to be run), its VNF's heal (an automatic op
+    occ, issued here), or nothing but ``device.lost`` (its instances may move)."""
     reason = rules.dead_reason(event.monitor, event.last_error)
     template = await repo.get_template(uow.conn, template_id=device.template_id)
-    policy = None if template is None else MonitoringPolicy.of(template.attributes, device.kwargs)
-    follow = rules.Follow.NOTHING
-    if template is not None and policy is not None:
-        budget = rules.RespawnBudget(
-            recent=await _recent_respawns(uow.conn, template, policy),
-            replaceable=_replaceable(template),
-        )
-        follow = rules.follow_up(policy, budget)
-    if follow is rules.Follow.STOPPED and policy is not None:
-        log.warning("respawning stopped", extra={"device_id": str(device.id)})
-        RESPAWNS.labels("stopped").inc()
-        reason = rules.stopped_reason(reason, policy)
-    dead = device.transition(S.DEAD, error_reason=reason)
+    follow, note, vnfc = await _follow_up(uow.conn, device, template)
+    dead = device.transition(S.DEAD, error_reason=reason + note)
     await save_and_announce(uow, dead)
+    if follow in (rules.Follow.RESPAWN, rules.Follow.HEAL) and template is not None:
+        await uow.conn.execute(
+            insert(respawns).values(
+                template_id=template.id,
+                device_id=device.id,
+                message_id=message_id,
+                replaced_instance_id=device.instance_id,
+            )
+        )
+    if follow is rules.Follow.HEAL and vnfc is not None:
+        await heal_vnfc(uow, dead, vnfc)
+        return None
     if follow is not rules.Follow.RESPAWN or template is None:
         # Not replaced: the scheduler moves its service instances if their template says so.
-        lost = events.DeviceLost(device=dead.snapshot(), reason=reason)
+        lost = events.DeviceLost(device=dead.snapshot(), reason=dead.error_reason or reason)
         await uow.publish(lost, tenant_id=dead.tenant_id)
         return None
-    await uow.conn.execute(
-        insert(respawns).values(
-            template_id=template.id,
-            device_id=device.id,
-            message_id=message_id,
-            replaced_instance_id=device.instance_id,
-        )
-    )
-    pending = dead.transition(S.PENDING_UPDATE, error_reason=reason)
+    pending = dead.transition(S.PENDING_UPDATE, error_reason=dead.error_reason)
     await save_and_announce(uow, pending)
     return pending, template, device.instance_id
+
+
+async def _follow_up(
+    conn: AsyncConnection, device: Device, template: DeviceTemplateSnapshot | None
+) -> tuple[rules.Follow, str, Vnfc | None]:
+    """What follows the device's death, a note for its DEAD reason, and its VNFC if any."""
+    policy = None if template is None else MonitoringPolicy.of(template.attributes, device.kwargs)
+    if template is None or policy is None:
+        return rules.Follow.NOTHING, "", None
+    vnfc = await vnfc_of(conn, device.id) if policy.action == "heal" else None
+    budget = rules.RespawnBudget(
+        recent=await _recent_respawns(conn, template, policy),
+        replaceable=_replaceable(template),
+        vnfc=vnfc is not None,
+    )
+    follow = rules.follow_up(policy, budget)
+    note = rules.follow_note(policy, follow, budget)
+    if follow is rules.Follow.STOPPED:
+        log.warning("respawning stopped", extra={"device_id": str(device.id)})
+        RESPAWNS.labels("stopped").inc()
+        note = rules.stopped_reason(note, policy)
+    if follow is rules.Follow.HEAL and vnfc is not None and vnfc.busy_with is not None:
+        note = f"; not healed: operation {vnfc.busy_with} of VNF {vnfc.vnf_id} is in progress"
+        follow = rules.Follow.NOTHING
+    return follow, note, vnfc
 
 
 async def _interrupted(
