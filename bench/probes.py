@@ -112,27 +112,33 @@ async def seed(settings: Settings, devices: int, port: int, interval: float) -> 
 def lags(hits: dict[str, list[float]], start: float, devices: int, interval: float) -> list[float]:
     """How late each probe came after its device's schedule (due at ``start`` + its offset,
     then every interval; a row is never claimed before it is due)."""
-    out = []
+    out: list[float] = []
     for path, seen in hits.items():
         first_due = start + interval * int(path.rsplit("/", 1)[1]) / devices
         out.extend((at - first_due) % interval for at in seen)
     return out
 
 
-def worker_metrics() -> dict[str, float]:
-    """The worker's round-lag p99 (from its histogram buckets) and its probe count."""
-    text = httpx.get(f"http://127.0.0.1:{METRICS_PORT}/metrics", timeout=5).text
-    buckets: list[tuple[float, float]] = []
-    probes = 0.0
-    for line in text.splitlines():
-        if line.startswith("servicevm_health_round_lag_seconds_bucket"):
-            bound = line.split('le="')[1].split('"')[0]
-            buckets.append((float(bound), float(line.rsplit(" ", 1)[1])))
-        elif line.startswith("servicevm_health_probes_total{"):
-            probes += float(line.rsplit(" ", 1)[1])
+def _p99_le(buckets: list[tuple[float, float]]) -> float:
+    """The upper bound of the histogram bucket holding the 99th percentile."""
     total = buckets[-1][1] if buckets else 0.0
-    p99 = next((le for le, count in buckets if total and count >= 0.99 * total), float("nan"))
-    return {"round_lag_p99_le": p99, "probes": probes}
+    return next((le for le, count in buckets if total and count >= 0.99 * total), float("nan"))
+
+
+def worker_metrics() -> dict[str, float]:
+    """The worker's round-lag and probe-latency p99 (bucket bounds, from its histograms)."""
+    text = httpx.get(f"http://127.0.0.1:{METRICS_PORT}/metrics", timeout=5).text
+    lag: list[tuple[float, float]] = []
+    latency: list[tuple[float, float]] = []
+    for line in text.splitlines():
+        for prefix, into in (
+            ("servicevm_health_round_lag_seconds_bucket", lag),
+            ("servicevm_health_probe_latency_seconds_bucket", latency),
+        ):
+            if line.startswith(prefix):
+                bound = line.split('le="')[1].split('"')[0]
+                into.append((float(bound), float(line.rsplit(" ", 1)[1])))
+    return {"round_lag_p99_le": _p99_le(lag), "latency_p99_le": _p99_le(latency)}
 
 
 def _wait_for(url: str, within: float = 60) -> None:
@@ -170,9 +176,10 @@ def run(
         time.sleep(max(0.0, start - time.time()) + interval)  # warm up: every device once
         httpx.get(f"http://127.0.0.1:{port}/hits", timeout=30)  # forget the warm-up
         profiler = Profiler(profile / f"n{devices}", {"worker": worker}) if profile else None
-        before, began = cpu.snapshot({"worker": worker}), time.time()
+        pids = {"worker": worker, "server": server.pid}
+        before, began = cpu.snapshot(pids), time.time()
         time.sleep(interval * rounds)
-        spent = cpu.spent(before, cpu.snapshot({"worker": worker}))["worker"]
+        spent = cpu.spent(before, cpu.snapshot(pids))
         window = time.time() - began
         hits = httpx.get(f"http://127.0.0.1:{port}/hits", timeout=30).json()
         if profiler is not None:
@@ -195,7 +202,9 @@ def run(
         f"{devices:>8}{interval:>9.0f}{count / window:>10.0f}"
         f"{count / (devices * window / interval):>9.2f}"
         f"{percentile(late, 0.5):>9.2f}{percentile(late, 0.99):>9.2f}"
-        f"{worker_side['round_lag_p99_le']:>12.2f}{spent / max(count, 1) * 1e3:>12.3f}"
+        f"{worker_side['round_lag_p99_le']:>11.2f}{worker_side['latency_p99_le']:>12.3f}"
+        f"{spent['worker'] / max(count, 1) * 1e3:>10.3f}{spent['worker'] / window:>9.2f}"
+        f"{spent['server'] / max(count, 1) * 1e3:>10.3f}"
         f"   (logs: {log_dir})"
     )
 
@@ -220,7 +229,8 @@ def main() -> None:
     print()
     print(
         f"{'devices':>8}{'every s':>9}{'probes/s':>10}{'kept':>9}{'lag p50':>9}"
-        f"{'lag p99':>9}{'round p99 ≤':>12}{'CPU ms/probe':>12}"
+        f"{'lag p99':>9}{'round p99≤':>11}{'probe p99≤':>12}{'worker ms':>10}{'cores':>9}"
+        f"{'server ms':>10}"
     )
     for row in rows:
         print(row)
