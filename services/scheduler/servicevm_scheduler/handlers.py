@@ -18,6 +18,7 @@ from servicevm_scheduler.service_layer.announce import (
     publish_placed,
     save_and_announce,
 )
+from servicevm_scheduler.service_layer.anti_affinity import keep_ha_apart
 from servicevm_scheduler.service_layer.endings import device_dead, device_lost, finish_delete
 from servicevm_scheduler.service_layer.placing import place_or_wait, place_waiting
 from servicevm_scheduler.service_layer.pools import grow
@@ -69,6 +70,13 @@ async def device_status_changed(event: events.DeviceStatusChanged, ctx: HandlerC
     became = previous is not None and previous != device.status
     async with ctx.transaction(final=True) as uow:
         s = scheduling(uow)
+        if (
+            became
+            and previous == DeviceStatus.PENDING_UPDATE
+            and device.status == DeviceStatus.ACTIVE
+        ):
+            # Back from a respawn, maybe on another host: HA members stay apart.
+            await keep_ha_apart(s, device.id)
         if (
             became
             and device.status in (DeviceStatus.ACTIVE, DeviceStatus.ERROR)
