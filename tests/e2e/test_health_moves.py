@@ -19,7 +19,7 @@ from shared.devstack import Suite
 from tests.support.api import Api
 from tests.support.db import fetch
 from tests.support.environment import TEST_ENV
-from tests.support.monitoring import appliance_pid, monitoring_engine
+from tests.support.monitoring import Listener, appliance_pid, monitoring_engine
 
 pytestmark = pytest.mark.e2e
 
@@ -145,3 +145,46 @@ def test_an_ha_pair_whose_member_is_respawned_keeps_it_on_its_own_host(
     now = api.instance(pair["id"])
     assert now is not None and now["status"] == "ACTIVE"
     assert sorted(now["devices"]) == sorted([a["id"], b["id"]])
+
+
+def test_a_dead_physical_device_is_never_respawned_and_its_instances_move(
+    api: Api, engine: None
+) -> None:
+    doomed_box, spare_box = Listener(), Listener()
+    try:
+        fw = api.create_template(
+            name="adopted appliances",
+            device_driver="physical",
+            mgmt_driver="noop",
+            attributes={
+                "slot_capacity": "2",
+                # respawn asked, but hardware is never rebuilt: marked DEAD, instances moved
+                "monitoring": json.dumps({"monitors": [PING], "action": "respawn"}),
+                "reschedule_on_device_loss": "true",
+            },
+        )
+        doomed, spare = (
+            api.create_device(fw["id"], kwargs={"mgmt_address": f"127.0.0.1:{box.port}"})
+            for box in (doomed_box, spare_box)
+        )
+        doomed = api.wait_for_status(doomed["id"], "ACTIVE")
+        spare = api.wait_for_status(spare["id"], "ACTIVE")
+        instance = place(api, fw, [doomed["id"]], vip="10.0.0.11")
+        time.sleep(1)
+
+        doomed_box.close()
+        dead = api.wait_for_status(doomed["id"], "DEAD", timeout=20)
+
+        def moved() -> dict[str, Any] | None:
+            now = api.instance(instance["id"])
+            on_spare = now and now["status"] == "ACTIVE" and now["devices"] == [spare["id"]]
+            return now if on_spare else None
+
+        eventually(moved)
+        time.sleep(2)
+        still = api.device(doomed["id"])
+        assert still is not None and still["status"] == "DEAD"  # not respawned
+        assert still["instance_id"] == dead["instance_id"] == doomed["instance_id"]
+    finally:
+        doomed_box.close()
+        spare_box.close()

@@ -5,8 +5,6 @@ left PENDING_UPDATE for the reconciler, no second replacement)."""
 from __future__ import annotations
 
 import json
-import socket
-import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -18,38 +16,11 @@ from tests.support.api import Api
 from tests.support.bus import NotificationListener
 from tests.support.db import fetch
 from tests.support.environment import TEST_ENV
-from tests.support.monitoring import monitoring_engine
+from tests.support.monitoring import Listener, monitoring_engine
 
 pytestmark = pytest.mark.e2e
 
 STEP_SECONDS = 2  # each noop driver step: a respawn's delete, create and wait take 6 s
-
-
-class Listener:
-    """A TCP port the ``ping`` monitor connects to, that the test closes and opens again."""
-
-    def __init__(self) -> None:
-        self.port = 0
-        self._server: socket.socket | None = None
-        self.open()
-
-    def open(self) -> None:
-        self._server = socket.create_server(("127.0.0.1", self.port))
-        self.port = self._server.getsockname()[1]
-        threading.Thread(target=self._accept, args=(self._server,), daemon=True).start()
-
-    def _accept(self, server: socket.socket) -> None:
-        while True:
-            try:
-                connection, _ = server.accept()
-            except OSError:
-                return  # closed
-            connection.close()
-
-    def close(self) -> None:
-        if self._server is not None:
-            self._server.close()
-            self._server = None
 
 
 @pytest.fixture
