@@ -25,6 +25,9 @@ pytestmark = pytest.mark.e2e
 
 PING = {"type": "ping", "interval": 1, "timeout": 0.5, "threshold": 2}
 HEAL = json.dumps({"monitors": [PING], "action": "heal"})
+# A frozen appliance still completes TCP handshakes (the kernel does): only HTTP finds it.
+HTTP = {"type": "http", "path": "/health", "interval": 1, "timeout": 0.5, "threshold": 2}
+HTTP_HEAL = json.dumps({"monitors": [HTTP], "action": "heal"})
 
 
 @pytest.fixture(scope="module")
@@ -100,3 +103,34 @@ def test_heal_of_a_device_that_is_no_vnfc_falls_back_to_respawn_saying_so(
     notifications.drain(1.0)
     dead = [body for key, body in notifications.for_resource(device["id"]) if key.endswith(".dead")]
     assert dead and "heal falls back to respawn" in json.dumps(dead[0]), dead
+
+
+def test_a_vnfc_stopped_by_operate_is_not_dead_and_not_healed(
+    api: Api, bus: VnfLcmBus, engine: None
+) -> None:
+    spec = flavour_spec(
+        api,
+        bus.settings,
+        device_driver="local",
+        mgmt_driver="http",
+        attributes={"monitoring": HTTP_HEAL},
+    )
+    vnf_id = uuid.uuid4()
+    vnf = instantiate(bus, api, spec, vnf_id)
+    devices = [v["device_id"] for v in vnf["vnfc_resource_info"]]
+    for device_id in devices:
+        api.wait_for_status(device_id, "ACTIVE")
+    time.sleep(1)
+
+    op, _ = bus.run(vnf_id, api.project, "OPERATE", {"changeStateTo": "STOPPED"})
+    bus.wait_op(op, "COMPLETED")
+    known = set(bus.ops)
+    time.sleep(HTTP["interval"] * (HTTP["threshold"] + 2))  # frozen: its probes time out
+    bus.drain(0.5)
+    assert [bus.op(uuid.UUID(o))["operation"] for o in set(bus.ops) - known] == []
+    for device_id in devices:
+        shown = api.device(device_id)
+        assert shown is not None and shown["status"] == "ACTIVE", shown
+
+    op, _ = bus.run(vnf_id, api.project, "OPERATE", {"changeStateTo": "STARTED"})
+    bus.wait_op(op, "COMPLETED")

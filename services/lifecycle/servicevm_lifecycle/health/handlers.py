@@ -25,7 +25,7 @@ from servicevm_lifecycle.drivers import get_device_driver
 from servicevm_lifecycle.flows.device_tasks import CREATE_FLOW, DELETE_FLOW, flow_state
 from servicevm_lifecycle.handlers import _fail, _hand_to_mgmt, save_and_announce
 from servicevm_lifecycle.health import decisions as rules
-from servicevm_lifecycle.health.heal import Vnfc, heal_vnfc, vnfc_of
+from servicevm_lifecycle.health.heal import Vnfc, heal_vnfc, powered_off, vnfc_of
 from servicevm_lifecycle.health.metrics import RESPAWNS
 from servicevm_lifecycle.health.tables import respawns
 from servicevm_lifecycle.vims.credentials import NoVim
@@ -51,6 +51,10 @@ async def device_health_changed(event: events.DeviceHealthChanged, ctx: HandlerC
         device = await repo.get_device(uow.conn, device_id=event.device_id, for_update=True)
         if device is not None:
             match rules.verdict(device.status, healthy=event.healthy):
+                case rules.Verdict.MARK_DEAD if await powered_off(uow.conn, device.id):
+                    log.info(
+                        "a powered-off VNFC fails its monitors", extra={"device_id": str(device.id)}
+                    )
                 case rules.Verdict.MARK_DEAD:
                     respawn = await _mark_dead(uow, device, event, ctx.envelope.message_id)
                 case rules.Verdict.RECOVERED:

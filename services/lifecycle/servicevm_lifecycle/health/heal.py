@@ -1,6 +1,7 @@
-"""The ``heal`` action: a DEAD device that is a VNFC gets its VNF healed through SOL003,
-as an automatic LCM operation occurrence (``isAutomaticInvocation``) that replaces that
-VNFC's device (a new device for the same VDU, then the dead one deleted)."""
+"""Health and VNFCs. The ``heal`` action: a DEAD device that is a VNFC gets its VNF healed
+through SOL003, as an automatic LCM operation occurrence (``isAutomaticInvocation``) that
+replaces that VNFC's device (a new device for the same VDU, then the dead one deleted).
+And a VNFC powered off on purpose (OPERATE STOPPED, or being stopped) is not dead."""
 
 from __future__ import annotations
 
@@ -38,6 +39,24 @@ async def vnfc_of(conn: AsyncConnection, device_id: uuid.UUID) -> Vnfc | None:
         return None
     busy = await vnflcm_repo.open_op(conn, vnf_id=row.vnf_instance_id)
     return Vnfc(row.id, row.vnf_instance_id, None if busy is None else busy.id)
+
+
+async def powered_off(conn: AsyncConnection, device_id: uuid.UUID) -> bool:
+    """The device is a VNFC stopped by OPERATE, or its VNF's OPERATE is under way: its
+    monitors failing say nothing about its health."""
+    row = (
+        await conn.execute(
+            select(vnfcs.c.vnf_instance_id, vnfcs.c.power_state).where(
+                vnfcs.c.device_id == device_id
+            )
+        )
+    ).first()
+    if row is None:
+        return False
+    if row.power_state == "STOPPED":
+        return True
+    busy = await vnflcm_repo.open_op(conn, vnf_id=row.vnf_instance_id)
+    return busy is not None and busy.operation == "OPERATE"
 
 
 async def heal_vnfc(uow: UnitOfWork, device: Device, vnfc: Vnfc) -> uuid.UUID:
