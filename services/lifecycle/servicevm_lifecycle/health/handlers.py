@@ -92,6 +92,7 @@ async def _mark_dead(
             )
         )
     if follow is rules.Follow.HEAL and vnfc is not None:
+        RESPAWNS.labels("healed").inc()
         await heal_vnfc(uow, dead, vnfc)
         return None
     if follow is not rules.Follow.RESPAWN or template is None:
