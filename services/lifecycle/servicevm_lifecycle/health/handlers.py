@@ -5,8 +5,10 @@ Unhealthy and ACTIVE: the device becomes DEAD (announced, so subscribers get
 ``respawn`` and its template has not used up its respawns: DEAD → PENDING_UPDATE, the old
 instance is deleted, a new one is created through the same driver (same template, kwargs and
 VIM), and mgmt configures it and re-applies its service instances (``DeviceSpawned`` with
-operation ``respawn``), after which ``device_configured`` makes it ACTIVE. Healthy and
-DEAD: back to ACTIVE.
+operation ``respawn``), after which ``device_configured`` makes it ACTIVE. With ``heal``
+and the device a VNFC: its VNF's SOL003 heal, as an automatic op occ (``heal``). Otherwise
+it stays DEAD and is announced lost (``device.lost``: the scheduler may move its service
+instances). Healthy and DEAD: back to ACTIVE. A VNFC powered off by OPERATE is not dead.
 """
 
 from __future__ import annotations
