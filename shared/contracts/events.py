@@ -76,8 +76,9 @@ class DeviceDeleted(_DeviceStateEvent):
 
 class DeviceLost(_DeviceStateEvent):
     """The device is DEAD and will not be replaced (its policy does not respawn, it is a
-    physical device, or its template's respawns are used up): the scheduler moves the
-    service instances it hosts when their template says ``reschedule_on_device_loss``."""
+    physical device, or its template's respawns are used up), or its respawn failed (then
+    ERROR): the scheduler moves the service instances it hosts when their template says
+    ``reschedule_on_device_loss``."""
 
     TYPE: ClassVar[str] = "device.lost"
 

@@ -71,3 +71,46 @@ def test_a_server_deleted_behind_our_back_is_found_and_respawned(
     )
     respawned = api.get(f"/v1.0/devices/{device['id']}").json()["device"]
     assert respawned["vim_id"] == vim["id"]
+
+
+def test_a_failed_respawn_ends_in_error_and_its_instances_move(
+    api: Api, shared_sim: CloudSimulator
+) -> None:
+    vim = register(api, password_body(shared_sim, "secret"))
+    assert wait_checked(api, vim["id"])["status"] == "REACHABLE"
+    template = api.create_template(
+        device_driver="nova",
+        mgmt_driver="noop",
+        vim_id=vim["id"],
+        attributes={
+            "image": "cirros",
+            "flavor": "m1.small",
+            "slot_capacity": "2",
+            "monitoring": json.dumps({"monitors": [DRIVER], "action": "respawn"}),
+            "reschedule_on_device_loss": "true",
+        },
+    )
+    mgmt_net = shared_sim.cloud.network_named("mgmt-net").id
+    contexts = [{"network_id": mgmt_net, "role": "management"}]
+    doomed, spare = (api.create_device(template["id"], service_contexts=contexts) for _ in range(2))
+    doomed = api.wait_for_status(doomed["id"], "ACTIVE")
+    spare = api.wait_for_status(spare["id"], "ACTIVE")
+    instance = api.create_instance(api.service_type_id(template), devices=[doomed["id"]])
+    api.wait_for_instance(instance["id"], "ACTIVE")
+
+    # The next boot (the respawn's) goes ERROR, and the server is deleted behind our back.
+    fault = {"kind": "boot_error", "message": "host on fire"}
+    assert httpx.post(f"{shared_sim.url}/_sim/faults", json=fault, timeout=5).status_code == 204
+    gone = httpx.delete(f"{shared_sim.url}/_sim/servers/{doomed['instance_id']}", timeout=5)
+    assert gone.status_code == 204
+
+    failed = api.wait_for_status(doomed["id"], "ERROR", timeout=30)
+    assert "respawn failed" in failed["error_reason"] and "host on fire" in failed["error_reason"]
+    deadline = time.monotonic() + 20
+    moved = api.instance(instance["id"])
+    while time.monotonic() < deadline:
+        moved = api.instance(instance["id"])
+        if moved and moved["status"] == "ACTIVE" and moved["devices"] == [spare["id"]]:
+            break
+        time.sleep(0.2)
+    assert moved and moved["status"] == "ACTIVE" and moved["devices"] == [spare["id"]], moved

@@ -26,7 +26,14 @@ pytestmark = pytest.mark.e2e
 PING = {"type": "ping", "interval": 1, "timeout": 0.5, "threshold": 2}
 HEAL = json.dumps({"monitors": [PING], "action": "heal"})
 # A frozen appliance still completes TCP handshakes (the kernel does): only HTTP finds it.
-HTTP = {"type": "http", "path": "/health", "interval": 1, "timeout": 0.5, "threshold": 2}
+INTERVAL, THRESHOLD = 1, 2
+HTTP = {
+    "type": "http",
+    "path": "/health",
+    "interval": INTERVAL,
+    "timeout": 0.5,
+    "threshold": THRESHOLD,
+}
 HTTP_HEAL = json.dumps({"monitors": [HTTP], "action": "heal"})
 
 
@@ -125,7 +132,7 @@ def test_a_vnfc_stopped_by_operate_is_not_dead_and_not_healed(
     op, _ = bus.run(vnf_id, api.project, "OPERATE", {"changeStateTo": "STOPPED"})
     bus.wait_op(op, "COMPLETED")
     known = set(bus.ops)
-    time.sleep(HTTP["interval"] * (HTTP["threshold"] + 2))  # frozen: its probes time out
+    time.sleep(INTERVAL * (THRESHOLD + 2))  # frozen: its probes time out
     bus.drain(0.5)
     assert [bus.op(uuid.UUID(o))["operation"] for o in set(bus.ops) - known] == []
     for device_id in devices:

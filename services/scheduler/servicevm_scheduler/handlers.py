@@ -102,17 +102,18 @@ async def device_deleted(event: events.DeviceDeleted, ctx: HandlerContext) -> No
 
 
 async def dead_device_lost(event: events.DeviceLost, ctx: HandlerContext) -> None:
-    """A DEAD device lifecycle will not replace: its service instances move to other
-    devices when their template says ``reschedule_on_device_loss``; otherwise they stay
-    (the device may recover by itself)."""
+    """A DEAD device lifecycle will not replace (or one ERROR after a failed respawn): its
+    service instances move to other devices when their template says
+    ``reschedule_on_device_loss``; otherwise they stay (the device may recover by itself)."""
     async with ctx.transaction(final=True) as uow:
         s = scheduling(uow)
-        await s.devices.apply(device=event.device)  # the DEAD snapshot may not be here yet
+        await s.devices.apply(device=event.device)  # its snapshot may not be here yet
         device = await s.devices.get(device_id=event.device.id, for_update=True)
         template = None if device is None else await s.templates.get(template_id=device.template_id)
         if (
             device is not None
-            and device.status == DeviceStatus.DEAD  # not recovered or deleted meanwhile
+            # DEAD, or ERROR after a failed respawn; not recovered or deleted meanwhile
+            and device.status in (DeviceStatus.DEAD, DeviceStatus.ERROR)
             and template is not None
             and template.policy.reschedule_on_device_loss
         ):

@@ -25,7 +25,7 @@ from servicevm_lifecycle.adapters import repository as repo
 from servicevm_lifecycle.domain.model import Device
 from servicevm_lifecycle.drivers import get_device_driver
 from servicevm_lifecycle.flows.device_tasks import CREATE_FLOW, DELETE_FLOW, flow_state
-from servicevm_lifecycle.handlers import _fail, _hand_to_mgmt, save_and_announce
+from servicevm_lifecycle.handlers import _hand_to_mgmt, save_and_announce
 from servicevm_lifecycle.health import decisions as rules
 from servicevm_lifecycle.health.heal import Vnfc, heal_vnfc, powered_off, vnfc_of
 from servicevm_lifecycle.health.metrics import RESPAWNS
@@ -191,9 +191,23 @@ async def _respawn(
         await run_flow(CREATE_FLOW, state)
     except (FlowFailed, PluginNotFound, NoVim) as exc:
         RESPAWNS.labels("failed").inc()
-        await _fail(ctx, device, f"respawn failed: {getattr(exc, 'reason', None) or exc}")
+        await _failed(ctx, device, f"respawn failed: {getattr(exc, 'reason', None) or exc}")
         return
     await _hand_to_mgmt(ctx, state.device, template, state, operation="respawn")
+
+
+async def _failed(ctx: HandlerContext, device: Device, reason: str) -> None:
+    """The final guard of a respawn: ERROR with the reason, and the device announced lost
+    (no replacement is coming: the scheduler may move its service instances)."""
+    log.warning("respawn failed", extra={"device_id": str(device.id), "reason": reason})
+    async with ctx.transaction(final=True) as uow:
+        current = await repo.get_device(uow.conn, device_id=device.id, for_update=True)
+        if current is not None and current.can(S.ERROR):
+            failed = current.transition(S.ERROR, error_reason=reason)
+            await save_and_announce(uow, failed)
+            lost = events.DeviceLost(device=failed.snapshot(), reason=reason)
+            await uow.publish(lost, tenant_id=failed.tenant_id)
+        await uow.commit()
 
 
 HEALTH_HANDLERS: HandlerTable = {events.DeviceHealthChanged: device_health_changed}

@@ -88,7 +88,9 @@ async def device_dead(
     instance = await s.instances.get(instance_id=instance_id, for_update=True)
     if instance is None or instance.status not in MOVABLE:
         return
-    await move_off(s, instance, device, template, f"device {device.id} hosting it is DEAD")
+    await move_off(
+        s, instance, device, template, f"device {device.id} hosting it is {device.status}"
+    )
 
 
 async def move_off(
