@@ -34,6 +34,7 @@ bench: install
 	$(PY) -m bench.vnf_instantiate
 	$(PY) -m bench.list_devices
 	$(PY) -m bench.notifications
+	$(PY) -m bench.probes
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

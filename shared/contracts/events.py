@@ -74,6 +74,17 @@ class DeviceDeleted(_DeviceStateEvent):
     previous_status: str
 
 
+class DeviceLost(_DeviceStateEvent):
+    """The device is DEAD and will not be replaced (its policy does not respawn, it is a
+    physical device, or its template's respawns are used up), or its respawn failed (then
+    ERROR): the scheduler moves the service instances it hosts when their template says
+    ``reschedule_on_device_loss``."""
+
+    TYPE: ClassVar[str] = "device.lost"
+
+    reason: str
+
+
 # "respawn": the device was replaced after its health checks failed (same template, kwargs,
 # VIM; a new instance): mgmt re-applies its configuration and its service instances.
 Operation = Literal["create", "update", "respawn"]

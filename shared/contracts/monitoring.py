@@ -10,12 +10,14 @@ device may override it whole with its own kwargs ``monitoring``. For example::
 - ``ping``: a TCP connect to the management address (``host:port``; ``port`` overrides it).
 - ``http``: GET ``http://<mgmt address><path>`` answers ``expected_status``.
 - ``mgmt``: the management driver's ``health()`` says ``ok``.
-- ``driver``: the device driver's ``status()`` says ``ACTIVE`` (probed by lifecycle).
+- ``driver``: the device driver's ``status()`` says the instance runs (``ACTIVE``, or a Heat
+  stack's last action ``*_COMPLETE``; probed by lifecycle).
 - each monitor: ``interval`` between probes, ``timeout`` of one probe (seconds), and the
   ``threshold`` of consecutive failures that makes the device unhealthy.
 - ``action``: ``none`` (mark DEAD only), ``respawn`` (replace the device through its driver,
   at most ``respawn_limit`` times per template per ``respawn_window_seconds``), or ``heal``
-  (the VNF's SOL003 heal; until that interface exists it acts as ``none``).
+  (a VNFC: its VNF's SOL003 heal of that VNFC, as an automatic op occ, within the same
+  limit; any other device: respawn).
 
 The api validates the attribute (a 400 naming it); mgmt and lifecycle read it with ``of``.
 """

@@ -28,6 +28,7 @@ _MODELS: tuple[type[Message], ...] = (
     events.DeviceSpawned,
     events.DeviceConfigured,
     events.DeviceHealthChanged,
+    events.DeviceLost,
     events.DeviceMonitorsReported,
     events.ServiceInstanceStatusChanged,
     events.ServiceInstanceDeleted,

@@ -89,6 +89,7 @@ QUEUES: dict[ServiceName, QueueSpec] = {
         events=(
             *_TEMPLATE_EVENTS,
             *_DEVICE_STATE_EVENTS,
+            "device.lost",
             "service_instance.configured",
             "service_instance.unconfigured",
         ),

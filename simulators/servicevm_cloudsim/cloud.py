@@ -296,6 +296,20 @@ class Cloud:
             if server.delete_at is None:
                 server.delete_at = time.monotonic() + self.timing.delete_seconds
 
+    # --- behind the client's back (the control API: an operator, a failing host) ------
+    def force_server_status(self, server_id: str, status: str, fault: str | None = None) -> None:
+        """The server is now in ``status`` (ERROR, SHUTOFF, ...), as if the cloud put it there."""
+        with self.lock:
+            server = self.server(server_id)
+            server.status, server.updated = status, now_iso()
+            if fault is not None:
+                server.fault = fault
+
+    def vanish_server(self, server_id: str) -> None:
+        """The server is gone at once, deleted by someone else (404 from now on)."""
+        with self.lock:
+            self._remove_server(self.server(server_id))
+
     # --- network ----------------------------------------------------------------------
     def create_port(
         self, network_id: str, *, name: str = "", owned_by_server: bool = False

@@ -89,6 +89,16 @@ class Orchestration:
             stack.status_reason, stack.updated = f"Stack {action} started", now_iso()
             stack.ready_at = time.monotonic() + self.cloud.timing.stack_seconds
 
+    def force_status(self, stack_id: str, stack_status: str, reason: str) -> None:
+        """The stack is now ``stack_status`` (``CREATE_FAILED``, ``UPDATE_FAILED``, ...)."""
+        action, _, status = stack_status.partition("_")
+        if not status:
+            raise CloudError(400, f"a stack status is ACTION_STATUS, not {stack_status!r}")
+        with self.cloud.lock:
+            stack = self.find(stack_id)
+            stack.action, stack.status, stack.status_reason = action, status, reason
+            stack.updated = now_iso()
+
     def find(self, name_or_id: str) -> Stack:
         with self.cloud.lock:
             self.cloud.tick()

@@ -18,7 +18,8 @@ from servicevm_scheduler.service_layer.announce import (
     publish_placed,
     save_and_announce,
 )
-from servicevm_scheduler.service_layer.endings import device_lost, finish_delete
+from servicevm_scheduler.service_layer.anti_affinity import keep_ha_apart
+from servicevm_scheduler.service_layer.endings import device_dead, device_lost, finish_delete
 from servicevm_scheduler.service_layer.placing import place_or_wait, place_waiting
 from servicevm_scheduler.service_layer.pools import grow
 from servicevm_scheduler.service_layer.ports import Scheduling
@@ -71,6 +72,13 @@ async def device_status_changed(event: events.DeviceStatusChanged, ctx: HandlerC
         s = scheduling(uow)
         if (
             became
+            and previous == DeviceStatus.PENDING_UPDATE
+            and device.status == DeviceStatus.ACTIVE
+        ):
+            # Back from a respawn, maybe on another host: HA members stay apart.
+            await keep_ha_apart(s, device.id)
+        if (
+            became
             and device.status in (DeviceStatus.ACTIVE, DeviceStatus.ERROR)
             and await s.waiting.any_for(template_id=device.template_id)
         ):
@@ -90,6 +98,27 @@ async def device_deleted(event: events.DeviceDeleted, ctx: HandlerContext) -> No
                 await device_lost(s, instance_id, device, template)
             if template is not None:
                 await grow(s, template, waiting_slots=0)
+        await uow.commit()
+
+
+async def dead_device_lost(event: events.DeviceLost, ctx: HandlerContext) -> None:
+    """A DEAD device lifecycle will not replace (or one ERROR after a failed respawn): its
+    service instances move to other devices when their template says
+    ``reschedule_on_device_loss``; otherwise they stay (the device may recover by itself)."""
+    async with ctx.transaction(final=True) as uow:
+        s = scheduling(uow)
+        await s.devices.apply(device=event.device)  # its snapshot may not be here yet
+        device = await s.devices.get(device_id=event.device.id, for_update=True)
+        template = None if device is None else await s.templates.get(template_id=device.template_id)
+        if (
+            device is not None
+            # DEAD, or ERROR after a failed respawn; not recovered or deleted meanwhile
+            and device.status in (DeviceStatus.DEAD, DeviceStatus.ERROR)
+            and template is not None
+            and template.policy.reschedule_on_device_loss
+        ):
+            for instance_id in await s.bindings.services_on(device_id=device.id):
+                await device_dead(s, instance_id, device, template)
         await uow.commit()
 
 
@@ -215,6 +244,7 @@ HANDLERS: HandlerTable = {
     events.DeviceTemplateDeleted: template_deleted,
     events.DeviceStatusChanged: device_status_changed,
     events.DeviceDeleted: device_deleted,
+    events.DeviceLost: dead_device_lost,
     commands.CreateServiceInstance: create_service_instance,
     commands.UpdateServiceInstance: update_service_instance,
     commands.DeleteServiceInstance: delete_service_instance,

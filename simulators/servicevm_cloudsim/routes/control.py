@@ -73,3 +73,26 @@ def stacks(state: StateDep) -> dict[str, Any]:
 @router.get("/requests")
 def requests(state: StateDep) -> dict[str, Any]:
     return {"requests": [r.__dict__ for r in state.requests]}
+
+
+class StatusIn(BaseModel):
+    """A server's status (ERROR, SHUTOFF, ...) or a stack's (CREATE_FAILED, ...)."""
+
+    status: str
+    reason: str = "set through the simulator's control API"
+
+
+@router.put("/servers/{server_id}/status", status_code=204)
+def set_server_status(state: StateDep, server_id: str, body: StatusIn) -> None:
+    state.cloud.force_server_status(server_id, body.status, fault=body.reason)
+
+
+@router.delete("/servers/{server_id}", status_code=204)
+def vanish_server(state: StateDep, server_id: str) -> None:
+    """Deleted behind the client's back, at once."""
+    state.cloud.vanish_server(server_id)
+
+
+@router.put("/stacks/{stack_id}/status", status_code=204)
+def set_stack_status(state: StateDep, stack_id: str, body: StatusIn) -> None:
+    state.orchestration.force_status(stack_id, body.status, body.reason)

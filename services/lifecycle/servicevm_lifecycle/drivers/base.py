@@ -134,3 +134,8 @@ class DeviceDriver(ABC):
         """Every instance this driver holds (in that VIM, for a cloud driver) tagged with a
         servicevm device id. Drivers that build nothing hold nothing. Raises DeviceDriverError."""
         return []
+
+    async def status_of(self, instance_id: str, spec: DeviceSpec) -> str:
+        """status(), asked by a caller holding the device's spec (the health monitor): a
+        driver that builds in a VIM learns from it where the instance lives."""
+        return await self.status(instance_id)

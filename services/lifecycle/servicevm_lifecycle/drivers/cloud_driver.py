@@ -46,6 +46,10 @@ class CloudDriver(DeviceDriver):
             )
         return self._sessions.get(vim)
 
+    async def status_of(self, instance_id: str, spec: DeviceSpec) -> str:
+        self._session(spec, instance_id)  # remembers the instance's VIM
+        return await self.status(instance_id)
+
     async def _poll(
         self,
         session: VimSession,

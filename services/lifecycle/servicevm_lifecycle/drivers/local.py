@@ -10,7 +10,8 @@ small HTTP appliance on 127.0.0.1 that the ``http`` management driver configures
   it; the process runs in a session of its own and outlives worker restarts.
 - The management address is ``127.0.0.1:<port>`` (host and port, no scheme, as a cloud
   driver's would be an address): the ``http`` management driver reads the port from it.
-- Facts: host is this machine's hostname, availability zone ``local``.
+- Facts: host is this machine's hostname (or the device's kwargs ``host``), availability
+  zone ``local``.
 - Template attributes: ``mgmt_token`` (the appliance then requires it as a bearer token;
   the same attribute the ``http`` management driver sends) and
   ``local_ready_timeout_seconds`` (how long wait_until_ready polls /health, default 10).
@@ -115,7 +116,9 @@ class LocalDeviceDriver(DeviceDriver):
             await asyncio.sleep(POLL_SECONDS)
         return InstanceFacts(
             mgmt_address=f"{HOST}:{record.port}",
-            host=socket.gethostname(),
+            # kwargs ``host``: a host name of its own, so HA pairs (anti-affinity by host)
+            # can be tried on one machine.
+            host=str(spec.kwargs.get("host") or socket.gethostname())[:255],
             availability_zone="local",
         )
 

@@ -25,14 +25,23 @@ from sqlalchemy import select
 from servicevm_lifecycle.adapters import repository as repo
 from servicevm_lifecycle.adapters.orm import devices
 from servicevm_lifecycle.drivers import get_device_driver
+from servicevm_lifecycle.drivers.base import DeviceSpec
+from servicevm_lifecycle.vims.credentials import NoVim, load_credentials
 from shared.config import Settings
 from shared.contracts import events
 from shared.contracts.models import DeviceStatus, DeviceTemplateSnapshot
 from shared.contracts.monitoring import Monitor, MonitoringPolicy
 from shared.messaging.dispatch import ServiceStore
+from shared.secrets import get_cipher
 
 log = logging.getLogger(__name__)
 TICK_SECONDS = 0.5
+# The drivers' words for an instance that runs: Nova's and the local driver's ACTIVE, a Heat
+# stack whose last action completed (anything else, a *_FAILED or a server in ERROR or
+# SHUTOFF, DELETED or DELETE_COMPLETE for one gone, counts as a failure).
+RUNNING = frozenset(
+    {"ACTIVE", "CREATE_COMPLETE", "UPDATE_COMPLETE", "RESUME_COMPLETE", "CHECK_COMPLETE"}
+)
 
 
 @dataclass
@@ -41,6 +50,8 @@ class _Tracked:
     next_at: float = 0.0
     failures: int = 0
     healthy: bool = True
+    # What the driver needs to find the instance (a cloud driver: its VIM), read once.
+    spec: DeviceSpec | None = None
 
 
 class DriverMonitors:
@@ -57,7 +68,12 @@ class DriverMonitors:
 
     async def tick(self, store: ServiceStore) -> None:
         due = await self._due(store)
-        results = await asyncio.gather(*(_probe(t, row.instance_id, m) for row, t, m in due))
+        for row, template, _ in due:
+            if self._tracked[row.id].spec is None:
+                self._tracked[row.id].spec = await _spec(store, row, template)
+        results = await asyncio.gather(
+            *(_probe(t, row.instance_id, self._tracked[row.id].spec, m) for row, t, m in due)
+        )
         changes = []
         for (row, _, monitor), error in zip(due, results, strict=True):
             tracked = self._tracked[row.id]
@@ -87,6 +103,7 @@ class DriverMonitors:
             devices.c.template_id,
             devices.c.instance_id,
             devices.c.kwargs,
+            devices.c.vim_id,
         ).where(
             devices.c.status.in_([DeviceStatus.ACTIVE, DeviceStatus.DEAD]),
             devices.c.instance_id.is_not(None),
@@ -114,16 +131,39 @@ class DriverMonitors:
         return due
 
 
+async def _spec(store: ServiceStore, row: Any, template: DeviceTemplateSnapshot) -> DeviceSpec:
+    """The device's spec, with its VIM's credentials when it has one (decrypted here, kept
+    in this process like the drivers' own sessions); a VIM that cannot be read leaves the
+    spec without one, and the probe then fails saying so."""
+    vim = None
+    if row.vim_id is not None:
+        try:
+            async with store.engine.connect() as conn:
+                vim = await load_credentials(
+                    conn, vim_id=row.vim_id, tenant_id=row.tenant_id, cipher=get_cipher()
+                )
+        except NoVim as exc:
+            log.warning("driver monitor without a VIM", extra={"reason": str(exc)})
+    return DeviceSpec(
+        device_id=row.id,
+        tenant_id=row.tenant_id,
+        template_attributes=template.attributes,
+        kwargs=row.kwargs,
+        service_contexts=[],
+        vim=vim,
+    )
+
+
 async def _probe(
-    template: DeviceTemplateSnapshot, instance_id: str, monitor: Monitor
+    template: DeviceTemplateSnapshot, instance_id: str, spec: DeviceSpec | None, monitor: Monitor
 ) -> str | None:
-    """Why the driver says the instance is not running, or None when it is ACTIVE."""
+    """Why the driver says the instance is not running, or None when it runs."""
     try:
-        status = await asyncio.wait_for(
-            get_device_driver(template.device_driver).status(instance_id), monitor.timeout
-        )
+        driver = get_device_driver(template.device_driver)
+        ask = driver.status(instance_id) if spec is None else driver.status_of(instance_id, spec)
+        status = await asyncio.wait_for(ask, monitor.timeout)
     except TimeoutError:
         return f"driver status: no answer within {monitor.timeout:g}s"
     except Exception as exc:  # a driver failing never takes the job down
         return f"driver status failed: {str(exc) or type(exc).__name__}"
-    return None if status == "ACTIVE" else f"driver status {status}"
+    return None if status in RUNNING else f"driver status {status}"

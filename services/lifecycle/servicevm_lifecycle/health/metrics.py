@@ -6,6 +6,7 @@ from prometheus_client import Counter
 
 RESPAWNS = Counter(
     "servicevm_health_respawns_total",
-    "Respawns of dead devices: started, failed, or stopped by the template's limit",
+    "Replacements of dead devices: respawns started, failed, stopped by the template's "
+    "limit, or healed (a VNFC: its VNF's heal asked)",
     ["outcome"],
 )

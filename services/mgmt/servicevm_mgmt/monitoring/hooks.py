@@ -49,6 +49,14 @@ async def device_deleted(conn: AsyncConnection, device_id: uuid.UUID) -> None:
 
 
 async def instance_placed(conn: AsyncConnection, event: events.ServiceInstancePlaced) -> None:
+    """The instance is hosted by exactly these devices now: one it moved away from (its
+    device DEAD, the instance rescheduled) no longer re-applies it when respawned."""
+    await conn.execute(
+        delete(hosted_services).where(
+            hosted_services.c.instance_id == event.instance_id,
+            hosted_services.c.device_id.not_in(event.devices),
+        )
+    )
     for device_id in event.devices:
         values = {"mgmt_driver": event.mgmt_driver, "configuration": event.configuration}
         await conn.execute(

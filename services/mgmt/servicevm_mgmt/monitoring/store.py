@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from servicevm_mgmt.adapters.orm import managed_devices
@@ -139,13 +139,18 @@ async def record(
     for row in await conn.execute(query):
         current.setdefault(row.device_id, []).append(row)
     out: list[events.DeviceHealthChanged | events.DeviceMonitorsReported] = []
+    saves: list[dict[str, Any]] = []
     for device_id, rows in current.items():
-        out.extend(await _record_device(conn, rows, by_device[device_id], at=at))
+        out.extend(_record_device(rows, by_device[device_id], saves, at=at))
+    if saves:
+        # One statement for the whole flush (executemany): a round trip per row was a
+        # third of the worker's CPU at 10,000 devices.
+        await conn.execute(_SAVE, saves)
     return out
 
 
-async def _record_device(
-    conn: AsyncConnection, rows: list[Any], results: dict[str, ProbeResult], *, at: datetime
+def _record_device(
+    rows: list[Any], results: dict[str, ProbeResult], saves: list[dict[str, Any]], *, at: datetime
 ) -> list[events.DeviceHealthChanged | events.DeviceMonitorsReported]:
     before = {row.monitor: _state(row) for row in rows}
     after = dict(before)
@@ -157,7 +162,7 @@ async def _record_device(
                 before[row.monitor], result, threshold=int(row.spec["threshold"])
             )
             changed |= row.last_ok is not result.ok or after[row.monitor] != before[row.monitor]
-            await _save(conn, row, after[row.monitor], result, at=at)
+            saves.append(_saved(row, after[row.monitor], result, at=at))
         reports.append(_report(row, after[row.monitor], result, at=at))
     first = rows[0]
     out: list[events.DeviceHealthChanged | events.DeviceMonitorsReported] = []
@@ -193,21 +198,31 @@ def _state(row: Any) -> MonitorState:
     )
 
 
-async def _save(
-    conn: AsyncConnection, row: Any, state: MonitorState, result: ProbeResult, *, at: datetime
-) -> None:
-    await conn.execute(
-        update(md)
-        .where(md.c.device_id == row.device_id, md.c.monitor == row.monitor)
-        .values(
-            last_probe_at=at,
-            last_ok=result.ok,
-            last_latency_seconds=result.latency_seconds,
-            last_error=state.last_error,
-            consecutive_failures=state.consecutive_failures,
-            healthy=state.healthy,
-        )
+_SAVE = (
+    update(md)
+    .where(md.c.device_id == bindparam("d_id"), md.c.monitor == bindparam("d_monitor"))
+    .values(
+        last_probe_at=bindparam("d_at"),
+        last_ok=bindparam("d_ok"),
+        last_latency_seconds=bindparam("d_latency"),
+        last_error=bindparam("d_error"),
+        consecutive_failures=bindparam("d_failures"),
+        healthy=bindparam("d_healthy"),
     )
+)
+
+
+def _saved(row: Any, state: MonitorState, result: ProbeResult, *, at: datetime) -> dict[str, Any]:
+    return {
+        "d_id": row.device_id,
+        "d_monitor": row.monitor,
+        "d_at": at,
+        "d_ok": result.ok,
+        "d_latency": result.latency_seconds,
+        "d_error": state.last_error,
+        "d_failures": state.consecutive_failures,
+        "d_healthy": state.healthy,
+    }
 
 
 def _report(

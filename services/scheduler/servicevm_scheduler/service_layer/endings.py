@@ -71,6 +71,43 @@ async def device_lost(
     await _reschedule(s, instance, template, lost)
 
 
+# A DEAD device's instances that can move; one being deleted or failed already stays bound.
+MOVABLE = (
+    ServiceInstanceStatus.ACTIVE,
+    ServiceInstanceStatus.PENDING_CREATE,
+    ServiceInstanceStatus.PENDING_UPDATE,
+)
+
+
+async def device_dead(
+    s: Scheduling, instance_id: uuid.UUID, device: Device, template: Template
+) -> None:
+    """A device hosting the instance is DEAD and will not be replaced (its row stays, its
+    capacity unused): the instance gives its slots there back and moves to another device
+    (an HA instance to another host than its other members), else it goes to ERROR."""
+    instance = await s.instances.get(instance_id=instance_id, for_update=True)
+    if instance is None or instance.status not in MOVABLE:
+        return
+    await move_off(
+        s, instance, device, template, f"device {device.id} hosting it is {device.status}"
+    )
+
+
+async def move_off(
+    s: Scheduling, instance: ServiceInstance, device: Device, template: Template, why: str
+) -> None:
+    """Give the instance's slots on the device back and place that member elsewhere."""
+    slots = dict(await s.bindings.of_instance(instance_id=instance.id)).get(device.id)
+    if slots is None:
+        return  # moved already (a redelivery)
+    await s.bindings.unbind(instance_id=instance.id, device_id=device.id)
+    released = await s.slots.release(device_id=device.id, slots=slots)
+    if released is not None:
+        await publish_capacity(s, released)
+    remaining = instance.changed(devices=[d for d in instance.devices if d != device.id])
+    await _reschedule(s, remaining, template, why)
+
+
 async def _reschedule(
     s: Scheduling, instance: ServiceInstance, template: Template, lost: str
 ) -> None:

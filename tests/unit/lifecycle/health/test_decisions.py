@@ -6,6 +6,7 @@ from servicevm_lifecycle.health.decisions import (
     Follow,
     RespawnBudget,
     Verdict,
+    follow_note,
     follow_up,
     verdict,
 )
@@ -35,3 +36,27 @@ def test_no_respawn_without_the_action_or_for_a_physical_device() -> None:
     assert follow_up(mark_only, RespawnBudget(recent=0, replaceable=True)) is Follow.NOTHING
     assert follow_up(None, RespawnBudget(recent=0, replaceable=True)) is Follow.NOTHING
     assert follow_up(RESPAWN, RespawnBudget(recent=0, replaceable=False)) is Follow.NOTHING
+
+
+HEAL = MonitoringPolicy.parse(
+    {"monitors": [{"type": "ping"}], "action": "heal", "respawn_limit": 1}
+)
+
+
+def test_heal_heals_a_vnfc_within_the_limit() -> None:
+    vnfc = RespawnBudget(recent=0, replaceable=True, vnfc=True)
+    assert follow_up(HEAL, vnfc) is Follow.HEAL
+    assert follow_note(HEAL, Follow.HEAL, vnfc) == ""
+    physical_vnfc = RespawnBudget(recent=0, replaceable=False, vnfc=True)
+    assert follow_up(HEAL, physical_vnfc) is Follow.HEAL  # the VNF's heal builds a new one
+    assert follow_up(HEAL, RespawnBudget(recent=1, replaceable=True, vnfc=True)) is Follow.STOPPED
+
+
+def test_heal_of_a_device_that_is_no_vnfc_falls_back_to_respawn_and_says_so() -> None:
+    plain = RespawnBudget(recent=0, replaceable=True)
+    assert follow_up(HEAL, plain) is Follow.RESPAWN
+    assert "heal falls back to respawn" in follow_note(HEAL, Follow.RESPAWN, plain)
+    physical = RespawnBudget(recent=0, replaceable=False)
+    assert follow_up(HEAL, physical) is Follow.NOTHING
+    assert "not healed" in follow_note(HEAL, Follow.NOTHING, physical)
+    assert follow_note(RESPAWN, Follow.RESPAWN, plain) == ""

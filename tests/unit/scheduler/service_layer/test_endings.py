@@ -3,7 +3,9 @@ moves its instances elsewhere when the template says so, else fails them."""
 
 from __future__ import annotations
 
-from servicevm_scheduler.service_layer.endings import device_lost, finish_delete
+from dataclasses import replace
+
+from servicevm_scheduler.service_layer.endings import device_dead, device_lost, finish_delete
 from shared.contracts import events
 from shared.contracts.statuses import DeviceStatus, ServiceInstanceStatus
 from tests.unit.scheduler.builders import create, device, instance, published, template, template_of
@@ -72,3 +74,22 @@ async def test_losing_the_last_device_of_a_deleting_instance_finishes_the_delete
     await device_lost(store.scheduling(), placed.id, gone, template_of(store, firewall))
     assert placed.id not in store.instances
     assert published(store, events.ServiceInstanceDeleted)
+
+
+async def test_a_dead_device_gives_back_its_slots_and_its_instances_move() -> None:
+    store = FakeStore()
+    firewall = template(store, slot_capacity=2, reschedule_on_device_loss=True)
+    doomed = device(store, firewall, used=1)  # pack's choice
+    spare = device(store, firewall)
+    placed = (await create(store, instance(firewall))).instance
+    assert placed.devices == [doomed.id]
+    active = placed.transition(ServiceInstanceStatus.ACTIVE)
+    await store.scheduling().instances.save(instance=active)
+    dead = store.devices[doomed.id] = replace(store.devices[doomed.id], status=DeviceStatus.DEAD)
+    await device_dead(store.scheduling(), placed.id, dead, template_of(store, firewall))
+    moved = store.instances[placed.id]
+    assert (moved.status, moved.devices) == (ServiceInstanceStatus.PENDING_UPDATE, [spare.id])
+    assert store.devices[doomed.id].slots_used == 1  # its own slot given back, the row kept
+    assert published(store, events.ServiceInstancePlaced)[-1].devices == [spare.id]
+    await device_dead(store.scheduling(), placed.id, dead, template_of(store, firewall))
+    assert store.instances[placed.id].devices == [spare.id]  # a redelivery moves nothing

@@ -170,6 +170,7 @@ SAMPLES: list[Message] = [
     events.DeviceHealthChanged(
         device_id=DEVICE.id, tenant_id="p", healthy=False, monitor="ping", last_error="refused"
     ),
+    events.DeviceLost(device=DEVICE, reason="health monitor ping failed: refused"),
     events.DeviceMonitorsReported(
         device_id=DEVICE.id,
         tenant_id="p",
