@@ -15,6 +15,7 @@ from sqlalchemy import Row
 
 from servicevm_api.caller import Caller
 from servicevm_api.etsi.problem import conflict, not_found, precondition_failed, unprocessable
+from servicevm_api.vnflcm import announce
 from servicevm_api.vnflcm import repository as repo
 from servicevm_api.vnflcm.rendering import etag
 from servicevm_api.vnflcm.schemas import CreateVnfRequest, VnfInfoModificationRequest
@@ -69,8 +70,10 @@ async def create_instance(uow: UnitOfWork, caller: Caller, request: CreateVnfReq
     )
     if package.usage_state != "IN_USE":
         await packages.set_fields(uow.conn, package.id, usage_state="IN_USE")
+    row = await get_instance(uow, caller, instance_id)
+    await announce.created(uow, row._mapping)
     await uow.commit()
-    return await get_instance(uow, caller, instance_id)
+    return row
 
 
 async def delete_instance(uow: UnitOfWork, caller: Caller, instance_id: uuid.UUID) -> None:
@@ -87,6 +90,7 @@ async def delete_instance(uow: UnitOfWork, caller: Caller, instance_id: uuid.UUI
     await repo.remove_instance(uow.conn, instance_id)
     if package is not None and await repo.instances_of_package(uow.conn, package.id) == 0:
         await packages.set_fields(uow.conn, package.id, usage_state="NOT_IN_USE")
+    await announce.deleted(uow, row._mapping)
     await uow.commit()
 
 
@@ -120,20 +124,20 @@ async def modify_instance(
     await repo.set_instance(uow.conn, instance_id, **_modified(row, changes))
     op_occ_id = uuid.uuid4()
     at = datetime.now(UTC)
-    await repo.add_op_occ(
-        uow.conn,
-        values={
-            "id": op_occ_id,
-            "tenant_id": row.tenant_id,
-            "vnf_instance_id": instance_id,
-            "operation": "MODIFY_INFO",
-            "operation_state": "COMPLETED",
-            "operation_params": changes,
-            "start_time": at,
-            "state_entered_time": at,
-            "changed_info": changes,
-        },
-    )
+    op = {
+        "id": op_occ_id,
+        "tenant_id": row.tenant_id,
+        "vnf_instance_id": instance_id,
+        "operation": "MODIFY_INFO",
+        "operation_state": "COMPLETED",
+        "operation_params": changes,
+        "start_time": at,
+        "state_entered_time": at,
+        "changed_info": changes,
+    }
+    await repo.add_op_occ(uow.conn, values=op)
+    modified = await get_instance(uow, caller, instance_id)
+    await announce.op_started(uow, modified._mapping, op, at=at)
     await uow.commit()
     return op_occ_id
 
