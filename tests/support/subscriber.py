@@ -171,7 +171,9 @@ class Subscriber:
     def notifications(self) -> list[dict[str, Any]]:
         """The notification bodies accepted, in the order they arrived (duplicates kept)."""
         return [
-            r["body"] for r in self.requests() if r["method"] == "POST" and r["ok"] and r.get("body")
+            r["body"]
+            for r in self.requests()
+            if r["method"] == "POST" and r["ok"] and r.get("body")
         ]
 
     def wait_for(
