@@ -15,8 +15,12 @@ import jsonschema_rs
 import pytest
 
 from shared.contracts import sol003
+from shared.contracts.notifications import project_routing_key
 from shared.devstack import Suite
+from shared.messaging.topology import PROJECT_NOTIFICATIONS
 from tests.support.api import Api
+from tests.support.bus import NotificationListener
+from tests.support.cli import Cli
 from tests.support.secrets import remember
 from tests.support.subscriber import Subscriber
 from tests.support.vnflcm_api import INSTANCES, create_vnf, onboard_noop, run, task, wait_op
@@ -248,6 +252,39 @@ def test_a_subscriber_down_for_a_while_gets_everything_in_order_once_back(
     _wait_state(api, made["id"], lambda s: s["pendingNotifications"] == 0 and not s["lastError"])
 
 
+def test_every_notification_is_also_on_the_admin_and_project_exchanges(
+    suite: Suite, api: Api, subscriber: Subscriber
+) -> None:
+    subscribe(api, subscriber.url)
+    admins = NotificationListener(suite.settings.amqp_url, "vnflcm.#")
+    project_key = project_routing_key(api.project, "vnflcm.*")
+    assert project_key is not None
+    project = NotificationListener(suite.settings.amqp_url, project_key, PROJECT_NOTIFICATIONS)
+    try:
+        package = onboard_noop(api)
+        vnf = create_vnf(api, package["vnfdId"])
+        instantiate(api, vnf["id"])
+        http = subscriber.wait_for(lambda got: len(got) >= 4)
+        for listener in (admins, project):
+            listener.wait_for(
+                lambda got: len([b for _, b in got if b["vnfInstanceId"] == vnf["id"]]) >= 4
+            )
+    finally:
+        admins.close()
+        project.close()
+    mine = [(k, b) for k, b in project.received if b["vnfInstanceId"] == vnf["id"]]
+    assert [k for k, _ in mine] == [
+        project_routing_key(api.project, f"vnflcm.{b['notificationType']}") for _, b in mine
+    ]
+    assert [b for k, b in admins.received if b["vnfInstanceId"] == vnf["id"]] == [
+        b for _, b in mine
+    ]
+    # The same JSON as over HTTP, without the HTTP subscription's id and link.
+    for (_, body), sent in zip(mine, http, strict=True):
+        del sent["subscriptionId"], sent["_links"]["subscription"]
+        assert body == sent
+
+
 def test_mgmt_killed_during_deliveries_loses_and_reorders_nothing(
     suite: Suite, api: Api, subscriber: Subscriber
 ) -> None:
@@ -271,7 +308,7 @@ def test_mgmt_killed_during_deliveries_loses_and_reorders_nothing(
 
 
 def test_given_up_notifications_stay_counted_and_an_admin_re_sends_them_in_order(
-    api: Api, admin: Api, tmp_path: Path
+    suite: Suite, api: Api, tmp_path: Path
 ) -> None:
     log = tmp_path / "rotated.jsonl"
     subscriber = Subscriber(log, basic=f"nfvo:{PASSWORD}")
@@ -295,7 +332,10 @@ def test_given_up_notifications_stay_counted_and_an_admin_re_sends_them_in_order
         subscriber.start()
         redeliver = f"{SUBSCRIPTIONS}/{made['id']}/redeliver"
         assert api.post(redeliver, {}).status_code == 403
-        assert admin.post(redeliver, {}).status_code == 202
+        admin = Cli(
+            suite.url("api"), suite.settings.amqp_url, project="admin", roles="admin,member"
+        )
+        admin.ok("subscription", "redeliver", made["id"])
         assert kinds(subscriber.wait_for(lambda got: len(got) >= 4)) == LIFE
     finally:
         subscriber.stop()

@@ -17,12 +17,15 @@ from shared.messaging.topology import COMMANDS, NOTIFICATIONS
 
 
 class NotificationListener:
-    """A subscriber with its own exclusive queue bound to a key on servicevm.notifications."""
+    """A subscriber with its own exclusive queue bound to a key on servicevm.notifications
+    (or another notification exchange)."""
 
-    def __init__(self, amqp_url: str, binding: str = "#") -> None:
+    def __init__(
+        self, amqp_url: str, binding: str = "#", exchange_name: str = NOTIFICATIONS
+    ) -> None:
         self.received: list[tuple[str, dict[str, Any]]] = []
         self._connection = Connection(amqp_url)
-        exchange = Exchange(NOTIFICATIONS, type="topic", durable=True)
+        exchange = Exchange(exchange_name, type="topic", durable=True)
         self._queue = Queue(
             f"test.notifications.{uuid.uuid4().hex[:8]}",
             exchange=exchange,
