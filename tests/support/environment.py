@@ -45,6 +45,8 @@ TEST_ENV = {
     "SERVICEVM_DELIVERY_RETRY_BASE_SECONDS": "0.2",
     "SERVICEVM_DELIVERY_RETRY_MAX_SECONDS": "1",
     "SERVICEVM_DELIVERY_POLL_SECONDS": "0.2",
+    # The SOL003 subscriptions' delivery state, as GET shows it, within a second.
+    "SERVICEVM_DELIVERY_STATE_SECONDS": "1",
 }
 
 
