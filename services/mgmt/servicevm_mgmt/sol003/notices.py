@@ -41,21 +41,15 @@ def identifier_notification(
     at: datetime,
     base_url: str,
 ) -> sol003.VnfIdentifierCreationNotification | sol003.VnfIdentifierDeletionNotification:
-    model = sol003.MODELS[kind]
-    notification = model.model_validate(
-        {
-            "id": uuid.uuid5(vnf_instance_id, kind),
-            "notificationType": kind,
-            "timeStamp": at,
-            "vnfInstanceId": vnf_instance_id,
-            "_links": _links(base_url, vnf_instance_id),
-        }
-    )
-    assert isinstance(
-        notification,
-        sol003.VnfIdentifierCreationNotification | sol003.VnfIdentifierDeletionNotification,
-    )
-    return notification
+    fields = {
+        "id": uuid.uuid5(vnf_instance_id, kind),
+        "timeStamp": at,
+        "vnfInstanceId": vnf_instance_id,
+        "links": _links(base_url, vnf_instance_id),
+    }
+    if kind == "VnfIdentifierCreationNotification":
+        return sol003.VnfIdentifierCreationNotification(notificationType=kind, **fields)
+    return sol003.VnfIdentifierDeletionNotification(notificationType=kind, **fields)
 
 
 def op_notification(
