@@ -5,22 +5,25 @@ was down, mgmt killed mid-delivery, and an admin re-sending what was given up.""
 
 from __future__ import annotations
 
+import itertools
 import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import jsonschema_rs
 import pytest
 
 from shared.contracts import sol003
 from shared.contracts.notifications import project_routing_key
-from shared.devstack import Suite
+from shared.devstack import Suite, isolated_settings
 from shared.messaging.topology import PROJECT_NOTIFICATIONS
 from tests.support.api import Api
 from tests.support.bus import NotificationListener
 from tests.support.cli import Cli
+from tests.support.environment import SECOND_MGMT_PORT, TEST_ENV
 from tests.support.secrets import remember
 from tests.support.subscriber import Subscriber
 from tests.support.vnflcm_api import INSTANCES, create_vnf, onboard_noop, run, task, wait_op
@@ -316,6 +319,42 @@ def test_mgmt_killed_during_deliveries_loses_and_reorders_nothing(
     assert len(got) == 12
     for vnf_id in vnfs:
         assert kinds([n for n in got if n["vnfInstanceId"] == vnf_id]) == LIFE
+
+
+def test_two_mgmt_replicas_never_send_concurrently_to_one_subscription_and_keep_order(
+    suite: Suite, api: Api, tmp_path: Path
+) -> None:
+    slow = Subscriber(tmp_path / "slow.jsonl", delay=0.1)
+    slow.start()
+    env = {**TEST_ENV, "SERVICEVM_MGMT_PORT": str(SECOND_MGMT_PORT), "SERVICEVM_DB_POOL_SIZE": "3"}
+    assert suite.log_dir is not None
+    second = Suite(isolated_settings(env), env=env, log_dir=suite.log_dir / "second-mgmt")
+    paths = ("/notify/a", "/notify/b")
+    try:
+        second.start("mgmt")
+        for path in paths:
+            subscribe(api, slow.url.replace("/notify", path))
+        package = onboard_noop(api)
+        vnfs = [create_vnf(api, package["vnfdId"])["id"] for _ in range(3)]
+        for vnf_id in vnfs:
+            task(api, vnf_id, "instantiate", {"flavourId": "simple"})
+        slow.wait_for(lambda got: len(got) >= 24, timeout=60)
+        time.sleep(0.5)
+        metrics = httpx.get(f"{second.url('mgmt')}/metrics").text
+    finally:
+        second.stop()
+        slow.stop()
+    # Both replicas took part (the second one sends some of them).
+    assert 'servicevm_notification_deliveries_total{outcome="delivered"}' in metrics
+    for path in paths:
+        posts = [r for r in slow.requests() if r["method"] == "POST" and r["path"] == path]
+        got = [r["body"] for r in posts]
+        assert len(got) == 12 and len({n["id"] for n in got}) == 12  # each once
+        for vnf_id in vnfs:
+            assert kinds([n for n in got if n["vnfInstanceId"] == vnf_id]) == LIFE
+        spans = sorted((r["started"], r["ended"]) for r in posts)
+        overlaps = [(a, b) for a, b in itertools.pairwise(spans) if b[0] < a[1]]
+        assert overlaps == [], f"two notifications were sent to {path} at once"
 
 
 def test_given_up_notifications_stay_counted_and_an_admin_re_sends_them_in_order(

@@ -59,6 +59,8 @@ KEYSTONE_WRITE_LIMIT = 40
 NOAUTH_PROJECT_API_PORT = _PORT_BASE + 11
 NOAUTH_PROJECT = "cli-project"
 NOAUTH_PAGE_SIZE = 2
+# A second mgmt process beside the suite's (several replicas delivering at once).
+SECOND_MGMT_PORT = _PORT_BASE + 12
 
 
 def suite_settings() -> Settings:

@@ -7,8 +7,9 @@ Run as ``python -m tests.support.subscriber --port P --log FILE [--basic USER:PA
 - ``GET <any>``: 204 (the callback test), when authenticated;
 - ``POST /token``: an OAuth2 client-credentials token (client authenticated with Basic);
 - ``POST /revoke``: forgets every token issued (the next notification gets a 401);
-- ``POST <other>``: a notification, recorded as one JSON line in FILE (its body and the
-  headers that matter), 204; 401 when not authenticated as configured.
+- ``POST <other>``: a notification, recorded as one JSON line in FILE (its body, the
+  headers that matter, when it arrived and when it was answered), 204 after ``--delay``
+  seconds; 401 when not authenticated as configured.
 
 Every request is a line in FILE, so the test sees what was refused too. Stopping the
 process (SIGKILL) and starting it again on the same port is a subscriber that was down.
@@ -43,7 +44,7 @@ def _basic(header: str | None) -> tuple[str, str] | None:
     return user, password
 
 
-def serve(port: int, log: Path, basic: str | None, oauth: str | None) -> None:
+def serve(port: int, log: Path, basic: str | None, oauth: str | None, delay: float = 0.0) -> None:
     tokens: set[str] = set()
     lock = threading.Lock()
 
@@ -81,11 +82,15 @@ def serve(port: int, log: Path, basic: str | None, oauth: str | None) -> None:
                 tokens.clear()
                 return self._answer(204)
             ok = self._authenticated()
+            started = time.time()
+            time.sleep(delay)  # a slow subscriber: sends that overlap would show
             record(
                 {
                     "method": "POST",
                     "path": self.path,
                     "ok": ok,
+                    "started": started,
+                    "ended": time.time(),
                     "authorization": (self.headers.get("Authorization") or "").split(" ")[0],
                     "body": json.loads(body) if ok else None,
                 }
@@ -122,12 +127,20 @@ def free_port() -> int:
 class Subscriber:
     """The test's side: start, stop (down), start again (up), read what arrived."""
 
-    def __init__(self, log: Path, *, basic: str | None = None, oauth: str | None = None) -> None:
+    def __init__(
+        self,
+        log: Path,
+        *,
+        basic: str | None = None,
+        oauth: str | None = None,
+        delay: float = 0.0,
+    ) -> None:
         self.port = free_port()
         self.log = log
         self._args = [
             *(["--basic", basic] if basic else []),
             *(["--oauth", oauth] if oauth else []),
+            *["--delay", str(delay)],
         ]
         self._process: subprocess.Popen[bytes] | None = None
 
@@ -195,8 +208,9 @@ def main() -> None:
     parser.add_argument("--log", type=Path, required=True)
     parser.add_argument("--basic")
     parser.add_argument("--oauth")
+    parser.add_argument("--delay", type=float, default=0.0)
     args = parser.parse_args()
-    serve(args.port, args.log, args.basic, args.oauth)
+    serve(args.port, args.log, args.basic, args.oauth, args.delay)
 
 
 if __name__ == "__main__":
