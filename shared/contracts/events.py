@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any, ClassVar, Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from shared.contracts.envelope import Message
 from shared.contracts.models import (
@@ -260,6 +260,9 @@ class VimStatusChanged(Event):
 # --- subscriptions -----------------------------------------------------------------------
 
 
+UNDELIVERABLE_SHOWN = 20
+
+
 class SubscriptionDeliveryStateChanged(Event):
     """mgmt's deliveries to one subscription: how many wait (``pending``), how many were
     given up (``undeliverable``, an admin may re-send them), since when the oldest waits,
@@ -273,6 +276,8 @@ class SubscriptionDeliveryStateChanged(Event):
     undeliverable: int
     oldest_undelivered_at: datetime | None
     last_error: str | None
+    # The ids of the oldest given-up notifications (at most UNDELIVERABLE_SHOWN).
+    undeliverable_ids: list[uuid.UUID] = Field(default_factory=list)
     # Increases at every report; a view ignores an older one.
     revision: int
 

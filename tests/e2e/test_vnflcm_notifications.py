@@ -380,13 +380,15 @@ def test_given_up_notifications_stay_counted_and_an_admin_re_sends_them_in_order
         assert state["pendingNotifications"] == 0 and "401" in state["lastError"]
         rotated.stop()
         subscriber.start()
+        given_up = state["undeliverableNotificationIds"]
         redeliver = f"{SUBSCRIPTIONS}/{made['id']}/redeliver"
         assert api.post(redeliver, {}).status_code == 403
         admin = Cli(
             suite.url("api"), suite.settings.amqp_url, project="admin", roles="admin,member"
         )
         admin.ok("subscription", "redeliver", made["id"])
-        assert kinds(subscriber.wait_for(lambda got: len(got) >= 4)) == LIFE
+        resent = subscriber.wait_for(lambda got: len(got) >= 4)
+        assert kinds(resent) == LIFE and [n["id"] for n in resent] == given_up
     finally:
         subscriber.stop()
     _wait_state(api, made["id"], lambda s: s["undeliverableNotifications"] == 0)

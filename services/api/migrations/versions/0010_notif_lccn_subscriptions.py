@@ -30,6 +30,12 @@ def upgrade() -> None:
         sa.Column("undeliverable", sa.Integer(), server_default="0", nullable=False),
         sa.Column("oldest_undelivered_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("last_error", sa.Text(), nullable=True),
+        sa.Column(
+            "undeliverable_ids",
+            postgresql.JSONB(astext_type=sa.Text()),
+            server_default="[]",
+            nullable=False,
+        ),
         sa.Column("state_revision", sa.Integer(), server_default="0", nullable=False),
         sa.Column(
             "created_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False

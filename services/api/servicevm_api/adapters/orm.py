@@ -170,6 +170,7 @@ lccn_subscriptions = Table(
     Column("undeliverable", Integer, nullable=False, server_default="0"),
     Column("oldest_undelivered_at", DateTime(timezone=True)),
     Column("last_error", Text),
+    Column("undeliverable_ids", JSONB, nullable=False, server_default="[]"),
     Column("state_revision", Integer, nullable=False, server_default="0"),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     UniqueConstraint("tenant_id", "fingerprint"),

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from servicevm_mgmt.adapters.orm import deliveries, subscriptions
 from servicevm_mgmt.subscriptions.repository import VNFLCM
-from shared.contracts.events import SubscriptionDeliveryStateChanged
+from shared.contracts.events import UNDELIVERABLE_SHOWN, SubscriptionDeliveryStateChanged
 from shared.db.uow import UnitOfWork
 
 # Any constant, the same in every mgmt process: who holds it reports this round.
@@ -33,6 +33,9 @@ async def current_states(conn: AsyncConnection) -> list[Any]:
             func.array_agg(aggregate_order_by(deliveries.c.last_error, deliveries.c.id))
             .filter(deliveries.c.last_error.is_not(None))
             .label("errors"),
+            func.array_agg(aggregate_order_by(deliveries.c.notification_id, deliveries.c.id))
+            .filter(~pending)
+            .label("undeliverable_ids"),
         )
         .group_by(deliveries.c.subscription_id)
         .subquery()
@@ -47,6 +50,7 @@ async def current_states(conn: AsyncConnection) -> list[Any]:
             stats.c.undeliverable,
             stats.c.oldest,
             stats.c.errors,
+            stats.c.undeliverable_ids,
         )
         .outerjoin(stats, stats.c.subscription_id == subscriptions.c.id)
         .where(subscriptions.c.kind == VNFLCM)
@@ -61,6 +65,7 @@ def state_of(row: Any) -> dict[str, Any]:
         "undeliverable": int(row.undeliverable or 0),
         "oldest_undelivered_at": row.oldest.isoformat() if row.oldest else None,
         "last_error": errors[-1] if errors else None,
+        "undeliverable_ids": [str(i) for i in (row.undeliverable_ids or [])][:UNDELIVERABLE_SHOWN],
     }
 
 
@@ -79,7 +84,13 @@ async def report_changes(uow: UnitOfWork) -> int:
     return reported
 
 
-_EMPTY = {"pending": 0, "undeliverable": 0, "oldest_undelivered_at": None, "last_error": None}
+_EMPTY: dict[str, Any] = {
+    "pending": 0,
+    "undeliverable": 0,
+    "oldest_undelivered_at": None,
+    "last_error": None,
+    "undeliverable_ids": [],
+}
 
 
 async def _report(
@@ -101,6 +112,7 @@ async def _report(
         undeliverable=state["undeliverable"],
         oldest_undelivered_at=state["oldest_undelivered_at"],
         last_error=state["last_error"],
+        undeliverable_ids=state["undeliverable_ids"],
         revision=revision,
     )
     await uow.publish(event, tenant_id=tenant_id)

@@ -32,6 +32,8 @@ def lccn_subscription(row: Mapping[Any, Any], base_url: str) -> dict[str, Any]:
             "undeliverableNotifications": row["undeliverable"],
             "oldestUndeliveredTime": None if oldest is None else oldest.isoformat(),
             "lastError": row["last_error"],
+            # The ids of the oldest undeliverable ones (at most 20), as subscribers saw them.
+            "undeliverableNotificationIds": row["undeliverable_ids"],
         },
         "_links": {"self": {"href": base_url + subscription_path(row["id"])}},
     }

@@ -146,6 +146,7 @@ async def apply_delivery_state(uow: UnitOfWork, event: SubscriptionDeliveryState
             undeliverable=event.undeliverable,
             oldest_undelivered_at=event.oldest_undelivered_at,
             last_error=event.last_error,
+            undeliverable_ids=[str(i) for i in event.undeliverable_ids],
             state_revision=event.revision,
         )
     )
