@@ -133,9 +133,18 @@ class Settings(BaseSettings):
     # exponential backoff), and how often pending deliveries are looked for.
     delivery_timeout_seconds: float = 10.0
     delivery_concurrency: int = 16
-    delivery_attempts: int = 6
+    # 0: no limit on the attempts, only the window below.
+    delivery_attempts: int = 0
     delivery_retry_base_seconds: float = 1.0
     delivery_retry_max_seconds: float = 300.0
+    # A notification still undelivered this long after it was made is given up (kept, with
+    # its last error, for an admin to re-send); until then it is retried with the backoff.
+    delivery_retry_window_seconds: float = 24 * 3600.0
+    # How often mgmt reports the delivery state of the SOL003 subscriptions to the api.
+    delivery_state_seconds: float = 5.0
+    # The api's address as subscribers reach it: the _links of the SOL003 notifications.
+    # Empty: http://<bind_host>:<api_port>.
+    public_api_url: str = ""
     delivery_poll_seconds: float = 0.5
     # The poll while a NOTIFY wakes the deliverer on new deliveries (the safety net).
     delivery_safety_poll_seconds: float = 5.0
@@ -166,6 +175,9 @@ class Settings(BaseSettings):
     notification_stream_max_age: str = Field(default="7D", pattern=r"^(\d+[YMDhms])?$")
     notification_stream_max_bytes: int = Field(default=10 * 1024**3, ge=0)
     notification_stream_segment_bytes: int = Field(default=100 * 1024**2, gt=0)
+
+    def api_base_url(self) -> str:
+        return (self.public_api_url or f"http://{self.bind_host}:{self.api_port}").rstrip("/")
 
     def role(self, service: ServiceName) -> str:
         return f"servicevm_{service}"

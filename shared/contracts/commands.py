@@ -9,6 +9,7 @@ from shared.contracts.envelope import Message
 from shared.contracts.fields import Owned
 from shared.contracts.models import (
     DeviceTemplateFields,
+    LccnSubscriptionSpec,
     SubscriptionSpec,
     VimSpec,
 )
@@ -118,3 +119,18 @@ class DeleteSubscription(Command):
     """Stop: the subscription and its undelivered notifications are dropped."""
 
     TYPE: ClassVar[str] = "mgmt.delete_subscription"
+
+
+class CreateLccnSubscription(Command):
+    """Start sending the SOL003 notifications that pass the filter to a callback URI."""
+
+    TYPE: ClassVar[str] = "mgmt.create_lccn_subscription"
+
+    subscription: LccnSubscriptionSpec
+
+
+class RedeliverNotifications(Command):
+    """An admin's order: send again, in order, the notifications of subscription ``id``
+    that were given up (past the retry window, or refused by the callback)."""
+
+    TYPE: ClassVar[str] = "mgmt.redeliver_notifications"

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any, ClassVar, Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from shared.contracts.envelope import Message
 from shared.contracts.models import (
@@ -266,3 +266,32 @@ class VimStatusChanged(Event):
     @property
     def subject_id(self) -> str:
         return str(self.vim_id)
+
+
+# --- subscriptions -----------------------------------------------------------------------
+
+
+UNDELIVERABLE_SHOWN = 20
+
+
+class SubscriptionDeliveryStateChanged(Event):
+    """mgmt's deliveries to one subscription: how many wait (``pending``), how many were
+    given up (``undeliverable``, an admin may re-send them), since when the oldest waits,
+    and the last error. Sent when it changed, at most every ``delivery_state_seconds``."""
+
+    TYPE: ClassVar[str] = "subscription.delivery_state_changed"
+
+    subscription_id: uuid.UUID
+    tenant_id: str
+    pending: int
+    undeliverable: int
+    oldest_undelivered_at: datetime | None
+    last_error: str | None
+    # The ids of the oldest given-up notifications (at most UNDELIVERABLE_SHOWN).
+    undeliverable_ids: list[uuid.UUID] = Field(default_factory=list)
+    # Increases at every report; a view ignores an older one.
+    revision: int
+
+    @property
+    def subject_id(self) -> str:
+        return str(self.subscription_id)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
@@ -17,6 +17,7 @@ __all__ = [
     "DeviceStatus",
     "DeviceTemplateFields",
     "DeviceTemplateSnapshot",
+    "LccnSubscriptionSpec",
     "ServiceContext",
     "ServiceInstanceFields",
     "ServiceInstanceSnapshot",
@@ -73,7 +74,8 @@ class VimSpec(r.VimDefault, VimSecret, r.VimAppCredential, r.VimUser, r.VimNamin
 
 
 class SubscriptionAuth(BaseModel):
-    auth_type: Literal["none", "basic", "hmac"]
+    # oauth2: SOL003 OAUTH2_CLIENT_CREDENTIALS (auth_username is the client id).
+    auth_type: Literal["none", "basic", "hmac", "oauth2"]
     auth_username: str | None = None
     encrypted_secret: str | None = None
 
@@ -89,3 +91,15 @@ class SubscriptionSpec(
     travels only as a Fernet token; no plaintext ever leaves the api."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class LccnSubscriptionSpec(SubscriptionAuth, Owned):
+    """A SOL003 subscription (``/vnflcm/v1/subscriptions``) as mgmt stores it: its
+    LifecycleChangeNotificationsFilter as the client gave it (camelCase; empty: every
+    notification of the project), and for OAuth2 client credentials the token endpoint."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    callback_uri: str
+    lccn_filter: dict[str, Any]
+    token_endpoint: str | None = None

@@ -20,6 +20,9 @@ _MODELS: tuple[type[Message], ...] = (
     commands.DeleteVim,
     commands.CreateSubscription,
     commands.DeleteSubscription,
+    commands.CreateLccnSubscription,
+    commands.RedeliverNotifications,
+    events.SubscriptionDeliveryStateChanged,
     events.DeviceTemplateCreated,
     events.DeviceTemplateUpdated,
     events.DeviceTemplateDeleted,
@@ -43,6 +46,9 @@ _MODELS: tuple[type[Message], ...] = (
     vnflcm.OperateVnfc,
     vnflcm.VnfLcmOpOccChanged,
     vnflcm.VnfInstanceChanged,
+    vnflcm.VnfIdentifierCreated,
+    vnflcm.VnfIdentifierDeleted,
+    vnflcm.VnfLcmOpOccStarted,
     vnfpkgm.OnboardVnfPackage,
 )
 MESSAGE_TYPES: dict[str, type[Message]] = {model.TYPE: model for model in _MODELS}

@@ -249,3 +249,49 @@ class VnfInstanceChanged(Event):
     @property
     def subject_id(self) -> str:
         return str(self.vnf_instance.id)
+
+
+# --- the api's VNF records, for the SOL003 notifications (mgmt) ------------------------
+
+
+class VnfIdentity(_Value):
+    """What a SOL003 subscription filter matches a VNF instance on (vnfdId, the provider's
+    product and versions, the instance's name), as the api's record has it."""
+
+    id: uuid.UUID
+    tenant_id: str
+    name: str | None = None
+    vnfd_id: str
+    vnf_provider: str
+    vnf_product_name: str
+    vnf_software_version: str
+    vnfd_version: str
+
+
+class _VnfRecordEvent(Event):
+    vnf_instance: VnfIdentity
+
+    @property
+    def subject_id(self) -> str:
+        return str(self.vnf_instance.id)
+
+
+class VnfIdentifierCreated(_VnfRecordEvent):
+    """The api created a VNF instance resource (POST /vnflcm/v1/vnf_instances)."""
+
+    TYPE: ClassVar[str] = "vnf_instance.created"
+
+
+class VnfIdentifierDeleted(_VnfRecordEvent):
+    """The api deleted a VNF instance resource."""
+
+    TYPE: ClassVar[str] = "vnf_instance.deleted"
+
+
+class VnfLcmOpOccStarted(_VnfRecordEvent):
+    """The api created an op occ (STARTING, or COMPLETED at once for MODIFY_INFO, whose
+    record changes in the api only); ``vnf_instance`` as the record is after it."""
+
+    TYPE: ClassVar[str] = "vnf_lcm_op_occ.started"
+
+    op_occ: VnfLcmOpOccSnapshot

@@ -121,27 +121,37 @@ class UnitOfWork:
     async def notify(self, notification: Notification) -> None:
         """Queue a lifecycle notification for subscribers, in this transaction: on the
         admins' exchange by event type, and on the per-project exchange by project."""
-        body = notification.model_dump_json().encode()
+        await self.publish_notification(
+            notification_id=notification.id,
+            tenant_id=notification.tenant_id,
+            event_type=notification.event_type,
+            body=notification.model_dump_json().encode(),
+        )
+
+    async def publish_notification(
+        self, *, notification_id: uuid.UUID, tenant_id: str, event_type: str, body: bytes
+    ) -> None:
+        """Any notification body (servicevm's own, or a SOL003 one) on both exchanges."""
         await self._add(
-            message_id=notification.id,
+            message_id=notification_id,
             exchange=NOTIFICATIONS,
-            routing_key=notification.event_type,
-            message_type=notification.event_type,
+            routing_key=event_type,
+            message_type=event_type,
             body=body,
         )
-        project_key = project_routing_key(notification.tenant_id, notification.event_type)
+        project_key = project_routing_key(tenant_id, event_type)
         if project_key is None:
             log.warning(
                 "project id too long for a routing key; not on the per-project exchange",
-                extra={"notification_id": str(notification.id)},
+                extra={"notification_id": str(notification_id)},
             )
             return
         await self._add(
             # The outbox wants one id per row; the body keeps the notification's own id.
-            message_id=uuid.uuid5(notification.id, PROJECT_NOTIFICATIONS),
+            message_id=uuid.uuid5(notification_id, PROJECT_NOTIFICATIONS),
             exchange=PROJECT_NOTIFICATIONS,
             routing_key=project_key,
-            message_type=notification.event_type,
+            message_type=event_type,
             body=body,
         )
 

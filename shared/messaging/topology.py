@@ -35,6 +35,12 @@ _TEMPLATE_EVENTS = ("device_template.created", "device_template.updated", "devic
 _DEVICE_STATE_EVENTS = ("device.status_changed", "device.deleted")
 # lifecycle's reports on VNF LCM, for the api's projection of VNF instances and op occs.
 _VNFLCM_EVENTS = ("vnf_lcm_op_occ.changed", "vnf_instance.changed")
+_SOL003_SOURCES = (
+    "vnf_instance.created",
+    "vnf_instance.deleted",
+    "vnf_lcm_op_occ.started",
+    "vnf_lcm_op_occ.changed",
+)
 _INSTANCE_STATE_EVENTS = (
     "service_instance.status_changed",
     "service_instance.deleted",
@@ -81,6 +87,7 @@ QUEUES: dict[ServiceName, QueueSpec] = {
             "vim.status_changed",
             *_VNFLCM_EVENTS,
             "device.monitors_reported",
+            "subscription.delivery_state_changed",
         ),
     ),
     "scheduler": QueueSpec(
@@ -109,6 +116,9 @@ QUEUES: dict[ServiceName, QueueSpec] = {
             "device.spawned",
             "service_instance.placed",
             "service_instance.releasing",
+            # The SOL003 notifications: the api's VNF records and op occ starts, lifecycle's
+            # op occ changes.
+            *_SOL003_SOURCES,
         ),
     ),
 }

@@ -58,7 +58,7 @@ def test_published_notifications_validate_against_the_served_asyncapi_document(
     assert response.status_code == 200, response.text
     contract = Contract(response.json())
     assert contract.document["asyncapi"] == "3.0.0"
-    projects = NotificationListener(suite.settings.amqp_url, exchange=PROJECT_NOTIFICATIONS)
+    projects = NotificationListener(suite.settings.amqp_url, exchange_name=PROJECT_NOTIFICATIONS)
     try:
         _operate(api)
         notifications.wait_for(lambda _: _events(notifications, api.project) >= EXPECTED, 60)

@@ -17,6 +17,7 @@ from shared.vnfd.build import sample_package
 from tests.support.api import Api
 from tests.support.environment import NOAUTH_PROJECT
 from tests.support.keystone import Keystone
+from tests.support.subscriber import Subscriber
 from tests.support.vnflcm_api import create_vnf, onboard_noop, wait_op_state
 
 OPENSTACK = Path(sys.executable).with_name("openstack")
@@ -305,3 +306,25 @@ def test_the_cli_with_keystone_finds_servicevm_in_the_catalog(
         keystone, "carl", "vnflcm", "terminate", "--termination-type", "FORCEFUL", "--D", vnf_id
     )
     assert terminated.returncode == 0, terminated.stderr
+
+
+def test_vnflcm_subscription_commands(noauth_project_suite: Suite, tmp_path: Path) -> None:
+    suite = noauth_project_suite
+    subscriber = Subscriber(tmp_path / "nfvo.jsonl")
+    subscriber.start()
+    try:
+        request = tmp_path / "subscription.json"
+        wanted = {"operationTypes": ["INSTANTIATE"], "operationStates": ["COMPLETED"]}
+        request.write_text(json.dumps({"callbackUri": subscriber.url, "filter": wanted}))
+        created = openstack_json(suite, "vnflcm", "subsc", "create", str(request))
+    finally:
+        subscriber.stop()
+    subscription_id = created["ID"]
+    assert created["Callback URI"] == subscriber.url
+    assert [r["method"] for r in subscriber.requests()] == ["GET"]  # the callback test
+    listed = openstack_json(suite, "vnflcm", "subsc", "list")
+    assert subscription_id in [row["ID"] for row in listed]
+    shown = openstack_json(suite, "vnflcm", "subsc", "show", subscription_id)
+    assert shown["ID"] == subscription_id and "COMPLETED" in str(shown["Filter"])
+    assert openstack(suite, "vnflcm", "subsc", "delete", subscription_id).returncode == 0
+    assert openstack(suite, "vnflcm", "subsc", "show", subscription_id).returncode != 0

@@ -18,15 +18,17 @@ from shared.messaging.topology import COMMANDS, NOTIFICATIONS
 
 class NotificationListener:
     """A subscriber with its own exclusive queue bound to a key on servicevm.notifications
-    (or another notifications exchange)."""
+    (or another notification exchange)."""
 
-    def __init__(self, amqp_url: str, binding: str = "#", exchange: str = NOTIFICATIONS) -> None:
+    def __init__(
+        self, amqp_url: str, binding: str = "#", exchange_name: str = NOTIFICATIONS
+    ) -> None:
         self.received: list[tuple[str, dict[str, Any]]] = []
         self._connection = Connection(amqp_url)
-        topic = Exchange(exchange, type="topic", durable=True)
+        exchange = Exchange(exchange_name, type="topic", durable=True)
         self._queue = Queue(
             f"test.notifications.{uuid.uuid4().hex[:8]}",
-            exchange=topic,
+            exchange=exchange,
             routing_key=binding,
             exclusive=True,
             auto_delete=True,

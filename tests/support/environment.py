@@ -48,6 +48,8 @@ TEST_ENV = {
     "SERVICEVM_DELIVERY_RETRY_BASE_SECONDS": "0.2",
     "SERVICEVM_DELIVERY_RETRY_MAX_SECONDS": "1",
     "SERVICEVM_DELIVERY_POLL_SECONDS": "0.2",
+    # The SOL003 subscriptions' delivery state, as GET shows it, within a second.
+    "SERVICEVM_DELIVERY_STATE_SECONDS": "1",
 }
 
 
@@ -62,6 +64,8 @@ NOAUTH_PROJECT = "cli-project"
 NOAUTH_PAGE_SIZE = 2
 # The suite in external NFVO mode (tests.support.nfvo): its four services' ports from here.
 PORT_BASE_NFVO = _PORT_BASE + 30
+# A second mgmt process beside the suite's (several replicas delivering at once).
+SECOND_MGMT_PORT = _PORT_BASE + 12
 
 
 def suite_settings() -> Settings:

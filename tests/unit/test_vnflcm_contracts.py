@@ -13,11 +13,15 @@ from shared.contracts.vnflcm import (
     RunVnfLcmOperation,
     VnfcResourceInfo,
     VnfFlavourSpec,
+    VnfIdentifierCreated,
+    VnfIdentifierDeleted,
+    VnfIdentity,
     VnfInstanceChanged,
     VnfInstanceSnapshot,
     VnfLcmOperationAction,
     VnfLcmOpOccChanged,
     VnfLcmOpOccSnapshot,
+    VnfLcmOpOccStarted,
 )
 from shared.messaging.topology import QUEUES
 from shared.vnfd.build import sample_package
@@ -106,7 +110,45 @@ def test_every_vnflcm_type_is_registered() -> None:
         "lifecycle.operate_vnfc",
         "vnf_lcm_op_occ.changed",
         "vnf_instance.changed",
+        "vnf_instance.created",
+        "vnf_instance.deleted",
+        "vnf_lcm_op_occ.started",
     }
+
+
+def test_the_api_records_round_trip_and_reach_mgmt() -> None:
+    identity = VnfIdentity(
+        id=VNF,
+        tenant_id="p",
+        name=None,
+        vnfd_id="d",
+        vnf_provider="Company",
+        vnf_product_name="Firewall",
+        vnf_software_version="1.0",
+        vnfd_version="1.0",
+    )
+    op = VnfLcmOpOccSnapshot(
+        id=uuid.uuid4(),
+        vnf_instance_id=VNF,
+        tenant_id="p",
+        operation="INSTANTIATE",
+        operation_state="STARTING",
+        is_automatic_invocation=False,
+        operation_params={},
+        start_time=NOW,
+        state_entered_time=NOW,
+        revision=0,
+    )
+    for event in (
+        VnfIdentifierCreated(vnf_instance=identity),
+        VnfIdentifierDeleted(vnf_instance=identity),
+        VnfLcmOpOccStarted(vnf_instance=identity, op_occ=op),
+    ):
+        envelope = _wrap(event)
+        assert envelope.subject_id == str(VNF)
+        assert parse_payload(envelope) == event
+        assert event.TYPE in QUEUES["mgmt"].events
+    assert "vnf_lcm_op_occ.changed" in QUEUES["mgmt"].events
 
 
 def test_commands_reach_lifecycle_and_events_reach_the_api() -> None:

@@ -89,3 +89,15 @@ def delete(ctx: typer.Context, ref: Ref) -> None:
     subscription_id = resolve(api, SUBSCRIPTION, ref)
     api.delete(SUBSCRIPTION, subscription_id)
     output.stderr().print(f"Deleted subscription {subscription_id}.")
+
+
+@app.command("redeliver")
+def redeliver(
+    ctx: typer.Context,
+    subscription_id: Annotated[str, typer.Argument(help="A SOL003 subscription's id.")],
+) -> None:
+    """Re-send, in order, what a SOL003 subscription (/vnflcm/v1/subscriptions) never took:
+    the notifications given up past the retry window or refused (admins)."""
+    api = client(ctx)
+    api.request("POST", f"/vnflcm/v1/subscriptions/{subscription_id}/redeliver")
+    output.stderr().print(f"Given-up notifications of {subscription_id} are being sent again.")

@@ -30,6 +30,7 @@ from servicevm_api.ratelimit import WriteRateLimiter
 from servicevm_api.vnflcm import opocc_routes as vnf_lcm_op_occs
 from servicevm_api.vnflcm import routes as vnf_instances
 from servicevm_api.vnflcm import task_routes as vnf_lcm_tasks
+from servicevm_api.vnflcm.subscriptions import routes as lccn_subscriptions
 from servicevm_api.vnfpkgm import content_routes as vnf_package_content
 from servicevm_api.vnfpkgm import routes as vnf_packages
 from shared.config import Settings
@@ -63,6 +64,7 @@ def configure_app(app: FastAPI, store: ServiceStore) -> None:
     app.include_router(vnf_instances.router)
     app.include_router(vnf_lcm_tasks.router)
     app.include_router(vnf_lcm_op_occs.router)
+    app.include_router(lccn_subscriptions.router)
     # Typed errors: 400 (Neutron's form), not FastAPI's default 422.
     install_openapi(app)
 

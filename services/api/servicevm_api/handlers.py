@@ -7,6 +7,7 @@ from __future__ import annotations
 from servicevm_api.adapters import repository as repo
 from servicevm_api.adapters import vim_repository as vim_repo
 from servicevm_api.vnflcm.handlers import HANDLERS as VNF_LCM_HANDLERS
+from servicevm_api.vnflcm.subscriptions.handlers import HANDLERS as LCCN_HANDLERS
 from servicevm_api.vnfpkgm.handlers import HANDLERS as VNF_PACKAGE_HANDLERS
 from shared.contracts import events
 from shared.messaging.dispatch import HandlerContext, HandlerTable
@@ -70,4 +71,5 @@ HANDLERS: HandlerTable = {
     events.VimStatusChanged: vim_status_changed,
     **VNF_PACKAGE_HANDLERS,
     **VNF_LCM_HANDLERS,
+    **LCCN_HANDLERS,
 }

@@ -49,12 +49,15 @@ RESOURCES: dict[str, tuple[Verb, ...]] = {
     "service_type": READS,
     "topology": ("get",),
     "subscription": ("create", "get", "get_all", "delete"),
+    "lccn_subscription": ("create", "get", "get_all", "delete"),
     "vnf_package": (*READS, *WRITES, UPLOAD, FETCH),
     "vnf_instance": (*READS, *WRITES, TASK),
     "vnf_lcm_op_occ": (*READS, ACTION),
 }
 # A subscription to every project's notifications (all_projects): admins only by default.
 SUBSCRIPTION_ALL_PROJECTS = "servicevm:subscription:all_projects"
+# Re-sending a SOL003 subscription's given-up notifications: admins only by default.
+LCCN_REDELIVER = "servicevm:lccn_subscription:redeliver"
 
 
 def action(resource: str, verb: Verb) -> str:
@@ -86,6 +89,11 @@ def list_rules() -> list[policy.RuleDefault]:
             SUBSCRIPTION_ALL_PROJECTS,
             "rule:admin",
             "subscribe to the notifications of every project",
+        ),
+        policy.RuleDefault(
+            LCCN_REDELIVER,
+            "rule:admin",
+            "re-send the notifications a SOL003 subscription's callback never took",
         ),
     ]
 

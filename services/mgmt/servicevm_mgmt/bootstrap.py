@@ -1,5 +1,5 @@
 """Wires mgmt: its tables, its handlers and its jobs (the notification deliverer and the
-rotation of the subscriptions' secrets)."""
+rotation of the subscriptions' secrets, the SOL003 subscriptions' delivery states)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from servicevm_mgmt.adapters.gauges import delivery_gauges
 from servicevm_mgmt.adapters.orm import metadata
 from servicevm_mgmt.handlers import HANDLERS
 from servicevm_mgmt.jobs.deliverer import deliver_notifications
+from servicevm_mgmt.jobs.delivery_state import report_delivery_states
 from servicevm_mgmt.jobs.secret_rotation import rotate_secrets_at_start
 from shared.runtime import ServiceDefinition
 
@@ -17,7 +18,7 @@ def build_definition() -> ServiceDefinition:
         metadata=metadata,
         handlers=HANDLERS,
         refresh_gauges=delivery_gauges,
-        background=(deliver_notifications, rotate_secrets_at_start),
+        background=(deliver_notifications, rotate_secrets_at_start, report_delivery_states),
     )
 
 

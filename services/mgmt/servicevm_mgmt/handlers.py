@@ -19,6 +19,7 @@ from servicevm_mgmt.domain.notifications import (
 from servicevm_mgmt.drivers import get_mgmt_driver
 from servicevm_mgmt.drivers.base import ManagedDevice, MgmtDriver, MgmtDriverError
 from servicevm_mgmt.monitoring import hooks as monitoring
+from servicevm_mgmt.sol003.handlers import SOL003_HANDLERS
 from servicevm_mgmt.subscriptions.handlers import SUBSCRIPTION_HANDLERS
 from servicevm_mgmt.subscriptions.notifier import notify
 from shared.config import get_settings
@@ -269,4 +270,5 @@ HANDLERS: HandlerTable = {
     events.ServiceInstanceDeleted: service_instance_deleted,
     events.DeviceCapacityChanged: device_capacity_changed,
     **SUBSCRIPTION_HANDLERS,
+    **SOL003_HANDLERS,
 }

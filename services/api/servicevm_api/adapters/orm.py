@@ -14,6 +14,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
     Uuid,
     func,
     text,
@@ -157,6 +158,28 @@ subscriptions = Table(
     Column("auth_type", String(16), nullable=False),
     Column("auth_username", String(255)),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+# SOL003 subscriptions (/vnflcm/v1/subscriptions): the filter as given, no secret (mgmt has
+# it), a fingerprint of callbackUri + filter for duplicates (303), and the delivery state
+# mgmt reports (``state_revision``: the last report applied).
+lccn_subscriptions = Table(
+    "lccn_subscriptions",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("tenant_id", String(255), nullable=False),
+    Column("callback_uri", Text, nullable=False),
+    Column("filter", JSONB, nullable=False),
+    Column("fingerprint", String(64), nullable=False),
+    Column("auth_type", String(16), nullable=False),
+    Column("pending", Integer, nullable=False, server_default="0"),
+    Column("undeliverable", Integer, nullable=False, server_default="0"),
+    Column("oldest_undelivered_at", DateTime(timezone=True)),
+    Column("last_error", Text),
+    Column("undeliverable_ids", JSONB, nullable=False, server_default="[]"),
+    Column("state_revision", Integer, nullable=False, server_default="0"),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    UniqueConstraint("tenant_id", "fingerprint"),
 )
 
 # VNF packages (ETSI SOL005, /vnfpkgm/v1): the api owns them, as it owns templates. The

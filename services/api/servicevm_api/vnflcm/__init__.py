@@ -8,7 +8,10 @@
 - ``instances`` / ``tasks`` / ``opoccs``: the use cases (no HTTP request);
 - ``handlers``: the projection of lifecycle's ``vnf_lcm_op_occ.changed`` and
   ``vnf_instance.changed`` events;
-- ``routes`` / ``task_routes`` / ``opocc_routes``: the HTTP interface.
+- ``routes`` / ``task_routes`` / ``opocc_routes``: the HTTP interface;
+- ``announce``: the facts mgmt turns into SOL003 notifications (instance created or
+  deleted, op occ started), published in the transaction of the change;
+- ``subscriptions``: ``/vnflcm/v1/subscriptions`` (its own package).
 
 The api owns the VNF instance record and decides every 409: a task locks the instance row,
 checks its instantiationState and that no op occ is in progress, inserts the op occ

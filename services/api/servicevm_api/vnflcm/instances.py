@@ -15,6 +15,7 @@ from sqlalchemy import Row
 
 from servicevm_api.caller import Caller
 from servicevm_api.etsi.problem import conflict, not_found, precondition_failed, unprocessable
+from servicevm_api.vnflcm import announce
 from servicevm_api.vnflcm import repository as repo
 from servicevm_api.vnflcm.rendering import etag
 from servicevm_api.vnflcm.schemas import CreateVnfRequest, VnfInfoModificationRequest
@@ -70,8 +71,10 @@ async def create_instance(uow: UnitOfWork, caller: Caller, request: CreateVnfReq
     )
     if package.usage_state != "IN_USE":
         await packages.set_fields(uow.conn, package.id, usage_state="IN_USE")
+    row = await get_instance(uow, caller, instance_id)
+    await announce.created(uow, row._mapping)
     await uow.commit()
-    return await get_instance(uow, caller, instance_id)
+    return row
 
 
 async def delete_instance(uow: UnitOfWork, caller: Caller, instance_id: uuid.UUID) -> None:
@@ -88,6 +91,7 @@ async def delete_instance(uow: UnitOfWork, caller: Caller, instance_id: uuid.UUI
     await repo.remove_instance(uow.conn, instance_id)
     if package is not None and await repo.instances_of_package(uow.conn, package.id) == 0:
         await packages.set_fields(uow.conn, package.id, usage_state="NOT_IN_USE")
+    await announce.deleted(uow, row._mapping)
     await uow.commit()
 
 
@@ -127,7 +131,7 @@ async def modify_instance(
     pushed = values.pop("vnf_configurable_properties", None)
     op_occ_id = uuid.uuid4()
     at = datetime.now(UTC)
-    op_occ: dict[str, Any] = {
+    op: dict[str, Any] = {
         "id": op_occ_id,
         "tenant_id": row.tenant_id,
         "vnf_instance_id": instance_id,
@@ -136,16 +140,15 @@ async def modify_instance(
         "start_time": at,
         "state_entered_time": at,
     }
+    command = None
     if pushed is None or row.instantiation_state != "INSTANTIATED":
         if pushed is not None:
             values["vnf_configurable_properties"] = pushed
         await repo.set_instance(uow.conn, instance_id, **values)
-        await repo.add_op_occ(
-            uow.conn, values={**op_occ, "operation_state": "COMPLETED", "changed_info": changes}
-        )
+        op.update(operation_state="COMPLETED", changed_info=changes)
     else:
         await repo.set_instance(uow.conn, instance_id, **values, operation_in_progress=op_occ_id)
-        await repo.add_op_occ(uow.conn, values={**op_occ, "operation_state": "STARTING"})
+        op.update(operation_state="STARTING", pending_since=at)
         command = RunVnfLcmOperation(
             id=op_occ_id,
             vnf_instance_id=instance_id,
@@ -154,6 +157,11 @@ async def modify_instance(
             # The whole merged set: what each VNFC must hold, whatever it held before.
             operation_params={**changes, "vnfConfigurableProperties": pushed},
         )
+    await repo.add_op_occ(uow.conn, values=op)
+    modified = await get_instance(uow, caller, instance_id)
+    # Ahead of the command: mgmt hears of STARTING before lifecycle can move it on.
+    await announce.op_started(uow, modified._mapping, op, at=at)
+    if command is not None:
         await uow.publish(command, tenant_id=row.tenant_id)
     await uow.commit()
     return op_occ_id

@@ -20,7 +20,7 @@ from servicevm_api.caller import Caller
 from servicevm_api.errors import ApiError
 from servicevm_api.etsi.problem import conflict, unprocessable
 from servicevm_api.service_layer.vims import get_vim
-from servicevm_api.vnflcm import flavours
+from servicevm_api.vnflcm import announce, flavours
 from servicevm_api.vnflcm import repository as repo
 from servicevm_api.vnflcm.instances import get_instance
 from servicevm_api.vnflcm.schemas import TaskRequest, VimConnectionInfo
@@ -45,24 +45,24 @@ async def start_task(
     vim_id = await resolve_vim(uow, caller, getattr(request, "vimConnectionInfo", None))
     op_occ_id = uuid.uuid4()
     at = datetime.now(UTC)
+    op = {
+        "id": op_occ_id,
+        "tenant_id": row.tenant_id,
+        "vnf_instance_id": instance_id,
+        "operation": operation,
+        "operation_state": "STARTING",
+        "operation_params": params,
+        "start_time": at,
+        "state_entered_time": at,
+        "pending_since": at,
+    }
     try:
-        await repo.add_op_occ(
-            uow.conn,
-            values={
-                "id": op_occ_id,
-                "tenant_id": row.tenant_id,
-                "vnf_instance_id": instance_id,
-                "operation": operation,
-                "operation_state": "STARTING",
-                "operation_params": params,
-                "start_time": at,
-                "state_entered_time": at,
-                "pending_since": at,
-            },
-        )
+        await repo.add_op_occ(uow.conn, values=op)
     except IntegrityError:
         raise conflict(f"VNF instance {instance_id} has another operation in progress") from None
     await repo.set_instance(uow.conn, instance_id, operation_in_progress=op_occ_id)
+    # Ahead of the command: mgmt hears of STARTING before lifecycle can move it on.
+    await announce.op_started(uow, row._mapping, op, at=at)
     command = RunVnfLcmOperation(
         id=op_occ_id,
         vnf_instance_id=instance_id,

@@ -55,6 +55,40 @@ subscriptions = Table(
     Column("auth_username", String(255)),
     Column("encrypted_secret", Text),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    # "servicevm" (/v1.0/subscriptions) or "vnflcm" (SOL003, /vnflcm/v1/subscriptions: its
+    # filter in lccn_filter, event_types and resource_types empty).
+    Column("kind", String(16), nullable=False, server_default="servicevm"),
+    Column("lccn_filter", JSONB),
+    # OAuth2 client credentials: where the token is fetched (client id in auth_username).
+    Column("token_endpoint", Text),
+    # The delivery state last reported to the api, and the revision of that report.
+    Column("state_revision", Integer, nullable=False, server_default="0"),
+    Column("reported_state", JSONB),
+)
+
+# The VNF instances of the api, as SOL003 subscription filters match them.
+vnf_records = Table(
+    "vnf_records",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("tenant_id", String(255), nullable=False),
+    Column("name", String(255)),
+    Column("vnfd_id", String(255), nullable=False),
+    Column("vnf_provider", String(255), nullable=False),
+    Column("vnf_product_name", String(255), nullable=False),
+    Column("vnf_software_version", String(255), nullable=False),
+    Column("vnfd_version", String(255), nullable=False),
+)
+
+# The last state notified of each op occ (and the revision it came with): a re-announced
+# or late snapshot is not notified again, and a VNF's notices are taken one at a time.
+vnf_op_notices = Table(
+    "vnf_op_notices",
+    metadata,
+    Column("op_occ_id", Uuid, primary_key=True),
+    Column("vnf_instance_id", Uuid, nullable=False, index=True),
+    Column("operation_state", String(32), nullable=False),
+    Column("revision", Integer, nullable=False),
 )
 
 # The HTTP outbox: one row per notification per matching subscription, written with the

@@ -7,8 +7,10 @@ and delays no one else. A delivery is leased (claimed with FOR UPDATE SKIP LOCKE
 longer than a send can take, so two mgmt processes never send the same one at once; a
 process that dies mid-send leaves a lease that expires, and the delivery is sent again
 (receivers deduplicate on the notification id). 5xx answers, timeouts and lost connections
-are retried with capped exponential backoff, up to ``delivery_attempts`` attempts; then,
-or on any other refusal, the delivery is given up and kept with its last error.
+are retried with capped exponential backoff for ``delivery_retry_window_seconds`` after
+the notification was made (and at most ``delivery_attempts`` times, if set); then, or on
+any other refusal, the delivery is given up and kept with its last error, for an admin to
+re-send (``RedeliverNotifications``). OAuth2 tokens are cached per subscription.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from servicevm_mgmt.jobs.listener import listen, listening
 from servicevm_mgmt.subscriptions import repository as sub_repo
 from servicevm_mgmt.subscriptions.delivery import Outcome, send
 from servicevm_mgmt.subscriptions.rules import retry_delay
+from shared.callback_http import TokenCache
 from shared.config import Settings
 from shared.messaging.dispatch import ServiceStore
 from shared.observability.metrics import DELIVERY_SECONDS, NOTIFICATIONS_DELIVERED
@@ -46,7 +49,9 @@ class Deliverer:
         # Set when a send finishes: its subscription's next delivery may be due now.
         self._wake = asyncio.Event()
         # Resolution and connection, plus the POST itself, with room to record the outcome.
-        self._lease_seconds = 3 * settings.delivery_timeout_seconds + 10
+        # Two POSTs (a 401 refreshes the OAuth2 token once) and a token request each.
+        self._lease_seconds = 5 * settings.delivery_timeout_seconds + 10
+        self._tokens = TokenCache()
 
     async def run(self) -> None:
         timeout = httpx.Timeout(self._settings.delivery_timeout_seconds)
@@ -96,11 +101,12 @@ class Deliverer:
 
     async def _deliver(self, client: httpx.AsyncClient, row: Any) -> None:
         # A callback trickling its answer byte by byte outlasts httpx's per-read timeout.
-        limit = 2 * self._settings.delivery_timeout_seconds
+        limit = 4 * self._settings.delivery_timeout_seconds
         try:
             try:
                 async with asyncio.timeout(limit):
-                    outcome = await send(client, row, self._settings, get_cipher(self._settings))
+                    cipher = get_cipher(self._settings)
+                    outcome = await send(client, row, self._settings, cipher, self._tokens)
             except TimeoutError:
                 outcome = Outcome(delivered=False, retry=True, error=f"no answer in {limit:.0f}s")
             await self._record(row, outcome)
@@ -116,7 +122,7 @@ class Deliverer:
                 result = "delivered"
                 await sub_repo.delivered(uow.conn, delivery_id=row.id)
                 DELIVERY_SECONDS.observe((datetime.now(UTC) - row.created_at).total_seconds())
-            elif outcome.retry and attempts < settings.delivery_attempts:
+            elif outcome.retry and _may_retry(row, attempts, settings):
                 result = "retried"
                 delay = retry_delay(
                     attempts,
@@ -150,6 +156,13 @@ class Deliverer:
                     "error": outcome.error,
                 },
             )
+
+
+def _may_retry(row: Any, attempts: int, settings: Settings) -> bool:
+    if settings.delivery_attempts and attempts >= settings.delivery_attempts:
+        return False
+    age = (datetime.now(UTC) - row.created_at).total_seconds()
+    return bool(age < settings.delivery_retry_window_seconds)
 
 
 def _ids(row: Any) -> dict[str, str]:

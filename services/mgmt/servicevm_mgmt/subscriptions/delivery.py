@@ -1,27 +1,32 @@
-"""Sending one notification to one callback: check where it goes, sign it, POST it.
+"""Sending one notification to one callback: check where it goes, authenticate or sign
+it, POST it (``shared.callback_http`` pins the checked address; redirects are not followed).
 
-The callback's host is resolved here, at send time, and the request goes to the address
-that was checked (the URI's host stays in the Host header and, for https, in SNI and the
-certificate check), so a name re-pointed at an internal address after the subscription was
-made reaches nothing. Redirects are not followed: they could lead anywhere.
+OAuth2 client credentials (SOL003 subscriptions): the token is fetched from the
+subscriber's token endpoint and cached per subscription; a 401 from the callback drops it,
+and the POST is tried once more with a new token.
 """
 
 from __future__ import annotations
 
-import asyncio
-import base64
 import hashlib
 import hmac
-import socket
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
-from shared.callbacks import IPAddress, host_allowed, literal_address, special_reason
+from shared.callback_http import (
+    Refused,
+    TokenCache,
+    TokenError,
+    basic_authorization,
+    pinned_request,
+    resolve,
+)
 from shared.config import Settings
 from shared.secrets import Cipher, SecretError
+
+__all__ = ["Outcome", "Refused", "resolve", "send", "signature"]
 
 SIGNATURE_HEADER = "X-Servicevm-Signature"
 
@@ -34,74 +39,73 @@ class Outcome:
     error: str | None = None
 
 
-class Refused(Exception):
-    """The callback resolves to an address notifications may not be sent to."""
-
-
-async def resolve(host: str, port: int, settings: Settings) -> IPAddress:
-    """The address to connect to; Refused if any address of the host is a special one
-    (unless the operator allows it)."""
-    literal = literal_address(host)
-    addresses: list[IPAddress | None] = [literal]
-    if literal is None:
-        infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
-        addresses = [literal_address(str(info[4][0]).split("%")[0]) for info in infos]
-    found = [address for address in addresses if address is not None]
-    if not found:
-        raise Refused(f"{host} has no address")
-    if not host_allowed(
-        host,
-        allowed_hosts=settings.allowed_callback_hosts,
-        allow_private=settings.allow_private_callbacks,
-    ):
-        for address in found:
-            reason = special_reason(address)
-            if reason is not None:
-                raise Refused(f"{host} resolves to a {reason} address")
-    return found[0]
-
-
 def signature(secret: str, body: bytes) -> str:
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
-def auth_headers(row: Any, body: bytes, cipher: Cipher) -> dict[str, str]:
-    """The subscription's authentication: basic, an HMAC signature of the body, or none."""
+async def auth_headers(
+    client: httpx.AsyncClient, row: Any, settings: Settings, cipher: Cipher, tokens: TokenCache
+) -> dict[str, str]:
+    """The subscription's authentication: basic, a bearer token, an HMAC signature of the
+    body, or none. Raises SecretError, TokenError."""
     if row.auth_type == "none" or row.encrypted_secret is None:
         return {}
     secret = cipher.decrypt(row.encrypted_secret)
     if row.auth_type == "hmac":
-        return {SIGNATURE_HEADER: signature(secret, body)}
-    pair = base64.b64encode(f"{row.auth_username}:{secret}".encode()).decode()
-    return {"Authorization": f"Basic {pair}"}
+        return {SIGNATURE_HEADER: signature(secret, row.body)}
+    if row.auth_type == "oauth2":
+        token = await tokens.get(
+            client,
+            settings,
+            key=str(row.subscription_id),
+            token_endpoint=row.token_endpoint,
+            client_id=row.auth_username,
+            client_secret=secret,
+        )
+        return {"Authorization": f"Bearer {token}"}
+    return {"Authorization": basic_authorization(row.auth_username, secret)}
 
 
-async def send(client: httpx.AsyncClient, row: Any, settings: Settings, cipher: Cipher) -> Outcome:
+async def send(
+    client: httpx.AsyncClient,
+    row: Any,
+    settings: Settings,
+    cipher: Cipher,
+    tokens: TokenCache | None = None,
+) -> Outcome:
     """POST the delivery's notification to its subscription's callback URI."""
-    parts = urlsplit(row.callback_uri)
-    host = parts.hostname or ""
-    port = parts.port or (443 if parts.scheme == "https" else 80)
+    tokens = tokens if tokens is not None else TokenCache()
+    outcome = await _post(client, row, settings, cipher, tokens)
+    if outcome.error == _UNAUTHORIZED and row.auth_type == "oauth2":
+        tokens.forget(str(row.subscription_id))  # expired or revoked early: a new one
+        outcome = await _post(client, row, settings, cipher, tokens)
+    return outcome
+
+
+_UNAUTHORIZED = "the callback answered 401"
+
+
+async def _post(
+    client: httpx.AsyncClient, row: Any, settings: Settings, cipher: Cipher, tokens: TokenCache
+) -> Outcome:
     try:
-        address = await resolve(host, port, settings)
         headers = {
             "Content-Type": "application/json",
             "X-Servicevm-Event": row.event_type,
             "X-Servicevm-Notification": str(row.notification_id),
-            **auth_headers(row, row.body, cipher),
+            **await auth_headers(client, row, settings, cipher, tokens),
         }
+        response = await pinned_request(
+            client, "POST", row.callback_uri, settings, headers=headers, content=row.body
+        )
     except (Refused, SecretError) as exc:
         return Outcome(delivered=False, error=str(exc))
-    except OSError as exc:  # name resolution failed: maybe for a while only
-        return Outcome(delivered=False, retry=True, error=f"cannot resolve {host}: {exc}")
-    pinned = str(address) if address.version == 4 else f"[{address}]"
-    url = urlunsplit(parts._replace(netloc=f"{pinned}:{port}"))
-    headers["Host"] = parts.netloc
-    try:
-        response = await client.post(
-            url, content=row.body, headers=headers, extensions={"sni_hostname": host}
-        )
+    except TokenError as exc:
+        return Outcome(delivered=False, retry=exc.retry, error=str(exc))
     except httpx.HTTPError as exc:
         return Outcome(delivered=False, retry=True, error=f"{exc.__class__.__name__}: {exc}")
+    except OSError as exc:  # name resolution failed: maybe for a while only
+        return Outcome(delivered=False, retry=True, error=f"cannot resolve the callback: {exc}")
     return _outcome(response.status_code)
 
 

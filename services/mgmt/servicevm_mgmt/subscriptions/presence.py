@@ -43,10 +43,11 @@ class Presence:
             return True
         if self._tenants is None:
             generation = self._generation
+            # Only servicevm's own subscriptions: the SOL003 ones get none of these.
             query = select(
                 func.array_agg(subscriptions.c.tenant_id.distinct()),
                 func.coalesce(func.bool_or(subscriptions.c.all_projects), False),
-            )
+            ).where(subscriptions.c.kind == "servicevm")
             tenants, all_projects = (await conn.execute(query)).one()
             if generation != self._generation:
                 return True  # changed while loading: not cached

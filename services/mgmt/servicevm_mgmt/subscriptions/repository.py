@@ -12,7 +12,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from servicevm_mgmt.adapters.orm import deliveries, subscriptions
 from servicevm_mgmt.subscriptions.presence import SUBSCRIPTIONS_CHANNEL
-from shared.contracts.models import SubscriptionSpec
+from shared.contracts.models import LccnSubscriptionSpec, SubscriptionSpec
+
+SERVICEVM = "servicevm"
+VNFLCM = "vnflcm"
 
 # Sent (at commit) by every transaction that adds deliveries: wakes the deliverers.
 DELIVERIES_CHANNEL = "servicevm_mgmt_deliveries"
@@ -29,6 +32,24 @@ async def add_subscription(
     await _changed(conn, SUBSCRIPTIONS_CHANNEL)
 
 
+async def add_lccn_subscription(
+    conn: AsyncConnection, *, subscription_id: uuid.UUID, spec: LccnSubscriptionSpec
+) -> None:
+    await conn.execute(
+        pg_insert(subscriptions)
+        .values(
+            id=subscription_id,
+            kind=VNFLCM,
+            event_types=[],
+            resource_types=[],
+            all_projects=False,
+            **spec.model_dump(),
+        )
+        .on_conflict_do_nothing(index_elements=[subscriptions.c.id])
+    )
+    await _changed(conn, SUBSCRIPTIONS_CHANNEL)
+
+
 async def delete_subscription(conn: AsyncConnection, *, subscription_id: uuid.UUID) -> None:
     # Its deliveries go with it (ON DELETE CASCADE).
     await conn.execute(delete(subscriptions).where(subscriptions.c.id == subscription_id))
@@ -38,7 +59,18 @@ async def delete_subscription(conn: AsyncConnection, *, subscription_id: uuid.UU
 async def candidates(conn: AsyncConnection, *, tenant_id: str) -> list[Row[Any]]:
     """The tenant's subscriptions and every all_projects one: the only ones that may match."""
     query = select(subscriptions).where(
-        or_(subscriptions.c.tenant_id == tenant_id, subscriptions.c.all_projects)
+        subscriptions.c.kind == SERVICEVM,
+        or_(subscriptions.c.tenant_id == tenant_id, subscriptions.c.all_projects),
+    )
+    return list((await conn.execute(query)).all())
+
+
+async def lccn_candidates(conn: AsyncConnection, *, tenant_id: str) -> list[Any]:
+    """The project's SOL003 subscriptions, oldest first."""
+    query = (
+        select(subscriptions.c.id, subscriptions.c.lccn_filter)
+        .where(subscriptions.c.kind == VNFLCM, subscriptions.c.tenant_id == tenant_id)
+        .order_by(subscriptions.c.created_at, subscriptions.c.id)
     )
     return list((await conn.execute(query)).all())
 
@@ -101,6 +133,7 @@ async def claim_due(conn: AsyncConnection, *, limit: int, lease_seconds: float) 
             subscriptions.c.auth_type,
             subscriptions.c.auth_username,
             subscriptions.c.encrypted_secret,
+            subscriptions.c.token_endpoint,
         )
         .join(claimed, claimed.c.id == deliveries.c.id)
         .join(subscriptions, subscriptions.c.id == deliveries.c.subscription_id)
@@ -134,6 +167,25 @@ async def give_up(conn: AsyncConnection, *, delivery_id: int, attempts: int, err
         .where(deliveries.c.id == delivery_id)
         .values(attempts=attempts, leased_until=None, last_error=error, failed_at=func.now())
     )
+
+
+async def redeliver(conn: AsyncConnection, *, subscription_id: uuid.UUID) -> int:
+    """The given-up deliveries of the subscription are pending again, in their order, with
+    a new retry window; how many."""
+    result = await conn.execute(
+        update(deliveries)
+        .where(deliveries.c.subscription_id == subscription_id, deliveries.c.failed_at.is_not(None))
+        .values(
+            failed_at=None,
+            attempts=0,
+            leased_until=None,
+            next_attempt_at=func.now(),
+            created_at=func.now(),
+        )
+    )
+    if result.rowcount:
+        await _changed(conn, DELIVERIES_CHANNEL)
+    return int(result.rowcount or 0)
 
 
 async def lock_secrets(conn: AsyncConnection) -> list[tuple[uuid.UUID, str]]:

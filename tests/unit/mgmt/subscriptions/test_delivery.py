@@ -5,9 +5,12 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
+from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 
 import pytest
 
+from servicevm_mgmt.jobs.deliverer import _may_retry
 from servicevm_mgmt.subscriptions.delivery import Refused, _outcome, resolve, signature
 from shared.config import Settings
 
@@ -39,3 +42,13 @@ def test_the_deliverer_connects_where_the_operator_allows() -> None:
     assert asyncio.run(resolve("localhost", 80, allowed)).is_loopback
     private = Settings(allow_private_callbacks=True)
     assert str(asyncio.run(resolve("10.1.2.3", 80, private))) == "10.1.2.3"
+
+
+def test_a_failing_delivery_is_retried_for_the_window_then_given_up() -> None:
+    window = Settings(delivery_retry_window_seconds=600, delivery_attempts=0)
+    fresh = SimpleNamespace(created_at=datetime.now(UTC) - timedelta(seconds=590))
+    old = SimpleNamespace(created_at=datetime.now(UTC) - timedelta(seconds=610))
+    assert _may_retry(fresh, 1000, window)  # no attempt limit: only the window
+    assert not _may_retry(old, 1, window)
+    limited = Settings(delivery_retry_window_seconds=600, delivery_attempts=3)
+    assert _may_retry(fresh, 2, limited) and not _may_retry(fresh, 3, limited)

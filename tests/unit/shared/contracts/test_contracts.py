@@ -12,6 +12,7 @@ from shared.contracts.envelope import Envelope, Message
 from shared.contracts.models import (
     DeviceSnapshot,
     DeviceTemplateSnapshot,
+    LccnSubscriptionSpec,
     ServiceContext,
     ServiceInstanceSnapshot,
     ServiceTypeRef,
@@ -159,6 +160,28 @@ SAMPLES: list[Message] = [
         ),
     ),
     commands.DeleteSubscription(id=VIM_ID),
+    commands.CreateLccnSubscription(
+        id=VIM_ID,
+        subscription=LccnSubscriptionSpec(
+            tenant_id="p",
+            callback_uri="https://nfvo.example.com/notify",
+            lccn_filter={"operationTypes": ["INSTANTIATE"]},
+            auth_type="oauth2",
+            auth_username="client",
+            encrypted_secret="gAAAA-a-fernet-token",
+            token_endpoint="https://nfvo.example.com/token",
+        ),
+    ),
+    commands.RedeliverNotifications(id=VIM_ID),
+    events.SubscriptionDeliveryStateChanged(
+        subscription_id=VIM_ID,
+        tenant_id="p",
+        pending=2,
+        undeliverable=1,
+        oldest_undelivered_at=None,
+        last_error="the callback answered 503",
+        revision=3,
+    ),
     events.VimStatusChanged(
         vim_id=VIM_ID,
         tenant_id="p",

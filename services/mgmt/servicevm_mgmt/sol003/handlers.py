@@ -1,0 +1,122 @@
+"""The events mgmt turns into SOL003 notifications, one transaction each (the inbox row,
+mgmt's records, the AMQP outbox rows and the HTTP deliveries commit together).
+
+- ``vnf_instance.created`` / ``vnf_instance.deleted`` (the api): VnfIdentifierCreation /
+  DeletionNotification; mgmt keeps the instance's identity for the filters meanwhile.
+- ``vnf_lcm_op_occ.started`` (the api): START (and, for MODIFY_INFO, which the api
+  completes at once, its RESULT).
+- ``vnf_lcm_op_occ.changed`` (lifecycle): RESULT when the op occ entered a state not yet
+  notified. The op occ's notice row is locked first, so the notifications of one op occ
+  are written one after another, in the order of their deliveries, whichever replica
+  handles them; a snapshot older than the one notified (a redelivery that overtook its
+  successor) is not notified at all rather than out of order. A change whose START was
+  not seen yet gets its START first.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from servicevm_mgmt.sol003 import records
+from servicevm_mgmt.sol003.fanout import publish
+from servicevm_mgmt.sol003.filters import Subject
+from servicevm_mgmt.sol003.notices import identifier_notification, op_notification
+from shared.config import get_settings
+from shared.contracts.vnflcm import (
+    VnfIdentifierCreated,
+    VnfIdentifierDeleted,
+    VnfIdentity,
+    VnfLcmOpOccChanged,
+    VnfLcmOpOccSnapshot,
+    VnfLcmOpOccStarted,
+)
+from shared.db.uow import UnitOfWork
+from shared.messaging.dispatch import HandlerContext, HandlerTable
+
+IdentifierType = Literal["VnfIdentifierCreationNotification", "VnfIdentifierDeletionNotification"]
+
+
+async def vnf_instance_created(event: VnfIdentifierCreated, ctx: HandlerContext) -> None:
+    async with ctx.transaction(final=True) as uow:
+        await records.keep_identity(uow.conn, event.vnf_instance)
+        await _identifier(uow, ctx, "VnfIdentifierCreationNotification", event.vnf_instance)
+        await uow.commit()
+
+
+async def vnf_instance_deleted(event: VnfIdentifierDeleted, ctx: HandlerContext) -> None:
+    async with ctx.transaction(final=True) as uow:
+        await _identifier(uow, ctx, "VnfIdentifierDeletionNotification", event.vnf_instance)
+        await records.forget_instance(uow.conn, event.vnf_instance.id)
+        await uow.commit()
+
+
+async def _identifier(
+    uow: UnitOfWork, ctx: HandlerContext, kind: IdentifierType, identity: VnfIdentity
+) -> None:
+    notification = identifier_notification(
+        kind, identity.id, at=ctx.envelope.timestamp, base_url=get_settings().api_base_url()
+    )
+    subject = Subject(kind, str(identity.id), identity)
+    await publish(uow, notification, tenant_id=identity.tenant_id, subject=subject)
+
+
+async def vnf_lcm_op_occ_started(event: VnfLcmOpOccStarted, ctx: HandlerContext) -> None:
+    async with ctx.transaction(final=True) as uow:
+        await records.keep_identity(uow.conn, event.vnf_instance)
+        await _notify_op(uow, ctx, event.op_occ, event.vnf_instance)
+        await uow.commit()
+
+
+async def vnf_lcm_op_occ_changed(event: VnfLcmOpOccChanged, ctx: HandlerContext) -> None:
+    async with ctx.transaction(final=True) as uow:
+        identity = await records.identity_of(uow.conn, event.op_occ.vnf_instance_id)
+        await _notify_op(uow, ctx, event.op_occ, identity)
+        await uow.commit()
+
+
+async def _notify_op(
+    uow: UnitOfWork, ctx: HandlerContext, op: VnfLcmOpOccSnapshot, identity: VnfIdentity | None
+) -> None:
+    notice, made = await records.lock_notice(
+        uow.conn, op_occ_id=op.id, vnf_instance_id=op.vnf_instance_id, revision=-1
+    )
+    last_state, last_revision = notice.operation_state, notice.revision
+    if made:
+        await _op(uow, ctx, op, "START", identity)
+    if op.operation_state != last_state and op.revision > last_revision:
+        await _op(uow, ctx, op, "RESULT", identity)
+        last_state = op.operation_state
+    await records.set_notice(
+        uow.conn,
+        op_occ_id=op.id,
+        operation_state=last_state,
+        revision=max(last_revision, op.revision),
+    )
+
+
+async def _op(
+    uow: UnitOfWork,
+    ctx: HandlerContext,
+    op: VnfLcmOpOccSnapshot,
+    status: Literal["START", "RESULT"],
+    identity: VnfIdentity | None,
+) -> None:
+    notification = op_notification(
+        op, status, at=ctx.envelope.timestamp, base_url=get_settings().api_base_url()
+    )
+    subject = Subject(
+        notification.notificationType,
+        str(op.vnf_instance_id),
+        identity,
+        operation=op.operation,
+        operation_state=notification.operationState,
+    )
+    await publish(uow, notification, tenant_id=op.tenant_id, subject=subject)
+
+
+SOL003_HANDLERS: HandlerTable = {
+    VnfIdentifierCreated: vnf_instance_created,
+    VnfIdentifierDeleted: vnf_instance_deleted,
+    VnfLcmOpOccStarted: vnf_lcm_op_occ_started,
+    VnfLcmOpOccChanged: vnf_lcm_op_occ_changed,
+}
