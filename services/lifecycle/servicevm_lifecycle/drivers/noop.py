@@ -1,5 +1,6 @@
-"""A driver that builds nothing: an instance id derived from the device id (so a repeated
-create gives the same one, as every driver's must), ready at once.
+"""A driver that builds nothing: instance ids ``noop-<uuid>``, ready at once. A repeated
+create of a device whose instance this process has not deleted gives the same id, as every
+driver's must; after a delete (a respawn) the device gets a new one, as a cloud's would.
 
 The device's kwargs ``mgmt_address``, ``host`` and ``availability_zone`` are reported as
 the instance's facts, so tests can build a topology. For tests of the whole flow, the
@@ -12,6 +13,7 @@ instance is remembered (in this process) and reported ``SHUTOFF`` by ``status``.
 from __future__ import annotations
 
 import asyncio
+import uuid
 
 from servicevm_lifecycle.drivers.base import (
     DeviceDriver,
@@ -24,10 +26,12 @@ from servicevm_lifecycle.drivers.base import (
 class NoopDeviceDriver(DeviceDriver):
     def __init__(self) -> None:
         self.stopped: set[str] = set()
+        # Device id -> its instance, until deleted (nothing real: this process's memory).
+        self.live: dict[str, str] = {}
 
     async def create(self, spec: DeviceSpec) -> str:
         await self._step(spec, "create")
-        return f"noop-{spec.device_id}"
+        return self.live.setdefault(str(spec.device_id), f"noop-{uuid.uuid4()}")
 
     async def wait_until_ready(self, instance_id: str, spec: DeviceSpec) -> InstanceFacts:
         await self._step(spec, "wait")
@@ -42,6 +46,8 @@ class NoopDeviceDriver(DeviceDriver):
 
     async def delete(self, instance_id: str, spec: DeviceSpec) -> None:
         await self._step(spec, "delete")
+        if self.live.get(str(spec.device_id)) == instance_id:
+            del self.live[str(spec.device_id)]
 
     async def start(self, instance_id: str, spec: DeviceSpec) -> None:
         await self._step(spec, "start")
