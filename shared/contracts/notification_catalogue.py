@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel
 
+from shared.contracts import sol003
 from shared.contracts.notifications import (
     EVENT_TYPES,
     DeviceCapacityNotification,
@@ -52,9 +53,21 @@ NOTIFICATION_KINDS: tuple[NotificationKind, ...] = (
         _of("device_template"),
         "A device template was created, updated or deleted.",
     ),
-    # SOL003's, at merge, one line each, e.g.:
-    # NotificationKind(VnfIdentifierCreationNotification,
-    #                  ("vnflcm.VnfIdentifierCreationNotification",), "A VNF instance id was created."),
+    NotificationKind(
+        sol003.VnfLcmOperationOccurrenceNotification,
+        (sol003.event_type("VnfLcmOperationOccurrenceNotification"),),
+        "SOL003: a VNF LCM operation occurrence started (START) or entered a later state (RESULT).",
+    ),
+    NotificationKind(
+        sol003.VnfIdentifierCreationNotification,
+        (sol003.event_type("VnfIdentifierCreationNotification"),),
+        "SOL003: a VNF instance identifier was created.",
+    ),
+    NotificationKind(
+        sol003.VnfIdentifierDeletionNotification,
+        (sol003.event_type("VnfIdentifierDeletionNotification"),),
+        "SOL003: a VNF instance identifier was deleted.",
+    ),
 )
 
 

@@ -19,6 +19,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from shared.contracts.notifications import SCHEMA_VERSION, SchemaVersion
 from shared.contracts.vnflcm import OperationState, VnfLcmOperation
 
 NotificationType = Literal[
@@ -97,12 +98,29 @@ class ProblemDetails(_Body):
     instance: str | None = None
 
 
+def _require_schema_version(schema: dict[str, Any]) -> None:
+    """schema_version has a default (producers need not pass it) yet is always sent, so the
+    published schema lists it as required (absent optional attributes are not sent, so the
+    others stay optional)."""
+    schema.setdefault("required", []).append("schema_version")
+
+
 class _Notification(_Body):
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        populate_by_name=True,
+        json_schema_extra=_require_schema_version,
+    )
+
     id: uuid.UUID
     subscriptionId: uuid.UUID | None = None
     timeStamp: datetime
     vnfInstanceId: uuid.UUID
     links: LccnLinks = Field(alias="_links")
+    # servicevm's contract version, in every notification body (not a SOL003 attribute;
+    # SOL003 consumers ignore attributes they do not know).
+    schema_version: SchemaVersion = SCHEMA_VERSION
 
 
 class VnfLcmOperationOccurrenceNotification(_Notification):

@@ -14,6 +14,7 @@ from shared.messaging.topology import PROJECT_NOTIFICATIONS
 from tests.support.api import Api
 from tests.support.asyncapi import Contract
 from tests.support.bus import NotificationListener
+from tests.support.vnflcm_api import INSTANCES, create_vnf, onboard_noop, task, wait_op
 
 # What the operations below must yield at least (the rest is checked all the same).
 EXPECTED = {
@@ -89,3 +90,42 @@ def _events(listener: NotificationListener, project: str) -> set[str]:
 def _assert_valid(contract: Contract, body: dict[str, Any]) -> None:
     assert contract.errors(body) == [], body
     assert body["schema_version"] == contract.document["info"]["version"]
+
+
+def test_sol003_notifications_validate_against_the_served_asyncapi_document(
+    suite: Suite, api: Api
+) -> None:
+    """A VNF created, instantiated, terminated and deleted: each SOL003 notification on the
+    admin exchange (``vnflcm.<notificationType>``) validates against its message's schema."""
+    contract = Contract(api.get("/v1.0/asyncapi.json").json())
+    listener = NotificationListener(suite.settings.amqp_url, binding="vnflcm.#")
+    try:
+        package = onboard_noop(api)
+        vnf = create_vnf(api, package["vnfdId"])
+        wait_op(api, task(api, vnf["id"], "instantiate", {"flavourId": "simple"}), "COMPLETED")
+        terminate = {"terminationType": "FORCEFUL"}
+        wait_op(api, task(api, vnf["id"], "terminate", terminate), "COMPLETED")
+        assert api.delete(f"{INSTANCES}/{vnf['id']}").status_code == 204
+        listener.wait_for(
+            lambda _: _sol003_types(listener, vnf["id"]) >= SOL003_EXPECTED, timeout=60
+        )
+    finally:
+        listener.close()
+    ours = [(k, b) for k, b in listener.received if b["vnfInstanceId"] == vnf["id"]]
+    for key, body in ours:
+        assert key == f"vnflcm.{body['notificationType']}"
+        assert key in contract.channel_messages("notifications")
+        errors = [e.message for e in contract.validator(key).iter_errors(body)]
+        assert errors == [], body
+        assert body["schema_version"] == contract.document["info"]["version"]
+
+
+SOL003_EXPECTED = {
+    "VnfIdentifierCreationNotification",
+    "VnfLcmOperationOccurrenceNotification",
+    "VnfIdentifierDeletionNotification",
+}
+
+
+def _sol003_types(listener: NotificationListener, vnf_id: str) -> set[str]:
+    return {b["notificationType"] for _, b in listener.received if b["vnfInstanceId"] == vnf_id}
