@@ -1,0 +1,129 @@
+"""What the harness watches beside the load: the admin notifications (order per resource),
+and the clouds (servers and appliances per device: double boots and orphans)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import aio_pika
+import asyncpg
+
+from chaos.stack import Simulator
+from servicevm_lifecycle.drivers.cloud_spec import DEVICE_ID_KEY
+from servicevm_lifecycle.drivers.local_process import ApplianceRecord
+from shared.messaging.topology import NOTIFICATIONS
+from tests.support.appliances import stat_fields
+
+# Durable, so the notifications published while the broker restarts wait for the harness.
+WATCH_QUEUE = "chaos.notifications"
+
+
+@dataclass
+class NotificationOrder:
+    """Per resource, each notification's revision must not be below the last one seen:
+    ``payload.revision`` for status changes, ``payload.capacity_revision`` for capacity."""
+
+    received: int = 0
+    duplicates: int = 0
+    out_of_order: list[str] = field(default_factory=list)
+    _last: dict[tuple[str, str], int] = field(default_factory=dict)
+    _ids: set[str] = field(default_factory=set)
+
+    def see(self, body: dict[str, Any]) -> None:
+        self.received += 1
+        if body.get("id") in self._ids:
+            self.duplicates += 1  # the same notification twice: a subscriber dedups by id
+            return
+        self._ids.add(str(body.get("id")))
+        payload = body.get("payload") or {}
+        for key in ("revision", "capacity_revision"):
+            if isinstance(payload.get(key), int):
+                self._check((key, str(body.get("resource_id"))), payload[key], body)
+
+    def _check(self, key: tuple[str, str], revision: int, body: dict[str, Any]) -> None:
+        last = self._last.get(key)
+        if last is not None and revision < last:
+            self.out_of_order.append(
+                f"{body.get('event_type')} {key[1]}: revision {revision} after {last}"
+            )
+        self._last[key] = max(revision, last or revision)
+
+    async def consume(self, amqp_url: str) -> None:
+        """Until cancelled; a robust connection comes back after a broker restart."""
+        connection = await aio_pika.connect_robust(amqp_url, reconnect_interval=1)
+        async with connection:
+            channel = await connection.channel()
+            exchange = await channel.declare_exchange(
+                NOTIFICATIONS, aio_pika.ExchangeType.TOPIC, durable=True
+            )
+            queue = await channel.declare_queue(WATCH_QUEUE, durable=True)
+            await queue.bind(exchange, "#")
+            async with queue.iterator() as messages:
+                async for message in messages:
+                    async with message.process():
+                        self.see(json.loads(message.body))
+
+
+@dataclass
+class Census:
+    """Servers in the simulator and running appliances of the local cloud, by device id,
+    sampled through the run: a device id with two of them at once is a double boot."""
+
+    sim: Simulator | None
+    appliance_dir: Path
+    double_boots: set[str] = field(default_factory=set)
+
+    def holdings(self) -> dict[str, list[str]]:
+        """device id -> what runs for it ("server <id>", "appliance <pid>")."""
+        held: dict[str, list[str]] = defaultdict(list)
+        for server in self.sim.servers() if self.sim is not None else []:
+            device_id = (server.get("metadata") or {}).get(DEVICE_ID_KEY)  # type: ignore[attr-defined]
+            if device_id:
+                held[str(device_id)].append(f"server {server['id']}")
+        for record in running_appliances(self.appliance_dir):
+            held[record.device_id].append(f"appliance pid {record.pid}")
+        return held
+
+    def sample(self) -> dict[str, list[str]]:
+        held = self.holdings()
+        self.double_boots.update(d for d, things in held.items() if len(things) > 1)
+        return held
+
+    async def watch(self, every: float = 2.0) -> None:
+        while True:
+            await asyncio.to_thread(self.sample)
+            await asyncio.sleep(every)
+
+    async def orphans(self, lifecycle_url: str) -> list[str]:
+        """What runs for a device lifecycle no longer has (or never recorded)."""
+        held = await asyncio.to_thread(self.sample)
+        connection = await asyncpg.connect(lifecycle_url)
+        try:
+            rows = await connection.fetch("SELECT id::text AS id FROM lifecycle.devices")
+        finally:
+            await connection.close()
+        live = {row["id"] for row in rows}
+        return [
+            f"{thing} (device {d})"
+            for d, things in held.items()
+            if d not in live
+            for thing in things
+        ]
+
+
+def running_appliances(state_dir: Path) -> list[ApplianceRecord]:
+    found = []
+    for state_file in state_dir.glob("*.json"):
+        try:
+            record = ApplianceRecord.from_json(state_file.read_text())
+        except (ValueError, KeyError, TypeError, OSError):
+            continue
+        fields = stat_fields(record.pid)
+        if fields and fields[0] not in "ZX" and int(fields[19]) == record.start_ticks:
+            found.append(record)
+    return found
