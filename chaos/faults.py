@@ -18,7 +18,6 @@ from shared.config import SERVICES
 
 RECOVERY_TIMEOUT = 120.0
 SLOW_CLOUD_SECONDS = 3.0  # every simulator answer this late during the slow-cloud fault
-PHASE_SECONDS = 15.0  # how long the slow/failing cloud and the duplicates last
 
 
 @dataclass
@@ -36,6 +35,7 @@ class Context:
     sim: Simulator | None = None
     rabbitmq: PrivateRabbitMQ | None = None
     postgres: PrivatePostgres | None = None
+    phase_seconds: float = 15.0  # how long the slow/failing cloud and the duplicates last
     poison_sent: int = 0
     poison_parked: int = 0
     duplicates: int = 0
@@ -103,9 +103,9 @@ async def restart_postgres(ctx: Context) -> str:
 async def slow_cloud(ctx: Context) -> str:
     assert ctx.sim is not None
     ctx.sim.fault({"kind": "http", "count": None, "delay": SLOW_CLOUD_SECONDS})
-    await asyncio.sleep(PHASE_SECONDS)
+    await asyncio.sleep(ctx.phase_seconds)
     ctx.sim.clear_faults()
-    return f"every simulator answer {SLOW_CLOUD_SECONDS:.0f} s late for {PHASE_SECONDS:.0f} s"
+    return f"every simulator answer {SLOW_CLOUD_SECONDS:.0f} s late for {ctx.phase_seconds:.0f} s"
 
 
 async def failing_cloud(ctx: Context) -> str:
@@ -113,7 +113,7 @@ async def failing_cloud(ctx: Context) -> str:
     ctx.sim.fault({"kind": "http", "count": 5, "status": 500, "method": "POST",
                    "path_contains": "/servers"})  # fmt: skip
     ctx.sim.fault({"kind": "boot_error", "count": 3})
-    await asyncio.sleep(PHASE_SECONDS)
+    await asyncio.sleep(ctx.phase_seconds)
     ctx.sim.clear_faults()
     return "5 server creates answered 500, 3 boots ended in ERROR"
 
@@ -121,14 +121,12 @@ async def failing_cloud(ctx: Context) -> str:
 async def duplicate_delivery(ctx: Context) -> str:
     tap = DuplicateTap(ctx.amqp_url)
     task = asyncio.create_task(tap.run())
-    await asyncio.sleep(PHASE_SECONDS)
+    await asyncio.sleep(ctx.phase_seconds)
     task.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await task
     ctx.duplicates += tap.copied
-    return (
-        f"every command and event delivered twice for {PHASE_SECONDS:.0f} s ({tap.copied} copies)"
-    )
+    return f"every command and event delivered twice for {ctx.phase_seconds:.0f} s ({tap.copied} copies)"
 
 
 async def poison(ctx: Context) -> str:
@@ -159,7 +157,10 @@ NEEDS_SIMULATOR = {"kill-lifecycle-mid-driver-call", "slow-cloud", "failing-clou
 
 
 async def inject(ctx: Context, name: str) -> FaultRecord:
-    note = await FAULTS[name](ctx)
+    try:
+        note = await FAULTS[name](ctx)
+    except Exception as exc:  # the run goes on: the next faults and the figures still count
+        note = f"the fault itself failed: {exc!r}"
     record = FaultRecord(name, note)
     if not note.startswith("skipped"):
         record.recovery_seconds = await canary(ctx.load)

@@ -42,6 +42,7 @@ class Plan:
     faults: list[str] = field(default_factory=list)
     warmup_seconds: float = 10.0
     gap_seconds: float = 10.0  # steady load between two faults
+    phase_seconds: float = 15.0  # how long a slow or failing cloud, or duplicates, last
     op_deadline_seconds: float = 180.0
     orphan_grace_seconds: float = 30.0
     # None: start a private RabbitMQ and PostgreSQL (and restart them as faults); else the
@@ -160,7 +161,7 @@ async def _scenario(
     watchers = [asyncio.create_task(order.consume(amqp_url)), asyncio.create_task(census.watch())]
     exits: list[str] = []
     watchers.append(asyncio.create_task(_respawn_crashed(stack, exits)))
-    ctx = Context(stack, load, amqp_url, sim, rabbitmq, postgres)
+    ctx = Context(stack, load, amqp_url, sim, rabbitmq, postgres, plan.phase_seconds)
     mix = {
         k: n
         for k, n in plan.mix.items()
