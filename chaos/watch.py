@@ -4,6 +4,7 @@ and the clouds (servers and appliances per device: double boots and orphans)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -12,6 +13,7 @@ from typing import Any
 
 import aio_pika
 import asyncpg
+import httpx
 
 from chaos.stack import Simulator
 from servicevm_lifecycle.drivers.cloud_spec import DEVICE_ID_KEY
@@ -54,8 +56,15 @@ class NotificationOrder:
         self._last[key] = max(revision, last or revision)
 
     async def consume(self, amqp_url: str) -> None:
-        """Until cancelled; a robust connection comes back after a broker restart."""
-        connection = await aio_pika.connect_robust(amqp_url, reconnect_interval=1)
+        """Until cancelled, connecting again whenever the broker goes away (the durable
+        queue keeps what was published meanwhile)."""
+        while True:
+            with contextlib.suppress(aio_pika.exceptions.AMQPException, OSError):
+                await self._consume_until_closed(amqp_url)
+            await asyncio.sleep(1.0)
+
+    async def _consume_until_closed(self, amqp_url: str) -> None:
+        connection = await aio_pika.connect(amqp_url, timeout=10)
         async with connection:
             channel = await connection.channel()
             exchange = await channel.declare_exchange(
@@ -63,10 +72,14 @@ class NotificationOrder:
             )
             queue = await channel.declare_queue(WATCH_QUEUE, durable=True)
             await queue.bind(exchange, "#")
-            async with queue.iterator() as messages:
-                async for message in messages:
-                    async with message.process():
-                        self.see(json.loads(message.body))
+            closed = asyncio.Event()
+            connection.close_callbacks.add(lambda *_: closed.set())
+            await queue.consume(self._on_message)
+            await closed.wait()
+
+    async def _on_message(self, message: aio_pika.abc.AbstractIncomingMessage) -> None:
+        async with message.process():
+            self.see(json.loads(message.body))
 
 
 @dataclass
@@ -96,7 +109,8 @@ class Census:
 
     async def watch(self, every: float = 2.0) -> None:
         while True:
-            await asyncio.to_thread(self.sample)
+            with contextlib.suppress(httpx.HTTPError, OSError):  # the next sample will do
+                await asyncio.to_thread(self.sample)
             await asyncio.sleep(every)
 
     async def orphans(self, lifecycle_url: str) -> list[str]:
