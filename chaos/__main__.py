@@ -34,7 +34,7 @@ def main() -> int:
     # The harness's own AMQP connections are expected to drop when the broker restarts.
     for noisy in ("aio_pika", "aiormq"):
         logging.getLogger(noisy).setLevel(logging.CRITICAL)
-    port_base = int(os.environ.get("SERVICEVM_CHAOS_PORT_BASE", "39890"))
+    port_base = int(os.environ.get("SERVICEVM_CHAOS_PORT_BASE", "18890"))
     plan = Plan(
         port_base=port_base,
         db_name=os.environ.get("SERVICEVM_CHAOS_DB_NAME", "servicevm_chaos"),

@@ -14,7 +14,7 @@ from typing import IO
 
 import httpx
 
-from chaos.servers import stop_process, wait_port
+from chaos.servers import port_open, stop_process, wait_port
 from shared.config import SERVICES, ServiceName
 from shared.devstack import MODULES, _die_with_parent
 
@@ -24,7 +24,8 @@ Replica = tuple[ServiceName, int]
 @dataclass
 class Stack:
     """``replicas`` processes of each service; replica ``r`` of the service at position ``i``
-    of SERVICES listens on ``port_base + 10 * r + i``."""
+    of SERVICES listens on ``port_base + 10 * r + i``. Keep the base below the kernel's
+    ephemeral ports (32768 and up on Linux): an outgoing connection may hold one of those."""
 
     env: Mapping[str, str]
     port_base: int
@@ -47,6 +48,9 @@ class Stack:
 
     def start(self, *replicas: Replica, timeout: float = 90.0) -> None:
         chosen = replicas or tuple(self.all())
+        taken = [self.port(*r) for r in chosen if port_open(self.port(*r))]
+        if taken:
+            raise RuntimeError(f"ports {taken} are taken: another run, or choose another base")
         for replica in chosen:
             self._spawn(replica)
         for replica in chosen:
