@@ -5,7 +5,6 @@ VNF), waiting for every accepted operation's outcome (chaos.ledger) before the n
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import itertools
 from collections.abc import Coroutine
 from dataclasses import dataclass
@@ -38,6 +37,7 @@ class Load:
         self.targets = targets
         self.stopping = asyncio.Event()
         self.unanswered = 0  # writes whose replica died with them in flight
+        self.surprises: list[str] = []
         self._extra: set[asyncio.Task[Any]] = set()
 
     async def run(self, mix: dict[str, int]) -> None:
@@ -52,8 +52,10 @@ class Load:
         """Extra work beside the workers (a burst, a canary's delete), settled by run()."""
 
         async def counted() -> None:
-            with contextlib.suppress(Unanswered):
+            try:
                 await work
+            except Unanswered:
+                self.unanswered += 1
 
         task = asyncio.create_task(counted())
         self._extra.add(task)
@@ -70,6 +72,8 @@ class Load:
                     await self.device_cycle(name)
             except Unanswered:
                 self.unanswered += 1
+            except Exception as exc:  # an answer the harness did not expect: noted, go on
+                self.surprises.append(f"{name}: {exc!r}")
             await asyncio.sleep(PAUSE)
 
     # --- devices -----------------------------------------------------------------------
@@ -115,6 +119,8 @@ class Load:
         response = await self.client.get(f"{DEVICES}/{device_id}")
         if response.status_code == 404:
             return "lost", "the device vanished; nobody deleted it"
+        if response.status_code != 200:
+            return None  # a replica's 5xx is no outcome: ask again
         device = response.json()["device"]
         if device["status"] == "ACTIVE":
             if kwargs is not None and device["kwargs"] != kwargs:
@@ -126,6 +132,8 @@ class Load:
         response = await self.client.get(f"{DEVICES}/{device_id}")
         if response.status_code == 404:
             return "completed", ""
+        if response.status_code != 200:
+            return None
         device = response.json()["device"]
         if device["status"] == "ACTIVE":
             return "lost", "ACTIVE again: the delete was dropped"
@@ -156,6 +164,8 @@ class Load:
         response = await self.client.get(path)
         if response.status_code == 404:
             return "lost", "the service instance vanished; nobody deleted it"
+        if response.status_code != 200:
+            return None
         instance = response.json()["service_instance"]
         return ("completed", "") if instance["status"] == "ACTIVE" else _ended_in_error(instance)
 
@@ -163,6 +173,8 @@ class Load:
         response = await self.client.get(path)
         if response.status_code == 404:
             return "completed", ""
+        if response.status_code != 200:
+            return None
         instance = response.json()["service_instance"]
         if instance["status"] == "ACTIVE":
             return "lost", "ACTIVE again: the delete was dropped"
@@ -199,6 +211,8 @@ class Load:
         response = await self.client.get(f"{OP_OCCS}/{op_id}")
         if response.status_code == 404:
             return "lost", "the operation occurrence vanished"
+        if response.status_code != 200:
+            return None
         op = response.json()
         state = op["operationState"]
         if state == "COMPLETED":

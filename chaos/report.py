@@ -24,6 +24,7 @@ class Figures:
     unanswered: int
     refusals: Counter[str] = field(default_factory=Counter)
     replica_exits: list[str] = field(default_factory=list)
+    surprises: list[str] = field(default_factory=list)  # answers the load did not expect
 
     def must_be_zero(self) -> dict[str, int]:
         return {
@@ -96,6 +97,7 @@ def _details(figures: Figures) -> list[str]:
         ("double boot", figures.double_boots),
         ("out of order", figures.out_of_order),
         ("replica exited on its own", figures.replica_exits),
+        ("unexpected answer", figures.surprises),
     ):
         lines += [f"{title}: {item}" for item in items[:10]]
     return lines

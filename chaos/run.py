@@ -195,7 +195,7 @@ async def _scenario(
         notifications=order.received, duplicate_notifications=order.duplicates,
         poison_sent=ctx.poison_sent, poison_parked=ctx.poison_parked,
         duplicates_copied=ctx.duplicates, unanswered=load.unanswered,
-        refusals=client.refusals, replica_exits=exits,
+        refusals=client.refusals, replica_exits=exits, surprises=load.surprises,
     )  # fmt: skip
 
 
