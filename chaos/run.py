@@ -25,10 +25,9 @@ from chaos.report import Figures
 from chaos.servers import PrivatePostgres, PrivateRabbitMQ
 from chaos.setup import prepare
 from chaos.stack import Simulator, Stack
-from chaos.watch import WATCH_QUEUE, Census, NotificationOrder
+from chaos.watch import WATCH_QUEUE, Census, NotificationOrder, kill_appliances
 from shared.devstack import fresh_environment, isolated_settings
 from shared.preflight import ensure_vhost
-from tests.support.appliances import kill_leftovers
 
 
 @dataclass
@@ -112,7 +111,7 @@ def execute(plan: Plan) -> Figures:
         return _execute(plan, root, processes)
     finally:
         processes.stop_all()
-        kill_leftovers(root / "appliances")
+        kill_appliances(root / "appliances")
 
 
 def _execute(plan: Plan, root: Path, processes: Processes) -> Figures:
@@ -154,34 +153,16 @@ async def _scenario(
     rabbitmq: PrivateRabbitMQ | None, postgres: PrivatePostgres | None, root: Path,
 ) -> Figures:  # fmt: skip
     client = Client(stack.api_urls)
-    ledger = Ledger(plan.op_deadline_seconds)
-    load = Load(client, ledger, await prepare(client, sim))
-    order, census = NotificationOrder(), Census(sim, root / "appliances")
+    load = Load(client, Ledger(plan.op_deadline_seconds), await prepare(client, sim))
+    order, census, exits = NotificationOrder(), Census(sim, root / "appliances"), list[str]()
     await _forget_watch_queue(amqp_url)
-    watchers = [asyncio.create_task(order.consume(amqp_url)), asyncio.create_task(census.watch())]
-    exits: list[str] = []
-    watchers.append(asyncio.create_task(_respawn_crashed(stack, exits)))
+    watchers = [
+        asyncio.create_task(order.consume(amqp_url)),
+        asyncio.create_task(census.watch()),
+        asyncio.create_task(_respawn_crashed(stack, exits)),
+    ]
     ctx = Context(stack, load, amqp_url, sim, rabbitmq, postgres, plan.phase_seconds)
-    mix = {
-        k: n
-        for k, n in plan.mix.items()
-        if k in load.targets.templates or k in ("placement", "vnf")
-    }
-    running = asyncio.create_task(load.run(mix))
-    records: list[FaultRecord] = []
-    try:
-        await asyncio.sleep(plan.warmup_seconds)
-        for name in plan.faults:
-            if name in NEEDS_SIMULATOR and sim is None:
-                continue
-            print(f"fault: {name}", flush=True)
-            records.append(await inject(ctx, name))
-            print(f"  {records[-1].note}; recovered in {records[-1].recovery_seconds}", flush=True)
-            await asyncio.sleep(plan.gap_seconds)
-    finally:
-        load.stopping.set()
-        print("draining the load", flush=True)
-        await running
+    records = await _faults_under_load(plan, ctx)
     print(f"waiting {plan.orphan_grace_seconds:.0f}s (the reconciler's grace)", flush=True)
     await asyncio.sleep(plan.orphan_grace_seconds)
     orphans = await census.orphans(dsn)
@@ -190,13 +171,34 @@ async def _scenario(
     await asyncio.gather(*watchers, return_exceptions=True)
     await client.close()
     return Figures(
-        ledger=ledger, faults=records, orphans=orphans,
+        ledger=load.ledger, faults=records, orphans=orphans,
         double_boots=sorted(census.double_boots), out_of_order=order.out_of_order,
         notifications=order.received, duplicate_notifications=order.duplicates,
         poison_sent=ctx.poison_sent, poison_parked=ctx.poison_parked,
         duplicates_copied=ctx.duplicates, unanswered=load.unanswered,
         refusals=client.refusals, replica_exits=exits, surprises=load.surprises,
     )  # fmt: skip
+
+
+async def _faults_under_load(plan: Plan, ctx: Context) -> list[FaultRecord]:
+    """The load on, the faults one after another, then the load drained."""
+    kinds = (*ctx.load.targets.templates, "placement", "vnf")
+    running = asyncio.create_task(ctx.load.run({k: n for k, n in plan.mix.items() if k in kinds}))
+    records: list[FaultRecord] = []
+    try:
+        await asyncio.sleep(plan.warmup_seconds)
+        for name in plan.faults:
+            if name in NEEDS_SIMULATOR and ctx.sim is None:
+                continue
+            print(f"fault: {name}", flush=True)
+            records.append(await inject(ctx, name))
+            print(f"  {records[-1].note}; recovered in {records[-1].recovery_seconds}", flush=True)
+            await asyncio.sleep(plan.gap_seconds)
+    finally:
+        ctx.load.stopping.set()
+        print("draining the load", flush=True)
+        await running
+    return records
 
 
 async def _forget_watch_queue(amqp_url: str) -> None:

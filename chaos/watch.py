@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
+import signal
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,9 +19,7 @@ import httpx
 
 from chaos.stack import Simulator
 from servicevm_lifecycle.drivers.cloud_spec import DEVICE_ID_KEY
-from servicevm_lifecycle.drivers.local_process import ApplianceRecord
 from shared.messaging.topology import NOTIFICATIONS
-from tests.support.appliances import stat_fields
 
 # Durable, so the notifications published while the broker restarts wait for the harness.
 WATCH_QUEUE = "chaos.notifications"
@@ -98,8 +98,8 @@ class Census:
             device_id = (server.get("metadata") or {}).get(DEVICE_ID_KEY)  # type: ignore[attr-defined]
             if device_id:
                 held[str(device_id)].append(f"server {server['id']}")
-        for record in running_appliances(self.appliance_dir):
-            held[record.device_id].append(f"appliance pid {record.pid}")
+        for appliance in running_appliances(self.appliance_dir):
+            held[appliance.device_id].append(f"appliance pid {appliance.pid}")
         return held
 
     def sample(self) -> dict[str, list[str]]:
@@ -130,14 +130,32 @@ class Census:
         ]
 
 
-def running_appliances(state_dir: Path) -> list[ApplianceRecord]:
+@dataclass(frozen=True)
+class Appliance:
+    pid: int
+    device_id: str
+
+
+def running_appliances(state_dir: Path) -> list[Appliance]:
+    """Every appliance process writing its log into ``state_dir``, whether or not a state
+    file names it: a worker killed between the launch and the state file leaves one that
+    only /proc knows of."""
     found = []
-    for state_file in state_dir.glob("*.json"):
-        try:
-            record = ApplianceRecord.from_json(state_file.read_text())
-        except (ValueError, KeyError, TypeError, OSError):
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
             continue
-        fields = stat_fields(record.pid)
-        if fields and fields[0] not in "ZX" and int(fields[19]) == record.start_ticks:
-            found.append(record)
+        try:
+            argv = (proc / "cmdline").read_bytes().decode(errors="replace").split("\0")
+            stdout = os.readlink(proc / "fd" / "1")
+        except OSError:
+            continue
+        if "servicevm_appliance" in argv and stdout.startswith(f"{state_dir}/"):
+            device_id = argv[argv.index("--device-id") + 1] if "--device-id" in argv else "?"
+            found.append(Appliance(int(proc.name), device_id))
     return found
+
+
+def kill_appliances(state_dir: Path) -> None:
+    for appliance in running_appliances(state_dir):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(appliance.pid, signal.SIGKILL)
