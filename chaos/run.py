@@ -9,6 +9,7 @@ import atexit
 import contextlib
 import signal
 import tempfile
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -190,7 +191,7 @@ async def _faults_under_load(plan: Plan, ctx: Context) -> list[FaultRecord]:
         for name in plan.faults:
             if name in NEEDS_SIMULATOR and ctx.sim is None:
                 continue
-            print(f"fault: {name}", flush=True)
+            print(f"{time.strftime('%H:%M:%S')} fault: {name}", flush=True)
             records.append(await inject(ctx, name))
             print(f"  {records[-1].note}; recovered in {records[-1].recovery_seconds}", flush=True)
             await asyncio.sleep(plan.gap_seconds)
