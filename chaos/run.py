@@ -26,7 +26,7 @@ from chaos.report import Figures
 from chaos.servers import PrivatePostgres, PrivateRabbitMQ
 from chaos.setup import prepare
 from chaos.stack import Simulator, Stack
-from chaos.watch import WATCH_QUEUE, Census, NotificationOrder, kill_appliances
+from chaos.watch import WATCH_QUEUE, Census, NotificationOrder, Phase, kill_appliances
 from shared.devstack import fresh_environment, isolated_settings
 from shared.preflight import ensure_vhost
 
@@ -88,8 +88,10 @@ class Processes:
     def __init__(self) -> None:
         self._stops: list[Callable[[], None]] = []
         atexit.register(self.stop_all)
-        for signum in (signal.SIGTERM, signal.SIGHUP):
-            signal.signal(signum, self._on_signal)
+        self._handlers = {
+            signum: signal.signal(signum, self._on_signal)
+            for signum in (signal.SIGTERM, signal.SIGHUP)
+        }
 
     def started(self, stop: Callable[[], None]) -> None:
         self._stops.append(stop)
@@ -98,6 +100,14 @@ class Processes:
         while self._stops:
             with contextlib.suppress(Exception):
                 self._stops.pop()()
+
+    def close(self) -> None:
+        """Everything stopped, and the process's own handlers back (pytest's, say)."""
+        self.stop_all()
+        atexit.unregister(self.stop_all)
+        for signum, handler in self._handlers.items():
+            if handler is not None:  # None: set outside Python, cannot be put back
+                signal.signal(signum, handler)
 
     def _on_signal(self, signum: int, _frame: FrameType | None) -> None:
         raise SystemExit(128 + signum)
@@ -111,7 +121,7 @@ def execute(plan: Plan) -> Figures:
     try:
         return _execute(plan, root, processes)
     finally:
-        processes.stop_all()
+        processes.close()
         kill_appliances(root / "appliances")
 
 
@@ -155,7 +165,8 @@ async def _scenario(
 ) -> Figures:  # fmt: skip
     client = Client(stack.api_urls)
     load = Load(client, Ledger(plan.op_deadline_seconds), await prepare(client, sim))
-    order, census, exits = NotificationOrder(), Census(sim, root / "appliances"), list[str]()
+    phase, exits = Phase(), list[str]()
+    order, census = NotificationOrder(phase), Census(sim, root / "appliances", phase)
     await _forget_watch_queue(amqp_url)
     watchers = [
         asyncio.create_task(order.consume(amqp_url)),
@@ -163,7 +174,7 @@ async def _scenario(
         asyncio.create_task(_respawn_crashed(stack, exits)),
     ]
     ctx = Context(stack, load, amqp_url, sim, rabbitmq, postgres, plan.phase_seconds)
-    records = await _faults_under_load(plan, ctx)
+    records = await _faults_under_load(plan, ctx, phase)
     print(f"waiting {plan.orphan_grace_seconds:.0f}s (the reconciler's grace)", flush=True)
     await asyncio.sleep(plan.orphan_grace_seconds)
     orphans = await census.orphans(dsn)
@@ -173,7 +184,8 @@ async def _scenario(
     await client.close()
     return Figures(
         ledger=load.ledger, faults=records, orphans=orphans,
-        double_boots=sorted(census.double_boots), out_of_order=order.out_of_order,
+        double_boots=[f"{d} (first seen during {p})" for d, p in census.double_boots.items()],
+        out_of_order=order.out_of_order,
         notifications=order.received, duplicate_notifications=order.duplicates,
         poison_sent=ctx.poison_sent, poison_parked=ctx.poison_parked,
         duplicates_copied=ctx.duplicates, unanswered=load.unanswered,
@@ -181,7 +193,7 @@ async def _scenario(
     )  # fmt: skip
 
 
-async def _faults_under_load(plan: Plan, ctx: Context) -> list[FaultRecord]:
+async def _faults_under_load(plan: Plan, ctx: Context, phase: Phase) -> list[FaultRecord]:
     """The load on, the faults one after another, then the load drained."""
     kinds = (*ctx.load.targets.templates, "placement", "vnf")
     running = asyncio.create_task(ctx.load.run({k: n for k, n in plan.mix.items() if k in kinds}))
@@ -192,11 +204,14 @@ async def _faults_under_load(plan: Plan, ctx: Context) -> list[FaultRecord]:
             if name in NEEDS_SIMULATOR and ctx.sim is None:
                 continue
             print(f"{time.strftime('%H:%M:%S')} fault: {name}", flush=True)
+            phase.name = name
             records.append(await inject(ctx, name))
+            phase.name = f"the load after {name}"
             print(f"  {records[-1].note}; recovered in {records[-1].recovery_seconds}", flush=True)
             await asyncio.sleep(plan.gap_seconds)
     finally:
         ctx.load.stopping.set()
+        phase.name = "the drain"
         print("draining the load", flush=True)
         await running
     return records

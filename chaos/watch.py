@@ -26,10 +26,19 @@ WATCH_QUEUE = "chaos.notifications"
 
 
 @dataclass
+class Phase:
+    """What the run is doing now (warm-up, a fault, the load after it, the drain): each
+    incident is tagged with it, to find its cause."""
+
+    name: str = "warm-up"
+
+
+@dataclass
 class NotificationOrder:
     """Per resource, each notification's revision must not be below the last one seen:
     ``payload.revision`` for status changes, ``payload.capacity_revision`` for capacity."""
 
+    phase: Phase = field(default_factory=Phase)
     received: int = 0
     duplicates: int = 0
     out_of_order: list[str] = field(default_factory=list)
@@ -52,6 +61,7 @@ class NotificationOrder:
         if last is not None and revision < last:
             self.out_of_order.append(
                 f"{body.get('event_type')} {key[1]}: revision {revision} after {last}"
+                f" (during {self.phase.name})"
             )
         self._last[key] = max(revision, last or revision)
 
@@ -89,7 +99,8 @@ class Census:
 
     sim: Simulator | None
     appliance_dir: Path
-    double_boots: set[str] = field(default_factory=set)
+    phase: Phase = field(default_factory=Phase)
+    double_boots: dict[str, str] = field(default_factory=dict)  # device id -> first seen in
 
     def holdings(self) -> dict[str, list[str]]:
         """device id -> what runs for it ("server <id>", "appliance <pid>")."""
@@ -104,7 +115,9 @@ class Census:
 
     def sample(self) -> dict[str, list[str]]:
         held = self.holdings()
-        self.double_boots.update(d for d, things in held.items() if len(things) > 1)
+        for device_id, things in held.items():
+            if len(things) > 1:
+                self.double_boots.setdefault(device_id, self.phase.name)
         return held
 
     async def watch(self, every: float = 2.0) -> None:
