@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import atexit
 import contextlib
+import shutil
 import signal
 import tempfile
 import time
@@ -123,6 +124,9 @@ def execute(plan: Plan) -> Figures:
     finally:
         processes.close()
         kill_appliances(root / "appliances")
+        # The servers' data is of no use once stopped; the logs stay for a look.
+        for data in (root / "postgres" / "data", root / "rabbitmq" / "mnesia"):
+            shutil.rmtree(data, ignore_errors=True)
 
 
 def _execute(plan: Plan, root: Path, processes: Processes) -> Figures:
