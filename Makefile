@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install run test lint unit bench clean
+.PHONY: install run test lint unit bench chaos clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,10 @@ bench: install
 	$(PY) -m bench.list_devices
 	$(PY) -m bench.notifications
 	$(PY) -m bench.probes
+
+# The fault suite (issue 12): 2 replicas of every service, private RabbitMQ and PostgreSQL.
+chaos: install
+	$(PY) -m chaos $(CHAOS_ARGS)
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,62 @@
+"""The fault suite, reduced to fit ``make test``: two replicas of every service under a
+short load of device, placement and VNF cycles; lifecycle killed -9 once, poison messages,
+every message delivered twice for a while. The full suite (``make chaos``) also restarts
+RabbitMQ and PostgreSQL (private ones); here the shared servers are used and never
+restarted, in a database and vhost of this test's own."""
+
+from __future__ import annotations
+
+import os
+from urllib.parse import urlsplit, urlunsplit
+
+import pytest
+
+from chaos.report import render
+from chaos.run import Plan, execute
+from tests.support.environment import TEST_ENV
+
+# Figures the issue's remaining parts bring to 0 (the branches that do it): while a figure
+# here is the only one not 0, the test is an expected failure saying so, never a pass.
+PENDING = {
+    "notifications out of order": "per-resource order across replicas (replicas)",
+    "double boots": "a lease per device operation (replicas)",
+    "orphan servers and appliances after the grace": "the orphan reconciler (orphans)",
+    "stuck past their deadline": "deadlines on every pending state (orphans)",
+}
+
+
+def _own_vhost(amqp_url: str) -> str:
+    parts = urlsplit(amqp_url)
+    vhost = parts.path.lstrip("/") or "servicevm_test"
+    return urlunsplit(parts._replace(path=f"/{vhost}_chaos"))
+
+
+@pytest.fixture(scope="module")
+def plan() -> Plan:
+    return Plan(
+        port_base=int(os.environ.get("SERVICEVM_TEST_PORT_BASE", "19890")) + 30,
+        db_name=f"{TEST_ENV['SERVICEVM_DB_NAME']}_chaos",
+        replicas=2,
+        mix={"noop": 1, "local": 1, "placement": 1, "vnf": 1},
+        faults=["kill-lifecycle", "poison", "duplicate-delivery"],
+        warmup_seconds=2.0,
+        gap_seconds=2.0,
+        phase_seconds=5.0,
+        op_deadline_seconds=60.0,
+        orphan_grace_seconds=2.0,
+        shared_amqp_url=_own_vhost(TEST_ENV["SERVICEVM_AMQP_URL"]),
+        simulator=False,
+    )
+
+
+def test_faults_lose_nothing_and_leave_nothing_behind(plan: Plan) -> None:
+    figures = execute(plan)
+    print(render(figures))
+    assert len(figures.ledger.operations) >= 10, "the load hardly ran"
+    assert [fault.name for fault in figures.faults] == plan.faults
+    assert all(fault.recovery_seconds is not None for fault in figures.faults), figures.faults
+    assert figures.poison_sent == 8 and figures.duplicates_copied > 0
+    failed = figures.failed_figures
+    if failed and set(failed) <= set(PENDING):
+        pytest.xfail("; ".join(f"{name} not 0: {PENDING[name]}" for name in failed))
+    assert not failed, render(figures)
