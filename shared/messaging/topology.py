@@ -104,7 +104,8 @@ QUEUES: dict[ServiceName, QueueSpec] = {
     "lifecycle": QueueSpec(
         "lifecycle",
         commands=("lifecycle.#",),
-        events=("device.configured", "device.health_changed"),
+        # vnf_instance.deleted: the VNF aggregate goes with the api's record.
+        events=("device.configured", "device.health_changed", "vnf_instance.deleted"),
     ),
     "mgmt": QueueSpec(
         "mgmt",

@@ -6,11 +6,13 @@ mid-instantiate; the local cloud. The state rules and errors: test_vnflcm_states
 from __future__ import annotations
 
 import time
+import uuid
 from typing import Any
 
 from shared.devstack import Suite
 from tests.e2e.test_local_cloud import appliance
 from tests.support.api import Api
+from tests.support.db import fetch
 from tests.support.environment import NOAUTH_PAGE_SIZE
 from tests.support.vnf_packages import PACKAGES, onboard, show
 from tests.support.vnflcm_api import (
@@ -225,7 +227,7 @@ def test_lifecycle_killed_mid_instantiate_finishes_after_restart(api: Api, suite
     assert counts(vnf) == {"VDU1": 1, "VDU2": 1}
 
 
-def test_instantiate_on_the_local_cloud_runs_appliances(api: Api) -> None:
+def test_instantiate_on_the_local_cloud_runs_appliances(api: Api, suite: Suite) -> None:
     """The default drivers (local + http): each VNFC is a real appliance process, and a
     PATCH of vnfConfigurableProperties reaches every one as SOL002 VNF configuration."""
     package = onboard(api)
@@ -263,6 +265,12 @@ def test_instantiate_on_the_local_cloud_runs_appliances(api: Api) -> None:
     )
     assert api.delete(f"{INSTANCES}/{vnf['id']}").status_code == 204
     assert api.get(f"{PACKAGES}/{package['id']}").json()["usageState"] == "NOT_IN_USE"
+    # lifecycle's aggregate (its op occs' plans with it) goes with the record.
+    query = "SELECT count(*) AS n FROM vnf_instances WHERE id = $1"
+    deadline = time.monotonic() + 20
+    while fetch(suite.settings, "lifecycle", query, uuid.UUID(vnf["id"]))[0]["n"]:
+        assert time.monotonic() < deadline, "lifecycle kept the deleted VNF's aggregate"
+        time.sleep(0.2)
 
 
 def _modify_and_wait(

@@ -21,7 +21,12 @@ from servicevm_lifecycle.vnflcm.domain.opocc import OpOcc, problem
 from servicevm_lifecycle.vnflcm.grants import needs_grant
 from servicevm_lifecycle.vnflcm.operate import operate_vnfc
 from servicevm_lifecycle.vnflcm.progress import announce_op, finish, now, op_timeout, run_plan
-from shared.contracts.vnflcm import OperateVnfc, RunVnfLcmOperation, VnfLcmOperationAction
+from shared.contracts.vnflcm import (
+    OperateVnfc,
+    RunVnfLcmOperation,
+    VnfIdentifierDeleted,
+    VnfLcmOperationAction,
+)
 from shared.db.uow import UnitOfWork
 from shared.messaging.dispatch import HandlerContext, HandlerTable
 
@@ -174,8 +179,25 @@ async def _before_start(uow: UnitOfWork, vnf: Vnf, cmd: VnfLcmOperationAction) -
     await finish(uow, vnf, None, opocc.cancel(op, cmd.cancel_mode, at))
 
 
+async def vnf_identifier_deleted(event: VnfIdentifierDeleted, ctx: HandlerContext) -> None:
+    """The api deleted the VNF instance resource, which it allows only NOT_INSTANTIATED and
+    with no op in progress: the aggregate goes too, with its finished op occs' plans."""
+    vnf_id = event.vnf_instance.id
+    async with ctx.transaction(final=True) as uow:
+        vnf = await repo.get_vnf(uow.conn, vnf_id=vnf_id, for_update=True)
+        if vnf is None:
+            pass
+        elif vnf.vnfcs or await repo.open_op(uow.conn, vnf_id=vnf_id) is not None:
+            # Not what the api's rules allow; keep what still holds devices or work.
+            log.warning("deleted VNF instance still has VNFCs or an op", extra={"vnf": str(vnf_id)})
+        else:
+            await repo.remove_vnf(uow.conn, vnf_id=vnf_id)
+        await uow.commit()
+
+
 VNFLCM_HANDLERS: HandlerTable = {
     RunVnfLcmOperation: run_vnf_lcm_op,
     VnfLcmOperationAction: vnf_lcm_op_action,
     OperateVnfc: operate_vnfc,
+    VnfIdentifierDeleted: vnf_identifier_deleted,
 }

@@ -127,6 +127,11 @@ async def vnfc_device(conn: AsyncConnection, *, vnfc_id: uuid.UUID) -> uuid.UUID
     return found
 
 
+async def remove_vnf(conn: AsyncConnection, *, vnf_id: uuid.UUID) -> None:
+    """The aggregate; its VNFC rows and op occs go with it (ON DELETE CASCADE)."""
+    await conn.execute(delete(vnf_instances).where(vnf_instances.c.id == vnf_id))
+
+
 async def remove_vnfc(conn: AsyncConnection, *, vnfc_id: uuid.UUID) -> None:
     await conn.execute(delete(vnfcs).where(vnfcs.c.id == vnfc_id))
 
