@@ -59,6 +59,14 @@ class Settings(BaseSettings):
     # A device operation still pending after this long is given up as ERROR (its command was
     # lost to a bug and parked); longer than any driver and configuration step can take.
     stuck_operation_seconds: float = 3600.0
+    # Replicas (shared.messaging.handoff): a resource's lease lives this long unless renewed
+    # (a dead replica's operation is resumed by another after it); a handler still running
+    # after handoff_after_seconds settles its message and goes on under its lease, well
+    # within RabbitMQ's consumer_timeout (30 min by default); expired leases are swept this
+    # often.
+    lease_seconds: float = 20.0
+    handoff_after_seconds: float = 60.0
+    lease_sweep_seconds: float = 5.0
     # Cloud (VIM) drivers: calls in flight at once per VIM, each HTTP request's timeout,
     # retries of transient failures (5xx, lost connections) with capped exponential backoff,
     # and how long a server or stack may take to become ready, polled with growing pauses.
