@@ -49,6 +49,13 @@ class Settings(BaseSettings):
     lifecycle_port: int = DEFAULT_PORTS["lifecycle"]
     mgmt_port: int = DEFAULT_PORTS["mgmt"]
 
+    # `make run`: processes per service (SERVICEVM_REPLICAS), or per service
+    # (SERVICEVM_LIFECYCLE_REPLICAS=3); replica k listens on its service's port + 10 * k.
+    replicas: int = 1
+    api_replicas: int | None = None
+    scheduler_replicas: int | None = None
+    lifecycle_replicas: int | None = None
+    mgmt_replicas: int | None = None
     # Messages a consumer may hold unacknowledged; bounds memory and redelivery on a crash.
     prefetch_count: int = 10
     # The relay wakes on NOTIFY; this is only the fallback poll for a missed wake-up.
@@ -145,6 +152,15 @@ class Settings(BaseSettings):
     def database_url(self, service: ServiceName, *, driver: str = "postgresql+asyncpg") -> str:
         password = quote(self.db_role_password, safe="")
         return f"{driver}://{self.role(service)}:{password}@{self.db_host}:{self.db_port}/{self.db_name}"
+
+    def replica_count(self, service: ServiceName) -> int:
+        counts: dict[ServiceName, int | None] = {
+            "api": self.api_replicas,
+            "scheduler": self.scheduler_replicas,
+            "lifecycle": self.lifecycle_replicas,
+            "mgmt": self.mgmt_replicas,
+        }
+        return max(1, counts[service] or self.replicas)
 
     def port(self, service: ServiceName) -> int:
         ports: dict[ServiceName, int] = {
