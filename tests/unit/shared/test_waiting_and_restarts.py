@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 
 import pytest
 
-from shared import supervisor
 from shared.config import Settings
 from shared.preflight import Probe, ServersNotReady, wait_for_servers
 from shared.supervisor import Replica, Supervisor
@@ -56,7 +56,7 @@ def test_a_dead_replica_is_restarted_after_a_growing_delay(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     clock = [1000.0]
-    monkeypatch.setattr(supervisor.time, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(time, "monotonic", lambda: clock[0])
     suite = Supervisor(Settings(), env={})
     spawned: list[str] = []
 
