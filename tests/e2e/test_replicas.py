@@ -243,28 +243,38 @@ def test_a_database_blip_inside_a_driver_step_does_not_end_in_error(
     template = api.create_template(attributes={"noop_delay_seconds": "1"})
     device = api.create_device(template["id"])
     lease_holder_pid(suite, device["id"])
-    time.sleep(0.4)  # inside the driver's create
-    terminated = terminate_lifecycle_connections(suite)
-    assert terminated > 0
+    # The step that records the instance id is cut at its statement: its connection is
+    # terminated while it waits for the device's row (held here for that moment).
+    cut = asyncio.run(cut_the_instance_record(suite, uuid.UUID(device["id"])))
+    assert cut, "lifecycle never tried to record the instance id"
     active = api.wait_for_status(device["id"], "ACTIVE", timeout=30)
     assert active["instance_id"] and not active.get("error_reason")
 
 
-def terminate_lifecycle_connections(suite: Suite) -> int:
-    """pg_terminate_backend on lifecycle's connections to this suite's database only (the
-    server and every other database on it go on)."""
-
-    async def run() -> int:
-        admin = await asyncpg.connect(suite.settings.db_admin_url)
-        try:
-            rows = await admin.fetch(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                "WHERE datname = $1 AND usename = $2",
-                suite.settings.db_name,
-                suite.settings.role("lifecycle"),
-            )
-            return len(rows)
-        finally:
-            await admin.close()
-
-    return asyncio.run(run())
+async def cut_the_instance_record(suite: Suite, device_id: uuid.UUID) -> bool:
+    """Hold the device's row, terminate the lifecycle connection that waits for it (only
+    this suite's database: the server and every other database go on), then let go."""
+    settings = suite.settings
+    dsn = settings.db_admin_url.rsplit("/", 1)[0] + f"/{settings.db_name}"
+    holder = await asyncpg.connect(dsn)
+    try:
+        async with holder.transaction():
+            deadline = time.monotonic() + 10
+            while not await holder.fetchval(  # lifecycle records the device, then calls
+                "SELECT 1 FROM lifecycle.devices WHERE id = $1 FOR UPDATE", device_id
+            ):
+                assert time.monotonic() < deadline, "lifecycle never recorded the device"
+                await asyncio.sleep(0.02)
+            while time.monotonic() < deadline:
+                cut = await holder.fetch(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE datname = $1 AND usename = $2 AND wait_event_type = 'Lock'",
+                    settings.db_name,
+                    settings.role("lifecycle"),
+                )
+                if cut:
+                    return True
+                await asyncio.sleep(0.02)
+            return False
+    finally:
+        await holder.close()
