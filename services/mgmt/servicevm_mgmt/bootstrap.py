@@ -4,7 +4,7 @@ rotation of the subscriptions' secrets)."""
 from __future__ import annotations
 
 from servicevm_mgmt.adapters.gauges import delivery_gauges
-from servicevm_mgmt.adapters.orm import metadata
+from servicevm_mgmt.adapters.orm import metadata, resource_leases
 from servicevm_mgmt.handlers import HANDLERS
 from servicevm_mgmt.jobs.deliverer import deliver_notifications
 from servicevm_mgmt.jobs.secret_rotation import rotate_secrets_at_start
@@ -17,6 +17,9 @@ def build_definition() -> ServiceDefinition:
         metadata=metadata,
         handlers=HANDLERS,
         refresh_gauges=delivery_gauges,
+        # Handlers configure appliances before their last transaction: a message redelivered
+        # to another replica waits for the lease instead of configuring twice at once.
+        leases=resource_leases,
         background=(deliver_notifications, rotate_secrets_at_start),
     )
 
