@@ -1,11 +1,13 @@
-"""Two lifecycle replicas on one database and one vhost (issue 12, scenarios 6 and 7): a
+"""Two lifecycle and two mgmt replicas on one database and one vhost (issue 12, scenarios 6
+and 7): a
 message redelivered to the other replica never runs its operation twice (servers counted at
 the OpenStack simulator), a replica killed mid driver call leaves its operation to the other,
 which finishes it once and keeps the device's order, and a database blip inside a driver
-step does not end in ERROR.
+step does not end in ERROR, and instances placed on devices lifecycle made ACTIVE itself
+(nothing for mgmt to configure) find those devices recorded by mgmt.
 
-The suite's own lifecycle is stopped for this module and two replicas are started on ports
-of their own, with short leases; the suite's lifecycle is started again afterwards.
+The suite's own lifecycle and mgmt are stopped for this module and two replicas of each are
+started on ports of their own, with short leases; the suite's are started again afterwards.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ import pytest
 
 from servicevm_cloudsim import CloudSimulator
 from servicevm_cloudsim.faults import HttpFault
+from shared.config import ServiceName
 from shared.contracts.commands import CreateDevice, DeleteDevice, UpdateDevice
 from shared.devstack import Suite, isolated_settings
 from tests.support.api import Api
@@ -40,30 +43,34 @@ __all__ = ["shared_sim"]  # the fixture, imported for this module
 PASSWORD = f"pw-{uuid.uuid4().hex}"
 NOVA = {"image": "cirros", "flavor": "m1.small"}
 LEASE_SECONDS = 2.0
-REPLICA_PORTS = (_PORT_BASE + 20, _PORT_BASE + 21)
+# Per replica: (lifecycle's port, mgmt's port).
+REPLICA_PORTS = ((_PORT_BASE + 20, _PORT_BASE + 22), (_PORT_BASE + 21, _PORT_BASE + 23))
+SERVICES: tuple[ServiceName, ...] = ("lifecycle", "mgmt")
 
 
 class Replicas:
-    """Two lifecycle processes sharing the suite's database and bus."""
+    """Two lifecycle and two mgmt processes sharing the suite's database and bus."""
 
     def __init__(self, log_dir: Any) -> None:
         self.suites: list[Suite] = []
-        for index, port in enumerate(REPLICA_PORTS):
+        for index, (lifecycle_port, mgmt_port) in enumerate(REPLICA_PORTS):
             env = {
                 **TEST_ENV,
-                "SERVICEVM_LIFECYCLE_PORT": str(port),
+                "SERVICEVM_LIFECYCLE_PORT": str(lifecycle_port),
+                "SERVICEVM_MGMT_PORT": str(mgmt_port),
                 "SERVICEVM_LEASE_SECONDS": str(LEASE_SECONDS),
                 "SERVICEVM_LEASE_SWEEP_SECONDS": "0.5",
                 "SERVICEVM_DB_POOL_SIZE": "4",
                 "SERVICEVM_DB_MAX_OVERFLOW": "2",
             }
-            log = log_dir / f"lifecycle-replica-{index + 1}"
+            log = log_dir / f"replica-{index + 1}"
             self.suites.append(Suite(isolated_settings(env), env=env, log_dir=log))
 
     def ensure_running(self) -> None:
         for suite in self.suites:
-            if "lifecycle" not in suite.processes:
-                suite.start("lifecycle")
+            missing = [s for s in SERVICES if s not in suite.processes]
+            if missing:
+                suite.start(*missing)
 
     def holding(self, pid: int) -> Suite:
         return next(s for s in self.suites if s.processes["lifecycle"].pid == pid)
@@ -77,13 +84,13 @@ class Replicas:
 def replicas(suite: Suite) -> Iterator[Replicas]:
     assert suite.log_dir is not None
     pair = Replicas(suite.log_dir)
-    suite.stop("lifecycle")
+    suite.stop(*SERVICES)
     try:
         pair.ensure_running()
         yield pair
     finally:
         pair.stop()
-        suite.start("lifecycle")
+        suite.start(*SERVICES)
 
 
 @pytest.fixture
@@ -278,3 +285,18 @@ async def cut_the_instance_record(suite: Suite, device_id: uuid.UUID) -> bool:
             return False
     finally:
         await holder.close()
+
+
+def test_instances_placed_on_devices_made_active_without_mgmt_are_configured(
+    two: Replicas, api: Api
+) -> None:
+    # Each request finds no room: the pool grows a device, lifecycle makes it ACTIVE itself
+    # (noop mgmt) while telling mgmt of it, and the scheduler places at once; both mgmt
+    # replicas are up, the placement must reach mgmt after the device's record.
+    template = api.create_template(
+        service_types=["firewall"], attributes={"slot_capacity": "1", "max_devices": "6"}
+    )
+    requested = [api.create_instance(api.service_type_id(template)) for _ in range(6)]
+    for instance in requested:
+        placed = api.wait_for_instance(instance["id"], "ACTIVE", "ERROR", timeout=60)
+        assert placed["status"] == "ACTIVE", placed
