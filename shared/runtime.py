@@ -16,6 +16,7 @@ from sqlalchemy import MetaData, Table
 
 from shared.apidocs import install_docs
 from shared.config import ServiceName, Settings, get_settings
+from shared.contracts.envelope import Message
 from shared.contracts.registry import MESSAGE_TYPES
 from shared.db.engine import make_engine
 from shared.messaging.consumer import FIRST_BACKOFF, MAX_BACKOFF, BusConsumer
@@ -46,6 +47,8 @@ class ServiceDefinition:
     # Its resource_leases table, for a service whose handlers call slow drivers: each message
     # is handled under its subject's lease, long ones are handed off (messaging.handoff).
     leases: Table | None = None
+    # The message types handled under a lease (their handlers call drivers); None: all.
+    leased_types: frozenset[type[Message]] | None = None
     # uvicorn's HTTP implementation: "h11" writes header names as the app spells them
     # (httptools lowercases them), which the ETSI interfaces need (canonical case).
     http: Literal["auto", "h11", "httptools"] = "auto"
@@ -160,6 +163,9 @@ def _leased(
         leases,
         handoff_after=settings.handoff_after_seconds,
         lease_seconds=settings.lease_seconds,
+        only=None
+        if definition.leased_types is None
+        else frozenset(model.TYPE for model in definition.leased_types),
     )
 
 

@@ -70,8 +70,13 @@ class LeasedDispatch:
         *,
         handoff_after: float,
         lease_seconds: float,
+        only: frozenset[str] | None = None,
     ) -> None:
         self._dispatch = dispatch
+        # The message types handled under a lease (None: all); the others, whose handlers
+        # call nothing outside the database, only wait for this replica's running operation
+        # on their subject, as the consumer's sequencer would have them wait.
+        self._only = only
         self._leases = leases
         self._handoff_after = handoff_after
         self._renew_every = lease_seconds / 3
@@ -79,6 +84,10 @@ class LeasedDispatch:
         self._running: dict[str, _Operation] = {}
 
     async def __call__(self, envelope: Envelope) -> None:
+        if self._only is not None and envelope.type not in self._only:
+            await self._after_local(envelope.subject_id)
+            await self._dispatch(envelope)
+            return
         operation = self._start(await self._acquire(envelope), envelope, detached=False)
         assert operation.task is not None
         finished, _ = await asyncio.wait({operation.task}, timeout=self._handoff_after)
@@ -120,14 +129,15 @@ class LeasedDispatch:
         operation.task.add_done_callback(lambda _done: self._forget(operation))
         return operation
 
+    async def _after_local(self, subject: str) -> None:
+        while (local := self._running.get(subject)) is not None and local.task is not None:
+            await asyncio.wait({local.task})  # its outcome is its own message's business
+
     async def _acquire(self, envelope: Envelope) -> Lease:
         wait = FIRST_WAIT
         subject = envelope.subject_id
         while True:
-            local = self._running.get(subject)
-            if local is not None and local.task is not None:
-                await asyncio.wait({local.task})  # its outcome is its own message's business
-                continue
+            await self._after_local(subject)
             lease = await self._leases.try_acquire(envelope)
             if lease is not None:
                 return lease

@@ -68,10 +68,11 @@ async def check_fence(conn: AsyncConnection) -> None:
 
 
 class LeaseStore:
-    """The statements on a service's ``resource_leases`` table; each its own transaction."""
+    """The statements on a service's ``resource_leases`` table, each a transaction of its own."""
 
     def __init__(self, engine: AsyncEngine, table: Table, *, owner: str, seconds: float) -> None:
-        self._engine = engine
+        # Each statement stands alone: no BEGIN and COMMIT round trips around it.
+        self._engine = engine.execution_options(isolation_level="AUTOCOMMIT")
         self.table = table
         self.owner = owner
         self._ttl = dt.timedelta(seconds=seconds)
@@ -91,7 +92,7 @@ class LeaseStore:
             .on_conflict_do_nothing(index_elements=[table.c.subject])
             .returning(table.c.token)
         )
-        async with self._engine.begin() as conn:
+        async with self._engine.connect() as conn:
             token = await conn.scalar(statement)
         return None if token is None else Lease(table, envelope.subject_id, token)
 
@@ -111,7 +112,7 @@ class LeaseStore:
 
     async def renew(self, lease: Lease) -> bool:
         """Push the expiry back; False if the lease is no longer ours."""
-        async with self._engine.begin() as conn:
+        async with self._engine.connect() as conn:
             result = await conn.execute(
                 update(self.table)
                 .where(self.table.c.subject == lease.subject, self.table.c.token == lease.token)
@@ -120,7 +121,7 @@ class LeaseStore:
         return result.rowcount == 1
 
     async def release(self, lease: Lease) -> None:
-        async with self._engine.begin() as conn:
+        async with self._engine.connect() as conn:
             await conn.execute(
                 delete(self.table).where(
                     self.table.c.subject == lease.subject, self.table.c.token == lease.token
@@ -129,7 +130,7 @@ class LeaseStore:
 
     async def expire(self, lease: Lease) -> None:
         """Give the lease up unfinished (a stopping replica): another resumes it at once."""
-        async with self._engine.begin() as conn:
+        async with self._engine.connect() as conn:
             await conn.execute(
                 update(self.table)
                 .where(self.table.c.subject == lease.subject, self.table.c.token == lease.token)
@@ -157,7 +158,7 @@ class LeaseStore:
             )
             .returning(table.c.subject, table.c.token, table.c.envelope)
         )
-        async with self._engine.begin() as conn:
+        async with self._engine.connect() as conn:
             rows = (await conn.execute(statement)).all()
         return [
             (Lease(table, row.subject, row.token), Envelope.model_validate_json(row.envelope))
