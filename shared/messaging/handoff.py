@@ -143,8 +143,8 @@ class LeasedDispatch:
                 return lease
             holder = await self._leases.holder(subject)
             if holder is not None and holder.expired:
+                # Its holder died: resume its message here (unless another replica is).
                 await self._resume_expired(subject)
-                continue
             await asyncio.sleep(wait)
             wait = min(wait * 2, MAX_WAIT)
 
