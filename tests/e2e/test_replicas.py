@@ -43,6 +43,7 @@ __all__ = ["shared_sim"]  # the fixture, imported for this module
 PASSWORD = f"pw-{uuid.uuid4().hex}"
 NOVA = {"image": "cirros", "flavor": "m1.small"}
 LEASE_SECONDS = 2.0
+HANDOFF_SECONDS = 5.0
 # Per replica: (lifecycle's port, mgmt's port).
 REPLICA_PORTS = ((_PORT_BASE + 20, _PORT_BASE + 22), (_PORT_BASE + 21, _PORT_BASE + 23))
 SERVICES: tuple[ServiceName, ...] = ("lifecycle", "mgmt")
@@ -60,6 +61,9 @@ class Replicas:
                 "SERVICEVM_MGMT_PORT": str(mgmt_port),
                 "SERVICEVM_LEASE_SECONDS": str(LEASE_SECONDS),
                 "SERVICEVM_LEASE_SWEEP_SECONDS": "0.5",
+                # Long enough for a connection to be cut mid boot (rabbitmqctl is slow),
+                # short enough for a test to see an operation handed off.
+                "SERVICEVM_HANDOFF_AFTER_SECONDS": str(HANDOFF_SECONDS),
                 "SERVICEVM_DB_POOL_SIZE": "4",
                 "SERVICEVM_DB_MAX_OVERFLOW": "2",
             }
@@ -205,6 +209,30 @@ def test_a_replica_killed_mid_driver_call_leaves_the_operation_to_the_other(
     while fetch(suite.settings, "lifecycle", "SELECT 1 FROM resource_leases"):
         assert time.monotonic() < deadline, "the survivor never released the lease"
         time.sleep(0.05)
+
+
+def test_an_operation_handed_off_is_resumed_when_its_replica_dies(
+    two: Replicas, suite: Suite, api: Api
+) -> None:
+    # Create and wait take 4 s each: past the hand-off the message is settled, and the
+    # operation lives on only as its lease row.
+    template = api.create_template(attributes={"noop_delay_seconds": "4"})
+    device = api.create_device(template["id"])
+    holder = lease_holder_pid(suite, device["id"])
+    time.sleep(HANDOFF_SECONDS + 1.5)
+    survivor = next(s for s in two.suites if s.processes["lifecycle"].pid != holder)
+    dying = two.holding(holder)
+    dying.kill("lifecycle")
+    assert logged(dying, "long operation handed off", device["id"])  # its message settled
+    active = api.wait_for_status(device["id"], "ACTIVE", timeout=40)
+    assert active["instance_id"]
+    assert logged(survivor, "resuming an operation", device["id"])
+
+
+def logged(replica: Suite, message: str, subject: str) -> bool:
+    assert replica.log_dir is not None
+    lines = (replica.log_dir / "lifecycle.log").read_text().splitlines()
+    return any(message in line and subject in line for line in lines)
 
 
 def test_a_devices_order_is_kept_when_its_replica_dies(
