@@ -43,12 +43,15 @@ class SlowHandler:
     def __init__(self, seconds: float) -> None:
         self.seconds = seconds
         self.runs: list[str] = []
+        self.spans: list[tuple[float, float]] = []  # (started, ended) of each run
 
     async def __call__(self, cmd: commands.DeleteDevice, ctx: HandlerContext) -> None:
         self.runs.append(str(cmd.id))
+        started = asyncio.get_running_loop().time()
         await asyncio.sleep(self.seconds)
         async with ctx.transaction(final=True) as uow:
             await uow.commit()
+        self.spans.append((started, asyncio.get_running_loop().time()))
 
 
 def replica(
@@ -157,3 +160,41 @@ async def test_a_dead_replicas_operation_is_resumed_by_another(store: ServiceSto
     # Redelivered later (the dead replica never acknowledged it): the inbox skips it.
     await survivor(envelope)
     assert handler.runs == [envelope.subject_id]
+
+
+async def test_a_stopping_replica_hands_its_operation_over_at_once(store: ServiceStore) -> None:
+    handler = SlowHandler(5.0)
+    stopping = replica(store, handler, "stopping", handoff_after=0.1)
+    envelope = command()
+    await stopping(envelope)  # handed off: running under its lease
+    await stopping.stop()  # SIGTERM
+    taken = await LeaseStore(
+        store.engine, resource_leases, owner="next", seconds=LEASE_SECONDS
+    ).take_over_expired(limit=5, subject=envelope.subject_id)
+    assert [resumed.message_id for _, resumed in taken] == [envelope.message_id]
+
+
+async def test_unleased_types_take_no_lease_but_wait_for_the_resources_operation(
+    store: ServiceStore,
+) -> None:
+    handler = SlowHandler(0.5)
+    leased = command()
+    other = Envelope.wrap(
+        commands.UpdateDevice(id=uuid.UUID(leased.subject_id), kwargs={}),
+        correlation_id=f"req-lease-{uuid.uuid4()}",
+        tenant_id=TENANT,
+        producer="api",
+    )
+    dispatcher = Dispatcher(store, {commands.DeleteDevice: handler, commands.UpdateDevice: handler})
+    one = LeasedDispatch(
+        dispatcher,
+        LeaseStore(store.engine, resource_leases, owner="one", seconds=LEASE_SECONDS),
+        handoff_after=0.1,
+        lease_seconds=LEASE_SECONDS,
+        only=frozenset({commands.DeleteDevice.TYPE}),
+    )
+    await one(leased)  # handed off, still running
+    await asyncio.wait_for(one(other), 5)  # waited for it, without a lease of its own
+    (_, first_ended), (second_started, _) = handler.spans
+    assert second_started >= first_ended
+    assert await lease_rows(store) == 0
