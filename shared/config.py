@@ -50,6 +50,13 @@ class Settings(BaseSettings):
     lifecycle_port: int = DEFAULT_PORTS["lifecycle"]
     mgmt_port: int = DEFAULT_PORTS["mgmt"]
 
+    # `make run`: processes per service (SERVICEVM_REPLICAS), or per service
+    # (SERVICEVM_LIFECYCLE_REPLICAS=3); replica k listens on its service's port + 10 * k.
+    replicas: int = 1
+    api_replicas: int | None = None
+    scheduler_replicas: int | None = None
+    lifecycle_replicas: int | None = None
+    mgmt_replicas: int | None = None
     # Messages a consumer may hold unacknowledged; bounds memory and redelivery on a crash.
     prefetch_count: int = 10
     # The relay wakes on NOTIFY; this is only the fallback poll for a missed wake-up.
@@ -60,6 +67,14 @@ class Settings(BaseSettings):
     # A device operation still pending after this long is given up as ERROR (its command was
     # lost to a bug and parked); longer than any driver and configuration step can take.
     stuck_operation_seconds: float = 3600.0
+    # Replicas (shared.messaging.handoff): a resource's lease lives this long unless renewed
+    # (a dead replica's operation is resumed by another after it); a handler still running
+    # after handoff_after_seconds settles its message and goes on under its lease, well
+    # within RabbitMQ's consumer_timeout (30 min by default); expired leases are swept this
+    # often.
+    lease_seconds: float = 20.0
+    handoff_after_seconds: float = 60.0
+    lease_sweep_seconds: float = 5.0
     # Cloud (VIM) drivers: calls in flight at once per VIM, each HTTP request's timeout,
     # retries of transient failures (5xx, lost connections) with capped exponential backoff,
     # and how long a server or stack may take to become ready, polled with growing pauses.
@@ -185,6 +200,15 @@ class Settings(BaseSettings):
     def database_url(self, service: ServiceName, *, driver: str = "postgresql+asyncpg") -> str:
         password = quote(self.db_role_password, safe="")
         return f"{driver}://{self.role(service)}:{password}@{self.db_host}:{self.db_port}/{self.db_name}"
+
+    def replica_count(self, service: ServiceName) -> int:
+        counts: dict[ServiceName, int | None] = {
+            "api": self.api_replicas,
+            "scheduler": self.scheduler_replicas,
+            "lifecycle": self.lifecycle_replicas,
+            "mgmt": self.mgmt_replicas,
+        }
+        return max(1, counts[service] or self.replicas)
 
     def port(self, service: ServiceName) -> int:
         ports: dict[ServiceName, int] = {

@@ -11,6 +11,8 @@ from __future__ import annotations
 import asyncio
 import shutil
 import subprocess
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 from urllib.parse import unquote, urlparse, urlsplit, urlunsplit
@@ -165,6 +167,57 @@ class ServersNotReady(SystemExit):
     def __init__(self, probes: list[Probe]) -> None:
         failed = [probe.message for probe in probes if probe.outcome != "ok"]
         super().__init__("servicevm needs these servers:\n" + "\n".join(failed))
+        self.probes = probes
+
+    @property
+    def worth_waiting(self) -> bool:
+        """Only servers that do not answer (yet): no refused login, which waiting won't fix."""
+        return all(probe.outcome != "login" for probe in self.probes)
+
+
+Prober = Callable[[Settings], list[Probe]]
+WAIT_INTERVAL = 2.0
+# While waiting, a reminder of what is still missing this often.
+REMIND_EVERY = 30.0
+
+
+def _probe_all(settings: Settings) -> list[Probe]:
+    return asyncio.run(probe_servers(settings))
+
+
+def wait_for_servers(
+    settings: Settings,
+    *,
+    probe: Prober = _probe_all,
+    sleep: Callable[[float], None] = time.sleep,
+    say: Callable[[str], None] = print,
+    interval: float = WAIT_INTERVAL,
+) -> None:
+    """Wait for servers that do not answer (``make run`` started before one of them),
+    saying which and how to start it, then how long it has waited; a refused login raises
+    ServersNotReady at once."""
+    waited = 0.0
+    reminded = 0.0
+    while True:
+        probes = probe(settings)
+        missing = [p for p in probes if p.outcome != "ok"]
+        if not missing:
+            if waited:
+                say(f"All servers answer after {waited:.0f}s; starting.")
+            return
+        if any(p.outcome == "login" for p in missing):
+            raise ServersNotReady(probes)
+        if waited == 0.0:
+            say("Waiting for servers that do not answer (Ctrl-C to give up):")
+            say("\n".join(p.message for p in missing))
+        elif waited - reminded >= REMIND_EVERY:
+            names = ", ".join(p.server for p in missing)
+            say(f"Still waiting for {names} ({waited:.0f}s)...")
+            reminded = waited
+        if any(p.server == "RabbitMQ" for p in missing):
+            ensure_vhost(settings.amqp_url)  # a broker just started has none of ours yet
+        sleep(interval)
+        waited += interval
 
 
 def ensure_vhost(amqp_url: str) -> None:

@@ -12,14 +12,17 @@ from typing import Any, Literal
 import aio_pika
 import uvicorn
 from fastapi import FastAPI
-from sqlalchemy import MetaData
+from sqlalchemy import MetaData, Table
 
 from shared.apidocs import install_docs
 from shared.config import ServiceName, Settings, get_settings
+from shared.contracts.envelope import Message
 from shared.contracts.registry import MESSAGE_TYPES
 from shared.db.engine import make_engine
 from shared.messaging.consumer import FIRST_BACKOFF, MAX_BACKOFF, BusConsumer
 from shared.messaging.dispatch import Dispatcher, HandlerTable, ServiceStore
+from shared.messaging.handoff import LeasedDispatch, replica_name
+from shared.messaging.leases import LeaseStore
 from shared.messaging.relay import OutboxRelay
 from shared.messaging.topology import QUEUES, declare_topology
 from shared.observability.gauges import service_gauge_refresher
@@ -41,6 +44,11 @@ class ServiceDefinition:
     refresh_gauges: Callable[[ServiceStore], GaugeRefresher] | None = None
     # Periodic jobs, run beside the consumer for the life of the process.
     background: tuple[BackgroundJob, ...] = ()
+    # Its resource_leases table, for a service whose handlers call slow drivers: each message
+    # is handled under its subject's lease, long ones are handed off (messaging.handoff).
+    leases: Table | None = None
+    # The message types handled under a lease (their handlers call drivers); None: all.
+    leased_types: frozenset[type[Message]] | None = None
     # uvicorn's HTTP implementation: "h11" writes header names as the app spells them
     # (httptools lowercases them), which the ETSI interfaces need (canonical case).
     http: Literal["auto", "h11", "httptools"] = "auto"
@@ -92,10 +100,13 @@ def create_app(definition: ServiceDefinition, settings: Settings | None = None) 
         tasks += [
             asyncio.create_task(_supervised(job, store, settings)) for job in definition.background
         ]
+        leased = _leased(definition, store, settings, dispatcher)
+        if leased is not None:
+            tasks.append(asyncio.create_task(leased.sweep(settings.lease_sweep_seconds)))
         consumer = BusConsumer(
             amqp_url=settings.amqp_url,
             queue=queue,
-            dispatch=dispatcher,
+            dispatch=dispatcher if leased is None else leased,
             prefetch_count=settings.prefetch_count,
         )
         _app.state.consumer = consumer
@@ -105,6 +116,8 @@ def create_app(definition: ServiceDefinition, settings: Settings | None = None) 
             yield
         finally:
             await consumer.stop()
+            if leased is not None:
+                await leased.stop()  # what still runs is handed to another replica
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
@@ -132,6 +145,28 @@ def create_app(definition: ServiceDefinition, settings: Settings | None = None) 
     # Last added, outermost: every answer, even a guard's refusal, carries the request id.
     install_request_middleware(app, definition.name)
     return app
+
+
+def _leased(
+    definition: ServiceDefinition, store: ServiceStore, settings: Settings, dispatcher: Dispatcher
+) -> LeasedDispatch | None:
+    if definition.leases is None:
+        return None
+    leases = LeaseStore(
+        store.engine,
+        definition.leases,
+        owner=replica_name(definition.name),
+        seconds=settings.lease_seconds,
+    )
+    return LeasedDispatch(
+        dispatcher,
+        leases,
+        handoff_after=settings.handoff_after_seconds,
+        lease_seconds=settings.lease_seconds,
+        only=None
+        if definition.leased_types is None
+        else frozenset(model.TYPE for model in definition.leased_types),
+    )
 
 
 def _bound_types(routing_keys: set[str]) -> set[str]:

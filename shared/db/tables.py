@@ -1,4 +1,5 @@
-"""Tables every service has in its own schema: the outbox and the inbox."""
+"""Tables every service has in its own schema: the outbox and the inbox (and, for a
+service whose operations run long, the resource leases)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from sqlalchemy import (
     Identity,
     LargeBinary,
     MetaData,
+    Sequence,
     String,
     Table,
     Uuid,
@@ -74,3 +76,27 @@ def outbox_notify_ddl(schema: str) -> tuple[list[str], list[str]]:
         f"DROP FUNCTION IF EXISTS {schema}.notify_outbox()",
     ]
     return upgrade, downgrade
+
+
+def lease_table(metadata: MetaData) -> Table:
+    """Who runs the operation on a resource right now (one row per busy subject).
+
+    ``token`` comes from a sequence, so a lease taken over (or taken again after a release)
+    always carries a larger token than any earlier holder's: a stale holder's fenced
+    transaction finds its token gone and is refused. ``envelope`` is the message being
+    handled, kept so that a replica can resume the operation when its holder died after the
+    message was settled (handed off).
+    """
+    schema = metadata.schema
+    tokens = Sequence("resource_lease_tokens", metadata=metadata, schema=schema)
+    return Table(
+        "resource_leases",
+        metadata,
+        Column("subject", String(255), primary_key=True),
+        Column("owner", String(255), nullable=False),
+        Column("token", BigInteger, tokens, nullable=False, server_default=tokens.next_value()),
+        Column("expires_at", DateTime(timezone=True), nullable=False),
+        Column("message_id", Uuid, nullable=False),
+        Column("envelope", LargeBinary, nullable=False),
+        Column("acquired_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    )

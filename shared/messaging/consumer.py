@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from collections.abc import Callable, Coroutine
 from typing import Any, Literal
 
@@ -88,6 +89,11 @@ class BusConsumer:
             await asyncio.gather(self._task, return_exceptions=True)
 
     @property
+    def connection_name(self) -> str:
+        """As the broker lists it: which replica (process) holds this consumer."""
+        return f"servicevm {self._service} consumer pid {os.getpid()}"
+
+    @property
     def consuming(self) -> bool:
         """For /readyz: a live channel holds a consumer on the broker."""
         channel = self._channel
@@ -111,7 +117,9 @@ class BusConsumer:
     async def _consume_until_closed(self) -> None:
         # Not "robust": this loop opens a new connection itself, so no delivery tag of a
         # dead channel is ever settled on its successor.
-        connection = await aio_pika.connect(self._amqp_url, timeout=10)
+        connection = await aio_pika.connect(
+            self._amqp_url, timeout=10, client_properties={"connection_name": self.connection_name}
+        )
         try:
             channel = await connection.channel()
             await channel.set_qos(prefetch_count=self._prefetch_count)

@@ -25,6 +25,7 @@ from shared.contracts.envelope import Envelope, Message
 from shared.contracts.registry import parse_payload
 from shared.db.uow import AlreadyProcessed, UnitOfWork
 from shared.messaging.errors import NoHandler
+from shared.messaging.leases import check_fence
 from shared.observability.context import correlation_scope
 from shared.observability.metrics import MESSAGE_SECONDS, MESSAGES_HANDLED
 
@@ -62,6 +63,8 @@ class HandlerContext:
         """A unit of work for the handler. The final one records the message as processed,
         in the same transaction as the handler's last effects."""
         async with self.store.unit_of_work(self.envelope.correlation_id) as uow:
+            # Under a resource lease (handoff.py), a stale holder's transaction is refused.
+            await check_fence(uow.conn)
             if final:
                 await uow.record_processed(self.envelope)
             yield uow

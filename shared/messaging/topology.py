@@ -65,8 +65,13 @@ class QueueSpec:
     @property
     def arguments(self) -> dict[str, Any]:
         # Quorum: the broker counts deliveries (x-delivery-limit), which a classic queue cannot.
+        # Single active consumer: of a service's replicas, one consumes at a time and the
+        # others stand by, so messages are handled in queue order (per resource, by the
+        # consumer's sequencer) whatever the replica count; on its loss the next replica
+        # takes over and its unsettled messages come back first (README, "Replicas").
         return {
             "x-queue-type": "quorum",
+            "x-single-active-consumer": True,
             "x-delivery-limit": DELIVERY_LIMIT,
             "x-dead-letter-exchange": DEAD_LETTER,
             "x-dead-letter-routing-key": self.name,
@@ -150,9 +155,10 @@ async def declare_topology(channel: aio_pika.abc.AbstractChannel) -> None:
 async def _declare_service_queue(
     channel: aio_pika.abc.AbstractChannel, spec: QueueSpec
 ) -> aio_pika.abc.AbstractQueue:
-    """The service's quorum queue. An install from before quorum queues has a classic one,
-    which cannot be redeclared (PRECONDITION_FAILED): an empty one is replaced; one holding
-    messages is kept, with a warning, until an operator drains it."""
+    """The service's quorum queue. An install from before quorum queues (or before single
+    active consumers) has a queue with other arguments, which cannot be redeclared
+    (PRECONDITION_FAILED): an empty one is replaced; one holding messages is kept, with a
+    warning, until an operator drains it."""
     try:
         return await channel.declare_queue(spec.name, durable=True, arguments=spec.arguments)
     except aiormq.exceptions.ChannelPreconditionFailed:
@@ -161,7 +167,8 @@ async def _declare_service_queue(
     waiting = existing.declaration_result.message_count
     if waiting == 0:
         log.warning(
-            "replacing the empty classic queue by a quorum queue", extra={"queue": spec.name}
+            "replacing an empty queue of older arguments by the quorum queue",
+            extra={"queue": spec.name},
         )
         try:
             # Not one another process has just made (and consumes from): if_unused.
@@ -170,7 +177,8 @@ async def _declare_service_queue(
             await channel.reopen()
         return await channel.declare_queue(spec.name, durable=True, arguments=spec.arguments)
     log.warning(
-        "classic queue %s kept: it holds messages, so no delivery limit applies to it. To "
+        "queue %s of older arguments kept: it holds messages, so neither the delivery limit nor "
+        "the single active consumer applies to it. To "
         "migrate: stop the publishers, let this service drain it, then "
         "`rabbitmqctl delete_queue %s` and start the service again",
         spec.name,

@@ -7,7 +7,7 @@ after each change) and to the job that re-checks VIMs left PENDING.
 from __future__ import annotations
 
 from servicevm_lifecycle.adapters.gauges import lifecycle_gauges
-from servicevm_lifecycle.adapters.orm import metadata
+from servicevm_lifecycle.adapters.orm import metadata, resource_leases
 from servicevm_lifecycle.handlers import DEVICE_HANDLERS
 from servicevm_lifecycle.health.driver_monitor import DriverMonitors
 from servicevm_lifecycle.health.handlers import HEALTH_HANDLERS
@@ -37,6 +37,8 @@ def build_definition() -> ServiceDefinition:
             **VNFLCM_HANDLERS,
         },
         refresh_gauges=lifecycle_gauges,
+        # Driver calls run long and must run once whichever replica holds the message.
+        leases=resource_leases,
         background=(
             reconcile_stuck_operations,
             rotate_secrets_at_start,

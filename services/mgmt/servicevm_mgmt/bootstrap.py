@@ -4,11 +4,12 @@ rotation of the subscriptions' secrets, the SOL003 subscriptions' delivery state
 from __future__ import annotations
 
 from servicevm_mgmt.adapters.gauges import delivery_gauges
-from servicevm_mgmt.adapters.orm import metadata
+from servicevm_mgmt.adapters.orm import metadata, resource_leases
 from servicevm_mgmt.handlers import HANDLERS
 from servicevm_mgmt.jobs.deliverer import deliver_notifications
 from servicevm_mgmt.jobs.delivery_state import report_delivery_states
 from servicevm_mgmt.jobs.secret_rotation import rotate_secrets_at_start
+from shared.contracts import events
 from shared.runtime import ServiceDefinition
 
 
@@ -18,6 +19,12 @@ def build_definition() -> ServiceDefinition:
         metadata=metadata,
         handlers=HANDLERS,
         refresh_gauges=delivery_gauges,
+        # These handlers configure appliances before their last transaction: a message
+        # redelivered to another replica waits for the lease instead of configuring twice.
+        leases=resource_leases,
+        leased_types=frozenset(
+            {events.DeviceSpawned, events.ServiceInstancePlaced, events.ServiceInstanceReleasing}
+        ),
         background=(deliver_notifications, rotate_secrets_at_start, report_delivery_states),
     )
 

@@ -22,7 +22,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB
 
-from shared.db.tables import inbox_table, outbox_table
+from shared.db.tables import inbox_table, lease_table, outbox_table
 
 metadata = MetaData(schema="lifecycle")
 
@@ -214,3 +214,5 @@ vnf_lcm_op_occs = Table(
 
 outbox = outbox_table(metadata)
 processed_messages = inbox_table(metadata)
+# Who runs the operation on a device (or template, VIM, VNF) now: replicas share the work.
+resource_leases = lease_table(metadata)

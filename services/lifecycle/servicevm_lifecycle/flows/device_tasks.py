@@ -11,7 +11,7 @@ from servicevm_lifecycle.drivers.base import DeviceDriver, DeviceSpec, InstanceF
 from servicevm_lifecycle.vims.credentials import load_credentials
 from shared.config import get_settings
 from shared.contracts.models import DeviceTemplateSnapshot
-from shared.flows import Task
+from shared.flows import Task, retrying
 from shared.messaging.dispatch import HandlerContext
 from shared.secrets import get_cipher
 
@@ -55,22 +55,30 @@ async def flow_state(
 
 
 class SpawnInstance(Task[DeviceFlowState]):
-    """Ask the driver for an instance and record its id at once, so a crash cannot orphan it."""
+    """Ask the driver for an instance and record its id at once, so a crash cannot orphan it.
+    A database blip while recording is retried here (the instance is not created again)."""
 
     async def execute(self, state: DeviceFlowState) -> None:
         if state.device.instance_id is not None:
             return  # resumed after a crash: the instance exists already
         instance_id = await asyncio.wait_for(state.driver.create(state.spec), state.timeout)
         state.device = replace(state.device, instance_id=instance_id)
-        async with state.ctx.transaction() as uow:
-            await repo.record_instance(uow.conn, device_id=state.device.id, instance_id=instance_id)
-            await uow.commit()
+        await retrying(lambda: _record_instance(state), what="record the instance id")
 
     async def revert(self, state: DeviceFlowState) -> None:
         if state.device.instance_id is not None:
             await asyncio.wait_for(
                 state.driver.delete(state.device.instance_id, state.spec), state.timeout
             )
+
+
+async def _record_instance(state: DeviceFlowState) -> None:
+    instance_id = state.device.instance_id
+    if instance_id is None:
+        raise RuntimeError("no instance to record")
+    async with state.ctx.transaction() as uow:
+        await repo.record_instance(uow.conn, device_id=state.device.id, instance_id=instance_id)
+        await uow.commit()
 
 
 class WaitForInstance(Task[DeviceFlowState]):

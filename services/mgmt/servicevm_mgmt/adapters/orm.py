@@ -23,7 +23,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB
 
-from shared.db.tables import inbox_table, outbox_table
+from shared.db.tables import inbox_table, lease_table, outbox_table
 
 metadata = MetaData(schema="mgmt")
 
@@ -125,3 +125,5 @@ deliveries = Table(
 
 outbox = outbox_table(metadata)
 processed_messages = inbox_table(metadata)
+# Who handles a device's (or instance's) message now: a driver is never run twice at once.
+resource_leases = lease_table(metadata)

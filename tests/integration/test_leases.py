@@ -1,0 +1,200 @@
+"""Resource leases between replicas (real Postgres, lifecycle's schema; no bus, no services):
+one replica at a time handles a resource's message, a stale holder's writes are refused, a
+long handler is handed off and still runs once, and a dead replica's operation is resumed."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from sqlalchemy import delete, func, select, update
+
+from servicevm_lifecycle.adapters.orm import resource_leases
+from servicevm_lifecycle.bootstrap import DEFINITION as LIFECYCLE
+from shared.config import Settings
+from shared.contracts import commands
+from shared.contracts.envelope import Envelope
+from shared.messaging.dispatch import Dispatcher, HandlerContext, ServiceStore
+from shared.messaging.handoff import LeasedDispatch
+from shared.messaging.leases import CURRENT_LEASE, LeaseLost, LeaseStore
+from shared.runtime import build_store
+
+TENANT = "lease-test"
+LEASE_SECONDS = 1.0
+
+
+@pytest.fixture
+async def store(database: Settings) -> AsyncIterator[ServiceStore]:
+    made = build_store(LIFECYCLE, database)
+    try:
+        yield made
+    finally:
+        async with made.engine.begin() as conn:
+            await conn.execute(delete(resource_leases))
+        await made.engine.dispose()
+
+
+class SlowHandler:
+    """Counts its runs; each takes ``seconds`` and ends with the final transaction."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.runs: list[str] = []
+        self.spans: list[tuple[float, float]] = []  # (started, ended) of each run
+
+    async def __call__(self, cmd: commands.DeleteDevice, ctx: HandlerContext) -> None:
+        self.runs.append(str(cmd.id))
+        started = asyncio.get_running_loop().time()
+        await asyncio.sleep(self.seconds)
+        async with ctx.transaction(final=True) as uow:
+            await uow.commit()
+        self.spans.append((started, asyncio.get_running_loop().time()))
+
+
+def replica(
+    store: ServiceStore, handler: SlowHandler, name: str, *, handoff_after: float = 10.0
+) -> LeasedDispatch:
+    dispatcher = Dispatcher(store, {commands.DeleteDevice: handler})
+    leases = LeaseStore(store.engine, resource_leases, owner=name, seconds=LEASE_SECONDS)
+    return LeasedDispatch(
+        dispatcher, leases, handoff_after=handoff_after, lease_seconds=LEASE_SECONDS
+    )
+
+
+def command() -> Envelope:
+    return Envelope.wrap(
+        commands.DeleteDevice(id=uuid.uuid4()),
+        correlation_id=f"req-lease-{uuid.uuid4()}",
+        tenant_id=TENANT,
+        producer="api",
+    )
+
+
+async def lease_rows(store: ServiceStore) -> int:
+    async with store.engine.connect() as conn:
+        return int(await conn.scalar(select(func.count()).select_from(resource_leases)) or 0)
+
+
+async def test_a_message_redelivered_to_a_second_replica_runs_once(store: ServiceStore) -> None:
+    handler = SlowHandler(0.6)
+    first, second = replica(store, handler, "one"), replica(store, handler, "two")
+    envelope = command()
+    # The same delivery at both replicas (the first's connection dropped mid-handler).
+    running = asyncio.create_task(first(envelope))
+    await asyncio.sleep(0.1)
+    await asyncio.wait_for(asyncio.gather(running, second(envelope)), 10)
+    assert handler.runs == [envelope.subject_id]
+    assert await lease_rows(store) == 0
+
+
+async def test_messages_of_one_resource_run_one_at_a_time_across_replicas(
+    store: ServiceStore,
+) -> None:
+    handler = SlowHandler(0.3)
+    first, second = replica(store, handler, "one"), replica(store, handler, "two")
+    one, other = command(), command()
+    other = other.model_copy(update={"subject_id": one.subject_id})
+    started = asyncio.get_running_loop().time()
+    await asyncio.wait_for(asyncio.gather(first(one), second(other)), 10)
+    # Both ran, one after the other (never overlapping under one lease).
+    assert len(handler.runs) == 2
+    assert asyncio.get_running_loop().time() - started >= 0.6
+
+
+async def test_a_stale_holder_cannot_write(store: ServiceStore) -> None:
+    leases = LeaseStore(store.engine, resource_leases, owner="stale", seconds=LEASE_SECONDS)
+    envelope = command()
+    stale = await leases.try_acquire(envelope)
+    assert stale is not None
+    async with store.engine.begin() as conn:  # it stalled past its expiry
+        await conn.execute(update(resource_leases).values(expires_at=func.now()))
+    taken = await LeaseStore(
+        store.engine, resource_leases, owner="new", seconds=LEASE_SECONDS
+    ).take_over_expired(limit=5, subject=envelope.subject_id)
+    assert [lease.token > stale.token for lease, _ in taken] == [True]
+    ctx = HandlerContext(envelope=envelope, store=store)
+
+    async def write_as_stale() -> None:
+        CURRENT_LEASE.set(stale)
+        async with ctx.transaction(final=True) as uow:
+            await uow.commit()
+
+    with pytest.raises(LeaseLost):
+        await asyncio.create_task(write_as_stale())
+
+
+async def test_a_long_handler_is_handed_off_and_finishes_once(store: ServiceStore) -> None:
+    handler = SlowHandler(0.8)
+    first = replica(store, handler, "one", handoff_after=0.1)
+    envelope = command()
+    await asyncio.wait_for(first(envelope), 2)  # returned: the consumer would ack now
+    assert await lease_rows(store) == 1  # the lease keeps the operation meanwhile
+    for _ in range(100):
+        if not first.running():
+            break
+        await asyncio.sleep(0.05)
+    assert handler.runs == [envelope.subject_id]
+    assert await lease_rows(store) == 0
+
+
+async def test_a_dead_replicas_operation_is_resumed_by_another(store: ServiceStore) -> None:
+    handler = SlowHandler(0.0)
+    envelope = command()
+    # What a replica leaves when it dies mid-operation after handing its message off.
+    dead = LeaseStore(store.engine, resource_leases, owner="dead", seconds=0.1)
+    assert await dead.try_acquire(envelope) is not None
+    survivor = replica(store, handler, "survivor")
+    sweeping: asyncio.Task[Any] = asyncio.create_task(survivor.sweep(0.2))
+    try:
+        for _ in range(100):
+            if handler.runs and await lease_rows(store) == 0:
+                break
+            await asyncio.sleep(0.05)
+    finally:
+        sweeping.cancel()
+    assert handler.runs == [envelope.subject_id]
+    assert await lease_rows(store) == 0
+    # Redelivered later (the dead replica never acknowledged it): the inbox skips it.
+    await survivor(envelope)
+    assert handler.runs == [envelope.subject_id]
+
+
+async def test_a_stopping_replica_hands_its_operation_over_at_once(store: ServiceStore) -> None:
+    handler = SlowHandler(5.0)
+    stopping = replica(store, handler, "stopping", handoff_after=0.1)
+    envelope = command()
+    await stopping(envelope)  # handed off: running under its lease
+    await stopping.stop()  # SIGTERM
+    taken = await LeaseStore(
+        store.engine, resource_leases, owner="next", seconds=LEASE_SECONDS
+    ).take_over_expired(limit=5, subject=envelope.subject_id)
+    assert [resumed.message_id for _, resumed in taken] == [envelope.message_id]
+
+
+async def test_unleased_types_take_no_lease_but_wait_for_the_resources_operation(
+    store: ServiceStore,
+) -> None:
+    handler = SlowHandler(0.5)
+    leased = command()
+    other = Envelope.wrap(
+        commands.UpdateDevice(id=uuid.UUID(leased.subject_id), kwargs={}),
+        correlation_id=f"req-lease-{uuid.uuid4()}",
+        tenant_id=TENANT,
+        producer="api",
+    )
+    dispatcher = Dispatcher(store, {commands.DeleteDevice: handler, commands.UpdateDevice: handler})
+    one = LeasedDispatch(
+        dispatcher,
+        LeaseStore(store.engine, resource_leases, owner="one", seconds=LEASE_SECONDS),
+        handoff_after=0.1,
+        lease_seconds=LEASE_SECONDS,
+        only=frozenset({commands.DeleteDevice.TYPE}),
+    )
+    await one(leased)  # handed off, still running
+    await asyncio.wait_for(one(other), 5)  # waited for it, without a lease of its own
+    (_, first_ended), (second_started, _) = handler.spans
+    assert second_started >= first_ended
+    assert await lease_rows(store) == 0
