@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import tempfile
 import time
 import uuid
@@ -27,6 +28,7 @@ import asyncpg
 import httpx
 
 from bench.e2e_devices import BENCH_ENV
+from bench.profiling import Profiler, print_top
 from bench.rest import PostOne, Run, time_until_notified
 from bench.stats import percentile
 from servicevm_scheduler.adapters.scheduling import scheduling
@@ -275,6 +277,10 @@ def main() -> None:
     parser.add_argument("--placements", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--instances", type=int, default=500)
+    parser.add_argument("--no-rest", action="store_true", help="skip part 2 (the REST path)")
+    parser.add_argument(
+        "--profile", type=Path, help="py-spy profile of the scheduler placements into this dir"
+    )
     args = parser.parse_args()
 
     settings: Settings = isolated_settings(BENCH_ENV)
@@ -287,32 +293,44 @@ def main() -> None:
         f"seeded {args.devices} devices and {args.placed} instances in {time.perf_counter() - began:.1f}s"
     )
     floor = asyncio.run(floor_placements(dsn, service_type_id, args.placements, args.concurrency))
-    packed = asyncio.run(
-        scheduler_placements(settings, service_type_id, args.placements, args.concurrency, 0)
-    )
+    profiler = Profiler(args.profile, {"placement": os.getpid()}) if args.profile else None
+    try:
+        packed = asyncio.run(
+            scheduler_placements(settings, service_type_id, args.placements, args.concurrency, 0)
+        )
+    finally:
+        if profiler is not None:
+            profiler.stop()
     with_ha = asyncio.run(
         scheduler_placements(settings, service_type_id, args.placements, args.concurrency, 4)
     )
 
-    fresh_environment(settings)
-    log_dir = Path(tempfile.mkdtemp(prefix="servicevm-bench-"))
-    suite = Suite(settings, env=BENCH_ENV, log_dir=log_dir)
-    try:
-        suite.start()
-        rest = asyncio.run(
-            create_instances(suite.url("api"), settings.amqp_url, args.instances, 50)
-        )
-    finally:
-        suite.stop()
+    rest, log_dir = (None, None) if args.no_rest else rest_placements(settings, args.instances)
 
     print()
     print(f"{'path':<44}{'n':>7}{'per s':>11}{'p50 ms':>10}{'p99 ms':>10}")
     print(row("floor: bare placement SQL", floor))
     print(row("scheduler placement (pack)", packed))
     print(row("scheduler placement (pack, 1 in 4 HA)", with_ha))
-    print(row("REST service instance POST -> ACTIVE", rest))
+    if rest is not None:
+        print(row("REST service instance POST -> ACTIVE", rest))
     print(f"\nscheduler / floor throughput: {packed.rate / floor.rate:.2f}")
     print(f"(among {args.devices} devices holding {args.placed} instances; logs: {log_dir})")
+    if profiler is not None:
+        print_top(profiler.files, limit=15)
+
+
+def rest_placements(settings: Settings, instances: int) -> tuple[Run, Path]:
+    fresh_environment(settings)
+    log_dir = Path(tempfile.mkdtemp(prefix="servicevm-bench-"))
+    suite = Suite(settings, env=BENCH_ENV, log_dir=log_dir)
+    try:
+        suite.start()
+        return asyncio.run(
+            create_instances(suite.url("api"), settings.amqp_url, instances, 50)
+        ), log_dir
+    finally:
+        suite.stop()
 
 
 if __name__ == "__main__":

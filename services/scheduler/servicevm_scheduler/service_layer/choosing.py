@@ -106,14 +106,18 @@ async def bind(s: Scheduling, instance: ServiceInstance, chosen: Choice) -> Serv
     bound = list(instance.devices)
     for device, slots, policy in chosen.devices:
         bind_tenant = instance.tenant_id if policy.tenant_bound else None
-        await s.bindings.bind(
-            instance_id=instance.id, device_id=device.id, slots=slots, position=position
+        taken = await s.slots.take(
+            device_id=device.id,
+            slots=slots,
+            bind_tenant=bind_tenant,
+            instance_id=instance.id,
+            position=position,
         )
-        updated = await s.slots.reserve(device_id=device.id, slots=slots, bind_tenant=bind_tenant)
-        if updated is None:
-            # Cannot happen under the template lock; if it does, fail loudly, not overbook.
+        if taken is None:
+            # Cannot happen: the device is locked since its pick; if it does, fail loudly.
             raise RuntimeError(f"device {device.id} lost its free slots during placement")
-        await publish_capacity(s, updated)
+        updated, services = taken
+        await publish_capacity(s, updated, services=services)
         bound.append(device.id)
         position += 1
     placed = instance.changed(devices=bound)

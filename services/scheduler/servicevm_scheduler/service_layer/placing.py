@@ -48,9 +48,7 @@ async def place_or_wait(
         # Its template's event has not reached the scheduler yet: wait for it.
         await s.instances.save(instance=instance, waiting=True)
         return Outcome(instance, waiting_slots=0)
-    template_id, service_type = found
-    template = await s.templates.get(template_id=template_id)
-    assert template is not None  # service types are deleted with their template
+    template, service_type = found
     too_big = choice.oversized(template, service_type)
     if too_big is not None:
         return Outcome(await fail(s, instance, too_big))
@@ -70,14 +68,15 @@ async def place_or_wait(
     return await _wait_or_fail(s, instance, template, need, chosen.refusal, seen, waiting_before)
 
 
-async def _service_type(s: Scheduling, instance: ServiceInstance) -> tuple[uuid.UUID, str] | None:
-    found = await s.templates.service_type(service_type_id=instance.service_type_id)
+async def _service_type(s: Scheduling, instance: ServiceInstance) -> tuple[Template, str] | None:
+    """The template that offers the instance's service type, and the type's name."""
+    found = await s.templates.of_service_type(service_type_id=instance.service_type_id)
     if found is None:
         # Serialized with the template's arrival (which takes this lock before the
         # template's): either its rows are visible after the lock, or this wait is
         # committed before it looks for waiting instances.
         await s.templates.lock_service_type(service_type_id=instance.service_type_id)
-        found = await s.templates.service_type(service_type_id=instance.service_type_id)
+        found = await s.templates.of_service_type(service_type_id=instance.service_type_id)
     return found
 
 
