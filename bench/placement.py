@@ -21,8 +21,9 @@ import os
 import tempfile
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import httpx
@@ -260,12 +261,23 @@ async def _template_with_devices(client: httpx.AsyncClient, *, slots_needed: int
 # --- report -------------------------------------------------------------------------------
 
 
-def row(name: str, run: Run) -> str:
+def row(name: str, run: Run, cpu: float | None = None) -> str:
+    """``cpu``: this process's CPU seconds for the run (the floor's and the scheduler's
+    client side run here; PostgreSQL's share is not counted)."""
     ms = 1000.0
+    cpu_ms = f"{cpu / run.count * ms:>12.2f}" if cpu is not None else f"{'-':>12}"
     return (
         f"{name:<44}{run.count:>7}{run.rate:>11.1f}"
         f"{percentile(run.latencies, 0.5) * ms:>10.2f}{percentile(run.latencies, 0.99) * ms:>10.2f}"
+        f"{cpu_ms}"
     )
+
+
+def with_cpu(coroutine: Coroutine[Any, Any, Run]) -> tuple[Run, float]:
+    """The run, and the CPU seconds this process spent on it."""
+    began = time.process_time()
+    run = asyncio.run(coroutine)
+    return run, time.process_time() - began
 
 
 def main() -> None:
@@ -292,26 +304,28 @@ def main() -> None:
     print(
         f"seeded {args.devices} devices and {args.placed} instances in {time.perf_counter() - began:.1f}s"
     )
-    floor = asyncio.run(floor_placements(dsn, service_type_id, args.placements, args.concurrency))
+    floor, floor_cpu = with_cpu(
+        floor_placements(dsn, service_type_id, args.placements, args.concurrency)
+    )
     profiler = Profiler(args.profile, {"placement": os.getpid()}) if args.profile else None
     try:
-        packed = asyncio.run(
+        packed, packed_cpu = with_cpu(
             scheduler_placements(settings, service_type_id, args.placements, args.concurrency, 0)
         )
     finally:
         if profiler is not None:
             profiler.stop()
-    with_ha = asyncio.run(
+    with_ha, ha_cpu = with_cpu(
         scheduler_placements(settings, service_type_id, args.placements, args.concurrency, 4)
     )
 
     rest, log_dir = (None, None) if args.no_rest else rest_placements(settings, args.instances)
 
     print()
-    print(f"{'path':<44}{'n':>7}{'per s':>11}{'p50 ms':>10}{'p99 ms':>10}")
-    print(row("floor: bare placement SQL", floor))
-    print(row("scheduler placement (pack)", packed))
-    print(row("scheduler placement (pack, 1 in 4 HA)", with_ha))
+    print(f"{'path':<44}{'n':>7}{'per s':>11}{'p50 ms':>10}{'p99 ms':>10}{'CPU ms/op':>12}")
+    print(row("floor: bare placement SQL", floor, floor_cpu))
+    print(row("scheduler placement (pack)", packed, packed_cpu))
+    print(row("scheduler placement (pack, 1 in 4 HA)", with_ha, ha_cpu))
     if rest is not None:
         print(row("REST service instance POST -> ACTIVE", rest))
     print(f"\nscheduler / floor throughput: {packed.rate / floor.rate:.2f}")

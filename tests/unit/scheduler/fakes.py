@@ -170,6 +170,20 @@ class FakeSlots(_Port):
         self.store.bindings[key] = (slots, position)
         return device, sorted(i for (i, dev) in self.store.bindings if dev == device_id)
 
+    async def pick_and_take(
+        self, pick: Pick, *, bind_tenant: str | None, instance_id: uuid.UUID, position: int
+    ) -> tuple[Device, list[uuid.UUID]] | None:
+        device = await self.pick(pick, skip_locked=True)
+        if device is None:
+            return None
+        return await self.take(
+            device_id=device.id,
+            slots=pick.slots,
+            bind_tenant=bind_tenant,
+            instance_id=instance_id,
+            position=position,
+        )
+
     async def release(self, *, device_id: uuid.UUID, slots: int) -> Device | None:
         device = self.store.devices.get(device_id)
         if device is None:

@@ -20,7 +20,12 @@ from servicevm_scheduler.domain.choice import Choice
 from servicevm_scheduler.domain.model import ServiceInstance
 from servicevm_scheduler.domain.projection import Template
 from servicevm_scheduler.service_layer.announce import fail, publish_placed
-from servicevm_scheduler.service_layer.choosing import best_devices, bind, requested_devices
+from servicevm_scheduler.service_layer.choosing import (
+    best_devices,
+    bind,
+    requested_devices,
+    take_best,
+)
 from servicevm_scheduler.service_layer.pools import grow
 from servicevm_scheduler.service_layer.ports import Scheduling
 from shared.contracts.statuses import ServiceInstanceStatus
@@ -57,15 +62,24 @@ async def place_or_wait(
     if instance.requested_devices:
         chosen = await requested_devices(s, instance, service_type)
     else:
-        chosen, seen = await _choose(s, instance, template, need)
+        fast = not instance.ha  # one device: choose and reserve in one step
+        placed = await take_best(s, instance, template.id, template.policy, need) if fast else None
+        if placed is not None:
+            return await _announce_placed(s, placed, template, service_type)
+        chosen, seen = await _choose(s, instance, template, need, fast_path_tried=fast)
     if chosen.refusal is None:
-        placed = await bind(s, instance, chosen)
-        await publish_placed(s, placed, service_type, "create")
-        await grow(s, template, waiting_slots=0)
-        return Outcome(placed)
+        return await _announce_placed(s, await bind(s, instance, chosen), template, service_type)
     if instance.requested_devices or seen is None:
         return Outcome(await fail(s, instance, chosen.refusal))
     return await _wait_or_fail(s, instance, template, need, chosen.refusal, seen, waiting_before)
+
+
+async def _announce_placed(
+    s: Scheduling, placed: ServiceInstance, template: Template, service_type: str
+) -> Outcome:
+    await publish_placed(s, placed, service_type, "create")
+    await grow(s, template, waiting_slots=0)
+    return Outcome(placed)
 
 
 async def _service_type(s: Scheduling, instance: ServiceInstance) -> tuple[Template, str] | None:
@@ -81,16 +95,22 @@ async def _service_type(s: Scheduling, instance: ServiceInstance) -> tuple[Templ
 
 
 async def _choose(
-    s: Scheduling, instance: ServiceInstance, template: Template, need: int
+    s: Scheduling,
+    instance: ServiceInstance,
+    template: Template,
+    need: int,
+    *,
+    fast_path_tried: bool,
 ) -> tuple[Choice, pool.PoolState | None]:
-    """The fast path first (SKIP LOCKED, no template lock); only when it finds no room,
-    the template's lock and a second look (with the pool reading that decides)."""
-    policy = template.policy
-    chosen = await best_devices(
-        s, instance, template.id, policy, need, exclude=[], skip_locked=True
-    )
-    if chosen.refusal is None:
-        return chosen, None
+    """The fast path first (SKIP LOCKED, no template lock) unless ``take_best`` just tried
+    it; only when it finds no room, the template's lock and a second look (with the pool
+    reading that decides)."""
+    if not fast_path_tried:
+        chosen = await best_devices(
+            s, instance, template.id, template.policy, need, exclude=[], skip_locked=True
+        )
+        if chosen.refusal is None:
+            return chosen, None
     await s.templates.lock(template_id=template.id)
     return await _look_again(s, instance, template, need)
 

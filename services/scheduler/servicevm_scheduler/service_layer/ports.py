@@ -60,6 +60,9 @@ class Slots(Protocol):
         instance_id: uuid.UUID,
         position: int,
     ) -> tuple[Device, list[uuid.UUID]] | None: ...
+    async def pick_and_take(
+        self, pick: Pick, *, bind_tenant: str | None, instance_id: uuid.UUID, position: int
+    ) -> tuple[Device, list[uuid.UUID]] | None: ...
     async def release(self, *, device_id: uuid.UUID, slots: int) -> Device | None: ...
 
 
