@@ -164,9 +164,14 @@ async def scheduler_placements(
 async def floor_placements(
     dsn: str, service_type_id: uuid.UUID, count: int, concurrency: int
 ) -> Run:
-    """The least SQL one placement needs, on the same tables and index."""
+    """The least SQL one placement needs, on the same tables and index: the same device
+    order as the scheduler's pick (one template, fullest first, then by id), so the floor
+    reads the placement index as the scheduler does rather than sorting every device."""
     pool = await asyncpg.create_pool(dsn, min_size=concurrency, max_size=concurrency)
     assert pool is not None
+    template_id = await pool.fetchval(
+        "SELECT template_id FROM scheduler.service_types WHERE id = $1", service_type_id
+    )
 
     async def place_one(index: int) -> None:
         async with pool.acquire() as conn, conn.transaction():
@@ -181,10 +186,12 @@ async def floor_placements(
             device_id = await conn.fetchval(
                 """UPDATE scheduler.devices SET slots_used = slots_used + 1
                    WHERE id = (SELECT id FROM scheduler.devices
-                               WHERE status = 'ACTIVE' AND slot_capacity - slots_used >= 1
-                               ORDER BY slot_capacity - slots_used LIMIT 1
+                               WHERE template_id = $1 AND status = 'ACTIVE'
+                                 AND slot_capacity - slots_used >= 1
+                               ORDER BY slot_capacity - slots_used, id LIMIT 1
                                FOR UPDATE SKIP LOCKED)
-                   RETURNING id"""
+                   RETURNING id""",
+                template_id,
             )
             await conn.execute(
                 "INSERT INTO scheduler.bindings VALUES ($1, $2, 1, 0)", instance_id, device_id
