@@ -1,8 +1,9 @@
 """Choosing the devices for an instance, and binding it to them.
 
 A device row is always locked before its slots are counted (the pick locks it, named
-devices are locked in one order), and the conditional UPDATE in ``reserve`` with the
-table's check constraint is the last guard: no device is ever overbooked.
+devices are locked in one order), and the conditional UPDATE of the slots (``take``,
+``pick_and_take``) with the table's check constraint is the last guard: no device is ever
+overbooked.
 """
 
 from __future__ import annotations
