@@ -299,13 +299,6 @@ class FakeWaiting(_Port):
 
 
 class FakeBindings(_Port):
-    async def bind(
-        self, *, instance_id: uuid.UUID, device_id: uuid.UUID, slots: int, position: int
-    ) -> None:
-        key = (instance_id, device_id)
-        assert key not in self.store.bindings, "bound twice (the primary key refuses it)"
-        self.store.bindings[key] = (slots, position)
-
     async def unbind(self, *, instance_id: uuid.UUID, device_id: uuid.UUID) -> None:
         self.store.bindings.pop((instance_id, device_id), None)
 
