@@ -1,11 +1,13 @@
 """List benchmark: 50,000 devices, read through the REST API in pages of 1,000.
 
-    python -m bench.list_devices [--devices 50000] [--page 1000]
+    python -m bench.list_devices [--devices 50000] [--page 1000] [--profile DIR]
 
 The devices are written straight into the api's query model (its ``devices`` table, in the
 benchmark's own database: see ``bench.e2e_devices`` for the variables that move it), then
 listed by one project with ``limit`` and the ``next`` link's marker until the last page.
-Only the api runs. Prints the total seconds (goal: under 1.5 s for 50,000).
+Only the api runs. Prints the total seconds (goal: under 1.5 s for 50,000) and the api's
+CPU seconds, beside a floor measured in the same run: the api's own page statement
+(``adapters.json_pages``) over asyncpg, page after page, with no HTTP and no framework.
 """
 
 from __future__ import annotations
@@ -20,9 +22,15 @@ from pathlib import Path
 
 import asyncpg
 import httpx
+from sqlalchemy.ext.asyncio import create_async_engine
 
+from bench.cpu import cpu_seconds
 from bench.e2e_devices import BENCH_ENV
+from bench.profiling import Profiler, print_top
 from bench.rest import HEADERS
+from servicevm_api.adapters.json_pages import json_page
+from servicevm_api.adapters.orm import devices
+from servicevm_api.schemas.devices import DevicePublic
 from shared.devstack import Suite, fresh_environment, isolated_settings
 from shared.preflight import preflight
 
@@ -64,12 +72,39 @@ def list_all(api_url: str, page: int) -> tuple[int, int, float]:
         return seen, pages, time.perf_counter() - started
 
 
+async def floor(dsn: str, page: int) -> tuple[int, int, float]:
+    """(devices, pages, seconds): the same pages as the api's SQL, straight over asyncpg."""
+    dialect = create_async_engine("postgresql+asyncpg://").dialect
+    conn = await asyncpg.connect(dsn)
+    try:
+        seen = pages = 0
+        marker: uuid.UUID | None = None
+        started = time.perf_counter()
+        while True:
+            got = await json_page(
+                conn,
+                dialect,
+                table=devices,
+                public=DevicePublic,
+                tenant_id=HEADERS["X-Project-Id"],
+                filters={},
+                limit=page,
+                marker=marker,
+            )
+            seen, pages, marker = seen + got.count, pages + 1, got.last_id
+            if got.count < page:
+                return seen, pages, time.perf_counter() - started
+    finally:
+        await conn.close()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--devices", type=int, default=50_000)
     parser.add_argument("--page", type=int, default=1000)
+    parser.add_argument("--profile", type=Path, help="py-spy profile of the api into this dir")
     args = parser.parse_args()
 
     settings = isolated_settings(BENCH_ENV)
@@ -81,13 +116,28 @@ def main() -> None:
         dsn = settings.db_admin_url.rsplit("/", 1)[0] + f"/{settings.db_name}"
         asyncio.run(insert_devices(dsn, args.devices))
         list_all(suite.url("api"), args.page)  # warm-up: connections, caches, plans
+        asyncio.run(floor(dsn, args.page))
+        _, _, floor_seconds = asyncio.run(floor(dsn, args.page))
+        pid = suite.processes["api"].pid
+        profiler = Profiler(args.profile, {"api": pid}) if args.profile else None
+        cpu_before = cpu_seconds(pid)
+        client_before = time.process_time()
         seen, pages, seconds = list_all(suite.url("api"), args.page)
+        api_cpu = cpu_seconds(pid) - cpu_before
+        client_cpu = time.process_time() - client_before
+        if profiler is not None:
+            profiler.stop()
     finally:
         suite.stop()
     print(
         f"\nlist {seen} devices, {pages} pages of {args.page}: {seconds:.2f} s"
         f"  ({seen / seconds:,.0f} devices/s; goal < 1.5 s for 50,000)"
     )
+    print(f"CPU: api {api_cpu:.2f} s, this client (HTTP + JSON parsing) {client_cpu:.2f} s")
+    print(f"floor (the same SQL over asyncpg, no HTTP): {floor_seconds:.2f} s")
+    print(f"floor / REST time ratio: {floor_seconds / seconds:.2f}")
+    if profiler is not None:
+        print_top(profiler.files, limit=15)
 
 
 if __name__ == "__main__":

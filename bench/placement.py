@@ -17,16 +17,19 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import tempfile
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import httpx
 
 from bench.e2e_devices import BENCH_ENV
+from bench.profiling import Profiler, print_top
 from bench.rest import PostOne, Run, time_until_notified
 from bench.stats import percentile
 from servicevm_scheduler.adapters.scheduling import scheduling
@@ -161,9 +164,14 @@ async def scheduler_placements(
 async def floor_placements(
     dsn: str, service_type_id: uuid.UUID, count: int, concurrency: int
 ) -> Run:
-    """The least SQL one placement needs, on the same tables and index."""
+    """The least SQL one placement needs, on the same tables and index: the same device
+    order as the scheduler's pick (one template, fullest first, then by id), so the floor
+    reads the placement index as the scheduler does rather than sorting every device."""
     pool = await asyncpg.create_pool(dsn, min_size=concurrency, max_size=concurrency)
     assert pool is not None
+    template_id = await pool.fetchval(
+        "SELECT template_id FROM scheduler.service_types WHERE id = $1", service_type_id
+    )
 
     async def place_one(index: int) -> None:
         async with pool.acquire() as conn, conn.transaction():
@@ -178,10 +186,12 @@ async def floor_placements(
             device_id = await conn.fetchval(
                 """UPDATE scheduler.devices SET slots_used = slots_used + 1
                    WHERE id = (SELECT id FROM scheduler.devices
-                               WHERE status = 'ACTIVE' AND slot_capacity - slots_used >= 1
-                               ORDER BY slot_capacity - slots_used LIMIT 1
+                               WHERE template_id = $1 AND status = 'ACTIVE'
+                                 AND slot_capacity - slots_used >= 1
+                               ORDER BY slot_capacity - slots_used, id LIMIT 1
                                FOR UPDATE SKIP LOCKED)
-                   RETURNING id"""
+                   RETURNING id""",
+                template_id,
             )
             await conn.execute(
                 "INSERT INTO scheduler.bindings VALUES ($1, $2, 1, 0)", instance_id, device_id
@@ -258,12 +268,23 @@ async def _template_with_devices(client: httpx.AsyncClient, *, slots_needed: int
 # --- report -------------------------------------------------------------------------------
 
 
-def row(name: str, run: Run) -> str:
+def row(name: str, run: Run, cpu: float | None = None) -> str:
+    """``cpu``: this process's CPU seconds for the run (the floor's and the scheduler's
+    client side run here; PostgreSQL's share is not counted)."""
     ms = 1000.0
+    cpu_ms = f"{cpu / run.count * ms:>12.2f}" if cpu is not None else f"{'-':>12}"
     return (
         f"{name:<44}{run.count:>7}{run.rate:>11.1f}"
         f"{percentile(run.latencies, 0.5) * ms:>10.2f}{percentile(run.latencies, 0.99) * ms:>10.2f}"
+        f"{cpu_ms}"
     )
+
+
+def with_cpu(coroutine: Coroutine[Any, Any, Run]) -> tuple[Run, float]:
+    """The run, and the CPU seconds this process spent on it."""
+    began = time.process_time()
+    run = asyncio.run(coroutine)
+    return run, time.process_time() - began
 
 
 def main() -> None:
@@ -275,6 +296,10 @@ def main() -> None:
     parser.add_argument("--placements", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--instances", type=int, default=500)
+    parser.add_argument("--no-rest", action="store_true", help="skip part 2 (the REST path)")
+    parser.add_argument(
+        "--profile", type=Path, help="py-spy profile of the scheduler placements into this dir"
+    )
     args = parser.parse_args()
 
     settings: Settings = isolated_settings(BENCH_ENV)
@@ -286,33 +311,47 @@ def main() -> None:
     print(
         f"seeded {args.devices} devices and {args.placed} instances in {time.perf_counter() - began:.1f}s"
     )
-    floor = asyncio.run(floor_placements(dsn, service_type_id, args.placements, args.concurrency))
-    packed = asyncio.run(
-        scheduler_placements(settings, service_type_id, args.placements, args.concurrency, 0)
+    floor, floor_cpu = with_cpu(
+        floor_placements(dsn, service_type_id, args.placements, args.concurrency)
     )
-    with_ha = asyncio.run(
+    profiler = Profiler(args.profile, {"placement": os.getpid()}) if args.profile else None
+    try:
+        packed, packed_cpu = with_cpu(
+            scheduler_placements(settings, service_type_id, args.placements, args.concurrency, 0)
+        )
+    finally:
+        if profiler is not None:
+            profiler.stop()
+    with_ha, ha_cpu = with_cpu(
         scheduler_placements(settings, service_type_id, args.placements, args.concurrency, 4)
     )
 
+    rest, log_dir = (None, None) if args.no_rest else rest_placements(settings, args.instances)
+
+    print()
+    print(f"{'path':<44}{'n':>7}{'per s':>11}{'p50 ms':>10}{'p99 ms':>10}{'CPU ms/op':>12}")
+    print(row("floor: bare placement SQL", floor, floor_cpu))
+    print(row("scheduler placement (pack)", packed, packed_cpu))
+    print(row("scheduler placement (pack, 1 in 4 HA)", with_ha, ha_cpu))
+    if rest is not None:
+        print(row("REST service instance POST -> ACTIVE", rest))
+    print(f"\nscheduler / floor throughput: {packed.rate / floor.rate:.2f}")
+    print(f"(among {args.devices} devices holding {args.placed} instances; logs: {log_dir})")
+    if profiler is not None:
+        print_top(profiler.files, limit=15)
+
+
+def rest_placements(settings: Settings, instances: int) -> tuple[Run, Path]:
     fresh_environment(settings)
     log_dir = Path(tempfile.mkdtemp(prefix="servicevm-bench-"))
     suite = Suite(settings, env=BENCH_ENV, log_dir=log_dir)
     try:
         suite.start()
-        rest = asyncio.run(
-            create_instances(suite.url("api"), settings.amqp_url, args.instances, 50)
-        )
+        return asyncio.run(
+            create_instances(suite.url("api"), settings.amqp_url, instances, 50)
+        ), log_dir
     finally:
         suite.stop()
-
-    print()
-    print(f"{'path':<44}{'n':>7}{'per s':>11}{'p50 ms':>10}{'p99 ms':>10}")
-    print(row("floor: bare placement SQL", floor))
-    print(row("scheduler placement (pack)", packed))
-    print(row("scheduler placement (pack, 1 in 4 HA)", with_ha))
-    print(row("REST service instance POST -> ACTIVE", rest))
-    print(f"\nscheduler / floor throughput: {packed.rate / floor.rate:.2f}")
-    print(f"(among {args.devices} devices holding {args.placed} instances; logs: {log_dir})")
 
 
 if __name__ == "__main__":

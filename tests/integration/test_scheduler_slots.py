@@ -9,11 +9,11 @@ import uuid
 from collections.abc import Awaitable, Callable
 
 import pytest
-from sqlalchemy import insert, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from servicevm_scheduler.adapters.orm import devices
+from servicevm_scheduler.adapters.orm import bindings, devices, service_instances
 from servicevm_scheduler.adapters.slots import SqlSlots
 from servicevm_scheduler.bootstrap import DEFINITION
 from servicevm_scheduler.domain import choice
@@ -112,5 +112,67 @@ def test_slots_are_never_overbooked(database: Settings) -> None:
             await conn.execute(
                 update(devices).where(devices.c.id == device.id).values(slots_used=CAPACITY + 1)
             )
+
+    _in_a_rolled_back_transaction(database, body)
+
+
+def test_pick_and_take_reserves_the_domain_rule_choice(database: Settings) -> None:
+    """The placement's one statement picks what ``domain.choice`` picks, takes its slots,
+    binds the instance and names every instance the device hosts; with no room it takes
+    nothing, and ``take`` refuses slots a device no longer has."""
+    template_id = uuid.uuid4()
+    known = _random_devices(template_id, 20)
+    policy = TemplatePolicy(slot_capacity=CAPACITY, placement="pack")
+
+    async def instance(conn: AsyncConnection) -> uuid.UUID:
+        instance_id = uuid.uuid4()
+        await conn.execute(
+            insert(service_instances).values(
+                id=instance_id,
+                tenant_id="p",
+                name="",
+                service_type_id=uuid.uuid4(),
+                service_contexts=[],
+                requested_devices=[],
+                kwargs={},
+                managed_by_user=False,
+                status="PENDING_CREATE",
+                revision=1,
+            )
+        )
+        return instance_id
+
+    async def body(conn: AsyncConnection) -> None:
+        await conn.execute(insert(devices), [{**d.__dict__, "revision": 1} for d in known])
+        slots = SqlSlots(conn)
+        pick = Pick(template_id=template_id, slots=1, tenant_id="p", policy=policy)
+        expected = choice.best(known, pick)
+        assert expected is not None
+        first, second = await instance(conn), await instance(conn)
+        taken = await slots.pick_and_take(pick, bind_tenant=None, instance_id=first, position=0)
+        assert taken is not None
+        device, hosted = taken
+        assert (device.id, device.slots_used) == (expected.id, expected.slots_used + 1)
+        assert hosted == [first]
+        again = await slots.take(
+            device_id=device.id, slots=1, bind_tenant=None, instance_id=second, position=0
+        )
+        if device.free_slots >= 1:
+            assert again is not None and again[1] == sorted([first, second])
+        else:  # pack took the fullest device with room: its last slot
+            assert again is None
+        too_big = Pick(template_id=template_id, slots=CAPACITY + 1, tenant_id="p", policy=policy)
+        assert (
+            await slots.pick_and_take(too_big, bind_tenant=None, instance_id=second, position=1)
+            is None
+        )
+        full = await slots.take(
+            device_id=device.id, slots=CAPACITY, bind_tenant=None, instance_id=second, position=1
+        )
+        assert full is None
+        bound = await conn.execute(
+            select(bindings.c.device_id).where(bindings.c.service_instance_id == second)
+        )
+        assert list(bound.scalars()) == ([device.id] if again is not None else [])
 
     _in_a_rolled_back_transaction(database, body)

@@ -93,6 +93,12 @@ class FakeTemplates(_Port):
     async def service_type(self, *, service_type_id: uuid.UUID) -> tuple[uuid.UUID, str] | None:
         return self.store.service_types.get(service_type_id)
 
+    async def of_service_type(self, *, service_type_id: uuid.UUID) -> tuple[Template, str] | None:
+        found = self.store.service_types.get(service_type_id)
+        if found is None or found[0] not in self.store.templates:
+            return None
+        return self.store.templates[found[0]], found[1]
+
     async def offers(self, *, template_id: uuid.UUID, service_type: str) -> bool:
         return (template_id, service_type) in self.store.service_types.values()
 
@@ -146,6 +152,37 @@ class FakeSlots(_Port):
             return None
         bound = bind_tenant if bind_tenant is not None else device.bound_tenant
         return self._put(device, device.slots_used + slots, bound)
+
+    async def take(
+        self,
+        *,
+        device_id: uuid.UUID,
+        slots: int,
+        bind_tenant: str | None,
+        instance_id: uuid.UUID,
+        position: int,
+    ) -> tuple[Device, list[uuid.UUID]] | None:
+        device = await self.reserve(device_id=device_id, slots=slots, bind_tenant=bind_tenant)
+        if device is None:
+            return None
+        key = (instance_id, device_id)
+        assert key not in self.store.bindings, "bound twice (the primary key refuses it)"
+        self.store.bindings[key] = (slots, position)
+        return device, sorted(i for (i, dev) in self.store.bindings if dev == device_id)
+
+    async def pick_and_take(
+        self, pick: Pick, *, bind_tenant: str | None, instance_id: uuid.UUID, position: int
+    ) -> tuple[Device, list[uuid.UUID]] | None:
+        device = await self.pick(pick, skip_locked=True)
+        if device is None:
+            return None
+        return await self.take(
+            device_id=device.id,
+            slots=pick.slots,
+            bind_tenant=bind_tenant,
+            instance_id=instance_id,
+            position=position,
+        )
 
     async def release(self, *, device_id: uuid.UUID, slots: int) -> Device | None:
         device = self.store.devices.get(device_id)
@@ -270,13 +307,6 @@ class FakeWaiting(_Port):
 
 
 class FakeBindings(_Port):
-    async def bind(
-        self, *, instance_id: uuid.UUID, device_id: uuid.UUID, slots: int, position: int
-    ) -> None:
-        key = (instance_id, device_id)
-        assert key not in self.store.bindings, "bound twice (the primary key refuses it)"
-        self.store.bindings[key] = (slots, position)
-
     async def unbind(self, *, instance_id: uuid.UUID, device_id: uuid.UUID) -> None:
         self.store.bindings.pop((instance_id, device_id), None)
 

@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, TypeAdapter
 from sqlalchemy import Row
 
+from servicevm_api.adapters.json_pages import JsonPage
 from servicevm_api.entrypoints.listing import (
     next_links,
     parse_fields,
@@ -71,11 +72,23 @@ class Rendering(Generic[Public]):
         adapter = _list_adapter(self.public)
         items = adapter.dump_json(adapter.validate_python(rows, from_attributes=True))
         last_id = rows[-1].id if rows else None
-        links_json = _LINKS.dump_json(next_links(request, query, rows, last_id))
-        body = b"".join(
-            (b'{"', key.encode(), b'":', items, b',"', key.encode(), b'_links":', links_json, b"}")
-        )
-        return Response(body, media_type="application/json")
+        return _list_body(key, items, next_links(request, query, rows, last_id))
+
+    def json_list_response(
+        self, request: Request, query: ListQuery, page: JsonPage, *, key: str
+    ) -> Response:
+        """``list_response`` for a page PostgreSQL rendered (``adapters.json_pages``)."""
+        links = next_links(request, query, range(page.count), page.last_id)
+        return _list_body(key, page.items, links)
+
+
+def _list_body(key: str, items: bytes, links: list[Link]) -> Response:
+    """``{key: items, key_links: links}`` around an already rendered JSON array."""
+    name = key.encode()
+    body = b"".join(
+        (b'{"', name, b'":', items, b',"', name, b'_links":', _LINKS.dump_json(links), b"}")
+    )
+    return Response(body, media_type="application/json")
 
 
 _LINKS = TypeAdapter(list[Link])

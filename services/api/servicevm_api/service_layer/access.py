@@ -6,9 +6,11 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from pydantic import BaseModel
 from sqlalchemy import Row, Table
 
 from servicevm_api.adapters import repository as repo
+from servicevm_api.adapters.json_pages import JsonPage, json_page
 from servicevm_api.caller import Caller
 from servicevm_api.errors import not_found
 from shared.db.uow import UnitOfWork
@@ -46,8 +48,31 @@ class Collection:
         return await repo.list_rows(
             uow.conn,
             table=self.table,
-            tenant_id=None if caller.is_admin or self.readable_by_all else caller.project_id,
+            tenant_id=self._tenant_filter(caller),
             filters=query.filters,
             limit=query.limit,
             marker=query.marker,
         )
+
+    async def list_json(
+        self, uow: UnitOfWork, caller: Caller, query: ListQuery, public: type[BaseModel]
+    ) -> JsonPage:
+        """The same page as ``list``, rendered as ``public`` items by PostgreSQL.
+
+        One SELECT reads one snapshot on its own: it runs on the driver connection without
+        BEGIN, and the unit of work, having begun nothing on the wire, ends without a
+        ROLLBACK (two round trips fewer per page)."""
+        pooled = await uow.conn.get_raw_connection()
+        return await json_page(
+            pooled.driver_connection,
+            uow.conn.dialect,
+            table=self.table,
+            public=public,
+            tenant_id=self._tenant_filter(caller),
+            filters=query.filters,
+            limit=query.limit,
+            marker=query.marker,
+        )
+
+    def _tenant_filter(self, caller: Caller) -> str | None:
+        return None if caller.is_admin or self.readable_by_all else caller.project_id

@@ -8,11 +8,12 @@ from typing import Any
 from sqlalchemy import Row, func
 
 from servicevm_api.adapters import repository as repo
+from servicevm_api.adapters.json_pages import JsonPage
 from servicevm_api.adapters.orm import devices
 from servicevm_api.caller import Caller
 from servicevm_api.domain.rules import delete_refusal, update_refusal
 from servicevm_api.errors import bad_request, conflict
-from servicevm_api.schemas.devices import DeviceCreate
+from servicevm_api.schemas.devices import DeviceCreate, DevicePublic
 from servicevm_api.service_layer.access import Collection, ListQuery
 from servicevm_api.service_layer.device_templates import get_template
 from servicevm_api.service_layer.vims import get_vim
@@ -32,6 +33,10 @@ async def get_device(
 
 async def list_devices(uow: UnitOfWork, caller: Caller, query: ListQuery) -> list[Row[Any]]:
     return await DEVICES.list(uow, caller, query)
+
+
+async def list_devices_json(uow: UnitOfWork, caller: Caller, query: ListQuery) -> JsonPage:
+    return await DEVICES.list_json(uow, caller, query, DevicePublic)
 
 
 async def create_device(uow: UnitOfWork, caller: Caller, request: DeviceCreate) -> Row[Any]:

@@ -1,10 +1,11 @@
-"""Bindings: the slots a service instance holds on a device (ServiceDeviceBinding)."""
+"""Bindings: the slots a service instance holds on a device (ServiceDeviceBinding). They
+are made with the slots they take, in one statement (``slots.SqlSlots.take``)."""
 
 from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from servicevm_scheduler.adapters.orm import bindings
@@ -13,15 +14,6 @@ from servicevm_scheduler.adapters.orm import bindings
 class SqlBindings:
     def __init__(self, conn: AsyncConnection) -> None:
         self.conn = conn
-
-    async def bind(
-        self, *, instance_id: uuid.UUID, device_id: uuid.UUID, slots: int, position: int
-    ) -> None:
-        await self.conn.execute(
-            insert(bindings).values(
-                service_instance_id=instance_id, device_id=device_id, slots=slots, position=position
-            )
-        )
 
     async def unbind(self, *, instance_id: uuid.UUID, device_id: uuid.UUID) -> None:
         await self.conn.execute(

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from servicevm_scheduler.adapters.orm import bindings, service_instances
+from servicevm_scheduler.adapters.raw import Raw
 from servicevm_scheduler.domain.model import ServiceInstance
 from shared.contracts.statuses import ServiceInstanceStatus
 
@@ -17,15 +18,12 @@ from shared.contracts.statuses import ServiceInstanceStatus
 class SqlInstances:
     def __init__(self, conn: AsyncConnection) -> None:
         self.conn = conn
+        self.raw = Raw(conn)
 
     async def add(self, *, instance: ServiceInstance) -> bool:
         """Insert unless it exists (a redelivered command); whether it was inserted."""
-        result = await self.conn.execute(
-            pg_insert(service_instances)
-            .values(id=instance.id, **_values(instance))
-            .on_conflict_do_nothing()
-        )
-        return result.rowcount == 1
+        status = await (await self.raw()).execute(_INSERT, instance.id, *_params(instance))
+        return bool(status == "INSERT 0 1")
 
     async def get(
         self, *, instance_id: uuid.UUID, for_update: bool = False
@@ -47,15 +45,13 @@ class SqlInstances:
     async def save(self, *, instance: ServiceInstance, waiting: bool = False) -> None:
         """``waiting``: the instance waits for room. Placing, failing or deleting it ends the
         wait."""
-        values = _values(instance)
-        values["updated_at"] = func.now()
         if waiting:
-            values["waiting_since"] = func.coalesce(service_instances.c.waiting_since, func.now())
+            wait = "wait"
         elif instance.status != ServiceInstanceStatus.PENDING_CREATE or instance.devices:
-            values["waiting_since"] = None
-        await self.conn.execute(
-            update(service_instances).where(service_instances.c.id == instance.id).values(**values)
-        )
+            wait = "end"
+        else:
+            wait = "keep"
+        await (await self.raw()).execute(_UPDATE, instance.id, wait, *_params(instance))
 
     async def stale_pending(self, *, older_than_seconds: float) -> list[uuid.UUID]:
         """Instances pending (and not waiting for room: that wait has its own deadline)
@@ -84,6 +80,28 @@ class SqlInstances:
 # created_at, ...); the JSONB ones take JSON (UUIDs as strings).
 _COLUMNS: set[str] = set(service_instances.c.keys()) & ServiceInstance.model_fields.keys() - {"id"}
 _JSON_COLUMNS = {"service_contexts", "requested_devices", "kwargs"}
+
+
+_ORDER = sorted(_COLUMNS)
+_INSERT = (
+    f"INSERT INTO scheduler.service_instances (id, {', '.join(_ORDER)}) "
+    f"VALUES ($1, {', '.join(f'${n}' for n in range(2, len(_ORDER) + 2))}) "
+    "ON CONFLICT DO NOTHING"
+)
+# $2: 'wait' (starts waiting unless it already does), 'end' (no longer waits) or 'keep'.
+_UPDATE = (
+    "UPDATE scheduler.service_instances SET updated_at = now(), waiting_since = CASE $2 "
+    "WHEN 'wait' THEN coalesce(waiting_since, now()) WHEN 'end' THEN NULL "
+    "ELSE waiting_since END, "
+    + ", ".join(f"{name} = ${n}" for n, name in enumerate(_ORDER, start=3))
+    + " WHERE id = $1"
+)
+
+
+def _params(instance: ServiceInstance) -> list[Any]:
+    """The values of ``_ORDER`` for the raw statements (JSONB ones as JSON text)."""
+    values = _values(instance)
+    return [json.dumps(values[n]) if n in _JSON_COLUMNS else values[n] for n in _ORDER]
 
 
 def _values(instance: ServiceInstance) -> dict[str, Any]:

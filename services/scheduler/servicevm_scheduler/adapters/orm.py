@@ -68,10 +68,19 @@ devices = Table(
         "slots_used >= 0 AND slots_used <= slot_capacity", name="slots_within_capacity"
     ),
 )
+# The pick's ORDER BY, whole (free slots, then id): pack reads the first, spread the other.
 Index(
-    "ix_scheduler_devices_placement",
+    "ix_scheduler_devices_pack",
     devices.c.template_id,
     (devices.c.slot_capacity - devices.c.slots_used),
+    devices.c.id,
+    postgresql_where=devices.c.status == "ACTIVE",
+)
+Index(
+    "ix_scheduler_devices_spread",
+    devices.c.template_id,
+    (devices.c.slot_capacity - devices.c.slots_used).desc(),
+    devices.c.id,
     postgresql_where=devices.c.status == "ACTIVE",
 )
 

@@ -9,19 +9,78 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import case, func, or_, select, update
+from sqlalchemy import case, func, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from servicevm_scheduler.adapters.devices import to_device
 from servicevm_scheduler.adapters.orm import devices
+from servicevm_scheduler.adapters.raw import Raw
 from servicevm_scheduler.domain.choice import Pick
 from servicevm_scheduler.domain.projection import Device
-from shared.contracts.statuses import DeviceStatus
+
+# The columns of a ``Device``, as the placement statements return them.
+_DEVICE = "id, tenant_id, template_id, status, slot_capacity, slots_used, host, bound_tenant, "
+_DEVICE += "capacity_revision"
+
+# ``domain.choice.fits`` and ``preference`` in one statement, for every pick: a rule that
+# does not apply gets NULL (tenant, hosts) or an empty list (devices). The literal 'ACTIVE'
+# and the ORDER BY match the partial indexes ix_scheduler_devices_pack / _spread, so the
+# best device is the first index entry that qualifies, whatever the number of ties.
+_PICK = (
+    f"SELECT {_DEVICE} FROM scheduler.devices "
+    "WHERE template_id = $1 AND status = 'ACTIVE' AND slot_capacity - slots_used >= $2 "
+    "AND ($3::text IS NULL OR bound_tenant IS NULL OR bound_tenant = $3) "
+    "AND id <> ALL($4::uuid[]) "
+    "AND ($5::text[] IS NULL OR (host IS NOT NULL AND host <> ALL($5::text[]))) "
+    "ORDER BY slot_capacity - slots_used {order}, id LIMIT 1 FOR UPDATE {skip}"
+)
+_PICKS = {
+    (placement, skip_locked): _PICK.format(
+        order="ASC" if placement == "pack" else "DESC", skip="SKIP LOCKED" if skip_locked else ""
+    )
+    for placement in ("pack", "spread")
+    for skip_locked in (False, True)
+}
+
+# Reserve the slots (if the device still has them), bind the instance, and read who else is
+# bound there: one round trip. The ARRAY reads the snapshot from before this statement,
+# so it lacks the new binding (``take`` adds it).
+_TAKE = (
+    "WITH reserved AS (UPDATE scheduler.devices SET slots_used = slots_used + $2, "
+    "capacity_revision = capacity_revision + 1, idle_since = NULL, "
+    "bound_tenant = coalesce($3, bound_tenant) "
+    f"WHERE id = $1 AND slots_used + $2 <= slot_capacity RETURNING {_DEVICE}), "
+    "bound AS (INSERT INTO scheduler.bindings (service_instance_id, device_id, slots, position) "
+    "SELECT $4, id, $2, $5 FROM reserved) "
+    "SELECT reserved.*, ARRAY(SELECT service_instance_id FROM scheduler.bindings b "
+    "WHERE b.device_id = reserved.id) AS services FROM reserved"
+)
+
+# A pick (skipping locked devices) and ``_TAKE`` on what it found, in one statement: the
+# fast path of a single-device placement. $1-$5 as in ``_PICK``; $6 bind tenant, $7 the
+# instance, $8 its position. The pick's row lock is taken before the UPDATE reads the room.
+_PICK_AND_TAKE = (
+    "WITH picked AS ({pick}), "
+    "reserved AS (UPDATE scheduler.devices d SET slots_used = d.slots_used + $2, "
+    "capacity_revision = d.capacity_revision + 1, idle_since = NULL, "
+    "bound_tenant = coalesce($6, d.bound_tenant) FROM picked "
+    "WHERE d.id = picked.id AND d.slots_used + $2 <= d.slot_capacity "
+    f"RETURNING {', '.join(f'd.{c.strip()}' for c in _DEVICE.split(','))}), "
+    "bound AS (INSERT INTO scheduler.bindings (service_instance_id, device_id, slots, position) "
+    "SELECT $7, id, $2, $8 FROM reserved) "
+    "SELECT reserved.*, ARRAY(SELECT service_instance_id FROM scheduler.bindings b "
+    "WHERE b.device_id = reserved.id) AS services FROM reserved"
+)
+_PICKS_AND_TAKES = {
+    placement: _PICK_AND_TAKE.format(pick=_PICKS[(placement, True)])
+    for placement in ("pack", "spread")
+}
 
 
 class SqlSlots:
     def __init__(self, conn: AsyncConnection) -> None:
         self.conn = conn
+        self.raw = Raw(conn)
 
     async def pick(self, pick: Pick, *, skip_locked: bool = False) -> Device | None:
         """The best ACTIVE device with room, fullest first (pack) or emptiest first (spread),
@@ -29,26 +88,24 @@ class SqlSlots:
         ``skip_locked`` passes over devices other placements hold (fast, but may miss room);
         otherwise it waits for them and re-checks their room. ``exclude_hosts``
         (anti-affinity) also excludes devices whose host is unknown."""
-        free = devices.c.slot_capacity - devices.c.slots_used
-        query = select(devices).where(
-            devices.c.template_id == pick.template_id,
-            devices.c.status == DeviceStatus.ACTIVE,
-            free >= pick.slots,
-        )
-        if pick.policy.tenant_bound:
-            query = query.where(
-                or_(devices.c.bound_tenant.is_(None), devices.c.bound_tenant == pick.tenant_id)
-            )
-        if pick.exclude_devices:
-            query = query.where(devices.c.id.not_in(pick.exclude_devices))
-        if pick.exclude_hosts is not None:
-            query = query.where(devices.c.host.is_not(None))
-            if pick.exclude_hosts:
-                query = query.where(devices.c.host.not_in(pick.exclude_hosts))
-        order = free.asc() if pick.policy.placement == "pack" else free.desc()
-        query = query.order_by(order, devices.c.id).limit(1)
-        row = (await self.conn.execute(query.with_for_update(skip_locked=skip_locked))).first()
-        return to_device(row) if row is not None else None
+        driver = await self.raw()
+        row = await driver.fetchrow(_PICKS[(pick.policy.placement, skip_locked)], *_pick_args(pick))
+        return Device(**row) if row is not None else None
+
+    async def take(
+        self,
+        *,
+        device_id: uuid.UUID,
+        slots: int,
+        bind_tenant: str | None,
+        instance_id: uuid.UUID,
+        position: int,
+    ) -> tuple[Device, list[uuid.UUID]] | None:
+        """``reserve`` and bind the instance there in one statement: the device as updated
+        and the instances it now hosts (None, and nothing bound, if the room was gone)."""
+        driver = await self.raw()
+        row = await driver.fetchrow(_TAKE, device_id, slots, bind_tenant, instance_id, position)
+        return _taken(row, instance_id)
 
     async def reserve(
         self, *, device_id: uuid.UUID, slots: int, bind_tenant: str | None
@@ -73,6 +130,21 @@ class SqlSlots:
         row = result.first()
         return to_device(row) if row is not None else None
 
+    async def pick_and_take(
+        self, pick: Pick, *, bind_tenant: str | None, instance_id: uuid.UUID, position: int
+    ) -> tuple[Device, list[uuid.UUID]] | None:
+        """``pick`` (skipping locked devices) and ``take`` on the device found, in one round
+        trip; None, and nothing taken, when no unlocked device has the room."""
+        driver = await self.raw()
+        row = await driver.fetchrow(
+            _PICKS_AND_TAKES[pick.policy.placement],
+            *_pick_args(pick),
+            bind_tenant,
+            instance_id,
+            position,
+        )
+        return _taken(row, instance_id)
+
     async def release(self, *, device_id: uuid.UUID, slots: int) -> Device | None:
         """Give slots back; an empty device becomes idle and free for any project again."""
         now_empty = devices.c.slots_used - slots <= 0
@@ -89,3 +161,23 @@ class SqlSlots:
         )
         row = result.first()
         return to_device(row) if row is not None else None
+
+
+def _pick_args(pick: Pick) -> list[Any]:
+    return [
+        pick.template_id,
+        pick.slots,
+        pick.tenant_id if pick.policy.tenant_bound else None,
+        list(pick.exclude_devices),
+        None if pick.exclude_hosts is None else list(pick.exclude_hosts),
+    ]
+
+
+def _taken(row: Any, instance_id: uuid.UUID) -> tuple[Device, list[uuid.UUID]] | None:
+    """The device as a take left it, and the instances it hosts (the new one included: the
+    statement's ARRAY read the snapshot from before its own INSERT)."""
+    if row is None:
+        return None
+    fields = dict(row)
+    services: list[uuid.UUID] = fields.pop("services")
+    return Device(**fields), sorted([*services, instance_id])

@@ -10,14 +10,21 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from servicevm_scheduler.adapters.orm import service_types, templates
+from servicevm_scheduler.adapters.raw import Raw
 from servicevm_scheduler.domain.projection import Template
 from shared.contracts.models import DeviceTemplateSnapshot
 from shared.contracts.template_policy import TemplatePolicy
+
+_OF_SERVICE_TYPE = (
+    "SELECT t.id, t.tenant_id, t.attributes, s.service_type FROM scheduler.service_types s "
+    "JOIN scheduler.templates t ON t.id = s.template_id WHERE s.id = $1"
+)
 
 
 class SqlTemplates:
     def __init__(self, conn: AsyncConnection) -> None:
         self.conn = conn
+        self.raw = Raw(conn)
 
     async def upsert(self, *, template: DeviceTemplateSnapshot) -> None:
         policy = TemplatePolicy.lenient(template.attributes)
@@ -62,6 +69,14 @@ class SqlTemplates:
         )
         row = (await self.conn.execute(query)).first()
         return (row.template_id, row.service_type) if row is not None else None
+
+    async def of_service_type(self, *, service_type_id: uuid.UUID) -> tuple[Template, str] | None:
+        """``service_type`` and ``get`` in one round trip (a placement's first read)."""
+        row = await (await self.raw()).fetchrow(_OF_SERVICE_TYPE, service_type_id)
+        if row is None:
+            return None
+        policy = TemplatePolicy.lenient(row["attributes"])
+        return Template(row["id"], row["tenant_id"], policy), row["service_type"]
 
     async def offers(self, *, template_id: uuid.UUID, service_type: str) -> bool:
         found = await self.conn.scalar(

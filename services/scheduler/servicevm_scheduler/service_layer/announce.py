@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import uuid
 
 from servicevm_scheduler.domain.model import ServiceInstance
 from servicevm_scheduler.domain.projection import Device
@@ -39,8 +40,12 @@ async def fail(s: Scheduling, instance: ServiceInstance, reason: str) -> Service
     return failed
 
 
-async def publish_capacity(s: Scheduling, device: Device) -> None:
-    services = await s.bindings.services_on(device_id=device.id)
+async def publish_capacity(
+    s: Scheduling, device: Device, *, services: list[uuid.UUID] | None = None
+) -> None:
+    """``services``: the instances it hosts, when the caller has just read them."""
+    if services is None:
+        services = await s.bindings.services_on(device_id=device.id)
     await s.outbox.publish(
         events.DeviceCapacityChanged(
             device_id=device.id,

@@ -1,8 +1,9 @@
 """Choosing the devices for an instance, and binding it to them.
 
 A device row is always locked before its slots are counted (the pick locks it, named
-devices are locked in one order), and the conditional UPDATE in ``reserve`` with the
-table's check constraint is the last guard: no device is ever overbooked.
+devices are locked in one order), and the conditional UPDATE of the slots (``take``,
+``pick_and_take``) with the table's check constraint is the last guard: no device is ever
+overbooked.
 """
 
 from __future__ import annotations
@@ -106,16 +107,49 @@ async def bind(s: Scheduling, instance: ServiceInstance, chosen: Choice) -> Serv
     bound = list(instance.devices)
     for device, slots, policy in chosen.devices:
         bind_tenant = instance.tenant_id if policy.tenant_bound else None
-        await s.bindings.bind(
-            instance_id=instance.id, device_id=device.id, slots=slots, position=position
+        taken = await s.slots.take(
+            device_id=device.id,
+            slots=slots,
+            bind_tenant=bind_tenant,
+            instance_id=instance.id,
+            position=position,
         )
-        updated = await s.slots.reserve(device_id=device.id, slots=slots, bind_tenant=bind_tenant)
-        if updated is None:
-            # Cannot happen under the template lock; if it does, fail loudly, not overbook.
+        if taken is None:
+            # Cannot happen: the device is locked since its pick; if it does, fail loudly.
             raise RuntimeError(f"device {device.id} lost its free slots during placement")
-        await publish_capacity(s, updated)
+        updated, services = taken
+        await publish_capacity(s, updated, services=services)
         bound.append(device.id)
         position += 1
+    return await _placed(s, instance, bound)
+
+
+async def take_best(
+    s: Scheduling,
+    instance: ServiceInstance,
+    template_id: uuid.UUID,
+    policy: TemplatePolicy,
+    need: int,
+) -> ServiceInstance | None:
+    """The fast path for an instance on one device: ``best_devices`` (skipping devices other
+    placements hold) and ``bind`` in one step; None, with nothing taken, if it finds none."""
+    pick = Pick(template_id=template_id, slots=need, tenant_id=instance.tenant_id, policy=policy)
+    taken = await s.slots.pick_and_take(
+        pick,
+        bind_tenant=instance.tenant_id if policy.tenant_bound else None,
+        instance_id=instance.id,
+        position=len(instance.devices),
+    )
+    if taken is None:
+        return None
+    device, services = taken
+    await publish_capacity(s, device, services=services)
+    return await _placed(s, instance, [*instance.devices, device.id])
+
+
+async def _placed(
+    s: Scheduling, instance: ServiceInstance, bound: list[uuid.UUID]
+) -> ServiceInstance:
     placed = instance.changed(devices=bound)
     await save_and_announce(s, placed)
     log.info(

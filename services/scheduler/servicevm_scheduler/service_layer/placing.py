@@ -20,7 +20,12 @@ from servicevm_scheduler.domain.choice import Choice
 from servicevm_scheduler.domain.model import ServiceInstance
 from servicevm_scheduler.domain.projection import Template
 from servicevm_scheduler.service_layer.announce import fail, publish_placed
-from servicevm_scheduler.service_layer.choosing import best_devices, bind, requested_devices
+from servicevm_scheduler.service_layer.choosing import (
+    best_devices,
+    bind,
+    requested_devices,
+    take_best,
+)
 from servicevm_scheduler.service_layer.pools import grow
 from servicevm_scheduler.service_layer.ports import Scheduling
 from shared.contracts.statuses import ServiceInstanceStatus
@@ -48,9 +53,7 @@ async def place_or_wait(
         # Its template's event has not reached the scheduler yet: wait for it.
         await s.instances.save(instance=instance, waiting=True)
         return Outcome(instance, waiting_slots=0)
-    template_id, service_type = found
-    template = await s.templates.get(template_id=template_id)
-    assert template is not None  # service types are deleted with their template
+    template, service_type = found
     too_big = choice.oversized(template, service_type)
     if too_big is not None:
         return Outcome(await fail(s, instance, too_big))
@@ -59,39 +62,55 @@ async def place_or_wait(
     if instance.requested_devices:
         chosen = await requested_devices(s, instance, service_type)
     else:
-        chosen, seen = await _choose(s, instance, template, need)
+        fast = not instance.ha  # one device: choose and reserve in one step
+        placed = await take_best(s, instance, template.id, template.policy, need) if fast else None
+        if placed is not None:
+            return await _announce_placed(s, placed, template, service_type)
+        chosen, seen = await _choose(s, instance, template, need, fast_path_tried=fast)
     if chosen.refusal is None:
-        placed = await bind(s, instance, chosen)
-        await publish_placed(s, placed, service_type, "create")
-        await grow(s, template, waiting_slots=0)
-        return Outcome(placed)
+        return await _announce_placed(s, await bind(s, instance, chosen), template, service_type)
     if instance.requested_devices or seen is None:
         return Outcome(await fail(s, instance, chosen.refusal))
     return await _wait_or_fail(s, instance, template, need, chosen.refusal, seen, waiting_before)
 
 
-async def _service_type(s: Scheduling, instance: ServiceInstance) -> tuple[uuid.UUID, str] | None:
-    found = await s.templates.service_type(service_type_id=instance.service_type_id)
+async def _announce_placed(
+    s: Scheduling, placed: ServiceInstance, template: Template, service_type: str
+) -> Outcome:
+    await publish_placed(s, placed, service_type, "create")
+    await grow(s, template, waiting_slots=0)
+    return Outcome(placed)
+
+
+async def _service_type(s: Scheduling, instance: ServiceInstance) -> tuple[Template, str] | None:
+    """The template that offers the instance's service type, and the type's name."""
+    found = await s.templates.of_service_type(service_type_id=instance.service_type_id)
     if found is None:
         # Serialized with the template's arrival (which takes this lock before the
         # template's): either its rows are visible after the lock, or this wait is
         # committed before it looks for waiting instances.
         await s.templates.lock_service_type(service_type_id=instance.service_type_id)
-        found = await s.templates.service_type(service_type_id=instance.service_type_id)
+        found = await s.templates.of_service_type(service_type_id=instance.service_type_id)
     return found
 
 
 async def _choose(
-    s: Scheduling, instance: ServiceInstance, template: Template, need: int
+    s: Scheduling,
+    instance: ServiceInstance,
+    template: Template,
+    need: int,
+    *,
+    fast_path_tried: bool,
 ) -> tuple[Choice, pool.PoolState | None]:
-    """The fast path first (SKIP LOCKED, no template lock); only when it finds no room,
-    the template's lock and a second look (with the pool reading that decides)."""
-    policy = template.policy
-    chosen = await best_devices(
-        s, instance, template.id, policy, need, exclude=[], skip_locked=True
-    )
-    if chosen.refusal is None:
-        return chosen, None
+    """The fast path first (SKIP LOCKED, no template lock) unless ``take_best`` just tried
+    it; only when it finds no room, the template's lock and a second look (with the pool
+    reading that decides)."""
+    if not fast_path_tried:
+        chosen = await best_devices(
+            s, instance, template.id, template.policy, need, exclude=[], skip_locked=True
+        )
+        if chosen.refusal is None:
+            return chosen, None
     await s.templates.lock(template_id=template.id)
     return await _look_again(s, instance, template, need)
 

@@ -51,6 +51,9 @@ async def list_devices(
     request: Request, caller: Annotated[Caller, authorize("device", "get_all")], uow: UowDep
 ) -> Response:
     query = DEVICE.list_query(request)
+    if query.fields is None:
+        page = await service.list_devices_json(uow, caller, query)
+        return DEVICE.json_list_response(request, query, page, key="devices")
     rows = await service.list_devices(uow, caller, query)
     return DEVICE.list_response(request, query, rows, key="devices")
 

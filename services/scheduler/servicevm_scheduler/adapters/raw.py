@@ -1,0 +1,27 @@
+"""The asyncpg connection under an adapter's SQLAlchemy one, for the placement's statements.
+
+A placement runs a handful of statements per service instance; through SQLAlchemy Core each
+costs a statement build, a cache-key walk and a result wrapper, several times the CPU of the
+asyncpg call. The hottest are written once as SQL (asyncpg prepares each on first use and
+keeps it per connection) and run inside the transaction the unit of work opened.
+"""
+
+from __future__ import annotations
+
+import asyncpg
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from shared.db.raw import Driver
+
+
+class Raw:
+    """The driver connection of one SQLAlchemy connection, found once, its transaction begun."""
+
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+        self._driver: Driver | None = None
+
+    async def __call__(self) -> asyncpg.Connection:
+        if self._driver is None:
+            self._driver = await Driver.under(self._conn)
+        return await self._driver.in_transaction()
