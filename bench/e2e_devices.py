@@ -19,11 +19,12 @@ import asyncio
 import os
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 
-from bench import cpu
+from bench import counts, cpu
 from bench.floor import run_floor
 from bench.profiling import Profiler, print_top
 from bench.rest import HEADERS, PostOne, Run, time_until_notified
@@ -104,6 +105,14 @@ def device_ids(api_url: str) -> list[str]:
         ]
 
 
+@dataclass
+class Work:
+    """Transactions and handler runs during the run (bench.counts)."""
+
+    transactions: int
+    handled: dict[str, int]
+
+
 def report(
     suite_run: Run,
     floor_run: Run,
@@ -112,6 +121,7 @@ def report(
     floor_cpu: float,
     idle_cpu: float,
     run_seconds: float,
+    work: Work,
 ) -> None:
     ms = 1000.0
 
@@ -145,6 +155,11 @@ def report(
         f" when idle) over the run: {idle_share:.1f} ms"
     )
     print(
+        f"per device: {work.transactions / suite_run.count:.1f} transactions,"
+        f" {sum(work.handled.values()) / suite_run.count:.1f} handler runs"
+        f"  ({', '.join(f'{name} {n / suite_run.count:.1f}' for name, n in work.handled.items())})"
+    )
+    print(
         f"CPU per operation, floor (one process): {floor_per_op:.1f} ms"
         f"  -> servicevm / floor CPU: {total / floor_per_op:.1f}x"
     )
@@ -176,6 +191,10 @@ def main() -> None:
         time.sleep(IDLE_SECONDS)
         cpu_before = cpu.snapshot(pids)
         idle_cpu = sum(cpu.spent(idle, cpu_before).values()) / IDLE_SECONDS
+        urls: dict[str, str] = {name: suite.url(name) for name in suite.processes}
+        admin_dsn = settings.db_admin_url
+        handled_before = counts.handled(urls)
+        xacts_before = counts.transactions(admin_dsn, settings.db_name)
         run_began = time.perf_counter()
         try:
             suite_run = asyncio.run(
@@ -186,6 +205,11 @@ def main() -> None:
         finally:
             if profiler is not None:
                 profiler.stop()
+        time.sleep(counts.STATS_DELAY)
+        work = Work(
+            counts.transactions(admin_dsn, settings.db_name) - xacts_before,
+            {name: after - handled_before[name] for name, after in counts.handled(urls).items()},
+        )
         time.sleep(1.0)  # let the projections settle: the GETs are measured idle
         gets = get_latencies(api_url, device_ids(api_url), args.gets)
     finally:
@@ -208,6 +232,7 @@ def main() -> None:
         floor_cpu,
         idle_cpu,
         run_seconds,
+        work,
     )
     if profiler is not None:
         print_top(profiler.files)

@@ -18,6 +18,7 @@ from shared.apidocs import install_docs
 from shared.config import ServiceName, Settings, get_settings
 from shared.contracts.registry import MESSAGE_TYPES
 from shared.db.engine import make_engine
+from shared.messaging.batching import BatchingDispatcher
 from shared.messaging.consumer import FIRST_BACKOFF, MAX_BACKOFF, BusConsumer
 from shared.messaging.dispatch import Dispatcher, HandlerTable, ServiceStore
 from shared.messaging.relay import OutboxRelay
@@ -60,7 +61,10 @@ def build_store(definition: ServiceDefinition, settings: Settings) -> ServiceSto
 def create_app(definition: ServiceDefinition, settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     store = build_store(definition, settings)
-    dispatcher = Dispatcher(store, definition.handlers)
+    # Messages that arrive together share a transaction, up to what the consumer holds.
+    dispatcher = BatchingDispatcher(
+        Dispatcher(store, definition.handlers), max_batch=settings.prefetch_count
+    )
     queue = QUEUES[definition.name]
     unbound = dispatcher.handled_types() - _bound_types(queue.routing_keys())
     if unbound:

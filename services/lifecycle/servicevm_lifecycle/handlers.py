@@ -32,6 +32,7 @@ from shared.contracts.mgmt_drivers import needs_configuration
 from shared.contracts.models import DeviceStatus, DeviceTemplateSnapshot
 from shared.db.uow import UnitOfWork
 from shared.flows import FlowFailed, Task, run_flow
+from shared.messaging.batching import one_transaction
 from shared.messaging.dispatch import HandlerContext, HandlerTable
 from shared.observability.metrics import timed_device_operation
 from shared.plugins import PluginNotFound
@@ -108,6 +109,7 @@ async def delete_device(cmd: commands.DeleteDevice, ctx: HandlerContext) -> None
         await uow.commit()
 
 
+@one_transaction()
 async def device_configured(event: events.DeviceConfigured, ctx: HandlerContext) -> None:
     """mgmt finished configuring: the device becomes ACTIVE, or ERROR with mgmt's reason."""
     async with ctx.transaction(final=True) as uow:
