@@ -21,6 +21,7 @@ from pathlib import Path
 import asyncpg
 import httpx
 
+from bench import cpu
 from bench.e2e_devices import BENCH_ENV
 from bench.rest import HEADERS
 from shared.devstack import Suite, fresh_environment, isolated_settings
@@ -64,6 +65,34 @@ def list_all(api_url: str, page: int) -> tuple[int, int, float]:
         return seen, pages, time.perf_counter() - started
 
 
+# The floor: the same keyset pages read by asyncpg, each page's JSON built by PostgreSQL,
+# with no HTTP and no framework (what a list cannot do with less).
+_FLOOR_PAGE = """
+SELECT coalesce(json_agg(to_json(page) ORDER BY page.id), '[]')::text, count(*),
+       (array_agg(page.id ORDER BY page.id DESC))[1]
+FROM (SELECT id, tenant_id, template_id, instance_id, mgmt_address, kwargs, service_contexts,
+             services, status, error_reason, host, availability_zone, vim_id, monitors
+      FROM api.devices WHERE tenant_id = $1 AND id > $2 ORDER BY id LIMIT $3) AS page
+"""
+
+
+async def floor_list(dsn: str, page: int) -> tuple[int, float]:
+    """(devices, seconds) reading every page as the floor does."""
+    conn = await asyncpg.connect(dsn)
+    try:
+        statement = await conn.prepare(_FLOOR_PAGE)
+        started = time.perf_counter()
+        seen, marker = 0, uuid.UUID(int=0)
+        while True:
+            body, count, last = await statement.fetchrow(HEADERS["X-Project-Id"], marker, page)
+            seen += len(json.loads(body))
+            if count < page:
+                return seen, time.perf_counter() - started
+            marker = last
+    finally:
+        await conn.close()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -81,12 +110,21 @@ def main() -> None:
         dsn = settings.db_admin_url.rsplit("/", 1)[0] + f"/{settings.db_name}"
         asyncio.run(insert_devices(dsn, args.devices))
         list_all(suite.url("api"), args.page)  # warm-up: connections, caches, plans
+        api = {"api": suite.processes["api"].pid}
+        before = cpu.snapshot(api)
         seen, pages, seconds = list_all(suite.url("api"), args.page)
+        api_cpu = cpu.spent(before, cpu.snapshot(api))["api"]
+        asyncio.run(floor_list(dsn, args.page))  # warm-up
+        floor_seen, floor_seconds = asyncio.run(floor_list(dsn, args.page))
     finally:
         suite.stop()
     print(
         f"\nlist {seen} devices, {pages} pages of {args.page}: {seconds:.2f} s"
-        f"  ({seen / seconds:,.0f} devices/s; goal < 1.5 s for 50,000)"
+        f"  ({seen / seconds:,.0f} devices/s; goal < 1.5 s for 50,000); api CPU {api_cpu:.2f} s"
+    )
+    print(
+        f"floor (asyncpg, JSON built by PostgreSQL, no HTTP): {floor_seen} devices in"
+        f" {floor_seconds:.2f} s  -> servicevm / floor time: {seconds / floor_seconds:.1f}x"
     )
 
 

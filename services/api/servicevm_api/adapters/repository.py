@@ -3,15 +3,41 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Row, Table, delete, func, insert, or_, select, update
+from sqlalchemy import Row, Select, Table, Text, cast, delete, func, insert, or_, select, update
+from sqlalchemy import literal_column as sql
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from servicevm_api.adapters.orm import device_templates, devices, service_instances, service_types
 from shared.contracts.events import DeviceCapacityChanged, DeviceMonitorsReported
 from shared.contracts.models import DeviceSnapshot, DeviceStatus, ServiceInstanceSnapshot
+
+
+def _visible(
+    table: Table,
+    columns: Sequence[Any],
+    *,
+    tenant_id: str | None,
+    filters: dict[str, list[Any]],
+    limit: int | None,
+    marker: uuid.UUID | None,
+) -> Select[Any]:
+    """Rows visible to a tenant (None: all), filtered, in id order after the marker."""
+    query = select(*columns).order_by(table.c.id)
+    if tenant_id is not None:
+        query = query.where(table.c.tenant_id == tenant_id)
+    for name, values in filters.items():
+        query = query.where(table.c[name].in_(values))
+    if marker is not None:
+        query = query.where(table.c.id > marker)
+    if limit is not None:
+        query = query.limit(limit)
+    return query
 
 
 async def list_rows(
@@ -23,17 +49,49 @@ async def list_rows(
     limit: int | None,
     marker: uuid.UUID | None,
 ) -> list[Row[Any]]:
-    """Rows visible to a tenant (None: all), filtered, in id order after the marker."""
-    query = select(table).order_by(table.c.id)
-    if tenant_id is not None:
-        query = query.where(table.c.tenant_id == tenant_id)
-    for name, values in filters.items():
-        query = query.where(table.c[name].in_(values))
-    if marker is not None:
-        query = query.where(table.c.id > marker)
-    if limit is not None:
-        query = query.limit(limit)
+    query = _visible(
+        table, [table], tenant_id=tenant_id, filters=filters, limit=limit, marker=marker
+    )
     return list((await conn.execute(query)).all())
+
+
+@dataclass(frozen=True)
+class JsonPage:
+    """A page of rows as a JSON array PostgreSQL built, with what its links need."""
+
+    items: str
+    count: int
+    last_id: uuid.UUID | None
+
+
+async def list_json(
+    conn: AsyncConnection,
+    *,
+    table: Table,
+    columns: Sequence[str],
+    tenant_id: str | None,
+    filters: dict[str, list[Any]],
+    limit: int | None,
+    marker: uuid.UUID | None,
+) -> JsonPage:
+    """Like list_rows, but each row is a JSON object of ``columns`` (their names as keys),
+    and the page one JSON array: no Python object per row."""
+    page = _visible(
+        table,
+        [table.c[name] for name in columns],
+        tenant_id=tenant_id,
+        filters=filters,
+        limit=limit,
+        marker=marker,
+    ).subquery("page")
+    items = func.json_agg(aggregate_order_by(func.to_json(sql("page")), page.c.id))
+    query = select(
+        cast(func.coalesce(items, sql("'[]'::json")), Text),
+        func.count(),
+        func.array_agg(aggregate_order_by(page.c.id, page.c.id.desc()))[1],
+    )
+    row = (await conn.execute(query)).one()
+    return JsonPage(items=row[0], count=row[1], last_id=row[2])
 
 
 async def get_row(

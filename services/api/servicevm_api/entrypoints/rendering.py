@@ -3,7 +3,6 @@ rows as the resource's public model (``model_validate(row, from_attributes=True)
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
@@ -13,6 +12,7 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, TypeAdapter
 from sqlalchemy import Row
 
+from servicevm_api.adapters.repository import JsonPage
 from servicevm_api.entrypoints.listing import (
     next_links,
     parse_fields,
@@ -59,28 +59,39 @@ class Rendering(Generic[Public]):
         page = [self.selected(row, query.fields) for row in rows]
         return page, next_links(request, query, page, rows[-1].id if rows else None)
 
-    def list_response(
+    @property
+    def columns(self) -> list[str]:
+        """The public attributes, in the model's order: the columns a JSON page selects."""
+        return list(self.public.model_fields)
+
+    def selected_response(
         self, request: Request, query: ListQuery, rows: Sequence[Row[Any]], *, key: str
     ) -> Response:
-        """The list's JSON, ``{key: [...], key_links: [...]}``, rendered by pydantic-core in
-        one pass: no dict per row, no second validation against the route's response model
-        (whose shape this is). ``fields=`` selections take the general path."""
-        if query.fields is not None:
-            page, links = self.page(request, query, rows)
-            return JSONResponse({key: page, f"{key}_links": [link.model_dump() for link in links]})
-        adapter = _list_adapter(self.public)
-        items = adapter.dump_json(adapter.validate_python(rows, from_attributes=True))
-        last_id = rows[-1].id if rows else None
-        links_json = _LINKS.dump_json(next_links(request, query, rows, last_id))
+        """A list with a ``fields=`` selection: each row through the public model."""
+        page, links = self.page(request, query, rows)
+        return JSONResponse({key: page, f"{key}_links": [link.model_dump() for link in links]})
+
+    def list_response(
+        self, request: Request, query: ListQuery, page: JsonPage, *, key: str
+    ) -> Response:
+        """The list's JSON, ``{key: [...], key_links: [...]}``, around the page PostgreSQL
+        rendered (its columns are the public model's attributes, whose JSON they hold as
+        stored): no Python object per row, no validation against the route's model."""
+        links = next_links(request, query, range(page.count), page.last_id)
         body = b"".join(
-            (b'{"', key.encode(), b'":', items, b',"', key.encode(), b'_links":', links_json, b"}")
+            (
+                b'{"',
+                key.encode(),
+                b'":',
+                page.items.encode(),
+                b',"',
+                key.encode(),
+                b'_links":',
+                _LINKS.dump_json(links),
+                b"}",
+            )
         )
         return Response(body, media_type="application/json")
 
 
 _LINKS = TypeAdapter(list[Link])
-
-
-@functools.cache
-def _list_adapter(public: type[BaseModel]) -> TypeAdapter[list[Any]]:
-    return TypeAdapter(list[public])  # type: ignore[valid-type]

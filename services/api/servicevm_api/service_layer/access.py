@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -46,8 +47,25 @@ class Collection:
         return await repo.list_rows(
             uow.conn,
             table=self.table,
-            tenant_id=None if caller.is_admin or self.readable_by_all else caller.project_id,
+            tenant_id=self._tenant_filter(caller),
             filters=query.filters,
             limit=query.limit,
             marker=query.marker,
         )
+
+    async def list_json(
+        self, uow: UnitOfWork, caller: Caller, query: ListQuery, columns: Sequence[str]
+    ) -> repo.JsonPage:
+        """The same page, each row a JSON object of ``columns``, built by the database."""
+        return await repo.list_json(
+            uow.conn,
+            table=self.table,
+            columns=columns,
+            tenant_id=self._tenant_filter(caller),
+            filters=query.filters,
+            limit=query.limit,
+            marker=query.marker,
+        )
+
+    def _tenant_filter(self, caller: Caller) -> str | None:
+        return None if caller.is_admin or self.readable_by_all else caller.project_id

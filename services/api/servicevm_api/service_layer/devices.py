@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Row
@@ -32,6 +33,12 @@ async def get_device(
 
 async def list_devices(uow: UnitOfWork, caller: Caller, query: ListQuery) -> list[Row[Any]]:
     return await DEVICES.list(uow, caller, query)
+
+
+async def list_devices_json(
+    uow: UnitOfWork, caller: Caller, query: ListQuery, columns: Sequence[str]
+) -> repo.JsonPage:
+    return await DEVICES.list_json(uow, caller, query, columns)
 
 
 async def create_device(uow: UnitOfWork, caller: Caller, request: DeviceCreate) -> Row[Any]:

@@ -1,4 +1,6 @@
-"""A list rendered in one pass is the JSON the per-row rendering gives, next link included."""
+"""A list around a page of JSON the database built is the JSON the per-row rendering gives,
+next link included (that the database builds each row's JSON as the public model renders it
+is tested against Postgres in tests/integration/test_device_list_json.py)."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ from typing import Any, cast
 from sqlalchemy import Row
 from starlette.requests import Request
 
+from servicevm_api.adapters.repository import JsonPage
 from servicevm_api.entrypoints.routes.devices import DEVICE
 
 
@@ -57,9 +60,15 @@ def _expected(request: Request, rows: list[Row[Any]]) -> dict[str, Any]:
     return expected
 
 
+def _page(rows: list[Row[Any]]) -> JsonPage:
+    """What the database returns for these rows (their public JSON, as stored)."""
+    items = [DEVICE.selected(row, None) for row in rows]
+    return JsonPage(json.dumps(items), len(rows), rows[-1].id if rows else None)
+
+
 def test_a_full_page_renders_as_the_per_row_path_with_a_next_link() -> None:
     request, rows = _request("limit=2"), _rows(2)
-    response = DEVICE.list_response(request, DEVICE.list_query(request), rows, key="devices")
+    response = DEVICE.list_response(request, DEVICE.list_query(request), _page(rows), key="devices")
     body = json.loads(bytes(response.body))
     assert body == _expected(request, rows)
     assert [link["rel"] for link in body["devices_links"]] == ["next"]
@@ -68,7 +77,11 @@ def test_a_full_page_renders_as_the_per_row_path_with_a_next_link() -> None:
 def test_fields_and_short_pages() -> None:
     for query_string in ("fields=id&fields=status", "limit=5", ""):
         request, rows = _request(query_string), _rows(3)
-        response = DEVICE.list_response(request, DEVICE.list_query(request), rows, key="devices")
+        query = DEVICE.list_query(request)
+        if query.fields is None:
+            response = DEVICE.list_response(request, query, _page(rows), key="devices")
+        else:
+            response = DEVICE.selected_response(request, query, rows, key="devices")
         body = json.loads(bytes(response.body))
         assert body == _expected(request, rows)
         assert body["devices_links"] == []

@@ -51,8 +51,11 @@ async def list_devices(
     request: Request, caller: Annotated[Caller, authorize("device", "get_all")], uow: UowDep
 ) -> Response:
     query = DEVICE.list_query(request)
-    rows = await service.list_devices(uow, caller, query)
-    return DEVICE.list_response(request, query, rows, key="devices")
+    if query.fields is not None:
+        rows = await service.list_devices(uow, caller, query)
+        return DEVICE.selected_response(request, query, rows, key="devices")
+    page = await service.list_devices_json(uow, caller, query, DEVICE.columns)
+    return DEVICE.list_response(request, query, page, key="devices")
 
 
 @router.get("/{device_id}", response_model=DeviceShow, response_model_exclude_unset=True)
