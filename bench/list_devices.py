@@ -16,6 +16,7 @@ import json
 import tempfile
 import time
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 
 import asyncpg
@@ -93,14 +94,16 @@ async def floor_list(dsn: str, page: int) -> tuple[int, float]:
         await conn.close()
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--devices", type=int, default=50_000)
-    parser.add_argument("--page", type=int, default=1000)
-    args = parser.parse_args()
+@dataclass
+class ListFigures:
+    devices: int
+    pages: int
+    seconds: float
+    api_cpu: float
+    floor_seconds: float
 
+
+def measure(devices: int, page: int) -> ListFigures:
     settings = isolated_settings(BENCH_ENV)
     preflight(settings)
     fresh_environment(settings)
@@ -108,23 +111,35 @@ def main() -> None:
     try:
         suite.start("api")
         dsn = settings.db_admin_url.rsplit("/", 1)[0] + f"/{settings.db_name}"
-        asyncio.run(insert_devices(dsn, args.devices))
-        list_all(suite.url("api"), args.page)  # warm-up: connections, caches, plans
+        asyncio.run(insert_devices(dsn, devices))
+        list_all(suite.url("api"), page)  # warm-up: connections, caches, plans
         api = {"api": suite.processes["api"].pid}
         before = cpu.snapshot(api)
-        seen, pages, seconds = list_all(suite.url("api"), args.page)
+        seen, pages, seconds = list_all(suite.url("api"), page)
         api_cpu = cpu.spent(before, cpu.snapshot(api))["api"]
-        asyncio.run(floor_list(dsn, args.page))  # warm-up
-        floor_seen, floor_seconds = asyncio.run(floor_list(dsn, args.page))
+        asyncio.run(floor_list(dsn, page))  # warm-up
+        _, floor_seconds = asyncio.run(floor_list(dsn, page))
     finally:
         suite.stop()
+    return ListFigures(seen, pages, seconds, api_cpu, floor_seconds)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--devices", type=int, default=50_000)
+    parser.add_argument("--page", type=int, default=1000)
+    args = parser.parse_args()
+    f = measure(args.devices, args.page)
     print(
-        f"\nlist {seen} devices, {pages} pages of {args.page}: {seconds:.2f} s"
-        f"  ({seen / seconds:,.0f} devices/s; goal < 1.5 s for 50,000); api CPU {api_cpu:.2f} s"
+        f"\nlist {f.devices} devices, {f.pages} pages of {args.page}: {f.seconds:.2f} s"
+        f"  ({f.devices / f.seconds:,.0f} devices/s; goal < 1.5 s for 50,000);"
+        f" api CPU {f.api_cpu:.2f} s"
     )
     print(
-        f"floor (asyncpg, JSON built by PostgreSQL, no HTTP): {floor_seen} devices in"
-        f" {floor_seconds:.2f} s  -> servicevm / floor time: {seconds / floor_seconds:.1f}x"
+        f"floor (asyncpg, JSON built by PostgreSQL, no HTTP): {f.floor_seconds:.2f} s"
+        f"  -> servicevm / floor time: {f.seconds / f.floor_seconds:.1f}x"
     )
 
 
