@@ -64,6 +64,10 @@ async def create_devices(
             },
         )
         template_id = template.json()["device_template"]["id"]
+        # Before the clock starts: lifecycle records the template first. (One process
+        # orders a device after its template; across replicas that order is not kept
+        # yet, and a device created before its template is an ERROR.)
+        await asyncio.sleep(1.0)
 
         async def post(client: httpx.AsyncClient) -> str:
             response = await client.post(

@@ -43,9 +43,9 @@ def main() -> None:
     args = parser.parse_args()
 
     one = e2e_devices.measure(args.devices, args.concurrency, args.gets)
+    two = e2e_devices.measure(args.devices, args.concurrency, 0, replicas=2)
     placed = placement.measure(10_000, 100_000, args.placements, 8)
     listed = list_devices.measure(args.list, 1000)
-    two = e2e_devices.measure(args.devices, args.concurrency, 0, replicas=2)
 
     p_floor, p_run = placed.floor, placed.packed
     gets = one.gets
