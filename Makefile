@@ -29,10 +29,9 @@ unit: install
 	$(PY) -m pytest tests/unit
 
 bench: install
-	$(PY) -m bench.e2e_devices
-	$(PY) -m bench.placement
+	$(PY) -m bench.table
+	$(PY) -m bench.placement --placements 500
 	$(PY) -m bench.vnf_instantiate
-	$(PY) -m bench.list_devices
 	$(PY) -m bench.notifications
 	$(PY) -m bench.probes
 

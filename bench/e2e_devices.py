@@ -19,11 +19,12 @@ import asyncio
 import os
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 
-from bench import cpu
+from bench import counts, cpu
 from bench.floor import run_floor
 from bench.profiling import Profiler, print_top
 from bench.rest import HEADERS, PostOne, Run, time_until_notified
@@ -52,7 +53,9 @@ BENCH_ENV = {
 IDLE_SECONDS = 3.0
 
 
-async def create_devices(api_url: str, amqp_url: str, count: int, concurrency: int) -> Run:
+async def create_devices(
+    api_url: str | list[str], amqp_url: str, count: int, concurrency: int
+) -> Run:
     async def setup(client: httpx.AsyncClient) -> PostOne:
         template = await client.post(
             "/v1.0/device_templates",
@@ -61,6 +64,10 @@ async def create_devices(api_url: str, amqp_url: str, count: int, concurrency: i
             },
         )
         template_id = template.json()["device_template"]["id"]
+        # Before the clock starts: lifecycle records the template first. (One process
+        # orders a device after its template; across replicas that order is not kept
+        # yet, and a device created before its template is an ERROR.)
+        await asyncio.sleep(1.0)
 
         async def post(client: httpx.AsyncClient) -> str:
             response = await client.post(
@@ -104,6 +111,14 @@ def device_ids(api_url: str) -> list[str]:
         ]
 
 
+@dataclass
+class Work:
+    """Transactions and handler runs during the run (bench.counts)."""
+
+    transactions: int
+    handled: dict[str, int]
+
+
 def report(
     suite_run: Run,
     floor_run: Run,
@@ -112,6 +127,7 @@ def report(
     floor_cpu: float,
     idle_cpu: float,
     run_seconds: float,
+    work: Work,
 ) -> None:
     ms = 1000.0
 
@@ -145,8 +161,127 @@ def report(
         f" when idle) over the run: {idle_share:.1f} ms"
     )
     print(
+        f"per device: {work.transactions / suite_run.count:.1f} transactions,"
+        f" {sum(work.handled.values()) / suite_run.count:.1f} handler runs"
+        f"  ({', '.join(f'{name} {n / suite_run.count:.1f}' for name, n in work.handled.items())})"
+    )
+    print(
         f"CPU per operation, floor (one process): {floor_per_op:.1f} ms"
         f"  -> servicevm / floor CPU: {total / floor_per_op:.1f}x"
+    )
+
+
+@dataclass
+class DeviceFigures:
+    suite_run: Run
+    floor_run: Run
+    gets: list[float]
+    suite_cpu: dict[str, float]  # by service, its replicas summed
+    floor_cpu: float
+    idle_cpu: float
+    run_seconds: float
+    work: Work
+    log_dir: Path
+    profiles: dict[str, Path]
+
+    def cpu_per_device_ms(self) -> float:
+        return sum(self.suite_cpu.values()) * 1000.0 / self.suite_run.count
+
+    def floor_cpu_per_op_ms(self) -> float:
+        return self.floor_cpu * 1000.0 / self.floor_run.count
+
+
+def replica_env(index: int) -> dict[str, str]:
+    """The bench's environment for replica ``index`` (0: the first): same database and
+    vhost, ports of its own."""
+    if index == 0:
+        return dict(BENCH_ENV)
+    base = _PORT_BASE + 4 * index
+    names = ("API", "SCHEDULER", "LIFECYCLE", "MGMT")
+    return {**BENCH_ENV, **{f"SERVICEVM_{n}_PORT": str(base + i) for i, n in enumerate(names)}}
+
+
+def _by_service(values: dict[str, float]) -> dict[str, float]:
+    summed: dict[str, float] = {}
+    for key, value in values.items():
+        service = key.split("#")[0]
+        summed[service] = summed.get(service, 0.0) + value
+    return summed
+
+
+def measure(
+    devices: int, concurrency: int, gets: int, *, replicas: int = 1, profile: Path | None = None
+) -> DeviceFigures:
+    """Start the suite (``replicas`` processes of every service), create the devices, then
+    run the floor with the same count and concurrency."""
+    settings: Settings = isolated_settings(BENCH_ENV)
+    preflight(settings)
+    fresh_environment(settings)
+    log_dir = Path(tempfile.mkdtemp(prefix="servicevm-bench-"))
+    suites = [
+        Suite(isolated_settings(replica_env(i)), env=replica_env(i), log_dir=log_dir / f"r{i}")
+        for i in range(replicas)
+    ]
+    profiler: Profiler | None = None
+    try:
+        for suite in suites:
+            suite.start()
+        api_urls = [suite.url("api") for suite in suites]
+        pids: dict[str, int] = {}
+        urls: dict[str, str] = {}
+        for i, suite in enumerate(suites):
+            for name, process in suite.processes.items():
+                key = name if i == 0 else f"{name}#{i}"
+                pids[key], urls[key] = process.pid, suite.url(name)
+        profiler = Profiler(profile, pids) if profile else None
+        idle = cpu.snapshot(pids)
+        time.sleep(IDLE_SECONDS)
+        cpu_before = cpu.snapshot(pids)
+        idle_cpu = sum(cpu.spent(idle, cpu_before).values()) / IDLE_SECONDS
+        admin_dsn = settings.db_admin_url
+        handled_before = counts.handled(urls)
+        xacts_before = counts.transactions(admin_dsn, settings.db_name)
+        run_began = time.perf_counter()
+        try:
+            suite_run = asyncio.run(
+                create_devices(api_urls, settings.amqp_url, devices, concurrency)
+            )
+            suite_cpu = _by_service(cpu.spent(cpu_before, cpu.snapshot(pids)))
+            run_seconds = time.perf_counter() - run_began
+        finally:
+            if profiler is not None:
+                profiler.stop()
+        time.sleep(counts.STATS_DELAY)
+        handled = {key: after - handled_before[key] for key, after in counts.handled(urls).items()}
+        work = Work(
+            counts.transactions(admin_dsn, settings.db_name) - xacts_before,
+            {k: int(v) for k, v in _by_service({k: float(n) for k, n in handled.items()}).items()},
+        )
+        time.sleep(1.0)  # let the projections settle: the GETs are measured idle
+        latencies = get_latencies(api_urls[0], device_ids(api_urls[0]), gets)
+    finally:
+        for suite in suites:
+            suite.stop()
+    floor_began = time.process_time()
+    floor = asyncio.run(
+        run_floor(
+            dsn=settings.db_admin_url.rsplit("/", 1)[0] + f"/{settings.db_name}",
+            amqp_url=settings.amqp_url,
+            count=devices,
+            concurrency=concurrency,
+        )
+    )
+    return DeviceFigures(
+        suite_run=suite_run,
+        floor_run=Run(floor.count, floor.seconds, floor.latencies),
+        gets=latencies,
+        suite_cpu=suite_cpu,
+        floor_cpu=time.process_time() - floor_began,
+        idle_cpu=idle_cpu,
+        run_seconds=run_seconds,
+        work=work,
+        log_dir=log_dir,
+        profiles=profiler.files if profiler is not None else {},
     )
 
 
@@ -157,61 +292,27 @@ def main() -> None:
     parser.add_argument("--devices", type=int, default=500)
     parser.add_argument("--concurrency", type=int, default=50)
     parser.add_argument("--gets", type=int, default=2000)
+    parser.add_argument("--replicas", type=int, default=1, help="processes of every service")
     parser.add_argument(
         "--profile", type=Path, default=None, help="py-spy profiles of the services into DIR"
     )
     args = parser.parse_args()
-
-    settings: Settings = isolated_settings(BENCH_ENV)
-    preflight(settings)
-    fresh_environment(settings)
-    log_dir = Path(tempfile.mkdtemp(prefix="servicevm-bench-"))
-    suite = Suite(settings, env=BENCH_ENV, log_dir=log_dir)
-    try:
-        suite.start()
-        api_url = suite.url("api")
-        pids: dict[str, int] = {name: p.pid for name, p in suite.processes.items()}
-        profiler = Profiler(args.profile, pids) if args.profile else None
-        idle = cpu.snapshot(pids)
-        time.sleep(IDLE_SECONDS)
-        cpu_before = cpu.snapshot(pids)
-        idle_cpu = sum(cpu.spent(idle, cpu_before).values()) / IDLE_SECONDS
-        run_began = time.perf_counter()
-        try:
-            suite_run = asyncio.run(
-                create_devices(api_url, settings.amqp_url, args.devices, args.concurrency)
-            )
-            suite_cpu = cpu.spent(cpu_before, cpu.snapshot(pids))
-            run_seconds = time.perf_counter() - run_began
-        finally:
-            if profiler is not None:
-                profiler.stop()
-        time.sleep(1.0)  # let the projections settle: the GETs are measured idle
-        gets = get_latencies(api_url, device_ids(api_url), args.gets)
-    finally:
-        suite.stop()
-    floor_began = time.process_time()
-    floor = asyncio.run(
-        run_floor(
-            dsn=settings.db_admin_url.rsplit("/", 1)[0] + f"/{settings.db_name}",
-            amqp_url=settings.amqp_url,
-            count=args.devices,
-            concurrency=args.concurrency,
-        )
+    figures = measure(
+        args.devices, args.concurrency, args.gets, replicas=args.replicas, profile=args.profile
     )
-    floor_cpu = time.process_time() - floor_began
     report(
-        suite_run,
-        Run(floor.count, floor.seconds, floor.latencies),
-        gets,
-        suite_cpu,
-        floor_cpu,
-        idle_cpu,
-        run_seconds,
+        figures.suite_run,
+        figures.floor_run,
+        figures.gets,
+        figures.suite_cpu,
+        figures.floor_cpu,
+        figures.idle_cpu,
+        figures.run_seconds,
+        figures.work,
     )
-    if profiler is not None:
-        print_top(profiler.files)
-    print(f"(service logs: {log_dir})")
+    if figures.profiles:
+        print_top(figures.profiles)
+    print(f"(service logs: {figures.log_dir})")
 
 
 if __name__ == "__main__":

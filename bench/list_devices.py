@@ -18,6 +18,7 @@ import json
 import tempfile
 import time
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 
 import asyncpg
@@ -98,6 +99,46 @@ async def floor(dsn: str, page: int) -> tuple[int, int, float]:
         await conn.close()
 
 
+@dataclass(frozen=True)
+class ListFigures:
+    devices: int
+    pages: int
+    seconds: float
+    api_cpu: float
+    client_cpu: float
+    floor_seconds: float
+
+
+def measure(devices: int, page: int, profile: Path | None = None) -> ListFigures:
+    """List ``devices`` devices through the api in pages, and the same pages' SQL floor."""
+    settings = isolated_settings(BENCH_ENV)
+    preflight(settings)
+    fresh_environment(settings)
+    suite = Suite(settings, env=BENCH_ENV, log_dir=Path(tempfile.mkdtemp(prefix="servicevm-list-")))
+    profiler = None
+    try:
+        suite.start("api")
+        dsn = settings.db_admin_url.rsplit("/", 1)[0] + f"/{settings.db_name}"
+        asyncio.run(insert_devices(dsn, devices))
+        list_all(suite.url("api"), page)  # warm-up: connections, caches, plans
+        asyncio.run(floor(dsn, page))
+        _, _, floor_seconds = asyncio.run(floor(dsn, page))
+        pid = suite.processes["api"].pid
+        profiler = Profiler(profile, {"api": pid}) if profile else None
+        cpu_before = cpu_seconds(pid)
+        client_before = time.process_time()
+        seen, pages, seconds = list_all(suite.url("api"), page)
+        api_cpu = cpu_seconds(pid) - cpu_before
+        client_cpu = time.process_time() - client_before
+    finally:
+        if profiler is not None:
+            profiler.stop()
+        suite.stop()
+    if profiler is not None:
+        print_top(profiler.files, limit=15)
+    return ListFigures(seen, pages, seconds, api_cpu, client_cpu, floor_seconds)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -106,38 +147,14 @@ def main() -> None:
     parser.add_argument("--page", type=int, default=1000)
     parser.add_argument("--profile", type=Path, help="py-spy profile of the api into this dir")
     args = parser.parse_args()
-
-    settings = isolated_settings(BENCH_ENV)
-    preflight(settings)
-    fresh_environment(settings)
-    suite = Suite(settings, env=BENCH_ENV, log_dir=Path(tempfile.mkdtemp(prefix="servicevm-list-")))
-    try:
-        suite.start("api")
-        dsn = settings.db_admin_url.rsplit("/", 1)[0] + f"/{settings.db_name}"
-        asyncio.run(insert_devices(dsn, args.devices))
-        list_all(suite.url("api"), args.page)  # warm-up: connections, caches, plans
-        asyncio.run(floor(dsn, args.page))
-        _, _, floor_seconds = asyncio.run(floor(dsn, args.page))
-        pid = suite.processes["api"].pid
-        profiler = Profiler(args.profile, {"api": pid}) if args.profile else None
-        cpu_before = cpu_seconds(pid)
-        client_before = time.process_time()
-        seen, pages, seconds = list_all(suite.url("api"), args.page)
-        api_cpu = cpu_seconds(pid) - cpu_before
-        client_cpu = time.process_time() - client_before
-        if profiler is not None:
-            profiler.stop()
-    finally:
-        suite.stop()
+    f = measure(args.devices, args.page, args.profile)
     print(
-        f"\nlist {seen} devices, {pages} pages of {args.page}: {seconds:.2f} s"
-        f"  ({seen / seconds:,.0f} devices/s; goal < 1.5 s for 50,000)"
+        f"\nlist {f.devices} devices, {f.pages} pages of {args.page}: {f.seconds:.2f} s"
+        f"  ({f.devices / f.seconds:,.0f} devices/s; goal < 1.5 s for 50,000)"
     )
-    print(f"CPU: api {api_cpu:.2f} s, this client (HTTP + JSON parsing) {client_cpu:.2f} s")
-    print(f"floor (the same SQL over asyncpg, no HTTP): {floor_seconds:.2f} s")
-    print(f"floor / REST time ratio: {floor_seconds / seconds:.2f}")
-    if profiler is not None:
-        print_top(profiler.files, limit=15)
+    print(f"CPU: api {f.api_cpu:.2f} s, this client (HTTP + JSON parsing) {f.client_cpu:.2f} s")
+    print(f"floor (the same SQL over asyncpg, no HTTP): {f.floor_seconds:.2f} s")
+    print(f"floor / REST time ratio: {f.floor_seconds / f.seconds:.2f}")
 
 
 if __name__ == "__main__":

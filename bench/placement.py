@@ -22,6 +22,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Coroutine
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -287,6 +288,44 @@ def with_cpu(coroutine: Coroutine[Any, Any, Run]) -> tuple[Run, float]:
     return run, time.process_time() - began
 
 
+@dataclass(frozen=True)
+class PlacementFigures:
+    floor: Run
+    packed: Run
+    with_ha: Run
+    floor_cpu: float
+    packed_cpu: float
+    ha_cpu: float
+
+
+def measure(
+    devices: int, placed: int, placements: int, concurrency: int, profile: Path | None = None
+) -> PlacementFigures:
+    """Part 1: the scheduler's placement transaction beside the bare placement SQL."""
+    settings: Settings = isolated_settings(BENCH_ENV)
+    preflight(settings)
+    fresh_environment(settings)
+    dsn = settings.db_admin_url.rsplit("/", 1)[0] + f"/{settings.db_name}"
+    began = time.perf_counter()
+    service_type_id = asyncio.run(seed(dsn, devices, placed))
+    print(f"seeded {devices} devices and {placed} instances in {time.perf_counter() - began:.1f}s")
+    floor, floor_cpu = with_cpu(floor_placements(dsn, service_type_id, placements, concurrency))
+    profiler = Profiler(profile, {"placement": os.getpid()}) if profile else None
+    try:
+        packed, packed_cpu = with_cpu(
+            scheduler_placements(settings, service_type_id, placements, concurrency, 0)
+        )
+    finally:
+        if profiler is not None:
+            profiler.stop()
+    with_ha, ha_cpu = with_cpu(
+        scheduler_placements(settings, service_type_id, placements, concurrency, 4)
+    )
+    if profiler is not None:
+        print_top(profiler.files, limit=15)
+    return PlacementFigures(floor, packed, with_ha, floor_cpu, packed_cpu, ha_cpu)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -301,44 +340,19 @@ def main() -> None:
         "--profile", type=Path, help="py-spy profile of the scheduler placements into this dir"
     )
     args = parser.parse_args()
-
+    f = measure(args.devices, args.placed, args.placements, args.concurrency, args.profile)
     settings: Settings = isolated_settings(BENCH_ENV)
-    preflight(settings)
-    fresh_environment(settings)
-    dsn = settings.db_admin_url.rsplit("/", 1)[0] + f"/{settings.db_name}"
-    began = time.perf_counter()
-    service_type_id = asyncio.run(seed(dsn, args.devices, args.placed))
-    print(
-        f"seeded {args.devices} devices and {args.placed} instances in {time.perf_counter() - began:.1f}s"
-    )
-    floor, floor_cpu = with_cpu(
-        floor_placements(dsn, service_type_id, args.placements, args.concurrency)
-    )
-    profiler = Profiler(args.profile, {"placement": os.getpid()}) if args.profile else None
-    try:
-        packed, packed_cpu = with_cpu(
-            scheduler_placements(settings, service_type_id, args.placements, args.concurrency, 0)
-        )
-    finally:
-        if profiler is not None:
-            profiler.stop()
-    with_ha, ha_cpu = with_cpu(
-        scheduler_placements(settings, service_type_id, args.placements, args.concurrency, 4)
-    )
-
     rest, log_dir = (None, None) if args.no_rest else rest_placements(settings, args.instances)
 
     print()
     print(f"{'path':<44}{'n':>7}{'per s':>11}{'p50 ms':>10}{'p99 ms':>10}{'CPU ms/op':>12}")
-    print(row("floor: bare placement SQL", floor, floor_cpu))
-    print(row("scheduler placement (pack)", packed, packed_cpu))
-    print(row("scheduler placement (pack, 1 in 4 HA)", with_ha, ha_cpu))
+    print(row("floor: bare placement SQL", f.floor, f.floor_cpu))
+    print(row("scheduler placement (pack)", f.packed, f.packed_cpu))
+    print(row("scheduler placement (pack, 1 in 4 HA)", f.with_ha, f.ha_cpu))
     if rest is not None:
         print(row("REST service instance POST -> ACTIVE", rest))
-    print(f"\nscheduler / floor throughput: {packed.rate / floor.rate:.2f}")
+    print(f"\nscheduler / floor throughput: {f.packed.rate / f.floor.rate:.2f}")
     print(f"(among {args.devices} devices holding {args.placed} instances; logs: {log_dir})")
-    if profiler is not None:
-        print_top(profiler.files, limit=15)
 
 
 def rest_placements(settings: Settings, instances: int) -> tuple[Run, Path]:

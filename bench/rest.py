@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import itertools
 import json
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 import aio_pika
@@ -31,7 +33,7 @@ class Run:
 
 
 async def time_until_notified(
-    api_url: str,
+    api_url: str | Sequence[str],
     amqp_url: str,
     *,
     routing_key: str,
@@ -42,14 +44,20 @@ async def time_until_notified(
 ) -> Run:
     """``setup`` prepares what the requests need and returns how to send one; then ``count``
     requests go out ``concurrency`` at a time, each timed until its ``routing_key``
-    notification (whose ``id_field`` names the resource) arrives."""
+    notification (whose ``id_field`` names the resource) arrives. Several api URLs (replicas)
+    take the requests in turn."""
+    urls = [api_url] if isinstance(api_url, str) else list(api_url)
     done_at: dict[str, float] = {}
     all_done = asyncio.Event()
     connection = await aio_pika.connect_robust(amqp_url)
-    async with (
-        connection,
-        httpx.AsyncClient(base_url=api_url, headers=HEADERS, timeout=60) as client,
-    ):
+    async with contextlib.AsyncExitStack() as stack:
+        await stack.enter_async_context(connection)
+        clients = [
+            await stack.enter_async_context(
+                httpx.AsyncClient(base_url=url, headers=HEADERS, timeout=60)
+            )
+            for url in urls
+        ]
         channel = await connection.channel()
         exchange = await channel.declare_exchange(
             NOTIFICATIONS, aio_pika.ExchangeType.TOPIC, durable=True
@@ -64,14 +72,15 @@ async def time_until_notified(
                     all_done.set()
 
         await queue.consume(on_done)
-        post = await setup(client)
+        post = await setup(clients[0])
+        turns = itertools.cycle(clients)
         posted_at: dict[str, float] = {}
         limit = asyncio.Semaphore(concurrency)
 
         async def post_one() -> None:
             async with limit:
                 started = time.perf_counter()
-                posted_at[await post(client)] = started
+                posted_at[await post(next(turns))] = started
 
         began = time.perf_counter()
         await asyncio.gather(*(post_one() for _ in range(count)))

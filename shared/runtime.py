@@ -19,6 +19,7 @@ from shared.config import ServiceName, Settings, get_settings
 from shared.contracts.envelope import Message
 from shared.contracts.registry import MESSAGE_TYPES
 from shared.db.engine import make_engine
+from shared.messaging.batching import BatchingDispatcher
 from shared.messaging.consumer import FIRST_BACKOFF, MAX_BACKOFF, BusConsumer
 from shared.messaging.dispatch import Dispatcher, HandlerTable, ServiceStore
 from shared.messaging.handoff import LeasedDispatch, replica_name
@@ -68,7 +69,7 @@ def build_store(definition: ServiceDefinition, settings: Settings) -> ServiceSto
 def create_app(definition: ServiceDefinition, settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     store = build_store(definition, settings)
-    dispatcher = Dispatcher(store, definition.handlers)
+    dispatcher = _batching(definition, Dispatcher(store, definition.handlers), settings)
     queue = QUEUES[definition.name]
     unbound = dispatcher.handled_types() - _bound_types(queue.routing_keys())
     if unbound:
@@ -147,8 +148,23 @@ def create_app(definition: ServiceDefinition, settings: Settings | None = None) 
     return app
 
 
+def _batching(
+    definition: ServiceDefinition, dispatcher: Dispatcher, settings: Settings
+) -> Dispatcher | BatchingDispatcher:
+    """Messages that arrive together share a transaction, up to what the consumer holds;
+    never those handled under a lease (their fence is checked in each handler's own
+    transaction), so a service that leases every message does not batch."""
+    if definition.leases is not None and definition.leased_types is None:
+        return dispatcher
+    leased = frozenset(model.TYPE for model in definition.leased_types or ())
+    return BatchingDispatcher(dispatcher, max_batch=settings.prefetch_count, never=leased)
+
+
 def _leased(
-    definition: ServiceDefinition, store: ServiceStore, settings: Settings, dispatcher: Dispatcher
+    definition: ServiceDefinition,
+    store: ServiceStore,
+    settings: Settings,
+    dispatcher: Dispatcher | BatchingDispatcher,
 ) -> LeasedDispatch | None:
     if definition.leases is None:
         return None

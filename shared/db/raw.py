@@ -54,6 +54,7 @@ class InboxSql:
 
     record: str
     find: str
+    record_many: str
 
     @classmethod
     @functools.cache
@@ -63,6 +64,10 @@ class InboxSql:
             record=f"INSERT INTO {name} (message_id, message_type) VALUES ($1, $2) "
             "ON CONFLICT DO NOTHING",
             find=f"SELECT 1 FROM {name} WHERE message_id = $1",
+            # The ids returned are those not processed before: the others are duplicates.
+            record_many=f"INSERT INTO {name} (message_id, message_type) "
+            "SELECT * FROM unnest($1::uuid[], $2::text[]) ON CONFLICT DO NOTHING "
+            "RETURNING message_id",
         )
 
 

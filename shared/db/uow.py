@@ -95,6 +95,16 @@ class UnitOfWork:
         if status == "INSERT 0 0":
             raise AlreadyProcessed(str(envelope.message_id))
 
+    async def record_processed_many(self, envelopes: list[Envelope]) -> set[uuid.UUID]:
+        """Remember these message ids at once; returns those not processed before."""
+        driver = await self._driver_in_transaction()
+        rows = await driver.fetch(
+            InboxSql.of(self._inbox).record_many,
+            [envelope.message_id for envelope in envelopes],
+            [envelope.type for envelope in envelopes],
+        )
+        return {row["message_id"] for row in rows}
+
     async def was_processed(self, envelope: Envelope) -> bool:
         driver = await self._driver_in_transaction()
         found = await driver.fetchval(InboxSql.of(self._inbox).find, envelope.message_id)

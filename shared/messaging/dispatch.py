@@ -83,6 +83,13 @@ class Dispatcher:
     def handled_types(self) -> set[str]:
         return set(self._handlers)
 
+    def handler_for(self, message_type: str) -> Handler | None:
+        return self._handlers.get(message_type)
+
+    @property
+    def store(self) -> ServiceStore:
+        return self._store
+
     async def __call__(self, envelope: Envelope) -> None:
         started = time.perf_counter()
         outcome = "handled"
@@ -98,19 +105,22 @@ class Dispatcher:
                 outcome = "failed"
                 raise
             finally:
-                elapsed = time.perf_counter() - started
-                MESSAGES_HANDLED.labels(self._store.service, envelope.type, outcome).inc()
-                MESSAGE_SECONDS.labels(self._store.service, envelope.type).observe(elapsed)
-                if elapsed > SLOW_HANDLER_SECONDS:
-                    log.warning(
-                        "slow message handler",
-                        extra={
-                            "message_type": envelope.type,
-                            "subject_id": envelope.subject_id,
-                            "seconds": round(elapsed, 2),
-                            "outcome": outcome,
-                        },
-                    )
+                self.observe(envelope, outcome, time.perf_counter() - started)
+
+    def observe(self, envelope: Envelope, outcome: str, elapsed: float) -> None:
+        """Count and time one message's handling; log a slow one."""
+        MESSAGES_HANDLED.labels(self._store.service, envelope.type, outcome).inc()
+        MESSAGE_SECONDS.labels(self._store.service, envelope.type).observe(elapsed)
+        if elapsed > SLOW_HANDLER_SECONDS:
+            log.warning(
+                "slow message handler",
+                extra={
+                    "message_type": envelope.type,
+                    "subject_id": envelope.subject_id,
+                    "seconds": round(elapsed, 2),
+                    "outcome": outcome,
+                },
+            )
 
     async def _dispatch(self, envelope: Envelope) -> None:
         message = parse_payload(envelope)  # first: an unknown type or version says so

@@ -10,27 +10,32 @@ from servicevm_api.vnflcm.handlers import HANDLERS as VNF_LCM_HANDLERS
 from servicevm_api.vnflcm.subscriptions.handlers import HANDLERS as LCCN_HANDLERS
 from servicevm_api.vnfpkgm.handlers import HANDLERS as VNF_PACKAGE_HANDLERS
 from shared.contracts import events
+from shared.messaging.batching import one_transaction
 from shared.messaging.dispatch import HandlerContext, HandlerTable
 
 
+@one_transaction()
 async def device_status_changed(event: events.DeviceStatusChanged, ctx: HandlerContext) -> None:
     async with ctx.transaction(final=True) as uow:
         await repo.apply_device_snapshot(uow.conn, device=event.device)
         await uow.commit()
 
 
+@one_transaction()
 async def device_deleted(event: events.DeviceDeleted, ctx: HandlerContext) -> None:
     async with ctx.transaction(final=True) as uow:
         await repo.remove_device(uow.conn, device_id=event.device.id)
         await uow.commit()
 
 
+@one_transaction()
 async def device_capacity_changed(event: events.DeviceCapacityChanged, ctx: HandlerContext) -> None:
     async with ctx.transaction(final=True) as uow:
         await repo.apply_capacity(uow.conn, event=event)
         await uow.commit()
 
 
+@one_transaction()
 async def device_monitors_reported(
     event: events.DeviceMonitorsReported, ctx: HandlerContext
 ) -> None:
@@ -39,6 +44,7 @@ async def device_monitors_reported(
         await uow.commit()
 
 
+@one_transaction()
 async def service_instance_status_changed(
     event: events.ServiceInstanceStatusChanged, ctx: HandlerContext
 ) -> None:
@@ -47,6 +53,7 @@ async def service_instance_status_changed(
         await uow.commit()
 
 
+@one_transaction()
 async def service_instance_deleted(
     event: events.ServiceInstanceDeleted, ctx: HandlerContext
 ) -> None:
@@ -55,6 +62,7 @@ async def service_instance_deleted(
         await uow.commit()
 
 
+@one_transaction()
 async def vim_status_changed(event: events.VimStatusChanged, ctx: HandlerContext) -> None:
     async with ctx.transaction(final=True) as uow:
         await vim_repo.apply_status(uow.conn, event=event)

@@ -32,6 +32,7 @@ from shared.contracts.mgmt_drivers import needs_configuration
 from shared.contracts.models import DeviceStatus, DeviceTemplateSnapshot
 from shared.db.uow import UnitOfWork
 from shared.flows import FlowFailed, Task, run_flow
+from shared.messaging.batching import one_transaction
 from shared.messaging.dispatch import HandlerContext, HandlerTable
 from shared.observability.metrics import timed_device_operation
 from shared.plugins import PluginNotFound
@@ -42,7 +43,27 @@ log = logging.getLogger(__name__)
 
 # --- devices -----------------------------------------------------------------------------
 
+# Templates whose device driver works in this process alone (``DeviceDriver.in_process``),
+# as this process has seen them (a template's drivers and attributes never change). Their
+# devices are created in one transaction, with other messages: between the steps there is
+# nothing outside the database that a crash could orphan.
+_IN_PROCESS_TEMPLATES: set[uuid.UUID] = set()
 
+
+def _created_in_process(cmd: commands.CreateDevice) -> bool:
+    return cmd.template_id in _IN_PROCESS_TEMPLATES
+
+
+def _remember_in_process(template: DeviceTemplateSnapshot) -> None:
+    try:
+        driver = get_device_driver(template.device_driver)
+    except PluginNotFound:
+        return
+    if driver.in_process(template.attributes):
+        _IN_PROCESS_TEMPLATES.add(template.id)
+
+
+@one_transaction(when=_created_in_process)
 async def create_device(cmd: commands.CreateDevice, ctx: HandlerContext) -> None:
     async with ctx.transaction() as uow:
         template = await repo.get_template(uow.conn, template_id=cmd.template_id)
@@ -69,6 +90,7 @@ async def create_device(cmd: commands.CreateDevice, ctx: HandlerContext) -> None
         # Recorded PENDING_CREATE beforehand (a VNFC whose op wrote the row): fail it.
         await _fail(ctx, device, f"create failed: device template {cmd.template_id} not found")
     else:
+        _remember_in_process(template)
         await _run_driver_flow(ctx, device, template, CREATE_FLOW, operation="create")
 
 
@@ -125,6 +147,7 @@ async def _delete_instance(
     return None
 
 
+@one_transaction()
 async def device_configured(event: events.DeviceConfigured, ctx: HandlerContext) -> None:
     """mgmt finished configuring: the device becomes ACTIVE, or ERROR with mgmt's reason."""
     async with ctx.transaction(final=True) as uow:

@@ -26,12 +26,18 @@ from shared.config import get_settings
 from shared.contracts import events
 from shared.contracts.models import DeviceTemplateSnapshot
 from shared.contracts.statuses import ServiceInstanceStatus
+from shared.messaging.batching import one_transaction
 from shared.messaging.dispatch import HandlerContext, HandlerTable
 from shared.plugins import PluginNotFound
 
 log = logging.getLogger(__name__)
 
 
+def _nothing_to_do_outside(event: events.DeviceSpawned) -> bool:
+    return not event.configure and event.operation != "respawn"
+
+
+@one_transaction(when=_nothing_to_do_outside)
 async def device_spawned(event: events.DeviceSpawned, ctx: HandlerContext) -> None:
     """Configure the new (or updated) device, then tell lifecycle how it went; a device
     with nothing to configure (lifecycle made it ACTIVE already) is only recorded."""
@@ -162,6 +168,7 @@ async def _on_each_device(
 # --- notifications -----------------------------------------------------------------------
 
 
+@one_transaction()
 async def device_status_changed(event: events.DeviceStatusChanged, ctx: HandlerContext) -> None:
     if event.previous_status == event.device.status:
         return await _skip(ctx)  # a re-announcement, not a change
@@ -179,6 +186,7 @@ async def device_status_changed(event: events.DeviceStatusChanged, ctx: HandlerC
         await uow.commit()
 
 
+@one_transaction()
 async def device_deleted(event: events.DeviceDeleted, ctx: HandlerContext) -> None:
     async with ctx.transaction(final=True) as uow:
         await repo.forget_device(uow.conn, device_id=event.device.id)
@@ -192,6 +200,7 @@ async def device_deleted(event: events.DeviceDeleted, ctx: HandlerContext) -> No
         await uow.commit()
 
 
+@one_transaction()
 async def service_instance_status_changed(
     event: events.ServiceInstanceStatusChanged, ctx: HandlerContext
 ) -> None:
@@ -210,6 +219,7 @@ async def service_instance_status_changed(
         await uow.commit()
 
 
+@one_transaction()
 async def service_instance_deleted(
     event: events.ServiceInstanceDeleted, ctx: HandlerContext
 ) -> None:
@@ -226,20 +236,24 @@ async def service_instance_deleted(
         await uow.commit()
 
 
+@one_transaction()
 async def device_capacity_changed(event: events.DeviceCapacityChanged, ctx: HandlerContext) -> None:
     async with ctx.transaction(final=True) as uow:
         await notify(uow, capacity_notification(ctx.envelope, event))
         await uow.commit()
 
 
+@one_transaction()
 async def template_created(event: events.DeviceTemplateCreated, ctx: HandlerContext) -> None:
     await _notify_template(ctx, event.template, "created")
 
 
+@one_transaction()
 async def template_updated(event: events.DeviceTemplateUpdated, ctx: HandlerContext) -> None:
     await _notify_template(ctx, event.template, "updated")
 
 
+@one_transaction()
 async def template_deleted(event: events.DeviceTemplateDeleted, ctx: HandlerContext) -> None:
     await _notify_template(ctx, event.template, "deleted")
 

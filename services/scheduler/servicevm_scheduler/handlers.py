@@ -25,6 +25,7 @@ from servicevm_scheduler.service_layer.pools import grow
 from servicevm_scheduler.service_layer.ports import Scheduling
 from shared.contracts import commands, events
 from shared.contracts.statuses import DeviceStatus, ServiceInstanceStatus
+from shared.messaging.batching import one_transaction
 from shared.messaging.dispatch import HandlerContext, HandlerTable
 
 log = logging.getLogger(__name__)
@@ -46,6 +47,7 @@ async def template_saved(
         await uow.commit()
 
 
+@one_transaction()
 async def template_deleted(event: events.DeviceTemplateDeleted, ctx: HandlerContext) -> None:
     async with ctx.transaction(final=True) as uow:
         s = scheduling(uow)
@@ -53,6 +55,13 @@ async def template_deleted(event: events.DeviceTemplateDeleted, ctx: HandlerCont
         await uow.commit()
 
 
+def _wakes_no_waiting(event: events.DeviceStatusChanged) -> bool:
+    """Only a device becoming ACTIVE or ERROR may let waiting instances go: that look must
+    come after the projection's commit (below), so those messages keep their own two."""
+    return event.device.status not in (DeviceStatus.ACTIVE, DeviceStatus.ERROR)
+
+
+@one_transaction(when=_wakes_no_waiting)
 async def device_status_changed(event: events.DeviceStatusChanged, ctx: HandlerContext) -> None:
     """Project the device; if it became ACTIVE (room) or ERROR (a pool device failed) and
     instances wait for its template, try them.

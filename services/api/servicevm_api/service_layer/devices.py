@@ -63,8 +63,11 @@ async def create_device(uow: UnitOfWork, caller: Caller, request: DeviceCreate) 
     )
     await repo.add_device(uow.conn, values=values)
     await uow.publish(command, tenant_id=tenant_id)
+    # Read back in the same transaction (the row as committed, with its defaults): a read
+    # after the commit would cost a transaction of its own.
+    created = await get_device(uow, caller, command.id)
     await uow.commit()
-    return await get_device(uow, caller, command.id)
+    return created
 
 
 async def update_device(
@@ -85,8 +88,9 @@ async def update_device(
         },
     )
     await uow.publish(commands.UpdateDevice(id=device_id, kwargs=kwargs), tenant_id=row.tenant_id)
+    updated = await get_device(uow, caller, device_id)
     await uow.commit()
-    return await get_device(uow, caller, device_id)
+    return updated
 
 
 async def delete_device(

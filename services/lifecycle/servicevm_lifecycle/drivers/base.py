@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from abc import ABC, abstractmethod
+from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any, ClassVar
@@ -89,6 +90,12 @@ class DeviceDriver(ABC):
     # Builds in a VIM (a cloud account): lifecycle then fills DeviceSpec.vim, or fails the
     # device when it has none.
     needs_vim: ClassVar[bool] = False
+
+    def in_process(self, template_attributes: Mapping[str, str]) -> bool:
+        """True when its calls for such a device touch nothing outside this process and
+        return at once: a crash between its steps then leaves nothing to find again, so the
+        steps need no transaction of their own."""
+        return False
 
     @abstractmethod
     async def create(self, spec: DeviceSpec) -> str:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import Mapping
 
 from servicevm_lifecycle.drivers.base import (
     DeviceDriver,
@@ -28,6 +29,9 @@ class NoopDeviceDriver(DeviceDriver):
         self.stopped: set[str] = set()
         # Device id -> its instance, until deleted (nothing real: this process's memory).
         self.live: dict[str, str] = {}
+
+    def in_process(self, template_attributes: Mapping[str, str]) -> bool:
+        return _delay(template_attributes) <= 0
 
     async def create(self, spec: DeviceSpec) -> str:
         await self._step(spec, "create")
@@ -64,11 +68,15 @@ class NoopDeviceDriver(DeviceDriver):
 
     @staticmethod
     async def _step(spec: DeviceSpec, step: str) -> None:
-        delay = float(spec.template_attributes.get("noop_delay_seconds", "0") or 0)
+        delay = _delay(spec.template_attributes)
         if delay > 0:
             await asyncio.sleep(delay)
         if spec.template_attributes.get("noop_fail") == step:
             raise DeviceDriverError(f"noop driver told to fail at {step}")
+
+
+def _delay(template_attributes: Mapping[str, str]) -> float:
+    return float(template_attributes.get("noop_delay_seconds", "0") or 0)
 
 
 def _text(value: object) -> str | None:

@@ -1,0 +1,83 @@
+"""The table of issue 13: each hot path beside its floor measured in the same run, then the
+device path again with 2 processes of every service.
+
+    python -m bench.table [--devices 400] [--concurrency 16] [--list 50000] [--placements 2000]
+
+On a shared machine wall-clock rates move with the load, so each row also gives the CPU the
+services spent per operation (process times) and every ratio is taken against a floor
+measured minutes apart, not against figures from another day. Figures are printed, never
+asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from bench import e2e_devices, list_devices, placement
+from bench.stats import percentile
+
+MS = 1000.0
+
+
+def _device_row(label: str, figures: e2e_devices.DeviceFigures) -> str:
+    run, floor = figures.suite_run, figures.floor_run
+    return (
+        f"| {label} | {run.rate:.1f} devices/s, p50 {percentile(run.latencies, 0.5):.2f} s,"
+        f" CPU {figures.cpu_per_device_ms():.1f} ms/device"
+        f" ({figures.work.transactions / run.count:.1f} transactions)"
+        f" | {floor.rate:.1f} ops/s, CPU {figures.floor_cpu_per_op_ms():.1f} ms/op"
+        f" | {run.rate / floor.rate:.2f} (CPU {figures.floor_cpu_per_op_ms() / figures.cpu_per_device_ms():.2f})"
+        " | >= 0.5 |"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--devices", type=int, default=400)
+    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--gets", type=int, default=500)
+    parser.add_argument("--list", type=int, default=50_000)
+    parser.add_argument("--placements", type=int, default=2000)
+    args = parser.parse_args()
+
+    one = e2e_devices.measure(args.devices, args.concurrency, args.gets)
+    two = e2e_devices.measure(args.devices, args.concurrency, 0, replicas=2)
+    placed = placement.measure(10_000, 100_000, args.placements, 8)
+    listed = list_devices.measure(args.list, 1000)
+
+    p_floor, p_run = placed.floor, placed.packed
+    gets = one.gets
+    print("\n| path | servicevm | floor, same run | ratio | goal |")
+    print("| --- | --- | --- | --- | --- |")
+    print(_device_row(f"device POST -> ACTIVE, {args.devices} devices, concurrency 16", one))
+    print(
+        f"| scheduler placement, 10k devices / 100k instances | {p_run.rate:.0f} placements/s,"
+        f" p99 {percentile(p_run.latencies, 0.99) * MS:.0f} ms,"
+        f" CPU {placed.packed_cpu * MS / p_run.count:.2f} ms"
+        f" | {p_floor.rate:.0f}/s bare placement SQL, CPU {placed.floor_cpu * MS / p_floor.count:.2f} ms"
+        f" | {p_run.rate / p_floor.rate:.2f} | >= 0.8, p99 < 30 ms |"
+    )
+    print(
+        f"| list {listed.devices:,} devices, pages of 1,000 | {listed.seconds:.2f} s,"
+        f" api CPU {listed.api_cpu:.2f} s | {listed.floor_seconds:.2f} s (asyncpg, JSON by"
+        f" PostgreSQL, no HTTP) | {listed.floor_seconds / listed.seconds:.2f} | < 1.5 s |"
+    )
+    print(
+        f"| GET one device (idle, x{len(gets)}) | p50 {percentile(gets, 0.5) * MS:.2f} ms,"
+        f" p99 {percentile(gets, 0.99) * MS:.2f} ms | | | keep |"
+    )
+    print("\nWith 2 processes of every service (same database and vhost, ports of their own):\n")
+    print("| path | servicevm | floor, same run | ratio | goal |")
+    print("| --- | --- | --- | --- | --- |")
+    print(_device_row("device POST -> ACTIVE, 2 replicas", two))
+    print(
+        f"\n2 replicas / 1: throughput {two.suite_run.rate / one.suite_run.rate:.2f},"
+        f" CPU per device {two.cpu_per_device_ms() / one.cpu_per_device_ms():.2f}"
+        f"  (logs: {one.log_dir}, {two.log_dir})"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,178 @@
+"""Messages that arrive together share one transaction, and each still gets what it would
+alone: its effects and inbox row commit together, a duplicate is skipped, a failing message
+fails on its own (real Postgres, mgmt's schema; no bus, no services)."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+
+import pytest
+from sqlalchemy import delete, func, select, text
+
+from servicevm_mgmt.adapters import repository as mgmt_repo
+from servicevm_mgmt.adapters.orm import managed_devices
+from servicevm_mgmt.bootstrap import DEFINITION as MGMT
+from shared.config import Settings
+from shared.contracts import commands, events
+from shared.contracts.envelope import Envelope
+from shared.messaging.batching import BatchingDispatcher, one_transaction
+from shared.messaging.dispatch import Dispatcher, HandlerContext, ServiceStore
+from shared.runtime import build_store
+
+TENANT = "batch-test"
+# Transaction ids seen by the handlers, by message id.
+SEEN: dict[uuid.UUID, int] = {}
+FAIL: set[uuid.UUID] = set()
+LEAVE_UNCOMMITTED: set[uuid.UUID] = set()
+
+
+@one_transaction()
+async def record(cmd: commands.DeleteVim, ctx: HandlerContext) -> None:
+    """Records a managed device named after the command and announces it."""
+    async with ctx.transaction(final=True) as uow:
+        await mgmt_repo.record_configuration(
+            uow.conn,
+            device_id=cmd.id,
+            tenant_id=TENANT,
+            mgmt_driver="noop",
+            mgmt_address=None,
+            configuration={},
+            parameters={},
+        )
+        SEEN[cmd.id] = int(await uow.conn.scalar(text("SELECT txid_current()")) or 0)
+        checked = events.VimStatusChanged(
+            vim_id=cmd.id, tenant_id=TENANT, status="REACHABLE", status_reason=None, revision=1
+        )
+        await uow.publish(checked, tenant_id=TENANT)
+        if cmd.id in FAIL:
+            raise RuntimeError(f"a bug in the handler of {cmd.id}")
+        if cmd.id not in LEAVE_UNCOMMITTED:
+            await uow.commit()
+
+
+@pytest.fixture
+async def store(database: Settings) -> AsyncIterator[ServiceStore]:
+    made = build_store(MGMT, database)
+    try:
+        yield made
+    finally:
+        async with made.engine.begin() as conn:
+            await conn.execute(
+                delete(made.outbox).where(made.outbox.c.correlation_id.like("req-batch-%"))
+            )
+            await conn.execute(delete(managed_devices).where(managed_devices.c.tenant_id == TENANT))
+        await made.engine.dispose()
+
+
+def _envelope(vim_id: uuid.UUID) -> Envelope:
+    return Envelope.wrap(
+        commands.DeleteVim(id=vim_id),
+        correlation_id=f"req-batch-{vim_id}",
+        tenant_id=TENANT,
+        producer="test",
+    )
+
+
+def _batching(store: ServiceStore) -> BatchingDispatcher:
+    return BatchingDispatcher(
+        Dispatcher(store, {commands.DeleteVim: record}), max_batch=10, max_running=1
+    )
+
+
+async def _recorded(store: ServiceStore, ids: list[uuid.UUID]) -> set[uuid.UUID]:
+    async with store.engine.connect() as conn:
+        rows = await conn.execute(select(managed_devices.c.id).where(managed_devices.c.id.in_(ids)))
+    return {row.id for row in rows}
+
+
+async def _announced(store: ServiceStore, ids: list[uuid.UUID]) -> dict[str, int]:
+    """Outbox rows by correlation id, for these messages."""
+    outbox = store.outbox
+    async with store.engine.connect() as conn:
+        rows = await conn.execute(
+            select(outbox.c.correlation_id, func.count())
+            .where(outbox.c.correlation_id.in_([f"req-batch-{i}" for i in ids]))
+            .group_by(outbox.c.correlation_id)
+        )
+    return {row[0]: row[1] for row in rows}
+
+
+async def test_messages_arriving_together_share_one_transaction(store: ServiceStore) -> None:
+    ids = [uuid.uuid4() for _ in range(5)]
+    dispatch = _batching(store)
+
+    await asyncio.gather(*(dispatch(_envelope(i)) for i in ids))
+
+    assert len({SEEN[i] for i in ids}) == 1
+    assert await _recorded(store, ids) == set(ids)
+    # Each message's outgoing row carries its own correlation id.
+    assert await _announced(store, ids) == {f"req-batch-{i}": 1 for i in ids}
+
+
+async def test_a_redelivered_message_in_a_batch_is_skipped(store: ServiceStore) -> None:
+    first, second = uuid.uuid4(), uuid.uuid4()
+    delivered = _envelope(first)
+    dispatch = _batching(store)
+    await dispatch(delivered)
+    SEEN.pop(first)
+
+    await asyncio.gather(dispatch(delivered), dispatch(_envelope(second)))
+
+    assert first not in SEEN  # its handler did not run again
+    assert await _announced(store, [first, second]) == {
+        f"req-batch-{first}": 1,
+        f"req-batch-{second}": 1,
+    }
+
+
+async def test_a_failing_message_fails_alone_and_the_others_commit(store: ServiceStore) -> None:
+    ids = [uuid.uuid4() for _ in range(4)]
+    bad = ids[1]
+    FAIL.add(bad)
+    dispatch = _batching(store)
+    envelopes = [_envelope(i) for i in ids]
+
+    results = await asyncio.gather(*(dispatch(e) for e in envelopes), return_exceptions=True)
+
+    assert [isinstance(r, RuntimeError) for r in results] == [False, True, False, False]
+    assert await _recorded(store, ids) == set(ids) - {bad}
+    assert f"req-batch-{bad}" not in await _announced(store, ids)
+    # Not recorded as processed either: its redelivery runs the handler again.
+    FAIL.discard(bad)
+    await dispatch(envelopes[1])
+    assert await _recorded(store, [bad]) == {bad}
+
+
+async def test_a_handler_that_does_not_commit_changes_nothing(store: ServiceStore) -> None:
+    ids = [uuid.uuid4() for _ in range(3)]
+    LEAVE_UNCOMMITTED.add(ids[0])
+    dispatch = _batching(store)
+    envelopes = [_envelope(i) for i in ids]
+
+    await asyncio.gather(*(dispatch(e) for e in envelopes))
+
+    assert await _recorded(store, ids) == set(ids[1:])
+    LEAVE_UNCOMMITTED.discard(ids[0])
+    await dispatch(envelopes[0])  # it was not recorded as processed
+    assert await _recorded(store, ids) == set(ids)
+
+
+async def test_a_message_its_handler_does_not_declare_runs_on_its_own(
+    store: ServiceStore,
+) -> None:
+    """Without ``one_transaction`` a handler keeps its own transactions (and its shape)."""
+    transactions: list[int] = []
+
+    async def alone(cmd: commands.DeleteVim, ctx: HandlerContext) -> None:
+        async with ctx.transaction(final=True) as uow:
+            transactions.append(int(await uow.conn.scalar(text("SELECT txid_current()")) or 0))
+            await uow.commit()
+
+    dispatch = BatchingDispatcher(
+        Dispatcher(store, {commands.DeleteVim: alone}), max_batch=10, max_running=1
+    )
+    await asyncio.gather(*(dispatch(_envelope(uuid.uuid4())) for _ in range(3)))
+
+    assert len(set(transactions)) == 3
