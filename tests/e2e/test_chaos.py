@@ -13,7 +13,7 @@ import pytest
 
 from chaos.report import render
 from chaos.run import Plan, execute
-from tests.support.environment import TEST_ENV
+from tests.support.environment import CHAOS_PORT_BASE, TEST_ENV
 
 # Figures the remaining parts bring to 0 (the branches that do it): while a figure
 # here is the only one not 0, the test is an expected failure saying so, never a pass.
@@ -34,7 +34,7 @@ def _own_vhost(amqp_url: str) -> str:
 @pytest.fixture(scope="module")
 def plan() -> Plan:
     return Plan(
-        port_base=int(os.environ.get("SERVICEVM_TEST_PORT_BASE", "19890")) + 30,
+        port_base=CHAOS_PORT_BASE,
         db_name=f"{TEST_ENV['SERVICEVM_DB_NAME']}_chaos",
         replicas=2,
         mix={"noop": 1, "local": 1, "placement": 1, "vnf": 1},

@@ -66,6 +66,8 @@ NOAUTH_PAGE_SIZE = 2
 PORT_BASE_NFVO = _PORT_BASE + 30
 # A second mgmt process beside the suite's (several replicas delivering at once).
 SECOND_MGMT_PORT = _PORT_BASE + 12
+# The reduced fault suite's two replicas of every service (base + 10r + i, r = 0, 1).
+CHAOS_PORT_BASE = _PORT_BASE + 60
 
 
 def suite_settings() -> Settings:
