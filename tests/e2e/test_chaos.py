@@ -6,7 +6,6 @@ restarted, in a database and vhost of this test's own."""
 
 from __future__ import annotations
 
-import os
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
