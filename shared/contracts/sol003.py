@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -34,27 +34,10 @@ NOTIFICATION_TYPES: tuple[NotificationType, ...] = (
 )
 # The prefix of their event types (the AMQP routing keys, the deliveries' event_type).
 EVENT_PREFIX = "vnflcm."
-# SOL003 LcmOperationType as subscribers filter on it (operationTypes).
-OPERATION_TYPES: tuple[str, ...] = (
-    "INSTANTIATE",
-    "SCALE",
-    "SCALE_TO_LEVEL",
-    "CHANGE_FLAVOUR",
-    "TERMINATE",
-    "HEAL",
-    "OPERATE",
-    "CHANGE_EXT_CONN",
-    "MODIFY_INFO",
-)
-OPERATION_STATES: tuple[str, ...] = (
-    "STARTING",
-    "PROCESSING",
-    "COMPLETED",
-    "FAILED_TEMP",
-    "FAILED",
-    "ROLLING_BACK",
-    "ROLLED_BACK",
-)
+# SOL003 LcmOperationType and LcmOperationStateType, as subscribers filter on them
+# (operationTypes, operationStates): the values the op occs themselves take.
+OPERATION_TYPES: tuple[str, ...] = get_args(VnfLcmOperation)
+OPERATION_STATES: tuple[str, ...] = get_args(OperationState)
 
 
 def event_type(notification_type: str) -> str:

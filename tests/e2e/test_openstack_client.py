@@ -220,19 +220,27 @@ def test_vnflcm_commands(noauth_project_suite: Suite, tmp_path: Path) -> None:
     assert openstack(suite, "vnflcm", "show", vnf_id).returncode != 0
 
 
-def test_vnflcm_op_cancel_with_the_cli(noauth_project_suite: Suite, tmp_path: Path) -> None:
-    """op cancel of a PROCESSING op occ: FAILED_TEMP, "Operation cancelled", then rollback."""
-    suite = noauth_project_suite
+def _instantiate_with_cli(
+    suite: Suite, tmp_path: Path, **attributes: str
+) -> tuple[dict[str, Any], str, str]:
+    """The simple sample onboarded over HTTP with these template attributes, a VNF of it
+    instantiated with the CLI: (package, VNF id, instantiate op occ id)."""
     owner = Api(suite.url("api"), project=NOAUTH_PROJECT)
     try:
-        slow = onboard_noop(owner, "simple", noop_delay_seconds="5")
-        vnf_id = create_vnf(owner, slow["vnfdId"])["id"]
+        package = onboard_noop(owner, "simple", **attributes)
+        vnf_id = create_vnf(owner, package["vnfdId"])["id"]
     finally:
         owner.close()
     request = tmp_path / "instantiate.json"
     request.write_text(json.dumps({"flavourId": "simple"}))
     assert openstack(suite, "vnflcm", "instantiate", vnf_id, str(request)).returncode == 0
-    op_id = _last_op(suite, vnf_id, "INSTANTIATE")
+    return package, vnf_id, _last_op(suite, vnf_id, "INSTANTIATE")
+
+
+def test_vnflcm_op_cancel_with_the_cli(noauth_project_suite: Suite, tmp_path: Path) -> None:
+    """op cancel of a PROCESSING op occ: FAILED_TEMP, "Operation cancelled", then rollback."""
+    suite = noauth_project_suite
+    slow, vnf_id, op_id = _instantiate_with_cli(suite, tmp_path, noop_delay_seconds="5")
     _wait_op(suite, op_id, "PROCESSING")
     cancelled = openstack(suite, "vnflcm", "op", "cancel", "--cancel-mode", "FORCEFUL", op_id)
     # python-tackerclient 2.6 prints the acceptance, then its ShowOne command fails on the
@@ -251,16 +259,8 @@ def test_vnflcm_op_cancel_with_the_cli(noauth_project_suite: Suite, tmp_path: Pa
 def test_vnflcm_op_failure_commands(noauth_project_suite: Suite, tmp_path: Path) -> None:
     """op retry, rollback, fail, cancel with the CLI on a package whose devices fail."""
     suite = noauth_project_suite
-    owner = Api(suite.url("api"), project=NOAUTH_PROJECT)
-    try:
-        failing = onboard_noop(owner, "simple", noop_fail="create")
-        vnf_id = create_vnf(owner, failing["vnfdId"])["id"]
-    finally:
-        owner.close()
-    request = tmp_path / "instantiate.json"
-    request.write_text(json.dumps({"flavourId": "simple"}))
-    assert openstack(suite, "vnflcm", "instantiate", vnf_id, str(request)).returncode == 0
-    op_id = _last_op(suite, vnf_id, "INSTANTIATE")
+    _, vnf_id, op_id = _instantiate_with_cli(suite, tmp_path, noop_fail="create")
+    request = tmp_path / "instantiate.json"  # written by _instantiate_with_cli
     _wait_op(suite, op_id, "FAILED_TEMP")
     cancelled = openstack(suite, "vnflcm", "op", "cancel", op_id)
     assert cancelled.returncode != 0  # FAILED_TEMP cannot be cancelled: 409
