@@ -9,8 +9,11 @@ from typing import Any
 from sqlalchemy import (
     ARRAY,
     BigInteger,
+    Integer,
+    Interval,
     Row,
     any_,
+    bindparam,
     cast,
     delete,
     func,
@@ -112,6 +115,14 @@ async def claim_due(conn: AsyncConnection, *, limit: int, lease_seconds: float) 
     locked and left out (its lease). The lease keeps a claimed row from being sent again
     until its sender had time to finish.
     """
+    lease = timedelta(seconds=lease_seconds)
+    result = await conn.execute(_CLAIM, {"limit": limit, "lease": lease})
+    return list(result.all())
+
+
+def _claim_statement() -> Any:
+    """Built once (it is the same every time but for its parameters ``limit`` and ``lease``):
+    building it per claim cost more CPU than the database spent on it."""
     now = func.now()
     heads = _heads()
     # An array of the heads' ids: each is looked up in deliveries_pkey (a join may scan it
@@ -126,17 +137,17 @@ async def claim_due(conn: AsyncConnection, *, limit: int, lease_seconds: float) 
             or_(deliveries.c.leased_until.is_(None), deliveries.c.leased_until < now),
         )
         .order_by(deliveries.c.id)
-        .limit(limit)
+        .limit(bindparam("limit", type_=Integer))
         .with_for_update(skip_locked=True)
     )
     claimed = (
         update(deliveries)
         .where(deliveries.c.id.in_(due.scalar_subquery()))
-        .values(leased_until=now + timedelta(seconds=lease_seconds))
+        .values(leased_until=now + bindparam("lease", type_=Interval))
         .returning(deliveries.c.id)
         .cte("claimed")
     )
-    query = (
+    return (
         select(
             deliveries.c.id,
             deliveries.c.subscription_id,
@@ -155,7 +166,6 @@ async def claim_due(conn: AsyncConnection, *, limit: int, lease_seconds: float) 
         .join(subscriptions, subscriptions.c.id == deliveries.c.subscription_id)
         .order_by(deliveries.c.id)
     )
-    return list((await conn.execute(query)).all())
 
 
 def _heads() -> Any:
@@ -182,6 +192,9 @@ def _heads() -> Any:
             heads.join(following, true())
         )
     )
+
+
+_CLAIM = _claim_statement()
 
 
 async def delivered(conn: AsyncConnection, *, delivery_ids: list[int]) -> None:
