@@ -124,13 +124,18 @@ class Deliverer:
             self._sent[:0] = sent  # recorded next round (or their leases run out)
             raise
         _recorded(sent)
+        loop = asyncio.get_running_loop()
+        for s in sent:
+            if s.result == "retried":
+                # Due at the transaction's now() + delay: woken no earlier than that.
+                loop.call_later(s.delay, self._wake.set)
         for row in rows:
             task = asyncio.create_task(self._deliver(client, row))
             self._in_flight.add(task)
             task.add_done_callback(self._finished)
 
     def _poll_seconds(self) -> float:
-        # New deliveries wake the loop (NOTIFY); a retry falling due is woken by _deliver.
+        # New deliveries wake the loop (NOTIFY); a retry falling due is woken once recorded.
         # The slow poll is the safety net: a retry another process scheduled, then died.
         if listening():
             return self._settings.delivery_safety_poll_seconds
@@ -164,7 +169,6 @@ class Deliverer:
                 base=settings.delivery_retry_base_seconds,
                 cap=settings.delivery_retry_max_seconds,
             )
-            asyncio.get_running_loop().call_later(delay, self._wake.set)
             return _Sent(row, outcome, "retried", delay)
         return _Sent(row, outcome, "given_up")
 
