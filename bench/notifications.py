@@ -3,7 +3,7 @@ receiver (``bench.receiver``, its own process), while devices are created throug
 API; each notification is POSTed by mgmt to every subscriber.
 
     python -m bench.notifications [--subscribers 100] [--devices 50] [--concurrency 10]
-                                  [--quiet-devices 5]
+                                  [--quiet-devices 5] [--profile DIR]
 
 Prints deliveries per second (from the first state change to the last delivery) and the
 latency each delivery added to its state change (the notification's ``timestamp`` to its
@@ -33,6 +33,7 @@ from typing import Any
 import httpx
 
 from bench.e2e_devices import _PORT_BASE, BENCH_ENV
+from bench.profiling import Profiler, print_top
 from bench.rest import HEADERS
 from bench.stats import percentile
 from servicevm_cli.replay import Replay
@@ -231,6 +232,9 @@ def main() -> None:
     parser.add_argument(
         "--quiet-devices", type=int, default=5, help="then created one at a time, for latency"
     )
+    parser.add_argument(
+        "--profile", type=Path, default=None, help="py-spy profile of mgmt in the burst, into DIR"
+    )
     args = parser.parse_args()
 
     settings = isolated_settings(ENV)
@@ -247,9 +251,15 @@ def main() -> None:
             template = client.get("/v1.0/device_templates").json()["device_templates"][0]
         warmed = arrived()
         since = datetime.now(UTC)
-        asyncio.run(create_devices(api_url, template["id"], args.devices, args.concurrency))
-        # Each device: pending_create and active, to every subscriber.
-        wait_for_arrivals(warmed + 2 * args.devices * args.subscribers)
+        pids = {"mgmt": suite.processes["mgmt"].pid}
+        profiler = Profiler(args.profile, pids) if args.profile else None
+        try:
+            asyncio.run(create_devices(api_url, template["id"], args.devices, args.concurrency))
+            # Each device: pending_create and active, to every subscriber.
+            wait_for_arrivals(warmed + 2 * args.devices * args.subscribers)
+        finally:
+            if profiler is not None:
+                profiler.stop()
         deliveries = [d for d in results()[warmed:] if d.path.startswith("/subscriber/")]
         unloaded = one_at_a_time(api_url, template["id"], args.quiet_devices, args.subscribers)
         bodies = [json.dumps(d.notification).encode() for d in deliveries]
@@ -265,6 +275,8 @@ def main() -> None:
             receiver.kill()
             receiver.wait()
     report(deliveries, unloaded, args.subscribers, floor_rate, replayed)
+    if profiler is not None:
+        print_top(profiler.files)
     print(f"(service logs: {log_dir})")
 
 

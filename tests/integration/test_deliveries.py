@@ -7,10 +7,13 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
+from datetime import timedelta
+from typing import Any
 
 from cryptography.fernet import Fernet
+from sqlalchemy import func, insert, update
 
-from servicevm_mgmt.adapters.orm import metadata
+from servicevm_mgmt.adapters.orm import deliveries, metadata
 from servicevm_mgmt.jobs.deliverer import deliver_notifications
 from servicevm_mgmt.subscriptions import repository as sub_repo
 from servicevm_mgmt.subscriptions.notifier import notify
@@ -164,3 +167,69 @@ def test_rotation_reencrypts_subscription_secrets_with_the_primary_key(
     token, rotated, again = asyncio.run(_rotate(database, old, new))
     assert rotated >= 1 and again == 0
     assert Cipher([new]).decrypt(token) == "s3cret"  # the old key is no longer needed
+
+
+async def _claims(settings: Settings) -> list[list[str]]:
+    """Four subscriptions, two deliveries each, in one transaction (rolled back: no
+    deliverer ever sees them): a's first is leased, b's not due yet, c's given up."""
+    store = build_store(ServiceDefinition(name="mgmt", metadata=metadata, handlers={}), settings)
+    names: dict[int, str] = {}
+    try:
+        async with store.unit_of_work("req-claims") as uow:
+            conn = uow.conn
+            tenant = f"claims-{uuid.uuid4().hex[:8]}"
+            for sub in "abcd":
+                subscription_id = uuid.uuid4()
+                spec = SubscriptionSpec(
+                    tenant_id=tenant,
+                    callback_uri=f"https://nfvo.example.com/{sub}",
+                    event_types=[],
+                    resource_types=[],
+                    all_projects=False,
+                    auth_type="none",
+                )
+                await sub_repo.add_subscription(conn, subscription_id=subscription_id, spec=spec)
+                for n in (1, 2):
+                    row = {
+                        "subscription_id": subscription_id,
+                        "notification_id": uuid.uuid4(),
+                        "event_type": "device.active",
+                        "body": b"{}",
+                    }
+                    ids = await conn.execute(
+                        insert(deliveries).values(row).returning(deliveries.c.id)
+                    )
+                    names[ids.scalar_one()] = f"{sub}{n}"
+            first = {name: id_ for id_, name in names.items()}
+            held: dict[str, dict[str, Any]] = {
+                "a1": {"leased_until": func.now() + timedelta(minutes=1)},
+                "b1": {"next_attempt_at": func.now() + timedelta(minutes=1)},
+                "c1": {"failed_at": func.now()},
+            }
+            for name, values in held.items():
+                await conn.execute(
+                    update(deliveries).where(deliveries.c.id == first[name]).values(**values)
+                )
+
+            async def claim() -> list[str]:
+                rows = await sub_repo.claim_due(conn, limit=10_000, lease_seconds=60)
+                return [names[row.id] for row in rows if row.id in names]
+
+            rounds = [await claim(), await claim()]
+            await sub_repo.delivered(conn, delivery_ids=[first["c2"], first["d1"]])
+            rounds.append(await claim())
+            # Never committed: left, the unit of work rolls back.
+        return rounds
+    finally:
+        await store.engine.dispose()
+
+
+def test_a_claim_takes_each_subscriptions_oldest_pending_delivery_never_one_behind_it(
+    database: Settings,
+) -> None:
+    first, again, after_delivery = asyncio.run(_claims(database))
+    # a's head is being sent, b's waits for its retry: nothing of theirs goes out before
+    # it. c's head was given up: its next one is the head. One claim, across subscriptions.
+    assert first == ["c2", "d1"]
+    assert again == []  # claimed: leased
+    assert after_delivery == ["d2"]  # delivered: the next in line

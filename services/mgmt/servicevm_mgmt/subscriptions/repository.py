@@ -6,7 +6,23 @@ import uuid
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import Row, and_, delete, exists, func, insert, or_, select, update
+from sqlalchemy import (
+    ARRAY,
+    BigInteger,
+    Integer,
+    Interval,
+    Row,
+    any_,
+    bindparam,
+    cast,
+    delete,
+    func,
+    insert,
+    or_,
+    select,
+    true,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -88,39 +104,50 @@ async def _changed(conn: AsyncConnection, channel: str) -> None:
 
 async def claim_due(conn: AsyncConnection, *, limit: int, lease_seconds: float) -> list[Any]:
     """Lease up to ``limit`` due deliveries, each the oldest pending one of its subscription
-    (so a subscription's notifications go out in order), with what is needed to send them.
+    (so a subscription's notifications go out in order), oldest first, with what is needed
+    to send them: one statement for the whole batch, across subscriptions.
 
-    SKIP LOCKED lets several deliverers claim at once without waiting on each other; the
-    lease keeps a claimed row from being sent again until its sender had time to finish.
+    The heads come from a skip scan of ``deliveries_pending`` (subscription_id, id): one
+    index probe per subscription with something pending, however long its backlog. A head
+    that is leased or not yet due keeps its subscription out of the batch (never the next
+    one: that would break the order). SKIP LOCKED lets several deliverers claim at once
+    without waiting on each other; a head another one claimed meanwhile is rechecked once
+    locked and left out (its lease). The lease keeps a claimed row from being sent again
+    until its sender had time to finish.
     """
-    earlier = deliveries.alias("earlier")
+    lease = timedelta(seconds=lease_seconds)
+    result = await conn.execute(_CLAIM, {"limit": limit, "lease": lease})
+    return list(result.all())
+
+
+def _claim_statement() -> Any:
+    """Built once (it is the same every time but for its parameters ``limit`` and ``lease``):
+    building it per claim cost more CPU than the database spent on it."""
     now = func.now()
+    heads = _heads()
+    # An array of the heads' ids: each is looked up in deliveries_pkey (a join may scan it
+    # from the oldest id up to the newest head instead).
+    head_ids = cast(select(func.array_agg(heads.c.id)).scalar_subquery(), ARRAY(BigInteger))
     due = (
         select(deliveries.c.id)
         .where(
+            deliveries.c.id == any_(head_ids),
             deliveries.c.failed_at.is_(None),
             deliveries.c.next_attempt_at <= now,
             or_(deliveries.c.leased_until.is_(None), deliveries.c.leased_until < now),
-            ~exists().where(
-                and_(
-                    earlier.c.subscription_id == deliveries.c.subscription_id,
-                    earlier.c.id < deliveries.c.id,
-                    earlier.c.failed_at.is_(None),
-                )
-            ),
         )
         .order_by(deliveries.c.id)
-        .limit(limit)
+        .limit(bindparam("limit", type_=Integer))
         .with_for_update(skip_locked=True)
     )
     claimed = (
         update(deliveries)
         .where(deliveries.c.id.in_(due.scalar_subquery()))
-        .values(leased_until=now + timedelta(seconds=lease_seconds))
+        .values(leased_until=now + bindparam("lease", type_=Interval))
         .returning(deliveries.c.id)
         .cte("claimed")
     )
-    query = (
+    return (
         select(
             deliveries.c.id,
             deliveries.c.subscription_id,
@@ -139,11 +166,40 @@ async def claim_due(conn: AsyncConnection, *, limit: int, lease_seconds: float) 
         .join(subscriptions, subscriptions.c.id == deliveries.c.subscription_id)
         .order_by(deliveries.c.id)
     )
-    return list((await conn.execute(query)).all())
 
 
-async def delivered(conn: AsyncConnection, *, delivery_id: int) -> None:
-    await conn.execute(delete(deliveries).where(deliveries.c.id == delivery_id))
+def _heads() -> Any:
+    """(subscription_id, id) of the oldest pending delivery of each subscription: a
+    recursive CTE walking ``deliveries_pending`` from one subscription to the next."""
+    pending = deliveries.c.failed_at.is_(None)
+    order = (deliveries.c.subscription_id, deliveries.c.id)
+    first = (
+        select(deliveries.c.subscription_id, deliveries.c.id)
+        .where(pending)
+        .order_by(*order)
+        .limit(1)
+    )
+    heads = first.cte("heads", recursive=True)
+    following = (
+        select(deliveries.c.subscription_id, deliveries.c.id)
+        .where(pending, deliveries.c.subscription_id > heads.c.subscription_id)
+        .order_by(*order)
+        .limit(1)
+        .lateral("following")
+    )
+    return heads.union_all(
+        select(following.c.subscription_id, following.c.id).select_from(
+            heads.join(following, true())
+        )
+    )
+
+
+_CLAIM = _claim_statement()
+
+
+async def delivered(conn: AsyncConnection, *, delivery_ids: list[int]) -> None:
+    if delivery_ids:
+        await conn.execute(delete(deliveries).where(deliveries.c.id.in_(delivery_ids)))
 
 
 async def retry_later(
