@@ -50,12 +50,21 @@ def isolated_settings(env: Mapping[str, str]) -> Settings:
     return Settings.model_validate(overrides)
 
 
-def fresh_environment(settings: Settings) -> None:
-    """Drop and recreate the database and the service queues: a clean slate for a test
-    session or a benchmark run (never pointed at the database `make run` uses)."""
+def fresh_database(settings: Settings) -> None:
+    """Drop, recreate and migrate the database (never the one `make run` uses)."""
     asyncio.run(_drop_database(settings))
     asyncio.run(create_database_and_roles(settings))
     migrate(settings)
+
+
+def drop_database(settings: Settings) -> None:
+    asyncio.run(_drop_database(settings))
+
+
+def fresh_environment(settings: Settings) -> None:
+    """Drop and recreate the database and the service queues: a clean slate for a test
+    session or a benchmark run (never pointed at the database `make run` uses)."""
+    fresh_database(settings)
     with Connection(settings.amqp_url) as connection:
         channel = connection.default_channel
         for service in SERVICES:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 
 import pytest
 from sqlalchemy import delete, func, select, text
@@ -17,6 +17,7 @@ from servicevm_mgmt.bootstrap import DEFINITION as MGMT
 from shared.config import Settings
 from shared.contracts import commands, events
 from shared.contracts.envelope import Envelope
+from shared.devstack import drop_database, fresh_database
 from shared.messaging.batching import BatchingDispatcher, one_transaction
 from shared.messaging.dispatch import Dispatcher, HandlerContext, ServiceStore
 from shared.runtime import build_store
@@ -52,9 +53,21 @@ async def record(cmd: commands.DeleteVim, ctx: HandlerContext) -> None:
             await uow.commit()
 
 
+@pytest.fixture(scope="module")
+def quiet_database(database: Settings) -> Iterator[Settings]:
+    """A migrated database of this module's own that no service reads: the suite's mgmt
+    relay would publish and delete the outbox rows these tests count."""
+    own = database.model_copy(update={"db_name": f"{database.db_name}_batching"})
+    fresh_database(own)
+    try:
+        yield own
+    finally:
+        drop_database(own)
+
+
 @pytest.fixture
-async def store(database: Settings) -> AsyncIterator[ServiceStore]:
-    made = build_store(MGMT, database)
+async def store(quiet_database: Settings) -> AsyncIterator[ServiceStore]:
+    made = build_store(MGMT, quiet_database)
     try:
         yield made
     finally:
