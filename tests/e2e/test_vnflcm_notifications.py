@@ -329,7 +329,9 @@ def test_two_mgmt_replicas_never_send_concurrently_to_one_subscription_and_keep_
     env = {**TEST_ENV, "SERVICEVM_MGMT_PORT": str(SECOND_MGMT_PORT), "SERVICEVM_DB_POOL_SIZE": "3"}
     assert suite.log_dir is not None
     second = Suite(isolated_settings(env), env=env, log_dir=suite.log_dir / "second-mgmt")
-    paths = ("/notify/a", "/notify/b")
+    # More subscriptions than one replica sends to at once (delivery_concurrency, 16): the
+    # first replica cannot hold every subscription's head, so the second one sends too.
+    paths = tuple(f"/notify/{i}" for i in range(20))
     try:
         second.start("mgmt")
         for path in paths:
@@ -338,7 +340,7 @@ def test_two_mgmt_replicas_never_send_concurrently_to_one_subscription_and_keep_
         vnfs = [create_vnf(api, package["vnfdId"])["id"] for _ in range(3)]
         for vnf_id in vnfs:
             task(api, vnf_id, "instantiate", {"flavourId": "simple"})
-        slow.wait_for(lambda got: len(got) >= 24, timeout=60)
+        slow.wait_for(lambda got: len(got) >= 12 * len(paths), timeout=120)
         time.sleep(0.5)
         metrics = httpx.get(f"{second.url('mgmt')}/metrics").text
     finally:
