@@ -129,13 +129,47 @@ def advance(op: OpOcc, now: datetime) -> tuple[OpOcc, list[Step]]:
     wave = min(s.wave for s in steps if s.status == "PENDING")
     if any(s.wave < wave and s.status != "DONE" and not s.best_effort for s in steps):
         return op, []
-    issued = [replace(s, status="SENT") for s in steps if s.status == "PENDING" and s.wave == wave]
+    issued = [_send(s, now) for s in steps if s.status == "PENDING" and s.wave == wave]
     by_device = {s.device_id: s for s in issued}
     updated = tuple(
         by_device.get(s.device_id, s) if s.status == "PENDING" and s.wave == wave else s
         for s in steps
     )
-    return op.with_active(updated), issued
+    return _wait_allowed(op.with_active(updated), issued), issued
+
+
+def _send(step: Step, now: datetime) -> Step:
+    """The step SENT; a graceful stop's wait starts now (recorded with the plan)."""
+    wait_until = None
+    if step.graceful_seconds is not None:
+        wait_until = now + timedelta(seconds=step.graceful_seconds)
+    return replace(step, status="SENT", wait_until=wait_until)
+
+
+def _wait_allowed(op: OpOcc, issued: list[Step]) -> OpOcc:
+    """The op's deadline moves back by the longest graceful wait just started: a VNFC given
+    that long to stop must not time the op out meanwhile."""
+    waits = [s.graceful_seconds for s in issued if s.graceful_seconds is not None]
+    if not waits or op.deadline is None:
+        return op
+    return replace(op, deadline=op.deadline + timedelta(seconds=max(waits)))
+
+
+def graceful_timed_out(op: OpOcc, step: Step, now: datetime) -> tuple[OpOcc, list[Step]]:
+    """A graceful STOP whose VNFC did not stop in time. Terminating (best effort): the step
+    ends FAILED with the reason and the deletes go on. Stopping: the VNFC is stopped
+    forcefully now (the step stays SENT, no longer waiting; returned to be issued)."""
+    waited = f"{step.graceful_seconds:g}" if step.graceful_seconds is not None else "?"
+    if step.best_effort:
+        reason = f"VNFC did not stop within {waited} s; going on forcefully"
+        settled = settle(op, step.device_id, frozenset({"STOP"}), ok=False, reason=reason)
+        return (op, []) if settled is None else (settled[0], [])
+    forceful = replace(step, graceful_seconds=None, wait_until=None)
+    steps = tuple(
+        forceful if s.device_id == step.device_id and s.wait_until is not None else s
+        for s in op.steps
+    )
+    return replace(op, steps=steps), [forceful]
 
 
 def retry(op: OpOcc, now: datetime, timeout: timedelta, new_id: Callable[[], uuid.UUID]) -> OpOcc:
@@ -166,7 +200,7 @@ def retry(op: OpOcc, now: datetime, timeout: timedelta, new_id: Callable[[], uui
                 )
             )
         elif step.status == "FAILED":
-            steps.append(replace(step, status="PENDING", reason=None))
+            steps.append(replace(step, status="PENDING", reason=None, wait_until=None))
         else:
             steps.append(step)
     return op.enter(
@@ -194,7 +228,16 @@ def rollback(op: OpOcc, now: datetime, timeout: timedelta) -> OpOcc:
             inverse.append(replace(step, kwargs=step.undo_kwargs, status="PENDING", wave=0))
         elif step.action in ("START", "STOP") and step.status == "DONE" and not step.best_effort:
             undo: StepAction = "STOP" if step.action == "START" else "START"
-            inverse.append(replace(step, action=undo, status="PENDING", wave=0))
+            inverse.append(
+                replace(
+                    step,
+                    action=undo,
+                    status="PENDING",
+                    wave=0,
+                    graceful_seconds=None,
+                    wait_until=None,
+                )
+            )
         # A deleted device cannot be brought back: its delete stands.
     return op.enter(
         st.ROLLING_BACK,
