@@ -160,7 +160,10 @@ def _act(op: OpOcc, cmd: VnfLcmOperationAction) -> tuple[OpOcc, list[Step]]:
     if op.error is not None and op.error.get("status") == 422 and not op.steps:
         # Its plan was refused: retrying meets the same refusal.
         return op.enter(st.PROCESSING, at).enter(st.FAILED_TEMP, at, error=op.error), []
-    return opocc.advance(opocc.retry(op, at, op_timeout(), uuid.uuid4), at)
+    retried = opocc.retry(op, at, op_timeout(), uuid.uuid4)
+    if needs_grant(op.operation):
+        retried = opocc.ask_again(op, retried)
+    return opocc.advance(retried, at)
 
 
 async def _before_start(uow: UnitOfWork, vnf: Vnf, cmd: VnfLcmOperationAction) -> None:

@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from servicevm_lifecycle.vnflcm.domain import states as st
-from servicevm_lifecycle.vnflcm.domain.grants import Grant
+from servicevm_lifecycle.vnflcm.domain.grants import BeforeRetry, Grant, changes_resources
 from servicevm_lifecycle.vnflcm.domain.model import Step, StepAction, VnfTarget
 from shared.contracts.vnflcm import (
     CancelMode,
@@ -108,7 +108,15 @@ def settle(
 
 def advance(op: OpOcc, now: datetime) -> tuple[OpOcc, list[Step]]:
     """Move the op on as far as its plan allows; the steps to issue now come back SENT."""
-    if op.state not in st.RUNNING or (op.awaiting_grant and not op.rolling_back):
+    if op.state not in st.RUNNING:
+        return op, []
+    if op.awaiting_grant and not op.rolling_back:
+        if op.cancel_requested:
+            # Nothing runs before the grant: cancelled at once (a retry's plan as it was).
+            error = problem("Operation cancelled", f"{op.operation} cancelled ({op.cancel_mode})")
+            return undo_retry(op).enter(
+                st.FAILED_TEMP, now, error=error, cancel_requested=False
+            ), []
         return op, []
     steps = op.active_steps
     in_flight = any(s.status == "SENT" for s in steps)
@@ -211,6 +219,34 @@ def retry(op: OpOcc, now: datetime, timeout: timedelta, new_id: Callable[[], uui
         rolling_back=False,
         error=None,
         deadline=now + timeout,
+    )
+
+
+def ask_again(before: OpOcc, retried: OpOcc) -> OpOcc:
+    """The RETRY ``retried`` of ``before``, whose work an external NFVO granted: when what
+    remains to do adds or removes resources, its grant is asked for again (PENDING: no step
+    runs until the NFVO answers), keeping the plan as it was in case the NFVO says no."""
+    grant = before.grant
+    if grant is None or not grant.granted or not changes_resources(retried.steps):
+        return retried
+    base = BeforeRetry(before.steps, before.rollback_steps, before.rolling_back)
+    asking = replace(grant, status="PENDING", location=None, asked_at=None, retrying=base)
+    return replace(retried, grant=asking)
+
+
+def undo_retry(op: OpOcc) -> OpOcc:
+    """A retry whose new grant was refused, not given or cancelled: the plan and the last
+    grant as they were before it (FAILED_TEMP follows; retry, rollback or fail again)."""
+    grant = op.grant
+    if grant is None or grant.retrying is None:
+        return op
+    base = grant.retrying
+    return replace(
+        op,
+        steps=base.steps,
+        rollback_steps=base.rollback_steps,
+        rolling_back=base.rolling_back,
+        grant=replace(grant, status="GRANTED", location=None, asked_at=None, retrying=None),
     )
 
 
