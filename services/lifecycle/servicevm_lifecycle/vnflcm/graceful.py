@@ -10,6 +10,8 @@ the op under its lock:
 - not stopped, past ``wait_until``: terminate goes on forcefully (the deletes), operate
   stops the VNFC forcefully (an OperateVnfc without a graceful timeout);
 - else: nothing, it is looked at again.
+A cancel (or the op failing meanwhile) ends the wait: the step settles FAILED, nothing more
+is issued.
 A lifecycle restarted meanwhile finds the same wait in the plan: no sleep lives in memory.
 """
 
@@ -33,7 +35,7 @@ from servicevm_lifecycle.vnflcm import repository as repo
 from servicevm_lifecycle.vnflcm import steps as step_io
 from servicevm_lifecycle.vnflcm.domain import opocc
 from servicevm_lifecycle.vnflcm.domain import states as st
-from servicevm_lifecycle.vnflcm.domain.model import Step
+from servicevm_lifecycle.vnflcm.domain.model import Step, StepAction
 from servicevm_lifecycle.vnflcm.domain.opocc import OpOcc
 from servicevm_lifecycle.vnflcm.progress import now, run_plan
 from shared.config import Settings, get_settings
@@ -43,6 +45,10 @@ from shared.plugins import PluginNotFound
 from shared.secrets import get_cipher
 
 log = logging.getLogger(__name__)
+_STOP: frozenset[StepAction] = frozenset({"STOP"})
+# Where a graceful STOP may be in flight (FAILED_TEMP: the op failed or was cancelled
+# meanwhile; the step still settles into its plan).
+_WATCHED = (st.PROCESSING, st.ROLLING_BACK, st.FAILED_TEMP)
 
 
 @dataclass(frozen=True)
@@ -78,7 +84,7 @@ async def _ops_waiting(conn: AsyncConnection) -> list[tuple[uuid.UUID, uuid.UUID
     among them: the JSON containment cannot test that wait_until is set)."""
     rows = await conn.execute(
         select(ops.c.vnf_instance_id, ops.c.id).where(
-            ops.c.state.not_in(st.FINAL),
+            ops.c.state.in_(_WATCHED),
             ops.c.steps.contains([{"action": "STOP", "status": "SENT"}]),
         )
     )
@@ -127,8 +133,15 @@ async def _apply(uow: UnitOfWork, op: OpOcc, looks: list[_Look]) -> tuple[OpOcc,
         )
         if step is None:
             continue
-        if look.stopped:
-            settled = opocc.settle(op, step.device_id, frozenset({"STOP"}), ok=True, reason=None)
+        if look.stopped or op.cancel_requested or op.state not in st.RUNNING:
+            # Stopped; or the op is cancelled or failed meanwhile: it stops waiting (and
+            # issues nothing more), the VNFC having been asked to stop.
+            reason = (
+                None
+                if look.stopped
+                else "no longer waited for: the op was cancelled or failed meanwhile"
+            )
+            settled = opocc.settle(op, step.device_id, _STOP, ok=look.stopped, reason=reason)
             if settled is None:
                 continue
             op, done = settled
