@@ -379,6 +379,25 @@ async def test_heat_suspend_and_resume(sim: CloudSimulator, sessions: VimSession
         await driver.start(stack_id, spec)
 
 
+async def test_heat_request_stop_suspends_without_waiting(
+    sim: CloudSimulator, sessions: VimSessions
+) -> None:
+    driver = HeatDeviceDriver(sessions)
+    spec = heat_spec(sim, dict(NOVA_ATTRS))
+    stack_id, _ = await create_like_flow(driver, spec)
+    await driver.request_stop(stack_id, spec)
+    for _ in range(100):  # the simulator completes a stack action within a few polls
+        if await driver.is_stopped(stack_id, spec):
+            break
+        await asyncio.sleep(0.05)
+    assert sim.stacks[0].stack_status == "SUSPEND_COMPLETE"
+    await driver.request_stop(stack_id, spec)  # suspended already: not asked again
+    assert sim.stacks[0].stack_status == "SUSPEND_COMPLETE"
+    await driver.delete(stack_id, spec)
+    assert await driver.is_stopped(stack_id, spec)  # gone: off
+    assert_nothing_left(sim)
+
+
 async def test_heat_failing_stack(sim: CloudSimulator, sessions: VimSessions) -> None:
     sim.faults.fail_boots(1)
     reason = await flow_failure(HeatDeviceDriver(sessions), heat_spec(sim, dict(NOVA_ATTRS)))
