@@ -31,14 +31,16 @@ log = logging.getLogger(__name__)
 
 async def operate_vnfc(cmd: OperateVnfc, ctx: HandlerContext) -> None:
     if cmd.change_state_to == "STOPPED" and cmd.graceful_timeout_seconds is not None:
-        if await _ask_to_stop(cmd, ctx) is None:
+        if await _waited_for(cmd, ctx) and await _ask_to_stop(cmd, ctx) is None:
             # Asked: the graceful stop watcher settles the step (stopped, or its time up),
             # holding neither this worker nor a transaction meanwhile.
             async with ctx.transaction(final=True) as uow:
                 await uow.commit()
             return
         # It could not even be asked: stop it forcefully now (SOL003: the graceful part
-        # "succeeded or failed", the stop follows).
+        # "succeeded or failed", the stop follows). So too for a command of a plan that
+        # records no wait (sent before lifecycle recorded graceful waits): nothing would
+        # settle its step otherwise.
         cmd = cmd.model_copy(update={"graceful_timeout_seconds": None})
     reason = await _power(cmd, ctx)
     action: StepAction = "START" if cmd.change_state_to == "STARTED" else "STOP"
@@ -70,6 +72,15 @@ async def _power(cmd: OperateVnfc, ctx: HandlerContext) -> str | None:
         log.warning("VNFC power change failed", extra={"device_id": str(cmd.id), "verb": verb})
         return f"{verb} failed: {exc or type(exc).__name__}"
     return None
+
+
+async def _waited_for(cmd: OperateVnfc, ctx: HandlerContext) -> bool:
+    """Whether the op's STOP step of this device is a graceful one being waited for."""
+    async with ctx.transaction() as uow:
+        op = await repo.get_op(uow.conn, op_id=cmd.op_occ_id)
+    return op is not None and any(
+        s.device_id == cmd.id and s.action == "STOP" and s.wait_until is not None for s in op.steps
+    )
 
 
 async def _ask_to_stop(cmd: OperateVnfc, ctx: HandlerContext) -> str | None:
