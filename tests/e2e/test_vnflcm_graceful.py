@@ -32,7 +32,9 @@ NOVA = {"image": "cirros", "flavor": "m1.small", "ready_timeout_seconds": "1"}
 @pytest.fixture
 def nova_vnfd(api: Api, shared_sim: CloudSimulator) -> tuple[str, str]:
     """(vnfdId, vimId): the sample package onboarded onto nova templates, and a VIM."""
-    vim = register(api, password_body(shared_sim, "secret", name=f"graceful-{uuid.uuid4().hex[:6]}"))
+    vim = register(
+        api, password_body(shared_sim, "secret", name=f"graceful-{uuid.uuid4().hex[:6]}")
+    )
     assert wait_checked(api, vim["id"])["status"] == "REACHABLE"
     package = onboard(
         api,
