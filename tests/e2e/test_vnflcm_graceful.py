@@ -132,6 +132,32 @@ def test_the_graceful_wait_survives_a_lifecycle_restart(
         assert delete.at - stop.at >= timeout  # the restarted lifecycle waited it out
 
 
+def test_a_cancel_ends_the_graceful_wait(
+    api: Api, shared_sim: CloudSimulator, nova_vnfd: tuple[str, str]
+) -> None:
+    vnf, servers = instantiated(api, nova_vnfd)
+    shared_sim.faults.slow_stops(None, count=len(servers))
+    # Ten times longer than the op is given to end below: only the cancel can end it.
+    body = {"terminationType": "GRACEFUL", "gracefulTerminationTimeout": 600}
+    op_id = task(api, vnf["id"], "terminate", body)
+    deadline = time.monotonic() + 30
+    while not all(events(shared_sim, servers).values()):
+        assert time.monotonic() < deadline, "the VNFCs were never asked to stop"
+        time.sleep(0.1)
+    cancelled = api.post(f"/vnflcm/v1/vnf_lcm_op_occs/{op_id}/cancel", {"cancelMode": "FORCEFUL"})
+    assert cancelled.status_code == 202, cancelled.text
+    op = wait_op(api, op_id, "FAILED_TEMP", timeout=60)
+    assert op["error"]["title"] == "Operation cancelled"
+    # Nothing was deleted: the deletes come only after the wait.
+    assert [e.action for seen in events(shared_sim, servers).values() for e in seen] == [
+        "stop"
+    ] * len(servers)
+    rolled = api.post(f"/vnflcm/v1/vnf_lcm_op_occs/{op_id}/rollback", {})
+    assert rolled.status_code == 202, rolled.text
+    wait_op(api, op_id, "ROLLED_BACK")
+    terminated(api, vnf["id"], {"terminationType": "FORCEFUL"})
+
+
 def test_graceful_operate_stop_waits_for_the_vnfc_then_starts_again(
     api: Api, shared_sim: CloudSimulator, nova_vnfd: tuple[str, str]
 ) -> None:

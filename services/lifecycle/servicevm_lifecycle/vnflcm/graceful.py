@@ -163,7 +163,9 @@ async def _look(store: ServiceStore, step: Step) -> _Look:
         stopped = await _is_stopped(store, step.device_id)
     except (DeviceDriverError, PluginNotFound, NoVim, TimeoutError) as exc:
         # Not known to be stopped: waited for until its time is up.
-        log.info("graceful stop: no answer", extra={"device_id": str(step.device_id), "why": exc})
+        log.info(
+            "graceful stop: no answer", extra={"device_id": str(step.device_id), "why": str(exc)}
+        )
     return _Look(step.device_id, step.wait_until, stopped)
 
 
