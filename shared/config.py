@@ -67,6 +67,8 @@ class Settings(BaseSettings):
     # A device operation still pending after this long is given up as ERROR (its command was
     # lost to a bug and parked); longer than any driver and configuration step can take.
     stuck_operation_seconds: float = 3600.0
+    # How often lifecycle looks at the VNFCs a GRACEFUL terminate or stop waits for.
+    graceful_stop_poll_seconds: float = 1.0
     # Replicas (shared.messaging.handoff): a resource's lease lives this long unless renewed
     # (a dead replica's operation is resumed by another after it); a handler still running
     # after handoff_after_seconds settles its message and goes on under its lease, well

@@ -225,6 +225,8 @@ class OperateVnfc(Command):
     vnf_instance_id: uuid.UUID
     op_occ_id: uuid.UUID
     change_state_to: VnfState
+    # Set on a GRACEFUL stop: the VNFC is only asked to stop (the driver's request_stop);
+    # lifecycle's graceful stop watcher settles the step once it stopped or its time is up.
     graceful_timeout_seconds: float | None = None
 
 

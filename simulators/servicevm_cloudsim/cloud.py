@@ -24,6 +24,7 @@ from servicevm_cloudsim.model import (
     Image,
     Network,
     Port,
+    PowerEvent,
     Project,
     Server,
     User,
@@ -81,6 +82,8 @@ class Cloud:
         self.networks: dict[str, Network] = {}
         self.ports: dict[str, Port] = {}
         self.servers: dict[str, Server] = {}
+        # Every stop and delete asked for, oldest first (what a test checks the order of).
+        self.power_events: list[PowerEvent] = []
         # Called by tick() so the orchestration part advances with the same clock.
         self.tick_hooks: list[Callable[[float], None]] = []
         self._seed()
@@ -198,6 +201,8 @@ class Cloud:
     def _advance_server(self, server: Server, moment: float) -> None:
         if server.delete_at is not None and moment >= server.delete_at:
             self._remove_server(server)
+        elif server.stop_at is not None and moment >= server.stop_at:
+            server.status, server.stop_at, server.updated = "SHUTOFF", None, now_iso()
         elif server.status == "BUILD" and moment >= server.ready_at:
             if server.fail_message is not None:
                 server.status, server.fault = "ERROR", server.fail_message
@@ -290,10 +295,30 @@ class Cloud:
                 raise CloudError(404, f"Instance {server_id} could not be found.")
             return server
 
+    def stop_server(self, server_id: str) -> None:
+        """os-stop: 409 unless ACTIVE and not powering off already; SHUTOFF at once, or
+        after the slow stop the faults hold for it."""
+        with self.lock:
+            server = self.server(server_id)
+            if server.status != "ACTIVE" or server.stop_at is not None:
+                task = " (powering-off)" if server.stop_at is not None else ""
+                raise CloudError(
+                    409, f"Cannot 'stop' instance {server_id} while it is {server.status}{task}"
+                )
+            self.power_events.append(PowerEvent(server_id, "stop", server.status, time.monotonic()))
+            seconds = self.faults.take_stop_seconds()
+            if seconds is None:
+                server.status, server.updated = "SHUTOFF", now_iso()
+            else:
+                server.stop_at = time.monotonic() + seconds
+
     def delete_server(self, server_id: str) -> None:
         with self.lock:
             server = self.server(server_id)
             if server.delete_at is None:
+                self.power_events.append(
+                    PowerEvent(server_id, "delete", server.status, time.monotonic())
+                )
                 server.delete_at = time.monotonic() + self.timing.delete_seconds
 
     # --- behind the client's back (the control API: an operator, a failing host) ------

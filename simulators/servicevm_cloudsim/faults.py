@@ -34,6 +34,7 @@ class Faults:
         self._lock = threading.Lock()
         self._http: list[HttpFault] = []
         self._boot_failures: list[str] = []
+        self._stop_seconds: list[float] = []
 
     def add_http(self, fault: HttpFault) -> None:
         with self._lock:
@@ -44,10 +45,17 @@ class Faults:
         with self._lock:
             self._boot_failures.extend([message] * count)
 
+    def slow_stops(self, seconds: float | None, count: int = 1) -> None:
+        """The next `count` servers asked to stop take `seconds` to power off (None: never,
+        a guest ignoring the ACPI shutdown); until then they are ACTIVE, powering-off."""
+        with self._lock:
+            self._stop_seconds.extend([float("inf") if seconds is None else seconds] * count)
+
     def clear(self) -> None:
         with self._lock:
             self._http.clear()
             self._boot_failures.clear()
+            self._stop_seconds.clear()
 
     def take_http(self, method: str, path: str) -> HttpFault | None:
         """The first fault matching this request, using up one of its count."""
@@ -65,3 +73,7 @@ class Faults:
     def take_boot_failure(self) -> str | None:
         with self._lock:
             return self._boot_failures.pop(0) if self._boot_failures else None
+
+    def take_stop_seconds(self) -> float | None:
+        with self._lock:
+            return self._stop_seconds.pop(0) if self._stop_seconds else None

@@ -110,6 +110,19 @@ class Server:
     fault: str | None = None
     delete_at: float | None = None
     updated: str = ""
+    # An os-stop in progress (task_state powering-off): SHUTOFF at this time; inf: a guest
+    # that ignores the ACPI shutdown and never powers off.
+    stop_at: float | None = None
+
+
+@dataclass(frozen=True)
+class PowerEvent:
+    """A stop or a delete a client asked for, with the server's status at that moment."""
+
+    server_id: str
+    action: str  # "stop" | "delete"
+    status: str
+    at: float  # time.monotonic()
 
 
 @dataclass

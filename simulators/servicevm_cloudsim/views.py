@@ -37,7 +37,7 @@ def server(cloud: Cloud, s: Server, base_url: str) -> dict[str, Any]:
         "OS-EXT-SRV-ATTR:host": s.host,
         "OS-EXT-AZ:availability_zone": s.zone,
         "OS-EXT-STS:vm_state": s.status.lower(),
-        "OS-EXT-STS:task_state": "deleting" if s.delete_at is not None else None,
+        "OS-EXT-STS:task_state": _task_state(s),
         "created": s.created,
         "updated": s.updated or s.created,
         "links": [{"rel": "self", "href": f"{base_url}/compute/v2.1/servers/{s.id}"}],
@@ -127,3 +127,9 @@ def stack(s: Stack, base_url: str) -> dict[str, Any]:
             }
         ],
     }
+
+
+def _task_state(s: Server) -> str | None:
+    if s.delete_at is not None:
+        return "deleting"
+    return "powering-off" if s.stop_at is not None else None

@@ -275,3 +275,81 @@ def test_the_granted_vim_builds_the_vnfcs_when_it_is_ours(client: Api, nfvo: Nfv
         assert vnfc["computeResource"]["vimConnectionId"] == vim_id
         device = client.wait_for_status(vnfc["computeResource"]["resourceId"], "ACTIVE")
         assert device["vim_id"] == vim_id
+
+
+def failed_after_its_grant(client: Api, nfvo: NfvoSimulator) -> tuple[str, str, dict[str, Any]]:
+    """(vnf id, op id, the op occ): an instantiation granted, whose creates failed."""
+    vnf_id = create_vnf(client, onboard_noop(client, noop_fail="create")["vnfdId"])["id"]
+    op_id = instantiate(client, vnf_id)
+    op = wait_op(client, op_id, "FAILED_TEMP")
+    assert op["grantId"] == nfvo.state.grants[op_id]
+    assert "told to fail at create" in op["error"]["detail"]
+    return vnf_id, op_id, op
+
+
+def retried(client: Api, nfvo: NfvoSimulator, failed: dict[str, Any]) -> dict[str, Any]:
+    """The op occ ``failed`` retried: FAILED_TEMP again (entered anew), having asked the
+    NFVO once more."""
+    op_id = failed["id"]
+    asked = len(nfvo.state.requests_for(op_id))
+    response = client.post(f"{OP_OCCS}/{op_id}/retry", {})
+    assert response.status_code == 202, response.text
+    wait_asked(nfvo, op_id, asked + 1)
+    deadline = time.monotonic() + 30
+    while True:
+        op = show_op(client, op_id)
+        entered = op["stateEnteredTime"] != failed["stateEnteredTime"]
+        if op["operationState"] == "FAILED_TEMP" and entered:
+            return op
+        assert time.monotonic() < deadline, f"the retry never ended: {op}"
+        time.sleep(0.1)
+
+
+def rolled_back(client: Api, op_id: str, devices: set[str]) -> None:
+    """Rollback (not granted: it undoes granted work) removes every device of the op."""
+    response = client.post(f"{OP_OCCS}/{op_id}/rollback", {})
+    assert response.status_code == 202, response.text
+    wait_op(client, op_id, "ROLLED_BACK")
+    for device_id in devices:
+        client.wait_until_gone(device_id)
+
+
+def test_a_retry_after_a_failed_step_asks_for_a_new_grant_for_what_remains(
+    client: Api, nfvo: NfvoSimulator
+) -> None:
+    _, op_id, failed = failed_after_its_grant(client, nfvo)
+    first_grant = failed["grantId"]
+    (first,) = nfvo.state.requests_for(op_id)
+    failed_devices = {r["id"] for r in first["addResources"]}
+    nfvo.behave(zone_id="az-retry")
+    op = retried(client, nfvo, failed)
+    first, second = nfvo.state.requests_for(op_id)
+    assert (second["operation"], second["vnfLcmOpOccId"]) == ("INSTANTIATE", op_id)
+    # What remains: a new device per failed VNFC, the failed devices removed.
+    assert removed_devices(second) == failed_devices
+    new_devices = {r["id"] for r in second["addResources"]}
+    assert len(new_devices) == len(failed_devices) and not new_devices & failed_devices
+    # The new grant is the op's now, and its answer placed the new devices.
+    assert op["grantId"] == nfvo.state.grants[op_id] != first_grant
+    for device_id in new_devices:
+        device = client.get(f"/v1.0/devices/{device_id}").json()["device"]
+        assert device["kwargs"]["availability_zone"] == "az-retry"
+    rolled_back(client, op_id, failed_devices | new_devices)
+
+
+def test_a_refused_retry_grant_leaves_the_op_failed_temp_with_the_nfvos_reason(
+    client: Api, nfvo: NfvoSimulator
+) -> None:
+    _, op_id, failed = failed_after_its_grant(client, nfvo)
+    (first,) = nfvo.state.requests_for(op_id)
+    before = {d["id"] for d in client.get("/v1.0/devices").json()["devices"]}
+    nfvo.behave(mode="refuse", reason="no more capacity for retries in region north")
+    op = retried(client, nfvo, failed)
+    assert op["error"]["status"] == 403
+    assert "no more capacity for retries in region north" in op["error"]["detail"]
+    assert op["grantId"] == failed["grantId"]  # the grant its work ran under
+    # Nothing was built or removed for the refused retry.
+    assert {d["id"] for d in client.get("/v1.0/devices").json()["devices"]} == before
+    assert before >= {r["id"] for r in first["addResources"]}
+    nfvo.behave()
+    rolled_back(client, op_id, before)

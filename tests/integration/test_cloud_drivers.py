@@ -117,6 +117,53 @@ async def test_nova_stop_and_start(sim: CloudSimulator, sessions: VimSessions) -
         await driver.start(instance_id, spec)
 
 
+async def test_nova_request_stop_asks_once_and_does_not_wait(
+    sim: CloudSimulator, sessions: VimSessions
+) -> None:
+    driver = NovaDeviceDriver(sessions)
+    spec = nova_spec(sim)
+    instance_id, _ = await create_like_flow(driver, spec)
+    sim.faults.slow_stops(None)  # a guest that ignores the ACPI shutdown
+    await driver.request_stop(instance_id, spec)
+    assert not await driver.is_stopped(instance_id, spec)
+    await driver.request_stop(instance_id, spec)  # powering off already: not asked again
+    assert [e.action for e in sim.cloud.power_events] == ["stop"]
+    with pytest.raises(DeviceDriverError):
+        # A forceful stop cannot hurry Nova's: its wait is bounded by the poll timeout.
+        await driver.stop(
+            instance_id,
+            dataclasses.replace(
+                spec,
+                template_attributes={**spec.template_attributes, "ready_timeout_seconds": "0.3"},
+            ),
+        )
+    await driver.delete(instance_id, spec)
+    assert await driver.is_stopped(instance_id, spec)  # gone counts as off
+    assert [(e.action, e.status) for e in sim.cloud.power_events] == [
+        ("stop", "ACTIVE"),
+        ("delete", "ACTIVE"),
+    ]
+
+
+async def test_nova_request_stop_of_a_slow_guest(
+    sim: CloudSimulator, sessions: VimSessions
+) -> None:
+    driver = NovaDeviceDriver(sessions)
+    spec = nova_spec(sim)
+    instance_id, _ = await create_like_flow(driver, spec)
+    sim.faults.slow_stops(0.3)
+    await driver.request_stop(instance_id, spec)
+    assert sim.servers[0].status == "ACTIVE"
+    for _ in range(100):  # a few polls: it powers off 0.3 s after the ask
+        if await driver.is_stopped(instance_id, spec):
+            break
+        await asyncio.sleep(0.05)
+    assert sim.servers[0].status == "SHUTOFF"
+    await driver.request_stop(instance_id, spec)  # stopped already: nothing asked
+    assert len(sim.cloud.power_events) == 1
+    await driver.delete(instance_id, spec)
+
+
 async def test_nova_existing_port_and_zone(sim: CloudSimulator, sessions: VimSessions) -> None:
     port = sim.cloud.create_port(sim.cloud.network_named("ext-net").id, name="pre-made")
     spec = make_spec(
@@ -330,6 +377,25 @@ async def test_heat_suspend_and_resume(sim: CloudSimulator, sessions: VimSession
     assert_nothing_left(sim)
     with pytest.raises(DeviceDriverError, match="does not exist"):
         await driver.start(stack_id, spec)
+
+
+async def test_heat_request_stop_suspends_without_waiting(
+    sim: CloudSimulator, sessions: VimSessions
+) -> None:
+    driver = HeatDeviceDriver(sessions)
+    spec = heat_spec(sim, dict(NOVA_ATTRS))
+    stack_id, _ = await create_like_flow(driver, spec)
+    await driver.request_stop(stack_id, spec)
+    for _ in range(100):  # the simulator completes a stack action within a few polls
+        if await driver.is_stopped(stack_id, spec):
+            break
+        await asyncio.sleep(0.05)
+    assert sim.stacks[0].stack_status == "SUSPEND_COMPLETE"
+    await driver.request_stop(stack_id, spec)  # suspended already: not asked again
+    assert sim.stacks[0].stack_status == "SUSPEND_COMPLETE"
+    await driver.delete(stack_id, spec)
+    assert await driver.is_stopped(stack_id, spec)  # gone: off
+    assert_nothing_left(sim)
 
 
 async def test_heat_failing_stack(sim: CloudSimulator, sessions: VimSessions) -> None:

@@ -328,3 +328,18 @@ async def test_start_or_stop_of_an_unknown_appliance_fails_clearly(
         await driver.stop(f"local-{uuid.uuid4()}", _spec())
     with pytest.raises(DeviceDriverError, match="no local appliance"):
         await driver.start(f"local-{uuid.uuid4()}", _spec())
+
+
+async def test_request_stop_freezes_the_appliance_without_waiting(
+    driver: LocalDeviceDriver, appliance: Appliance
+) -> None:
+    assert not await driver.is_stopped(appliance.instance_id, appliance.spec)
+    await driver.request_stop(appliance.instance_id, appliance.spec)
+    for _ in range(250):  # the kernel stops it within a few polls
+        if await driver.is_stopped(appliance.instance_id, appliance.spec):
+            break
+        await asyncio.sleep(0.02)
+    assert await driver.status(appliance.instance_id) == "SHUTOFF"
+    await driver.request_stop(appliance.instance_id, appliance.spec)  # stopped already: fine
+    await driver.delete(appliance.instance_id, appliance.spec)
+    assert await driver.is_stopped(appliance.instance_id, appliance.spec)  # gone: off

@@ -19,6 +19,7 @@ from servicevm_lifecycle.jobs.vnf_op_deadlines import expire_vnf_operations
 from servicevm_lifecycle.templates import TEMPLATE_HANDLERS
 from servicevm_lifecycle.vims.checker import VimChecks
 from servicevm_lifecycle.vims.handlers import VimHandlers
+from servicevm_lifecycle.vnflcm.graceful import watch_graceful_stops
 from servicevm_lifecycle.vnflcm.grants.worker import ask_nfvo_for_grants
 from servicevm_lifecycle.vnflcm.handlers import VNFLCM_HANDLERS
 from shared.runtime import ServiceDefinition
@@ -45,6 +46,7 @@ def build_definition() -> ServiceDefinition:
             PendingVimRechecks(checks),
             expire_vnf_operations,
             ask_nfvo_for_grants,
+            watch_graceful_stops,
             DriverMonitors(),
             OrphanReconciler(),
         ),

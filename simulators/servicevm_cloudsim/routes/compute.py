@@ -119,6 +119,9 @@ def server_action(
     action = next((name for name in body if name in wanted), None)
     if action is None:
         raise CloudError(400, f"unsupported server action {sorted(body)}")
+    if action == "os-stop":
+        state.cloud.stop_server(server_id)
+        return
     with state.cloud.lock:
         server = state.cloud.server(server_id)
         before, after = wanted[action]

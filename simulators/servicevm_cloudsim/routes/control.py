@@ -15,9 +15,11 @@ router = APIRouter(prefix="/_sim")
 
 
 class FaultIn(BaseModel):
-    """`boot_error`: next boots go ERROR; `http`: error/slow answers; `quota`: instances."""
+    """`boot_error`: next boots go ERROR; `http`: error/slow answers; `quota`: instances;
+    `slow_stop`: the next `count` servers stopped take `delay` seconds to power off (or
+    never, with `never`)."""
 
-    kind: Literal["boot_error", "http", "quota", "remove_image"]
+    kind: Literal["boot_error", "http", "quota", "remove_image", "slow_stop"]
     count: int | None = 1
     message: str = NO_VALID_HOST
     status: int | None = None
@@ -27,6 +29,7 @@ class FaultIn(BaseModel):
     path_contains: str | None = None
     instances: int = 10
     image: str = ""
+    never: bool = False
 
 
 @router.post("/faults", status_code=204)
@@ -45,6 +48,8 @@ def add_fault(state: StateDep, fault: FaultIn) -> None:
                 after=fault.after,
             )
         )
+    elif fault.kind == "slow_stop":
+        cloud.faults.slow_stops(None if fault.never else fault.delay, fault.count or 1)
     elif fault.kind == "quota":
         cloud.quota_instances = fault.instances
     else:

@@ -11,6 +11,9 @@ from typing import Any, ClassVar
 
 from shared.contracts.models import ServiceContext
 
+# status() words of an instance that is off or gone, whatever the driver.
+STOPPED_STATUSES = frozenset({"SHUTOFF", "SUSPEND_COMPLETE", "DELETED", "DELETE_COMPLETE"})
+
 
 class DeviceDriverError(Exception):
     """The device could not be created, updated, deleted, started or stopped; the message
@@ -126,6 +129,18 @@ class DeviceDriver(ABC):
         """Power the instance off, keeping it to be started again, and wait until it is
         off; ``graceful_timeout``: seconds it may take to shut down cleanly (None: the
         driver's default). One stopped already is not an error. Raises DeviceDriverError."""
+
+    async def request_stop(self, instance_id: str, spec: DeviceSpec) -> None:
+        """Ask the instance to shut down cleanly (a guest's ACPI shutdown) and return at
+        once, without waiting: ``is_stopped`` tells when it is off. Asking one stopping or
+        stopped already is not an error. A driver without a clean shutdown stops it here
+        (``stop``). Raises DeviceDriverError."""
+        await self.stop(instance_id, spec)
+
+    async def is_stopped(self, instance_id: str, spec: DeviceSpec) -> bool:
+        """One look, no waiting: whether the instance is off (or gone). Raises
+        DeviceDriverError when the driver cannot tell."""
+        return await self.status_of(instance_id, spec) in STOPPED_STATUSES
 
     @abstractmethod
     async def status(self, instance_id: str) -> str:

@@ -109,6 +109,20 @@ class HeatDeviceDriver(CloudDriver):
         Heat has no graceful timeout, the wait for the stack bounds it."""
         await self._suspend_or_resume(instance_id, spec, "SUSPEND")
 
+    async def request_stop(self, instance_id: str, spec: DeviceSpec) -> None:
+        """Heat's stack suspend, not waited for: a stack suspended or suspending already is
+        left as it is (``is_stopped`` once SUSPEND_COMPLETE)."""
+        session = self._session(spec, instance_id)
+        stack = await session.call(
+            lambda conn: _fetch(conn, instance_id), what=f"stack {instance_id}"
+        )
+        if stack is None or stack.status in ("SUSPEND_COMPLETE", "SUSPEND_IN_PROGRESS"):
+            return
+        await session.call(
+            lambda conn: conn.orchestration.suspend_stack(instance_id),
+            what=f"suspend of stack {instance_id}",
+        )
+
     async def _suspend_or_resume(self, instance_id: str, spec: DeviceSpec, action: str) -> None:
         session = self._session(spec, instance_id)
         stack = await session.call(

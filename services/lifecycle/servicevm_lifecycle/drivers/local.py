@@ -154,6 +154,17 @@ class LocalDeviceDriver(DeviceDriver):
                 raise DeviceDriverError(f"appliance {instance_id} did not stop on SIGSTOP")
             await asyncio.sleep(POLL_SECONDS)
 
+    async def request_stop(self, instance_id: str, spec: DeviceSpec) -> None:
+        """SIGSTOP, not waited for (``is_stopped`` tells): the appliance freezes as it is."""
+        record = self._require(instance_id)
+        if not is_running(record):
+            raise DeviceDriverError(f"appliance {instance_id} is gone; it cannot be stopped")
+        signal_group(record, signal.SIGSTOP)
+
+    async def is_stopped(self, instance_id: str, spec: DeviceSpec) -> bool:
+        record = self._dir.load(instance_id)
+        return record is None or not is_running(record) or is_stopped(record)
+
     async def delete(self, instance_id: str, spec: DeviceSpec) -> None:
         record = self._dir.load(instance_id)
         if record is None:

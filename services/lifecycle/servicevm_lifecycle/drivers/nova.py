@@ -102,6 +102,28 @@ class NovaDeviceDriver(CloudDriver):
         # op's graceful timeout cannot be passed on, the wait below bounds it.
         await self._power(instance_id, spec, "SHUTOFF")
 
+    async def request_stop(self, instance_id: str, spec: DeviceSpec) -> None:
+        """Nova's stop (an ACPI shutdown of the guest), not waited for: a server stopped,
+        powering off or gone already is left as it is."""
+        session = self._session(spec, instance_id)
+        server = await session.call(
+            lambda conn: _fetch(conn, instance_id), what=f"server {instance_id}"
+        )
+        if server is None or _stopping(server):
+            return
+        try:
+            await session.call(
+                lambda conn: conn.compute.stop_server(instance_id),
+                what=f"stop of server {instance_id}",
+            )
+        except DeviceDriverError:
+            # A 409: someone else's stop (or ours, redelivered) got there first.
+            again = await session.call(
+                lambda conn: _fetch(conn, instance_id), what=f"server {instance_id}"
+            )
+            if again is not None and not _stopping(again):
+                raise
+
     async def _power(self, instance_id: str, spec: DeviceSpec, wanted: str) -> None:
         """Nova start / stop (a 409 if the server is already there: asked only if not)."""
         session = self._session(spec, instance_id)
@@ -219,6 +241,10 @@ def _fetch_building(conn: Connection, server_id: str) -> Server:
             f"server {server_id} went to ERROR: {fault.get('message', 'no fault given')}"
         )
     return server
+
+
+def _stopping(server: Server) -> bool:
+    return bool(server.status == "SHUTOFF" or server.task_state == "powering-off")
 
 
 def _ports(conn: Connection, server_id: str) -> list[PortFacts]:

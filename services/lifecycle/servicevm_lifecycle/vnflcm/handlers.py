@@ -97,7 +97,7 @@ async def compute_plan(conn: AsyncConnection, vnf: Vnf, cmd: RunVnfLcmOperation)
             assert cmd.flavour is not None
             return plan.change_flavour(vnf, cmd.flavour, params)
         case "TERMINATE":
-            return plan.terminate(vnf, params)
+            return plan.terminate(vnf, params, graceful_default=_graceful_default())
         case "SCALE":
             return plan.scale(vnf, params)
         case "SCALE_TO_LEVEL":
@@ -105,13 +105,18 @@ async def compute_plan(conn: AsyncConnection, vnf: Vnf, cmd: RunVnfLcmOperation)
         case "HEAL":
             return plan.heal(vnf, params)
         case "OPERATE":
-            return plan.operate(vnf, params)
+            return plan.operate(vnf, params, graceful_default=_graceful_default())
         case "CHANGE_EXT_CONN":
             return plan.change_ext_conn(vnf, params, await _vnfc_kwargs(conn, vnf))
         case "MODIFY_INFO":
             return plan.modify_info(vnf, params, await _vnfc_kwargs(conn, vnf))
         case _:
             raise PlanError(f"lifecycle does not run {cmd.operation}")
+
+
+def _graceful_default() -> float:
+    """A GRACEFUL stop without a timeout waits as long as the op may run."""
+    return op_timeout().total_seconds()
 
 
 async def _vnfc_kwargs(conn: AsyncConnection, vnf: Vnf) -> dict[uuid.UUID, dict[str, Any]]:
@@ -155,7 +160,10 @@ def _act(op: OpOcc, cmd: VnfLcmOperationAction) -> tuple[OpOcc, list[Step]]:
     if op.error is not None and op.error.get("status") == 422 and not op.steps:
         # Its plan was refused: retrying meets the same refusal.
         return op.enter(st.PROCESSING, at).enter(st.FAILED_TEMP, at, error=op.error), []
-    return opocc.advance(opocc.retry(op, at, op_timeout(), uuid.uuid4), at)
+    retried = opocc.retry(op, at, op_timeout(), uuid.uuid4)
+    if needs_grant(op.operation):
+        retried = opocc.ask_again(op, retried)
+    return opocc.advance(retried, at)
 
 
 async def _before_start(uow: UnitOfWork, vnf: Vnf, cmd: VnfLcmOperationAction) -> None:

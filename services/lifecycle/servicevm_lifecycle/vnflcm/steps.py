@@ -28,15 +28,14 @@ async def issue(uow: UnitOfWork, vnf: Vnf, op: OpOcc, step: Step) -> bool:
             commands.UpdateDevice(id=step.device_id, kwargs=step.kwargs), tenant_id=vnf.tenant_id
         )
     else:
-        graceful = op.operation_params.get("gracefulStopTimeout") or op.operation_params.get(
-            "gracefulTerminationTimeout"
-        )
+        # A graceful stop only asks the VNFC to stop; the graceful stop watcher
+        # (vnflcm/graceful.py) settles the step when it has stopped or its wait is over.
         command = OperateVnfc(
             id=step.device_id,
             vnf_instance_id=vnf.id,
             op_occ_id=op.id,
             change_state_to="STARTED" if step.action == "START" else "STOPPED",
-            graceful_timeout_seconds=None if graceful is None else float(graceful),
+            graceful_timeout_seconds=step.graceful_seconds,
         )
         await uow.publish(command, tenant_id=vnf.tenant_id)
     return True

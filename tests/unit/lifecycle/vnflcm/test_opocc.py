@@ -176,3 +176,54 @@ def test_final_states_do_not_move() -> None:
     assert op.state == "COMPLETED"  # nothing to do
     with pytest.raises(Exception, match="cannot go from COMPLETED"):
         opocc.rollback(op, NOW, HOUR)
+
+
+def graceful_stop(*, best_effort: bool, seconds: float = 30.0) -> Step:
+    return Step(
+        "STOP",
+        uuid.uuid4(),
+        "VDU1",
+        uuid.uuid4(),
+        best_effort=best_effort,
+        graceful_seconds=seconds,
+    )
+
+
+def test_a_graceful_stop_records_its_wait_and_moves_the_deadline() -> None:
+    stop = graceful_stop(best_effort=True)
+    delete = Step("DELETE", stop.vnfc_id, "VDU1", stop.device_id, wave=1)
+    op, issued = opocc.begin(op_with(stop, delete), NOW, HOUR)
+    assert [(s.action, s.wait_until) for s in issued] == [("STOP", NOW + timedelta(seconds=30))]
+    assert op.steps[0].wait_until == NOW + timedelta(seconds=30)
+    assert op.deadline == NOW + HOUR + timedelta(seconds=30)
+
+
+def test_a_terminate_stop_that_times_out_lets_the_deletes_go_on() -> None:
+    stop = graceful_stop(best_effort=True)
+    delete = Step("DELETE", stop.vnfc_id, "VDU1", stop.device_id, wave=1)
+    op, [sent] = opocc.begin(op_with(stop, delete), NOW, HOUR)
+    timed_out, forceful = opocc.graceful_timed_out(op, sent, NOW + HOUR)
+    assert forceful == []
+    assert timed_out.steps[0].status == "FAILED" and "30 s" in (timed_out.steps[0].reason or "")
+    advanced, issued = opocc.advance(timed_out, NOW + HOUR)
+    assert [s.action for s in issued] == ["DELETE"] and advanced.state == "PROCESSING"
+
+
+def test_an_operate_stop_that_times_out_is_stopped_forcefully() -> None:
+    op, [sent] = opocc.begin(op_with(graceful_stop(best_effort=False)), NOW, HOUR)
+    timed_out, [forceful] = opocc.graceful_timed_out(op, sent, NOW + HOUR)
+    assert (forceful.status, forceful.graceful_seconds, forceful.wait_until) == ("SENT", None, None)
+    assert timed_out.steps == (forceful,)
+    # The forceful stop settles the step as any stop does.
+    settled = opocc.settle(timed_out, forceful.device_id, frozenset({"STOP"}), ok=True, reason=None)
+    assert settled is not None
+    assert opocc.advance(settled[0], NOW + HOUR)[0].state == "COMPLETED"
+
+
+def test_rolling_back_a_graceful_stop_starts_the_vnfc_plainly() -> None:
+    op, [sent] = opocc.begin(op_with(graceful_stop(best_effort=False)), NOW, HOUR)
+    done = opocc.settle(op, sent.device_id, frozenset({"STOP"}), ok=True, reason=None)
+    assert done is not None
+    failed = done[0].enter("FAILED_TEMP", NOW)
+    [undo] = opocc.rollback(failed, NOW, HOUR).rollback_steps
+    assert (undo.action, undo.graceful_seconds, undo.wait_until) == ("START", None, None)

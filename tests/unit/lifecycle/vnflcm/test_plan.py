@@ -119,6 +119,13 @@ def test_terminate_deletes_every_vnfc_graceful_stops_them_first(vnf: Vnf) -> Non
         ("DELETE", "VDU2", 1): 1,
     }
     assert all(s.best_effort for s in graceful.steps if s.action == "STOP")
+    # Without a timeout the default (the caller's: the op's own deadline) applies.
+    assert {s.graceful_seconds for s in graceful.steps if s.action == "STOP"} == {
+        plan.DEFAULT_GRACEFUL_SECONDS
+    }
+    timed = plan.terminate(vnf, {"terminationType": "GRACEFUL", "gracefulTerminationTimeout": 7})
+    assert {s.graceful_seconds for s in timed.steps if s.action == "STOP"} == {7.0}
+    assert {s.graceful_seconds for s in timed.steps if s.action == "DELETE"} == {None}
     assert forceful.target.instantiation_state == "NOT_INSTANTIATED"
     with pytest.raises(PlanError, match="not INSTANTIATED"):
         plan.terminate(Vnf(id=uuid.uuid4(), tenant_id="p"), {})
@@ -172,3 +179,16 @@ def test_modify_info_pushes_the_configurable_properties_to_every_vnfc(vnf: Vnf) 
 
 def test_modify_info_of_the_record_alone_has_no_step(vnf: Vnf) -> None:
     assert plan.modify_info(vnf, {"vnfInstanceName": "x"}, {}).steps == ()
+
+
+def test_operate_stop_is_graceful_only_when_asked(vnf: Vnf) -> None:
+    forceful = plan.operate(vnf, {"changeStateTo": "STOPPED"})
+    assert {s.graceful_seconds for s in forceful.steps} == {None}
+    graceful = plan.operate(
+        vnf, {"changeStateTo": "STOPPED", "stopType": "GRACEFUL", "gracefulStopTimeout": 9}
+    )
+    assert {(s.action, s.graceful_seconds) for s in graceful.steps} == {("STOP", 9.0)}
+    with pytest.raises(PlanError, match="gracefulStopTimeout"):
+        plan.operate(
+            vnf, {"changeStateTo": "STOPPED", "stopType": "GRACEFUL", "gracefulStopTimeout": "x"}
+        )

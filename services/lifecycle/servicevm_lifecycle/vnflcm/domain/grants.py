@@ -29,6 +29,16 @@ GRANTED_OPERATIONS = frozenset(
 
 
 @dataclass(frozen=True)
+class BeforeRetry:
+    """The op's plan as it was when a RETRY asked for a new grant: what it goes back to
+    (FAILED_TEMP, its work kept as it was) if the NFVO refuses or cannot be reached."""
+
+    steps: tuple[Step, ...]
+    rollback_steps: tuple[Step, ...] = ()
+    rolling_back: bool = False
+
+
+@dataclass(frozen=True)
 class Grant:
     status: GrantStatus = "PENDING"
     # The NFVO's Grant id once granted, and (asynchronous) where to poll since when.
@@ -38,6 +48,10 @@ class Grant:
     # The granted VIM when it is one of the project's VIMs; the granted zone per device.
     vim_id: uuid.UUID | None = None
     zones: dict[str, str] = field(default_factory=dict)
+    # A RETRY of an op whose granted work failed asks again (SOL003: each retry that
+    # changes resources is granted): set while that ask is out; the earlier grants' ids.
+    retrying: BeforeRetry | None = None
+    earlier_grant_ids: tuple[str, ...] = ()
 
     @property
     def granted(self) -> bool:
@@ -75,6 +89,16 @@ def request_body(
     if level := params.get("instantiationLevelId"):
         body["instantiationLevelId"] = level
     return body
+
+
+def remaining(steps: tuple[Step, ...]) -> tuple[Step, ...]:
+    """The steps still to run: what a grant request asks for (all of them at first; on a
+    RETRY the failed ones re-issued, not what is done or in flight)."""
+    return tuple(s for s in steps if s.status == "PENDING")
+
+
+def changes_resources(steps: tuple[Step, ...]) -> bool:
+    return any(s.action in ("CREATE", "DELETE") for s in remaining(steps))
 
 
 def _resource(step: Step, *, existing: bool = False) -> dict[str, Any]:

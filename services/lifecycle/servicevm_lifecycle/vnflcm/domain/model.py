@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Literal
 
 from shared.contracts.vnflcm import InstantiationState, VnfFlavourSpec, VnfState
@@ -42,6 +43,12 @@ class Step:
     # A step whose failure does not fail the op (stopping a VNFC before terminating it).
     best_effort: bool = False
     reason: str | None = None
+    # STOP of a GRACEFUL terminate or operate: the VNFC is asked to stop and given this many
+    # seconds to do so (None: a forceful stop, done and settled by the driver call).
+    graceful_seconds: float | None = None
+    # A graceful STOP in flight: until when it may take (recorded when issued, so a
+    # restarted lifecycle keeps waiting as long, no longer); then the op goes on forcefully.
+    wait_until: datetime | None = None
 
 
 @dataclass(frozen=True)

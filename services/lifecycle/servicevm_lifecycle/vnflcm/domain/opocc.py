@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from servicevm_lifecycle.vnflcm.domain import states as st
-from servicevm_lifecycle.vnflcm.domain.grants import Grant
+from servicevm_lifecycle.vnflcm.domain.grants import BeforeRetry, Grant, changes_resources
 from servicevm_lifecycle.vnflcm.domain.model import Step, StepAction, VnfTarget
 from shared.contracts.vnflcm import (
     CancelMode,
@@ -108,7 +108,15 @@ def settle(
 
 def advance(op: OpOcc, now: datetime) -> tuple[OpOcc, list[Step]]:
     """Move the op on as far as its plan allows; the steps to issue now come back SENT."""
-    if op.state not in st.RUNNING or (op.awaiting_grant and not op.rolling_back):
+    if op.state not in st.RUNNING:
+        return op, []
+    if op.awaiting_grant and not op.rolling_back:
+        if op.cancel_requested:
+            # Nothing runs before the grant: cancelled at once (a retry's plan as it was).
+            error = problem("Operation cancelled", f"{op.operation} cancelled ({op.cancel_mode})")
+            return undo_retry(op).enter(
+                st.FAILED_TEMP, now, error=error, cancel_requested=False
+            ), []
         return op, []
     steps = op.active_steps
     in_flight = any(s.status == "SENT" for s in steps)
@@ -129,13 +137,47 @@ def advance(op: OpOcc, now: datetime) -> tuple[OpOcc, list[Step]]:
     wave = min(s.wave for s in steps if s.status == "PENDING")
     if any(s.wave < wave and s.status != "DONE" and not s.best_effort for s in steps):
         return op, []
-    issued = [replace(s, status="SENT") for s in steps if s.status == "PENDING" and s.wave == wave]
+    issued = [_send(s, now) for s in steps if s.status == "PENDING" and s.wave == wave]
     by_device = {s.device_id: s for s in issued}
     updated = tuple(
         by_device.get(s.device_id, s) if s.status == "PENDING" and s.wave == wave else s
         for s in steps
     )
-    return op.with_active(updated), issued
+    return _wait_allowed(op.with_active(updated), issued), issued
+
+
+def _send(step: Step, now: datetime) -> Step:
+    """The step SENT; a graceful stop's wait starts now (recorded with the plan)."""
+    wait_until = None
+    if step.graceful_seconds is not None:
+        wait_until = now + timedelta(seconds=step.graceful_seconds)
+    return replace(step, status="SENT", wait_until=wait_until)
+
+
+def _wait_allowed(op: OpOcc, issued: list[Step]) -> OpOcc:
+    """The op's deadline moves back by the longest graceful wait just started: a VNFC given
+    that long to stop must not time the op out meanwhile."""
+    waits = [s.graceful_seconds for s in issued if s.graceful_seconds is not None]
+    if not waits or op.deadline is None:
+        return op
+    return replace(op, deadline=op.deadline + timedelta(seconds=max(waits)))
+
+
+def graceful_timed_out(op: OpOcc, step: Step, now: datetime) -> tuple[OpOcc, list[Step]]:
+    """A graceful STOP whose VNFC did not stop in time. Terminating (best effort): the step
+    ends FAILED with the reason and the deletes go on. Stopping: the VNFC is stopped
+    forcefully now (the step stays SENT, no longer waiting; returned to be issued)."""
+    waited = f"{step.graceful_seconds:g}" if step.graceful_seconds is not None else "?"
+    if step.best_effort:
+        reason = f"VNFC did not stop within {waited} s; going on forcefully"
+        settled = settle(op, step.device_id, frozenset({"STOP"}), ok=False, reason=reason)
+        return (op, []) if settled is None else (settled[0], [])
+    forceful = replace(step, graceful_seconds=None, wait_until=None)
+    steps = tuple(
+        forceful if s.device_id == step.device_id and s.wait_until is not None else s
+        for s in op.steps
+    )
+    return replace(op, steps=steps), [forceful]
 
 
 def retry(op: OpOcc, now: datetime, timeout: timedelta, new_id: Callable[[], uuid.UUID]) -> OpOcc:
@@ -166,7 +208,7 @@ def retry(op: OpOcc, now: datetime, timeout: timedelta, new_id: Callable[[], uui
                 )
             )
         elif step.status == "FAILED":
-            steps.append(replace(step, status="PENDING", reason=None))
+            steps.append(replace(step, status="PENDING", reason=None, wait_until=None))
         else:
             steps.append(step)
     return op.enter(
@@ -177,6 +219,34 @@ def retry(op: OpOcc, now: datetime, timeout: timedelta, new_id: Callable[[], uui
         rolling_back=False,
         error=None,
         deadline=now + timeout,
+    )
+
+
+def ask_again(before: OpOcc, retried: OpOcc) -> OpOcc:
+    """The RETRY ``retried`` of ``before``, whose work an external NFVO granted: when what
+    remains to do adds or removes resources, its grant is asked for again (PENDING: no step
+    runs until the NFVO answers), keeping the plan as it was in case the NFVO says no."""
+    grant = before.grant
+    if grant is None or not grant.granted or not changes_resources(retried.steps):
+        return retried
+    base = BeforeRetry(before.steps, before.rollback_steps, before.rolling_back)
+    asking = replace(grant, status="PENDING", location=None, asked_at=None, retrying=base)
+    return replace(retried, grant=asking)
+
+
+def undo_retry(op: OpOcc) -> OpOcc:
+    """A retry whose new grant was refused, not given or cancelled: the plan and the last
+    grant as they were before it (FAILED_TEMP follows; retry, rollback or fail again)."""
+    grant = op.grant
+    if grant is None or grant.retrying is None:
+        return op
+    base = grant.retrying
+    return replace(
+        op,
+        steps=base.steps,
+        rollback_steps=base.rollback_steps,
+        rolling_back=base.rolling_back,
+        grant=replace(grant, status="GRANTED", location=None, asked_at=None, retrying=None),
     )
 
 
@@ -194,7 +264,16 @@ def rollback(op: OpOcc, now: datetime, timeout: timedelta) -> OpOcc:
             inverse.append(replace(step, kwargs=step.undo_kwargs, status="PENDING", wave=0))
         elif step.action in ("START", "STOP") and step.status == "DONE" and not step.best_effort:
             undo: StepAction = "STOP" if step.action == "START" else "START"
-            inverse.append(replace(step, action=undo, status="PENDING", wave=0))
+            inverse.append(
+                replace(
+                    step,
+                    action=undo,
+                    status="PENDING",
+                    wave=0,
+                    graceful_seconds=None,
+                    wait_until=None,
+                )
+            )
         # A deleted device cannot be brought back: its delete stands.
     return op.enter(
         st.ROLLING_BACK,

@@ -52,12 +52,22 @@ def instantiate(
     return Plan(steps=steps, target=target)
 
 
-def terminate(vnf: Vnf, params: Mapping[str, Any]) -> Plan:
-    """Delete every VNFC's device; GRACEFUL stops the VNFCs first (best effort)."""
+# A GRACEFUL stop or termination without a timeout waits for the VNFC "no matter how long"
+# (SOL003); the caller bounds it (lifecycle: its stuck-operation deadline).
+DEFAULT_GRACEFUL_SECONDS = 3600.0
+
+
+def terminate(
+    vnf: Vnf, params: Mapping[str, Any], graceful_default: float = DEFAULT_GRACEFUL_SECONDS
+) -> Plan:
+    """Delete every VNFC's device. GRACEFUL (SOL003 5.5.2.8) first asks each running VNFC to
+    stop and waits for it up to gracefulTerminationTimeout; then the deletes run, whether it
+    stopped or not (best effort). FORCEFUL deletes at once."""
     _require_instantiated(vnf)
     graceful = params.get("terminationType") == "GRACEFUL"
+    wait = _graceful_seconds(params, "gracefulTerminationTimeout", graceful_default)
     stops = tuple(
-        Step("STOP", v.id, v.vdu_id, v.device_id, wave=0, best_effort=True)
+        Step("STOP", v.id, v.vdu_id, v.device_id, wave=0, best_effort=True, graceful_seconds=wait)
         for v in vnf.vnfcs
         if graceful and v.power_state == "STARTED"
     )
@@ -129,18 +139,35 @@ def heal(vnf: Vnf, params: Mapping[str, Any], new_id: NewId = uuid.uuid4) -> Pla
     return Plan(creates + deletes, VnfTarget())
 
 
-def operate(vnf: Vnf, params: Mapping[str, Any]) -> Plan:
-    """Power every VNFC on (STARTED) or off (STOPPED) through its device driver."""
+def operate(
+    vnf: Vnf, params: Mapping[str, Any], graceful_default: float = DEFAULT_GRACEFUL_SECONDS
+) -> Plan:
+    """Power every VNFC on (STARTED) or off (STOPPED) through its device driver. A GRACEFUL
+    stop (SOL003 5.5.2.10) asks each VNFC to stop and waits up to gracefulStopTimeout, then
+    stops it forcefully; FORCEFUL (or no stopType) stops it at once."""
     _require_instantiated(vnf)
     wanted = params.get("changeStateTo")
     if wanted not in ("STARTED", "STOPPED"):
         raise PlanError(f"changeStateTo must be STARTED or STOPPED, not {wanted!r}")
     state: VnfState = "STARTED" if wanted == "STARTED" else "STOPPED"
     action: StepAction = "START" if state == "STARTED" else "STOP"
+    wait = None
+    if state == "STOPPED" and params.get("stopType") == "GRACEFUL":
+        wait = _graceful_seconds(params, "gracefulStopTimeout", graceful_default)
     steps = tuple(
-        Step(action, v.id, v.vdu_id, v.device_id) for v in vnf.vnfcs if v.power_state != state
+        Step(action, v.id, v.vdu_id, v.device_id, graceful_seconds=wait)
+        for v in vnf.vnfcs
+        if v.power_state != state
     )
     return Plan(steps, VnfTarget(vnf_state=state))
+
+
+def _graceful_seconds(params: Mapping[str, Any], key: str, default: float) -> float:
+    value = params.get(key)
+    try:
+        return default if value is None else max(0.0, float(value))
+    except (TypeError, ValueError):
+        raise PlanError(f"{key} must be a number of seconds, not {value!r}") from None
 
 
 def change_flavour(

@@ -2,7 +2,9 @@
 
 Each function takes the op as it is now (locked, still waiting for this grant) and moves it
 on: granted -> the plan runs (PROCESSING), refused -> ROLLED_BACK with the NFVO's reason,
-unreachable -> FAILED_TEMP (a RETRY asks again), 202 -> polling at the Location.
+unreachable -> FAILED_TEMP (a RETRY asks again), 202 -> polling at the Location. A RETRY of
+work that was granted and failed asks again too: refused or unreachable, it goes back to
+FAILED_TEMP with its plan as before the retry (``opocc.undo_retry``).
 """
 
 from __future__ import annotations
@@ -30,6 +32,9 @@ async def granted(uow: UnitOfWork, vnf: Vnf, op: OpOcc, answer: dict[str, Any]) 
     """The plan runs, its new devices in the granted zones and VIM."""
     assert op.grant is not None
     vim_id = await _our_vim(uow.conn, vnf.tenant_id, granted_vim_ids(answer))
+    earlier = op.grant.earlier_grant_ids
+    if op.grant.grant_id is not None:  # a RETRY's new grant: the first one is kept on record
+        earlier = (*earlier, op.grant.grant_id)
     grant = replace(
         op.grant,
         status="GRANTED",
@@ -37,6 +42,8 @@ async def granted(uow: UnitOfWork, vnf: Vnf, op: OpOcc, answer: dict[str, Any]) 
         location=None,
         vim_id=vim_id,
         zones=granted_zones(answer),
+        retrying=None,
+        earlier_grant_ids=earlier,
     )
     with_grant = replace(op, grant=grant)
     if op.operation == "INSTANTIATE" and vim_id is not None and op.target.vim_id is None:
@@ -70,6 +77,10 @@ async def refused(uow: UnitOfWork, vnf: Vnf, op: OpOcc, reason: dict[str, Any]) 
     )
     if op.state == st.STARTING:
         ended = op.enter(st.ROLLED_BACK, at, error=error)
+    elif op.grant is not None and op.grant.retrying is not None:
+        # A RETRY of granted work that failed: that work stands, the op goes back to
+        # FAILED_TEMP as it was (rollback or fail are the user's to choose).
+        ended = opocc.undo_retry(op).enter(st.FAILED_TEMP, at, error=error)
     else:  # asked again on a RETRY: PROCESSING has only the way through FAILED_TEMP.
         failed = op.enter(st.FAILED_TEMP, at, error=error)
         ended = opocc.rollback(failed, at, op_timeout()).enter(st.ROLLED_BACK, at, error=error)
@@ -81,6 +92,10 @@ async def unavailable(uow: UnitOfWork, vnf: Vnf, op: OpOcc, reason: str) -> None
     lost while down is asked anew)."""
     at = now()
     error = problem("NFVO unavailable", reason, 503)
+    if op.grant is not None and op.grant.retrying is not None:
+        # A RETRY of granted work: back as it was before the retry; the next one asks.
+        await finish(uow, vnf, op, opocc.undo_retry(op).enter(st.FAILED_TEMP, at, error=error))
+        return
     current = replace(op, grant=Grant())
     if op.state == st.STARTING:
         current = current.enter(st.PROCESSING, at, deadline=at + op_timeout())

@@ -142,7 +142,7 @@ def _request(settings: Settings, vnf: Vnf, op: OpOcc) -> dict[str, Any]:
         operation=op.operation,
         is_automatic_invocation=op.is_automatic_invocation,
         vnf=vnf,
-        steps=op.steps,
+        steps=grants.remaining(op.steps),
         params=op.operation_params,
         flavour_vnfd=flavour_vnfd,
         api_url=api_url.rstrip("/"),
