@@ -8,7 +8,6 @@ transaction that records the message as processed, so a redelivery changes nothi
 from __future__ import annotations
 
 import logging
-import uuid
 
 from servicevm_scheduler.adapters.scheduling import scheduling
 from servicevm_scheduler.domain.model import ServiceInstance
@@ -20,7 +19,7 @@ from servicevm_scheduler.service_layer.announce import (
 )
 from servicevm_scheduler.service_layer.anti_affinity import keep_ha_apart
 from servicevm_scheduler.service_layer.endings import device_dead, device_lost, finish_delete
-from servicevm_scheduler.service_layer.placing import place_or_wait, place_waiting
+from servicevm_scheduler.service_layer.placing import place_new, place_waiting
 from servicevm_scheduler.service_layer.pools import grow
 from servicevm_scheduler.service_layer.ports import Scheduling
 from shared.contracts import commands, events
@@ -143,12 +142,9 @@ def new_instance(cmd: commands.CreateServiceInstance) -> ServiceInstance:
 
 async def create_service_instance(cmd: commands.CreateServiceInstance, ctx: HandlerContext) -> None:
     instance = new_instance(cmd)
-    waits_for: uuid.UUID | None = None
     async with ctx.transaction(final=True) as uow:
-        s = scheduling(uow)
-        if await s.instances.add(instance=instance):
-            await announce(s, instance)
-            waits_for = (await place_or_wait(s, instance)).waits_for
+        outcome = await place_new(scheduling(uow), instance)
+        waits_for = outcome.waits_for if outcome is not None else None
         await uow.commit()
     if waits_for is not None:
         # A device that became ACTIVE while this decided to wait may have looked for waiting

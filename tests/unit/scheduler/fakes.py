@@ -144,15 +144,6 @@ class FakeSlots(_Port):
         self.store.picks.append((pick, skip_locked))
         return choice.best(self.store.devices.values(), pick)
 
-    async def reserve(
-        self, *, device_id: uuid.UUID, slots: int, bind_tenant: str | None
-    ) -> Device | None:
-        device = self.store.devices[device_id]
-        if device.slots_used + slots > device.slot_capacity:
-            return None
-        bound = bind_tenant if bind_tenant is not None else device.bound_tenant
-        return self._put(device, device.slots_used + slots, bound)
-
     async def take(
         self,
         *,
@@ -162,9 +153,11 @@ class FakeSlots(_Port):
         instance_id: uuid.UUID,
         position: int,
     ) -> tuple[Device, list[uuid.UUID]] | None:
-        device = await self.reserve(device_id=device_id, slots=slots, bind_tenant=bind_tenant)
-        if device is None:
+        device = self.store.devices[device_id]
+        if device.slots_used + slots > device.slot_capacity:
             return None
+        bound = bind_tenant if bind_tenant is not None else device.bound_tenant
+        device = self._put(device, device.slots_used + slots, bound)
         key = (instance_id, device_id)
         assert key not in self.store.bindings, "bound twice (the primary key refuses it)"
         self.store.bindings[key] = (slots, position)
@@ -182,6 +175,23 @@ class FakeSlots(_Port):
             bind_tenant=bind_tenant,
             instance_id=instance_id,
             position=position,
+        )
+
+    async def add_and_take(
+        self, instance: ServiceInstance, pick: Pick, *, bind_tenant: str | None
+    ) -> tuple[Device, list[uuid.UUID]] | None:
+        if instance.id in self.store.instances:
+            return None
+        device = await self.pick(pick, skip_locked=True)
+        if device is None:
+            return None
+        self.store.instances[instance.id] = instance.model_copy(update={"devices": [device.id]})
+        return await self.take(
+            device_id=device.id,
+            slots=pick.slots,
+            bind_tenant=bind_tenant,
+            instance_id=instance.id,
+            position=0,
         )
 
     async def release(self, *, device_id: uuid.UUID, slots: int) -> Device | None:

@@ -15,7 +15,11 @@ from servicevm_scheduler.domain import choice
 from servicevm_scheduler.domain.choice import Choice, Pick
 from servicevm_scheduler.domain.model import ServiceInstance
 from servicevm_scheduler.domain.projection import Device
-from servicevm_scheduler.service_layer.announce import publish_capacity, save_and_announce
+from servicevm_scheduler.service_layer.announce import (
+    announce,
+    publish_capacity,
+    save_and_announce,
+)
 from servicevm_scheduler.service_layer.ports import Scheduling
 from shared.contracts.template_policy import TemplatePolicy
 
@@ -147,13 +151,41 @@ async def take_best(
     return await _placed(s, instance, [*instance.devices, device.id])
 
 
+async def add_on_best(
+    s: Scheduling,
+    instance: ServiceInstance,
+    template_id: uuid.UUID,
+    policy: TemplatePolicy,
+    need: int,
+) -> ServiceInstance | None:
+    """``take_best`` for a new instance, stored (bound) by the same statement and announced
+    once, as placed; None, with nothing stored or taken, if no unlocked device has room."""
+    pick = Pick(template_id=template_id, slots=need, tenant_id=instance.tenant_id, policy=policy)
+    bind_tenant = instance.tenant_id if policy.tenant_bound else None
+    taken = await s.slots.add_and_take(instance, pick, bind_tenant=bind_tenant)
+    if taken is None:
+        return None
+    device, services = taken
+    # Its first announcement: a new instance (no previous status), with its device.
+    placed = instance.model_copy(update={"devices": [device.id]})
+    await announce(s, placed)
+    await publish_capacity(s, device, services=services)
+    _log_placed(placed)
+    return placed
+
+
 async def _placed(
     s: Scheduling, instance: ServiceInstance, bound: list[uuid.UUID]
 ) -> ServiceInstance:
     placed = instance.changed(devices=bound)
     await save_and_announce(s, placed)
+    _log_placed(placed)
+    return placed
+
+
+def _log_placed(instance: ServiceInstance) -> None:
+    devices = [str(d) for d in instance.devices]
     log.info(
         "service instance placed",
-        extra={"service_instance_id": str(instance.id), "devices": [str(d) for d in bound]},
+        extra={"service_instance_id": str(instance.id), "devices": devices},
     )
-    return placed

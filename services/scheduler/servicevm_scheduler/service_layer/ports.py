@@ -48,9 +48,6 @@ class Devices(Protocol):
 
 class Slots(Protocol):
     async def pick(self, pick: Pick, *, skip_locked: bool = False) -> Device | None: ...
-    async def reserve(
-        self, *, device_id: uuid.UUID, slots: int, bind_tenant: str | None
-    ) -> Device | None: ...
     async def take(
         self,
         *,
@@ -62,6 +59,9 @@ class Slots(Protocol):
     ) -> tuple[Device, list[uuid.UUID]] | None: ...
     async def pick_and_take(
         self, pick: Pick, *, bind_tenant: str | None, instance_id: uuid.UUID, position: int
+    ) -> tuple[Device, list[uuid.UUID]] | None: ...
+    async def add_and_take(
+        self, instance: ServiceInstance, pick: Pick, *, bind_tenant: str | None
     ) -> tuple[Device, list[uuid.UUID]] | None: ...
     async def release(self, *, device_id: uuid.UUID, slots: int) -> Device | None: ...
 
