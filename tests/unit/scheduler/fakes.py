@@ -295,8 +295,11 @@ class FakeWaiting(_Port):
         }
         return sorted(found)
 
-    async def any_for(self, *, template_id: uuid.UUID) -> bool:
-        return bool(self.store.waiting_of(template_id))
+    async def woken_by(self, *, template_id: uuid.UUID, device_id: uuid.UUID) -> list[uuid.UUID]:
+        found = set(await self.templates()) & {template_id}
+        for i in await self.naming(device_id=device_id):
+            found.add(self.store.service_types[self.store.instances[i].service_type_id][0])
+        return sorted(found)
 
     async def slots(
         self,
@@ -307,10 +310,14 @@ class FakeWaiting(_Port):
     ) -> int:
         total = 0
         for instance in self.store.waiting_of(template_id):
-            if instance.id != excluding:
+            if instance.id != excluding and not instance.requested_devices:
                 service_type = self.store.service_types[instance.service_type_id][1]
                 total += instance.bindings_wanted * policy.slots_for(service_type)
         return total
+
+    async def naming(self, *, device_id: uuid.UUID) -> list[uuid.UUID]:
+        waiting = (self.store.instances[i] for i in self.store.waiting_since)
+        return sorted(i.id for i in waiting if device_id in i.requested_devices)
 
     async def stale(self, *, older_than_seconds: float) -> list[uuid.UUID]:
         return list(self.store.waiting_since)

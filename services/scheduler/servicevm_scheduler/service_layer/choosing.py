@@ -63,12 +63,13 @@ async def best_devices(
 
 
 async def requested_devices(s: Scheduling, instance: ServiceInstance, service_type: str) -> Choice:
-    """Honour the devices the client named, or say why one of them cannot host it."""
+    """Honour the devices the client named, or say why one of them cannot host it (a wait,
+    while one is still being created)."""
     rows: list[Device] = []
     for device_id in instance.requested_devices:
         device = await s.devices.get(device_id=device_id)
         if device is None:
-            return Choice([], f"requested device {device_id} is not known to the scheduler")
+            return Choice([], choice.coming(device_id, device), wait=True)
         rows.append(device)
     for template_id in sorted({device.template_id for device in rows}):
         await s.templates.lock(template_id=template_id)
@@ -86,7 +87,10 @@ async def _check_requested(s: Scheduling, instance: ServiceInstance, service_typ
     hosts: set[str] = set()
     for device_id in instance.requested_devices:
         device = await s.devices.get(device_id=device_id)
-        assert device is not None
+        pending = choice.coming(device_id, device)
+        if device is None or pending is not None:
+            # Still being created (or deleted since it was read: the wait ends at its deadline).
+            return Choice([], pending, wait=True)
         template = await s.templates.get(template_id=device.template_id)
         policy = template.policy if template is not None else TemplatePolicy()
         offered = await s.templates.offers(

@@ -99,6 +99,8 @@ async def _place_or_wait(
     seen: pool.PoolState | None = None
     if instance.requested_devices:
         chosen = await requested_devices(s, instance, service_type)
+        if chosen.wait:
+            return await _wait_for_requested(s, instance, template, chosen.refusal)
     else:
         fast = not instance.ha and not fast_path_tried  # one device: choose and reserve at once
         placed = await take_best(s, instance, template.id, template.policy, need) if fast else None
@@ -192,6 +194,20 @@ async def _wait_or_fail(
     await grow(s, template, waiting_slots=waiting_before + wanted)
     log.info("service instance waits for room", extra={"service_instance_id": str(instance.id)})
     return Outcome(instance, waiting_slots=wanted, waits_for=template.id)
+
+
+async def _wait_for_requested(
+    s: Scheduling, instance: ServiceInstance, template: Template, why: str | None
+) -> Outcome:
+    """A device the client named is still being created: wait for it with the template's
+    waiting instances (tried again when a device of the template becomes ACTIVE or ERROR,
+    failed when the device is deleted or the wait grows stale). It waits for no pool slots."""
+    await s.instances.save(instance=instance, waiting=True)
+    log.info(
+        "service instance waits for a requested device",
+        extra={"service_instance_id": str(instance.id), "reason": why},
+    )
+    return Outcome(instance, waiting_slots=0, waits_for=template.id)
 
 
 async def place_waiting(s: Scheduling, *, template_id: uuid.UUID) -> None:
