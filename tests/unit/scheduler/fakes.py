@@ -15,7 +15,7 @@ from servicevm_scheduler.domain import choice
 from servicevm_scheduler.domain.choice import Pick
 from servicevm_scheduler.domain.model import ServiceInstance
 from servicevm_scheduler.domain.pool import PoolState
-from servicevm_scheduler.domain.projection import Device, Template
+from servicevm_scheduler.domain.projection import Device, Remembered, Template
 from servicevm_scheduler.service_layer.ports import Scheduling
 from shared.contracts.envelope import Message
 from shared.contracts.models import DeviceSnapshot, DeviceTemplateSnapshot
@@ -42,6 +42,8 @@ class FakeStore:
     # Whether try_lock finds the template's lock free.
     lock_free: bool = True
     picks: list[tuple[Pick, bool]] = field(default_factory=list)
+    # What of_service_type last read (the fake's attributes are the policy itself).
+    remembered: dict[uuid.UUID, Remembered] = field(default_factory=dict)
     clock: itertools.count[int] = field(default_factory=itertools.count)
 
     def scheduling(self) -> Scheduling:
@@ -96,8 +98,17 @@ class FakeTemplates(_Port):
     async def of_service_type(self, *, service_type_id: uuid.UUID) -> tuple[Template, str] | None:
         found = self.store.service_types.get(service_type_id)
         if found is None or found[0] not in self.store.templates:
+            self.store.remembered.pop(service_type_id, None)
             return None
-        return self.store.templates[found[0]], found[1]
+        template = self.store.templates[found[0]]
+        attributes = {"policy": repr(template.policy)}
+        self.store.remembered[service_type_id] = Remembered(
+            service_type_id, template, found[1], attributes
+        )
+        return template, found[1]
+
+    def remembered(self, *, service_type_id: uuid.UUID) -> Remembered | None:
+        return self.store.remembered.get(service_type_id)
 
     async def offers(self, *, template_id: uuid.UUID, service_type: str) -> bool:
         return (template_id, service_type) in self.store.service_types.values()
@@ -178,9 +189,14 @@ class FakeSlots(_Port):
         )
 
     async def add_and_take(
-        self, instance: ServiceInstance, pick: Pick, *, bind_tenant: str | None
+        self, instance: ServiceInstance, pick: Pick, *, bind_tenant: str | None, seen: Remembered
     ) -> tuple[Device, list[uuid.UUID]] | None:
-        if instance.id in self.store.instances:
+        held = self.store.templates.get(seen.template.id)
+        as_seen = self.store.service_types.get(seen.service_type_id) == (
+            seen.template.id,
+            seen.service_type,
+        )
+        if instance.id in self.store.instances or held != seen.template or not as_seen:
             return None
         device = await self.pick(pick, skip_locked=True)
         if device is None:

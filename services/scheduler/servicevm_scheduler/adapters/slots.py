@@ -6,6 +6,7 @@ the concurrency, no device is ever overbooked.
 
 from __future__ import annotations
 
+import json
 import uuid
 from typing import Any
 
@@ -18,7 +19,7 @@ from servicevm_scheduler.adapters.orm import devices
 from servicevm_scheduler.adapters.raw import Raw
 from servicevm_scheduler.domain.choice import Pick
 from servicevm_scheduler.domain.model import ServiceInstance
-from servicevm_scheduler.domain.projection import Device
+from servicevm_scheduler.domain.projection import Device, Remembered
 
 # The columns of a ``Device``, as the placement statements return them.
 _DEVICE = "id, tenant_id, template_id, status, slot_capacity, slots_used, host, bound_tenant, "
@@ -84,10 +85,19 @@ _PICKS_AND_TAKES = {
 }
 
 # ``_PICK_AND_TAKE`` for a new instance, inserted by the same statement once a device is
-# reserved (a new instance placed at once is stored once, bound): $9 onwards its columns
-# (``instances.INSERT_COLUMNS``; $7 is its id). When the instance exists already (a
-# redelivered command) the pick finds nothing, so nothing is taken twice.
-_NEW_INSTANCE = "AND NOT EXISTS (SELECT 1 FROM scheduler.service_instances WHERE id = $7) "
+# reserved (a new instance placed at once is stored once, bound; $7 is its id). When the
+# instance exists already (a redelivered command) the pick finds nothing, so nothing is
+# taken twice; nor does it when the template is no longer as remembered.
+# Its columns' values take $9 onwards; then the service type and template as remembered
+# (``Remembered``), which the pick checks in the statement's own snapshot.
+_SEEN = 9 + len(INSERT_COLUMNS.split(", "))
+_NEW_INSTANCE = (
+    "AND NOT EXISTS (SELECT 1 FROM scheduler.service_instances WHERE id = $7) "
+    "AND EXISTS (SELECT 1 FROM scheduler.service_types s JOIN scheduler.templates t "
+    f"ON t.id = s.template_id WHERE s.id = ${_SEEN} AND s.template_id = $1 "
+    f"AND s.service_type = ${_SEEN + 1} AND t.tenant_id = ${_SEEN + 2} "
+    f"AND t.attributes = ${_SEEN + 3}::jsonb) "
+)
 _ADDS_AND_TAKES = {
     placement: _PICK_AND_RESERVE.format(
         pick=_PICK.format(
@@ -148,11 +158,12 @@ class SqlSlots:
         return _taken(row, instance_id)
 
     async def add_and_take(
-        self, instance: ServiceInstance, pick: Pick, *, bind_tenant: str | None
+        self, instance: ServiceInstance, pick: Pick, *, bind_tenant: str | None, seen: Remembered
     ) -> tuple[Device, list[uuid.UUID]] | None:
         """``pick_and_take`` for a new instance, stored by the same statement (as
         ``instances.add`` would store it) only once a device is reserved for it; None, and
-        nothing stored or taken, when no unlocked device has the room or the instance exists."""
+        nothing stored or taken, when no unlocked device has the room, the instance exists,
+        or the service type's template is no longer as ``seen``."""
         driver = await self.raw()
         row = await driver.fetchrow(
             _ADDS_AND_TAKES[pick.policy.placement],
@@ -161,6 +172,10 @@ class SqlSlots:
             instance.id,
             0,
             *insert_params(instance),
+            seen.service_type_id,
+            seen.service_type,
+            seen.template.tenant_id,
+            json.dumps(seen.attributes),
         )
         return _taken(row, instance.id)
 

@@ -14,7 +14,7 @@ import uuid
 from servicevm_scheduler.domain import choice
 from servicevm_scheduler.domain.choice import Choice, Pick
 from servicevm_scheduler.domain.model import ServiceInstance
-from servicevm_scheduler.domain.projection import Device
+from servicevm_scheduler.domain.projection import Device, Remembered
 from servicevm_scheduler.service_layer.announce import (
     announce,
     publish_capacity,
@@ -156,17 +156,15 @@ async def take_best(
 
 
 async def add_on_best(
-    s: Scheduling,
-    instance: ServiceInstance,
-    template_id: uuid.UUID,
-    policy: TemplatePolicy,
-    need: int,
+    s: Scheduling, instance: ServiceInstance, seen: Remembered, need: int
 ) -> ServiceInstance | None:
     """``take_best`` for a new instance, stored (bound) by the same statement and announced
-    once, as placed; None, with nothing stored or taken, if no unlocked device has room."""
-    pick = Pick(template_id=template_id, slots=need, tenant_id=instance.tenant_id, policy=policy)
+    once, as placed; None, with nothing stored or taken, if no unlocked device has room or
+    the template is no longer as ``seen``."""
+    template, policy = seen.template, seen.template.policy
+    pick = Pick(template_id=template.id, slots=need, tenant_id=instance.tenant_id, policy=policy)
     bind_tenant = instance.tenant_id if policy.tenant_bound else None
-    taken = await s.slots.add_and_take(instance, pick, bind_tenant=bind_tenant)
+    taken = await s.slots.add_and_take(instance, pick, bind_tenant=bind_tenant, seen=seen)
     if taken is None:
         return None
     device, services = taken

@@ -48,19 +48,23 @@ async def place_new(s: Scheduling, instance: ServiceInstance) -> Outcome | None:
     ``place_or_wait`` decides; None when it exists already (a redelivered command).
 
     The common case, one device with room, is one statement: the instance is stored bound to
-    the device it reserved, and announced once, as placed."""
-    found = await _service_type(s, instance)
-    fast = found is not None and _one_device(instance, *found)
-    if found is not None and fast:
-        template, service_type = found
-        need = template.policy.slots_for(service_type)
-        placed = await add_on_best(s, instance, template.id, template.policy, need)
+    the device it reserved, and announced once, as placed. It picks by the template as this
+    process remembers it, which the statement checks; only when that fails is the template
+    read."""
+    seen = s.templates.remembered(service_type_id=instance.service_type_id)
+    fast = seen is not None and _one_device(instance, seen.template, seen.service_type)
+    if seen is not None and fast:
+        need = seen.template.policy.slots_for(seen.service_type)
+        placed = await add_on_best(s, instance, seen, need)
         if placed is not None:
-            return await _announce_placed(s, placed, template, service_type)
+            return await _announce_placed(s, placed, seen.template, seen.service_type)
+    found = await _service_type(s, instance)
     if not await s.instances.add(instance=instance):
         return None
     await announce(s, instance)
-    return await _place_or_wait(s, instance, found, None, fast_path_tried=fast)
+    # The pick above was the fast path's if it picked by the template as it is.
+    tried = fast and seen is not None and found == (seen.template, seen.service_type)
+    return await _place_or_wait(s, instance, found, None, fast_path_tried=tried)
 
 
 def _one_device(instance: ServiceInstance, template: Template, service_type: str) -> bool:

@@ -37,6 +37,20 @@ async def test_pack_fills_the_fullest_device_first() -> None:
     assert (capacity.slots_used, capacity.services) == (3, [outcome.instance.id])
 
 
+async def test_a_new_instance_is_placed_by_the_remembered_template_only_while_it_holds() -> None:
+    store = FakeStore()
+    firewall = template(store, slot_capacity=4)
+    emptier, fuller = device(store, firewall, used=0), device(store, firewall, used=2)
+    first = await create(store, instance(firewall))  # reads the template: remembered
+    assert first.instance.devices == [fuller.id]
+    owner = template_of(store, firewall)
+    assert store.remembered[firewall].template == owner
+    store.templates[owner.id] = replace(owner, policy=replace(owner.policy, placement="spread"))
+    second = await create(store, instance(firewall))
+    assert second.instance.devices == [emptier.id]  # by the template as it is now
+    assert store.remembered[firewall].template.policy.placement == "spread"
+
+
 async def test_spread_takes_the_emptiest_device() -> None:
     store = FakeStore()
     firewall = template(store, slot_capacity=4, placement="spread")
