@@ -7,11 +7,10 @@ import uuid
 from typing import Any
 
 from sqlalchemy import Row, delete, select
-from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from servicevm_scheduler.adapters.orm import devices
-from servicevm_scheduler.adapters.raw import Raw
+from servicevm_scheduler.adapters.raw import Raw, cast
 from servicevm_scheduler.domain.projection import Device
 from shared.contracts.models import DeviceSnapshot
 from shared.contracts.statuses import DeviceStatus
@@ -24,10 +23,7 @@ _STATUS = f"${_SNAPSHOT_COLUMNS.index('status') + 2}"
 _REVISION = f"${_SNAPSHOT_COLUMNS.index('revision') + 2}"
 _TEMPLATE = f"${_SNAPSHOT_COLUMNS.index('template_id') + 2}"
 _DEFAULT_CAPACITY = f"${len(_SNAPSHOT_COLUMNS) + 2}"
-_VALUES = ", ".join(
-    f"${n}::{devices.c[name].type.compile(dialect=postgresql.dialect())}"
-    for n, name in enumerate(_SNAPSHOT_COLUMNS, start=2)
-)
+_VALUES = ", ".join(cast(n, devices.c[name]) for n, name in enumerate(_SNAPSHOT_COLUMNS, start=2))
 
 # ``apply`` in one round trip: a first announcement (PENDING_CREATE) of an unknown device
 # adds it (slot capacity from its template, if known); a known device takes a newer snapshot,

@@ -7,11 +7,10 @@ import uuid
 from typing import Any
 
 from sqlalchemy import delete, func, select
-from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from servicevm_scheduler.adapters.orm import bindings, service_instances
-from servicevm_scheduler.adapters.raw import Raw
+from servicevm_scheduler.adapters.raw import Raw, cast
 from servicevm_scheduler.domain.model import ServiceInstance
 from shared.contracts.statuses import ServiceInstanceStatus
 
@@ -91,10 +90,7 @@ INSERT_COLUMNS = ", ".join(_ORDER)
 def insert_values(first: int) -> str:
     """The parameters ``$first`` onwards for ``INSERT_COLUMNS``, cast to the columns' types
     (an INSERT ... SELECT does not infer them)."""
-    casts = (
-        service_instances.c[name].type.compile(dialect=postgresql.dialect()) for name in _ORDER
-    )
-    return ", ".join(f"${n}::{cast}" for n, cast in enumerate(casts, start=first))
+    return ", ".join(cast(n, service_instances.c[name]) for n, name in enumerate(_ORDER, first))
 
 
 _INSERT = (
