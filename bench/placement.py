@@ -36,8 +36,7 @@ from bench.stats import percentile
 from servicevm_scheduler.adapters.scheduling import scheduling
 from servicevm_scheduler.bootstrap import DEFINITION
 from servicevm_scheduler.domain.model import ServiceInstance
-from servicevm_scheduler.service_layer.announce import announce
-from servicevm_scheduler.service_layer.placing import place_or_wait
+from servicevm_scheduler.service_layer.placing import place_new
 from shared.config import Settings
 from shared.devstack import Suite, fresh_environment, isolated_settings
 from shared.preflight import preflight
@@ -148,13 +147,10 @@ async def scheduler_placements(
             managed_by_user=False,
         )
         async with store.unit_of_work(f"bench-{index}") as uow:
-            s = scheduling(uow)
-            await s.instances.add(instance=instance)
-            await announce(s, instance)
-            outcome = await place_or_wait(s, instance)
+            outcome = await place_new(scheduling(uow), instance)
             await uow.commit()
-        if not outcome.instance.devices:
-            raise RuntimeError(f"not placed: {outcome.instance.error_reason}")
+        if outcome is None or not outcome.instance.devices:
+            raise RuntimeError(f"not placed: {outcome}")
 
     try:
         return await timed(count, concurrency, place_one)

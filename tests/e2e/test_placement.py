@@ -41,24 +41,9 @@ def test_spread_uses_the_emptiest_device_first(api: Api) -> None:
     assert sorted(p["devices"][0] for p in placed) == sorted(d["id"] for d in devices)
 
 
-def scheduler_sees_active(suite: Suite, device_id: str) -> None:
-    """An explicit placement is decided on the scheduler's own view of the device, which
-    follows the api's on the bus (a device the scheduler still has PENDING_CREATE is
-    refused, not waited for): wait until that view has it ACTIVE too."""
-    query = "SELECT status FROM devices WHERE id = $1"
-    deadline = time.monotonic() + 30
-    while True:
-        rows = fetch(suite.settings, "scheduler", query, uuid.UUID(device_id))
-        if rows and rows[0]["status"] == "ACTIVE":
-            return
-        assert time.monotonic() < deadline, f"the scheduler sees device {device_id} as {rows}"
-        time.sleep(0.1)
-
-
-def test_explicit_devices_are_honoured_or_refused_with_the_reason(api: Api, suite: Suite) -> None:
+def test_explicit_devices_are_honoured_or_refused_with_the_reason(api: Api) -> None:
     template = template_with(api, slot_capacity="1")
     _, second = api.active_devices(template["id"], 2)
-    scheduler_sees_active(suite, second["id"])
     chosen = place(api, template, devices=[second["id"]])
     assert chosen["devices"] == [second["id"]]
     refused = place(api, template, devices=[second["id"]])
@@ -66,9 +51,41 @@ def test_explicit_devices_are_honoured_or_refused_with_the_reason(api: Api, suit
     assert f"requested device {second['id']} has 0 free slot(s)" in refused["error_reason"]
     other = api.create_template(service_types=["router"])
     (router,) = api.active_devices(other["id"], 1)
-    scheduler_sees_active(suite, router["id"])
     wrong = place(api, template, devices=[router["id"]])
     assert "does not offer service type firewall" in wrong["error_reason"]
+
+
+def scheduler_waits_for_requested(suite: Suite, instance_id: str) -> None:
+    """The scheduler holds the instance as waiting (for a requested device)."""
+    query = "SELECT waiting_since FROM service_instances WHERE id = $1"
+    deadline = time.monotonic() + 30
+    while not (rows := fetch(suite.settings, "scheduler", query, uuid.UUID(instance_id))) or (
+        rows[0]["waiting_since"] is None
+    ):
+        assert time.monotonic() < deadline, f"the scheduler does not hold {instance_id} waiting"
+        time.sleep(0.05)
+
+
+def test_an_instance_naming_a_device_being_created_waits_for_it(api: Api, suite: Suite) -> None:
+    """A device and, at once, an instance naming it: the scheduler does not know the device
+    yet, or has it PENDING_CREATE (its driver takes two seconds), so the instance waits for
+    it, as an unplaced one waits for room, and is then placed there. A named device that
+    ends in ERROR fails its waiting instance with the reason."""
+    template = template_with(api, slot_capacity="2", noop_delay_seconds="1")
+    device = api.create_device(template["id"])
+    instance = api.create_instance(api.service_type_id(template), devices=[device["id"]])
+    scheduler_waits_for_requested(suite, instance["id"])
+    placed = api.wait_for_instance(instance["id"], "ACTIVE", "ERROR")
+    assert (placed["status"], placed["devices"]) == ("ACTIVE", [device["id"]])
+    assert api.device(device["id"])["status"] == "ACTIVE"  # type: ignore[index]
+
+    failing = template_with(api, slot_capacity="2", noop_delay_seconds="1", noop_fail="wait")
+    broken = api.create_device(failing["id"])
+    doomed = api.create_instance(api.service_type_id(failing), devices=[broken["id"]])
+    scheduler_waits_for_requested(suite, doomed["id"])
+    failed = api.wait_for_instance(doomed["id"], "ACTIVE", "ERROR", timeout=60)
+    assert failed["status"] == "ERROR"
+    assert f"requested device {broken['id']} is ERROR, not ACTIVE" in failed["error_reason"]
 
 
 def test_tenant_bound_devices_host_one_project(api: Api) -> None:

@@ -7,18 +7,22 @@ import asyncio
 import random
 import uuid
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 
 import pytest
 from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from servicevm_scheduler.adapters.orm import bindings, devices, service_instances
+from servicevm_scheduler.adapters.instances import SqlInstances
+from servicevm_scheduler.adapters.orm import bindings, devices, service_types, templates
 from servicevm_scheduler.adapters.slots import SqlSlots
+from servicevm_scheduler.adapters.templates import SqlTemplates
 from servicevm_scheduler.bootstrap import DEFINITION
 from servicevm_scheduler.domain import choice
 from servicevm_scheduler.domain.choice import Pick
-from servicevm_scheduler.domain.projection import Device
+from servicevm_scheduler.domain.model import ServiceInstance
+from servicevm_scheduler.domain.projection import Device, Remembered
 from shared.config import Settings
 from shared.contracts.models import DeviceStatus
 from shared.contracts.template_policy import TemplatePolicy
@@ -96,15 +100,28 @@ def test_sql_pick_follows_the_domain_rule(database: Settings) -> None:
 
 
 def test_slots_are_never_overbooked(database: Settings) -> None:
+    """The placement's statements take slots only while a device has them; the table's
+    check constraint refuses any overbooking should their condition ever be wrong."""
     template_id = uuid.uuid4()
     (device,) = _random_devices(template_id, 1)
+    policy = TemplatePolicy(slot_capacity=CAPACITY)
 
     async def body(conn: AsyncConnection) -> None:
-        await conn.execute(insert(devices), [{**device.__dict__, "slots_used": 3, "revision": 1}])
-        slots = SqlSlots(conn)
-        assert await slots.reserve(device_id=device.id, slots=2, bind_tenant=None) is None
-        taken = await slots.reserve(device_id=device.id, slots=1, bind_tenant="p")
-        assert taken is not None and (taken.slots_used, taken.bound_tenant) == (4, "p")
+        row = {**device.__dict__, "status": S.ACTIVE, "slots_used": 3, "bound_tenant": None}
+        await conn.execute(insert(devices), [{**row, "revision": 1}])
+        slots, seen = SqlSlots(conn), await _remembered(conn, template_id, {})
+        first = await _instance(conn)
+        two = Pick(template_id=template_id, slots=2, tenant_id="p", policy=policy)
+        assert await slots.add_and_take(new_instance(), two, bind_tenant=None, seen=seen) is None
+        assert (
+            await slots.pick_and_take(two, bind_tenant=None, instance_id=first, position=0) is None
+        )
+        taken = await slots.take(
+            device_id=device.id, slots=1, bind_tenant="p", instance_id=first, position=0
+        )
+        assert taken is not None and (taken[0].slots_used, taken[0].bound_tenant) == (4, "p")
+        one = replace(two, slots=1)
+        assert await slots.add_and_take(new_instance(), one, bind_tenant=None, seen=seen) is None
         freed = await slots.release(device_id=device.id, slots=4)
         assert freed is not None and (freed.slots_used, freed.bound_tenant) == (0, None)
         # The last guard, should the conditional UPDATE ever be wrong: the check constraint.
@@ -112,6 +129,91 @@ def test_slots_are_never_overbooked(database: Settings) -> None:
             await conn.execute(
                 update(devices).where(devices.c.id == device.id).values(slots_used=CAPACITY + 1)
             )
+
+    _in_a_rolled_back_transaction(database, body)
+
+
+def new_instance() -> ServiceInstance:
+    return ServiceInstance(
+        id=uuid.uuid4(),
+        tenant_id="p",
+        name="",
+        service_type_id=uuid.uuid4(),
+        service_table_id=None,
+        mgmt_driver=None,
+        mgmt_address=None,
+        service_contexts=[],
+        kwargs={},
+        managed_by_user=False,
+    )
+
+
+async def _remembered(
+    conn: AsyncConnection, template_id: uuid.UUID, attributes: dict[str, str]
+) -> Remembered:
+    """A template offering "firewall", as ``of_service_type`` reads and remembers it."""
+    service_type_id = uuid.uuid4()
+    await conn.execute(
+        insert(templates).values(
+            id=template_id,
+            tenant_id="owner",
+            service_types=[],
+            attributes=attributes,
+            slot_capacity=CAPACITY,
+        )
+    )
+    await conn.execute(
+        insert(service_types).values(
+            id=service_type_id, template_id=template_id, service_type="firewall"
+        )
+    )
+    repo = SqlTemplates(conn)
+    assert await repo.of_service_type(service_type_id=service_type_id) is not None
+    seen = repo.remembered(service_type_id=service_type_id)
+    assert seen is not None and seen.attributes == attributes
+    return seen
+
+
+async def _instance(conn: AsyncConnection) -> uuid.UUID:
+    """An instance stored as ``instances.add`` stores it."""
+    instance = new_instance()
+    assert await SqlInstances(conn).add(instance=instance)
+    return instance.id
+
+
+def test_add_and_take_stores_a_new_instance_on_the_domain_rule_choice(database: Settings) -> None:
+    """A new instance's one statement: the device ``domain.choice`` picks, its slots taken,
+    the instance stored as ``instances.add`` would store it and bound there; nothing at all
+    for an instance that exists already (a redelivered command) or when the template is no
+    longer as remembered."""
+    template_id = uuid.uuid4()
+    known = _random_devices(template_id, 20)
+    policy = TemplatePolicy(slot_capacity=CAPACITY, placement="spread")
+
+    async def body(conn: AsyncConnection) -> None:
+        await conn.execute(insert(devices), [{**d.__dict__, "revision": 1} for d in known])
+        slots, instances = SqlSlots(conn), SqlInstances(conn)
+        seen = await _remembered(conn, template_id, {"placement": "spread"})
+        pick = Pick(template_id=template_id, slots=1, tenant_id="p", policy=policy)
+        expected = choice.best(known, pick)
+        assert expected is not None
+        instance = new_instance().model_copy(update={"kwargs": {"k": [1]}, "name": "n"})
+        stale = replace(seen, attributes={"placement": "pack"})
+        assert await slots.add_and_take(instance, pick, bind_tenant="p", seen=stale) is None
+        assert await instances.get(instance_id=instance.id) is None
+        taken = await slots.add_and_take(instance, pick, bind_tenant="p", seen=seen)
+        assert taken is not None
+        device, hosted = taken
+        assert (device.id, device.slots_used, device.bound_tenant) == (
+            expected.id,
+            expected.slots_used + 1,
+            "p",
+        )
+        assert instance.id in hosted
+        stored = await instances.get(instance_id=instance.id)
+        assert stored == instance.model_copy(update={"devices": [device.id]})
+        assert await slots.add_and_take(instance, pick, bind_tenant="p", seen=seen) is None
+        assert await instances.add(instance=instance) is False
 
     _in_a_rolled_back_transaction(database, body)
 
@@ -124,31 +226,13 @@ def test_pick_and_take_reserves_the_domain_rule_choice(database: Settings) -> No
     known = _random_devices(template_id, 20)
     policy = TemplatePolicy(slot_capacity=CAPACITY, placement="pack")
 
-    async def instance(conn: AsyncConnection) -> uuid.UUID:
-        instance_id = uuid.uuid4()
-        await conn.execute(
-            insert(service_instances).values(
-                id=instance_id,
-                tenant_id="p",
-                name="",
-                service_type_id=uuid.uuid4(),
-                service_contexts=[],
-                requested_devices=[],
-                kwargs={},
-                managed_by_user=False,
-                status="PENDING_CREATE",
-                revision=1,
-            )
-        )
-        return instance_id
-
     async def body(conn: AsyncConnection) -> None:
         await conn.execute(insert(devices), [{**d.__dict__, "revision": 1} for d in known])
         slots = SqlSlots(conn)
         pick = Pick(template_id=template_id, slots=1, tenant_id="p", policy=policy)
         expected = choice.best(known, pick)
         assert expected is not None
-        first, second = await instance(conn), await instance(conn)
+        first, second = await _instance(conn), await _instance(conn)
         taken = await slots.pick_and_take(pick, bind_tenant=None, instance_id=first, position=0)
         assert taken is not None
         device, hosted = taken

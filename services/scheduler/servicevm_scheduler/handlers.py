@@ -8,7 +8,6 @@ transaction that records the message as processed, so a redelivery changes nothi
 from __future__ import annotations
 
 import logging
-import uuid
 
 from servicevm_scheduler.adapters.scheduling import scheduling
 from servicevm_scheduler.domain.model import ServiceInstance
@@ -19,8 +18,13 @@ from servicevm_scheduler.service_layer.announce import (
     save_and_announce,
 )
 from servicevm_scheduler.service_layer.anti_affinity import keep_ha_apart
-from servicevm_scheduler.service_layer.endings import device_dead, device_lost, finish_delete
-from servicevm_scheduler.service_layer.placing import place_or_wait, place_waiting
+from servicevm_scheduler.service_layer.endings import (
+    device_dead,
+    device_lost,
+    finish_delete,
+    requested_device_gone,
+)
+from servicevm_scheduler.service_layer.placing import place_new, place_waiting
 from servicevm_scheduler.service_layer.pools import grow
 from servicevm_scheduler.service_layer.ports import Scheduling
 from shared.contracts import commands, events
@@ -63,41 +67,36 @@ def _wakes_no_waiting(event: events.DeviceStatusChanged) -> bool:
 
 @one_transaction(when=_wakes_no_waiting)
 async def device_status_changed(event: events.DeviceStatusChanged, ctx: HandlerContext) -> None:
-    """Project the device; if it became ACTIVE (room) or ERROR (a pool device failed) and
-    instances wait for its template, try them.
+    """Project the device; if it became ACTIVE (room) or ERROR (a pool device failed, a
+    requested one will not come), try the instances waiting for its template or naming it.
 
-    The projection commits first and the waiting are looked for afterwards, without the
-    template's lock (most device events concern no waiting instance, and taking the lock
+    The projection commits first (with the message recorded as processed) and the waiting
+    are looked for afterwards, in a transaction of their own on the same connection, without
+    the template's lock (most device events concern no waiting instance, and taking the lock
     would serialize them all). An instance deciding to wait at that very moment looks for
     room again once its decision is committed (see create_service_instance): one of the two
-    sees the other's commit."""
+    sees the other's commit. A crash between the two transactions loses that look; the pool
+    keeper's next round tries every waiting instance."""
     device = event.device
-    async with ctx.transaction() as uow:
+    async with ctx.transaction(final=True) as uow:
         s = scheduling(uow)
         previous = await s.devices.apply(device=device)
         await uow.commit()
-    became = previous is not None and previous != device.status
-    async with ctx.transaction(final=True) as uow:
-        s = scheduling(uow)
-        if (
-            became
-            and previous == DeviceStatus.PENDING_UPDATE
-            and device.status == DeviceStatus.ACTIVE
-        ):
+        if previous is None or previous == device.status or _wakes_no_waiting(event):
+            return
+        if previous == DeviceStatus.PENDING_UPDATE and device.status == DeviceStatus.ACTIVE:
             # Back from a respawn, maybe on another host: HA members stay apart.
             await keep_ha_apart(s, device.id)
-        if (
-            became
-            and device.status in (DeviceStatus.ACTIVE, DeviceStatus.ERROR)
-            and await s.waiting.any_for(template_id=device.template_id)
-        ):
-            await place_waiting(s, template_id=device.template_id)
+        woken = await s.waiting.woken_by(template_id=device.template_id, device_id=device.id)
+        for template_id in woken:
+            await place_waiting(s, template_id=template_id)
         await uow.commit()
 
 
 async def device_deleted(event: events.DeviceDeleted, ctx: HandlerContext) -> None:
     async with ctx.transaction(final=True) as uow:
         s = scheduling(uow)
+        await requested_device_gone(s, event.device.id)
         device = await s.devices.get(device_id=event.device.id, for_update=True)
         if device is not None:
             hosted = await s.bindings.services_on(device_id=device.id)
@@ -143,12 +142,9 @@ def new_instance(cmd: commands.CreateServiceInstance) -> ServiceInstance:
 
 async def create_service_instance(cmd: commands.CreateServiceInstance, ctx: HandlerContext) -> None:
     instance = new_instance(cmd)
-    waits_for: uuid.UUID | None = None
     async with ctx.transaction(final=True) as uow:
-        s = scheduling(uow)
-        if await s.instances.add(instance=instance):
-            await announce(s, instance)
-            waits_for = (await place_or_wait(s, instance)).waits_for
+        outcome = await place_new(scheduling(uow), instance)
+        waits_for = outcome.waits_for if outcome is not None else None
         await uow.commit()
     if waits_for is not None:
         # A device that became ACTIVE while this decided to wait may have looked for waiting

@@ -7,7 +7,7 @@ from typing import Any
 
 from servicevm_scheduler.domain.model import ServiceInstance
 from servicevm_scheduler.domain.projection import Device, Template
-from servicevm_scheduler.service_layer.placing import Outcome, place_or_wait
+from servicevm_scheduler.service_layer.placing import Outcome, place_new
 from shared.contracts import commands
 from shared.contracts.envelope import Message
 from shared.contracts.statuses import DeviceStatus
@@ -77,9 +77,9 @@ def instance(service_type_id: uuid.UUID, **changes: Any) -> ServiceInstance:
 
 async def create(store: FakeStore, new: ServiceInstance) -> Outcome:
     """What the create handler does inside its transaction."""
-    s = store.scheduling()
-    assert await s.instances.add(instance=new)
-    return await place_or_wait(s, new)
+    outcome = await place_new(store.scheduling(), new)
+    assert outcome is not None
+    return outcome
 
 
 def published(store: FakeStore, kind: type[Message]) -> list[Any]:

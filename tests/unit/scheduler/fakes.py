@@ -15,7 +15,7 @@ from servicevm_scheduler.domain import choice
 from servicevm_scheduler.domain.choice import Pick
 from servicevm_scheduler.domain.model import ServiceInstance
 from servicevm_scheduler.domain.pool import PoolState
-from servicevm_scheduler.domain.projection import Device, Template
+from servicevm_scheduler.domain.projection import Device, Remembered, Template
 from servicevm_scheduler.service_layer.ports import Scheduling
 from shared.contracts.envelope import Message
 from shared.contracts.models import DeviceSnapshot, DeviceTemplateSnapshot
@@ -42,6 +42,8 @@ class FakeStore:
     # Whether try_lock finds the template's lock free.
     lock_free: bool = True
     picks: list[tuple[Pick, bool]] = field(default_factory=list)
+    # What of_service_type last read (the fake's attributes are the policy itself).
+    remembered: dict[uuid.UUID, Remembered] = field(default_factory=dict)
     clock: itertools.count[int] = field(default_factory=itertools.count)
 
     def scheduling(self) -> Scheduling:
@@ -96,8 +98,17 @@ class FakeTemplates(_Port):
     async def of_service_type(self, *, service_type_id: uuid.UUID) -> tuple[Template, str] | None:
         found = self.store.service_types.get(service_type_id)
         if found is None or found[0] not in self.store.templates:
+            self.store.remembered.pop(service_type_id, None)
             return None
-        return self.store.templates[found[0]], found[1]
+        template = self.store.templates[found[0]]
+        attributes = {"policy": repr(template.policy)}
+        self.store.remembered[service_type_id] = Remembered(
+            service_type_id, template, found[1], attributes
+        )
+        return template, found[1]
+
+    def remembered(self, *, service_type_id: uuid.UUID) -> Remembered | None:
+        return self.store.remembered.get(service_type_id)
 
     async def offers(self, *, template_id: uuid.UUID, service_type: str) -> bool:
         return (template_id, service_type) in self.store.service_types.values()
@@ -144,15 +155,6 @@ class FakeSlots(_Port):
         self.store.picks.append((pick, skip_locked))
         return choice.best(self.store.devices.values(), pick)
 
-    async def reserve(
-        self, *, device_id: uuid.UUID, slots: int, bind_tenant: str | None
-    ) -> Device | None:
-        device = self.store.devices[device_id]
-        if device.slots_used + slots > device.slot_capacity:
-            return None
-        bound = bind_tenant if bind_tenant is not None else device.bound_tenant
-        return self._put(device, device.slots_used + slots, bound)
-
     async def take(
         self,
         *,
@@ -162,9 +164,11 @@ class FakeSlots(_Port):
         instance_id: uuid.UUID,
         position: int,
     ) -> tuple[Device, list[uuid.UUID]] | None:
-        device = await self.reserve(device_id=device_id, slots=slots, bind_tenant=bind_tenant)
-        if device is None:
+        device = self.store.devices[device_id]
+        if device.slots_used + slots > device.slot_capacity:
             return None
+        bound = bind_tenant if bind_tenant is not None else device.bound_tenant
+        device = self._put(device, device.slots_used + slots, bound)
         key = (instance_id, device_id)
         assert key not in self.store.bindings, "bound twice (the primary key refuses it)"
         self.store.bindings[key] = (slots, position)
@@ -182,6 +186,28 @@ class FakeSlots(_Port):
             bind_tenant=bind_tenant,
             instance_id=instance_id,
             position=position,
+        )
+
+    async def add_and_take(
+        self, instance: ServiceInstance, pick: Pick, *, bind_tenant: str | None, seen: Remembered
+    ) -> tuple[Device, list[uuid.UUID]] | None:
+        held = self.store.templates.get(seen.template.id)
+        as_seen = self.store.service_types.get(seen.service_type_id) == (
+            seen.template.id,
+            seen.service_type,
+        )
+        if instance.id in self.store.instances or held != seen.template or not as_seen:
+            return None
+        device = await self.pick(pick, skip_locked=True)
+        if device is None:
+            return None
+        self.store.instances[instance.id] = instance.model_copy(update={"devices": [device.id]})
+        return await self.take(
+            device_id=device.id,
+            slots=pick.slots,
+            bind_tenant=bind_tenant,
+            instance_id=instance.id,
+            position=0,
         )
 
     async def release(self, *, device_id: uuid.UUID, slots: int) -> Device | None:
@@ -285,8 +311,11 @@ class FakeWaiting(_Port):
         }
         return sorted(found)
 
-    async def any_for(self, *, template_id: uuid.UUID) -> bool:
-        return bool(self.store.waiting_of(template_id))
+    async def woken_by(self, *, template_id: uuid.UUID, device_id: uuid.UUID) -> list[uuid.UUID]:
+        found = set(await self.templates()) & {template_id}
+        for i in await self.naming(device_id=device_id):
+            found.add(self.store.service_types[self.store.instances[i].service_type_id][0])
+        return sorted(found)
 
     async def slots(
         self,
@@ -297,10 +326,14 @@ class FakeWaiting(_Port):
     ) -> int:
         total = 0
         for instance in self.store.waiting_of(template_id):
-            if instance.id != excluding:
+            if instance.id != excluding and not instance.requested_devices:
                 service_type = self.store.service_types[instance.service_type_id][1]
                 total += instance.bindings_wanted * policy.slots_for(service_type)
         return total
+
+    async def naming(self, *, device_id: uuid.UUID) -> list[uuid.UUID]:
+        waiting = (self.store.instances[i] for i in self.store.waiting_since)
+        return sorted(i.id for i in waiting if device_id in i.requested_devices)
 
     async def stale(self, *, older_than_seconds: float) -> list[uuid.UUID]:
         return list(self.store.waiting_since)

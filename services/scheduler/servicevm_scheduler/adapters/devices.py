@@ -6,19 +6,42 @@ import dataclasses
 import uuid
 from typing import Any
 
-from sqlalchemy import Row, delete, func, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy import Row, delete, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from servicevm_scheduler.adapters.orm import devices, templates
+from servicevm_scheduler.adapters.orm import devices
+from servicevm_scheduler.adapters.raw import Raw, cast
 from servicevm_scheduler.domain.projection import Device
 from shared.contracts.models import DeviceSnapshot
 from shared.contracts.statuses import DeviceStatus
 from shared.contracts.template_policy import TemplatePolicy
 
 # The projection's columns that a snapshot carries (the rest are the scheduler's own:
-# slots, pool membership, ...).
-_SNAPSHOT_COLUMNS: set[str] = set(devices.c.keys()) & DeviceSnapshot.model_fields.keys() - {"id"}
+# slots, pool membership, ...), in the order of the statement's parameters from $2.
+_SNAPSHOT_COLUMNS = sorted(set(devices.c.keys()) & DeviceSnapshot.model_fields.keys() - {"id"})
+_STATUS = f"${_SNAPSHOT_COLUMNS.index('status') + 2}"
+_REVISION = f"${_SNAPSHOT_COLUMNS.index('revision') + 2}"
+_TEMPLATE = f"${_SNAPSHOT_COLUMNS.index('template_id') + 2}"
+_DEFAULT_CAPACITY = f"${len(_SNAPSHOT_COLUMNS) + 2}"
+_VALUES = ", ".join(cast(n, devices.c[name]) for n, name in enumerate(_SNAPSHOT_COLUMNS, start=2))
+
+# ``apply`` in one round trip: a first announcement (PENDING_CREATE) of an unknown device
+# adds it (slot capacity from its template, if known); a known device takes a newer snapshot,
+# the status it replaces read from the row the UPDATE locks. The two CTEs see the same
+# snapshot, so at most one of them writes. '' for an added device, the replaced status, or
+# NULL when the snapshot was stale or its (deleted) device unknown.
+_APPLY = (
+    f"WITH added AS (INSERT INTO scheduler.devices (id, {', '.join(_SNAPSHOT_COLUMNS)}, "
+    f"slot_capacity, updated_at) SELECT $1, {_VALUES}, coalesce((SELECT slot_capacity "
+    f"FROM scheduler.templates WHERE id = {_TEMPLATE}), {_DEFAULT_CAPACITY}), now() WHERE {_STATUS} = "
+    f"'{DeviceStatus.PENDING_CREATE}' ON CONFLICT DO NOTHING RETURNING id), "
+    "old AS (SELECT id, status FROM scheduler.devices WHERE id = $1 FOR UPDATE), "
+    "changed AS (UPDATE scheduler.devices d SET "
+    + ", ".join(f"{name} = ${n}" for n, name in enumerate(_SNAPSHOT_COLUMNS, start=2))
+    + f", updated_at = now() FROM old WHERE d.id = old.id AND d.revision < {_REVISION} "
+    "RETURNING old.status) "
+    "SELECT coalesce((SELECT '' FROM added), (SELECT status FROM changed))"
+)
 
 
 def to_device(row: Row[Any]) -> Device:
@@ -28,47 +51,18 @@ def to_device(row: Row[Any]) -> Device:
 class SqlDevices:
     def __init__(self, conn: AsyncConnection) -> None:
         self.conn = conn
+        self.raw = Raw(conn)
 
     async def apply(self, *, device: DeviceSnapshot) -> str | None:
-        """Take the snapshot unless a newer one is held; the status it replaced, or None if
-        the snapshot was stale. Only a device's first announcement (PENDING_CREATE) adds it:
-        any other unknown device was deleted, and a late snapshot must not bring it back."""
-        values = {**device.model_dump(include=_SNAPSHOT_COLUMNS), "updated_at": func.now()}
-        if device.status == DeviceStatus.PENDING_CREATE and await self._add(device, values):
-            return ""
-        # One statement: the status it replaces comes from the row locked in the same UPDATE.
-        old = (
-            select(devices.c.id, devices.c.status)
-            .where(devices.c.id == device.id)
-            .with_for_update()
-            .subquery("old")
-        )
-        previous: str | None = await self.conn.scalar(
-            update(devices)
-            .where(devices.c.id == old.c.id, devices.c.revision < device.revision)
-            .values(**values)
-            .returning(old.c.status)
-        )
+        """Take the snapshot unless a newer one is held; the status it replaced ('' for a
+        device added), or None if the snapshot was stale. Only a device's first announcement
+        (PENDING_CREATE) adds it: any other unknown device was deleted, and a late snapshot
+        must not bring it back."""
+        values = [getattr(device, name) for name in _SNAPSHOT_COLUMNS]
+        default_capacity = TemplatePolicy().slot_capacity
+        driver = await self.raw()
+        previous: str | None = await driver.fetchval(_APPLY, device.id, *values, default_capacity)
         return previous
-
-    async def _add(self, device: DeviceSnapshot, values: dict[str, Any]) -> bool:
-        """Add a device first announced; False when it is known already."""
-        capacity = (
-            select(templates.c.slot_capacity)
-            .where(templates.c.id == device.template_id)
-            .scalar_subquery()
-        )
-        added = await self.conn.scalar(
-            pg_insert(devices)
-            .values(
-                id=device.id,
-                slot_capacity=func.coalesce(capacity, TemplatePolicy().slot_capacity),
-                **values,
-            )
-            .on_conflict_do_nothing()
-            .returning(devices.c.id)
-        )
-        return added is not None
 
     async def get(self, *, device_id: uuid.UUID, for_update: bool = False) -> Device | None:
         query = select(devices).where(devices.c.id == device_id)

@@ -10,7 +10,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from servicevm_scheduler.adapters.orm import bindings, service_instances
-from servicevm_scheduler.adapters.raw import Raw
+from servicevm_scheduler.adapters.raw import Raw, cast
 from servicevm_scheduler.domain.model import ServiceInstance
 from shared.contracts.statuses import ServiceInstanceStatus
 
@@ -22,7 +22,7 @@ class SqlInstances:
 
     async def add(self, *, instance: ServiceInstance) -> bool:
         """Insert unless it exists (a redelivered command); whether it was inserted."""
-        status = await (await self.raw()).execute(_INSERT, instance.id, *_params(instance))
+        status = await (await self.raw()).execute(_INSERT, instance.id, *insert_params(instance))
         return bool(status == "INSERT 0 1")
 
     async def get(
@@ -51,7 +51,7 @@ class SqlInstances:
             wait = "end"
         else:
             wait = "keep"
-        await (await self.raw()).execute(_UPDATE, instance.id, wait, *_params(instance))
+        await (await self.raw()).execute(_UPDATE, instance.id, wait, *insert_params(instance))
 
     async def stale_pending(self, *, older_than_seconds: float) -> list[uuid.UUID]:
         """Instances pending (and not waiting for room: that wait has its own deadline)
@@ -83,10 +83,19 @@ _JSON_COLUMNS = {"service_contexts", "requested_devices", "kwargs"}
 
 
 _ORDER = sorted(_COLUMNS)
+# The columns an instance's insert sets after its id, in the order of ``insert_params``.
+INSERT_COLUMNS = ", ".join(_ORDER)
+
+
+def insert_values(first: int) -> str:
+    """The parameters ``$first`` onwards for ``INSERT_COLUMNS``, cast to the columns' types
+    (an INSERT ... SELECT does not infer them)."""
+    return ", ".join(cast(n, service_instances.c[name]) for n, name in enumerate(_ORDER, first))
+
+
 _INSERT = (
-    f"INSERT INTO scheduler.service_instances (id, {', '.join(_ORDER)}) "
-    f"VALUES ($1, {', '.join(f'${n}' for n in range(2, len(_ORDER) + 2))}) "
-    "ON CONFLICT DO NOTHING"
+    f"INSERT INTO scheduler.service_instances (id, {INSERT_COLUMNS}) "
+    f"VALUES ($1, {insert_values(2)}) ON CONFLICT DO NOTHING"
 )
 # $2: 'wait' (starts waiting unless it already does), 'end' (no longer waits) or 'keep'.
 _UPDATE = (
@@ -98,8 +107,8 @@ _UPDATE = (
 )
 
 
-def _params(instance: ServiceInstance) -> list[Any]:
-    """The values of ``_ORDER`` for the raw statements (JSONB ones as JSON text)."""
+def insert_params(instance: ServiceInstance) -> list[Any]:
+    """The values of ``INSERT_COLUMNS`` for the raw statements (JSONB ones as JSON text)."""
     values = _values(instance)
     return [json.dumps(values[n]) if n in _JSON_COLUMNS else values[n] for n in _ORDER]
 

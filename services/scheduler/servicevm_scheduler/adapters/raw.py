@@ -8,10 +8,22 @@ keeps it per connection) and run inside the transaction the unit of work opened.
 
 from __future__ import annotations
 
+from typing import Any
+
 import asyncpg
+from sqlalchemy import Column
+from sqlalchemy.dialects import registry
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from shared.db.raw import Driver
+
+_POSTGRES = registry.load("postgresql")()
+
+
+def cast(number: int, column: Column[Any]) -> str:
+    """Parameter ``$number`` cast to the column's type (an INSERT ... SELECT or an
+    expression does not infer it)."""
+    return f"${number}::{column.type.compile(dialect=_POSTGRES)}"
 
 
 class Raw:

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from servicevm_scheduler.adapters.orm import service_types, templates
 from servicevm_scheduler.adapters.raw import Raw
-from servicevm_scheduler.domain.projection import Template
+from servicevm_scheduler.domain.projection import Remembered, Template
 from shared.contracts.models import DeviceTemplateSnapshot
 from shared.contracts.template_policy import TemplatePolicy
 
@@ -19,6 +19,12 @@ _OF_SERVICE_TYPE = (
     "SELECT t.id, t.tenant_id, t.attributes, s.service_type FROM scheduler.service_types s "
     "JOIN scheduler.templates t ON t.id = s.template_id WHERE s.id = $1"
 )
+
+
+# What ``of_service_type`` last read, per service type, for ``remembered`` (this process's;
+# bounded: cleared when it holds more than this many).
+_REMEMBERED: dict[uuid.UUID, Remembered] = {}
+_REMEMBER_AT_MOST = 10_000
 
 
 class SqlTemplates:
@@ -74,9 +80,20 @@ class SqlTemplates:
         """``service_type`` and ``get`` in one round trip (a placement's first read)."""
         row = await (await self.raw()).fetchrow(_OF_SERVICE_TYPE, service_type_id)
         if row is None:
+            _REMEMBERED.pop(service_type_id, None)
             return None
-        policy = TemplatePolicy.lenient(row["attributes"])
-        return Template(row["id"], row["tenant_id"], policy), row["service_type"]
+        attributes = row["attributes"]
+        template = Template(row["id"], row["tenant_id"], TemplatePolicy.lenient(attributes))
+        if len(_REMEMBERED) >= _REMEMBER_AT_MOST:
+            _REMEMBERED.clear()
+        _REMEMBERED[service_type_id] = Remembered(
+            service_type_id, template, row["service_type"], attributes
+        )
+        return template, row["service_type"]
+
+    def remembered(self, *, service_type_id: uuid.UUID) -> Remembered | None:
+        """``of_service_type`` as this process last read it, without a round trip."""
+        return _REMEMBERED.get(service_type_id)
 
     async def offers(self, *, template_id: uuid.UUID, service_type: str) -> bool:
         found = await self.conn.scalar(

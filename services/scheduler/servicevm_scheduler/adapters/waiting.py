@@ -2,21 +2,36 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 
-from sqlalchemy import func, select
+from sqlalchemy import func, literal, select
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from servicevm_scheduler.adapters.orm import service_instances, service_types
+from servicevm_scheduler.adapters.raw import Raw
 from shared.contracts.template_policy import TemplatePolicy
 
 _WAITING = service_instances.c.waiting_since.is_not(None)
+# Waiting for room, not for devices the client named (those wait for no pool slots).
+_FOR_ROOM = service_instances.c.requested_devices == literal([], JSONB)
 _OF_TYPE = service_types.c.id == service_instances.c.service_type_id
+
+
+# Run at every device turning ACTIVE or ERROR: one statement, prepared once.
+_WOKEN_BY = (
+    "SELECT DISTINCT t.template_id FROM scheduler.service_instances i "
+    "JOIN scheduler.service_types t ON t.id = i.service_type_id "
+    "WHERE i.waiting_since IS NOT NULL "
+    "AND (t.template_id = $1 OR i.requested_devices @> $2::jsonb) ORDER BY t.template_id"
+)
 
 
 class SqlWaiting:
     def __init__(self, conn: AsyncConnection) -> None:
         self.conn = conn
+        self.raw = Raw(conn)
 
     async def of_template(self, *, template_id: uuid.UUID) -> list[uuid.UUID]:
         """Instances of the template's service types waiting for room, oldest first."""
@@ -37,14 +52,11 @@ class SqlWaiting:
         )
         return list((await self.conn.execute(query)).scalars())
 
-    async def any_for(self, *, template_id: uuid.UUID) -> bool:
-        query = (
-            select(service_instances.c.id)
-            .join(service_types, _OF_TYPE)
-            .where(service_types.c.template_id == template_id, _WAITING)
-            .limit(1)
-        )
-        return (await self.conn.scalar(query)) is not None
+    async def woken_by(self, *, template_id: uuid.UUID, device_id: uuid.UUID) -> list[uuid.UUID]:
+        """The templates whose waiting instances a device of ``template_id`` turning ACTIVE
+        or ERROR may let go: its own, if any wait for it, and those of instances naming it."""
+        rows = await (await self.raw()).fetch(_WOKEN_BY, template_id, json.dumps([str(device_id)]))
+        return [row["template_id"] for row in rows]
 
     async def slots(
         self,
@@ -57,7 +69,7 @@ class SqlWaiting:
         query = (
             select(service_types.c.service_type, service_instances.c.kwargs)
             .select_from(service_instances.join(service_types, _OF_TYPE))
-            .where(service_types.c.template_id == template_id, _WAITING)
+            .where(service_types.c.template_id == template_id, _WAITING, _FOR_ROOM)
         )
         if excluding is not None:
             query = query.where(service_instances.c.id != excluding)
@@ -66,6 +78,12 @@ class SqlWaiting:
             copies = 2 if row.kwargs.get("ha") is True else 1
             total += copies * policy.slots_for(row.service_type)
         return total
+
+    async def naming(self, *, device_id: uuid.UUID) -> list[uuid.UUID]:
+        """Instances waiting for this device, which the client named."""
+        named = service_instances.c.requested_devices.contains([str(device_id)])
+        query = select(service_instances.c.id).where(_WAITING, named)
+        return list((await self.conn.execute(query.order_by(service_instances.c.id))).scalars())
 
     async def stale(self, *, older_than_seconds: float) -> list[uuid.UUID]:
         older = func.make_interval(0, 0, 0, 0, 0, 0, older_than_seconds)

@@ -37,6 +37,8 @@ class Choice:
 
     devices: list[tuple[Device, int, TemplatePolicy]] = field(default_factory=list)
     refusal: str | None = None
+    # The refusal may pass: a requested device is still being created (see ``coming``).
+    wait: bool = False
 
 
 def fits(device: Device, pick: Pick) -> bool:
@@ -96,6 +98,17 @@ def no_room(refusal: str, template: Template, state: PoolState) -> str:
         if state.failed_devices:
             growth += f" and {state.failed_devices} in ERROR (delete them to make room)"
     return f"no room: {refusal}, and {growth}"
+
+
+def coming(device_id: uuid.UUID, device: Device | None) -> str | None:
+    """Why a device the client named cannot host anything yet, if it is still being created:
+    not yet known to the scheduler (its first event is on its way) or PENDING_CREATE. The
+    instance waits for it as an unplaced one waits for room."""
+    if device is None:
+        return f"requested device {device_id} is not known to the scheduler yet"
+    if device.status == DeviceStatus.PENDING_CREATE:
+        return f"requested device {device_id} is {device.status}"
+    return None
 
 
 def requested_refusal(

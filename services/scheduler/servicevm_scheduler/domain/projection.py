@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from shared.contracts.template_policy import TemplatePolicy
@@ -13,6 +14,17 @@ class Template:
     id: uuid.UUID
     tenant_id: str
     policy: TemplatePolicy
+
+
+@dataclass(frozen=True)
+class Remembered:
+    """A service type and its template as this process last read them. Maybe stale: only a
+    statement that checks they still hold may act on it (``Slots.add_and_take``)."""
+
+    service_type_id: uuid.UUID
+    template: Template
+    service_type: str
+    attributes: Mapping[str, str]
 
 
 @dataclass(frozen=True)

@@ -79,5 +79,9 @@ class PoolKeeper:
                 instance = await s.instances.get(instance_id=instance_id, for_update=True)
                 if instance is not None and instance.status == ServiceInstanceStatus.PENDING_CREATE:
                     reason = f"no room became available within {older_than:.0f}s"
+                    if instance.requested_devices:
+                        reason = (
+                            f"a requested device did not become ACTIVE within {older_than:.0f}s"
+                        )
                     await fail(s, instance, reason)
             await uow.commit()

@@ -14,8 +14,12 @@ import uuid
 from servicevm_scheduler.domain import choice
 from servicevm_scheduler.domain.choice import Choice, Pick
 from servicevm_scheduler.domain.model import ServiceInstance
-from servicevm_scheduler.domain.projection import Device
-from servicevm_scheduler.service_layer.announce import publish_capacity, save_and_announce
+from servicevm_scheduler.domain.projection import Device, Remembered
+from servicevm_scheduler.service_layer.announce import (
+    announce,
+    publish_capacity,
+    save_and_announce,
+)
 from servicevm_scheduler.service_layer.ports import Scheduling
 from shared.contracts.template_policy import TemplatePolicy
 
@@ -59,12 +63,13 @@ async def best_devices(
 
 
 async def requested_devices(s: Scheduling, instance: ServiceInstance, service_type: str) -> Choice:
-    """Honour the devices the client named, or say why one of them cannot host it."""
+    """Honour the devices the client named, or say why one of them cannot host it (a wait,
+    while one is still being created)."""
     rows: list[Device] = []
     for device_id in instance.requested_devices:
         device = await s.devices.get(device_id=device_id)
         if device is None:
-            return Choice([], f"requested device {device_id} is not known to the scheduler")
+            return Choice([], choice.coming(device_id, device), wait=True)
         rows.append(device)
     for template_id in sorted({device.template_id for device in rows}):
         await s.templates.lock(template_id=template_id)
@@ -82,7 +87,10 @@ async def _check_requested(s: Scheduling, instance: ServiceInstance, service_typ
     hosts: set[str] = set()
     for device_id in instance.requested_devices:
         device = await s.devices.get(device_id=device_id)
-        assert device is not None
+        pending = choice.coming(device_id, device)
+        if device is None or pending is not None:
+            # Still being created (or deleted since it was read: the wait ends at its deadline).
+            return Choice([], pending, wait=True)
         template = await s.templates.get(template_id=device.template_id)
         policy = template.policy if template is not None else TemplatePolicy()
         offered = await s.templates.offers(
@@ -147,13 +155,39 @@ async def take_best(
     return await _placed(s, instance, [*instance.devices, device.id])
 
 
+async def add_on_best(
+    s: Scheduling, instance: ServiceInstance, seen: Remembered, need: int
+) -> ServiceInstance | None:
+    """``take_best`` for a new instance, stored (bound) by the same statement and announced
+    once, as placed; None, with nothing stored or taken, if no unlocked device has room or
+    the template is no longer as ``seen``."""
+    template, policy = seen.template, seen.template.policy
+    pick = Pick(template_id=template.id, slots=need, tenant_id=instance.tenant_id, policy=policy)
+    bind_tenant = instance.tenant_id if policy.tenant_bound else None
+    taken = await s.slots.add_and_take(instance, pick, bind_tenant=bind_tenant, seen=seen)
+    if taken is None:
+        return None
+    device, services = taken
+    # Its first announcement: a new instance (no previous status), with its device.
+    placed = instance.model_copy(update={"devices": [device.id]})
+    await announce(s, placed)
+    await publish_capacity(s, device, services=services)
+    _log_placed(placed)
+    return placed
+
+
 async def _placed(
     s: Scheduling, instance: ServiceInstance, bound: list[uuid.UUID]
 ) -> ServiceInstance:
     placed = instance.changed(devices=bound)
     await save_and_announce(s, placed)
+    _log_placed(placed)
+    return placed
+
+
+def _log_placed(instance: ServiceInstance) -> None:
+    devices = [str(d) for d in instance.devices]
     log.info(
         "service instance placed",
-        extra={"service_instance_id": str(instance.id), "devices": [str(d) for d in bound]},
+        extra={"service_instance_id": str(instance.id), "devices": devices},
     )
-    return placed

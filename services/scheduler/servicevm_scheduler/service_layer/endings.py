@@ -43,6 +43,14 @@ async def finish_delete(s: Scheduling, instance: ServiceInstance) -> None:
         await place_waiting(s, template_id=template_id)
 
 
+async def requested_device_gone(s: Scheduling, device_id: uuid.UUID) -> None:
+    """A device was deleted while instances that named it waited for it to be created."""
+    for instance_id in await s.waiting.naming(device_id=device_id):
+        instance = await s.instances.get(instance_id=instance_id, for_update=True)
+        if instance is not None and instance.status == ServiceInstanceStatus.PENDING_CREATE:
+            await fail(s, instance, f"requested device {device_id} was deleted")
+
+
 async def device_lost(
     s: Scheduling, instance_id: uuid.UUID, device: Device, template: Template | None
 ) -> None:

@@ -19,8 +19,9 @@ from servicevm_scheduler.domain import choice, pool
 from servicevm_scheduler.domain.choice import Choice
 from servicevm_scheduler.domain.model import ServiceInstance
 from servicevm_scheduler.domain.projection import Template
-from servicevm_scheduler.service_layer.announce import fail, publish_placed
+from servicevm_scheduler.service_layer.announce import announce, fail, publish_placed
 from servicevm_scheduler.service_layer.choosing import (
+    add_on_best,
     best_devices,
     bind,
     requested_devices,
@@ -42,6 +43,36 @@ class Outcome:
     waits_for: uuid.UUID | None = None
 
 
+async def place_new(s: Scheduling, instance: ServiceInstance) -> Outcome | None:
+    """A new instance (a create command): stored, then placed, waiting or failed as
+    ``place_or_wait`` decides; None when it exists already (a redelivered command).
+
+    The common case, one device with room, is one statement: the instance is stored bound to
+    the device it reserved, and announced once, as placed. It picks by the template as this
+    process remembers it, which the statement checks; only when that fails is the template
+    read."""
+    seen = s.templates.remembered(service_type_id=instance.service_type_id)
+    fast = seen is not None and _one_device(instance, seen.template, seen.service_type)
+    if seen is not None and fast:
+        need = seen.template.policy.slots_for(seen.service_type)
+        placed = await add_on_best(s, instance, seen, need)
+        if placed is not None:
+            return await _announce_placed(s, placed, seen.template, seen.service_type)
+    found = await _service_type(s, instance)
+    if not await s.instances.add(instance=instance):
+        return None
+    await announce(s, instance)
+    # The pick above was the fast path's if it picked by the template as it is.
+    tried = fast and seen is not None and found == (seen.template, seen.service_type)
+    return await _place_or_wait(s, instance, found, None, fast_path_tried=tried)
+
+
+def _one_device(instance: ServiceInstance, template: Template, service_type: str) -> bool:
+    """Placed by the fast path: one device chosen by the policy, with room for it."""
+    requested, too_big = instance.requested_devices, choice.oversized(template, service_type)
+    return not requested and not instance.ha and too_big is None
+
+
 async def place_or_wait(
     s: Scheduling, instance: ServiceInstance, *, waiting_before: int | None = None
 ) -> Outcome:
@@ -49,6 +80,17 @@ async def place_or_wait(
     or fail it with the reason. ``waiting_before``: slots already waited for by older
     instances of its template (first come, first served); None counts them all."""
     found = await _service_type(s, instance)
+    return await _place_or_wait(s, instance, found, waiting_before, fast_path_tried=False)
+
+
+async def _place_or_wait(
+    s: Scheduling,
+    instance: ServiceInstance,
+    found: tuple[Template, str] | None,
+    waiting_before: int | None,
+    *,
+    fast_path_tried: bool,
+) -> Outcome:
     if found is None:
         # Its template's event has not reached the scheduler yet: wait for it.
         await s.instances.save(instance=instance, waiting=True)
@@ -61,12 +103,14 @@ async def place_or_wait(
     seen: pool.PoolState | None = None
     if instance.requested_devices:
         chosen = await requested_devices(s, instance, service_type)
+        if chosen.wait:
+            return await _wait_for_requested(s, instance, template, chosen.refusal)
     else:
-        fast = not instance.ha  # one device: choose and reserve in one step
+        fast = not instance.ha and not fast_path_tried  # one device: choose and reserve at once
         placed = await take_best(s, instance, template.id, template.policy, need) if fast else None
         if placed is not None:
             return await _announce_placed(s, placed, template, service_type)
-        chosen, seen = await _choose(s, instance, template, need, fast_path_tried=fast)
+        chosen, seen = await _choose(s, instance, template, need, fast_path_tried=not instance.ha)
     if chosen.refusal is None:
         return await _announce_placed(s, await bind(s, instance, chosen), template, service_type)
     if instance.requested_devices or seen is None:
@@ -154,6 +198,20 @@ async def _wait_or_fail(
     await grow(s, template, waiting_slots=waiting_before + wanted)
     log.info("service instance waits for room", extra={"service_instance_id": str(instance.id)})
     return Outcome(instance, waiting_slots=wanted, waits_for=template.id)
+
+
+async def _wait_for_requested(
+    s: Scheduling, instance: ServiceInstance, template: Template, why: str | None
+) -> Outcome:
+    """A device the client named is still being created: wait for it with the template's
+    waiting instances (tried again when a device of the template becomes ACTIVE or ERROR,
+    failed when the device is deleted or the wait grows stale). It waits for no pool slots."""
+    await s.instances.save(instance=instance, waiting=True)
+    log.info(
+        "service instance waits for a requested device",
+        extra={"service_instance_id": str(instance.id), "reason": why},
+    )
+    return Outcome(instance, waiting_slots=0, waits_for=template.id)
 
 
 async def place_waiting(s: Scheduling, *, template_id: uuid.UUID) -> None:

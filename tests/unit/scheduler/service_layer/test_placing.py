@@ -5,9 +5,11 @@ from __future__ import annotations
 import uuid
 from dataclasses import replace
 
+from servicevm_scheduler.service_layer.endings import requested_device_gone
 from servicevm_scheduler.service_layer.placing import place_waiting
 from shared.contracts import commands, events
 from shared.contracts.statuses import DeviceStatus, ServiceInstanceStatus
+from shared.contracts.template_policy import TemplatePolicy
 from tests.unit.scheduler.builders import (
     TENANT,
     create,
@@ -33,6 +35,20 @@ async def test_pack_fills_the_fullest_device_first() -> None:
     assert (placed.devices, placed.operation) == ([fuller.id], "create")
     (capacity,) = published(store, events.DeviceCapacityChanged)
     assert (capacity.slots_used, capacity.services) == (3, [outcome.instance.id])
+
+
+async def test_a_new_instance_is_placed_by_the_remembered_template_only_while_it_holds() -> None:
+    store = FakeStore()
+    firewall = template(store, slot_capacity=4)
+    emptier, fuller = device(store, firewall, used=0), device(store, firewall, used=2)
+    first = await create(store, instance(firewall))  # reads the template: remembered
+    assert first.instance.devices == [fuller.id]
+    owner = template_of(store, firewall)
+    assert store.remembered[firewall].template == owner
+    store.templates[owner.id] = replace(owner, policy=replace(owner.policy, placement="spread"))
+    second = await create(store, instance(firewall))
+    assert second.instance.devices == [emptier.id]  # by the template as it is now
+    assert store.remembered[firewall].template.policy.placement == "spread"
 
 
 async def test_spread_takes_the_emptiest_device() -> None:
@@ -214,14 +230,62 @@ async def test_a_refused_requested_device_fails_the_instance_without_waiting() -
 async def test_unknown_requested_device_and_ha_rules() -> None:
     store = FakeStore()
     firewall = template(store, slot_capacity=4)
-    missing = uuid.uuid4()
-    unknown = await create(store, instance(firewall, requested_devices=[missing]))
-    assert "is not known to the scheduler" in (unknown.instance.error_reason or "")
     one, same_host = device(store, firewall, host="a"), device(store, firewall, host="a")
     alone = await create(store, instance(firewall, kwargs={"ha": True}, requested_devices=[one.id]))
     assert alone.instance.error_reason == "HA needs at least two requested devices"
     twin = instance(firewall, kwargs={"ha": True}, requested_devices=[one.id, same_host.id])
     assert "different known hosts" in ((await create(store, twin)).instance.error_reason or "")
+
+
+async def test_a_requested_device_being_created_is_waited_for_then_used() -> None:
+    """Named devices the scheduler does not know yet, or knows as PENDING_CREATE, are waited
+    for (with the template's waiting instances, asking the pool for nothing); once ACTIVE
+    the instance is placed on them."""
+    store = FakeStore()
+    firewall = template(store, slot_capacity=4, max_devices=3)
+    device(store, firewall, used=0)  # room elsewhere: the client's choice still wins
+    coming = device(store, firewall, status=DeviceStatus.PENDING_CREATE)
+    unknown_id = uuid.uuid4()
+    owner = template_of(store, firewall).id
+    first = await create(store, instance(firewall, requested_devices=[coming.id]))
+    second = await create(store, instance(firewall, requested_devices=[unknown_id]))
+    for outcome in (first, second):
+        assert outcome.instance.status == ServiceInstanceStatus.PENDING_CREATE
+        assert (outcome.waits_for, outcome.waiting_slots) == (owner, 0)
+        assert outcome.instance.devices == []
+    assert [i.id for i in store.waiting_of(owner)] == [first.instance.id, second.instance.id]
+    assert devices_asked_for(store) == 0
+    assert await store.scheduling().waiting.slots(template_id=owner, policy=TemplatePolicy()) == 0
+
+    store.devices[coming.id] = replace(coming, status=DeviceStatus.ACTIVE)
+    store.devices[unknown_id] = replace(coming, id=unknown_id, status=DeviceStatus.ACTIVE)
+    await place_waiting(store.scheduling(), template_id=owner)
+    assert store.instances[first.instance.id].devices == [coming.id]
+    assert store.instances[second.instance.id].devices == [unknown_id]
+    assert store.waiting_since == {}
+
+
+async def test_a_waited_for_device_in_error_or_deleted_fails_the_instance() -> None:
+    store = FakeStore()
+    firewall = template(store, slot_capacity=4)
+    owner = template_of(store, firewall).id
+    broken = device(store, firewall, status=DeviceStatus.PENDING_CREATE)
+    gone = device(store, firewall, status=DeviceStatus.PENDING_CREATE)
+    on_broken = await create(store, instance(firewall, requested_devices=[broken.id]))
+    on_gone = await create(store, instance(firewall, requested_devices=[gone.id]))
+    store.devices[broken.id] = replace(broken, status=DeviceStatus.ERROR)
+    await place_waiting(store.scheduling(), template_id=owner)
+    failed = store.instances[on_broken.instance.id]
+    assert failed.status == ServiceInstanceStatus.ERROR
+    assert failed.error_reason == f"requested device {broken.id} is ERROR, not ACTIVE"
+    assert store.instances[on_gone.instance.id].status == ServiceInstanceStatus.PENDING_CREATE
+
+    del store.devices[gone.id]
+    await requested_device_gone(store.scheduling(), gone.id)
+    failed = store.instances[on_gone.instance.id]
+    assert failed.status == ServiceInstanceStatus.ERROR
+    assert failed.error_reason == f"requested device {gone.id} was deleted"
+    assert store.waiting_since == {}
 
 
 async def test_waiting_instances_are_placed_oldest_first_when_room_appears() -> None:
