@@ -34,6 +34,7 @@ from shared.db.uow import UnitOfWork
 from shared.flows import FlowFailed, Task, run_flow
 from shared.messaging.batching import one_transaction
 from shared.messaging.dispatch import HandlerContext, HandlerTable
+from shared.messaging.not_yet import wait_for
 from shared.observability.metrics import timed_device_operation
 from shared.plugins import PluginNotFound
 
@@ -67,6 +68,10 @@ def _remember_in_process(template: DeviceTemplateSnapshot) -> None:
 async def create_device(cmd: commands.CreateDevice, ctx: HandlerContext) -> None:
     async with ctx.transaction() as uow:
         template = await repo.get_template(uow.conn, template_id=cmd.template_id)
+        if template is None:
+            # The api accepted the device with its template: the template's own command
+            # may still be on its way (another replica, a requeue). Fails below if not.
+            wait_for(ctx.envelope, f"device template {cmd.template_id}")
         device = await repo.get_device(uow.conn, device_id=cmd.id, for_update=True)
         if device is None:
             device = Device(

@@ -297,7 +297,7 @@ class FakeWaiting(_Port):
     ) -> int:
         total = 0
         for instance in self.store.waiting_of(template_id):
-            if instance.id != excluding:
+            if instance.id != excluding and not instance.requested_devices:
                 service_type = self.store.service_types[instance.service_type_id][1]
                 total += instance.bindings_wanted * policy.slots_for(service_type)
         return total

@@ -12,6 +12,8 @@ from shared.contracts.template_policy import TemplatePolicy
 
 _WAITING = service_instances.c.waiting_since.is_not(None)
 _OF_TYPE = service_types.c.id == service_instances.c.service_type_id
+# An instance waiting for the devices it named wants no room in the pool.
+_ANY_DEVICE = func.jsonb_array_length(service_instances.c.requested_devices) == 0
 
 
 class SqlWaiting:
@@ -57,7 +59,7 @@ class SqlWaiting:
         query = (
             select(service_types.c.service_type, service_instances.c.kwargs)
             .select_from(service_instances.join(service_types, _OF_TYPE))
-            .where(service_types.c.template_id == template_id, _WAITING)
+            .where(service_types.c.template_id == template_id, _WAITING, _ANY_DEVICE)
         )
         if excluding is not None:
             query = query.where(service_instances.c.id != excluding)

@@ -120,6 +120,22 @@ def requested_refusal(
     return None
 
 
+def still_coming(device: Device | None) -> bool:
+    """A device the client named that this view has not seen ACTIVE yet but may: unknown
+    (its first event is on its way) or being created or updated. The api accepted it from
+    its own view, which lifecycle's events may reach before they reach the scheduler's."""
+    return device is None or device.status in (DeviceStatus.PENDING_CREATE, DeviceStatus.PENDING_UPDATE)
+
+
+def stale_wait_reason(instance: ServiceInstance, waited_seconds: float) -> str:
+    """Why an instance that waited too long fails: its named devices never became ACTIVE
+    here, or no room appeared in its template's pool."""
+    if instance.requested_devices:
+        named = ", ".join(str(d) for d in instance.requested_devices)
+        return f"requested device(s) {named} did not become ACTIVE within {waited_seconds:.0f}s"
+    return f"no room became available within {waited_seconds:.0f}s"
+
+
 def ha_host_refusal(device: Device, hosts: set[str]) -> str | None:
     """For an HA instance: each requested device must be on a known host of its own."""
     if device.host is None or device.host in hosts:

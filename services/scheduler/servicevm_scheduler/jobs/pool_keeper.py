@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from servicevm_scheduler.adapters.scheduling import scheduling
 from servicevm_scheduler.adapters.templates import SqlTemplates
 from servicevm_scheduler.adapters.waiting import SqlWaiting
+from servicevm_scheduler.domain import choice
 from servicevm_scheduler.service_layer.announce import fail
 from servicevm_scheduler.service_layer.placing import place_waiting
 from servicevm_scheduler.service_layer.pools import grow, shrink
@@ -78,6 +79,6 @@ class PoolKeeper:
             for instance_id in await s.waiting.stale(older_than_seconds=older_than):
                 instance = await s.instances.get(instance_id=instance_id, for_update=True)
                 if instance is not None and instance.status == ServiceInstanceStatus.PENDING_CREATE:
-                    reason = f"no room became available within {older_than:.0f}s"
+                    reason = choice.stale_wait_reason(instance, older_than)
                     await fail(s, instance, reason)
             await uow.commit()

@@ -60,6 +60,10 @@ async def place_or_wait(
     need = template.policy.slots_for(service_type)
     seen: pool.PoolState | None = None
     if instance.requested_devices:
+        if await _named_devices_coming(s, instance):
+            # Decided when they are ACTIVE here (place_waiting), or failed by the wait's deadline.
+            await s.instances.save(instance=instance, waiting=True)
+            return Outcome(instance, waits_for=template.id)
         chosen = await requested_devices(s, instance, service_type)
     else:
         fast = not instance.ha  # one device: choose and reserve in one step
@@ -80,6 +84,14 @@ async def _announce_placed(
     await publish_placed(s, placed, service_type, "create")
     await grow(s, template, waiting_slots=0)
     return Outcome(placed)
+
+
+async def _named_devices_coming(s: Scheduling, instance: ServiceInstance) -> bool:
+    """Whether a device the client named is not ACTIVE in this view yet but may become so."""
+    for device_id in instance.requested_devices:
+        if choice.still_coming(await s.devices.get(device_id=device_id)):
+            return True
+    return False
 
 
 async def _service_type(s: Scheduling, instance: ServiceInstance) -> tuple[Template, str] | None:
