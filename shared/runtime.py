@@ -103,7 +103,7 @@ def create_app(definition: ServiceDefinition, settings: Settings | None = None) 
             asyncio.create_task(_supervised(job, store, settings)) for job in definition.background
         ]
         # A message that came before what it needs is handled again shortly (not_yet.py).
-        waiting = WaitForDependencies(dispatcher)
+        waiting = WaitForDependencies(dispatcher, wait_seconds=settings.dependency_wait_seconds)
         leased = _leased(definition, store, settings, waiting)
         if leased is not None:
             tasks.append(asyncio.create_task(leased.sweep(settings.lease_sweep_seconds)))
