@@ -23,8 +23,8 @@ from shared.messaging.batching import BatchingDispatcher
 from shared.messaging.consumer import FIRST_BACKOFF, MAX_BACKOFF, BusConsumer
 from shared.messaging.dispatch import Dispatcher, HandlerTable, ServiceStore
 from shared.messaging.handoff import LeasedDispatch, replica_name
-from shared.messaging.not_yet import WaitForDependencies
 from shared.messaging.leases import LeaseStore
+from shared.messaging.not_yet import WaitForDependencies
 from shared.messaging.relay import OutboxRelay
 from shared.messaging.topology import QUEUES, declare_topology
 from shared.observability.gauges import service_gauge_refresher

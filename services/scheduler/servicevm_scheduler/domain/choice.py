@@ -124,7 +124,10 @@ def still_coming(device: Device | None) -> bool:
     """A device the client named that this view has not seen ACTIVE yet but may: unknown
     (its first event is on its way) or being created or updated. The api accepted it from
     its own view, which lifecycle's events may reach before they reach the scheduler's."""
-    return device is None or device.status in (DeviceStatus.PENDING_CREATE, DeviceStatus.PENDING_UPDATE)
+    return device is None or device.status in (
+        DeviceStatus.PENDING_CREATE,
+        DeviceStatus.PENDING_UPDATE,
+    )
 
 
 def stale_wait_reason(instance: ServiceInstance, waited_seconds: float) -> str:

@@ -63,7 +63,7 @@ async def test_a_handler_that_still_cannot_go_on_fails_clearly_and_is_not_retrie
     async def always_missing(message: Envelope) -> None:
         raise DependencyNotYetKnown("device 42 (its device.spawned)")
 
-    with pytest.raises(DependencyNeverKnown, match="device 42 .*still not known after") as failed:
+    with pytest.raises(DependencyNeverKnown, match=r"device 42 .*still not known after") as failed:
         await WaitForDependencies(always_missing, wait_seconds=0.02, **FAST)(envelope())
     assert not is_transient(failed.value)  # parked with the reason, not requeued forever
 
