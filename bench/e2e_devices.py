@@ -63,11 +63,9 @@ async def create_devices(
                 "device_template": {"name": "bench", "device_driver": "noop", "mgmt_driver": "noop"}
             },
         )
+        # The devices are posted at once: a device whose command reaches lifecycle before
+        # its template's (another replica, a requeue) waits for it (shared/messaging/not_yet.py).
         template_id = template.json()["device_template"]["id"]
-        # Before the clock starts: lifecycle records the template first. (One process
-        # orders a device after its template; across replicas that order is not kept
-        # yet, and a device created before its template is an ERROR.)
-        await asyncio.sleep(1.0)
 
         async def post(client: httpx.AsyncClient) -> str:
             response = await client.post(

@@ -77,6 +77,10 @@ class Settings(BaseSettings):
     lease_seconds: float = 20.0
     handoff_after_seconds: float = 60.0
     lease_sweep_seconds: float = 5.0
+    # A message that came before a resource another message creates (a device before its
+    # template, across replicas) is handled again for up to this long, then fails as before
+    # (shared.messaging.not_yet).
+    dependency_wait_seconds: float = 30.0
     # Cloud (VIM) drivers: calls in flight at once per VIM, each HTTP request's timeout,
     # retries of transient failures (5xx, lost connections) with capped exponential backoff,
     # and how long a server or stack may take to become ready, polled with growing pauses.

@@ -24,6 +24,7 @@ from shared.messaging.consumer import FIRST_BACKOFF, MAX_BACKOFF, BusConsumer
 from shared.messaging.dispatch import Dispatcher, HandlerTable, ServiceStore
 from shared.messaging.handoff import LeasedDispatch, replica_name
 from shared.messaging.leases import LeaseStore
+from shared.messaging.not_yet import WaitForDependencies
 from shared.messaging.relay import OutboxRelay
 from shared.messaging.topology import QUEUES, declare_topology
 from shared.observability.gauges import service_gauge_refresher
@@ -101,13 +102,15 @@ def create_app(definition: ServiceDefinition, settings: Settings | None = None) 
         tasks += [
             asyncio.create_task(_supervised(job, store, settings)) for job in definition.background
         ]
-        leased = _leased(definition, store, settings, dispatcher)
+        # A message that came before what it needs is handled again shortly (not_yet.py).
+        waiting = WaitForDependencies(dispatcher, wait_seconds=settings.dependency_wait_seconds)
+        leased = _leased(definition, store, settings, waiting)
         if leased is not None:
             tasks.append(asyncio.create_task(leased.sweep(settings.lease_sweep_seconds)))
         consumer = BusConsumer(
             amqp_url=settings.amqp_url,
             queue=queue,
-            dispatch=dispatcher if leased is None else leased,
+            dispatch=waiting if leased is None else leased,
             prefetch_count=settings.prefetch_count,
         )
         _app.state.consumer = consumer
@@ -164,7 +167,7 @@ def _leased(
     definition: ServiceDefinition,
     store: ServiceStore,
     settings: Settings,
-    dispatcher: Dispatcher | BatchingDispatcher,
+    dispatcher: WaitForDependencies,
 ) -> LeasedDispatch | None:
     if definition.leases is None:
         return None

@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from shared.contracts.envelope import Envelope, Message
 from shared.contracts.registry import parse_payload
 from shared.db.uow import AlreadyProcessed, UnitOfWork
-from shared.messaging.errors import NoHandler
+from shared.messaging.errors import DependencyNotYetKnown, NoHandler
 from shared.messaging.leases import check_fence
 from shared.observability.context import correlation_scope
 from shared.observability.metrics import MESSAGE_SECONDS, MESSAGES_HANDLED
@@ -101,6 +101,9 @@ class Dispatcher:
                 log.info(
                     "duplicate message skipped", extra={"message_id": str(envelope.message_id)}
                 )
+            except DependencyNotYetKnown:
+                outcome = "not_yet"  # handled again shortly (not_yet.py): no failure
+                raise
             except BaseException:
                 outcome = "failed"
                 raise

@@ -7,7 +7,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 
 from shared.db.uow import AlreadyProcessed
 
-__all__ = ["AlreadyProcessed", "NoHandler", "is_transient"]
+__all__ = ["AlreadyProcessed", "DependencyNotYetKnown", "NoHandler", "is_transient"]
 
 
 class NoHandler(LookupError):
@@ -41,3 +41,14 @@ def is_transient(exc: BaseException) -> bool:
         return True
     cause = exc.__cause__
     return cause is not None and cause is not exc and is_transient(cause)
+
+
+class DependencyNotYetKnown(Exception):
+    """A handler needs a resource that another message creates (a device's template, the
+    device a placement names) and this service has not recorded it yet: across replicas,
+    or between producers, that message may still be on its way. Not a failure: the message
+    is handled again after a short delay, up to a bound (``not_yet.py``)."""
+
+    def __init__(self, what: str) -> None:
+        super().__init__(f"{what} is not known yet")
+        self.what = what

@@ -30,6 +30,8 @@ TEST_ENV = {
     "SERVICEVM_MGMT_PORT": str(_PORT_BASE + 3),
     "SERVICEVM_RELAY_POLL_SECONDS": "0.5",
     "SERVICEVM_RECONCILE_INTERVAL_SECONDS": "1",
+    # What never comes (a device of a deleted template) fails within the tests' waits.
+    "SERVICEVM_DEPENDENCY_WAIT_SECONDS": "10",
     "SERVICEVM_POOL_IDLE_SECONDS": "2",
     # Orphan servers and appliances (what no device owns) are removed within seconds.
     "SERVICEVM_ORPHAN_SCAN_INTERVAL_SECONDS": "1",

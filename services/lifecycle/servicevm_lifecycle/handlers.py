@@ -24,6 +24,7 @@ from servicevm_lifecycle.flows.device_tasks import (
     DeviceFlowState,
     flow_state,
 )
+from servicevm_lifecycle.vims import repository as vim_repo
 from servicevm_lifecycle.vims.credentials import NoVim, choose_vim
 from servicevm_lifecycle.vnflcm import hooks as vnflcm_hooks
 from shared.contracts import commands, events
@@ -34,6 +35,7 @@ from shared.db.uow import UnitOfWork
 from shared.flows import FlowFailed, Task, run_flow
 from shared.messaging.batching import one_transaction
 from shared.messaging.dispatch import HandlerContext, HandlerTable
+from shared.messaging.not_yet import wait_for
 from shared.observability.metrics import timed_device_operation
 from shared.plugins import PluginNotFound
 
@@ -67,15 +69,21 @@ def _remember_in_process(template: DeviceTemplateSnapshot) -> None:
 async def create_device(cmd: commands.CreateDevice, ctx: HandlerContext) -> None:
     async with ctx.transaction() as uow:
         template = await repo.get_template(uow.conn, template_id=cmd.template_id)
+        if template is None:
+            # The api accepted the device with its template: the template's own command
+            # may still be on its way (another replica, a requeue). Fails below if not.
+            wait_for(ctx.envelope, f"device template {cmd.template_id}")
         device = await repo.get_device(uow.conn, device_id=cmd.id, for_update=True)
         if device is None:
+            vim_id = await choose_vim(uow.conn, cmd, template)
+            await _wait_for_vim(uow, ctx, vim_id)
             device = Device(
                 id=cmd.id,
                 tenant_id=cmd.tenant_id,
                 template_id=cmd.template_id,
                 kwargs=cmd.kwargs,
                 service_contexts=cmd.service_contexts,
-                vim_id=await choose_vim(uow.conn, cmd, template),
+                vim_id=vim_id,
             )
             if template is None:
                 reason = f"device template {cmd.template_id} not found"
@@ -92,6 +100,13 @@ async def create_device(cmd: commands.CreateDevice, ctx: HandlerContext) -> None
     else:
         _remember_in_process(template)
         await _run_driver_flow(ctx, device, template, CREATE_FLOW, operation="create")
+
+
+async def _wait_for_vim(uow: UnitOfWork, ctx: HandlerContext, vim_id: uuid.UUID | None) -> None:
+    """The api accepted the device with its VIM, whose registration may still be on its
+    way; without it the driver's flow fails ("VIM ... not found")."""
+    if vim_id is not None and await vim_repo.get_vim(uow.conn, vim_id=vim_id) is None:
+        wait_for(ctx.envelope, f"VIM {vim_id}")
 
 
 async def update_device(cmd: commands.UpdateDevice, ctx: HandlerContext) -> None:

@@ -28,6 +28,7 @@ from shared.contracts.models import DeviceTemplateSnapshot
 from shared.contracts.statuses import ServiceInstanceStatus
 from shared.messaging.batching import one_transaction
 from shared.messaging.dispatch import HandlerContext, HandlerTable
+from shared.messaging.not_yet import wait_for
 from shared.plugins import PluginNotFound
 
 log = logging.getLogger(__name__)
@@ -143,6 +144,11 @@ async def _on_each_device(
     """Run a driver step on each device; the reason of the first failure, or None."""
     async with ctx.store.engine.connect() as conn:
         rows = {d: await repo.get_managed_device(conn, device_id=d) for d in device_ids}
+    if not missing_ok:
+        for device_id in (d for d, row in rows.items() if row is None):
+            # lifecycle's device.spawned and the scheduler's placement come from two
+            # producers: the device's record may still be on its way.
+            wait_for(ctx.envelope, f"device {device_id} (its device.spawned)")
     for device_id, row in rows.items():
         if row is None:
             if missing_ok:

@@ -227,7 +227,36 @@ async def test_a_refused_requested_device_fails_the_instance_without_waiting() -
     assert devices_asked_for(store) == 0
 
 
-async def test_unknown_requested_device_and_ha_rules() -> None:
+async def test_a_requested_device_not_yet_active_here_is_waited_for() -> None:
+    store = FakeStore()
+    firewall = template(store, slot_capacity=4, max_devices=5)
+    missing = uuid.uuid4()
+    early = await create(store, instance(firewall, requested_devices=[missing]))
+    assert early.instance.status == ServiceInstanceStatus.PENDING_CREATE
+    assert early.waits_for == template_of(store, firewall).id
+    assert list(store.waiting_since) == [early.instance.id]
+    assert devices_asked_for(store) == 0  # a named device is no reason to grow the pool
+    booting = device(store, firewall, status=DeviceStatus.PENDING_CREATE)
+    second = await create(store, instance(firewall, requested_devices=[booting.id]))
+    assert second.instance.status == ServiceInstanceStatus.PENDING_CREATE
+    store.devices[booting.id] = replace(booting, status=DeviceStatus.ACTIVE)
+    await place_waiting(store.scheduling(), template_id=template_of(store, firewall).id)
+    assert store.instances[second.instance.id].devices == [booting.id]
+    assert list(store.waiting_since) == [early.instance.id]
+
+
+async def test_a_requested_device_in_error_is_refused_at_once() -> None:
+    store = FakeStore()
+    firewall = template(store, slot_capacity=4)
+    broken = device(store, firewall, status=DeviceStatus.ERROR)
+    outcome = await create(store, instance(firewall, requested_devices=[broken.id]))
+    assert outcome.instance.status == ServiceInstanceStatus.ERROR
+    assert f"requested device {broken.id} is ERROR, not ACTIVE" in (
+        outcome.instance.error_reason or ""
+    )
+
+
+async def test_ha_rules_for_requested_devices() -> None:
     store = FakeStore()
     firewall = template(store, slot_capacity=4)
     one, same_host = device(store, firewall, host="a"), device(store, firewall, host="a")
