@@ -150,21 +150,20 @@ def create_app(definition: ServiceDefinition, settings: Settings | None = None) 
 
 def _batching(
     definition: ServiceDefinition, dispatcher: Dispatcher, settings: Settings
-) -> Dispatcher | BatchingDispatcher:
+) -> BatchingDispatcher:
     """Messages that arrive together share a transaction, up to what the consumer holds;
-    never those handled under a lease (their fence is checked in each handler's own
-    transaction), so a service that leases every message does not batch."""
-    if definition.leases is not None and definition.leased_types is None:
-        return dispatcher
-    leased = frozenset(model.TYPE for model in definition.leased_types or ())
-    return BatchingDispatcher(dispatcher, max_batch=settings.prefetch_count, never=leased)
+    those handled under a lease too, when their handler is one transaction: the batch's
+    transaction holds their leases (batching.py)."""
+    return BatchingDispatcher(
+        dispatcher, max_batch=settings.prefetch_count, leases=definition.leases
+    )
 
 
 def _leased(
     definition: ServiceDefinition,
     store: ServiceStore,
     settings: Settings,
-    dispatcher: Dispatcher | BatchingDispatcher,
+    dispatcher: BatchingDispatcher,
 ) -> LeasedDispatch | None:
     if definition.leases is None:
         return None
@@ -182,6 +181,7 @@ def _leased(
         only=None
         if definition.leased_types is None
         else frozenset(model.TYPE for model in definition.leased_types),
+        fenced=dispatcher.fenced,
     )
 
 

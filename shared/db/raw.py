@@ -95,3 +95,27 @@ class OutboxSql:
             f"SELECT id, {columns}, created_at FROM {name} "
             "WHERE id <> ALL($1::bigint[]) ORDER BY id LIMIT $2",
         )
+
+
+@dataclass(frozen=True)
+class LeaseSql:
+    """A batch's leases (messaging.batching): taken and given up in the batch's transaction."""
+
+    hold_many: str
+    release_many: str
+
+    @classmethod
+    @functools.cache
+    def of(cls, leases: Table) -> LeaseSql:
+        name = qualified(leases)
+        return cls(
+            # Sorted: two batches holding some of the same subjects wait, never deadlock.
+            # A subject held elsewhere (committed) is skipped: it is missing from the ids
+            # returned. One held by another open transaction waits for its end.
+            hold_many=f"INSERT INTO {name} (subject, owner, expires_at, message_id, envelope) "
+            "SELECT subject, $3, now(), message_id, ''::bytea "
+            "FROM unnest($1::text[], $2::uuid[]) AS held (subject, message_id) "
+            "ORDER BY subject ON CONFLICT DO NOTHING RETURNING subject, token",
+            release_many=f"DELETE FROM {name} WHERE subject = ANY($1::text[]) "
+            "AND token = ANY($2::bigint[])",
+        )
