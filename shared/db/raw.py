@@ -29,6 +29,13 @@ class Driver:
         pooled = await conn.get_raw_connection()
         return cls(pooled.dbapi_connection, pooled.driver_connection)
 
+    def outside_transaction(self) -> asyncpg.Connection:
+        """The asyncpg connection, for a statement that commits on its own (no BEGIN and
+        ROLLBACK round trips around a lone read)."""
+        if self._adapted._transaction is not None:
+            raise RuntimeError("the connection is in a transaction")
+        return self._driver
+
     async def in_transaction(self) -> asyncpg.Connection:
         """The asyncpg connection, its transaction begun.
 

@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from shared.contracts.envelope import Envelope, Message
 from shared.contracts.registry import parse_payload
+from shared.db.raw import Driver, InboxSql
 from shared.db.uow import AlreadyProcessed, UnitOfWork
 from shared.messaging.errors import NoHandler
 from shared.messaging.leases import check_fence
@@ -63,11 +64,14 @@ class HandlerContext:
         """A unit of work for the handler. The final one records the message as processed,
         in the same transaction as the handler's last effects."""
         async with self.store.unit_of_work(self.envelope.correlation_id) as uow:
-            # Under a resource lease (handoff.py), a stale holder's transaction is refused.
-            await check_fence(uow.conn)
+            # Under a resource lease (handoff.py), a stale holder's transaction is refused;
+            # the final one gives the lease up as it commits.
+            lease = await check_fence(uow.conn, release=final)
             if final:
                 await uow.record_processed(self.envelope)
             yield uow
+            if lease is not None and final and uow.committed:
+                lease.released = True
 
 
 # Each handler takes its own message type; the table maps that type to it.
@@ -136,5 +140,8 @@ class Dispatcher:
         await handler(message, HandlerContext(envelope=envelope, store=self._store))
 
     async def _was_processed(self, envelope: Envelope) -> bool:
-        async with self._store.unit_of_work(envelope.correlation_id) as uow:
-            return await uow.was_processed(envelope)
+        # A lone read: one statement, without a transaction around it.
+        async with self._store.engine.connect() as conn:
+            driver = (await Driver.under(conn)).outside_transaction()
+            found = await driver.fetchval(InboxSql.of(self._store.inbox).find, envelope.message_id)
+        return found is not None

@@ -184,10 +184,12 @@ class LeasedDispatch:
                 await _quietly(self._leases.expire(lease))
                 raise
         except BaseException:
-            await _quietly(self._leases.release(lease))
+            if not lease.released:
+                await _quietly(self._leases.release(lease))
             raise
         else:
-            await _quietly(self._leases.release(lease))
+            if not lease.released:  # the handler's final transaction did not give it up
+                await _quietly(self._leases.release(lease))
         finally:
             renewer.cancel()
         if operation.lost:
@@ -231,6 +233,8 @@ class LeasedDispatch:
                 log.warning("could not renew a lease; trying again", extra={"error": repr(exc)})
                 continue
             if not held:
+                if operation.lease.released:
+                    return  # given up by the handler's final transaction: not lost
                 log.warning(
                     "lease lost; stopping the operation",
                     extra={"subject_id": operation.lease.subject},

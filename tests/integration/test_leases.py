@@ -287,3 +287,27 @@ async def test_a_lease_held_by_a_batch_is_not_taken_until_it_commits(
     taken = await asyncio.wait_for(asking, 5)
     assert taken is not None  # the batch gave it up when it committed
     await leases.release(taken)
+
+
+async def test_the_handlers_final_transaction_gives_the_lease_up(store: ServiceStore) -> None:
+    """The release commits with the message's inbox row, in its final transaction: no
+    statement of its own afterwards."""
+    rows_after_commit: list[int] = []
+
+    async def handler(cmd: commands.DeleteDevice, ctx: HandlerContext) -> None:
+        async with ctx.transaction() as uow:  # fenced, lease kept
+            await uow.commit()
+        rows_after_commit.append(await lease_rows(store))
+        async with ctx.transaction(final=True) as uow:
+            await uow.commit()
+        rows_after_commit.append(await lease_rows(store))
+
+    dispatcher = Dispatcher(store, {commands.DeleteDevice: handler})
+    one = LeasedDispatch(
+        dispatcher,
+        LeaseStore(store.engine, resource_leases, owner="one", seconds=LEASE_SECONDS),
+        handoff_after=10.0,
+        lease_seconds=LEASE_SECONDS,
+    )
+    await asyncio.wait_for(one(command()), 10)
+    assert rows_after_commit == [1, 0]
