@@ -78,6 +78,9 @@ class InboxSql:
         )
 
 
+OUTBOX_COLUMNS = "message_id, exchange, routing_key, message_type, correlation_id, body"
+
+
 @dataclass(frozen=True)
 class OutboxSql:
     insert: str
@@ -88,7 +91,7 @@ class OutboxSql:
     @functools.cache
     def of(cls, outbox: Table) -> OutboxSql:
         name = qualified(outbox)
-        columns = "message_id, exchange, routing_key, message_type, correlation_id, body"
+        columns = OUTBOX_COLUMNS
         return cls(
             # One statement for all the rows of a transaction (its trigger wakes the relay
             # once), inserted in the order they were queued: their ids are that order.
@@ -106,10 +109,10 @@ class OutboxSql:
 
 @dataclass(frozen=True)
 class LeaseSql:
-    """A batch's leases (messaging.batching): taken and given up in the batch's transaction."""
+    """A batch's leases (messaging.batching): taken in the batch's transaction, given up
+    by its last statement (CommitSql)."""
 
     hold_many: str
-    release_many: str
 
     @classmethod
     @functools.cache
@@ -123,6 +126,48 @@ class LeaseSql:
             "SELECT subject, $3, now(), message_id, ''::bytea "
             "FROM unnest($1::text[], $2::uuid[]) AS held (subject, message_id) "
             "ORDER BY subject ON CONFLICT DO NOTHING RETURNING subject, token",
-            release_many=f"DELETE FROM {name} WHERE subject = ANY($1::text[]) "
-            "AND token = ANY($2::bigint[])",
         )
+
+
+@dataclass(frozen=True)
+class CommitSql:
+    """A batch's last statement before COMMIT (messaging.batching): its inbox rows, the
+    release of its leases and its outbox rows, one round trip. Returns how many inbox rows
+    were new (fewer than given: a duplicate among them).
+
+    Parameters, in this order, for the parts present: the inbox's (message ids, types),
+    the leases' (subjects, tokens), the outbox's six columns (as ``OutboxSql.insert``)."""
+
+    @staticmethod
+    @functools.cache
+    def of(inbox: Table | None, leases: Table | None, outbox: Table | None) -> str:
+        parts: list[str] = []
+        n = 0
+
+        def params(*types: str) -> list[str]:
+            nonlocal n
+            names = [f"${n + i + 1}::{type_}[]" for i, type_ in enumerate(types)]
+            n += len(types)
+            return names
+
+        if inbox is not None:
+            ids, kinds = params("uuid", "text")
+            parts.append(
+                f"inbox AS (INSERT INTO {qualified(inbox)} (message_id, message_type) "
+                f"SELECT * FROM unnest({ids}, {kinds}) ON CONFLICT DO NOTHING RETURNING 1)"
+            )
+        if leases is not None:
+            subjects, tokens = params("text", "bigint")
+            parts.append(
+                f"released AS (DELETE FROM {qualified(leases)} "
+                f"WHERE subject = ANY({subjects}) AND token = ANY({tokens}))"
+            )
+        if outbox is not None:
+            arrays = ", ".join(params("uuid", "text", "text", "text", "text", "bytea"))
+            parts.append(
+                f"queued AS (INSERT INTO {qualified(outbox)} ({OUTBOX_COLUMNS}) "
+                f"SELECT {OUTBOX_COLUMNS} FROM unnest({arrays}) "
+                f"WITH ORDINALITY AS queued ({OUTBOX_COLUMNS}, position) ORDER BY position)"
+            )
+        count = "(SELECT count(*) FROM inbox)" if inbox is not None else "0"
+        return f"WITH {', '.join(parts)} SELECT {count}"

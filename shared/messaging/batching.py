@@ -4,14 +4,16 @@ Most messages a service consumes are projections and notifications: one transact
 I/O outside it. Run one at a time, each pays for its inbox check, BEGIN, inbox row,
 outbox row and COMMIT; under load these round trips are most of a service's CPU. Handlers
 registered with ``one_transaction`` are therefore run in batches: the messages waiting when
-a batch starts (up to ``max_batch``) share one transaction, which records their ids in the
-inbox with one statement (skipping those already processed: the duplicates), runs their
-handlers one after another in delivery order, writes all their outbox rows with one
-statement and commits. Each message's ``dispatch`` call returns only after that commit, so
+a batch starts (up to ``max_batch``) share one transaction, which runs their handlers one
+after another in delivery order, then records their ids in the inbox and writes all their
+outbox rows with one statement, and commits. A message already processed (a redelivery)
+makes that statement find fewer new inbox rows than messages: the batch rolls back and
+its messages run again alone, each looking at the inbox first (the duplicate is skipped). Each message's ``dispatch`` call returns only after that commit, so
 the consumer still acknowledges after the commit.
 
 Guarantees kept:
-- inbox: the batch's inbox rows commit with its effects; a duplicate is skipped as before;
+- inbox: the batch's inbox rows commit with its effects; a duplicate commits nothing and
+  is skipped on its second run;
 - order per resource: the consumer's sequencer lets a message through only once the
   previous one about its subject has been acknowledged, so one batch never holds two
   messages about one resource, and a later batch sees the earlier one's commit;
@@ -34,7 +36,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -43,7 +45,7 @@ from sqlalchemy import Table
 
 from shared.contracts.envelope import Envelope, Message
 from shared.contracts.registry import parse_payload
-from shared.db.raw import LeaseSql
+from shared.db.raw import CommitSql, LeaseSql
 from shared.db.uow import UnitOfWork
 from shared.messaging.dispatch import Dispatcher, Handler, HandlerContext
 from shared.messaging.leases import CURRENT_LEASE
@@ -71,6 +73,11 @@ class LeaseBusy(Exception):
     """The subject's lease is held elsewhere: the message was left out of its batch."""
 
 
+class DuplicateInBatch(Exception):
+    """A message of an optimistic batch had been processed already: the batch rolls back
+    and its messages run again, each alone, looking at the inbox first."""
+
+
 class NotCommitted(Exception):
     """A handler left its transaction without committing: it meant to change nothing,
     which only a transaction of its own can do."""
@@ -84,6 +91,8 @@ class BatchUnitOfWork(UnitOfWork):
     handler_committed = False
     # The leases this batch holds, if any: (table, subjects, tokens), given up at commit.
     held: tuple[Table, list[str], list[int]] | None = None
+    # The messages the commit records in the inbox (an optimistic batch; see _run).
+    unrecorded: Sequence[Envelope] = ()
 
     async def commit(self) -> None:
         self.handler_committed = True
@@ -102,11 +111,30 @@ class BatchUnitOfWork(UnitOfWork):
         return {row["subject"] for row in rows}
 
     async def commit_batch(self) -> None:
+        """The inbox rows still to record, the release of the leases and the outbox rows in
+        one statement, then COMMIT. Raises DuplicateInBatch (nothing committed) if one of
+        the messages recorded here had been processed already."""
+        parameters: list[list[Any]] = []
+        inbox = self._inbox if self.unrecorded else None
+        if inbox is not None:
+            parameters += [
+                [e.message_id for e in self.unrecorded],
+                [e.type for e in self.unrecorded],
+            ]
+        leases = None
         if self.held is not None and self.held[1]:
             leases, subjects, tokens = self.held
+            parameters += [subjects, tokens]
+        rows, self._pending = self._pending, []
+        outbox = self._outbox if rows else None
+        if outbox is not None:
+            parameters += [list(column) for column in zip(*rows, strict=True)]
+        if parameters:
             driver = await self._driver_in_transaction()
-            await driver.execute(LeaseSql.of(leases).release_many, subjects, tokens)
-        await UnitOfWork.commit(self)
+            new = await driver.fetchval(CommitSql.of(inbox, leases, outbox), *parameters)
+            if new < len(self.unrecorded):
+                raise DuplicateInBatch()
+        await UnitOfWork.commit(self)  # nothing pending: COMMIT alone
 
     async def record_processed(self, envelope: Envelope) -> None:
         """The batch recorded every message it runs before the first handler."""
@@ -211,14 +239,18 @@ class BatchingDispatcher:
         self._running.discard(task)
         self._kick()
 
-    async def _run(self, batch: list[_Item]) -> None:
+    async def _run(self, batch: list[_Item], *, optimistic: bool = True) -> None:
+        """An optimistic batch records its messages in the inbox with its last statement
+        (one round trip fewer), trusting they are new: redeliveries are rare. If one was
+        not, or anything fails, the batch rolls back and its messages run again alone,
+        each looking at the inbox first (a duplicate's handler is not run then)."""
         started = time.perf_counter()
         try:
-            outcomes = await self._in_one_transaction(batch)
+            outcomes = await self._in_one_transaction(batch, optimistic=optimistic)
         except Exception as exc:
-            if len(batch) > 1:
+            if len(batch) > 1 or (optimistic and not isinstance(exc, NotCommitted)):
                 for item in batch:  # alone, in delivery order: each fails only for itself
-                    await self._run([item])
+                    await self._run([item], optimistic=False)
             elif isinstance(exc, NotCommitted):  # rolled back, as its own transaction would be
                 self._settle(batch[0], "handled", started)
             else:
@@ -227,7 +259,7 @@ class BatchingDispatcher:
         for item, outcome in zip(batch, outcomes, strict=True):
             self._settle(item, outcome, started)
 
-    async def _in_one_transaction(self, batch: list[_Item]) -> list[str]:
+    async def _in_one_transaction(self, batch: list[_Item], *, optimistic: bool) -> list[str]:
         store = self._dispatcher.store
         envelopes = [item.envelope for item in batch]
         async with BatchUnitOfWork(
@@ -241,9 +273,12 @@ class BatchingDispatcher:
             left_out = {
                 id(item) for item in batch if item.fenced and item.envelope.subject_id in busy
             }
-            fresh = await uow.record_processed_many(
-                [item.envelope for item in batch if id(item) not in left_out]
-            )
+            running = [item.envelope for item in batch if id(item) not in left_out]
+            if optimistic:
+                uow.unrecorded = running
+                fresh = {envelope.message_id for envelope in running}
+            else:
+                fresh = await uow.record_processed_many(running)
             outcomes = [
                 "busy" if id(item) in left_out else await self._handle(uow, item, fresh)
                 for item in batch

@@ -3,7 +3,9 @@
 Handlers are plain async functions ``handler(message, context)`` registered in one table per
 service. Before a handler runs, the dispatcher looks the message id up in the inbox and skips
 a message already processed, so no handler code (a driver call, a read, a first step) runs
-again for a redelivery, whatever the handler's shape. A handler's last transaction is opened
+again for a redelivery, whatever the handler's shape. (A batch of one-transaction messages,
+batching.py, looks at the inbox as it commits instead: a redelivery's handler may run there,
+in a transaction that then rolls back.) A handler's last transaction is opened
 with ``final=True``: it records the message id in the inbox, so the handler's effects and
 "processed" commit together; if a concurrent delivery recorded it first, that transaction
 fails with AlreadyProcessed and rolls back.
