@@ -84,7 +84,6 @@ OUTBOX_COLUMNS = "message_id, exchange, routing_key, message_type, correlation_i
 @dataclass(frozen=True)
 class OutboxSql:
     insert: str
-    oldest: str
     delete_then_oldest: str
 
     @classmethod
@@ -98,7 +97,6 @@ class OutboxSql:
             insert=f"INSERT INTO {name} ({columns}) SELECT {columns} FROM unnest("
             "$1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bytea[]) "
             f"WITH ORDINALITY AS queued ({columns}, position) ORDER BY position",
-            oldest=f"SELECT id, {columns}, created_at FROM {name} ORDER BY id LIMIT $1",
             # The SELECT reads the snapshot from before the DELETE: hence the id filter.
             delete_then_oldest=f"WITH published AS (DELETE FROM {name} "
             "WHERE id = ANY($1::bigint[])) "
