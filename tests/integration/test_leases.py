@@ -223,7 +223,7 @@ async def committed(store: ServiceStore, txid: int | None) -> bool | None:
         return None
     async with store.engine.connect() as conn:
         status = await conn.scalar(text("SELECT txid_status(:txid)"), {"txid": txid})
-    return status == "committed"
+    return str(status) == "committed"
 
 
 def batching_replica(store: ServiceStore, name: str) -> LeasedDispatch:
