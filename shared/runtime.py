@@ -22,7 +22,7 @@ from shared.db.engine import make_engine
 from shared.messaging.batching import BatchingDispatcher
 from shared.messaging.consumer import FIRST_BACKOFF, MAX_BACKOFF, BusConsumer
 from shared.messaging.dispatch import Dispatcher, HandlerTable, ServiceStore
-from shared.messaging.handoff import LeasedDispatch, replica_name
+from shared.messaging.handoff import Fenced, LeasedDispatch, replica_name
 from shared.messaging.leases import LeaseStore
 from shared.messaging.not_yet import WaitForDependencies
 from shared.messaging.relay import OutboxRelay
@@ -104,7 +104,7 @@ def create_app(definition: ServiceDefinition, settings: Settings | None = None) 
         ]
         # A message that came before what it needs is handled again shortly (not_yet.py).
         waiting = WaitForDependencies(dispatcher, wait_seconds=settings.dependency_wait_seconds)
-        leased = _leased(definition, store, settings, waiting)
+        leased = _leased(definition, store, settings, waiting, dispatcher.fenced)
         if leased is not None:
             tasks.append(asyncio.create_task(leased.sweep(settings.lease_sweep_seconds)))
         consumer = BusConsumer(
@@ -153,14 +153,13 @@ def create_app(definition: ServiceDefinition, settings: Settings | None = None) 
 
 def _batching(
     definition: ServiceDefinition, dispatcher: Dispatcher, settings: Settings
-) -> Dispatcher | BatchingDispatcher:
+) -> BatchingDispatcher:
     """Messages that arrive together share a transaction, up to what the consumer holds;
-    never those handled under a lease (their fence is checked in each handler's own
-    transaction), so a service that leases every message does not batch."""
-    if definition.leases is not None and definition.leased_types is None:
-        return dispatcher
-    leased = frozenset(model.TYPE for model in definition.leased_types or ())
-    return BatchingDispatcher(dispatcher, max_batch=settings.prefetch_count, never=leased)
+    those handled under a lease too, when their handler is one transaction: the batch's
+    transaction holds their leases (batching.py)."""
+    return BatchingDispatcher(
+        dispatcher, max_batch=settings.prefetch_count, leases=definition.leases
+    )
 
 
 def _leased(
@@ -168,6 +167,7 @@ def _leased(
     store: ServiceStore,
     settings: Settings,
     dispatcher: WaitForDependencies,
+    fenced: Fenced,
 ) -> LeasedDispatch | None:
     if definition.leases is None:
         return None
@@ -185,6 +185,7 @@ def _leased(
         only=None
         if definition.leased_types is None
         else frozenset(model.TYPE for model in definition.leased_types),
+        fenced=fenced,
     )
 
 

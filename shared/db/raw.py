@@ -29,6 +29,13 @@ class Driver:
         pooled = await conn.get_raw_connection()
         return cls(pooled.dbapi_connection, pooled.driver_connection)
 
+    def outside_transaction(self) -> asyncpg.Connection:
+        """The asyncpg connection, for a statement that commits on its own (no BEGIN and
+        ROLLBACK round trips around a lone read)."""
+        if self._adapted._transaction is not None:
+            raise RuntimeError("the connection is in a transaction")
+        return self._driver
+
     async def in_transaction(self) -> asyncpg.Connection:
         """The asyncpg connection, its transaction begun.
 
@@ -71,27 +78,94 @@ class InboxSql:
         )
 
 
+OUTBOX_COLUMNS = "message_id, exchange, routing_key, message_type, correlation_id, body"
+
+
 @dataclass(frozen=True)
 class OutboxSql:
     insert: str
-    oldest: str
     delete_then_oldest: str
 
     @classmethod
     @functools.cache
     def of(cls, outbox: Table) -> OutboxSql:
         name = qualified(outbox)
-        columns = "message_id, exchange, routing_key, message_type, correlation_id, body"
+        columns = OUTBOX_COLUMNS
         return cls(
             # One statement for all the rows of a transaction (its trigger wakes the relay
             # once), inserted in the order they were queued: their ids are that order.
             insert=f"INSERT INTO {name} ({columns}) SELECT {columns} FROM unnest("
             "$1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bytea[]) "
             f"WITH ORDINALITY AS queued ({columns}, position) ORDER BY position",
-            oldest=f"SELECT id, {columns}, created_at FROM {name} ORDER BY id LIMIT $1",
             # The SELECT reads the snapshot from before the DELETE: hence the id filter.
             delete_then_oldest=f"WITH published AS (DELETE FROM {name} "
             "WHERE id = ANY($1::bigint[])) "
             f"SELECT id, {columns}, created_at FROM {name} "
             "WHERE id <> ALL($1::bigint[]) ORDER BY id LIMIT $2",
         )
+
+
+@dataclass(frozen=True)
+class LeaseSql:
+    """A batch's leases (messaging.batching): taken in the batch's transaction, given up
+    by its last statement (CommitSql)."""
+
+    hold_many: str
+
+    @classmethod
+    @functools.cache
+    def of(cls, leases: Table) -> LeaseSql:
+        name = qualified(leases)
+        return cls(
+            # Sorted: two batches holding some of the same subjects wait, never deadlock.
+            # A subject held elsewhere (committed) is skipped: it is missing from the ids
+            # returned. One held by another open transaction waits for its end.
+            hold_many=f"INSERT INTO {name} (subject, owner, expires_at, message_id, envelope) "
+            "SELECT subject, $3, now(), message_id, ''::bytea "
+            "FROM unnest($1::text[], $2::uuid[]) AS held (subject, message_id) "
+            "ORDER BY subject ON CONFLICT DO NOTHING RETURNING subject, token",
+        )
+
+
+@dataclass(frozen=True)
+class CommitSql:
+    """A batch's last statement before COMMIT (messaging.batching): its inbox rows, the
+    release of its leases and its outbox rows, one round trip. Returns how many inbox rows
+    were new (fewer than given: a duplicate among them).
+
+    Parameters, in this order, for the parts present: the inbox's (message ids, types),
+    the leases' (subjects, tokens), the outbox's six columns (as ``OutboxSql.insert``)."""
+
+    @staticmethod
+    @functools.cache
+    def of(inbox: Table | None, leases: Table | None, outbox: Table | None) -> str:
+        parts: list[str] = []
+        n = 0
+
+        def params(*types: str) -> list[str]:
+            nonlocal n
+            names = [f"${n + i + 1}::{type_}[]" for i, type_ in enumerate(types)]
+            n += len(types)
+            return names
+
+        if inbox is not None:
+            ids, kinds = params("uuid", "text")
+            parts.append(
+                f"inbox AS (INSERT INTO {qualified(inbox)} (message_id, message_type) "
+                f"SELECT * FROM unnest({ids}, {kinds}) ON CONFLICT DO NOTHING RETURNING 1)"
+            )
+        if leases is not None:
+            subjects, tokens = params("text", "bigint")
+            parts.append(
+                f"released AS (DELETE FROM {qualified(leases)} "
+                f"WHERE subject = ANY({subjects}) AND token = ANY({tokens}))"
+            )
+        if outbox is not None:
+            arrays = ", ".join(params("uuid", "text", "text", "text", "text", "bytea"))
+            parts.append(
+                f"queued AS (INSERT INTO {qualified(outbox)} ({OUTBOX_COLUMNS}) "
+                f"SELECT {OUTBOX_COLUMNS} FROM unnest({arrays}) "
+                f"WITH ORDINALITY AS queued ({OUTBOX_COLUMNS}, position) ORDER BY position)"
+            )
+        count = "(SELECT count(*) FROM inbox)" if inbox is not None else "0"
+        return f"WITH {', '.join(parts)} SELECT {count}"

@@ -47,6 +47,7 @@ class UnitOfWork:
         # Outbox rows of this transaction, written in one statement just before commit:
         # (message_id, exchange, routing_key, message_type, correlation_id, body).
         self._pending: list[tuple[uuid.UUID, str, str, str, str, bytes]] = []
+        self.committed = False
 
     @property
     def conn(self) -> AsyncConnection:
@@ -80,6 +81,7 @@ class UnitOfWork:
             await driver.execute(OutboxSql.of(self._outbox).insert, *zip(*rows, strict=True))
         # The outbox's trigger has queued the relay's wake-up; Postgres sends it now.
         await self.conn.commit()
+        self.committed = True
 
     async def _driver_in_transaction(self) -> asyncpg.Connection:
         if self._driver is None:

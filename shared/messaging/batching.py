@@ -4,19 +4,28 @@ Most messages a service consumes are projections and notifications: one transact
 I/O outside it. Run one at a time, each pays for its inbox check, BEGIN, inbox row,
 outbox row and COMMIT; under load these round trips are most of a service's CPU. Handlers
 registered with ``one_transaction`` are therefore run in batches: the messages waiting when
-a batch starts (up to ``max_batch``) share one transaction, which records their ids in the
-inbox with one statement (skipping those already processed: the duplicates), runs their
-handlers one after another in delivery order, writes all their outbox rows with one
-statement and commits. Each message's ``dispatch`` call returns only after that commit, so
+a batch starts (up to ``max_batch``) share one transaction, which runs their handlers one
+after another in delivery order, then records their ids in the inbox and writes all their
+outbox rows with one statement, and commits. A message already processed (a redelivery)
+makes that statement find fewer new inbox rows than messages: the batch rolls back and
+its messages run again alone, each looking at the inbox first (the duplicate is skipped). Each message's ``dispatch`` call returns only after that commit, so
 the consumer still acknowledges after the commit.
 
 Guarantees kept:
-- inbox: the batch's inbox rows commit with its effects; a duplicate is skipped as before;
+- inbox: the batch's inbox rows commit with its effects; a duplicate commits nothing and
+  is skipped on its second run;
 - order per resource: the consumer's sequencer lets a message through only once the
   previous one about its subject has been acknowledged, so one batch never holds two
   messages about one resource, and a later batch sees the earlier one's commit;
 - failure: if any handler of a batch fails, the batch rolls back and each of its messages
-  runs again alone, so one bad message only fails (and is parked or requeued) on its own.
+  runs again alone, so one bad message only fails (and is parked or requeued) on its own;
+- leases (handoff.py): a message handled under its subject's lease joins a batch through
+  ``fenced``. The batch's transaction inserts the lease rows of its fenced subjects first
+  and deletes them just before it commits: no other replica can take those leases while
+  the batch runs (the rows' keys are held until the commit), none ever sees them, and a
+  crash leaves nothing to resume (there is nothing outside the database to redo). A
+  subject whose lease another holder has is left out of the batch: ``fenced`` returns
+  False and the message waits for the lease like any other.
 
 A batch starts as soon as a slot is free (at most ``max_running`` at once), so a lone
 message waits for nothing; batches grow only while the service is busy.
@@ -27,15 +36,20 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy import Table
+
 from shared.contracts.envelope import Envelope, Message
 from shared.contracts.registry import parse_payload
+from shared.db.raw import CommitSql, LeaseSql
 from shared.db.uow import UnitOfWork
 from shared.messaging.dispatch import Dispatcher, Handler, HandlerContext
+from shared.messaging.errors import DependencyNotYetKnown
+from shared.messaging.leases import CURRENT_LEASE
 from shared.observability.context import correlation_scope
 
 # Handler -> which of its messages it handles in one transaction (no I/O outside it).
@@ -56,6 +70,15 @@ def one_transaction(
     return register
 
 
+class LeaseBusy(Exception):
+    """The subject's lease is held elsewhere: the message was left out of its batch."""
+
+
+class DuplicateInBatch(Exception):
+    """A message of an optimistic batch had been processed already: the batch rolls back
+    and its messages run again, each alone, looking at the inbox first."""
+
+
 class NotCommitted(Exception):
     """A handler left its transaction without committing: it meant to change nothing,
     which only a transaction of its own can do."""
@@ -67,12 +90,52 @@ class BatchUnitOfWork(UnitOfWork):
 
     handler_opened = False
     handler_committed = False
+    # The leases this batch holds, if any: (table, subjects, tokens), given up at commit.
+    held: tuple[Table, list[str], list[int]] | None = None
+    # The messages the commit records in the inbox (an optimistic batch; see _run).
+    unrecorded: Sequence[Envelope] = ()
 
     async def commit(self) -> None:
         self.handler_committed = True
 
+    async def hold_leases(self, leases: Table, items: list[_Item]) -> set[str]:
+        """Take the leases of these items' subjects in this transaction; returns the
+        subjects taken (the others are held by someone else)."""
+        driver = await self._driver_in_transaction()
+        rows = await driver.fetch(
+            LeaseSql.of(leases).hold_many,
+            [item.envelope.subject_id for item in items],
+            [item.envelope.message_id for item in items],
+            f"batch of {self._producer}",
+        )
+        self.held = (leases, [row["subject"] for row in rows], [row["token"] for row in rows])
+        return {row["subject"] for row in rows}
+
     async def commit_batch(self) -> None:
-        await UnitOfWork.commit(self)
+        """The inbox rows still to record, the release of the leases and the outbox rows in
+        one statement, then COMMIT. Raises DuplicateInBatch (nothing committed) if one of
+        the messages recorded here had been processed already."""
+        parameters: list[list[Any]] = []
+        inbox = self._inbox if self.unrecorded else None
+        if inbox is not None:
+            parameters += [
+                [e.message_id for e in self.unrecorded],
+                [e.type for e in self.unrecorded],
+            ]
+        leases = None
+        if self.held is not None and self.held[1]:
+            leases, subjects, tokens = self.held
+            parameters += [subjects, tokens]
+        rows, self._pending = self._pending, []
+        outbox = self._outbox if rows else None
+        if outbox is not None:
+            parameters += [list(column) for column in zip(*rows, strict=True)]
+        if parameters:
+            driver = await self._driver_in_transaction()
+            new = await driver.fetchval(CommitSql.of(inbox, leases, outbox), *parameters)
+            if new < len(self.unrecorded):
+                raise DuplicateInBatch()
+        await UnitOfWork.commit(self)  # nothing pending: COMMIT alone
 
     async def record_processed(self, envelope: Envelope) -> None:
         """The batch recorded every message it runs before the first handler."""
@@ -94,6 +157,8 @@ class _Item:
     message: Message
     handler: Handler
     done: asyncio.Future[None]
+    # Handled under its subject's lease, held by the batch's transaction.
+    fenced: bool = False
 
 
 class BatchingDispatcher:
@@ -105,11 +170,11 @@ class BatchingDispatcher:
         *,
         max_batch: int,
         max_running: int = 2,
-        never: frozenset[str] = frozenset(),
+        leases: Table | None = None,
     ) -> None:
         self._dispatcher = dispatcher
-        # Message types always dispatched alone (those handled under a lease).
-        self._never = never
+        # The service's lease table: the fenced messages' leases are taken there.
+        self._leases = leases
         self._max_batch = max_batch
         self._max_running = max_running
         self._waiting: list[_Item] = []
@@ -120,10 +185,30 @@ class BatchingDispatcher:
         return self._dispatcher.handled_types()
 
     async def __call__(self, envelope: Envelope) -> None:
-        item = self._batchable(envelope)
+        # Under a lease already (handoff.py): its transactions are fenced by it, alone.
+        item = None if CURRENT_LEASE.get() is not None else self._batchable(envelope)
         if item is None:
             await self._dispatcher(envelope)
             return
+        await self._join(item)
+
+    async def fenced(self, envelope: Envelope) -> bool:
+        """Handle a message that needs its subject's lease in a batch whose transaction
+        holds that lease. False, having done nothing, when its handler is not one
+        transaction for it, when another holder has the lease, or when it must wait for a
+        resource another message creates (rolled back): it needs a lease of its own, under
+        which it waits (not_yet.py)."""
+        item = self._batchable(envelope) if self._leases is not None else None
+        if item is None:
+            return False
+        item.fenced = True
+        try:
+            await self._join(item)
+        except (LeaseBusy, DependencyNotYetKnown):
+            return False
+        return True
+
+    async def _join(self, item: _Item) -> None:
         self._waiting.append(item)
         if not self._kick_scheduled:
             # After the other deliveries of this loop iteration have joined the queue.
@@ -132,8 +217,6 @@ class BatchingDispatcher:
         await item.done
 
     def _batchable(self, envelope: Envelope) -> _Item | None:
-        if envelope.type in self._never:
-            return None
         handler = self._dispatcher.handler_for(envelope.type)
         accepts = _ONE_TRANSACTION.get(handler) if handler is not None else None
         if handler is None or accepts is None:
@@ -159,14 +242,18 @@ class BatchingDispatcher:
         self._running.discard(task)
         self._kick()
 
-    async def _run(self, batch: list[_Item]) -> None:
+    async def _run(self, batch: list[_Item], *, optimistic: bool = True) -> None:
+        """An optimistic batch records its messages in the inbox with its last statement
+        (one round trip fewer), trusting they are new: redeliveries are rare. If one was
+        not, or anything fails, the batch rolls back and its messages run again alone,
+        each looking at the inbox first (a duplicate's handler is not run then)."""
         started = time.perf_counter()
         try:
-            outcomes = await self._in_one_transaction(batch)
+            outcomes = await self._in_one_transaction(batch, optimistic=optimistic)
         except Exception as exc:
-            if len(batch) > 1:
+            if len(batch) > 1 or (optimistic and not isinstance(exc, NotCommitted)):
                 for item in batch:  # alone, in delivery order: each fails only for itself
-                    await self._run([item])
+                    await self._run([item], optimistic=False)
             elif isinstance(exc, NotCommitted):  # rolled back, as its own transaction would be
                 self._settle(batch[0], "handled", started)
             else:
@@ -175,7 +262,7 @@ class BatchingDispatcher:
         for item, outcome in zip(batch, outcomes, strict=True):
             self._settle(item, outcome, started)
 
-    async def _in_one_transaction(self, batch: list[_Item]) -> list[str]:
+    async def _in_one_transaction(self, batch: list[_Item], *, optimistic: bool) -> list[str]:
         store = self._dispatcher.store
         envelopes = [item.envelope for item in batch]
         async with BatchUnitOfWork(
@@ -185,10 +272,30 @@ class BatchingDispatcher:
             producer=store.service,
             correlation_id=envelopes[0].correlation_id,
         ) as uow:
-            fresh = await uow.record_processed_many(envelopes)
-            outcomes = [await self._handle(uow, item, fresh) for item in batch]
+            busy = await self._hold_leases(uow, batch)
+            left_out = {
+                id(item) for item in batch if item.fenced and item.envelope.subject_id in busy
+            }
+            running = [item.envelope for item in batch if id(item) not in left_out]
+            if optimistic:
+                uow.unrecorded = running
+                fresh = {envelope.message_id for envelope in running}
+            else:
+                fresh = await uow.record_processed_many(running)
+            outcomes = [
+                "busy" if id(item) in left_out else await self._handle(uow, item, fresh)
+                for item in batch
+            ]
             await uow.commit_batch()
         return outcomes
+
+    async def _hold_leases(self, uow: BatchUnitOfWork, batch: list[_Item]) -> set[str]:
+        """The fenced items' subjects whose lease another holder has."""
+        fenced = [item for item in batch if item.fenced]
+        if not fenced or self._leases is None:
+            return set()
+        taken = await uow.hold_leases(self._leases, fenced)
+        return {item.envelope.subject_id for item in fenced} - taken
 
     async def _handle(self, uow: BatchUnitOfWork, item: _Item, fresh: set[uuid.UUID]) -> str:
         envelope = item.envelope
@@ -207,11 +314,16 @@ class BatchingDispatcher:
     def _settle(
         self, item: _Item, outcome: str, started: float, exc: BaseException | None = None
     ) -> None:
-        with correlation_scope(item.envelope.correlation_id):
-            self._dispatcher.observe(item.envelope, outcome, time.perf_counter() - started)
+        if isinstance(exc, DependencyNotYetKnown):
+            outcome = "not_yet"  # handled again shortly (not_yet.py): no failure
+        if outcome != "busy":  # not handled here: it is counted where it is
+            with correlation_scope(item.envelope.correlation_id):
+                self._dispatcher.observe(item.envelope, outcome, time.perf_counter() - started)
         if item.done.done():
             return  # the consumer stopped waiting; unacknowledged, it comes back as a duplicate
-        if exc is None:
+        if outcome == "busy":
+            item.done.set_exception(LeaseBusy(item.envelope.subject_id))
+        elif exc is None:
             item.done.set_result(None)
         else:
             item.done.set_exception(exc)

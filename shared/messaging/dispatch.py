@@ -3,7 +3,9 @@
 Handlers are plain async functions ``handler(message, context)`` registered in one table per
 service. Before a handler runs, the dispatcher looks the message id up in the inbox and skips
 a message already processed, so no handler code (a driver call, a read, a first step) runs
-again for a redelivery, whatever the handler's shape. A handler's last transaction is opened
+again for a redelivery, whatever the handler's shape. (A batch of one-transaction messages,
+batching.py, looks at the inbox as it commits instead: a redelivery's handler may run there,
+in a transaction that then rolls back.) A handler's last transaction is opened
 with ``final=True``: it records the message id in the inbox, so the handler's effects and
 "processed" commit together; if a concurrent delivery recorded it first, that transaction
 fails with AlreadyProcessed and rolls back.
@@ -23,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from shared.contracts.envelope import Envelope, Message
 from shared.contracts.registry import parse_payload
+from shared.db.raw import Driver, InboxSql
 from shared.db.uow import AlreadyProcessed, UnitOfWork
 from shared.messaging.errors import DependencyNotYetKnown, NoHandler
 from shared.messaging.leases import check_fence
@@ -63,11 +66,14 @@ class HandlerContext:
         """A unit of work for the handler. The final one records the message as processed,
         in the same transaction as the handler's last effects."""
         async with self.store.unit_of_work(self.envelope.correlation_id) as uow:
-            # Under a resource lease (handoff.py), a stale holder's transaction is refused.
-            await check_fence(uow.conn)
+            # Under a resource lease (handoff.py), a stale holder's transaction is refused;
+            # the final one gives the lease up as it commits.
+            lease = await check_fence(uow.conn, release=final)
             if final:
                 await uow.record_processed(self.envelope)
             yield uow
+            if lease is not None and final and uow.committed:
+                lease.released = True
 
 
 # Each handler takes its own message type; the table maps that type to it.
@@ -139,5 +145,8 @@ class Dispatcher:
         await handler(message, HandlerContext(envelope=envelope, store=self._store))
 
     async def _was_processed(self, envelope: Envelope) -> bool:
-        async with self._store.unit_of_work(envelope.correlation_id) as uow:
-            return await uow.was_processed(envelope)
+        # A lone read: one statement, without a transaction around it.
+        async with self._store.engine.connect() as conn:
+            driver = (await Driver.under(conn)).outside_transaction()
+            found = await driver.fetchval(InboxSql.of(self._store.inbox).find, envelope.message_id)
+        return found is not None

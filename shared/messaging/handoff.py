@@ -18,6 +18,11 @@ Wraps the dispatcher (dispatch.py) for a service whose handlers call slow driver
 - **handing over on stop.** A stopping replica expires the leases of what it still runs,
   so another replica resumes them at once rather than after the lease's lifetime.
 
+A message whose handler is one transaction without I/O outside the database (an in-process
+driver's create, say) takes no lease of its own: it joins a batch whose transaction holds
+its lease (batching.py, ``fenced``), and only waits for a lease like the others when
+someone else holds it.
+
 Per-resource order across replicas comes from the queue (single active consumer, see
 topology.py): the one consuming replica takes messages in queue order and its sequencer
 keeps a resource's messages in that order; a message redelivered to another replica finds
@@ -31,7 +36,7 @@ import logging
 import os
 import socket
 import uuid
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 from shared.contracts.envelope import Envelope
@@ -40,6 +45,8 @@ from shared.messaging.leases import CURRENT_LEASE, Lease, LeaseLost, LeaseStore
 
 log = logging.getLogger(__name__)
 Dispatch = Callable[[Envelope], Coroutine[Any, Any, None]]
+# Handles a message in a transaction that holds its lease; False if it did not (batching.py).
+Fenced = Callable[[Envelope], Awaitable[bool]]
 FIRST_WAIT = 0.05
 MAX_WAIT = 1.0
 MAX_RETRY_DELAY = 5.0
@@ -71,8 +78,10 @@ class LeasedDispatch:
         handoff_after: float,
         lease_seconds: float,
         only: frozenset[str] | None = None,
+        fenced: Fenced | None = None,
     ) -> None:
         self._dispatch = dispatch
+        self._fenced = fenced
         # The message types handled under a lease (None: all); the others, whose handlers
         # call nothing outside the database, only wait for this replica's running operation
         # on their subject, as the consumer's sequencer would have them wait.
@@ -88,6 +97,10 @@ class LeasedDispatch:
             await self._after_local(envelope.subject_id)
             await self._dispatch(envelope)
             return
+        if self._fenced is not None:
+            await self._after_local(envelope.subject_id)
+            if await self._fenced(envelope):
+                return
         operation = self._start(await self._acquire(envelope), envelope, detached=False)
         assert operation.task is not None
         finished, _ = await asyncio.wait({operation.task}, timeout=self._handoff_after)
@@ -171,10 +184,12 @@ class LeasedDispatch:
                 await _quietly(self._leases.expire(lease))
                 raise
         except BaseException:
-            await _quietly(self._leases.release(lease))
+            if not lease.released:
+                await _quietly(self._leases.release(lease))
             raise
         else:
-            await _quietly(self._leases.release(lease))
+            if not lease.released:  # the handler's final transaction did not give it up
+                await _quietly(self._leases.release(lease))
         finally:
             renewer.cancel()
         if operation.lost:
@@ -218,6 +233,8 @@ class LeasedDispatch:
                 log.warning("could not renew a lease; trying again", extra={"error": repr(exc)})
                 continue
             if not held:
+                if operation.lease.released:
+                    return  # given up by the handler's final transaction: not lost
                 log.warning(
                     "lease lost; stopping the operation",
                     extra={"subject_id": operation.lease.subject},

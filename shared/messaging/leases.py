@@ -1,8 +1,8 @@
 """Leases on resources, in the service's schema: one operation per resource across replicas.
 
 A replica takes the lease of a message's subject (a device id, say) before handling it,
-renews it while the handler runs, and releases it once the handler's last transaction has
-committed. Each lease carries a fencing token (from a sequence: always larger than any
+renews it while the handler runs, and releases it in the handler's last transaction (the
+one that records the message as processed), so the release commits with it. Each lease carries a fencing token (from a sequence: always larger than any
 earlier holder's); every transaction of the handler checks, under a share lock, that its
 token still holds the lease (``check_fence``), so a holder whose lease was taken over (it
 stalled past its expiry, lost its database connection for too long) has its writes refused
@@ -19,7 +19,7 @@ import uuid
 from contextvars import ContextVar
 from dataclasses import dataclass
 
-from sqlalchemy import Sequence, Table, delete, func, select, update
+from sqlalchemy import Executable, Sequence, Table, delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -32,11 +32,13 @@ class LeaseLost(Abandon):
     and write nothing more (its transaction is rolled back)."""
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class Lease:
     table: Table
     subject: str
     token: int
+    # The handler's final transaction deleted the row and committed: nothing to release.
+    released: bool = False
 
 
 @dataclass(frozen=True)
@@ -51,20 +53,27 @@ class Holder:
 CURRENT_LEASE: ContextVar[Lease | None] = ContextVar("servicevm_current_lease", default=None)
 
 
-async def check_fence(conn: AsyncConnection) -> None:
+async def check_fence(conn: AsyncConnection, *, release: bool = False) -> Lease | None:
     """In a handler's transaction: the lease is still ours, and stays so until this
-    transaction ends (FOR SHARE blocks a takeover until then). Raises LeaseLost."""
+    transaction ends (FOR SHARE blocks a takeover until then). Raises LeaseLost.
+
+    With ``release`` (the handler's final transaction) the row is deleted instead: the
+    delete's row lock fences as well, and the lease is given up when this transaction
+    commits (the caller marks it ``released`` then), in the same round trip."""
     lease = CURRENT_LEASE.get()
     if lease is None:
-        return
+        return None
     table = lease.table
-    held = await conn.scalar(
-        select(table.c.token)
-        .where(table.c.subject == lease.subject, table.c.token == lease.token)
-        .with_for_update(read=True)
-    )
+    mine = (table.c.subject == lease.subject) & (table.c.token == lease.token)
+    statement: Executable
+    if release:
+        statement = delete(table).where(mine).returning(table.c.token)
+    else:
+        statement = select(table.c.token).where(mine).with_for_update(read=True)
+    held = (await conn.execute(statement)).scalar()
     if held is None:
         raise LeaseLost(f"the lease on {lease.subject} was taken over (token {lease.token})")
+    return lease
 
 
 class LeaseStore:

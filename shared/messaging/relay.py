@@ -2,10 +2,10 @@
 
 One relay per schema is active at a time (a Postgres advisory lock), so messages leave in
 commit order. It wakes on the NOTIFY a commit sends and polls as a fallback. A row is
-deleted only after the broker confirmed it; a crash in between publishes it again, which
-consumers absorb through their inbox. Commands and events are published mandatory: a row
-the broker returns as unroutable (no queue bound to its key) is kept, counted and published
-again later.
+deleted only after the broker confirmed it (by the relay's next statement, which also reads
+the next rows); a crash in between publishes it again, which consumers absorb through their
+inbox. Commands and events are published mandatory: a row the broker returns as
+unroutable (no queue bound to its key) is kept, counted and published again later.
 """
 
 from __future__ import annotations
@@ -108,19 +108,31 @@ class OutboxRelay:
             await declare_topology(channel)
             log.info("outbox relay started", extra={"schema": self._service})
             self._backoff = 0.5
+            # Rows confirmed by the broker, deleted by the next statement: the one that
+            # reads the next rows, in the next round if this one emptied the outbox (at
+            # the latest after a poll interval). One statement per round, not two; a crash
+            # in between publishes them again, as it would between a publish and a delete.
+            published: list[Any] = []
             while True:
                 # Cleared before reading, never after: a commit notified while a batch is
                 # being published wakes the next round instead of waiting for the poll.
                 self._wake.clear()
-                rows = self._due(await driver.fetch(self._sql.oldest, self._batch_size))
+                # Each statement commits on its own: this connection is the relay's alone.
+                fetched = await driver.fetch(
+                    self._sql.delete_then_oldest, published, self._batch_size
+                )
+                published = []
+                rows = self._due(fetched)
                 while rows:
                     returned = await self._publish(channel, rows)
-                    # The published rows go and the next ones come in one round trip. Each
-                    # statement commits on its own: this connection is the relay's alone.
-                    ids = [row["id"] for row in rows if row["id"] not in returned]
-                    rows = self._due(
-                        await driver.fetch(self._sql.delete_then_oldest, ids, self._batch_size)
+                    published = [row["id"] for row in rows if row["id"] not in returned]
+                    if len(fetched) < self._batch_size:
+                        break  # nothing more was waiting
+                    fetched = await driver.fetch(
+                        self._sql.delete_then_oldest, published, self._batch_size
                     )
+                    published = []
+                    rows = self._due(fetched)
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), self._poll_seconds)
 

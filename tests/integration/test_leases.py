@@ -10,13 +10,14 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, select, text, update
 
 from servicevm_lifecycle.adapters.orm import resource_leases
 from servicevm_lifecycle.bootstrap import DEFINITION as LIFECYCLE
 from shared.config import Settings
 from shared.contracts import commands
 from shared.contracts.envelope import Envelope
+from shared.messaging.batching import BatchingDispatcher, one_transaction
 from shared.messaging.dispatch import Dispatcher, HandlerContext, ServiceStore
 from shared.messaging.handoff import LeasedDispatch
 from shared.messaging.leases import CURRENT_LEASE, LeaseLost, LeaseStore
@@ -198,3 +199,124 @@ async def test_unleased_types_take_no_lease_but_wait_for_the_resources_operation
     (_, first_ended), (second_started, _) = handler.spans
     assert second_started >= first_ended
     assert await lease_rows(store) == 0
+
+
+# Transaction ids of the runs of ``recorded_at_once``, by device id.
+BATCHED_RUNS: dict[str, int] = {}
+# Cleared: the batch's handler waits in its transaction until it is set.
+HOLD_BATCH = asyncio.Event()
+HOLD_BATCH.set()
+
+
+@one_transaction()
+async def recorded_at_once(cmd: commands.DeleteDevice, ctx: HandlerContext) -> None:
+    """A handler under a lease that is one transaction: it may run in a batch."""
+    async with ctx.transaction(final=True) as uow:
+        BATCHED_RUNS[str(cmd.id)] = int(await uow.conn.scalar(text("SELECT txid_current()")) or 0)
+        await HOLD_BATCH.wait()
+        await uow.commit()
+
+
+async def committed(store: ServiceStore, txid: int | None) -> bool | None:
+    """Whether that transaction committed (None: there was none)."""
+    if txid is None:
+        return None
+    async with store.engine.connect() as conn:
+        status = await conn.scalar(text("SELECT txid_status(:txid)"), {"txid": txid})
+    return str(status) == "committed"
+
+
+def batching_replica(store: ServiceStore, name: str) -> LeasedDispatch:
+    batching = BatchingDispatcher(
+        Dispatcher(store, {commands.DeleteDevice: recorded_at_once}),
+        max_batch=10,
+        max_running=1,
+        leases=resource_leases,
+    )
+    return LeasedDispatch(
+        batching,
+        LeaseStore(store.engine, resource_leases, owner=name, seconds=LEASE_SECONDS),
+        handoff_after=10.0,
+        lease_seconds=LEASE_SECONDS,
+        fenced=batching.fenced,
+    )
+
+
+async def test_leased_one_transaction_messages_share_a_transaction_that_holds_their_leases(
+    store: ServiceStore,
+) -> None:
+    one = batching_replica(store, "one")
+    envelopes = [command() for _ in range(4)]
+    await asyncio.wait_for(asyncio.gather(*(one(envelope) for envelope in envelopes)), 10)
+    runs = {envelope.subject_id: BATCHED_RUNS.get(envelope.subject_id) for envelope in envelopes}
+    assert None not in runs.values()
+    assert len(set(runs.values())) == 1  # one transaction for the four
+    assert await lease_rows(store) == 0  # taken and given up in it
+    for envelope in envelopes:  # redelivered: the inbox keeps them from committing again
+        BATCHED_RUNS.pop(envelope.subject_id)
+        await one(envelope)
+        assert await committed(store, BATCHED_RUNS.get(envelope.subject_id)) is False
+
+
+async def test_a_batched_message_waits_for_a_lease_held_elsewhere(store: ServiceStore) -> None:
+    envelope = command()
+    other = LeaseStore(store.engine, resource_leases, owner="other", seconds=60.0)
+    held = await other.try_acquire(command().model_copy(update={"subject_id": envelope.subject_id}))
+    assert held is not None
+    handling = asyncio.create_task(batching_replica(store, "one")(envelope))
+    await asyncio.sleep(0.5)
+    assert not handling.done()
+    assert envelope.subject_id not in BATCHED_RUNS  # not run while another holds the lease
+    await other.release(held)
+    await asyncio.wait_for(handling, 10)
+    assert envelope.subject_id in BATCHED_RUNS
+    assert await lease_rows(store) == 0
+
+
+async def test_a_lease_held_by_a_batch_is_not_taken_until_it_commits(
+    store: ServiceStore,
+) -> None:
+    """Another replica asking for the lease while a batch holds it in its open transaction
+    waits for that commit, then gets it (the batch gave it up)."""
+    envelope = command()
+    leases = LeaseStore(store.engine, resource_leases, owner="other", seconds=LEASE_SECONDS)
+    HOLD_BATCH.clear()
+    handling = asyncio.create_task(batching_replica(store, "one")(envelope))
+    for _ in range(100):  # until the batch's handler runs (the lease is held)
+        if envelope.subject_id in BATCHED_RUNS:
+            break
+        await asyncio.sleep(0.02)
+    asking = asyncio.create_task(
+        leases.try_acquire(command().model_copy(update={"subject_id": envelope.subject_id}))
+    )
+    await asyncio.sleep(0.3)
+    assert not asking.done()  # waits on the batch's row
+    HOLD_BATCH.set()
+    await asyncio.wait_for(handling, 5)
+    taken = await asyncio.wait_for(asking, 5)
+    assert taken is not None  # the batch gave it up when it committed
+    await leases.release(taken)
+
+
+async def test_the_handlers_final_transaction_gives_the_lease_up(store: ServiceStore) -> None:
+    """The release commits with the message's inbox row, in its final transaction: no
+    statement of its own afterwards."""
+    rows_after_commit: list[int] = []
+
+    async def handler(cmd: commands.DeleteDevice, ctx: HandlerContext) -> None:
+        async with ctx.transaction() as uow:  # fenced, lease kept
+            await uow.commit()
+        rows_after_commit.append(await lease_rows(store))
+        async with ctx.transaction(final=True) as uow:
+            await uow.commit()
+        rows_after_commit.append(await lease_rows(store))
+
+    dispatcher = Dispatcher(store, {commands.DeleteDevice: handler})
+    one = LeasedDispatch(
+        dispatcher,
+        LeaseStore(store.engine, resource_leases, owner="one", seconds=LEASE_SECONDS),
+        handoff_after=10.0,
+        lease_seconds=LEASE_SECONDS,
+    )
+    await asyncio.wait_for(one(command()), 10)
+    assert rows_after_commit == [1, 0]
