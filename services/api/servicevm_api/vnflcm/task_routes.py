@@ -12,6 +12,7 @@ from typing import Annotated
 from fastapi import APIRouter, Request, Response
 
 from servicevm_api.entrypoints.deps import Caller, UowDep, authorize
+from servicevm_api.etsi.pages import accepted
 from servicevm_api.etsi.responses import PROBLEM_RESPONSES
 from servicevm_api.vnflcm import tasks
 from servicevm_api.vnflcm.rendering import INSTANCES_PATH, op_occ_path
@@ -54,8 +55,7 @@ def add_task_route(path: str, operation: VnfLcmOperation, body_model: type[TaskR
         uow: UowDep,
     ) -> Response:
         op_occ_id = await tasks.start_task(uow, caller, instance_id, operation, body)
-        location = str(request.base_url).rstrip("/") + op_occ_path(op_occ_id)
-        return Response(status_code=202, headers={"Location": location})
+        return accepted(request, op_occ_path(op_occ_id))
 
     # FastAPI validates (and documents) the body by its annotation: this task's own request.
     start_task.__annotations__["body"] = body_model
