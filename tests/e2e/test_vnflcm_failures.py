@@ -4,9 +4,6 @@ command, a killed worker and an op past its deadline."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
-
-import pytest
 
 from shared.devstack import Suite
 from tests.support.api import Api
@@ -20,13 +17,6 @@ from tests.support.vnflcm import (
     vnfcs_by_vdu,
     wait_vnf,
 )
-
-
-@pytest.fixture
-def bus(suite: Suite) -> Iterator[VnfLcmBus]:
-    listener = VnfLcmBus(suite.settings)
-    yield listener
-    listener.close()
 
 
 def test_failed_instantiate_keeps_its_work_then_retry_and_rollback(

@@ -72,6 +72,21 @@ class Api:
             time.sleep(0.05)
         raise AssertionError(f"device {device_id} not {status} after {timeout}s; last seen: {seen}")
 
+    def wait_respawned(self, device: dict[str, Any], timeout: float = 40) -> dict[str, Any]:
+        """The device ACTIVE again on a new instance: its appliance or server replaced."""
+        deadline = time.monotonic() + timeout
+        seen: dict[str, Any] | None = None
+        while time.monotonic() < deadline:
+            seen = self.device(device["id"])
+            if (
+                seen is not None
+                and seen["status"] == "ACTIVE"
+                and seen["instance_id"] != device["instance_id"]
+            ):
+                return seen
+            time.sleep(0.2)
+        raise AssertionError(f"device {device['id']} not respawned after {timeout}s: {seen}")
+
     def wait_until_gone(self, device_id: str, timeout: float = 30) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
