@@ -18,6 +18,7 @@ from servicevm_scheduler.bootstrap import DEFINITION as SCHEDULER
 from shared.config import Settings
 from shared.contracts.models import DeviceSnapshot, DeviceStatus
 from tests.support.db import add_api_template, in_rolled_back_transaction
+from tests.support.snapshots import device_snapshot
 
 S = DeviceStatus
 
@@ -26,17 +27,8 @@ TEMPLATE = uuid.uuid4()
 
 
 def _snapshot(device_id: uuid.UUID, status: str, revision: int) -> DeviceSnapshot:
-    return DeviceSnapshot(
-        id=device_id,
-        tenant_id="owner",
-        template_id=TEMPLATE,
-        instance_id=None,
-        mgmt_address=None,
-        kwargs={},
-        service_contexts=[],
-        status=status,
-        error_reason=None,
-        revision=revision,
+    return device_snapshot(
+        id=device_id, tenant_id="owner", template_id=TEMPLATE, status=status, revision=revision
     )
 
 
