@@ -62,47 +62,46 @@ def keystone() -> Iterator[Keystone]:
     yield from running_keystone()
 
 
-@pytest.fixture(scope="module")
-def keystone_suite(suite: Suite, keystone: Keystone) -> Iterator[Suite]:
-    """A second api process that authenticates with Keystone, sharing the suite's database,
-    bus and workers; small pool, and only for the module using it (PostgreSQL's connections
-    are shared with every suite on this machine)."""
+def second_api(suite: Suite, overrides: dict[str, str], log_name: str) -> Iterator[Suite]:
+    """A second api process with these overrides, sharing the suite's database, bus and
+    workers; small pool, and only for the module using it (PostgreSQL's connections are
+    shared with every suite on this machine)."""
     env = {
         **TEST_ENV,
-        **keystone.env(),
-        "SERVICEVM_API_PORT": str(KEYSTONE_API_PORT),
-        "SERVICEVM_WRITE_RATE_LIMIT": str(KEYSTONE_WRITE_LIMIT),
+        **overrides,
         "SERVICEVM_DB_POOL_SIZE": "3",
         "SERVICEVM_DB_MAX_OVERFLOW": "2",
     }
     assert suite.log_dir is not None
-    running = Suite(isolated_settings(env), env=env, log_dir=suite.log_dir / "keystone")
+    running = Suite(isolated_settings(env), env=env, log_dir=suite.log_dir / log_name)
     try:
         running.start("api")
         yield running
     finally:
         running.stop()
+
+
+@pytest.fixture(scope="module")
+def keystone_suite(suite: Suite, keystone: Keystone) -> Iterator[Suite]:
+    """A second api process that authenticates with Keystone."""
+    overrides = {
+        **keystone.env(),
+        "SERVICEVM_API_PORT": str(KEYSTONE_API_PORT),
+        "SERVICEVM_WRITE_RATE_LIMIT": str(KEYSTONE_WRITE_LIMIT),
+    }
+    yield from second_api(suite, overrides, "keystone")
 
 
 @pytest.fixture(scope="module")
 def noauth_project_suite(suite: Suite) -> Iterator[Suite]:
     """A second noauth api process where a request naming no project acts in
     NOAUTH_PROJECT (SERVICEVM_NOAUTH_PROJECT), with ETSI pages of NOAUTH_PAGE_SIZE."""
-    env = {
-        **TEST_ENV,
+    overrides = {
         "SERVICEVM_API_PORT": str(NOAUTH_PROJECT_API_PORT),
         "SERVICEVM_NOAUTH_PROJECT": NOAUTH_PROJECT,
         "SERVICEVM_ETSI_PAGE_SIZE": str(NOAUTH_PAGE_SIZE),
-        "SERVICEVM_DB_POOL_SIZE": "3",
-        "SERVICEVM_DB_MAX_OVERFLOW": "2",
     }
-    assert suite.log_dir is not None
-    running = Suite(isolated_settings(env), env=env, log_dir=suite.log_dir / "noauth-project")
-    try:
-        running.start("api")
-        yield running
-    finally:
-        running.stop()
+    yield from second_api(suite, overrides, "noauth-project")
 
 
 @pytest.fixture

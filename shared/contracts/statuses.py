@@ -10,7 +10,21 @@ from __future__ import annotations
 import enum
 
 
-class DeviceStatus(enum.StrEnum):
+class _ResourceStatus(enum.StrEnum):
+    """What devices and service instances share: their groups of statuses, in the
+    blueprint's order. No members of its own (an enum with members cannot be subclassed);
+    ``nonmember`` keeps the groups out of the subclasses' members. A resource whose
+    lifecycle diverges overrides a group in its own class."""
+
+    ALL = enum.nonmember(
+        ("PENDING_CREATE", "ACTIVE", "PENDING_UPDATE", "PENDING_DELETE", "ERROR", "DEAD")
+    )
+    PENDING = enum.nonmember(("PENDING_CREATE", "PENDING_UPDATE", "PENDING_DELETE"))
+    UPDATABLE = enum.nonmember(("ACTIVE",))
+    DELETABLE = enum.nonmember(("ACTIVE", "ERROR", "DEAD"))
+
+
+class DeviceStatus(_ResourceStatus):
     PENDING_CREATE = "PENDING_CREATE"
     ACTIVE = "ACTIVE"
     PENDING_UPDATE = "PENDING_UPDATE"
@@ -20,15 +34,8 @@ class DeviceStatus(enum.StrEnum):
     # Only in notifications: the driver confirmed the device is gone and its record removed.
     DELETED = "DELETED"
 
-    # The groups, in the blueprint's order. ``nonmember`` keeps them out of the members; in
-    # the class body the names above are still their plain values, hence tuples of str.
-    ALL = enum.nonmember((PENDING_CREATE, ACTIVE, PENDING_UPDATE, PENDING_DELETE, ERROR, DEAD))
-    PENDING = enum.nonmember((PENDING_CREATE, PENDING_UPDATE, PENDING_DELETE))
-    UPDATABLE = enum.nonmember((ACTIVE,))
-    DELETABLE = enum.nonmember((ACTIVE, ERROR, DEAD))
 
-
-class ServiceInstanceStatus(enum.StrEnum):
+class ServiceInstanceStatus(_ResourceStatus):
     """A service instance's statuses: the same words as a device's today, kept apart so that
     the two can diverge."""
 
@@ -40,13 +47,6 @@ class ServiceInstanceStatus(enum.StrEnum):
     DEAD = "DEAD"
     # Only in notifications: the instance is gone.
     DELETED = "DELETED"
-
-    # The groups, in the blueprint's order. ``nonmember`` keeps them out of the members; in
-    # the class body the names above are still their plain values, hence tuples of str.
-    ALL = enum.nonmember((PENDING_CREATE, ACTIVE, PENDING_UPDATE, PENDING_DELETE, ERROR, DEAD))
-    PENDING = enum.nonmember((PENDING_CREATE, PENDING_UPDATE, PENDING_DELETE))
-    UPDATABLE = enum.nonmember((ACTIVE,))
-    DELETABLE = enum.nonmember((ACTIVE, ERROR, DEAD))
 
 
 class VimStatus:

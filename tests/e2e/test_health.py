@@ -10,18 +10,14 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from shared.devstack import Suite
 from tests.support.api import Api
 from tests.support.bus import NotificationListener
-from tests.support.environment import TEST_ENV
-from tests.support.monitoring import appliance_pid, monitoring_engine
+from tests.support.monitoring import appliance_pid
 
 pytestmark = pytest.mark.e2e
 
@@ -32,13 +28,6 @@ INTERVAL, THRESHOLD = 1.0, 2
 def policy(action: str = "none", **extra: Any) -> str:
     monitors = [{"type": "ping", "interval": INTERVAL, "timeout": 0.5, "threshold": THRESHOLD}]
     return json.dumps({"monitors": monitors, "action": action, **extra})
-
-
-@pytest.fixture(scope="module")
-def engine(suite: Suite, tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
-    log_dir: Path = tmp_path_factory.mktemp("celery")
-    with monitoring_engine(dict(TEST_ENV), log_dir):
-        yield
 
 
 def local_template(api: Api, monitoring: str, **attributes: str) -> dict[str, Any]:
@@ -134,15 +123,7 @@ def test_a_respawned_device_is_a_new_appliance_holding_its_configuration_and_ser
         ),
         timeout=15,
     )
-    deadline = time.monotonic() + 40
-    respawned = device
-    while time.monotonic() < deadline:
-        respawned = api.device(device["id"]) or device
-        if respawned["status"] == "ACTIVE" and respawned["instance_id"] != device["instance_id"]:
-            break
-        time.sleep(0.2)
-    assert respawned["status"] == "ACTIVE", respawned
-    assert respawned["instance_id"] != device["instance_id"]
+    respawned = api.wait_respawned(device)
     assert appliance_pid(respawned["instance_id"]) != old_pid
     assert appliance(respawned, "/config") == CONFIGURATION
     assert instance["id"] in appliance(respawned, "/services")["services"]
@@ -156,13 +137,7 @@ def test_a_template_whose_appliances_keep_dying_stops_respawning(api: Api, engin
     )
     time.sleep(INTERVAL)
     kill(device)
-    deadline = time.monotonic() + 40
-    while time.monotonic() < deadline:
-        again = api.device(device["id"]) or device
-        if again["status"] == "ACTIVE" and again["instance_id"] != device["instance_id"]:
-            break
-        time.sleep(0.2)
-    assert again["instance_id"] != device["instance_id"], again
+    again = api.wait_respawned(device)
     time.sleep(INTERVAL)
     kill(again)
     dead = api.wait_for_status(device["id"], "DEAD", timeout=20)
@@ -196,13 +171,7 @@ def test_the_driver_monitor_finds_a_process_gone_and_respawns_it(api: Api, engin
         api.create_device(template["id"], kwargs=CONFIGURATION)["id"], "ACTIVE"
     )
     kill(device)
-    deadline = time.monotonic() + 40
-    while time.monotonic() < deadline:
-        again = api.device(device["id"]) or device
-        if again["status"] == "ACTIVE" and again["instance_id"] != device["instance_id"]:
-            break
-        time.sleep(0.2)
-    assert again["status"] == "ACTIVE" and again["instance_id"] != device["instance_id"], again
+    again = api.wait_respawned(device)
     assert appliance(again, "/config") == CONFIGURATION
 
 

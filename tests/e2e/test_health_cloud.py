@@ -53,14 +53,7 @@ def test_a_server_deleted_behind_our_back_is_found_and_respawned(
     gone = httpx.delete(f"{shared_sim.url}/_sim/servers/{old}", timeout=5)
     assert gone.status_code == 204
 
-    deadline = time.monotonic() + 30
-    now = device
-    while time.monotonic() < deadline:
-        now = api.device(device["id"]) or now
-        if now["status"] == "ACTIVE" and now["instance_id"] != old:
-            break
-        time.sleep(0.2)
-    assert now["status"] == "ACTIVE" and now["instance_id"] != old, now
+    now = api.wait_respawned(device, timeout=30)
     (server,) = own_servers(shared_sim, device["id"])
     assert server.id == now["instance_id"] and server.status == "ACTIVE"
     notifications.wait_for(

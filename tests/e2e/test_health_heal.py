@@ -9,16 +9,13 @@ import os
 import signal
 import time
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from shared.devstack import Suite
 from tests.support.api import Api
 from tests.support.bus import NotificationListener
-from tests.support.environment import TEST_ENV
-from tests.support.monitoring import appliance_pid, monitoring_engine
+from tests.support.monitoring import appliance_pid
 from tests.support.vnflcm import VnfLcmBus, flavour_spec, instantiate
 
 pytestmark = pytest.mark.e2e
@@ -37,31 +34,23 @@ HTTP = {
 HTTP_HEAL = json.dumps({"monitors": [HTTP], "action": "heal"})
 
 
-@pytest.fixture(scope="module")
-def engine(suite: Suite, tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
-    with monitoring_engine(dict(TEST_ENV), tmp_path_factory.mktemp("celery")):
-        yield
-
-
-@pytest.fixture
-def bus(suite: Suite) -> Iterator[VnfLcmBus]:
-    listener = VnfLcmBus(suite.settings)
-    yield listener
-    listener.close()
-
-
-def test_a_dead_vnfc_is_healed_by_an_automatic_op_occ(
-    api: Api, bus: VnfLcmBus, engine: None
-) -> None:
+def monitored_vnf(api: Api, bus: VnfLcmBus, monitoring: str) -> tuple[uuid.UUID, dict[str, Any]]:
+    """A VNF instantiated on the local cloud whose VNFCs' template has this monitoring."""
     spec = flavour_spec(
         api,
         bus.settings,
         device_driver="local",
         mgmt_driver="http",
-        attributes={"monitoring": HEAL},
+        attributes={"monitoring": monitoring},
     )
     vnf_id = uuid.uuid4()
-    vnf = instantiate(bus, api, spec, vnf_id)
+    return vnf_id, instantiate(bus, api, spec, vnf_id)
+
+
+def test_a_dead_vnfc_is_healed_by_an_automatic_op_occ(
+    api: Api, bus: VnfLcmBus, engine: None
+) -> None:
+    vnf_id, vnf = monitored_vnf(api, bus, HEAL)
     vnfc = vnf["vnfc_resource_info"][0]
     old = api.wait_for_status(vnfc["device_id"], "ACTIVE")
     time.sleep(1)  # its monitor is registered and probed once
@@ -99,14 +88,7 @@ def test_heal_of_a_device_that_is_no_vnfc_falls_back_to_respawn_saying_so(
     time.sleep(1)
     os.kill(appliance_pid(device["instance_id"]), signal.SIGKILL)
 
-    deadline = time.monotonic() + 40
-    now = device
-    while time.monotonic() < deadline:
-        now = api.device(device["id"]) or now
-        if now["status"] == "ACTIVE" and now["instance_id"] != device["instance_id"]:
-            break
-        time.sleep(0.2)
-    assert now["status"] == "ACTIVE" and now["instance_id"] != device["instance_id"], now
+    api.wait_respawned(device)
     notifications.drain(1.0)
     dead = [body for key, body in notifications.for_resource(device["id"]) if key.endswith(".dead")]
     assert dead and "heal falls back to respawn" in json.dumps(dead[0]), dead
@@ -115,15 +97,7 @@ def test_heal_of_a_device_that_is_no_vnfc_falls_back_to_respawn_saying_so(
 def test_a_vnfc_stopped_by_operate_is_not_dead_and_not_healed(
     api: Api, bus: VnfLcmBus, engine: None
 ) -> None:
-    spec = flavour_spec(
-        api,
-        bus.settings,
-        device_driver="local",
-        mgmt_driver="http",
-        attributes={"monitoring": HTTP_HEAL},
-    )
-    vnf_id = uuid.uuid4()
-    vnf = instantiate(bus, api, spec, vnf_id)
+    vnf_id, vnf = monitored_vnf(api, bus, HTTP_HEAL)
     devices = [v["device_id"] for v in vnf["vnfc_resource_info"]]
     for device_id in devices:
         api.wait_for_status(device_id, "ACTIVE")

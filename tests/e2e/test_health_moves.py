@@ -9,7 +9,7 @@ import json
 import os
 import signal
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -18,18 +18,11 @@ import pytest
 from shared.devstack import Suite
 from tests.support.api import Api
 from tests.support.db import fetch
-from tests.support.environment import TEST_ENV
-from tests.support.monitoring import Listener, appliance_pid, monitoring_engine
+from tests.support.monitoring import Listener, appliance_pid
 
 pytestmark = pytest.mark.e2e
 
 PING = {"type": "ping", "interval": 1, "timeout": 0.5, "threshold": 2}
-
-
-@pytest.fixture(scope="module")
-def engine(suite: Suite, tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
-    with monitoring_engine(dict(TEST_ENV), tmp_path_factory.mktemp("celery")):
-        yield
 
 
 def template(api: Api, action: str) -> dict[str, Any]:
@@ -134,12 +127,7 @@ def test_an_ha_pair_whose_member_is_respawned_keeps_it_on_its_own_host(
 
     os.kill(appliance_pid(a["instance_id"]), signal.SIGKILL)
 
-    def respawned() -> dict[str, Any] | None:
-        now = api.device(a["id"])
-        fresh = now and now["status"] == "ACTIVE" and now["instance_id"] != a["instance_id"]
-        return now if fresh else None
-
-    again = eventually(respawned)
+    again = api.wait_respawned(a)
     assert again["host"] == "host-a" != api.device(b["id"])["host"]  # type: ignore[index]
     assert pair["id"] in services_of(again)  # its service re-applied on the new appliance
     now = api.instance(pair["id"])

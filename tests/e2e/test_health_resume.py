@@ -15,8 +15,7 @@ from shared.devstack import Suite
 from tests.support.api import Api
 from tests.support.bus import NotificationListener
 from tests.support.db import fetch
-from tests.support.environment import TEST_ENV
-from tests.support.monitoring import Listener, monitoring_engine
+from tests.support.monitoring import Listener
 
 pytestmark = pytest.mark.e2e
 
@@ -28,12 +27,6 @@ def listener() -> Iterator[Listener]:
     opened = Listener()
     yield opened
     opened.close()
-
-
-@pytest.fixture(scope="module")
-def engine(suite: Suite, tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
-    with monitoring_engine(dict(TEST_ENV), tmp_path_factory.mktemp("celery")):
-        yield
 
 
 def lifecycle_row(suite: Suite, device_id: str) -> tuple[str, str | None]:

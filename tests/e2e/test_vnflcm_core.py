@@ -4,12 +4,10 @@ a plan of device steps, its VNFCs are ordinary devices (seen through /v1.0/devic
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 
 import httpx
 import pytest
 
-from shared.devstack import Suite
 from tests.e2e.test_local_cloud import appliance, port_closed, wait_until
 from tests.support.api import Api
 from tests.support.vnflcm import (
@@ -23,13 +21,6 @@ from tests.support.vnflcm import (
 
 SCALE_OUT = {"type": "SCALE_OUT", "aspectId": "worker_instance", "numberOfSteps": 1}
 SCALE_IN = {"type": "SCALE_IN", "aspectId": "worker_instance", "numberOfSteps": 1}
-
-
-@pytest.fixture
-def bus(suite: Suite) -> Iterator[VnfLcmBus]:
-    listener = VnfLcmBus(suite.settings)
-    yield listener
-    listener.close()
 
 
 def test_instantiate_scale_and_terminate(api: Api, bus: VnfLcmBus) -> None:

@@ -4,9 +4,6 @@ command, a killed worker and an op past its deadline."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
-
-import pytest
 
 from shared.devstack import Suite
 from tests.support.api import Api
@@ -22,11 +19,15 @@ from tests.support.vnflcm import (
 )
 
 
-@pytest.fixture
-def bus(suite: Suite) -> Iterator[VnfLcmBus]:
-    listener = VnfLcmBus(suite.settings)
-    yield listener
-    listener.close()
+def roll_back_once_settled(api: Api, bus: VnfLcmBus, vnf_id: uuid.UUID, op: uuid.UUID) -> None:
+    """Once the VNFCs' devices are ACTIVE (settled in lifecycle; the api's device view
+    follows on the bus), roll the op back: ROLLED_BACK, and the VNF has no VNFC left."""
+    vnf = wait_vnf(bus, vnf_id)
+    for vnfc in vnf["vnfc_resource_info"]:
+        api.wait_for_status(vnfc["device_id"], "ACTIVE")
+    bus.act(vnf_id, api.project, op, "ROLLBACK")
+    bus.wait_op(op, "ROLLED_BACK")
+    wait_vnf(bus, vnf_id, vnfc_resource_info=[])
 
 
 def test_failed_instantiate_keeps_its_work_then_retry_and_rollback(
@@ -108,13 +109,7 @@ def test_cancel_stops_issuing_and_a_cancel_before_start_wins(api: Api, bus: VnfL
     bus.act(vnf_id, api.project, op, "CANCEL", cancel_mode="FORCEFUL")
     cancelled = bus.wait_op(op, "FAILED_TEMP")
     assert cancelled["error"]["title"] == "Operation cancelled"
-    vnf = wait_vnf(bus, vnf_id)
-    # Settled in lifecycle; the api's device view follows on the bus.
-    for vnfc in vnf["vnfc_resource_info"]:
-        api.wait_for_status(vnfc["device_id"], "ACTIVE")
-    bus.act(vnf_id, api.project, op, "ROLLBACK")
-    bus.wait_op(op, "ROLLED_BACK")
-    wait_vnf(bus, vnf_id, vnfc_resource_info=[])
+    roll_back_once_settled(api, bus, vnf_id, op)
 
     # Cancelled while STARTING (lifecycle has not seen it): ROLLED_BACK, the run is ignored.
     other = uuid.uuid4()
@@ -174,9 +169,4 @@ def test_an_op_past_its_deadline_ends_failed_temp(suite: Suite, api: Api, bus: V
     timed_out = bus.wait_op(op, "FAILED_TEMP", timeout=10)
     assert timed_out["error"]["title"] == "Operation timed out"
     # The steps in flight still settle into the plan; a rollback then removes their devices.
-    vnf = wait_vnf(bus, vnf_id)
-    for vnfc in vnf["vnfc_resource_info"]:
-        api.wait_for_status(vnfc["device_id"], "ACTIVE")
-    bus.act(vnf_id, api.project, op, "ROLLBACK")
-    bus.wait_op(op, "ROLLED_BACK")
-    wait_vnf(bus, vnf_id, vnfc_resource_info=[])
+    roll_back_once_settled(api, bus, vnf_id, op)

@@ -4,15 +4,12 @@ and no later snapshot of an unknown (deleted) device brings it back."""
 
 from __future__ import annotations
 
-import asyncio
 import uuid
-from collections.abc import Awaitable, Callable
 
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from servicevm_api.adapters import repository as api_repo
-from servicevm_api.adapters.orm import device_templates as api_templates
 from servicevm_api.adapters.orm import devices as api_devices
 from servicevm_api.bootstrap import DEFINITION as API
 from servicevm_scheduler.adapters.devices import SqlDevices
@@ -20,43 +17,18 @@ from servicevm_scheduler.adapters.orm import templates
 from servicevm_scheduler.bootstrap import DEFINITION as SCHEDULER
 from shared.config import Settings
 from shared.contracts.models import DeviceSnapshot, DeviceStatus
-from shared.runtime import ServiceDefinition, build_store
+from tests.support.db import add_api_template, in_rolled_back_transaction
+from tests.support.snapshots import device_snapshot
 
 S = DeviceStatus
-
-
-def _rolled_back(
-    definition: ServiceDefinition,
-    settings: Settings,
-    body: Callable[[AsyncConnection], Awaitable[None]],
-) -> None:
-    async def run() -> None:
-        engine = build_store(definition, settings).engine
-        try:
-            async with engine.connect() as conn, conn.begin() as transaction:
-                await body(conn)
-                await transaction.rollback()
-        finally:
-            await engine.dispose()
-
-    asyncio.run(run())
 
 
 TEMPLATE = uuid.uuid4()
 
 
 def _snapshot(device_id: uuid.UUID, status: str, revision: int) -> DeviceSnapshot:
-    return DeviceSnapshot(
-        id=device_id,
-        tenant_id="owner",
-        template_id=TEMPLATE,
-        instance_id=None,
-        mgmt_address=None,
-        kwargs={},
-        service_contexts=[],
-        status=status,
-        error_reason=None,
-        revision=revision,
+    return device_snapshot(
+        id=device_id, tenant_id="owner", template_id=TEMPLATE, status=status, revision=revision
     )
 
 
@@ -78,7 +50,7 @@ def test_scheduler_projection(database: Settings) -> None:
         assert await repo.apply(device=_snapshot(gone, S.ACTIVE, 5)) is None
         assert await repo.get(device_id=gone) is None
 
-    _rolled_back(SCHEDULER, database, body)
+    in_rolled_back_transaction(SCHEDULER, database, body)
 
 
 def test_api_projection(database: Settings) -> None:
@@ -93,18 +65,7 @@ def test_api_projection(database: Settings) -> None:
         return None if row is None else (row.status, row.revision)
 
     async def body(conn: AsyncConnection) -> None:
-        await conn.execute(
-            insert(api_templates).values(
-                id=TEMPLATE,
-                tenant_id="owner",
-                name="t",
-                description="",
-                device_driver="noop",
-                mgmt_driver="noop",
-                service_types=[],
-                attributes={},
-            )
-        )
+        await add_api_template(conn, TEMPLATE, "owner")
         device_id = uuid.uuid4()
         await api_repo.apply_device_snapshot(conn, device=_snapshot(device_id, S.PENDING_CREATE, 1))
         assert await status(conn, device_id) == (S.PENDING_CREATE, 1)
@@ -115,4 +76,4 @@ def test_api_projection(database: Settings) -> None:
         await api_repo.apply_device_snapshot(conn, device=_snapshot(gone, S.ACTIVE, 4))
         assert await status(conn, gone) is None
 
-    _rolled_back(API, database, body)
+    in_rolled_back_transaction(API, database, body)

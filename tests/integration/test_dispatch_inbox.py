@@ -63,6 +63,19 @@ def driver(monkeypatch: pytest.MonkeyPatch) -> CountingDriver:
     return counting
 
 
+def _spawned() -> events.DeviceSpawned:
+    """A new device built, for mgmt to configure with the counting driver."""
+    return events.DeviceSpawned(
+        device_id=uuid.uuid4(),
+        tenant_id=TENANT,
+        operation="create",
+        mgmt_driver="counting",
+        mgmt_address=None,
+        template_attributes={},
+        kwargs={},
+    )
+
+
 def _envelope(message: Message) -> Envelope:
     return Envelope.wrap(
         message, correlation_id=f"req-inbox-{uuid.uuid4()}", tenant_id=TENANT, producer="test"
@@ -100,15 +113,7 @@ async def _recorded_devices(store: ServiceStore, tenant_id: str) -> int:
 async def test_a_redelivered_device_spawned_does_not_configure_the_device_again(
     store: ServiceStore, driver: CountingDriver
 ) -> None:
-    spawned = events.DeviceSpawned(
-        device_id=uuid.uuid4(),
-        tenant_id=TENANT,
-        operation="create",
-        mgmt_driver="counting",
-        mgmt_address=None,
-        template_attributes={},
-        kwargs={},
-    )
+    spawned = _spawned()
     envelope = _envelope(spawned)
     dispatch = Dispatcher(store, MGMT.handlers)
     before = _duplicates(spawned.TYPE)
@@ -248,15 +253,7 @@ async def test_a_message_without_a_handler_or_of_an_unknown_type_is_refused(
     store: ServiceStore,
 ) -> None:
     """Refused with an error the consumer parks in the dead-letter queue, never skipped."""
-    spawned = events.DeviceSpawned(
-        device_id=uuid.uuid4(),
-        tenant_id=TENANT,
-        operation="create",
-        mgmt_driver="counting",
-        mgmt_address=None,
-        template_attributes={},
-        kwargs={},
-    )
+    spawned = _spawned()
     with pytest.raises(NoHandler, match=r"device\.spawned"):
         await Dispatcher(store, {})(_envelope(spawned))
     unknown = _envelope(spawned).model_copy(update={"type": "mgmt.no_such_message"})

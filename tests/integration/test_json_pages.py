@@ -5,7 +5,6 @@ null; one project sees only its own rows; limit and marker page through in id or
 
 from __future__ import annotations
 
-import asyncio
 import json
 import uuid
 from typing import Any
@@ -16,11 +15,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from servicevm_api.adapters import repository as repo
 from servicevm_api.adapters.json_pages import JsonPage, json_page
-from servicevm_api.adapters.orm import device_templates, devices
+from servicevm_api.adapters.orm import devices
 from servicevm_api.bootstrap import DEFINITION
 from servicevm_api.schemas.devices import DevicePublic
 from shared.config import Settings
-from shared.runtime import build_store
+from tests.support.db import add_api_template, in_rolled_back_transaction
 
 TEMPLATE = uuid.uuid4()
 PUBLIC = TypeAdapter(list[DevicePublic])
@@ -74,18 +73,7 @@ def _json(value: Any) -> str:
 
 
 async def _check(conn: AsyncConnection) -> None:
-    await conn.execute(
-        insert(device_templates).values(
-            id=TEMPLATE,
-            tenant_id="owner",
-            name="t",
-            description="",
-            device_driver="noop",
-            mgmt_driver="noop",
-            service_types=[],
-            attributes={},
-        )
-    )
+    await add_api_template(conn, TEMPLATE, "owner")
     for device in DEVICES:
         await conn.execute(insert(devices).values(**device))
     driver = (await conn.get_raw_connection()).driver_connection
@@ -125,13 +113,4 @@ async def _check(conn: AsyncConnection) -> None:
 
 
 def test_json_pages_render_what_pydantic_renders(database: Settings) -> None:
-    async def run() -> None:
-        engine = build_store(DEFINITION, database).engine
-        try:
-            async with engine.connect() as conn, conn.begin() as transaction:
-                await _check(conn)
-                await transaction.rollback()
-        finally:
-            await engine.dispose()
-
-    asyncio.run(run())
+    in_rolled_back_transaction(DEFINITION, database, _check)

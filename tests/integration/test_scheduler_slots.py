@@ -3,10 +3,8 @@
 
 from __future__ import annotations
 
-import asyncio
 import random
 import uuid
-from collections.abc import Awaitable, Callable
 from dataclasses import replace
 
 import pytest
@@ -26,25 +24,10 @@ from servicevm_scheduler.domain.projection import Device, Remembered
 from shared.config import Settings
 from shared.contracts.models import DeviceStatus
 from shared.contracts.template_policy import TemplatePolicy
-from shared.runtime import build_store
+from tests.support.db import in_rolled_back_transaction
 
 S = DeviceStatus
 CAPACITY = 4
-
-
-def _in_a_rolled_back_transaction(
-    settings: Settings, body: Callable[[AsyncConnection], Awaitable[None]]
-) -> None:
-    async def run() -> None:
-        engine = build_store(DEFINITION, settings).engine
-        try:
-            async with engine.connect() as conn, conn.begin() as transaction:
-                await body(conn)
-                await transaction.rollback()
-        finally:
-            await engine.dispose()
-
-    asyncio.run(run())
 
 
 def _random_devices(template_id: uuid.UUID, count: int) -> list[Device]:
@@ -96,7 +79,7 @@ def test_sql_pick_follows_the_domain_rule(database: Settings) -> None:
             found = await slots.pick(pick)
             assert found == expected, pick
 
-    _in_a_rolled_back_transaction(database, body)
+    in_rolled_back_transaction(DEFINITION, database, body)
 
 
 def test_slots_are_never_overbooked(database: Settings) -> None:
@@ -130,7 +113,7 @@ def test_slots_are_never_overbooked(database: Settings) -> None:
                 update(devices).where(devices.c.id == device.id).values(slots_used=CAPACITY + 1)
             )
 
-    _in_a_rolled_back_transaction(database, body)
+    in_rolled_back_transaction(DEFINITION, database, body)
 
 
 def new_instance() -> ServiceInstance:
@@ -215,7 +198,7 @@ def test_add_and_take_stores_a_new_instance_on_the_domain_rule_choice(database: 
         assert await slots.add_and_take(instance, pick, bind_tenant="p", seen=seen) is None
         assert await instances.add(instance=instance) is False
 
-    _in_a_rolled_back_transaction(database, body)
+    in_rolled_back_transaction(DEFINITION, database, body)
 
 
 def test_pick_and_take_reserves_the_domain_rule_choice(database: Settings) -> None:
@@ -259,4 +242,4 @@ def test_pick_and_take_reserves_the_domain_rule_choice(database: Settings) -> No
         )
         assert list(bound.scalars()) == ([device.id] if again is not None else [])
 
-    _in_a_rolled_back_transaction(database, body)
+    in_rolled_back_transaction(DEFINITION, database, body)

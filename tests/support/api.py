@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import httpx
+
+Resource = dict[str, Any]
 
 NOOP_TEMPLATE: dict[str, Any] = {
     "name": "firewall appliance",
@@ -16,6 +19,25 @@ NOOP_TEMPLATE: dict[str, Any] = {
     "mgmt_driver": "noop",
     "attributes": {"slot_capacity": "2"},
 }
+
+
+def poll(
+    look: Callable[[], Resource | None],
+    done: Callable[[Resource | None], bool],
+    *,
+    timeout: float,
+    what: str,
+    interval: float = 0.05,
+) -> Resource | None:
+    """What ``look`` last saw once ``done`` says so; AssertionError(``what``) after timeout."""
+    deadline = time.monotonic() + timeout
+    seen: Resource | None = None
+    while time.monotonic() < deadline:
+        seen = look()
+        if done(seen):
+            return seen
+        time.sleep(interval)
+    raise AssertionError(f"{what} after {timeout}s; last seen: {seen}")
 
 
 class Api:
@@ -63,22 +85,38 @@ class Api:
         return device
 
     def wait_for_status(self, device_id: str, status: str, timeout: float = 30) -> dict[str, Any]:
-        deadline = time.monotonic() + timeout
-        seen: dict[str, Any] | None = None
-        while time.monotonic() < deadline:
-            seen = self.device(device_id)
-            if seen is not None and seen["status"] == status:
-                return seen
-            time.sleep(0.05)
-        raise AssertionError(f"device {device_id} not {status} after {timeout}s; last seen: {seen}")
+        seen = poll(
+            lambda: self.device(device_id),
+            lambda seen: seen is not None and seen["status"] == status,
+            timeout=timeout,
+            what=f"device {device_id} not {status}",
+        )
+        assert seen is not None
+        return seen
+
+    def wait_respawned(self, device: dict[str, Any], timeout: float = 40) -> dict[str, Any]:
+        """The device ACTIVE again on a new instance: its appliance or server replaced."""
+        seen = poll(
+            lambda: self.device(device["id"]),
+            lambda seen: (
+                seen is not None
+                and seen["status"] == "ACTIVE"
+                and seen["instance_id"] != device["instance_id"]
+            ),
+            timeout=timeout,
+            interval=0.2,
+            what=f"device {device['id']} not respawned",
+        )
+        assert seen is not None
+        return seen
 
     def wait_until_gone(self, device_id: str, timeout: float = 30) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.device(device_id) is None:
-                return
-            time.sleep(0.05)
-        raise AssertionError(f"device {device_id} still present after {timeout}s")
+        poll(
+            lambda: self.device(device_id),
+            lambda seen: seen is None,
+            timeout=timeout,
+            what=f"device {device_id} still present",
+        )
 
     # --- service instances ---------------------------------------------------------------
 
@@ -109,24 +147,22 @@ class Api:
     def wait_for_instance(
         self, instance_id: str, *statuses: str, timeout: float = 30
     ) -> dict[str, Any]:
-        deadline = time.monotonic() + timeout
-        seen: dict[str, Any] | None = None
-        while time.monotonic() < deadline:
-            seen = self.instance(instance_id)
-            if seen is not None and seen["status"] in statuses:
-                return seen
-            time.sleep(0.05)
-        raise AssertionError(
-            f"service instance {instance_id} not {statuses} after {timeout}s; last seen: {seen}"
+        seen = poll(
+            lambda: self.instance(instance_id),
+            lambda seen: seen is not None and seen["status"] in statuses,
+            timeout=timeout,
+            what=f"service instance {instance_id} not {statuses}",
         )
+        assert seen is not None
+        return seen
 
     def wait_until_instance_gone(self, instance_id: str, timeout: float = 30) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.instance(instance_id) is None:
-                return
-            time.sleep(0.05)
-        raise AssertionError(f"service instance {instance_id} still present after {timeout}s")
+        poll(
+            lambda: self.instance(instance_id),
+            lambda seen: seen is None,
+            timeout=timeout,
+            what=f"service instance {instance_id} still present",
+        )
 
     def active_devices(self, template_id: str, count: int, **kwargs: Any) -> list[dict[str, Any]]:
         """``count`` new ACTIVE devices of a template; kwargs may name host and zone."""

@@ -5,31 +5,28 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from kombu.connection import Connection
 from kombu.entity import Exchange, Queue
+from kombu.entity import binding as queue_binding
 from kombu.messaging import Consumer, Producer
 
 from shared.contracts.envelope import Envelope, Message
 from shared.messaging.topology import COMMANDS, NOTIFICATIONS
 
 
-class NotificationListener:
-    """A subscriber with its own exclusive queue bound to a key on servicevm.notifications
-    (or another notification exchange)."""
+class BusQueue:
+    """A queue of the test's own (exclusive, gone with its connection) bound to keys on a
+    topic exchange; ``drain`` hands what arrived to ``_on_message``."""
 
-    def __init__(
-        self, amqp_url: str, binding: str = "#", exchange_name: str = NOTIFICATIONS
-    ) -> None:
-        self.received: list[tuple[str, dict[str, Any]]] = []
+    def __init__(self, amqp_url: str, exchange_name: str, keys: Sequence[str], name: str) -> None:
         self._connection = Connection(amqp_url)
         exchange = Exchange(exchange_name, type="topic", durable=True)
         self._queue = Queue(
-            f"test.notifications.{uuid.uuid4().hex[:8]}",
-            exchange=exchange,
-            routing_key=binding,
+            f"{name}.{uuid.uuid4().hex[:8]}",
+            bindings=[queue_binding(exchange, routing_key=key) for key in keys],
             exclusive=True,
             auto_delete=True,
         )
@@ -42,8 +39,7 @@ class NotificationListener:
         self._consumer.consume()
 
     def _on_message(self, body: Any, message: Any) -> None:
-        self.received.append((message.delivery_info["routing_key"], body))
-        message.ack()
+        raise NotImplementedError
 
     def drain(self, seconds: float = 0.2) -> None:
         deadline = time.monotonic() + seconds
@@ -52,6 +48,25 @@ class NotificationListener:
                 self._connection.drain_events(timeout=max(0.01, deadline - time.monotonic()))
             except TimeoutError:
                 return
+
+    def close(self) -> None:
+        self._consumer.cancel()
+        self._connection.release()
+
+
+class NotificationListener(BusQueue):
+    """A subscriber with its own exclusive queue bound to a key on servicevm.notifications
+    (or another notification exchange)."""
+
+    def __init__(
+        self, amqp_url: str, binding: str = "#", exchange_name: str = NOTIFICATIONS
+    ) -> None:
+        self.received: list[tuple[str, dict[str, Any]]] = []
+        super().__init__(amqp_url, exchange_name, [binding], "test.notifications")
+
+    def _on_message(self, body: Any, message: Any) -> None:
+        self.received.append((message.delivery_info["routing_key"], body))
+        message.ack()
 
     def wait_for(
         self, predicate: Callable[[list[tuple[str, dict[str, Any]]]], bool], timeout: float = 20
@@ -69,10 +84,6 @@ class NotificationListener:
         return [
             (key, body) for key, body in self.received if body.get("resource_id") == resource_id
         ]
-
-    def close(self) -> None:
-        self._consumer.cancel()
-        self._connection.release()
 
 
 def publish_raw(

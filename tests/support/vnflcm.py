@@ -9,10 +9,6 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from kombu.connection import Connection
-from kombu.entity import Exchange, Queue, binding
-from kombu.messaging import Consumer
-
 from shared.config import Settings
 from shared.contracts.envelope import Envelope
 from shared.contracts.vnflcm import (
@@ -26,7 +22,7 @@ from shared.messaging.topology import EVENTS
 from shared.vnfd.build import sample_package
 from shared.vnfd.parser import parse_package
 from tests.support.api import Api
-from tests.support.bus import envelope_for, publish_command
+from tests.support.bus import BusQueue, envelope_for, publish_command
 from tests.support.db import fetch
 
 Snapshot = dict[str, Any]
@@ -68,7 +64,7 @@ def wait_for_templates(settings: Settings, template_ids: list[uuid.UUID]) -> Non
         time.sleep(0.1)
 
 
-class VnfLcmBus:
+class VnfLcmBus(BusQueue):
     """Publishes the commands and records every VNF LCM event of the suite."""
 
     def __init__(self, settings: Settings) -> None:
@@ -76,24 +72,8 @@ class VnfLcmBus:
         self.amqp_url = settings.amqp_url
         self.ops: dict[str, list[Snapshot]] = {}
         self.vnfs: dict[str, list[Snapshot]] = {}
-        self._connection = Connection(self.amqp_url)
-        exchange = Exchange(EVENTS, type="topic", durable=True)
-        self._queue = Queue(
-            f"test.vnflcm.{uuid.uuid4().hex[:8]}",
-            bindings=[
-                binding(exchange, routing_key=key)
-                for key in ("vnf_lcm_op_occ.changed", "vnf_instance.changed")
-            ],
-            exclusive=True,
-            auto_delete=True,
-        )
-        self._consumer = Consumer(
-            self._connection.channel(),
-            queues=[self._queue],
-            callbacks=[self._on_message],
-            accept=["json"],
-        )
-        self._consumer.consume()
+        keys = ("vnf_lcm_op_occ.changed", "vnf_instance.changed")
+        super().__init__(self.amqp_url, EVENTS, keys, "test.vnflcm")
 
     def _on_message(self, body: Any, message: Any) -> None:
         payload = body["payload"]
@@ -103,14 +83,6 @@ class VnfLcmBus:
             vnf = payload["vnf_instance"]
             self.vnfs.setdefault(vnf["id"], []).append(vnf)
         message.ack()
-
-    def drain(self, seconds: float = 0.2) -> None:
-        deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline:
-            try:
-                self._connection.drain_events(timeout=max(0.01, deadline - time.monotonic()))
-            except TimeoutError:
-                return
 
     def wait(self, predicate: Callable[[], bool], what: str, timeout: float = 30) -> None:
         deadline = time.monotonic() + timeout
@@ -175,10 +147,6 @@ class VnfLcmBus:
             id=op_id, vnf_instance_id=vnf_id, tenant_id=tenant_id, action=action, **fields
         )
         publish_command(self.amqp_url, envelope_for(command, tenant_id))
-
-    def close(self) -> None:
-        self._consumer.cancel()
-        self._connection.release()
 
 
 # --- reading the VNF snapshots ---------------------------------------------------------

@@ -6,9 +6,8 @@ from typing import Annotated, Any
 
 import typer
 
-from servicevm_cli import output
 from servicevm_cli.client import Params
-from servicevm_cli.commands.common import finish, remove
+from servicevm_cli.commands.common import add_show, filters, finish, print_list, remove
 from servicevm_cli.errors import UsageError
 from servicevm_cli.kinds import DEVICE, TEMPLATE, VIM
 from servicevm_cli.options import (
@@ -25,7 +24,8 @@ from servicevm_cli.output import Format
 from servicevm_cli.resolve import resolve
 
 app = typer.Typer(help="Devices.", no_args_is_help=True)
-Ref = Annotated[str, typer.Argument(help="The device's id (devices have no names).")]
+REF_HELP = "The device's id (devices have no names)."
+Ref = Annotated[str, typer.Argument(help=REF_HELP)]
 
 
 @app.command("create")
@@ -61,21 +61,11 @@ def list_devices(
 ) -> None:
     """List the devices."""
     api = client(ctx)
-    params: Params = {}
-    if template is not None:
-        params["template_id"] = resolve(api, TEMPLATE, template)
-    if status is not None:
-        params["status"] = status
-    if host is not None:
-        params["host"] = host
-    output.print_list(api.list(DEVICE, params), DEVICE.columns, fmt)
+    template_id = resolve(api, TEMPLATE, template) if template is not None else None
+    print_list(api, DEVICE, fmt, filters(template_id=template_id, status=status, host=host))
 
 
-@app.command("show")
-def show(ctx: typer.Context, ref: Ref, fmt: FormatOpt = Format.table) -> None:
-    """Show one device."""
-    api = client(ctx)
-    output.print_resource(api.get(DEVICE, resolve(api, DEVICE, ref)), fmt)
+add_show(app, DEVICE, ref_help=REF_HELP)
 
 
 @app.command("update")

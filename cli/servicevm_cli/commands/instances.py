@@ -6,9 +6,7 @@ from typing import Annotated, Any
 
 import typer
 
-from servicevm_cli import output
-from servicevm_cli.client import Params
-from servicevm_cli.commands.common import finish, remove
+from servicevm_cli.commands.common import add_show, filters, finish, print_list, remove
 from servicevm_cli.errors import UsageError
 from servicevm_cli.kinds import DEVICE, INSTANCE, TEMPLATE
 from servicevm_cli.options import (
@@ -25,7 +23,8 @@ from servicevm_cli.output import Format
 from servicevm_cli.resolve import resolve, resolve_service_type
 
 app = typer.Typer(help="Service instances.", no_args_is_help=True)
-Ref = Annotated[str, typer.Argument(help="The service instance's name or id.")]
+REF_HELP = "The service instance's name or id."
+Ref = Annotated[str, typer.Argument(help=REF_HELP)]
 
 
 @app.command("create")
@@ -77,19 +76,10 @@ def list_instances(
     fmt: FormatOpt = Format.table,
 ) -> None:
     """List the service instances."""
-    params: Params = {}
-    if name is not None:
-        params["name"] = name
-    if status is not None:
-        params["status"] = status
-    output.print_list(client(ctx).list(INSTANCE, params), INSTANCE.columns, fmt)
+    print_list(client(ctx), INSTANCE, fmt, filters(name=name, status=status))
 
 
-@app.command("show")
-def show(ctx: typer.Context, ref: Ref, fmt: FormatOpt = Format.table) -> None:
-    """Show one service instance."""
-    api = client(ctx)
-    output.print_resource(api.get(INSTANCE, resolve(api, INSTANCE, ref)), fmt)
+add_show(app, INSTANCE, ref_help=REF_HELP)
 
 
 @app.command("update")

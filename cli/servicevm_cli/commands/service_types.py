@@ -6,8 +6,7 @@ from typing import Annotated
 
 import typer
 
-from servicevm_cli import output
-from servicevm_cli.client import Params
+from servicevm_cli.commands.common import filters, print_list
 from servicevm_cli.kinds import SERVICE_TYPE, TEMPLATE
 from servicevm_cli.options import FormatOpt, client
 from servicevm_cli.output import Format
@@ -27,9 +26,5 @@ def list_service_types(
 ) -> None:
     """List the service types (the id is what `instance create --service-type` takes)."""
     api = client(ctx)
-    params: Params = {}
-    if service_type is not None:
-        params["service_type"] = service_type
-    if template is not None:
-        params["template_id"] = resolve(api, TEMPLATE, template)
-    output.print_list(api.list(SERVICE_TYPE, params), SERVICE_TYPE.columns, fmt)
+    template_id = resolve(api, TEMPLATE, template) if template is not None else None
+    print_list(api, SERVICE_TYPE, fmt, filters(service_type=service_type, template_id=template_id))

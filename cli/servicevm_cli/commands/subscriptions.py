@@ -8,14 +8,15 @@ from typing import Annotated, Any
 import typer
 
 from servicevm_cli import output
+from servicevm_cli.commands.common import add_show, delete_now, print_list
 from servicevm_cli.errors import UsageError
 from servicevm_cli.kinds import SUBSCRIPTION
 from servicevm_cli.options import FormatOpt, client
 from servicevm_cli.output import Format
-from servicevm_cli.resolve import resolve
 
 app = typer.Typer(help="HTTP subscriptions to notifications.", no_args_is_help=True)
-Ref = Annotated[str, typer.Argument(help="The subscription's id.")]
+REF_HELP = "The subscription's id."
+Ref = Annotated[str, typer.Argument(help=REF_HELP)]
 
 
 class AuthType(StrEnum):
@@ -72,23 +73,16 @@ def create(
 @app.command("list")
 def list_subscriptions(ctx: typer.Context, fmt: FormatOpt = Format.table) -> None:
     """List the subscriptions."""
-    output.print_list(client(ctx).list(SUBSCRIPTION), SUBSCRIPTION.columns, fmt)
+    print_list(client(ctx), SUBSCRIPTION, fmt)
 
 
-@app.command("show")
-def show(ctx: typer.Context, ref: Ref, fmt: FormatOpt = Format.table) -> None:
-    """Show one subscription."""
-    api = client(ctx)
-    output.print_resource(api.get(SUBSCRIPTION, resolve(api, SUBSCRIPTION, ref)), fmt)
+add_show(app, SUBSCRIPTION, ref_help=REF_HELP)
 
 
 @app.command("delete")
 def delete(ctx: typer.Context, ref: Ref) -> None:
     """Delete a subscription."""
-    api = client(ctx)
-    subscription_id = resolve(api, SUBSCRIPTION, ref)
-    api.delete(SUBSCRIPTION, subscription_id)
-    output.stderr().print(f"Deleted subscription {subscription_id}.")
+    delete_now(client(ctx), SUBSCRIPTION, ref)
 
 
 @app.command("redeliver")

@@ -7,14 +7,15 @@ from typing import Annotated
 import typer
 
 from servicevm_cli import output
-from servicevm_cli.client import Params
+from servicevm_cli.commands.common import add_show, delete_now, filters, print_list
 from servicevm_cli.kinds import TEMPLATE, VIM
 from servicevm_cli.options import FormatOpt, client, pairs
 from servicevm_cli.output import Format
 from servicevm_cli.resolve import resolve
 
 app = typer.Typer(help="Device templates.", no_args_is_help=True)
-Ref = Annotated[str, typer.Argument(help="The template's name or id.")]
+REF_HELP = "The template's name or id."
+Ref = Annotated[str, typer.Argument(help=REF_HELP)]
 
 
 @app.command("create")
@@ -57,25 +58,13 @@ def list_templates(
     fmt: FormatOpt = Format.table,
 ) -> None:
     """List the device templates."""
-    params: Params = {}
-    if name is not None:
-        params["name"] = name
-    if device_driver is not None:
-        params["device_driver"] = device_driver
-    output.print_list(client(ctx).list(TEMPLATE, params), TEMPLATE.columns, fmt)
+    print_list(client(ctx), TEMPLATE, fmt, filters(name=name, device_driver=device_driver))
 
 
-@app.command("show")
-def show(ctx: typer.Context, ref: Ref, fmt: FormatOpt = Format.table) -> None:
-    """Show one device template."""
-    api = client(ctx)
-    output.print_resource(api.get(TEMPLATE, resolve(api, TEMPLATE, ref)), fmt)
+add_show(app, TEMPLATE, ref_help=REF_HELP)
 
 
 @app.command("delete")
 def delete(ctx: typer.Context, ref: Ref) -> None:
     """Delete a device template (refused while devices or instances use it)."""
-    api = client(ctx)
-    template_id = resolve(api, TEMPLATE, ref)
-    api.delete(TEMPLATE, template_id)
-    output.stderr().print(f"Deleted device template {template_id}.")
+    delete_now(client(ctx), TEMPLATE, ref)

@@ -8,9 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
-from servicevm_cli import output
-from servicevm_cli.client import Params
-from servicevm_cli.commands.common import finish, remove
+from servicevm_cli.commands.common import add_show, filters, finish, print_list, remove
 from servicevm_cli.errors import UsageError
 from servicevm_cli.kinds import VIM
 from servicevm_cli.options import DEFAULT_TIMEOUT, FormatOpt, TimeoutOpt, client
@@ -19,7 +17,8 @@ from servicevm_cli.resolve import resolve
 from servicevm_cli.wait import REACHABLE
 
 app = typer.Typer(help="VIMs (cloud accounts).", no_args_is_help=True)
-Ref = Annotated[str, typer.Argument(help="The VIM's name or id.")]
+REF_HELP = "The VIM's name or id."
+Ref = Annotated[str, typer.Argument(help=REF_HELP)]
 VimWaitOpt = Annotated[
     bool, typer.Option("--wait", help="Wait until it is REACHABLE (UNREACHABLE: exit 3).")
 ]
@@ -74,19 +73,10 @@ def list_vims(
     fmt: FormatOpt = Format.table,
 ) -> None:
     """List the VIMs."""
-    params: Params = {}
-    if name is not None:
-        params["name"] = name
-    if status is not None:
-        params["status"] = status
-    output.print_list(client(ctx).list(VIM, params), VIM.columns, fmt)
+    print_list(client(ctx), VIM, fmt, filters(name=name, status=status))
 
 
-@app.command("show")
-def show(ctx: typer.Context, ref: Ref, fmt: FormatOpt = Format.table) -> None:
-    """Show one VIM."""
-    api = client(ctx)
-    output.print_resource(api.get(VIM, resolve(api, VIM, ref)), fmt)
+add_show(app, VIM, ref_help=REF_HELP)
 
 
 @app.command("update")

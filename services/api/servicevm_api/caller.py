@@ -29,6 +29,11 @@ class Caller:
     def can_see(self, tenant_id: str) -> bool:
         return self.is_admin or tenant_id == self.project_id
 
+    @property
+    def visible_tenant(self) -> str | None:
+        """The project whose resources a list shows: None (every project's) for an admin."""
+        return None if self.is_admin else self.project_id
+
     def tenant_for_new_resource(self, requested: str | None) -> str:
         if requested is None or requested == self.project_id:
             return self.project_id

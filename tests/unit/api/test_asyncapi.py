@@ -4,7 +4,6 @@ bodies mgmt makes and refuses anything else (a missing schema version, an unknow
 
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, datetime
 from typing import Any
 
@@ -16,7 +15,6 @@ from servicevm_api.schemas.asyncapi import AsyncApiDocument
 from servicevm_mgmt.domain.notifications import device_notification
 from shared.contracts import events
 from shared.contracts.envelope import Envelope
-from shared.contracts.models import DeviceSnapshot
 from shared.contracts.notification_catalogue import (
     NOTIFICATION_KINDS,
     NotificationKind,
@@ -25,21 +23,11 @@ from shared.contracts.notification_catalogue import (
 from shared.contracts.notifications import EVENT_TYPES, SCHEMA_VERSION, DeviceCapacityNotification
 from shared.messaging.topology import NOTIFICATION_STREAM, NOTIFICATIONS, PROJECT_NOTIFICATIONS
 from tests.support.asyncapi import Contract
+from tests.support.snapshots import device_snapshot
 
 AMQP_URL = "amqp://admin:s3cret@broker.example:5671/servicevm"
 DOCUMENT = build_document(AMQP_URL)
-DEVICE = DeviceSnapshot(
-    id=uuid.uuid4(),
-    tenant_id="p",
-    template_id=uuid.uuid4(),
-    instance_id="i-1",
-    mgmt_address="10.0.0.9",
-    kwargs={},
-    service_contexts=[],
-    status="ACTIVE",
-    error_reason=None,
-    revision=2,
-)
+DEVICE = device_snapshot(instance_id="i-1", mgmt_address="10.0.0.9", revision=2)
 
 
 def _device_body() -> dict[str, Any]:

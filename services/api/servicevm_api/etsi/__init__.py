@@ -8,7 +8,8 @@
 - ``selectors``: SOL013 attribute-based filtering (``filter=``);
 - ``fields``: SOL013 attribute selectors (``all_fields``, ``fields``, ``exclude_*``);
 - ``paging``: ``nextpage_opaque_marker`` paging, the ``Link`` header, list parameters;
-- ``listing``: a list request end to end (parse the query, filter, page, select).
+- ``listing``: a list request end to end (parse the query, filter, page, select);
+- ``pages``: the routes' absolute links and list pages, as HTTP responses.
 
 Wiring (by the app's builder, after its own error handlers)::
 

@@ -13,6 +13,6 @@ from shared.db.uow import UnitOfWork
 async def get_topology(uow: UnitOfWork, caller: Caller, filters: dict[str, list[Any]]) -> Topology:
     """filters: device attribute (host, availability_zone) -> accepted values."""
     devices, instances = await repo.topology_rows(
-        uow.conn, tenant_id=None if caller.is_admin else caller.project_id, filters=filters
+        uow.conn, tenant_id=caller.visible_tenant, filters=filters
     )
     return build_topology(devices, instances)

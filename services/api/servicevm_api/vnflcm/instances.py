@@ -35,9 +35,7 @@ async def get_instance(
 
 
 async def list_instances(uow: UnitOfWork, caller: Caller) -> list[Row[Any]]:
-    return await repo.list_instances(
-        uow.conn, tenant_id=None if caller.is_admin else caller.project_id
-    )
+    return await repo.list_instances(uow.conn, tenant_id=caller.visible_tenant)
 
 
 async def create_instance(uow: UnitOfWork, caller: Caller, request: CreateVnfRequest) -> Row[Any]:

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
 from servicevm_api.entrypoints.deps import Caller, UowDep, authorize
+from servicevm_api.etsi.pages import accepted, base_url, page
 from servicevm_api.etsi.responses import PROBLEM_RESPONSES
 from servicevm_api.vnflcm import opoccs
 from servicevm_api.vnflcm.rendering import (
@@ -18,7 +19,6 @@ from servicevm_api.vnflcm.rendering import (
     op_occ_path,
     vnf_lcm_op_occ,
 )
-from servicevm_api.vnflcm.routes import base_url, page
 from servicevm_api.vnflcm.schemas import CancelModeRequest
 from shared.contracts.vnflcm import ActionName
 
@@ -53,9 +53,7 @@ async def _accepted(
     request: Request, uow: UowDep, caller: Caller, op_occ_id: uuid.UUID, action: ActionName
 ) -> Response:
     await opoccs.act(uow, caller, op_occ_id, action)
-    return Response(
-        status_code=202, headers={"Location": base_url(request) + op_occ_path(op_occ_id)}
-    )
+    return accepted(request, op_occ_path(op_occ_id))
 
 
 @router.post("/{op_occ_id}/retry", status_code=202, response_class=Response)
@@ -91,6 +89,4 @@ async def cancel(
 ) -> Response:
     mode = body.cancelMode if body is not None else "GRACEFUL"
     await opoccs.act(uow, caller, op_occ_id, "CANCEL", mode)
-    return Response(
-        status_code=202, headers={"Location": base_url(request) + op_occ_path(op_occ_id)}
-    )
+    return accepted(request, op_occ_path(op_occ_id))

@@ -32,9 +32,7 @@ async def get_op_occ(
 
 
 async def list_op_occs(uow: UnitOfWork, caller: Caller) -> list[Row[Any]]:
-    return await repo.list_op_occs(
-        uow.conn, tenant_id=None if caller.is_admin else caller.project_id
-    )
+    return await repo.list_op_occs(uow.conn, tenant_id=caller.visible_tenant)
 
 
 async def act(

@@ -6,17 +6,14 @@ middleware adds ``Version`` and spells header names canonically."""
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Body, Header, Request, Response
 from fastapi.responses import JSONResponse
 
 from servicevm_api.entrypoints.deps import Caller, UowDep, authorize
-from servicevm_api.etsi.fields import SelectorSpec
-from servicevm_api.etsi.listing import list_page
-from servicevm_api.etsi.problem import bad_request
+from servicevm_api.etsi.pages import accepted, base_url, page
 from servicevm_api.etsi.responses import PROBLEM_RESPONSES
-from servicevm_api.etsi.selectors import SelectorError
 from servicevm_api.vnflcm import instances
 from servicevm_api.vnflcm.rendering import (
     INSTANCE_SELECTORS,
@@ -28,29 +25,8 @@ from servicevm_api.vnflcm.rendering import (
 )
 from servicevm_api.vnflcm.schemas import CreateVnfRequest, VnfInfoModificationRequest
 from servicevm_api.vnfpkgm import from_nfvo
-from shared.config import Settings
 
 router = APIRouter(prefix=INSTANCES_PATH, tags=["vnf_instances"], responses=PROBLEM_RESPONSES)
-
-
-def base_url(request: Request) -> str:
-    return str(request.base_url).rstrip("/")
-
-
-def page(request: Request, items: list[dict[str, Any]], spec: SelectorSpec) -> JSONResponse:
-    """A SOL013 list page of rendered bodies (filter, selectors, paging; 400 if malformed)."""
-    settings: Settings = request.app.state.settings
-    try:
-        listed = list_page(
-            items,
-            request.query_params.multi_items(),
-            spec=spec,
-            page_size=settings.etsi_page_size,
-            request_url=str(request.url),
-        )
-    except SelectorError as exc:
-        raise bad_request(str(exc)) from None
-    return JSONResponse(listed.bodies, headers={"Link": listed.link} if listed.link else {})
 
 
 @router.post("", status_code=201)
@@ -113,9 +89,7 @@ async def modify_vnf_instance(
     occ's Location: COMPLETED at once, or PROCESSING while new vnfConfigurableProperties
     are pushed to the VNFCs of an instantiated VNF."""
     op_occ_id = await instances.modify_instance(uow, caller, instance_id, body, if_match)
-    return Response(
-        status_code=202, headers={"Location": base_url(request) + op_occ_path(op_occ_id)}
-    )
+    return accepted(request, op_occ_path(op_occ_id))
 
 
 @router.delete("/{instance_id}", status_code=204, response_class=Response)

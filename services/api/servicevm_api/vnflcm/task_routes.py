@@ -1,5 +1,8 @@
 """/vnflcm/v1/vnf_instances/{id}/<task> (SOL003 5.4.4-5.4.11): 202 with the Location of
-the op occ, 409 in the wrong instantiationState or while another op occ is in progress."""
+the op occ, 409 in the wrong instantiationState or while another op occ is in progress.
+
+Every task is the same route but for its path, its operation and the request body it
+validates, so they are registered from one table."""
 
 from __future__ import annotations
 
@@ -9,6 +12,7 @@ from typing import Annotated
 from fastapi import APIRouter, Request, Response
 
 from servicevm_api.entrypoints.deps import Caller, UowDep, authorize
+from servicevm_api.etsi.pages import accepted
 from servicevm_api.etsi.responses import PROBLEM_RESPONSES
 from servicevm_api.vnflcm import tasks
 from servicevm_api.vnflcm.rendering import INSTANCES_PATH, op_occ_path
@@ -29,95 +33,41 @@ router = APIRouter(prefix=INSTANCES_PATH, tags=["vnf_instances"], responses=PROB
 
 TaskCaller = Annotated[Caller, authorize("vnf_instance", "task")]
 
-
-async def _accepted(
-    request: Request,
-    uow: UowDep,
-    caller: Caller,
-    instance_id: uuid.UUID,
-    operation: VnfLcmOperation,
-    body: TaskRequest,
-) -> Response:
-    op_occ_id = await tasks.start_task(uow, caller, instance_id, operation, body)
-    location = str(request.base_url).rstrip("/") + op_occ_path(op_occ_id)
-    return Response(status_code=202, headers={"Location": location})
-
-
-@router.post("/{instance_id}/instantiate", status_code=202, response_class=Response)
-async def instantiate(
-    instance_id: uuid.UUID,
-    body: InstantiateVnfRequest,
-    request: Request,
-    caller: TaskCaller,
-    uow: UowDep,
-) -> Response:
-    return await _accepted(request, uow, caller, instance_id, "INSTANTIATE", body)
+# (the path under the instance, the operation it starts, the body it takes)
+TASKS: tuple[tuple[str, VnfLcmOperation, type[TaskRequest]], ...] = (
+    ("instantiate", "INSTANTIATE", InstantiateVnfRequest),
+    ("terminate", "TERMINATE", TerminateVnfRequest),
+    ("scale", "SCALE", ScaleVnfRequest),
+    ("scale_to_level", "SCALE_TO_LEVEL", ScaleVnfToLevelRequest),
+    ("heal", "HEAL", HealVnfRequest),
+    ("operate", "OPERATE", OperateVnfRequest),
+    ("change_flavour", "CHANGE_FLAVOUR", ChangeVnfFlavourRequest),
+    ("change_ext_conn", "CHANGE_EXT_CONN", ChangeExtVnfConnectivityRequest),
+)
 
 
-@router.post("/{instance_id}/terminate", status_code=202, response_class=Response)
-async def terminate(
-    instance_id: uuid.UUID,
-    body: TerminateVnfRequest,
-    request: Request,
-    caller: TaskCaller,
-    uow: UowDep,
-) -> Response:
-    return await _accepted(request, uow, caller, instance_id, "TERMINATE", body)
+def add_task_route(path: str, operation: VnfLcmOperation, body_model: type[TaskRequest]) -> None:
+    async def start_task(
+        instance_id: uuid.UUID,
+        body: TaskRequest,
+        request: Request,
+        caller: TaskCaller,
+        uow: UowDep,
+    ) -> Response:
+        op_occ_id = await tasks.start_task(uow, caller, instance_id, operation, body)
+        return accepted(request, op_occ_path(op_occ_id))
+
+    # FastAPI validates (and documents) the body by its annotation: this task's own request.
+    start_task.__annotations__["body"] = body_model
+    router.add_api_route(
+        f"/{{instance_id}}/{path}",
+        start_task,
+        methods=["POST"],
+        status_code=202,
+        response_class=Response,
+        name=path,  # the route's name and operationId, as when each was a function
+    )
 
 
-@router.post("/{instance_id}/scale", status_code=202, response_class=Response)
-async def scale(
-    instance_id: uuid.UUID, body: ScaleVnfRequest, request: Request, caller: TaskCaller, uow: UowDep
-) -> Response:
-    return await _accepted(request, uow, caller, instance_id, "SCALE", body)
-
-
-@router.post("/{instance_id}/scale_to_level", status_code=202, response_class=Response)
-async def scale_to_level(
-    instance_id: uuid.UUID,
-    body: ScaleVnfToLevelRequest,
-    request: Request,
-    caller: TaskCaller,
-    uow: UowDep,
-) -> Response:
-    return await _accepted(request, uow, caller, instance_id, "SCALE_TO_LEVEL", body)
-
-
-@router.post("/{instance_id}/heal", status_code=202, response_class=Response)
-async def heal(
-    instance_id: uuid.UUID, body: HealVnfRequest, request: Request, caller: TaskCaller, uow: UowDep
-) -> Response:
-    return await _accepted(request, uow, caller, instance_id, "HEAL", body)
-
-
-@router.post("/{instance_id}/operate", status_code=202, response_class=Response)
-async def operate(
-    instance_id: uuid.UUID,
-    body: OperateVnfRequest,
-    request: Request,
-    caller: TaskCaller,
-    uow: UowDep,
-) -> Response:
-    return await _accepted(request, uow, caller, instance_id, "OPERATE", body)
-
-
-@router.post("/{instance_id}/change_flavour", status_code=202, response_class=Response)
-async def change_flavour(
-    instance_id: uuid.UUID,
-    body: ChangeVnfFlavourRequest,
-    request: Request,
-    caller: TaskCaller,
-    uow: UowDep,
-) -> Response:
-    return await _accepted(request, uow, caller, instance_id, "CHANGE_FLAVOUR", body)
-
-
-@router.post("/{instance_id}/change_ext_conn", status_code=202, response_class=Response)
-async def change_ext_conn(
-    instance_id: uuid.UUID,
-    body: ChangeExtVnfConnectivityRequest,
-    request: Request,
-    caller: TaskCaller,
-    uow: UowDep,
-) -> Response:
-    return await _accepted(request, uow, caller, instance_id, "CHANGE_EXT_CONN", body)
+for _path, _operation, _body_model in TASKS:
+    add_task_route(_path, _operation, _body_model)

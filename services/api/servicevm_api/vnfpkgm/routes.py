@@ -12,10 +12,8 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
 from servicevm_api.entrypoints.deps import Caller, UowDep, authorize
-from servicevm_api.etsi.listing import list_page
-from servicevm_api.etsi.problem import bad_request
+from servicevm_api.etsi.pages import base_url, page
 from servicevm_api.etsi.responses import PROBLEM_RESPONSES
-from servicevm_api.etsi.selectors import SelectorError
 from servicevm_api.vnfpkgm import service
 from servicevm_api.vnfpkgm.rendering import BASE_PATH, SELECTORS, package_path, vnf_pkg_info
 from servicevm_api.vnfpkgm.schemas import (
@@ -23,13 +21,8 @@ from servicevm_api.vnfpkgm.schemas import (
     VnfPkgInfo,
     VnfPkgInfoModifications,
 )
-from shared.config import Settings
 
 router = APIRouter(prefix=BASE_PATH, tags=["vnf_packages"], responses=PROBLEM_RESPONSES)
-
-
-def base_url(request: Request) -> str:
-    return str(request.base_url).rstrip("/")
 
 
 @router.post("", status_code=201, responses={201: {"model": VnfPkgInfo}})
@@ -52,20 +45,8 @@ async def list_vnf_packages(
     uow: UowDep,
 ) -> JSONResponse:
     rows = await service.list_packages(uow, caller)
-    settings: Settings = request.app.state.settings
     items = [vnf_pkg_info(row._mapping, base_url(request)) for row in rows]
-    try:
-        page = list_page(
-            items,
-            request.query_params.multi_items(),
-            spec=SELECTORS,
-            page_size=settings.etsi_page_size,
-            request_url=str(request.url),
-        )
-    except SelectorError as exc:
-        raise bad_request(str(exc)) from None
-    headers = {"Link": page.link} if page.link else {}
-    return JSONResponse(page.bodies, headers=headers)
+    return page(request, items, SELECTORS)
 
 
 @router.get("/{package_id}", responses={200: {"model": VnfPkgInfo}})

@@ -40,9 +40,7 @@ async def get_package(
 
 
 async def list_packages(uow: UnitOfWork, caller: Caller) -> list[Row[Any]]:
-    return await repo.list_visible(
-        uow.conn, tenant_id=None if caller.is_admin else caller.project_id
-    )
+    return await repo.list_visible(uow.conn, tenant_id=caller.visible_tenant)
 
 
 async def create_package(

@@ -1,26 +1,24 @@
-"""VIM secrets follow a Fernet key rotation: re-encrypt with the primary key those
-encrypted with an older one, so the old key can then be dropped."""
+"""VIM secrets follow a Fernet key rotation (``shared.secret_rotation``): re-encrypt with
+the primary key those encrypted with an older one, so the old key can then be dropped."""
 
 from __future__ import annotations
 
-import logging
-import uuid
-
 from servicevm_lifecycle.vims import repository as vim_repo
 from shared.messaging.dispatch import ServiceStore
-from shared.secrets import Cipher, plan_rotation
+from shared.secret_rotation import StoredSecrets
+from shared.secret_rotation import rotate_secrets as rotate_stored_secrets
+from shared.secrets import Cipher
 
-log = logging.getLogger(__name__)
+VIM_SECRETS = StoredSecrets(
+    noun="VIM",
+    owner_field="vim_id",
+    lock=vim_repo.lock_secrets,
+    write=lambda conn, vim_id, secret: vim_repo.set_secret(
+        conn, vim_id=vim_id, encrypted_secret=secret
+    ),
+)
 
 
 async def rotate_secrets(store: ServiceStore, cipher: Cipher) -> int:
-    """Re-encrypt with the primary key every stored secret encrypted with an older one;
-    returns how many. A secret no configured key opens is left as is, with a warning."""
-    async with store.unit_of_work(f"req-rotate-{uuid.uuid4()}") as uow:
-        rotation = plan_rotation(cipher, await vim_repo.lock_secrets(uow.conn))
-        for vim_id, reason in rotation.unreadable:
-            log.warning("VIM secret not rotated", extra={"vim_id": str(vim_id), "reason": reason})
-        for vim_id, rotated in rotation.rotated:
-            await vim_repo.set_secret(uow.conn, vim_id=vim_id, encrypted_secret=rotated)
-        await uow.commit()
-    return len(rotation.rotated)
+    """How many VIM secrets were re-encrypted with the primary key."""
+    return await rotate_stored_secrets(store, cipher, VIM_SECRETS)

@@ -3,22 +3,7 @@ secrets."""
 
 from __future__ import annotations
 
-import logging
+from servicevm_mgmt.subscriptions.rotation import SUBSCRIPTION_SECRETS
+from shared.secret_rotation import rotation_at_start
 
-from servicevm_mgmt.subscriptions.rotation import rotate_secrets
-from shared.config import Settings
-from shared.messaging.dispatch import ServiceStore
-from shared.secrets import get_cipher
-
-log = logging.getLogger(__name__)
-
-
-async def rotate_secrets_at_start(store: ServiceStore, settings: Settings) -> None:
-    """Background job, once."""
-    try:
-        changed = await rotate_secrets(store, get_cipher(settings))
-    except Exception:
-        log.warning("subscription secret rotation failed; they stay as they are", exc_info=True)
-        return
-    if changed:
-        log.info("subscription secrets re-encrypted with the primary key", extra={"count": changed})
+rotate_secrets_at_start = rotation_at_start(SUBSCRIPTION_SECRETS)

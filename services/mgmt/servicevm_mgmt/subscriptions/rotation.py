@@ -1,31 +1,26 @@
-"""Subscription secrets follow a Fernet key rotation: mgmt re-encrypts with the primary key
-those encrypted with an older one (at every start, ``jobs.secret_rotation``), so the old key
-can then be dropped."""
+"""Subscription secrets follow a Fernet key rotation (``shared.secret_rotation``): mgmt
+re-encrypts with the primary key those encrypted with an older one (at every start,
+``jobs.secret_rotation``), so the old key can then be dropped."""
 
 from __future__ import annotations
 
-import logging
-import uuid
-
 from servicevm_mgmt.subscriptions import repository as sub_repo
 from shared.messaging.dispatch import ServiceStore
-from shared.secrets import Cipher, plan_rotation
+from shared.secret_rotation import StoredSecrets
+from shared.secret_rotation import rotate_secrets as rotate_stored_secrets
+from shared.secrets import Cipher
 
-log = logging.getLogger(__name__)
+SUBSCRIPTION_SECRETS = StoredSecrets(
+    noun="subscription",
+    owner_field="subscription_id",
+    lock=sub_repo.lock_secrets,
+    write=lambda conn, subscription_id, secret: sub_repo.set_secret(
+        conn, subscription_id=subscription_id, encrypted_secret=secret
+    ),
+)
 
 
 async def rotate_secrets(store: ServiceStore, cipher: Cipher) -> int:
-    """How many secrets were re-encrypted; one no configured key opens is left, with a warning."""
-    async with store.unit_of_work(f"req-rotate-{uuid.uuid4()}") as uow:
-        rotation = plan_rotation(cipher, await sub_repo.lock_secrets(uow.conn))
-        for subscription_id, reason in rotation.unreadable:
-            log.warning(
-                "subscription secret not rotated",
-                extra={"subscription_id": str(subscription_id), "reason": reason},
-            )
-        for subscription_id, rotated in rotation.rotated:
-            await sub_repo.set_secret(
-                uow.conn, subscription_id=subscription_id, encrypted_secret=rotated
-            )
-        await uow.commit()
-    return len(rotation.rotated)
+    """How many subscription secrets were re-encrypted; one no configured key opens is left,
+    with a warning."""
+    return await rotate_stored_secrets(store, cipher, SUBSCRIPTION_SECRETS)

@@ -11,19 +11,7 @@ from sqlalchemy import Row
 from starlette.requests import Request
 
 from servicevm_api.entrypoints.routes.devices import DEVICE
-
-
-def _request(query: str) -> Request:
-    scope = {
-        "type": "http",
-        "method": "GET",
-        "scheme": "http",
-        "server": ("api", 9890),
-        "path": "/v1.0/devices",
-        "query_string": query.encode(),
-        "headers": [(b"host", b"api:9890")],
-    }
-    return Request(scope)
+from tests.unit.api.entrypoints.builders import list_request
 
 
 def _rows(count: int) -> list[Row[Any]]:
@@ -58,7 +46,7 @@ def _expected(request: Request, rows: list[Row[Any]]) -> dict[str, Any]:
 
 
 def test_a_full_page_renders_as_the_per_row_path_with_a_next_link() -> None:
-    request, rows = _request("limit=2"), _rows(2)
+    request, rows = list_request("limit=2"), _rows(2)
     response = DEVICE.list_response(request, DEVICE.list_query(request), rows, key="devices")
     body = json.loads(bytes(response.body))
     assert body == _expected(request, rows)
@@ -67,7 +55,7 @@ def test_a_full_page_renders_as_the_per_row_path_with_a_next_link() -> None:
 
 def test_fields_and_short_pages() -> None:
     for query_string in ("fields=id&fields=status", "limit=5", ""):
-        request, rows = _request(query_string), _rows(3)
+        request, rows = list_request(query_string), _rows(3)
         response = DEVICE.list_response(request, DEVICE.list_query(request), rows, key="devices")
         body = json.loads(bytes(response.body))
         assert body == _expected(request, rows)

@@ -6,31 +6,18 @@ import uuid
 from urllib.parse import parse_qs, urlparse
 
 import pytest
-from starlette.requests import Request
 
 from servicevm_api.entrypoints.errors import ApiError
 from servicevm_api.entrypoints.listing import MAX_LIMIT, next_links, parse_list_query
+from tests.unit.api.entrypoints.builders import list_request
 
 FILTERABLE = {"id": uuid.UUID, "status": str}
 VISIBLE = frozenset({"id", "status", "name"})
 
 
-def _request(query: str) -> Request:
-    scope = {
-        "type": "http",
-        "method": "GET",
-        "scheme": "http",
-        "server": ("api", 9890),
-        "path": "/v1.0/devices",
-        "query_string": query.encode(),
-        "headers": [(b"host", b"api:9890")],
-    }
-    return Request(scope)
-
-
 def test_repeated_filters_are_collected() -> None:
     query = parse_list_query(
-        _request("status=ACTIVE&status=ERROR"), filterable=FILTERABLE, visible=VISIBLE
+        list_request("status=ACTIVE&status=ERROR"), filterable=FILTERABLE, visible=VISIBLE
     )
     assert query.filters == {"status": ["ACTIVE", "ERROR"]}
     assert query.fields is None and query.marker is None
@@ -51,13 +38,13 @@ def test_repeated_filters_are_collected() -> None:
 )
 def test_bad_queries_are_400_naming_the_parameter(query: str, named: str) -> None:
     with pytest.raises(ApiError) as refused:
-        parse_list_query(_request(query), filterable=FILTERABLE, visible=VISIBLE)
+        parse_list_query(list_request(query), filterable=FILTERABLE, visible=VISIBLE)
     assert refused.value.status_code == 400
     assert named in refused.value.message
 
 
 def test_next_link_only_after_a_full_page() -> None:
-    request = _request("limit=2&fields=id&fields=status&status=ACTIVE")
+    request = list_request("limit=2&fields=id&fields=status&status=ACTIVE")
     query = parse_list_query(request, filterable=FILTERABLE, visible=VISIBLE)
     assert query.fields == ["id", "status"]
     last = uuid.uuid4()

@@ -12,19 +12,11 @@ from servicevm_mgmt.domain.notifications import (
 )
 from shared.contracts import events
 from shared.contracts.envelope import Envelope
-from shared.contracts.models import DeviceSnapshot, DeviceTemplateSnapshot
+from shared.contracts.models import DeviceTemplateSnapshot
+from tests.support.snapshots import device_snapshot
 
-DEVICE = DeviceSnapshot(
-    id=uuid.uuid4(),
-    tenant_id="p",
-    template_id=uuid.uuid4(),
-    instance_id="i-1",
-    mgmt_address="10.0.0.9",
-    kwargs={},
-    service_contexts=[],
-    status="PENDING_DELETE",
-    error_reason=None,
-    revision=5,
+DEVICE = device_snapshot(
+    instance_id="i-1", mgmt_address="10.0.0.9", status="PENDING_DELETE", revision=5
 )
 
 

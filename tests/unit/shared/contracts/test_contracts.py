@@ -10,7 +10,6 @@ from pydantic import ValidationError
 from shared.contracts import commands, events, vnflcm
 from shared.contracts.envelope import Envelope, Message
 from shared.contracts.models import (
-    DeviceSnapshot,
     DeviceTemplateSnapshot,
     LccnSubscriptionSpec,
     ServiceContext,
@@ -21,6 +20,7 @@ from shared.contracts.models import (
 )
 from shared.contracts.registry import MESSAGE_TYPES, UnknownMessage, parse_payload
 from shared.contracts.vnfpkgm import OnboardVnfPackage
+from tests.support.snapshots import device_snapshot
 
 TEMPLATE = DeviceTemplateSnapshot(
     id=uuid.uuid4(),
@@ -32,16 +32,9 @@ TEMPLATE = DeviceTemplateSnapshot(
     service_types=[ServiceTypeRef(id=uuid.uuid4(), service_type="firewall")],
     attributes={"k": "v"},
 )
-DEVICE = DeviceSnapshot(
-    id=uuid.uuid4(),
-    tenant_id="p",
+DEVICE = device_snapshot(
     template_id=TEMPLATE.id,
-    instance_id=None,
-    mgmt_address=None,
-    kwargs={},
     service_contexts=[ServiceContext(role="management")],
-    status="ACTIVE",
-    error_reason=None,
     revision=2,
     host="compute-1",
     availability_zone="az-1",

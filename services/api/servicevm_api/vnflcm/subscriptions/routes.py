@@ -13,9 +13,9 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
 from servicevm_api.entrypoints.deps import Caller, UowDep, authorize, check_rule
+from servicevm_api.etsi.pages import base_url, page
 from servicevm_api.etsi.responses import PROBLEM_RESPONSES
 from servicevm_api.policy import LCCN_REDELIVER
-from servicevm_api.vnflcm.routes import base_url, page
 from servicevm_api.vnflcm.subscriptions import probe, service
 from servicevm_api.vnflcm.subscriptions.rendering import (
     SUBSCRIPTION_SELECTORS,
