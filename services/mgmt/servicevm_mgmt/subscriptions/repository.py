@@ -17,7 +17,6 @@ from sqlalchemy import (
     cast,
     delete,
     func,
-    insert,
     or_,
     select,
     true,
@@ -27,8 +26,10 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from servicevm_mgmt.adapters.orm import deliveries, subscriptions
+from servicevm_mgmt.adapters.repository import driver_of
 from servicevm_mgmt.subscriptions.presence import SUBSCRIPTIONS_CHANNEL
 from shared.contracts.models import LccnSubscriptionSpec, SubscriptionSpec
+from shared.db.raw import qualified
 
 SERVICEVM = "servicevm"
 VNFLCM = "vnflcm"
@@ -72,29 +73,54 @@ async def delete_subscription(conn: AsyncConnection, *, subscription_id: uuid.UU
     await _changed(conn, SUBSCRIPTIONS_CHANNEL)
 
 
+# The tenant's subscriptions and every all_projects one: the only ones that may match.
+_CANDIDATES = select(subscriptions).where(
+    subscriptions.c.kind == SERVICEVM,
+    or_(subscriptions.c.tenant_id == bindparam("tenant_id"), subscriptions.c.all_projects),
+)
+# The project's SOL003 subscriptions, oldest first.
+_LCCN_CANDIDATES = (
+    select(subscriptions.c.id, subscriptions.c.lccn_filter)
+    .where(subscriptions.c.kind == VNFLCM, subscriptions.c.tenant_id == bindparam("tenant_id"))
+    .order_by(subscriptions.c.created_at, subscriptions.c.id)
+)
+
+
 async def candidates(conn: AsyncConnection, *, tenant_id: str) -> list[Row[Any]]:
-    """The tenant's subscriptions and every all_projects one: the only ones that may match."""
-    query = select(subscriptions).where(
-        subscriptions.c.kind == SERVICEVM,
-        or_(subscriptions.c.tenant_id == tenant_id, subscriptions.c.all_projects),
-    )
-    return list((await conn.execute(query)).all())
+    return list((await conn.execute(_CANDIDATES, {"tenant_id": tenant_id})).all())
 
 
 async def lccn_candidates(conn: AsyncConnection, *, tenant_id: str) -> list[Any]:
-    """The project's SOL003 subscriptions, oldest first."""
-    query = (
-        select(subscriptions.c.id, subscriptions.c.lccn_filter)
-        .where(subscriptions.c.kind == VNFLCM, subscriptions.c.tenant_id == tenant_id)
-        .order_by(subscriptions.c.created_at, subscriptions.c.id)
+    return list((await conn.execute(_LCCN_CANDIDATES, {"tenant_id": tenant_id})).all())
+
+
+def _add_deliveries_sql() -> str:
+    """The rows in their order (their ids are each subscription's delivery order) and the
+    deliverers' wake-up, in one statement."""
+    columns = "subscription_id, notification_id, event_type, body"
+    return (
+        f"WITH added AS (INSERT INTO {qualified(deliveries)} ({columns}) SELECT {columns} "
+        "FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::bytea[]) "
+        f"WITH ORDINALITY AS given ({columns}, position) ORDER BY position) "
+        "SELECT pg_notify($5, '')"
     )
-    return list((await conn.execute(query)).all())
+
+
+_ADD_DELIVERIES = _add_deliveries_sql()
 
 
 async def add_deliveries(conn: AsyncConnection, rows: list[dict[str, Any]]) -> None:
-    if rows:
-        await conn.execute(insert(deliveries), rows)
-        await _changed(conn, DELIVERIES_CHANNEL)
+    if not rows:
+        return
+    driver = await driver_of(conn)
+    await driver.execute(
+        _ADD_DELIVERIES,
+        [row["subscription_id"] for row in rows],
+        [row["notification_id"] for row in rows],
+        [row["event_type"] for row in rows],
+        [row["body"] for row in rows],
+        DELIVERIES_CHANNEL,
+    )
 
 
 async def _changed(conn: AsyncConnection, channel: str) -> None:
