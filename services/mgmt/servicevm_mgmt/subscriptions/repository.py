@@ -95,13 +95,25 @@ async def lccn_candidates(conn: AsyncConnection, *, tenant_id: str) -> list[Any]
 
 
 def _add_deliveries_sql() -> str:
-    """The rows in their order (their ids are each subscription's delivery order) and the
-    deliverers' wake-up, in one statement."""
+    """The rows in their order and the deliverers' wake-up, in one statement.
+
+    A delivery's id is its place in its subscription's order, but ids are taken when rows
+    are inserted, not when they commit: a transaction that took a smaller id and committed
+    later would add a new head behind one being sent (sent at once, and out of order). So
+    the subscriptions' rows are locked first, in id order (FOR NO KEY UPDATE: the
+    deliveries' foreign key checks still pass), and held until commit: transactions adding
+    deliveries to one subscription take their ids one after another. A subscription deleted
+    meanwhile gets none (its row is gone) instead of failing the transaction."""
     columns = "subscription_id, notification_id, event_type, body"
     return (
-        f"WITH added AS (INSERT INTO {qualified(deliveries)} ({columns}) SELECT {columns} "
+        f"WITH locked AS (SELECT id FROM {qualified(subscriptions)} "
+        "WHERE id = ANY($1::uuid[]) ORDER BY id FOR NO KEY UPDATE), "
+        f"added AS (INSERT INTO {qualified(deliveries)} ({columns}) "
+        f"SELECT {', '.join(f'given.{c}' for c in columns.split(', '))} "
         "FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::bytea[]) "
-        f"WITH ORDINALITY AS given ({columns}, position) ORDER BY position) "
+        f"WITH ORDINALITY AS given ({columns}, position) "
+        # A row's id is taken after its subscription's row is locked: it joins that row.
+        "JOIN locked ON locked.id = given.subscription_id ORDER BY given.position) "
         "SELECT pg_notify($5, '')"
     )
 
