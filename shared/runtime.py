@@ -153,11 +153,12 @@ def _batching(
 ) -> Dispatcher | BatchingDispatcher:
     """Messages that arrive together share a transaction, up to what the consumer holds;
     never those handled under a lease (their fence is checked in each handler's own
-    transaction), so a service that leases every message does not batch."""
+    transaction), so a service that leases every message does not batch. A message of a
+    leased type that its handler declares one transaction (``one_transaction``'s ``when``:
+    nothing outside the database) is batched and not leased (``_leased``)."""
     if definition.leases is not None and definition.leased_types is None:
         return dispatcher
-    leased = frozenset(model.TYPE for model in definition.leased_types or ())
-    return BatchingDispatcher(dispatcher, max_batch=settings.prefetch_count, never=leased)
+    return BatchingDispatcher(dispatcher, max_batch=settings.prefetch_count)
 
 
 def _leased(
@@ -182,6 +183,7 @@ def _leased(
         only=None
         if definition.leased_types is None
         else frozenset(model.TYPE for model in definition.leased_types),
+        unleased=dispatcher.batches if isinstance(dispatcher, BatchingDispatcher) else None,
     )
 
 

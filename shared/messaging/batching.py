@@ -131,7 +131,19 @@ class BatchingDispatcher:
             asyncio.get_running_loop().call_soon(self._kick)
         await item.done
 
+    def batches(self, envelope: Envelope) -> bool:
+        """Whether the message shares a transaction: its handler declared its work one
+        transaction with nothing outside the database (so it needs no lease either)."""
+        return self._accepted(envelope) is not None
+
     def _batchable(self, envelope: Envelope) -> _Item | None:
+        accepted = self._accepted(envelope)
+        if accepted is None:
+            return None
+        handler, message = accepted
+        return _Item(envelope, message, handler, asyncio.get_running_loop().create_future())
+
+    def _accepted(self, envelope: Envelope) -> tuple[Handler, Message] | None:
         if envelope.type in self._never:
             return None
         handler = self._dispatcher.handler_for(envelope.type)
@@ -142,9 +154,7 @@ class BatchingDispatcher:
             message = parse_payload(envelope)
         except Exception:
             return None  # the dispatcher reports it
-        if not accepts(message):
-            return None
-        return _Item(envelope, message, handler, asyncio.get_running_loop().create_future())
+        return (handler, message) if accepts(message) else None
 
     def _kick(self) -> None:
         self._kick_scheduled = False

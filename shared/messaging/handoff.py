@@ -71,12 +71,16 @@ class LeasedDispatch:
         handoff_after: float,
         lease_seconds: float,
         only: frozenset[str] | None = None,
+        unleased: Callable[[Envelope], bool] | None = None,
     ) -> None:
         self._dispatch = dispatch
-        # The message types handled under a lease (None: all); the others, whose handlers
-        # call nothing outside the database, only wait for this replica's running operation
-        # on their subject, as the consumer's sequencer would have them wait.
+        # The message types handled under a lease (None: all), but for the messages
+        # ``unleased`` names (a handler with nothing to do outside the database for them);
+        # the others, whose handlers call nothing outside the database, only wait for this
+        # replica's running operation on their subject, as the consumer's sequencer would
+        # have them wait.
         self._only = only
+        self._unleased = unleased
         self._leases = leases
         self._handoff_after = handoff_after
         self._renew_every = lease_seconds / 3
@@ -84,7 +88,7 @@ class LeasedDispatch:
         self._running: dict[str, _Operation] = {}
 
     async def __call__(self, envelope: Envelope) -> None:
-        if self._only is not None and envelope.type not in self._only:
+        if not self._under_lease(envelope):
             await self._after_local(envelope.subject_id)
             await self._dispatch(envelope)
             return
@@ -102,6 +106,11 @@ class LeasedDispatch:
             "long operation handed off; message settled, its lease keeps it",
             extra={"subject_id": envelope.subject_id, "message_id": str(envelope.message_id)},
         )
+
+    def _under_lease(self, envelope: Envelope) -> bool:
+        if self._only is not None and envelope.type not in self._only:
+            return False
+        return self._unleased is None or not self._unleased(envelope)
 
     async def sweep(self, interval: float) -> None:
         """Background job: resume the operations of replicas that stopped renewing."""
