@@ -60,16 +60,28 @@ class Presence:
     ) -> bool:
         """False only when no subscription of ``kind`` can match a notification of this
         tenant (SOL003 ones, "vnflcm", match their own project's only)."""
-        if not self._listening:
+        kinds = await self._load(conn)
+        if kinds is None:
             return True
+        found = kinds.get(kind)
+        return found is not None and (found.all_projects or tenant_id in found.tenants)
+
+    async def may_exist(self, conn: AsyncConnection, *, kind: str) -> bool:
+        """False only when there is no subscription of ``kind`` at all."""
+        kinds = await self._load(conn)
+        return kinds is None or kind in kinds
+
+    async def _load(self, conn: AsyncConnection) -> dict[str, _Kind] | None:
+        """The cache, loaded if need be; None when it cannot be trusted."""
+        if not self._listening:
+            return None
         if self._kinds is None:
             generation = self._generation
             rows = (await conn.execute(_QUERY)).all()
             if generation != self._generation:
-                return True  # changed while loading: not cached
+                return None  # changed while loading: not cached
             self._kinds = {row[0]: _Kind(frozenset(row[1] or ()), bool(row[2])) for row in rows}
-        found = self._kinds.get(kind)
-        return found is not None and (found.all_projects or tenant_id in found.tenants)
+        return self._kinds
 
 
 # One per process: every handler and the listener of this process share it.

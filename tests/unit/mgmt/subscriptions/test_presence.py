@@ -86,3 +86,16 @@ def test_each_kind_of_subscription_counts_for_its_own_notifications() -> None:
     assert _ask(presence, conn, "p") and not _ask(presence, conn, "q")
     assert _ask(presence, conn, "q", "vnflcm") and not _ask(presence, conn, "p", "vnflcm")
     assert conn.queries == 1
+
+
+def test_whether_any_subscription_of_a_kind_exists() -> None:
+    presence = Presence()
+    conn = _Conn(presence, ["p"], False)
+
+    def exists(kind: str) -> bool:
+        return asyncio.run(presence.may_exist(cast(AsyncConnection, conn), kind=kind))
+
+    assert exists("vnflcm") and conn.queries == 0  # not listening: cannot say
+    presence.listening(True)
+    assert exists("servicevm") and not exists("vnflcm")
+    assert conn.queries == 1
