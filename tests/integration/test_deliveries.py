@@ -10,10 +10,12 @@ import uuid
 from datetime import timedelta
 from typing import Any
 
+import asyncpg
+import pytest
 from cryptography.fernet import Fernet
-from sqlalchemy import func, insert, update
+from sqlalchemy import delete, func, insert, select, text, update
 
-from servicevm_mgmt.adapters.orm import deliveries, metadata
+from servicevm_mgmt.adapters.orm import deliveries, metadata, subscriptions
 from servicevm_mgmt.jobs.deliverer import deliver_notifications
 from servicevm_mgmt.subscriptions import repository as sub_repo
 from servicevm_mgmt.subscriptions.notifier import notify
@@ -32,8 +34,12 @@ NOTIFICATIONS = 15
 
 
 def _store(suite: Suite) -> ServiceStore:
+    return _store_of(suite.settings)
+
+
+def _store_of(settings: Settings) -> ServiceStore:
     definition = ServiceDefinition(name="mgmt", metadata=metadata, handlers={})
-    return build_store(definition, suite.settings)
+    return build_store(definition, settings)
 
 
 def _notification(tenant: str, n: int) -> Notification:
@@ -233,3 +239,41 @@ def test_a_claim_takes_each_subscriptions_oldest_pending_delivery_never_one_behi
     assert first == ["c2", "d1"]
     assert again == []  # claimed: leased
     assert after_delivery == ["d2"]  # delivered: the next in line
+
+
+async def _added_while_another_is_uncommitted(settings: Settings) -> list[int]:
+    """A notification's delivery added while another transaction's delivery to the same
+    subscription is not committed yet: refused (lock_timeout) until it is, then added."""
+    store = _store_of(settings)
+    tenant = f"order-{uuid.uuid4().hex[:8]}"
+    try:
+        await _subscribe(store, tenant, ["https://nfvo.example.com/order"])
+        async with store.unit_of_work("req-deliveries") as first:
+            await notify(first, _notification(tenant, 0))
+            async with store.unit_of_work("req-deliveries") as second:
+                await second.conn.execute(text("SET LOCAL lock_timeout = '200ms'"))
+                with pytest.raises(asyncpg.exceptions.LockNotAvailableError):
+                    await notify(second, _notification(tenant, 1))
+            await first.commit()
+        await _notify(store, tenant, 1)
+        async with store.engine.connect() as conn:
+            query = (
+                select(deliveries.c.id)
+                .join(subscriptions, subscriptions.c.id == deliveries.c.subscription_id)
+                .where(subscriptions.c.tenant_id == tenant)
+                .order_by(deliveries.c.id)
+            )
+            ids = list((await conn.scalars(query)).all())
+            await conn.execute(delete(subscriptions).where(subscriptions.c.tenant_id == tenant))
+            await conn.commit()
+        return ids
+    finally:
+        await store.engine.dispose()
+
+
+def test_deliveries_to_one_subscription_take_their_ids_in_commit_order(
+    database: Settings,
+) -> None:
+    # Else the later commit's smaller id would be a new head behind one being sent.
+    ids = asyncio.run(_added_while_another_is_uncommitted(database))
+    assert len(ids) == 2

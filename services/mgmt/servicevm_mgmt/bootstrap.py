@@ -21,6 +21,8 @@ def build_definition() -> ServiceDefinition:
         refresh_gauges=delivery_gauges,
         # These handlers configure appliances before their last transaction: a message
         # redelivered to another replica waits for the lease instead of configuring twice.
+        # A device.spawned with nothing to configure (handlers.device_spawned's
+        # one_transaction ``when``) takes no lease: it shares a transaction with others.
         leases=resource_leases,
         leased_types=frozenset(
             {events.DeviceSpawned, events.ServiceInstancePlaced, events.ServiceInstanceReleasing}

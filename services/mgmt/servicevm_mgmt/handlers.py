@@ -47,7 +47,7 @@ async def device_spawned(event: events.DeviceSpawned, ctx: HandlerContext) -> No
         reason = await monitoring.reapply_services(ctx.store.engine, event)
     async with ctx.transaction(final=True) as uow:
         if reason is None:
-            await monitoring.device_configured(uow.conn, event)
+            # First: recording the configuration also removes the device's old monitors.
             await repo.record_configuration(
                 uow.conn,
                 device_id=event.device_id,
@@ -57,6 +57,7 @@ async def device_spawned(event: events.DeviceSpawned, ctx: HandlerContext) -> No
                 configuration=event.kwargs,
                 parameters=event.template_attributes,
             )
+            await monitoring.device_configured(uow.conn, event)
         if event.configure:
             configured = events.DeviceConfigured(
                 device_id=event.device_id,
@@ -196,7 +197,6 @@ async def device_status_changed(event: events.DeviceStatusChanged, ctx: HandlerC
 async def device_deleted(event: events.DeviceDeleted, ctx: HandlerContext) -> None:
     async with ctx.transaction(final=True) as uow:
         await repo.forget_device(uow.conn, device_id=event.device.id)
-        await monitoring.device_deleted(uow.conn, event.device.id)
         await notify(
             uow,
             device_deleted_notification(

@@ -1,5 +1,6 @@
 """What mgmt's message handlers do for monitoring and respawns: register a configured
-device's monitors, stop probing a device being deleted, remember which service instances
+device's monitors, stop probing a device being deleted (a deleted one is forgotten
+altogether by ``repository.forget_device``), remember which service instances
 each device hosts, and re-apply them all on a respawned device."""
 
 from __future__ import annotations
@@ -43,11 +44,6 @@ async def device_status_changed(conn: AsyncConnection, event: events.DeviceStatu
         await store.forget(conn, device_id=event.device.id)
 
 
-async def device_deleted(conn: AsyncConnection, device_id: uuid.UUID) -> None:
-    await store.forget(conn, device_id=device_id)
-    await conn.execute(delete(hosted_services).where(hosted_services.c.device_id == device_id))
-
-
 async def instance_placed(conn: AsyncConnection, event: events.ServiceInstancePlaced) -> None:
     """The instance is hosted by exactly these devices now: one it moved away from (its
     device DEAD, the instance rescheduled) no longer re-applies it when respawned."""
@@ -57,16 +53,24 @@ async def instance_placed(conn: AsyncConnection, event: events.ServiceInstancePl
             hosted_services.c.device_id.not_in(event.devices),
         )
     )
-    for device_id in event.devices:
+    if event.devices:  # one statement for all of them
         values = {"mgmt_driver": event.mgmt_driver, "configuration": event.configuration}
-        await conn.execute(
-            pg_insert(hosted_services)
-            .values(instance_id=event.instance_id, device_id=device_id, **values)
-            .on_conflict_do_update(
-                index_elements=[hosted_services.c.instance_id, hosted_services.c.device_id],
-                set_=values,
-            )
-        )
+        rows = [
+            {"instance_id": event.instance_id, "device_id": device_id, **values}
+            for device_id in dict.fromkeys(event.devices)  # each once: one upsert per row
+        ]
+        await conn.execute(_HOSTED, rows)
+
+
+# Its VALUES come from the rows' keys.
+_hosted = pg_insert(hosted_services)
+_HOSTED = _hosted.on_conflict_do_update(
+    index_elements=[hosted_services.c.instance_id, hosted_services.c.device_id],
+    set_={
+        "mgmt_driver": _hosted.excluded.mgmt_driver,
+        "configuration": _hosted.excluded.configuration,
+    },
+)
 
 
 async def instance_releasing(conn: AsyncConnection, instance_id: uuid.UUID) -> None:

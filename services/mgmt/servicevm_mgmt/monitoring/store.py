@@ -3,20 +3,23 @@ probes that are due, and recording results (with the health events they cause)."
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, delete, func, insert, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from servicevm_mgmt.adapters.orm import managed_devices
+from servicevm_mgmt.adapters.repository import driver_of
 from servicevm_mgmt.monitoring.states import MonitorState, ProbeResult, after_probe, health_change
 from servicevm_mgmt.monitoring.tables import monitored_devices as md
 from shared.contracts import events
 from shared.contracts.monitoring import MonitoringPolicy
+from shared.db.raw import qualified
 
 # Monitors mgmt's workers probe; ``driver`` needs the device driver and is lifecycle's.
 PROBED_BY_MGMT = ("ping", "http", "mgmt")
@@ -50,31 +53,47 @@ async def register(
     mgmt_address: str | None,
     policy: MonitoringPolicy | None,
 ) -> None:
-    """(Re)start monitoring the device from a clean slate (a new or respawned instance)."""
-    await forget(conn, device_id=device_id)
-    rows = [
-        {
-            "device_id": device_id,
-            "monitor": monitor.type,
-            "tenant_id": tenant_id,
-            "mgmt_driver": mgmt_driver,
-            "mgmt_address": mgmt_address,
-            "spec": monitor.model_dump(),
-            "next_probe_at": func.now() + _seconds(monitor.interval),
-        }
-        for monitor in (policy.monitors if policy else [])
-        if monitor.type in PROBED_BY_MGMT
-    ]
-    for row in rows:  # a few per device
-        await conn.execute(insert(md).values(**row))
+    """Start monitoring a (new, updated or respawned) device by its policy, from a clean
+    slate: its earlier monitors went when its configuration was recorded
+    (``repository.record_configuration``). No statement for a device without monitors."""
+    monitors = [m for m in (policy.monitors if policy else []) if m.type in PROBED_BY_MGMT]
+    if not monitors:
+        return
+    driver = await driver_of(conn)
+    await driver.execute(
+        _REGISTER,
+        device_id,
+        tenant_id,
+        mgmt_driver,
+        mgmt_address,
+        [monitor.type for monitor in monitors],
+        [json.dumps(monitor.model_dump()) for monitor in monitors],
+    )
+
+
+def _register_sql() -> str:
+    """All the device's monitors in one statement, each first due one interval from now."""
+    return (
+        f"INSERT INTO {qualified(md)} (device_id, monitor, tenant_id, mgmt_driver, "
+        "mgmt_address, spec, next_probe_at) "
+        "SELECT $1, monitor, $2, $3, $4, spec, "
+        "now() + make_interval(secs => (spec ->> 'interval')::float8) "
+        "FROM unnest($5::text[], $6::jsonb[]) AS monitors (monitor, spec)"
+    )
+
+
+_REGISTER = _register_sql()
 
 
 def _seconds(value: Any) -> Any:
     return func.make_interval(0, 0, 0, 0, 0, 0, value)
 
 
+_FORGET = delete(md).where(md.c.device_id == bindparam("device_id"))
+
+
 async def forget(conn: AsyncConnection, *, device_id: uuid.UUID) -> None:
-    await conn.execute(delete(md).where(md.c.device_id == device_id))
+    await conn.execute(_FORGET, {"device_id": device_id})
 
 
 async def take_due(conn: AsyncConnection, *, limit: int) -> list[Probe]:

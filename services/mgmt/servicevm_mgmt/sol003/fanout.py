@@ -7,9 +7,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncConnection
+
 from servicevm_mgmt.sol003.filters import Subject, matches
 from servicevm_mgmt.sol003.notices import subscription_href
 from servicevm_mgmt.subscriptions import repository as sub_repo
+from servicevm_mgmt.subscriptions.presence import PRESENCE
 from shared.config import get_settings
 from shared.contracts import sol003
 from shared.db.uow import UnitOfWork
@@ -25,6 +28,8 @@ async def publish(
         event_type=event_type,
         body=sol003.to_json(notification),
     )
+    if not await may_have_subscribers(uow.conn, tenant_id=tenant_id):
+        return
     base_url = get_settings().api_base_url()
     rows: list[dict[str, Any]] = [
         {
@@ -39,3 +44,9 @@ async def publish(
         if matches(row.lccn_filter, subject)
     ]
     await sub_repo.add_deliveries(uow.conn, rows)
+
+
+async def may_have_subscribers(conn: AsyncConnection, *, tenant_id: str) -> bool:
+    """False only when the project has no SOL003 subscription (no query while the presence
+    cache is trusted)."""
+    return await PRESENCE.may_have_subscribers(conn, tenant_id=tenant_id, kind=sub_repo.VNFLCM)

@@ -18,7 +18,7 @@ from __future__ import annotations
 from typing import Literal
 
 from servicevm_mgmt.sol003 import records
-from servicevm_mgmt.sol003.fanout import publish
+from servicevm_mgmt.sol003.fanout import may_have_subscribers, publish
 from servicevm_mgmt.sol003.filters import Subject
 from servicevm_mgmt.sol003.notices import identifier_notification, op_notification
 from shared.config import get_settings
@@ -31,11 +31,13 @@ from shared.contracts.vnflcm import (
     VnfLcmOpOccStarted,
 )
 from shared.db.uow import UnitOfWork
+from shared.messaging.batching import one_transaction
 from shared.messaging.dispatch import HandlerContext, HandlerTable
 
 IdentifierType = Literal["VnfIdentifierCreationNotification", "VnfIdentifierDeletionNotification"]
 
 
+@one_transaction()
 async def vnf_instance_created(event: VnfIdentifierCreated, ctx: HandlerContext) -> None:
     async with ctx.transaction(final=True) as uow:
         await records.keep_identity(uow.conn, event.vnf_instance)
@@ -43,6 +45,7 @@ async def vnf_instance_created(event: VnfIdentifierCreated, ctx: HandlerContext)
         await uow.commit()
 
 
+@one_transaction()
 async def vnf_instance_deleted(event: VnfIdentifierDeleted, ctx: HandlerContext) -> None:
     async with ctx.transaction(final=True) as uow:
         await _identifier(uow, ctx, "VnfIdentifierDeletionNotification", event.vnf_instance)
@@ -60,6 +63,7 @@ async def _identifier(
     await publish(uow, notification, tenant_id=identity.tenant_id, subject=subject)
 
 
+@one_transaction()
 async def vnf_lcm_op_occ_started(event: VnfLcmOpOccStarted, ctx: HandlerContext) -> None:
     async with ctx.transaction(final=True) as uow:
         await records.keep_identity(uow.conn, event.vnf_instance)
@@ -67,10 +71,17 @@ async def vnf_lcm_op_occ_started(event: VnfLcmOpOccStarted, ctx: HandlerContext)
         await uow.commit()
 
 
+@one_transaction()
 async def vnf_lcm_op_occ_changed(event: VnfLcmOpOccChanged, ctx: HandlerContext) -> None:
+    op = event.op_occ
     async with ctx.transaction(final=True) as uow:
-        identity = await records.identity_of(uow.conn, event.op_occ.vnf_instance_id)
-        await _notify_op(uow, ctx, event.op_occ, identity)
+        # The instance's identity only matters to the filters of SOL003 subscriptions.
+        identity = (
+            await records.identity_of(uow.conn, op.vnf_instance_id)
+            if await may_have_subscribers(uow.conn, tenant_id=op.tenant_id)
+            else None
+        )
+        await _notify_op(uow, ctx, op, identity)
         await uow.commit()
 
 
@@ -78,7 +89,7 @@ async def _notify_op(
     uow: UnitOfWork, ctx: HandlerContext, op: VnfLcmOpOccSnapshot, identity: VnfIdentity | None
 ) -> None:
     notice, made = await records.lock_notice(
-        uow.conn, op_occ_id=op.id, vnf_instance_id=op.vnf_instance_id, revision=-1
+        uow.conn, op_occ_id=op.id, vnf_instance_id=op.vnf_instance_id
     )
     last_state, last_revision = notice.operation_state, notice.revision
     if made:
@@ -86,12 +97,14 @@ async def _notify_op(
     if op.operation_state != last_state and op.revision > last_revision:
         await _op(uow, ctx, op, "RESULT", identity)
         last_state = op.operation_state
-    await records.set_notice(
-        uow.conn,
-        op_occ_id=op.id,
-        operation_state=last_state,
-        revision=max(last_revision, op.revision),
-    )
+    notified = records.Notice(last_state, max(last_revision, op.revision))
+    if notified != notice:  # else a re-announcement or an older snapshot: nothing new
+        await records.set_notice(
+            uow.conn,
+            op_occ_id=op.id,
+            operation_state=notified.operation_state,
+            revision=notified.revision,
+        )
 
 
 async def _op(

@@ -14,10 +14,15 @@ from shared.db.uow import UnitOfWork
 
 
 async def notify(uow: UnitOfWork, notification: Notification) -> None:
-    await uow.notify(notification)
+    body = notification.model_dump_json().encode()  # once: the bus and the deliveries
+    await uow.publish_notification(
+        notification_id=notification.id,
+        tenant_id=notification.tenant_id,
+        event_type=notification.event_type,
+        body=body,
+    )
     if not await PRESENCE.may_have_subscribers(uow.conn, tenant_id=notification.tenant_id):
         return
-    body = notification.model_dump_json().encode()
     subscribers = await sub_repo.candidates(uow.conn, tenant_id=notification.tenant_id)
     rows: list[dict[str, Any]] = [
         {

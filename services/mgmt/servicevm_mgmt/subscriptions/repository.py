@@ -17,7 +17,6 @@ from sqlalchemy import (
     cast,
     delete,
     func,
-    insert,
     or_,
     select,
     true,
@@ -27,8 +26,10 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from servicevm_mgmt.adapters.orm import deliveries, subscriptions
+from servicevm_mgmt.adapters.repository import driver_of
 from servicevm_mgmt.subscriptions.presence import SUBSCRIPTIONS_CHANNEL
 from shared.contracts.models import LccnSubscriptionSpec, SubscriptionSpec
+from shared.db.raw import qualified
 
 SERVICEVM = "servicevm"
 VNFLCM = "vnflcm"
@@ -72,29 +73,66 @@ async def delete_subscription(conn: AsyncConnection, *, subscription_id: uuid.UU
     await _changed(conn, SUBSCRIPTIONS_CHANNEL)
 
 
+# The tenant's subscriptions and every all_projects one: the only ones that may match.
+_CANDIDATES = select(subscriptions).where(
+    subscriptions.c.kind == SERVICEVM,
+    or_(subscriptions.c.tenant_id == bindparam("tenant_id"), subscriptions.c.all_projects),
+)
+# The project's SOL003 subscriptions, oldest first.
+_LCCN_CANDIDATES = (
+    select(subscriptions.c.id, subscriptions.c.lccn_filter)
+    .where(subscriptions.c.kind == VNFLCM, subscriptions.c.tenant_id == bindparam("tenant_id"))
+    .order_by(subscriptions.c.created_at, subscriptions.c.id)
+)
+
+
 async def candidates(conn: AsyncConnection, *, tenant_id: str) -> list[Row[Any]]:
-    """The tenant's subscriptions and every all_projects one: the only ones that may match."""
-    query = select(subscriptions).where(
-        subscriptions.c.kind == SERVICEVM,
-        or_(subscriptions.c.tenant_id == tenant_id, subscriptions.c.all_projects),
-    )
-    return list((await conn.execute(query)).all())
+    return list((await conn.execute(_CANDIDATES, {"tenant_id": tenant_id})).all())
 
 
 async def lccn_candidates(conn: AsyncConnection, *, tenant_id: str) -> list[Any]:
-    """The project's SOL003 subscriptions, oldest first."""
-    query = (
-        select(subscriptions.c.id, subscriptions.c.lccn_filter)
-        .where(subscriptions.c.kind == VNFLCM, subscriptions.c.tenant_id == tenant_id)
-        .order_by(subscriptions.c.created_at, subscriptions.c.id)
+    return list((await conn.execute(_LCCN_CANDIDATES, {"tenant_id": tenant_id})).all())
+
+
+def _add_deliveries_sql() -> str:
+    """The rows in their order and the deliverers' wake-up, in one statement.
+
+    A delivery's id is its place in its subscription's order, but ids are taken when rows
+    are inserted, not when they commit: a transaction that took a smaller id and committed
+    later would add a new head behind one being sent (sent at once, and out of order). So
+    the subscriptions' rows are locked first, in id order (FOR NO KEY UPDATE: the
+    deliveries' foreign key checks still pass), and held until commit: transactions adding
+    deliveries to one subscription take their ids one after another. A subscription deleted
+    meanwhile gets none (its row is gone) instead of failing the transaction."""
+    columns = "subscription_id, notification_id, event_type, body"
+    return (
+        f"WITH locked AS (SELECT id FROM {qualified(subscriptions)} "
+        "WHERE id = ANY($1::uuid[]) ORDER BY id FOR NO KEY UPDATE), "
+        f"added AS (INSERT INTO {qualified(deliveries)} ({columns}) "
+        f"SELECT {', '.join(f'given.{c}' for c in columns.split(', '))} "
+        "FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::bytea[]) "
+        f"WITH ORDINALITY AS given ({columns}, position) "
+        # A row's id is taken after its subscription's row is locked: it joins that row.
+        "JOIN locked ON locked.id = given.subscription_id ORDER BY given.position) "
+        "SELECT pg_notify($5, '')"
     )
-    return list((await conn.execute(query)).all())
+
+
+_ADD_DELIVERIES = _add_deliveries_sql()
 
 
 async def add_deliveries(conn: AsyncConnection, rows: list[dict[str, Any]]) -> None:
-    if rows:
-        await conn.execute(insert(deliveries), rows)
-        await _changed(conn, DELIVERIES_CHANNEL)
+    if not rows:
+        return
+    driver = await driver_of(conn)
+    await driver.execute(
+        _ADD_DELIVERIES,
+        [row["subscription_id"] for row in rows],
+        [row["notification_id"] for row in rows],
+        [row["event_type"] for row in rows],
+        [row["body"] for row in rows],
+        DELIVERIES_CHANNEL,
+    )
 
 
 async def _changed(conn: AsyncConnection, channel: str) -> None:

@@ -13,12 +13,16 @@ from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from servicevm_mgmt.adapters.orm import deliveries, subscriptions
+from servicevm_mgmt.subscriptions.presence import PRESENCE
 from servicevm_mgmt.subscriptions.repository import VNFLCM
 from shared.contracts.events import UNDELIVERABLE_SHOWN, SubscriptionDeliveryStateChanged
 from shared.db.uow import UnitOfWork
 
 # Any constant, the same in every mgmt process: who holds it reports this round.
 _LOCK_KEY = 0x5E4_0DE1
+
+
+_SOL003_SUBSCRIPTIONS = select(subscriptions.c.id).where(subscriptions.c.kind == VNFLCM)
 
 
 async def current_states(conn: AsyncConnection) -> list[Any]:
@@ -37,6 +41,8 @@ async def current_states(conn: AsyncConnection) -> list[Any]:
             .filter(~pending)
             .label("undeliverable_ids"),
         )
+        # Only the SOL003 subscriptions' deliveries: the others have no state reported.
+        .where(deliveries.c.subscription_id.in_(_SOL003_SUBSCRIPTIONS))
         .group_by(deliveries.c.subscription_id)
         .subquery()
     )
@@ -70,7 +76,10 @@ def state_of(row: Any) -> dict[str, Any]:
 
 
 async def report_changes(uow: UnitOfWork) -> int:
-    """Publish the states that changed since their last report; how many."""
+    """Publish the states that changed since their last report; how many. Without any
+    SOL003 subscription (as the presence cache knows), not a statement."""
+    if not await PRESENCE.may_exist(uow.conn, kind=VNFLCM):
+        return 0
     locked = await uow.conn.scalar(select(func.pg_try_advisory_xact_lock(_LOCK_KEY)))
     if not locked:
         return 0

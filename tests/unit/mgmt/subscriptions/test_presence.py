@@ -12,10 +12,18 @@ from servicevm_mgmt.subscriptions.presence import Presence
 
 
 class _Conn:
-    """Answers the presence query with (tenants, all_projects); counts the queries."""
+    """Answers the presence query with the servicevm subscriptions' (tenants, all_projects)
+    and those of ``vnflcm``; counts the queries."""
 
-    def __init__(self, presence: Presence, tenants: list[str], all_projects: bool) -> None:
-        self.presence, self.answer, self.queries = presence, (tenants, all_projects), 0
+    def __init__(
+        self,
+        presence: Presence,
+        tenants: list[str],
+        all_projects: bool,
+        vnflcm: tuple[str, ...] = (),
+    ) -> None:
+        self.presence, self.queries = presence, 0
+        self.answer, self.vnflcm = (tenants, all_projects), vnflcm
         self.change_while_loading = False
 
     async def execute(self, _query: Any) -> _Conn:
@@ -24,13 +32,14 @@ class _Conn:
             self.presence.invalidate()
         return self
 
-    def one(self) -> tuple[list[str], bool]:
-        return self.answer
+    def all(self) -> list[tuple[str, list[str], bool]]:
+        rows = [("servicevm", *self.answer)] if self.answer[0] else []
+        return rows + ([("vnflcm", list(self.vnflcm), False)] if self.vnflcm else [])
 
 
-def _ask(presence: Presence, conn: _Conn, tenant_id: str) -> bool:
+def _ask(presence: Presence, conn: _Conn, tenant_id: str, kind: str = "servicevm") -> bool:
     return asyncio.run(
-        presence.may_have_subscribers(cast(AsyncConnection, conn), tenant_id=tenant_id)
+        presence.may_have_subscribers(cast(AsyncConnection, conn), tenant_id=tenant_id, kind=kind)
     )
 
 
@@ -68,3 +77,25 @@ def test_losing_the_listener_stops_trusting_the_cache() -> None:
     assert not _ask(presence, conn, "p")
     presence.listening(False)
     assert _ask(presence, conn, "p")
+
+
+def test_each_kind_of_subscription_counts_for_its_own_notifications() -> None:
+    presence = Presence()
+    presence.listening(True)
+    conn = _Conn(presence, ["p"], False, vnflcm=("q",))
+    assert _ask(presence, conn, "p") and not _ask(presence, conn, "q")
+    assert _ask(presence, conn, "q", "vnflcm") and not _ask(presence, conn, "p", "vnflcm")
+    assert conn.queries == 1
+
+
+def test_whether_any_subscription_of_a_kind_exists() -> None:
+    presence = Presence()
+    conn = _Conn(presence, ["p"], False)
+
+    def exists(kind: str) -> bool:
+        return asyncio.run(presence.may_exist(cast(AsyncConnection, conn), kind=kind))
+
+    assert exists("vnflcm") and conn.queries == 0  # not listening: cannot say
+    presence.listening(True)
+    assert exists("servicevm") and not exists("vnflcm")
+    assert conn.queries == 1
