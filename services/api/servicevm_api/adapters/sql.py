@@ -28,7 +28,8 @@ class Binder:
     """Turns attribute values into a statement's parameters, in the order of ``names``.
 
     A JSONB column's value is passed as JSON text: that is what the codec SQLAlchemy's
-    asyncpg dialect installs on every connection takes (and it decodes JSONB results)."""
+    asyncpg dialect installs on every connection takes (and it decodes JSONB results).
+    None is JSON null there, as SQLAlchemy's JSONB type stores it."""
 
     def __init__(self, table: Table, names: Sequence[str]) -> None:
         for name in names:
@@ -54,12 +55,12 @@ class Binder:
         return first + self.names.index(name)
 
 
-def _json(value: Any) -> str | None:
-    return None if value is None else pydantic_core.to_json(value, by_alias=False).decode()
+def _json(value: Any) -> str:
+    return pydantic_core.to_json(value, by_alias=False).decode()
 
 
-def jsonb(value: Any) -> str | None:
-    """A JSONB parameter's value (see ``Binder``); None stays SQL NULL."""
+def jsonb(value: Any) -> str:
+    """A JSONB parameter's value (see ``Binder``)."""
     return _json(value)
 
 
