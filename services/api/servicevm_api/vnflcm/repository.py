@@ -18,8 +18,11 @@ from servicevm_api.adapters.sql import Binder, qualified
 from shared.contracts.vnflcm import VnfLcmOpOccSnapshot
 
 
-async def add_instance(conn: AsyncConnection, *, values: dict[str, Any]) -> None:
-    await conn.execute(insert(vnf_instances).values(**values))
+async def add_instance(conn: AsyncConnection, *, values: dict[str, Any]) -> Row[Any]:
+    """The new row, with its defaults (no read after the insert)."""
+    inserted = await conn.execute(insert(vnf_instances).values(**values).returning(vnf_instances))
+    row: Row[Any] = inserted.one()
+    return row
 
 
 async def get_instance(
