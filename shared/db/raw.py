@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import asyncpg
 from sqlalchemy import Table
@@ -36,6 +36,15 @@ class Driver:
             raise RuntimeError("the connection is in a transaction")
         return self._driver
 
+    @property
+    def connection(self) -> asyncpg.Connection:
+        return self._driver
+
+    @property
+    def began(self) -> bool:
+        """Whether the SQLAlchemy connection's transaction has begun on the wire."""
+        return self._adapted._transaction is not None
+
     async def in_transaction(self) -> asyncpg.Connection:
         """The asyncpg connection, its transaction begun.
 
@@ -53,6 +62,9 @@ class Driver:
 
 def qualified(table: Table) -> str:
     return f'"{table.schema}"."{table.name}"' if table.schema else f'"{table.name}"'
+
+
+OUTBOX_COLUMNS = "message_id, exchange, routing_key, message_type, correlation_id, body"
 
 
 @dataclass(frozen=True)
@@ -78,13 +90,36 @@ class InboxSql:
         )
 
 
-OUTBOX_COLUMNS = "message_id, exchange, routing_key, message_type, correlation_id, body"
+class OutboxRows(NamedTuple):
+    """Outbox rows column by column: the arrays ``OutboxSql.insert`` takes, in its order."""
+
+    message_ids: list[Any]
+    exchanges: list[str]
+    routing_keys: list[str]
+    message_types: list[str]
+    correlation_ids: list[str]
+    bodies: list[bytes]
 
 
 @dataclass(frozen=True)
 class OutboxSql:
+    name: str
     insert: str
     delete_then_oldest: str
+
+    def insert_if(self, first: int, exists: str) -> str:
+        """``insert`` as one query of a WITH statement, writing its rows only if the query
+        ``exists`` finds a row (the change they announce was made); its arrays are the
+        parameters ``first`` to ``first + 5`` (``OutboxRows``)."""
+        arrays = ", ".join(
+            f"${first + i}::{kind}[]"
+            for i, kind in enumerate(("uuid", "text", "text", "text", "text", "bytea"))
+        )
+        return (
+            f"INSERT INTO {self.name} ({OUTBOX_COLUMNS}) SELECT {OUTBOX_COLUMNS} "
+            f"FROM unnest({arrays}) WITH ORDINALITY AS queued ({OUTBOX_COLUMNS}, position) "
+            f"WHERE EXISTS ({exists}) ORDER BY position"
+        )
 
     @classmethod
     @functools.cache
@@ -92,6 +127,7 @@ class OutboxSql:
         name = qualified(outbox)
         columns = OUTBOX_COLUMNS
         return cls(
+            name=name,
             # One statement for all the rows of a transaction (its trigger wakes the relay
             # once), inserted in the order they were queued: their ids are that order.
             insert=f"INSERT INTO {name} ({columns}) SELECT {columns} FROM unnest("

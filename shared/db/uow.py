@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from shared.contracts.envelope import Envelope, Message
 from shared.contracts.notifications import Notification, project_routing_key
-from shared.db.raw import Driver, InboxSql, OutboxSql
+from shared.db.raw import Driver, InboxSql, OutboxRows, OutboxSql
 from shared.messaging.topology import COMMANDS, EVENTS, NOTIFICATIONS, PROJECT_NOTIFICATIONS
 
 log = logging.getLogger(__name__)
@@ -87,6 +87,30 @@ class UnitOfWork:
         if self._driver is None:
             self._driver = await Driver.under(self.conn)
         return await self._driver.in_transaction()
+
+    async def driver(self) -> asyncpg.Connection:
+        """The asyncpg connection, in this unit's transaction: for a hot statement written
+        as SQL (prepared once per connection, no SQLAlchemy Core per call)."""
+        return await self._driver_in_transaction()
+
+    async def driver_outside_transaction(self) -> asyncpg.Connection:
+        """The asyncpg connection with nothing begun on it: a statement run there is a
+        transaction of its own (no BEGIN or COMMIT round trip). Only before anything ran
+        in this unit: after that, its statements belong to the unit's transaction."""
+        if self._driver is None:
+            self._driver = await Driver.under(self.conn)
+        if self._driver.began:
+            raise RuntimeError("this unit of work's transaction has begun")
+        return self._driver.connection
+
+    def take_outbox(self) -> OutboxRows:
+        """The outbox rows queued so far, column by column, which ``commit`` no longer
+        writes: for one statement that writes them with the change they announce
+        (``OutboxSql.insert_if``)."""
+        rows, self._pending = self._pending, []
+        if not rows:
+            return OutboxRows([], [], [], [], [], [])
+        return OutboxRows(*map(list, zip(*rows, strict=True)))
 
     async def record_processed(self, envelope: Envelope) -> None:
         """Remember this message id; raise AlreadyProcessed if another delivery got here first."""

@@ -17,6 +17,7 @@ from servicevm_scheduler.adapters.orm import templates
 from servicevm_scheduler.bootstrap import DEFINITION as SCHEDULER
 from shared.config import Settings
 from shared.contracts.models import DeviceSnapshot, DeviceStatus
+from shared.db.raw import Driver
 from tests.support.db import add_api_template, in_rolled_back_transaction
 from tests.support.snapshots import device_snapshot
 
@@ -66,14 +67,18 @@ def test_api_projection(database: Settings) -> None:
 
     async def body(conn: AsyncConnection) -> None:
         await add_api_template(conn, TEMPLATE, "owner")
-        device_id = uuid.uuid4()
-        await api_repo.apply_device_snapshot(conn, device=_snapshot(device_id, S.PENDING_CREATE, 1))
+        device_id, driver = uuid.uuid4(), await (await Driver.under(conn)).in_transaction()
+        await api_repo.apply_device_snapshot(
+            driver, device=_snapshot(device_id, S.PENDING_CREATE, 1)
+        )
         assert await status(conn, device_id) == (S.PENDING_CREATE, 1)
-        await api_repo.apply_device_snapshot(conn, device=_snapshot(device_id, S.ACTIVE, 3))
-        await api_repo.apply_device_snapshot(conn, device=_snapshot(device_id, S.PENDING_CREATE, 2))
+        await api_repo.apply_device_snapshot(driver, device=_snapshot(device_id, S.ACTIVE, 3))
+        await api_repo.apply_device_snapshot(
+            driver, device=_snapshot(device_id, S.PENDING_CREATE, 2)
+        )
         assert await status(conn, device_id) == (S.ACTIVE, 3)
         gone = uuid.uuid4()
-        await api_repo.apply_device_snapshot(conn, device=_snapshot(gone, S.ACTIVE, 4))
+        await api_repo.apply_device_snapshot(driver, device=_snapshot(gone, S.ACTIVE, 4))
         assert await status(conn, gone) is None
 
     in_rolled_back_transaction(API, database, body)

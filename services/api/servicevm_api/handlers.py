@@ -17,7 +17,7 @@ from shared.messaging.dispatch import HandlerContext, HandlerTable
 @one_transaction()
 async def device_status_changed(event: events.DeviceStatusChanged, ctx: HandlerContext) -> None:
     async with ctx.transaction(final=True) as uow:
-        await repo.apply_device_snapshot(uow.conn, device=event.device)
+        await repo.apply_device_snapshot(await uow.driver(), device=event.device)
         await uow.commit()
 
 
@@ -31,7 +31,7 @@ async def device_deleted(event: events.DeviceDeleted, ctx: HandlerContext) -> No
 @one_transaction()
 async def device_capacity_changed(event: events.DeviceCapacityChanged, ctx: HandlerContext) -> None:
     async with ctx.transaction(final=True) as uow:
-        await repo.apply_capacity(uow.conn, event=event)
+        await repo.apply_capacity(await uow.driver(), event=event)
         await uow.commit()
 
 
@@ -40,7 +40,7 @@ async def device_monitors_reported(
     event: events.DeviceMonitorsReported, ctx: HandlerContext
 ) -> None:
     async with ctx.transaction(final=True) as uow:
-        await repo.apply_monitors(uow.conn, event=event)
+        await repo.apply_monitors(await uow.driver(), event=event)
         await uow.commit()
 
 

@@ -2,16 +2,27 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
 from typing import Any
 
+import asyncpg
 from sqlalchemy import Row, Table, delete, func, insert, or_, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from servicevm_api.adapters.orm import device_templates, devices, service_instances, service_types
+from servicevm_api.adapters.orm import (
+    device_templates,
+    devices,
+    outbox,
+    service_instances,
+    service_types,
+    vims,
+)
+from servicevm_api.adapters.sql import Binder, column_list, jsonb, qualified, record_dict
+from shared.contracts.commands import CreateDevice
 from shared.contracts.events import DeviceCapacityChanged, DeviceMonitorsReported
 from shared.contracts.models import DeviceSnapshot, DeviceStatus, ServiceInstanceSnapshot
+from shared.db.raw import OutboxRows, OutboxSql
 
 
 async def list_rows(
@@ -97,8 +108,76 @@ async def instances_using_template(
     return list(rows.scalars())
 
 
-async def add_device(conn: AsyncConnection, *, values: dict[str, Any]) -> None:
-    await conn.execute(insert(devices).values(**values))
+_CREATED = Binder(
+    devices,
+    (
+        "id",
+        "tenant_id",
+        "template_id",
+        "kwargs",
+        "service_contexts",
+        "vim_id",
+        "status",
+        "slot_capacity",
+    ),
+)
+
+
+@functools.cache
+def _create_sql(shown: tuple[str, ...]) -> str:
+    """One statement is the whole POST, and so a transaction of its own (no BEGIN, no
+    COMMIT): the template locked (shared: it cannot be deleted meanwhile) if the caller
+    sees it, the VIM too when one is named, the row added, the outbox rows written only
+    if it was, and the row's ``shown`` columns returned as committed. Parameters: the ``_CREATED`` columns,
+    the caller's project (NULL: an admin, who sees every project's), then the outbox's
+    arrays."""
+    first_outbox = len(_CREATED.names) + 2
+    visible = f"(${first_outbox - 1}::text IS NULL OR tenant_id = ${first_outbox - 1})"
+    template, vim = _CREATED.position("template_id"), _CREATED.position("vim_id")
+    # The VIM the client named, else the template's (lifecycle resolves the project's
+    # default VIM if neither).
+    values = ", ".join(
+        f"coalesce(${i}, template.vim_id)" if i == vim else f"${i}"
+        for i in range(1, len(_CREATED.names) + 1)
+    )
+    return (
+        f"WITH template AS (SELECT vim_id FROM {qualified(device_templates)} "
+        f"WHERE id = ${template} AND {visible} FOR SHARE), "
+        f"vim AS (SELECT FROM {qualified(vims)} WHERE id = ${vim} AND {visible} FOR SHARE), "
+        f"device AS (INSERT INTO {qualified(devices)} "
+        f"({column_list(_CREATED.names)}, revision, pending_since) "
+        f"SELECT {values}, 0, now() FROM template "
+        f"WHERE ${vim}::uuid IS NULL OR EXISTS (SELECT FROM vim) "
+        f"RETURNING {column_list(shown)}), "
+        f"announced AS ({OutboxSql.of(outbox).insert_if(first_outbox, 'SELECT FROM device')}) "
+        "SELECT * FROM device"
+    )
+
+
+async def create_device(
+    driver: asyncpg.Connection,
+    *,
+    command: CreateDevice,
+    slot_capacity: int,
+    visible_to: str | None,
+    outbox_rows: OutboxRows,
+    shown: tuple[str, ...],
+) -> dict[str, Any] | None:
+    """Add the device ``command`` orders, PENDING_CREATE, with its outbox rows, in one
+    statement run outside any transaction (see ``_create_sql``); the new row's ``shown``
+    columns, or None when its template (or VIM) is not one ``visible_to`` sees (None: any)."""
+    values = _CREATED.of(command, status=DeviceStatus.PENDING_CREATE, slot_capacity=slot_capacity)
+    created = await driver.fetchrow(_create_sql(shown), *values, visible_to, *outbox_rows)
+    return record_dict(created)
+
+
+async def template_attributes(
+    driver: asyncpg.Connection, template_id: uuid.UUID
+) -> dict[str, str] | None:
+    attributes: dict[str, str] | None = await driver.fetchval(
+        f"SELECT attributes FROM {qualified(device_templates)} WHERE id = $1", template_id
+    )
+    return attributes
 
 
 async def set_device_fields(
@@ -107,56 +186,67 @@ async def set_device_fields(
     await conn.execute(update(devices).where(devices.c.id == device_id).values(**values))
 
 
-async def apply_device_snapshot(conn: AsyncConnection, *, device: DeviceSnapshot) -> None:
+# What a snapshot changes: all but the fixed identity, template and attachments.
+_SNAPSHOT = Binder(
+    devices,
+    [
+        name
+        for name in DeviceSnapshot.model_fields
+        if name not in ("id", "tenant_id", "template_id", "service_contexts")
+    ],
+)
+_FIRST_SNAPSHOT = Binder(devices, ("id", "tenant_id", "template_id", "service_contexts"))
+
+
+@functools.cache
+def _snapshot_sql() -> tuple[str, str]:
+    """The update by revision, and the insert-or-update of a device's first snapshot.
+    ``pending_since`` is cleared: the owner answered, its own deadline rules now."""
+    table = qualified(devices)
+    update_ = (
+        f"UPDATE {table} SET {_SNAPSHOT.assignments(2)}, pending_since = NULL "
+        f"WHERE id = $1 AND revision < ${_SNAPSHOT.position('revision', 2)}"
+    )
+    first = len(_FIRST_SNAPSHOT.names) + 1
+    taken = ", ".join(f"{name} = excluded.{name}" for name in (*_SNAPSHOT.names, "pending_since"))
+    upsert = (
+        f"INSERT INTO {table} AS held "
+        f"({column_list((*_FIRST_SNAPSHOT.names, *_SNAPSHOT.names))}, pending_since) "
+        f"VALUES ({_FIRST_SNAPSHOT.placeholders()}, {_SNAPSHOT.placeholders(first)}, NULL) "
+        f"ON CONFLICT (id) DO UPDATE SET {taken} WHERE held.revision < excluded.revision"
+    )
+    return update_, upsert
+
+
+async def apply_device_snapshot(driver: asyncpg.Connection, *, device: DeviceSnapshot) -> None:
     """Take lifecycle's snapshot unless a newer one is held. A device the api did not create
     (the scheduler grew a pool) is added on its first announcement; any other unknown
     device was deleted, and a late snapshot never resurrects it."""
-    # What a snapshot changes: all but the fixed identity, template and attachments.
-    values = device.model_dump(exclude={"id", "tenant_id", "template_id", "service_contexts"})
-    values["pending_since"] = None  # the owner answered: its own deadline rules now
+    update_, upsert = _snapshot_sql()
     if device.status != DeviceStatus.PENDING_CREATE:
-        await conn.execute(
-            update(devices)
-            .where(devices.c.id == device.id, devices.c.revision < device.revision)
-            .values(**values)
-        )
+        await driver.execute(update_, device.id, *_SNAPSHOT.of(device))
         return
     # One statement: the row the api wrote on the POST (or none, for a pool device) takes it.
-    insert_ = pg_insert(devices).values(
-        id=device.id,
-        tenant_id=device.tenant_id,
-        template_id=device.template_id,
-        service_contexts=[c.model_dump(mode="json") for c in device.service_contexts],
-        **values,
-    )
-    await conn.execute(
-        insert_.on_conflict_do_update(
-            index_elements=[devices.c.id],
-            set_={name: insert_.excluded[name] for name in values},
-            where=devices.c.revision < insert_.excluded.revision,
-        )
+    await driver.execute(upsert, *_FIRST_SNAPSHOT.of(device), *_SNAPSHOT.of(device))
+
+
+async def apply_monitors(driver: asyncpg.Connection, *, event: DeviceMonitorsReported) -> None:
+    await driver.execute(
+        f"UPDATE {qualified(devices)} SET monitors = $2 WHERE id = $1",
+        event.device_id,
+        jsonb(event.monitors),
     )
 
 
-async def apply_monitors(conn: AsyncConnection, *, event: DeviceMonitorsReported) -> None:
-    reports = [report.model_dump(mode="json") for report in event.monitors]
-    await conn.execute(
-        update(devices).where(devices.c.id == event.device_id).values(monitors=reports)
-    )
-
-
-async def apply_capacity(conn: AsyncConnection, *, event: DeviceCapacityChanged) -> None:
-    await conn.execute(
-        update(devices)
-        .where(
-            devices.c.id == event.device_id, devices.c.capacity_revision < event.capacity_revision
-        )
-        .values(
-            slot_capacity=event.slot_capacity,
-            slots_used=event.slots_used,
-            services=[str(s) for s in event.services],
-            capacity_revision=event.capacity_revision,
-        )
+async def apply_capacity(driver: asyncpg.Connection, *, event: DeviceCapacityChanged) -> None:
+    await driver.execute(
+        f"UPDATE {qualified(devices)} SET slot_capacity = $2, slots_used = $3, services = $4, "
+        "capacity_revision = $5 WHERE id = $1 AND capacity_revision < $5",
+        event.device_id,
+        event.slot_capacity,
+        event.slots_used,
+        jsonb([str(s) for s in event.services]),
+        event.capacity_revision,
     )
 
 

@@ -36,7 +36,7 @@ class Rendering(Generic[Public]):
     def visible(self) -> frozenset[str]:
         return frozenset(self.public.model_fields)
 
-    def one(self, row: Row[Any]) -> Public:
+    def one(self, row: Row[Any] | Mapping[str, Any]) -> Public:
         return self.public.model_validate(row, from_attributes=True)
 
     def fields(self, request: Request) -> list[str] | None:

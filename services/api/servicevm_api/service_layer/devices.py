@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+import asyncpg
 from sqlalchemy import Row, func
 
 from servicevm_api.adapters import repository as repo
@@ -12,7 +13,7 @@ from servicevm_api.adapters.json_pages import JsonPage
 from servicevm_api.adapters.orm import devices
 from servicevm_api.caller import Caller
 from servicevm_api.domain.rules import delete_refusal, update_refusal
-from servicevm_api.errors import bad_request, conflict
+from servicevm_api.errors import bad_request, conflict, not_found
 from servicevm_api.schemas.devices import DeviceCreate, DevicePublic
 from servicevm_api.service_layer.access import Collection, ListQuery
 from servicevm_api.service_layer.device_templates import get_template
@@ -23,6 +24,8 @@ from shared.contracts.template_policy import TemplatePolicy
 from shared.db.uow import UnitOfWork
 
 DEVICES = Collection("device", devices)
+# The columns a created device is answered with: its public model's.
+_SHOWN = tuple(DevicePublic.model_fields)
 
 
 async def get_device(
@@ -39,35 +42,55 @@ async def list_devices_json(uow: UnitOfWork, caller: Caller, query: ListQuery) -
     return await DEVICES.list_json(uow, caller, query, DevicePublic)
 
 
-async def create_device(uow: UnitOfWork, caller: Caller, request: DeviceCreate) -> Row[Any]:
+async def create_device(uow: UnitOfWork, caller: Caller, request: DeviceCreate) -> dict[str, Any]:
+    """The new row, PENDING_CREATE, its CreateDevice command in the outbox: one statement
+    (``repository.create_device``) that checks and locks the template (and the VIM named),
+    so the whole request is one round trip to PostgreSQL once the template is known."""
     tenant_id = caller.tenant_for_new_resource(request.tenant_id)
     _check_monitoring(request.kwargs)
-    # Shared lock: the template cannot be deleted while this device is being added.
-    template = await get_template(uow, caller, request.template_id, lock="share")
-    if request.vim_id is not None:
-        await get_vim(uow, caller, request.vim_id, lock="share")
     command = commands.CreateDevice(
         id=uuid.uuid4(), tenant_id=tenant_id, **request.model_dump(exclude={"tenant_id"})
     )
-    values = command.model_dump(mode="json")
-    values.update(
-        id=command.id,
-        template_id=command.template_id,
-        # Shown at once when known; lifecycle resolves the project's default VIM if needed.
-        vim_id=command.vim_id or template.vim_id,
-        status=DeviceStatus.PENDING_CREATE,
-        pending_since=func.now(),
-        revision=0,
-        # Known from the template at once (the topology showed null until a placement).
-        slot_capacity=TemplatePolicy.lenient(template.attributes).slot_capacity,
-    )
-    await repo.add_device(uow.conn, values=values)
-    await uow.publish(command, tenant_id=tenant_id)
-    # Read back in the same transaction (the row as committed, with its defaults): a read
-    # after the commit would cost a transaction of its own.
-    created = await get_device(uow, caller, command.id)
-    await uow.commit()
-    return created
+    driver = await uow.driver_outside_transaction()
+    slot_capacity = await _slot_capacity(driver, command.template_id)
+    if slot_capacity is not None:
+        await uow.publish(command, tenant_id=tenant_id)
+        created = await repo.create_device(
+            driver,
+            command=command,
+            # Known from the template at once (the topology showed null until a placement).
+            slot_capacity=slot_capacity,
+            visible_to=None if caller.is_admin else caller.project_id,
+            outbox_rows=uow.take_outbox(),
+            shown=_SHOWN,
+        )
+        if created is not None:
+            return created
+    # Nothing was written: the template (or the VIM) is not one the caller sees.
+    await get_template(uow, caller, command.template_id)
+    if command.vim_id is not None:
+        await get_vim(uow, caller, command.vim_id)
+    raise not_found("device_template", command.template_id)  # deleted meanwhile
+
+
+# Each template's slot capacity, from its attributes, which never change (an update
+# changes only its name and description): read once per template and process.
+_SLOT_CAPACITIES: dict[uuid.UUID, int] = {}
+_SLOT_CAPACITIES_KEPT = 10_000
+
+
+async def _slot_capacity(driver: asyncpg.Connection, template_id: uuid.UUID) -> int | None:
+    """None: no such template."""
+    known = _SLOT_CAPACITIES.get(template_id)
+    if known is not None:
+        return known
+    attributes = await repo.template_attributes(driver, template_id)
+    if attributes is None:
+        return None
+    if len(_SLOT_CAPACITIES) >= _SLOT_CAPACITIES_KEPT:
+        _SLOT_CAPACITIES.clear()
+    capacity = _SLOT_CAPACITIES[template_id] = TemplatePolicy.lenient(attributes).slot_capacity
+    return capacity
 
 
 async def update_device(

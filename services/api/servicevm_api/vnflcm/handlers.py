@@ -15,12 +15,15 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import asyncpg
+
 from servicevm_api.vnflcm import repository as repo
 from servicevm_api.vnflcm.instances import merge_vim_connections
 from servicevm_api.vnflcm.rendering import instantiated_vnf_info
-from servicevm_api.vnflcm.states import is_final
+from servicevm_api.vnflcm.states import FINAL, is_final
 from shared.contracts.vnflcm import VnfInstanceChanged, VnfLcmOpOccChanged, VnfLcmOpOccSnapshot
 from shared.db.uow import UnitOfWork
+from shared.messaging.batching import one_transaction
 from shared.messaging.dispatch import HandlerContext, HandlerTable
 
 log = logging.getLogger(__name__)
@@ -43,28 +46,27 @@ def op_columns(op: VnfLcmOpOccSnapshot) -> dict[str, Any]:
     }
 
 
+@one_transaction()
 async def vnf_lcm_op_occ_changed(event: VnfLcmOpOccChanged, ctx: HandlerContext) -> None:
     op = event.op_occ
     async with ctx.transaction(final=True) as uow:
-        vnf = await repo.get_instance(uow.conn, op.vnf_instance_id, lock=True)
+        driver = await uow.driver()
+        vnf = await repo.lock_instance(driver, op.vnf_instance_id)
         if vnf is None:  # deleted since; nothing to show it on
             await uow.commit()
             return
-        row = await repo.get_op_occ(uow.conn, op.id, lock=True)
-        if row is None:
+        held = await repo.take_op_occ(driver, op, final=FINAL)
+        if held is None:
             await _adopt(uow, op, vnf.operation_in_progress)
-        elif op.revision <= row.revision:
-            pass
-        elif is_final(row.operation_state) and op.operation_state != row.operation_state:
+        elif held.taken:
+            await _on_vnf(driver, vnf, op)
+        elif op.revision > held.revision:
             # A FAIL's FAILED is taken with lifecycle's details; anything else is not (a
             # deadline's FAILED stays, not the ROLLED_BACK of its cancel at lifecycle).
             log.warning(
                 "op occ final in the api; later different snapshot ignored",
                 extra={"op_occ_id": str(op.id), "state": op.operation_state},
             )
-        else:
-            await repo.set_op_occ(uow.conn, op.id, **op_columns(op))
-            await _on_vnf(uow, vnf, op)
         await uow.commit()
 
 
@@ -86,7 +88,9 @@ async def _adopt(uow: UnitOfWork, op: VnfLcmOpOccSnapshot, in_progress: Any) -> 
         await repo.set_instance(uow.conn, op.vnf_instance_id, operation_in_progress=op.id)
 
 
-async def _on_vnf(uow: UnitOfWork, vnf: Any, op: VnfLcmOpOccSnapshot) -> None:
+async def _on_vnf(
+    driver: asyncpg.Connection, vnf: repo.LockedInstance, op: VnfLcmOpOccSnapshot
+) -> None:
     values: dict[str, Any] = {}
     if is_final(op.operation_state) and vnf.operation_in_progress == op.id:
         values["operation_in_progress"] = None
@@ -99,14 +103,15 @@ async def _on_vnf(uow: UnitOfWork, vnf: Any, op: VnfLcmOpOccSnapshot) -> None:
         if pushed is not None:  # what lifecycle pushed to every VNFC
             values["vnf_configurable_properties"] = pushed
     if values:
-        await repo.set_instance(uow.conn, vnf.id, **values)
+        await repo.set_locked_instance(driver, vnf.id, **values)
 
 
+@one_transaction()
 async def vnf_instance_changed(event: VnfInstanceChanged, ctx: HandlerContext) -> None:
     snapshot = event.vnf_instance
     async with ctx.transaction(final=True) as uow:
-        await repo.set_instance_if_newer(
-            uow.conn,
+        await repo.take_instance_snapshot(
+            await uow.driver(),
             snapshot.id,
             snapshot.revision,
             instantiation_state=snapshot.instantiation_state,

@@ -40,20 +40,19 @@ async def list_instances(uow: UnitOfWork, caller: Caller) -> list[Row[Any]]:
 
 async def create_instance(uow: UnitOfWork, caller: Caller, request: CreateVnfRequest) -> Row[Any]:
     """NOT_INSTANTIATED, from the project's ONBOARDED, ENABLED package of the vnfdId."""
-    package_id = await packages.onboarded_with_vnfd(
+    # Locked: a concurrent package DELETE sees the instance (IN_USE).
+    package = await packages.lock_onboarded_with_vnfd(
         uow.conn, tenant_id=caller.project_id, vnfd_id=request.vnfdId
     )
-    package = None if package_id is None else await packages.get(uow.conn, package_id, lock=True)
     if package is None or package.operational_state != "ENABLED":
         raise unprocessable(
             f"vnfdId {request.vnfdId} is not the VNFD of an ONBOARDED, ENABLED VNF package "
             "of this project"
         )
-    instance_id = uuid.uuid4()
-    await repo.add_instance(
+    row = await repo.add_instance(
         uow.conn,
         values={
-            "id": instance_id,
+            "id": uuid.uuid4(),
             "tenant_id": caller.project_id,
             "name": request.vnfInstanceName,
             "description": request.vnfInstanceDescription,
@@ -69,7 +68,6 @@ async def create_instance(uow: UnitOfWork, caller: Caller, request: CreateVnfReq
     )
     if package.usage_state != "IN_USE":
         await packages.set_fields(uow.conn, package.id, usage_state="IN_USE")
-    row = await get_instance(uow, caller, instance_id)
     await announce.created(uow, row._mapping)
     await uow.commit()
     return row

@@ -2,18 +2,27 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
+import asyncpg
 from sqlalchemy import Row, delete, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from servicevm_api.adapters.orm import vnf_instances, vnf_lcm_op_occs
+from servicevm_api.adapters.sql import Binder, qualified
+from shared.contracts.vnflcm import VnfLcmOpOccSnapshot
 
 
-async def add_instance(conn: AsyncConnection, *, values: dict[str, Any]) -> None:
-    await conn.execute(insert(vnf_instances).values(**values))
+async def add_instance(conn: AsyncConnection, *, values: dict[str, Any]) -> Row[Any]:
+    """The new row, with its defaults (no read after the insert)."""
+    inserted = await conn.execute(insert(vnf_instances).values(**values).returning(vnf_instances))
+    row: Row[Any] = inserted.one()
+    return row
 
 
 async def get_instance(
@@ -113,3 +122,125 @@ async def unanswered_op_occs(
         )
     )
     return [(row.vnf_instance_id, row.id) for row in rows]
+
+
+# --- lifecycle's events, as SQL (adapters.sql): the VNF path runs them for every op --------
+
+# What an op occ snapshot changes (``pending_since`` is cleared: lifecycle answered).
+_OP_TAKEN = Binder(
+    vnf_lcm_op_occs,
+    (
+        "operation_state",
+        "state_entered_time",
+        "is_cancel_pending",
+        "cancel_mode",
+        "affected_vnfcs",
+        "changed_info",
+        "changed_ext_connectivity",
+        "error",
+        "revision",
+        "grant_id",
+    ),
+)
+
+
+@dataclass(frozen=True)
+class LockedInstance:
+    """What an op occ's event needs of its VNF, whose row it has locked."""
+
+    id: uuid.UUID
+    operation_in_progress: uuid.UUID | None
+    vim_connection_info: list[dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class HeldOpOcc:
+    """An op occ as it was before a snapshot, and whether the snapshot was taken."""
+
+    revision: int
+    operation_state: str
+    taken: bool
+
+
+async def lock_instance(
+    driver: asyncpg.Connection, instance_id: uuid.UUID
+) -> LockedInstance | None:
+    row = await driver.fetchrow(
+        f"SELECT id, operation_in_progress, vim_connection_info FROM {qualified(vnf_instances)} "
+        "WHERE id = $1 FOR UPDATE",
+        instance_id,
+    )
+    return None if row is None else LockedInstance(*row)
+
+
+@functools.cache
+def _take_op_occ_sql() -> str:
+    table = qualified(vnf_lcm_op_occs)
+    revision = _OP_TAKEN.position("revision", 3)
+    state = _OP_TAKEN.position("operation_state", 3)
+    return (
+        f"WITH held AS (SELECT id, revision, operation_state FROM {table} "
+        "WHERE id = $1 FOR UPDATE), "
+        f"taken AS (UPDATE {table} AS op SET {_OP_TAKEN.assignments(3)}, pending_since = NULL "
+        f"FROM held WHERE op.id = held.id AND held.revision < ${revision} "
+        f"AND (held.operation_state <> ALL($2::text[]) OR held.operation_state = ${state}) "
+        "RETURNING op.id) "
+        "SELECT held.revision, held.operation_state, EXISTS (SELECT FROM taken) FROM held"
+    )
+
+
+async def take_op_occ(
+    driver: asyncpg.Connection, op: VnfLcmOpOccSnapshot, *, final: Iterable[str]
+) -> HeldOpOcc | None:
+    """lifecycle's snapshot of the op occ, in one statement, if newer than the held one and
+    the held one is not in a ``final`` state other than the snapshot's (the api marked it
+    final itself: FAIL, a deadline). None: no such op occ. Under its VNF's row lock (every
+    writer of an op occ takes it first), so the op occ cannot change meanwhile."""
+    row = await driver.fetchrow(_take_op_occ_sql(), op.id, list(final), *_OP_TAKEN.of(op))
+    return None if row is None else HeldOpOcc(*row)
+
+
+@functools.cache
+def _set_instance_sql(names: tuple[str, ...]) -> tuple[Binder, str]:
+    binder = Binder(vnf_instances, names)
+    return binder, (
+        f"UPDATE {qualified(vnf_instances)} SET {binder.assignments(2)}, "
+        "version = version + 1 WHERE id = $1"
+    )
+
+
+async def set_locked_instance(
+    driver: asyncpg.Connection, instance_id: uuid.UUID, **values: Any
+) -> None:
+    """``set_instance`` as SQL (bumps the version, the ETag)."""
+    binder, sql = _set_instance_sql(tuple(values))
+    await driver.execute(sql, instance_id, *binder.of(None, **values))
+
+
+_INSTANCE_TAKEN = Binder(vnf_instances, ("instantiation_state", "instantiated_vnf_info"))
+
+
+@functools.cache
+def _take_instance_sql() -> str:
+    return (
+        f"UPDATE {qualified(vnf_instances)} SET {_INSTANCE_TAKEN.assignments(3)}, "
+        "revision = $2, version = version + 1 WHERE id = $1 AND revision < $2"
+    )
+
+
+async def take_instance_snapshot(
+    driver: asyncpg.Connection,
+    instance_id: uuid.UUID,
+    revision: int,
+    *,
+    instantiation_state: str,
+    instantiated_vnf_info: dict[str, Any] | None,
+) -> None:
+    """``set_instance_if_newer`` as SQL: lifecycle's view at ``revision``, unless the record
+    has that one or a later one already (the row lock is the update's own)."""
+    bound = _INSTANCE_TAKEN.of(
+        None,
+        instantiation_state=instantiation_state,
+        instantiated_vnf_info=instantiated_vnf_info,
+    )
+    await driver.execute(_take_instance_sql(), instance_id, revision, *bound)

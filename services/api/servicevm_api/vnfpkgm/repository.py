@@ -56,3 +56,36 @@ async def onboarded_with_vnfd(
         )
     )
     return uuid.UUID(str(found)) if found is not None else None
+
+
+# What a new VNF instance takes from its package.
+_IDENTITY_COLUMNS = [
+    vnf_packages.c[name]
+    for name in (
+        "id",
+        "operational_state",
+        "usage_state",
+        "vnfd_id",
+        "vnf_provider",
+        "vnf_product_name",
+        "vnf_software_version",
+        "vnfd_version",
+    )
+]
+
+
+async def lock_onboarded_with_vnfd(
+    conn: AsyncConnection, *, tenant_id: str, vnfd_id: str
+) -> Row[Any] | None:
+    """The ONBOARDED package of the project with that vnfdId, if any, locked, with what a
+    new instance takes from it (not its VNFD, which a create does not read)."""
+    query = (
+        select(*_IDENTITY_COLUMNS)
+        .where(
+            vnf_packages.c.tenant_id == tenant_id,
+            vnf_packages.c.vnfd_id == vnfd_id,
+            vnf_packages.c.onboarding_state == "ONBOARDED",
+        )
+        .with_for_update()
+    )
+    return (await conn.execute(query)).first()

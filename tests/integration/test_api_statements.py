@@ -1,0 +1,241 @@
+"""The api's hot statements written as SQL, against Postgres.
+
+- A device POST's one statement (``repository.create_device``) adds the row and its outbox
+  rows only for a template (and a VIM, when one is named) the caller sees; otherwise it
+  writes nothing at all, neither the row nor the command.
+- An op occ event's one statement (``vnflcm.repository.take_op_occ``) takes a newer
+  snapshot, ignores a stale one, keeps an op occ the api made final unless the snapshot
+  is in that same state, and finds nothing for an op occ it does not hold."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+
+import asyncpg
+from sqlalchemy import func, insert, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from servicevm_api.adapters import repository as repo
+from servicevm_api.adapters.orm import (
+    device_templates,
+    devices,
+    outbox,
+    vims,
+    vnf_instances,
+    vnf_lcm_op_occs,
+    vnf_packages,
+)
+from servicevm_api.bootstrap import DEFINITION
+from servicevm_api.vnflcm import repository as vnf_repo
+from servicevm_api.vnflcm.states import FINAL
+from shared.config import Settings
+from shared.contracts import commands
+from shared.contracts.vnflcm import VnfLcmOpOccSnapshot
+from shared.db.raw import Driver, OutboxRows
+from shared.runtime import build_store
+
+
+def _rolled_back(
+    settings: Settings, body: Callable[[AsyncConnection, asyncpg.Connection], Awaitable[None]]
+) -> None:
+    async def run() -> None:
+        engine = build_store(DEFINITION, settings).engine
+        try:
+            async with engine.connect() as conn, conn.begin() as transaction:
+                driver = await (await Driver.under(conn)).in_transaction()
+                await body(conn, driver)
+                await transaction.rollback()
+        finally:
+            await engine.dispose()
+
+    asyncio.run(run())
+
+
+def _command(template_id: uuid.UUID, vim_id: uuid.UUID | None = None) -> commands.CreateDevice:
+    return commands.CreateDevice(
+        id=uuid.uuid4(),
+        tenant_id="owner",
+        template_id=template_id,
+        kwargs={"vlan": 10},
+        service_contexts=[],
+        vim_id=vim_id,
+    )
+
+
+def _outbox_row(command: commands.CreateDevice) -> OutboxRows:
+    return OutboxRows(
+        [uuid.uuid4()], ["servicevm.commands"], [command.TYPE], [command.TYPE], ["req"], [b"{}"]
+    )
+
+
+SHOWN = ("id", "tenant_id", "template_id", "kwargs", "status", "vim_id")
+
+
+def test_device_post_writes_row_and_command_only_for_a_visible_template(
+    database: Settings,
+) -> None:
+    async def body(conn: AsyncConnection, driver: asyncpg.Connection) -> None:
+        template_id, vim_id = uuid.uuid4(), uuid.uuid4()
+        await conn.execute(
+            insert(vims).values(
+                id=vim_id,
+                tenant_id="owner",
+                name="v",
+                description="",
+                type="openstack",
+                auth_url="http://keystone/v3",
+                is_default=False,
+                status="REACHABLE",
+            )
+        )
+        await conn.execute(
+            insert(device_templates).values(
+                id=template_id,
+                tenant_id="owner",
+                name="t",
+                description="",
+                device_driver="noop",
+                mgmt_driver="noop",
+                service_types=[],
+                attributes={},
+                vim_id=vim_id,
+            )
+        )
+
+        async def create(command: commands.CreateDevice, visible_to: str | None) -> object:
+            return await repo.create_device(
+                driver,
+                command=command,
+                slot_capacity=2,
+                visible_to=visible_to,
+                outbox_rows=_outbox_row(command),
+                shown=SHOWN,
+            )
+
+        async def written() -> tuple[int, int]:
+            rows = await conn.scalar(select(func.count()).select_from(devices))
+            queued = await conn.scalar(select(func.count()).select_from(outbox))
+            return int(rows or 0), int(queued or 0)
+
+        before = await written()
+        mine = _command(template_id)
+        assert await create(mine, "owner") == {
+            "id": mine.id,
+            "tenant_id": "owner",
+            "template_id": template_id,
+            "kwargs": {"vlan": 10},
+            "status": "PENDING_CREATE",
+            "vim_id": vim_id,  # the template's, none being named
+        }
+        assert await written() == (before[0] + 1, before[1] + 1)
+        assert await create(_command(template_id), None) is not None  # an admin sees all
+        counted = await written()
+        assert await create(_command(template_id), "other") is None
+        assert await create(_command(uuid.uuid4()), "owner") is None
+        assert await create(_command(template_id, vim_id=uuid.uuid4()), "owner") is None
+        assert await written() == counted
+
+    _rolled_back(database, body)
+
+
+def _op(vnf_id: uuid.UUID, op_id: uuid.UUID, state: str, revision: int) -> VnfLcmOpOccSnapshot:
+    at = datetime.now(UTC)
+    return VnfLcmOpOccSnapshot(
+        id=op_id,
+        vnf_instance_id=vnf_id,
+        tenant_id="owner",
+        operation="INSTANTIATE",
+        operation_state=state,
+        is_automatic_invocation=False,
+        operation_params={},
+        start_time=at,
+        state_entered_time=at,
+        revision=revision,
+    )
+
+
+def test_op_occ_snapshot_taken_by_revision_and_final_state(database: Settings) -> None:
+    async def body(conn: AsyncConnection, driver: asyncpg.Connection) -> None:
+        package_id, vnf_id, op_id = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+        await conn.execute(
+            insert(vnf_packages).values(
+                id=package_id,
+                tenant_id="owner",
+                onboarding_state="ONBOARDED",
+                operational_state="ENABLED",
+                usage_state="IN_USE",
+                user_defined_data={},
+            )
+        )
+        await conn.execute(
+            insert(vnf_instances).values(
+                id=vnf_id,
+                tenant_id="owner",
+                vnfd_id="d",
+                vnf_provider="p",
+                vnf_product_name="n",
+                vnf_software_version="1",
+                vnfd_version="1",
+                vnf_package_id=package_id,
+                instantiation_state="NOT_INSTANTIATED",
+                operation_in_progress=op_id,
+            )
+        )
+        at = datetime.now(UTC)
+        await conn.execute(
+            insert(vnf_lcm_op_occs).values(
+                id=op_id,
+                tenant_id="owner",
+                vnf_instance_id=vnf_id,
+                operation="INSTANTIATE",
+                operation_state="STARTING",
+                operation_params={},
+                start_time=at,
+                state_entered_time=at,
+                pending_since=at,
+            )
+        )
+
+        async def take(state: str, revision: int) -> vnf_repo.HeldOpOcc | None:
+            return await vnf_repo.take_op_occ(
+                driver, _op(vnf_id, op_id, state, revision), final=FINAL
+            )
+
+        async def held() -> tuple[str, int, object]:
+            row = (
+                await conn.execute(
+                    select(
+                        vnf_lcm_op_occs.c.operation_state,
+                        vnf_lcm_op_occs.c.revision,
+                        vnf_lcm_op_occs.c.pending_since,
+                    ).where(vnf_lcm_op_occs.c.id == op_id)
+                )
+            ).one()
+            return row.operation_state, row.revision, row.pending_since
+
+        locked = await vnf_repo.lock_instance(driver, vnf_id)
+        assert locked is not None and locked.operation_in_progress == op_id
+        assert await take("PROCESSING", 2) == vnf_repo.HeldOpOcc(0, "STARTING", True)
+        assert await held() == ("PROCESSING", 2, None)  # lifecycle answered
+        assert await take("STARTING", 1) == vnf_repo.HeldOpOcc(2, "PROCESSING", False)
+        assert (await held())[:2] == ("PROCESSING", 2)
+        await conn.execute(
+            vnf_lcm_op_occs.update()
+            .where(vnf_lcm_op_occs.c.id == op_id)
+            .values(operation_state="FAILED")  # the api's FAIL
+        )
+        assert await take("ROLLED_BACK", 3) == vnf_repo.HeldOpOcc(2, "FAILED", False)
+        assert await take("FAILED", 4) == vnf_repo.HeldOpOcc(2, "FAILED", True)
+        assert (await held())[:2] == ("FAILED", 4)
+        assert (
+            await vnf_repo.take_op_occ(
+                driver, _op(vnf_id, uuid.uuid4(), "PROCESSING", 1), final=FINAL
+            )
+            is None
+        )
+        assert await vnf_repo.lock_instance(driver, uuid.uuid4()) is None
+
+    _rolled_back(database, body)
