@@ -103,7 +103,9 @@ class _VnfSql:
     def get(cls) -> _VnfSql:
         table = qualified(vnf_instances)
         select = (
-            "SELECT id, tenant_id, instantiation_state, flavour::text AS flavour, "
+            # A cleared flavour is stored as JSON null (SQLAlchemy's JSONB default).
+            "SELECT id, tenant_id, instantiation_state, "
+            "NULLIF(flavour, 'null'::jsonb)::text AS flavour, "
             "instantiation_level_id, scale_status, vnf_state, vim_id, ext_virtual_links, "
             f"revision FROM {table} WHERE id = $1"
         )
