@@ -94,9 +94,13 @@ def _flavour(text: str) -> VnfFlavourSpec:
 
 @dataclass(frozen=True)
 class _VnfSql:
+    """The statements of every settle, built once (``get`` is cached)."""
+
     select: str
     select_for_update: str
     bump_revision: str
+    point_vnfc: str
+    vnfcs_with_status: str
 
     @classmethod
     @functools.cache
@@ -113,6 +117,11 @@ class _VnfSql:
             select=select,
             select_for_update=f"{select} FOR UPDATE",
             bump_revision=f"UPDATE {table} SET revision = $2, updated_at = now() WHERE id = $1",
+            point_vnfc=f"UPDATE {qualified(vnfcs)} SET device_id = $2, power_state = 'STARTED' "
+            "WHERE id = $1",
+            vnfcs_with_status="SELECT v.id, v.vdu_id, v.device_id, v.seq, v.power_state, "
+            f"d.status FROM {qualified(vnfcs)} v LEFT JOIN {qualified(devices)} d "
+            "ON d.id = v.device_id WHERE v.vnf_instance_id = $1 ORDER BY v.seq",
         )
 
 
@@ -165,11 +174,8 @@ async def add_vnfc(
 
 async def point_vnfc(conn: AsyncConnection, *, vnfc_id: uuid.UUID, device_id: uuid.UUID) -> None:
     """The VNFC now runs on that device (heal, or a retried create)."""
-    await conn.execute(
-        update(vnfcs)
-        .where(vnfcs.c.id == vnfc_id)
-        .values(device_id=device_id, power_state="STARTED")
-    )
+    driver = await (await Driver.under(conn)).in_transaction()
+    await driver.execute(_VnfSql.get().point_vnfc, vnfc_id, device_id)
 
 
 async def vnfc_device(conn: AsyncConnection, *, vnfc_id: uuid.UUID) -> uuid.UUID | None:
@@ -203,13 +209,21 @@ async def device_exists(conn: AsyncConnection, *, device_id: uuid.UUID) -> bool:
 async def vnfcs_with_status(conn: AsyncConnection, *, vnf_id: uuid.UUID) -> list[tuple[Vnfc, str]]:
     """The VNF's VNFCs now, each with its device's status (DELETED once the row is gone),
     in one statement."""
-    rows = await conn.execute(
-        select(vnfcs, devices.c.status)
-        .select_from(vnfcs.outerjoin(devices, devices.c.id == vnfcs.c.device_id))
-        .where(vnfcs.c.vnf_instance_id == vnf_id)
-        .order_by(vnfcs.c.seq)
-    )
-    return [(_vnfc(row), row.status or "DELETED") for row in rows]
+    driver = await (await Driver.under(conn)).in_transaction()
+    rows = await driver.fetch(_VnfSql.get().vnfcs_with_status, vnf_id)
+    return [
+        (
+            Vnfc(
+                id=row["id"],
+                vdu_id=row["vdu_id"],
+                device_id=row["device_id"],
+                seq=row["seq"],
+                power_state=row["power_state"],
+            ),
+            row["status"] or "DELETED",
+        )
+        for row in rows
+    ]
 
 
 def _vnfc(row: Any) -> Vnfc:
