@@ -5,7 +5,8 @@ created through /v1.0/devices (POST -> ACTIVE).
 
     python -m bench.vnf_instantiate [--vnfs 200] [--concurrency 50]
 
-It runs its own suite (database and vhost ``servicevm_bench_vnf``, ports 29990-29993).
+It runs its own suite (database and vhost ``servicevm_bench_vnf``, ports 29990-29993; override
+with SERVICEVM_BENCH_DB_NAME, SERVICEVM_BENCH_AMQP_URL and SERVICEVM_BENCH_PORT_BASE).
 COMPLETED is timed by lifecycle's ``vnf_lcm_op_occ.changed`` event. Figures are printed,
 never asserted: the VNF path should cost no more than its devices do.
 """
@@ -15,6 +16,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import tempfile
 import time
 from pathlib import Path
@@ -32,13 +34,19 @@ from shared.messaging.topology import EVENTS
 from shared.preflight import preflight
 from shared.vnfd.build import sample_package
 
+# SERVICEVM_BENCH_DB_NAME, SERVICEVM_BENCH_AMQP_URL and SERVICEVM_BENCH_PORT_BASE keep two
+# benchmarks on one machine apart, as for bench.e2e_devices.
+_DB_NAME = os.environ.get("SERVICEVM_BENCH_DB_NAME", "servicevm_bench_vnf")
+_PORT_BASE = int(os.environ.get("SERVICEVM_BENCH_PORT_BASE", "29990"))
 BENCH_ENV = {
-    "SERVICEVM_DB_NAME": "servicevm_bench_vnf",
-    "SERVICEVM_AMQP_URL": "amqp://guest:guest@127.0.0.1:5672/servicevm_bench_vnf",
-    "SERVICEVM_API_PORT": "29990",
-    "SERVICEVM_SCHEDULER_PORT": "29991",
-    "SERVICEVM_LIFECYCLE_PORT": "29992",
-    "SERVICEVM_MGMT_PORT": "29993",
+    "SERVICEVM_DB_NAME": _DB_NAME,
+    "SERVICEVM_AMQP_URL": os.environ.get(
+        "SERVICEVM_BENCH_AMQP_URL", f"amqp://guest:guest@127.0.0.1:5672/{_DB_NAME}"
+    ),
+    "SERVICEVM_API_PORT": str(_PORT_BASE),
+    "SERVICEVM_SCHEDULER_PORT": str(_PORT_BASE + 1),
+    "SERVICEVM_LIFECYCLE_PORT": str(_PORT_BASE + 2),
+    "SERVICEVM_MGMT_PORT": str(_PORT_BASE + 3),
     "SERVICEVM_LOG_LEVEL": "WARNING",
     "SERVICEVM_WRITE_RATE_LIMIT": "0",
 }

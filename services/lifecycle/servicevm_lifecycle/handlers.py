@@ -11,15 +11,17 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from servicevm_lifecycle.adapters import repository as repo
+from servicevm_lifecycle.adapters.template_cache import TEMPLATES
 from servicevm_lifecycle.domain.model import Device, refusal_reason
 from servicevm_lifecycle.drivers import get_device_driver
 from servicevm_lifecycle.flows.device_tasks import (
     CREATE_FLOW,
     DELETE_FLOW,
+    IN_PROCESS_CREATE_FLOW,
     UPDATE_FLOW,
     DeviceFlowState,
     flow_state,
@@ -45,60 +47,69 @@ log = logging.getLogger(__name__)
 
 # --- devices -----------------------------------------------------------------------------
 
-# Templates whose device driver works in this process alone (``DeviceDriver.in_process``),
-# as this process has seen them (a template's drivers and attributes never change). Their
-# devices are created in one transaction, with other messages: between the steps there is
-# nothing outside the database that a crash could orphan.
-_IN_PROCESS_TEMPLATES: set[uuid.UUID] = set()
 
-
-def _created_in_process(cmd: commands.CreateDevice) -> bool:
-    return cmd.template_id in _IN_PROCESS_TEMPLATES
-
-
-def _remember_in_process(template: DeviceTemplateSnapshot) -> None:
+def _in_process(template: DeviceTemplateSnapshot) -> bool:
+    """Whether the template's device driver works in this process alone
+    (``DeviceDriver.in_process``): its devices are created in one transaction, as there is
+    nothing outside the database that a crash between the steps could orphan."""
     try:
         driver = get_device_driver(template.device_driver)
     except PluginNotFound:
-        return
-    if driver.in_process(template.attributes):
-        _IN_PROCESS_TEMPLATES.add(template.id)
+        return False
+    return driver.in_process(template.attributes)
+
+
+def _created_in_process(cmd: commands.CreateDevice) -> bool:
+    template = TEMPLATES.peek(cmd.template_id)
+    return template is not None and _in_process(template)
 
 
 @one_transaction(when=_created_in_process)
 async def create_device(cmd: commands.CreateDevice, ctx: HandlerContext) -> None:
+    template = TEMPLATES.peek(cmd.template_id)
+    if template is not None and _in_process(template):
+        await _create_in_process(cmd, ctx, template)
+    else:
+        await _create_in_steps(cmd, ctx)
+
+
+async def _create_in_steps(cmd: commands.CreateDevice, ctx: HandlerContext) -> None:
+    """A driver that builds outside this process: the device is recorded PENDING_CREATE
+    first, then the driver's steps run, each recorded in its own transaction."""
     async with ctx.transaction() as uow:
-        template = await repo.get_template(uow.conn, template_id=cmd.template_id)
+        template = await TEMPLATES.get(uow.conn, template_id=cmd.template_id)
         if template is None:
             # The api accepted the device with its template: the template's own command
             # may still be on its way (another replica, a requeue). Fails below if not.
             wait_for(ctx.envelope, f"device template {cmd.template_id}")
-        device = await repo.get_device(uow.conn, device_id=cmd.id, for_update=True)
-        if device is None:
+        found = await repo.get_device_and_template(uow.conn, device_id=cmd.id, for_update=True)
+        if found is None:
             vim_id = await choose_vim(uow.conn, cmd, template)
             await _wait_for_vim(uow, ctx, vim_id)
-            device = Device(
-                id=cmd.id,
-                tenant_id=cmd.tenant_id,
-                template_id=cmd.template_id,
-                kwargs=cmd.kwargs,
-                service_contexts=cmd.service_contexts,
-                vim_id=vim_id,
-            )
+            device = _new_device(cmd, vim_id)
+            if template is not None and not await repo.add_device_of_template(
+                uow.conn, device=device
+            ):
+                _forget(cmd.template_id)  # deleted meanwhile (by another replica)
+                template = None
             if template is None:
                 reason = f"device template {cmd.template_id} not found"
                 device = replace(device, status=S.ERROR, error_reason=reason)
-            await repo.add_device(uow.conn, device=device)
+                await repo.add_device(uow.conn, device=device)
             await _announce(uow, device)
             await vnflcm_hooks.device_changed(uow, device)
             await uow.commit()
+        else:
+            device = found.device
+            if not found.template_exists:
+                _forget(cmd.template_id)
+                template = None
     if device.status != S.PENDING_CREATE:
         await _finish(ctx)
     elif template is None:
         # Recorded PENDING_CREATE beforehand (a VNFC whose op wrote the row): fail it.
         await _fail(ctx, device, f"create failed: device template {cmd.template_id} not found")
     else:
-        _remember_in_process(template)
         await _run_driver_flow(ctx, device, template, CREATE_FLOW, operation="create")
 
 
@@ -107,6 +118,112 @@ async def _wait_for_vim(uow: UnitOfWork, ctx: HandlerContext, vim_id: uuid.UUID 
     way; without it the driver's flow fails ("VIM ... not found")."""
     if vim_id is not None and await vim_repo.get_vim(uow.conn, vim_id=vim_id) is None:
         wait_for(ctx.envelope, f"VIM {vim_id}")
+
+
+async def _create_in_process(
+    cmd: commands.CreateDevice, ctx: HandlerContext, template: DeviceTemplateSnapshot
+) -> None:
+    """The whole create in one transaction (its driver works in this process alone): a
+    new device is written once, in the state the driver left it, and announced as it went
+    (PENDING_CREATE, then ACTIVE or ERROR); a VNFC whose op wrote its row is locked and
+    updated instead."""
+    async with ctx.transaction(final=True) as uow:
+        vim_id = await choose_vim(uow.conn, cmd, template)
+        await _wait_for_vim(uow, ctx, vim_id)
+        new = _new_device(cmd, vim_id)
+        # A VNFC's row is written by its op: no insert is tried for it.
+        if vnflcm_hooks.vnf_of(new) is not None or not await _add_built(uow, ctx, new, template):
+            await _build_recorded(uow, ctx, new, template)
+        await uow.commit()
+
+
+async def _add_built(
+    uow: UnitOfWork, ctx: HandlerContext, new: Device, template: DeviceTemplateSnapshot
+) -> bool:
+    """Run the driver, then insert the device as it left it; False (nothing written) when
+    the device is recorded already or its template is not."""
+    built = await _build_in_process(ctx, new, template)
+    if not await repo.add_device_of_template(uow.conn, device=built.device):
+        return False
+    await _announce(uow, new)
+    await vnflcm_hooks.device_changed(uow, new)
+    await _announce_built(uow, built)
+    return True
+
+
+async def _build_recorded(
+    uow: UnitOfWork, ctx: HandlerContext, new: Device, template: DeviceTemplateSnapshot
+) -> None:
+    """The device is recorded (a VNFC, a redelivery) or its template is not."""
+    found = await repo.get_device_and_template(uow.conn, device_id=new.id, for_update=True)
+    if found is None:
+        # Its template was deleted (by another replica) since it was read.
+        _forget(new.template_id)
+        reason = f"device template {new.template_id} not found"
+        failed = replace(new, status=S.ERROR, error_reason=reason)
+        await repo.add_device(uow.conn, device=failed)
+        await _announce(uow, failed)
+        await vnflcm_hooks.device_changed(uow, failed)
+    elif found.device.status != S.PENDING_CREATE:
+        pass  # created already
+    elif not found.template_exists:
+        _forget(new.template_id)
+        reason = f"create failed: device template {new.template_id} not found"
+        await save_and_announce(uow, found.device.transition(S.ERROR, error_reason=reason))
+    else:
+        built = await _build_in_process(ctx, found.device, template)
+        await repo.save_device(uow.conn, device=built.device)
+        await _announce_built(uow, built)
+
+
+@dataclass(frozen=True)
+class _Built:
+    """A device after its in-process driver ran: its new state, and what mgmt is told."""
+
+    device: Device
+    spawned: events.DeviceSpawned | None
+
+
+async def _build_in_process(
+    ctx: HandlerContext, device: Device, template: DeviceTemplateSnapshot
+) -> _Built:
+    try:
+        driver = get_device_driver(template.device_driver)
+        state = await flow_state(ctx, driver, device, template)
+        with timed_device_operation(template.device_driver, "create"):
+            await run_flow(IN_PROCESS_CREATE_FLOW, state)
+    except (FlowFailed, PluginNotFound, NoVim) as exc:
+        reason = f"create failed: {_reason(exc)}"
+        log.warning(
+            "device operation failed", extra={"device_id": str(device.id), "reason": reason}
+        )
+        return _Built(device.transition(S.ERROR, error_reason=reason), None)
+    built, spawned = _spawned(device, template, state, operation="create")
+    return _Built(built, spawned)
+
+
+async def _announce_built(uow: UnitOfWork, built: _Built) -> None:
+    """Announce what the driver step did (the device row is written already)."""
+    if built.spawned is not None:
+        await uow.publish(built.spawned, tenant_id=built.device.tenant_id)
+    if built.device.status != S.PENDING_CREATE:
+        await _announce(uow, built.device)
+        await vnflcm_hooks.device_changed(uow, built.device)
+
+
+def _new_device(cmd: commands.CreateDevice, vim_id: uuid.UUID | None) -> Device:
+    return Device(
+        id=cmd.id,
+        tenant_id=cmd.tenant_id,
+        template_id=cmd.template_id,
+        kwargs=cmd.kwargs,
+        service_contexts=cmd.service_contexts,
+        vim_id=vim_id,
+    )
+
+
+def _forget(template_id: uuid.UUID) -> None:
+    TEMPLATES.forget(template_id)
 
 
 async def update_device(cmd: commands.UpdateDevice, ctx: HandlerContext) -> None:
@@ -187,14 +304,17 @@ async def _begin(
     """Move the device to ``pending`` (or find it there, on a redelivery) and load its template;
     None when the command no longer fits the device, which has then been re-announced."""
     async with ctx.transaction() as uow:
-        device = await repo.get_device(uow.conn, device_id=device_id, for_update=True)
+        found = await repo.get_device_and_template(uow.conn, device_id=device_id, for_update=True)
+        device = None if found is None else found.device
         if device is None or not (device.status == pending or device.can(pending)):
             await _refuse(uow, ctx, device, pending)
             return None
         if device.status != pending:
             device = device.transition(pending, **changes)
             await save_and_announce(uow, device)
-        template = await repo.get_template(uow.conn, template_id=device.template_id)
+        template = None
+        if found is not None and found.template_exists:
+            template = await TEMPLATES.get(uow.conn, template_id=device.template_id)
         await uow.commit()
     return device, template
 
@@ -234,37 +354,51 @@ async def _hand_to_mgmt(
     """Record what the driver found and ask mgmt to configure the device (final step). A
     device whose mgmt driver has nothing to configure becomes ACTIVE here: mgmt is told which
     device it manages ahead of the status change, so its notifications keep their order."""
-    facts = state.facts
-    configure = needs_configuration(template.mgmt_driver, template.attributes)
     async with ctx.transaction(final=True) as uow:
         current = await repo.get_device(uow.conn, device_id=device.id, for_update=True)
         if current is None or current.status != device.status:
             await uow.commit()
             return
-        if facts is not None:
-            current = replace(
-                current,
-                instance_id=state.device.instance_id,
-                mgmt_address=facts.mgmt_address,
-                host=facts.host,
-                availability_zone=facts.availability_zone,
-            )
-            if configure:  # otherwise saved with its new status below
-                await repo.save_device(uow.conn, device=current)
-        spawned = events.DeviceSpawned(
-            device_id=current.id,
-            tenant_id=current.tenant_id,
-            operation=operation,
-            mgmt_driver=template.mgmt_driver,
-            mgmt_address=current.mgmt_address,
-            template_attributes=template.attributes,
-            kwargs=current.kwargs,
-            configure=configure,
-        )
+        changed, spawned = _spawned(current, template, state, operation=operation)
+        if spawned.configure and state.facts is not None:
+            await repo.save_device(uow.conn, device=changed)  # else saved with its status below
         await uow.publish(spawned, tenant_id=current.tenant_id)
-        if not configure:
-            await save_and_announce(uow, current.transition(S.ACTIVE))
+        if not spawned.configure:
+            await save_and_announce(uow, changed)
         await uow.commit()
+
+
+def _spawned(
+    current: Device,
+    template: DeviceTemplateSnapshot,
+    state: DeviceFlowState,
+    *,
+    operation: Operation,
+) -> tuple[Device, events.DeviceSpawned]:
+    """The device once its driver step is done (with what the driver found; ACTIVE when its
+    mgmt driver has nothing to configure), and the event that tells mgmt. mgmt hears of the
+    device ahead of its status change, so its notifications keep their order."""
+    facts = state.facts
+    configure = needs_configuration(template.mgmt_driver, template.attributes)
+    if facts is not None:
+        current = replace(
+            current,
+            instance_id=state.device.instance_id,
+            mgmt_address=facts.mgmt_address,
+            host=facts.host,
+            availability_zone=facts.availability_zone,
+        )
+    spawned = events.DeviceSpawned(
+        device_id=current.id,
+        tenant_id=current.tenant_id,
+        operation=operation,
+        mgmt_driver=template.mgmt_driver,
+        mgmt_address=current.mgmt_address,
+        template_attributes=template.attributes,
+        kwargs=current.kwargs,
+        configure=configure,
+    )
+    return (current if configure else current.transition(S.ACTIVE)), spawned
 
 
 async def _fail(ctx: HandlerContext, device: Device, reason: str) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 
 from servicevm_lifecycle.adapters import repository as repo
+from servicevm_lifecycle.adapters.template_cache import TEMPLATES
 from shared.contracts import commands, events
 from shared.contracts.models import DeviceTemplateSnapshot
 from shared.messaging.dispatch import HandlerContext, HandlerTable
@@ -35,6 +36,7 @@ async def update_device_template(cmd: commands.UpdateDeviceTemplate, ctx: Handle
                 events.DeviceTemplateUpdated(template=template), tenant_id=template.tenant_id
             )
         await uow.commit()
+    TEMPLATES.forget(cmd.id)  # read again when next used, with its new name
 
 
 async def delete_device_template(cmd: commands.DeleteDeviceTemplate, ctx: HandlerContext) -> None:
@@ -50,6 +52,7 @@ async def delete_device_template(cmd: commands.DeleteDeviceTemplate, ctx: Handle
                 events.DeviceTemplateDeleted(template=template), tenant_id=template.tenant_id
             )
         await uow.commit()
+    TEMPLATES.forget(cmd.id)
 
 
 TEMPLATE_HANDLERS: HandlerTable = {

@@ -1,11 +1,21 @@
-"""Reading and writing lifecycle's tables. Keyword-only arguments, domain objects out."""
+"""Reading and writing lifecycle's tables. Keyword-only arguments, domain objects out.
+
+The device row's statements run on every device message (several times per message on the
+VNF path): they are SQL written once (``DeviceSql``), run on the asyncpg connection under
+the SQLAlchemy one, in its transaction. Through SQLAlchemy Core each cost a statement
+build, a cache-key walk and result processing, several times the asyncpg call itself.
+"""
 
 from __future__ import annotations
 
+import functools
+import json
 import uuid
+from dataclasses import dataclass
+from typing import Any
 
+import asyncpg
 from sqlalchemy import delete, func, insert, literal_column, select, update
-from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -18,6 +28,7 @@ from servicevm_lifecycle.adapters.orm import (
 )
 from servicevm_lifecycle.domain.model import Device
 from shared.contracts.models import DeviceTemplateSnapshot, ServiceContext, ServiceTypeRef
+from shared.db.raw import Driver, qualified
 
 CONTEXT_FIELDS = ("network_id", "subnet_id", "port_id", "router_id", "role", "index")
 
@@ -130,21 +141,27 @@ async def delete_template(conn: AsyncConnection, *, template_id: uuid.UUID) -> N
 
 async def add_device(conn: AsyncConnection, *, device: Device) -> bool:
     """Insert the device; False if it was already there (a redelivered command)."""
-    result = await conn.execute(
-        pg_insert(devices)
-        .values(
-            id=device.id,
-            tenant_id=device.tenant_id,
-            template_id=device.template_id,
-            kwargs=device.kwargs,
-            status=device.status,
-            revision=device.revision,
-            vim_id=device.vim_id,
-        )
-        .on_conflict_do_nothing()
-    )
-    if result.rowcount == 0:
+    driver = await _driver(conn)
+    added = await driver.fetchval(DeviceSql.get().insert, *_insert_args(device))
+    if added is None:
         return False
+    await _add_contexts(conn, device)
+    return True
+
+
+async def add_device_of_template(conn: AsyncConnection, *, device: Device) -> bool:
+    """Insert the device if its template is still recorded and the device is not; False
+    otherwise (then look at both). The template check rides on the insert, so a template
+    read from a cache is proven to exist in the same statement."""
+    driver = await _driver(conn)
+    added = await driver.fetchval(DeviceSql.get().insert_of_template, *_insert_args(device))
+    if added is None:
+        return False
+    await _add_contexts(conn, device)
+    return True
+
+
+async def _add_contexts(conn: AsyncConnection, device: Device) -> None:
     if device.service_contexts:
         await conn.execute(
             insert(device_service_contexts),
@@ -153,66 +170,133 @@ async def add_device(conn: AsyncConnection, *, device: Device) -> bool:
                 for position, context in enumerate(device.service_contexts)
             ],
         )
-    return True
 
 
 async def get_device(
     conn: AsyncConnection, *, device_id: uuid.UUID, for_update: bool = False
 ) -> Device | None:
     """One round trip: the device with its service contexts, in their order."""
-    contexts = device_service_contexts
-    context_json = func.json_build_object(
-        *(arg for name in CONTEXT_FIELDS for arg in (name, contexts.c[name]))
-    )
-    context_list = (
-        select(
-            func.coalesce(
-                func.json_agg(aggregate_order_by(context_json, contexts.c.position)),
-                literal_column("'[]'::json"),
-            )
-        )
-        .where(contexts.c.device_id == devices.c.id)
-        .scalar_subquery()
-    )
-    query = select(devices, context_list.label("contexts")).where(devices.c.id == device_id)
-    if for_update:
-        query = query.with_for_update(of=devices)
-    row = (await conn.execute(query)).first()
+    found = await get_device_and_template(conn, device_id=device_id, for_update=for_update)
+    return None if found is None else found.device
+
+
+@dataclass(frozen=True)
+class DeviceAndTemplate:
+    device: Device
+    # Whether the device's template is still recorded (read with the device, so a template
+    # taken from a cache is known to exist in this transaction).
+    template_exists: bool
+
+
+async def get_device_and_template(
+    conn: AsyncConnection, *, device_id: uuid.UUID, for_update: bool = False
+) -> DeviceAndTemplate | None:
+    sql = DeviceSql.get()
+    driver = await _driver(conn)
+    row = await driver.fetchrow(sql.select_for_update if for_update else sql.select, device_id)
     if row is None:
         return None
-    return Device(
-        id=row.id,
-        tenant_id=row.tenant_id,
-        template_id=row.template_id,
-        kwargs=row.kwargs,
-        service_contexts=[ServiceContext(**context) for context in row.contexts],
-        status=row.status,
-        instance_id=row.instance_id,
-        mgmt_address=row.mgmt_address,
-        host=row.host,
-        availability_zone=row.availability_zone,
-        vim_id=row.vim_id,
-        error_reason=row.error_reason,
-        revision=row.revision,
+    device = Device(
+        id=row["id"],
+        tenant_id=row["tenant_id"],
+        template_id=row["template_id"],
+        kwargs=row["kwargs"],
+        service_contexts=[ServiceContext(**context) for context in row["contexts"]],
+        status=row["status"],
+        instance_id=row["instance_id"],
+        mgmt_address=row["mgmt_address"],
+        host=row["host"],
+        availability_zone=row["availability_zone"],
+        vim_id=row["vim_id"],
+        error_reason=row["error_reason"],
+        revision=row["revision"],
     )
+    return DeviceAndTemplate(device, template_exists=row["template_exists"])
 
 
 async def save_device(conn: AsyncConnection, *, device: Device) -> None:
-    await conn.execute(
-        update(devices)
-        .where(devices.c.id == device.id)
-        .values(
-            instance_id=device.instance_id,
-            mgmt_address=device.mgmt_address,
-            host=device.host,
-            availability_zone=device.availability_zone,
-            kwargs=device.kwargs,
-            status=device.status,
-            error_reason=device.error_reason,
-            revision=device.revision,
-            updated_at=func.now(),
-        )
+    driver = await _driver(conn)
+    await driver.execute(
+        DeviceSql.get().update,
+        device.id,
+        device.instance_id,
+        device.mgmt_address,
+        device.host,
+        device.availability_zone,
+        json.dumps(device.kwargs),
+        device.status,
+        device.error_reason,
+        device.revision,
     )
+
+
+async def _driver(conn: AsyncConnection) -> asyncpg.Connection:
+    return await (await Driver.under(conn)).in_transaction()
+
+
+def _insert_args(device: Device) -> tuple[Any, ...]:
+    return (
+        device.id,
+        device.tenant_id,
+        device.template_id,
+        device.instance_id,
+        device.mgmt_address,
+        device.host,
+        device.availability_zone,
+        device.vim_id,
+        json.dumps(device.kwargs),
+        device.status,
+        device.error_reason,
+        device.revision,
+    )
+
+
+@dataclass(frozen=True)
+class DeviceSql:
+    """The device row's statements, built once (``get`` is cached)."""
+
+    insert: str
+    insert_of_template: str
+    select: str
+    select_for_update: str
+    update: str
+
+    @classmethod
+    @functools.cache
+    def get(cls) -> DeviceSql:
+        table, contexts, templates = (
+            qualified(devices),
+            qualified(device_service_contexts),
+            qualified(device_templates),
+        )
+        columns = (
+            "id, tenant_id, template_id, instance_id, mgmt_address, host, availability_zone, "
+            "vim_id, kwargs, status, error_reason, revision"
+        )
+        # Typed: in INSERT ... SELECT the parameters take no type from the columns.
+        values = (
+            "$1::uuid, $2::text, $3::uuid, $4::text, $5::text, $6::text, $7::text, $8::uuid, "
+            "$9::jsonb, $10::text, $11::text, $12::int"
+        )
+        context_json = ", ".join(f"'{name}', c.{name}" for name in CONTEXT_FIELDS)
+        select = (
+            f"SELECT d.*, COALESCE((SELECT json_agg(json_build_object({context_json}) "
+            f"ORDER BY c.position) FROM {contexts} c WHERE c.device_id = d.id), '[]'::json) "
+            f"AS contexts, EXISTS (SELECT 1 FROM {templates} t WHERE t.id = d.template_id) "
+            f"AS template_exists FROM {table} d WHERE d.id = $1"
+        )
+        return cls(
+            insert=f"INSERT INTO {table} ({columns}) VALUES ({values}) "
+            "ON CONFLICT DO NOTHING RETURNING true",
+            insert_of_template=f"INSERT INTO {table} ({columns}) SELECT {values} "
+            f"WHERE EXISTS (SELECT 1 FROM {templates} WHERE id = $3) "
+            "ON CONFLICT DO NOTHING RETURNING true",
+            select=select,
+            select_for_update=f"{select} FOR UPDATE OF d",
+            update=f"UPDATE {table} SET instance_id = $2, mgmt_address = $3, host = $4, "
+            "availability_zone = $5, kwargs = $6::jsonb, status = $7, error_reason = $8, "
+            "revision = $9, updated_at = now() WHERE id = $1",
+        )
 
 
 async def record_instance(conn: AsyncConnection, *, device_id: uuid.UUID, instance_id: str) -> None:

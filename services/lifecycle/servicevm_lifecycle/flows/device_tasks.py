@@ -56,14 +56,22 @@ async def flow_state(
 
 class SpawnInstance(Task[DeviceFlowState]):
     """Ask the driver for an instance and record its id at once, so a crash cannot orphan it.
-    A database blip while recording is retried here (the instance is not created again)."""
+    A database blip while recording is retried here (the instance is not created again).
+
+    ``record=False``: a driver that works in this process alone (``DeviceDriver.in_process``)
+    leaves nothing a crash could orphan, and its caller records the instance with the device,
+    in the one transaction the whole create runs in."""
+
+    def __init__(self, *, record: bool = True) -> None:
+        self._record = record
 
     async def execute(self, state: DeviceFlowState) -> None:
         if state.device.instance_id is not None:
             return  # resumed after a crash: the instance exists already
         instance_id = await asyncio.wait_for(state.driver.create(state.spec), state.timeout)
         state.device = replace(state.device, instance_id=instance_id)
-        await retrying(lambda: _record_instance(state), what="record the instance id")
+        if self._record:
+            await retrying(lambda: _record_instance(state), what="record the instance id")
 
     async def revert(self, state: DeviceFlowState) -> None:
         if state.device.instance_id is not None:
@@ -111,5 +119,9 @@ class DeleteInstance(Task[DeviceFlowState]):
 
 
 CREATE_FLOW: tuple[Task[DeviceFlowState], ...] = (SpawnInstance(), WaitForInstance())
+IN_PROCESS_CREATE_FLOW: tuple[Task[DeviceFlowState], ...] = (
+    SpawnInstance(record=False),
+    WaitForInstance(),
+)
 UPDATE_FLOW: tuple[Task[DeviceFlowState], ...] = (UpdateInstance(),)
 DELETE_FLOW: tuple[Task[DeviceFlowState], ...] = (DeleteInstance(),)

@@ -22,8 +22,8 @@ from typing import Any
 
 from sqlalchemy import select
 
-from servicevm_lifecycle.adapters import repository as repo
 from servicevm_lifecycle.adapters.orm import devices
+from servicevm_lifecycle.adapters.template_cache import TEMPLATES
 from servicevm_lifecycle.drivers import get_device_driver
 from servicevm_lifecycle.drivers.base import DeviceSpec
 from servicevm_lifecycle.vims.credentials import NoVim, load_credentials
@@ -111,7 +111,8 @@ class DriverMonitors:
         async with store.engine.connect() as conn:
             rows = (await conn.execute(query)).all()
             ids = {row.template_id for row in rows}
-            templates = {t: await repo.get_template(conn, template_id=t) for t in ids}
+            # A template is not deleted while a device uses it: the cached copy stands.
+            templates = {t: await TEMPLATES.get(conn, template_id=t) for t in ids}
         now, due, seen = time.monotonic(), [], set()
         for row in rows:
             template = templates.get(row.template_id)

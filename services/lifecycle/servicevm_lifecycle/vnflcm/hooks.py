@@ -28,7 +28,8 @@ async def device_changed(uow: UnitOfWork, device: Device, *, deleted: bool = Fal
     vnf_id = vnf_of(device)
     if vnf_id is None:
         return
-    vnf = await repo.get_vnf(uow.conn, vnf_id=vnf_id, for_update=True)
+    # Its VNFCs are read only if no op step settles (step_settled reads none of them).
+    vnf = await repo.get_vnf(uow.conn, vnf_id=vnf_id, for_update=True, with_vnfcs=False)
     if vnf is None:
         return
     if deleted:
@@ -46,8 +47,8 @@ async def device_changed(uow: UnitOfWork, device: Device, *, deleted: bool = Fal
         settled = opocc.settle(op, device.id, actions, ok=ok, reason=device.error_reason)
     if op is None or settled is None:
         # Not a step of an op: the VNF's view of its VNFC's status still changes.
-        if any(v.device_id == device.id for v in vnf.vnfcs):
-            await announce_vnf(uow, vnf)
+        if any(v.device_id == device.id for v in await repo.vnfcs_of(uow.conn, vnf_id=vnf_id)):
+            await announce_vnf(uow, vnf, changed=False)
         return
     await step_settled(uow, vnf, op, settled)
 
@@ -56,15 +57,16 @@ async def step_settled(
     uow: UnitOfWork, vnf: Vnf, before: opocc.OpOcc, settled: tuple[opocc.OpOcc, Step]
 ) -> None:
     """A step's outcome is in ``settled``: apply it, advance the plan, record, announce.
-    ``vnf.vnfcs`` may be stale once the step applied; nothing below reads them (the VNF's
-    announcement re-reads its VNFCs)."""
+    ``vnf.vnfcs`` are not read (the caller may leave them out): the VNF's announcement
+    re-reads its VNFCs."""
     op, step = settled
     await step_io.apply_settled(uow, step)
     op, issued = opocc.advance(op, now())
+    # ``before`` is the op as read in this transaction: its row holds exactly that.
     if issued:
-        await run_plan(uow, vnf, before, op, issued)
+        await run_plan(uow, vnf, before, op, issued, recorded=before)
     else:
-        await finish(uow, vnf, before, op)
+        await finish(uow, vnf, before, op, recorded=before)
 
 
 def vnf_of(device: Device) -> uuid.UUID | None:

@@ -30,10 +30,17 @@ def op_timeout() -> timedelta:
 
 
 async def run_plan(
-    uow: UnitOfWork, vnf: Vnf, before: OpOcc | None, op: OpOcc, issued: list[Step]
+    uow: UnitOfWork,
+    vnf: Vnf,
+    before: OpOcc | None,
+    op: OpOcc,
+    issued: list[Step],
+    *,
+    recorded: OpOcc | None = None,
 ) -> None:
     """``op`` as ``advance`` returned it, ``issued`` its steps to send now. A DELETE whose
-    device is gone already is DONE at once, and the plan advances again."""
+    device is gone already is DONE at once, and the plan advances again. ``recorded``: see
+    ``finish``."""
     while issued:
         gone: list[Step] = []
         for step in issued:
@@ -47,11 +54,16 @@ async def run_plan(
                 await step_io.apply_settled(uow, done)
         if gone:
             op, issued = opocc.advance(op, now())
-    await finish(uow, vnf, before, op)
+    await finish(uow, vnf, before, op, recorded=recorded)
 
 
-async def finish(uow: UnitOfWork, vnf: Vnf, before: OpOcc | None, op: OpOcc) -> None:
-    """Record the op; on COMPLETED / ROLLED_BACK update the VNF; announce both."""
+async def finish(
+    uow: UnitOfWork, vnf: Vnf, before: OpOcc | None, op: OpOcc, *, recorded: OpOcc | None = None
+) -> None:
+    """Record the op; on COMPLETED / ROLLED_BACK update the VNF; announce both. ``before``
+    is the op as last announced (None: not recorded yet); ``recorded``, when the caller
+    knows it, the op exactly as its row holds it: then only what differs is written."""
+    unchanged = vnf
     changed_state = before is None or before.state != op.state
     if changed_state and op.state == st.COMPLETED:
         vnf = apply_target(vnf, op.target)
@@ -64,9 +76,9 @@ async def finish(uow: UnitOfWork, vnf: Vnf, before: OpOcc | None, op: OpOcc) -> 
     if before is None:
         await repo.add_op(uow.conn, op=op)
     else:
-        await repo.save_op(uow.conn, op=op)
+        await repo.save_op(uow.conn, op=op, before=recorded)
     # The VNF first: whoever sees the op COMPLETED has seen the VNF it completed already.
-    await announce_vnf(uow, vnf)
+    await announce_vnf(uow, vnf, changed=vnf is not unchanged)
     if before is None or before.revision != op.revision:
         await announce_op(uow, op)
 
@@ -79,9 +91,14 @@ async def announce_op(uow: UnitOfWork, op: OpOcc) -> None:
     await uow.publish(VnfLcmOpOccChanged(op_occ=op_snapshot(op)), tenant_id=op.tenant_id)
 
 
-async def announce_vnf(uow: UnitOfWork, vnf: Vnf) -> Vnf:
+async def announce_vnf(uow: UnitOfWork, vnf: Vnf, *, changed: bool = True) -> Vnf:
+    """A new revision of the VNF, announced; ``changed=False``: only its VNFCs changed, and
+    only the revision is written."""
     vnf = replace(vnf, revision=vnf.revision + 1)
-    await repo.save_vnf(uow.conn, vnf=vnf)
+    if changed:
+        await repo.save_vnf(uow.conn, vnf=vnf)
+    else:
+        await repo.save_vnf_revision(uow.conn, vnf=vnf)
     snapshot = await vnf_snapshot(uow.conn, vnf)
     await uow.publish(VnfInstanceChanged(vnf_instance=snapshot), tenant_id=vnf.tenant_id)
     return vnf

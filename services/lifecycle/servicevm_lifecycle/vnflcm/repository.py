@@ -3,12 +3,15 @@ objects out. Plans and targets are stored as JSON through pydantic's TypeAdapter
 
 from __future__ import annotations
 
+import functools
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from pydantic import TypeAdapter
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import ColumnElement, Text, bindparam, delete, func, select, update
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -18,8 +21,10 @@ from servicevm_lifecycle.vnflcm.domain.grants import Grant
 from servicevm_lifecycle.vnflcm.domain.model import Step, Vnf, Vnfc, VnfTarget
 from servicevm_lifecycle.vnflcm.domain.opocc import OpOcc
 from shared.contracts.vnflcm import VnfFlavourSpec, VnfState
+from shared.db.raw import Driver, qualified
 
 STEPS = TypeAdapter(tuple[Step, ...])
+STEP = TypeAdapter(Step)
 TARGET = TypeAdapter(VnfTarget)
 GRANT = TypeAdapter(Grant | None)
 
@@ -44,30 +49,86 @@ async def ensure_vnf(conn: AsyncConnection, *, vnf_id: uuid.UUID, tenant_id: str
 
 
 async def get_vnf(
-    conn: AsyncConnection, *, vnf_id: uuid.UUID, for_update: bool = False
+    conn: AsyncConnection,
+    *,
+    vnf_id: uuid.UUID,
+    for_update: bool = False,
+    with_vnfcs: bool = True,
 ) -> Vnf | None:
-    query = select(vnf_instances).where(vnf_instances.c.id == vnf_id)
-    if for_update:
-        query = query.with_for_update()
-    row = (await conn.execute(query)).first()
+    """The VNF; ``with_vnfcs=False`` leaves ``vnfcs`` empty (one statement fewer, for a
+    caller that reads none of them)."""
+    sql = _VnfSql.get()
+    driver = await (await Driver.under(conn)).in_transaction()
+    row = await driver.fetchrow(sql.select_for_update if for_update else sql.select, vnf_id)
     if row is None:
         return None
+    vnfcs = await vnfcs_of(conn, vnf_id=vnf_id) if with_vnfcs else ()
+    return Vnf(
+        id=row["id"],
+        tenant_id=row["tenant_id"],
+        instantiation_state=row["instantiation_state"],
+        flavour=None if row["flavour"] is None else _flavour(row["flavour"]),
+        instantiation_level_id=row["instantiation_level_id"],
+        scale_status=row["scale_status"],
+        vnf_state=row["vnf_state"],
+        vim_id=row["vim_id"],
+        ext_virtual_links=row["ext_virtual_links"],
+        vnfcs=vnfcs,
+        revision=row["revision"],
+    )
+
+
+async def vnfcs_of(conn: AsyncConnection, *, vnf_id: uuid.UUID) -> tuple[Vnfc, ...]:
     rows = await conn.execute(
         select(vnfcs).where(vnfcs.c.vnf_instance_id == vnf_id).order_by(vnfcs.c.seq)
     )
-    return Vnf(
-        id=row.id,
-        tenant_id=row.tenant_id,
-        instantiation_state=row.instantiation_state,
-        flavour=None if row.flavour is None else VnfFlavourSpec.model_validate(row.flavour),
-        instantiation_level_id=row.instantiation_level_id,
-        scale_status=row.scale_status,
-        vnf_state=row.vnf_state,
-        vim_id=row.vim_id,
-        ext_virtual_links=row.ext_virtual_links,
-        vnfcs=tuple(_vnfc(v) for v in rows),
-        revision=row.revision,
-    )
+    return tuple(_vnfc(v) for v in rows)
+
+
+@functools.lru_cache(maxsize=256)
+def _flavour(text: str) -> VnfFlavourSpec:
+    """Parsed once per distinct flavour (the same for every message about a VNF, and for
+    every VNF of a package); the spec is frozen, so one copy is shared."""
+    return VnfFlavourSpec.model_validate_json(text)
+
+
+@dataclass(frozen=True)
+class _VnfSql:
+    """The statements of every settle, built once (``get`` is cached)."""
+
+    select: str
+    select_for_update: str
+    bump_revision: str
+    point_vnfc: str
+    vnfcs_with_status: str
+
+    @classmethod
+    @functools.cache
+    def get(cls) -> _VnfSql:
+        table = qualified(vnf_instances)
+        select = (
+            # A cleared flavour is stored as JSON null (SQLAlchemy's JSONB default).
+            "SELECT id, tenant_id, instantiation_state, "
+            "NULLIF(flavour, 'null'::jsonb)::text AS flavour, "
+            "instantiation_level_id, scale_status, vnf_state, vim_id, ext_virtual_links, "
+            f"revision FROM {table} WHERE id = $1"
+        )
+        return cls(
+            select=select,
+            select_for_update=f"{select} FOR UPDATE",
+            bump_revision=f"UPDATE {table} SET revision = $2, updated_at = now() WHERE id = $1",
+            point_vnfc=f"UPDATE {qualified(vnfcs)} SET device_id = $2, power_state = 'STARTED' "
+            "WHERE id = $1",
+            vnfcs_with_status="SELECT v.id, v.vdu_id, v.device_id, v.seq, v.power_state, "
+            f"d.status FROM {qualified(vnfcs)} v LEFT JOIN {qualified(devices)} d "
+            "ON d.id = v.device_id WHERE v.vnf_instance_id = $1 ORDER BY v.seq",
+        )
+
+
+async def save_vnf_revision(conn: AsyncConnection, *, vnf: Vnf) -> None:
+    """Only the revision: the VNF's own fields are as read (its VNFCs changed)."""
+    driver = await (await Driver.under(conn)).in_transaction()
+    await driver.execute(_VnfSql.get().bump_revision, vnf.id, vnf.revision)
 
 
 async def save_vnf(conn: AsyncConnection, *, vnf: Vnf) -> None:
@@ -113,11 +174,8 @@ async def add_vnfc(
 
 async def point_vnfc(conn: AsyncConnection, *, vnfc_id: uuid.UUID, device_id: uuid.UUID) -> None:
     """The VNFC now runs on that device (heal, or a retried create)."""
-    await conn.execute(
-        update(vnfcs)
-        .where(vnfcs.c.id == vnfc_id)
-        .values(device_id=device_id, power_state="STARTED")
-    )
+    driver = await (await Driver.under(conn)).in_transaction()
+    await driver.execute(_VnfSql.get().point_vnfc, vnfc_id, device_id)
 
 
 async def vnfc_device(conn: AsyncConnection, *, vnfc_id: uuid.UUID) -> uuid.UUID | None:
@@ -151,13 +209,21 @@ async def device_exists(conn: AsyncConnection, *, device_id: uuid.UUID) -> bool:
 async def vnfcs_with_status(conn: AsyncConnection, *, vnf_id: uuid.UUID) -> list[tuple[Vnfc, str]]:
     """The VNF's VNFCs now, each with its device's status (DELETED once the row is gone),
     in one statement."""
-    rows = await conn.execute(
-        select(vnfcs, devices.c.status)
-        .select_from(vnfcs.outerjoin(devices, devices.c.id == vnfcs.c.device_id))
-        .where(vnfcs.c.vnf_instance_id == vnf_id)
-        .order_by(vnfcs.c.seq)
-    )
-    return [(_vnfc(row), row.status or "DELETED") for row in rows]
+    driver = await (await Driver.under(conn)).in_transaction()
+    rows = await driver.fetch(_VnfSql.get().vnfcs_with_status, vnf_id)
+    return [
+        (
+            Vnfc(
+                id=row["id"],
+                vdu_id=row["vdu_id"],
+                device_id=row["device_id"],
+                seq=row["seq"],
+                power_state=row["power_state"],
+            ),
+            row["status"] or "DELETED",
+        )
+        for row in rows
+    ]
 
 
 def _vnfc(row: Any) -> Vnfc:
@@ -175,20 +241,27 @@ def _vnfc(row: Any) -> Vnfc:
 
 def _op_values(op: OpOcc) -> dict[str, Any]:
     return {
-        "state": op.state,
-        "state_entered_time": op.state_entered_time,
+        **_op_scalars(op),
         "steps": STEPS.dump_python(op.steps, mode="json"),
         "rollback_steps": STEPS.dump_python(op.rollback_steps, mode="json"),
-        "rolling_back": op.rolling_back,
         "target": TARGET.dump_python(op.target, mode="json"),
+        "revision": op.revision,
+        "nfvo_grant": GRANT.dump_python(op.grant, mode="json"),
+    }
+
+
+def _op_scalars(op: OpOcc) -> dict[str, Any]:
+    """The columns written as they are (no serialising), in a fixed order."""
+    return {
+        "state": op.state,
+        "state_entered_time": op.state_entered_time,
+        "rolling_back": op.rolling_back,
         "cancel_requested": op.cancel_requested,
         "cancel_mode": op.cancel_mode,
         "error": op.error,
         "changed_info": op.changed_info,
         "changed_ext_connectivity": op.changed_ext_connectivity,
         "deadline": op.deadline,
-        "revision": op.revision,
-        "nfvo_grant": GRANT.dump_python(op.grant, mode="json"),
     }
 
 
@@ -211,10 +284,51 @@ async def add_op(conn: AsyncConnection, *, op: OpOcc) -> bool:
     return bool(result.rowcount)
 
 
-async def save_op(conn: AsyncConnection, *, op: OpOcc) -> None:
+async def save_op(conn: AsyncConnection, *, op: OpOcc, before: OpOcc | None = None) -> None:
+    """Write the op; given the op as it was read (``before``), only what changed: a step
+    settling rewrites that step of the plan, not the plan."""
+    values = _op_values(op) if before is None else _changed_op_values(op, before)
     await conn.execute(
-        update(vnf_lcm_op_occs).where(vnf_lcm_op_occs.c.id == op.id).values(**_op_values(op))
+        update(vnf_lcm_op_occs).where(vnf_lcm_op_occs.c.id == op.id).values(**values)
     )
+
+
+def _changed_op_values(op: OpOcc, before: OpOcc) -> dict[str, Any]:
+    values = {
+        column: value
+        for (column, value), (_, old) in zip(
+            _op_scalars(op).items(), _op_scalars(before).items(), strict=True
+        )
+        if value != old
+    }
+    for column, steps, old_steps in (
+        ("steps", op.steps, before.steps),
+        ("rollback_steps", op.rollback_steps, before.rollback_steps),
+    ):
+        if steps != old_steps:
+            values[column] = _steps_update(vnf_lcm_op_occs.c[column], steps, old_steps)
+    if op.target != before.target:
+        values["target"] = TARGET.dump_python(op.target, mode="json")
+    if op.grant != before.grant:
+        values["nfvo_grant"] = GRANT.dump_python(op.grant, mode="json")
+    values["revision"] = op.revision
+    return values
+
+
+def _steps_update(
+    column: ColumnElement[Any], steps: tuple[Step, ...], old: tuple[Step, ...]
+) -> Any:
+    """The plan's new value: the whole plan when steps were added or removed, else each
+    changed step set in place (jsonb_set), so only those are serialised and sent."""
+    if len(steps) != len(old):
+        return STEPS.dump_python(steps, mode="json")
+    value: ColumnElement[Any] = column
+    for index, (step, was) in enumerate(zip(steps, old, strict=True)):
+        if step != was:
+            path = bindparam(None, [str(index)], type_=ARRAY(Text))
+            dumped = bindparam(None, STEP.dump_python(step, mode="json"), type_=JSONB)
+            value = func.jsonb_set(value, path, dumped, type_=JSONB)
+    return value
 
 
 async def get_op(

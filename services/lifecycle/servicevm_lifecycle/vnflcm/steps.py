@@ -4,6 +4,7 @@ to the VNF's VNFCs. Everything here runs inside the caller's transaction."""
 from __future__ import annotations
 
 from servicevm_lifecycle.adapters import repository as device_repo
+from servicevm_lifecycle.adapters.template_cache import TEMPLATES
 from servicevm_lifecycle.domain.model import Device
 from servicevm_lifecycle.vims.credentials import choose_vim
 from servicevm_lifecycle.vnflcm import repository as repo
@@ -65,7 +66,8 @@ async def _issue_create(uow: UnitOfWork, vnf: Vnf, op: OpOcc, step: Step) -> Non
         service_contexts=[],
         vim_id=vnf.vim_id or op.target.vim_id or (op.grant.vim_id if op.grant else None),
     )
-    template = await device_repo.get_template(uow.conn, template_id=step.template_id)
+    # Its existence is proven again where the device's create reads the row.
+    template = await TEMPLATES.get(uow.conn, template_id=step.template_id)
     device = Device(
         id=step.device_id,
         tenant_id=vnf.tenant_id,
