@@ -15,7 +15,6 @@ ROLLING_BACK on a retry or rollback that lifecycle never answered ends FAILED_TE
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -30,6 +29,7 @@ from shared.config import Settings
 from shared.contracts.vnflcm import VnfLcmOperationAction
 from shared.db.uow import UnitOfWork
 from shared.messaging.dispatch import ServiceStore
+from shared.periodic import every
 
 log = logging.getLogger(__name__)
 
@@ -37,13 +37,11 @@ OWNERS = ((devices, "lifecycle"), (service_instances, "the scheduler"))
 
 
 async def expire_unanswered(store: ServiceStore, settings: Settings) -> None:
-    while True:
-        await asyncio.sleep(settings.reconcile_interval_seconds)
-        try:
-            await fail_unanswered(store, settings.stuck_operation_seconds)
-            await fail_unanswered_op_occs(store, settings.stuck_operation_seconds)
-        except Exception:
-            log.warning("pending deadline check failed; trying again later", exc_info=True)
+    async def once() -> None:
+        await fail_unanswered(store, settings.stuck_operation_seconds)
+        await fail_unanswered_op_occs(store, settings.stuck_operation_seconds)
+
+    await every(settings.reconcile_interval_seconds, once, job="pending deadline check")
 
 
 async def fail_unanswered(store: ServiceStore, older_than_seconds: float) -> int:

@@ -32,6 +32,7 @@ from shared.contracts import events
 from shared.contracts.models import DeviceStatus, DeviceTemplateSnapshot
 from shared.contracts.monitoring import Monitor, MonitoringPolicy
 from shared.messaging.dispatch import ServiceStore
+from shared.periodic import every
 from shared.secrets import get_cipher
 
 log = logging.getLogger(__name__)
@@ -59,12 +60,7 @@ class DriverMonitors:
         self._tracked: dict[uuid.UUID, _Tracked] = {}
 
     async def __call__(self, store: ServiceStore, settings: Settings) -> None:
-        while True:
-            await asyncio.sleep(TICK_SECONDS)
-            try:
-                await self.tick(store)
-            except Exception:
-                log.warning("driver monitors failed; trying again later", exc_info=True)
+        await every(TICK_SECONDS, lambda: self.tick(store), job="driver monitors")
 
     async def tick(self, store: ServiceStore) -> None:
         due = await self._due(store)

@@ -40,6 +40,7 @@ from shared.config import Settings
 from shared.contracts.models import DeviceStatus
 from shared.contracts.statuses import VimStatus
 from shared.messaging.dispatch import ServiceStore
+from shared.periodic import every
 from shared.secrets import SecretError, get_cipher
 
 log = logging.getLogger(__name__)
@@ -74,12 +75,11 @@ class OrphanReconciler:
         if settings.orphan_scan_interval_seconds <= 0:
             log.info("orphan reconciler off (SERVICEVM_ORPHAN_SCAN_INTERVAL_SECONDS is 0)")
             return
-        while True:
-            await asyncio.sleep(settings.orphan_scan_interval_seconds)
-            try:
-                await self.sweep(store, settings)
-            except Exception:
-                log.warning("orphan reconciliation failed; trying again later", exc_info=True)
+        await every(
+            settings.orphan_scan_interval_seconds,
+            lambda: self.sweep(store, settings),
+            job="orphan reconciliation",
+        )
 
     async def sweep(self, store: ServiceStore, settings: Settings) -> int:
         """One pass over every holder, side by side (a VIM that does not answer holds up no

@@ -9,7 +9,6 @@ like any other change (projections, notifications). The device can then be delet
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import uuid
 
@@ -18,17 +17,17 @@ from servicevm_lifecycle.handlers import save_and_announce
 from shared.config import Settings
 from shared.contracts.models import DeviceStatus
 from shared.messaging.dispatch import ServiceStore
+from shared.periodic import every
 
 log = logging.getLogger(__name__)
 
 
 async def reconcile_stuck_operations(store: ServiceStore, settings: Settings) -> None:
-    while True:
-        await asyncio.sleep(settings.reconcile_interval_seconds)
-        try:
-            await fail_stuck_operations(store, settings.stuck_operation_seconds)
-        except Exception:
-            log.warning("reconciliation failed; trying again later", exc_info=True)
+    await every(
+        settings.reconcile_interval_seconds,
+        lambda: fail_stuck_operations(store, settings.stuck_operation_seconds),
+        job="reconciliation",
+    )
 
 
 async def fail_stuck_operations(store: ServiceStore, older_than_seconds: float) -> int:

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
-import logging
 import uuid
 
 from servicevm_lifecycle.vims import repository as vim_repo
 from servicevm_lifecycle.vims.checker import VimChecks
 from shared.config import Settings
 from shared.messaging.dispatch import ServiceStore
-
-log = logging.getLogger(__name__)
+from shared.periodic import every
 
 
 class PendingVimRechecks:
@@ -22,12 +19,11 @@ class PendingVimRechecks:
         self.checks = checks
 
     async def __call__(self, store: ServiceStore, settings: Settings) -> None:
-        while True:
-            await asyncio.sleep(settings.reconcile_interval_seconds)
-            try:
-                await self.recheck_once(store)
-            except Exception:
-                log.warning("looking for unchecked VIMs failed; trying again later", exc_info=True)
+        await every(
+            settings.reconcile_interval_seconds,
+            lambda: self.recheck_once(store),
+            job="looking for unchecked VIMs",
+        )
 
     async def recheck_once(self, store: ServiceStore) -> None:
         async with store.engine.connect() as conn:

@@ -9,7 +9,6 @@ failure: the deadline counts from when the op entered its state, not from the pr
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import uuid
 
@@ -19,17 +18,15 @@ from servicevm_lifecycle.vnflcm.domain import states as st
 from servicevm_lifecycle.vnflcm.progress import finish, now
 from shared.config import Settings
 from shared.messaging.dispatch import ServiceStore
+from shared.periodic import every
 
 log = logging.getLogger(__name__)
 
 
 async def expire_vnf_operations(store: ServiceStore, settings: Settings) -> None:
-    while True:
-        await asyncio.sleep(settings.reconcile_interval_seconds)
-        try:
-            await expire_once(store)
-        except Exception:
-            log.warning("VNF op deadline check failed; trying again later", exc_info=True)
+    await every(
+        settings.reconcile_interval_seconds, lambda: expire_once(store), job="VNF op deadline check"
+    )
 
 
 async def expire_once(store: ServiceStore) -> int:

@@ -41,6 +41,7 @@ from servicevm_lifecycle.vnflcm.progress import now, run_plan
 from shared.config import Settings, get_settings
 from shared.db.uow import UnitOfWork
 from shared.messaging.dispatch import ServiceStore
+from shared.periodic import every
 from shared.plugins import PluginNotFound
 from shared.secrets import get_cipher
 
@@ -61,12 +62,9 @@ class _Look:
 
 
 async def watch_graceful_stops(store: ServiceStore, settings: Settings) -> None:
-    while True:
-        await asyncio.sleep(settings.graceful_stop_poll_seconds)
-        try:
-            await watch_once(store)
-        except Exception:
-            log.warning("graceful stop watch failed; trying again", exc_info=True)
+    await every(
+        settings.graceful_stop_poll_seconds, lambda: watch_once(store), job="graceful stop watch"
+    )
 
 
 async def watch_once(store: ServiceStore) -> int:

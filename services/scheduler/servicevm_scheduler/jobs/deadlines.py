@@ -9,8 +9,6 @@ be deleted. Instances waiting for room have their own deadline (the pool keeper'
 
 from __future__ import annotations
 
-import asyncio
-import logging
 import uuid
 
 from servicevm_scheduler.adapters.scheduling import scheduling
@@ -18,17 +16,15 @@ from servicevm_scheduler.service_layer.announce import fail
 from shared.config import Settings
 from shared.contracts.statuses import ServiceInstanceStatus
 from shared.messaging.dispatch import ServiceStore
-
-log = logging.getLogger(__name__)
+from shared.periodic import every
 
 
 async def expire_pending_instances(store: ServiceStore, settings: Settings) -> None:
-    while True:
-        await asyncio.sleep(settings.reconcile_interval_seconds)
-        try:
-            await fail_overdue(store, settings.stuck_operation_seconds)
-        except Exception:
-            log.warning("service instance deadline check failed; trying again later", exc_info=True)
+    await every(
+        settings.reconcile_interval_seconds,
+        lambda: fail_overdue(store, settings.stuck_operation_seconds),
+        job="service instance deadline check",
+    )
 
 
 async def fail_overdue(store: ServiceStore, older_than_seconds: float) -> int:

@@ -9,8 +9,6 @@ between a device's projection and its look for waiting instances.
 
 from __future__ import annotations
 
-import asyncio
-import logging
 import uuid
 from dataclasses import dataclass
 
@@ -22,8 +20,7 @@ from servicevm_scheduler.service_layer.placing import place_waiting
 from servicevm_scheduler.service_layer.pools import grow, shrink
 from shared.contracts.statuses import ServiceInstanceStatus
 from shared.messaging.dispatch import ServiceStore
-
-log = logging.getLogger(__name__)
+from shared.periodic import every
 
 
 @dataclass(frozen=True)
@@ -36,12 +33,7 @@ class PoolKeeper:
     stale_wait_seconds: float
 
     async def run(self) -> None:
-        while True:
-            await asyncio.sleep(self.interval_seconds)
-            try:
-                await self.round()
-            except Exception:
-                log.warning("pool maintenance failed; trying again later", exc_info=True)
+        await every(self.interval_seconds, self.round, job="pool maintenance")
 
     async def round(self) -> None:
         await self.maintain_pools()
