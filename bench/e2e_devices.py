@@ -33,21 +33,28 @@ from shared.config import Settings
 from shared.devstack import Suite, fresh_environment, isolated_settings
 from shared.preflight import preflight
 
+
+def bench_env(db_name: str, port_base: int) -> dict[str, str]:
+    """A benchmark suite's environment: its own database and vhost, four ports from
+    ``port_base`` (SERVICEVM_BENCH_AMQP_URL overrides the vhost's URL)."""
+    return {
+        "SERVICEVM_DB_NAME": db_name,
+        "SERVICEVM_AMQP_URL": os.environ.get(
+            "SERVICEVM_BENCH_AMQP_URL", f"amqp://guest:guest@127.0.0.1:5672/{db_name}"
+        ),
+        "SERVICEVM_API_PORT": str(port_base),
+        "SERVICEVM_SCHEDULER_PORT": str(port_base + 1),
+        "SERVICEVM_LIFECYCLE_PORT": str(port_base + 2),
+        "SERVICEVM_MGMT_PORT": str(port_base + 3),
+        "SERVICEVM_LOG_LEVEL": "WARNING",
+        # Throughput of one project's writes is what is measured: no per-project write limit.
+        "SERVICEVM_WRITE_RATE_LIMIT": "0",
+    }
+
+
 _DB_NAME = os.environ.get("SERVICEVM_BENCH_DB_NAME", "servicevm_bench")
 _PORT_BASE = int(os.environ.get("SERVICEVM_BENCH_PORT_BASE", "29890"))
-BENCH_ENV = {
-    "SERVICEVM_DB_NAME": _DB_NAME,
-    "SERVICEVM_AMQP_URL": os.environ.get(
-        "SERVICEVM_BENCH_AMQP_URL", f"amqp://guest:guest@127.0.0.1:5672/{_DB_NAME}"
-    ),
-    "SERVICEVM_API_PORT": str(_PORT_BASE),
-    "SERVICEVM_SCHEDULER_PORT": str(_PORT_BASE + 1),
-    "SERVICEVM_LIFECYCLE_PORT": str(_PORT_BASE + 2),
-    "SERVICEVM_MGMT_PORT": str(_PORT_BASE + 3),
-    "SERVICEVM_LOG_LEVEL": "WARNING",
-    # Throughput of one project's writes is what is measured: no per-project write limit.
-    "SERVICEVM_WRITE_RATE_LIMIT": "0",
-}
+BENCH_ENV = bench_env(_DB_NAME, _PORT_BASE)
 
 # The services' CPU while idle (pollers, timers) is measured this long before the run.
 IDLE_SECONDS = 3.0

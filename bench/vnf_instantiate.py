@@ -25,7 +25,7 @@ import aio_pika
 import httpx
 
 from bench import cpu
-from bench.e2e_devices import create_devices
+from bench.e2e_devices import bench_env, create_devices
 from bench.profiling import Profiler, print_top
 from bench.rest import HEADERS, Run
 from bench.stats import percentile
@@ -38,18 +38,7 @@ from shared.vnfd.build import sample_package
 # benchmarks on one machine apart, as for bench.e2e_devices.
 _DB_NAME = os.environ.get("SERVICEVM_BENCH_DB_NAME", "servicevm_bench_vnf")
 _PORT_BASE = int(os.environ.get("SERVICEVM_BENCH_PORT_BASE", "29990"))
-BENCH_ENV = {
-    "SERVICEVM_DB_NAME": _DB_NAME,
-    "SERVICEVM_AMQP_URL": os.environ.get(
-        "SERVICEVM_BENCH_AMQP_URL", f"amqp://guest:guest@127.0.0.1:5672/{_DB_NAME}"
-    ),
-    "SERVICEVM_API_PORT": str(_PORT_BASE),
-    "SERVICEVM_SCHEDULER_PORT": str(_PORT_BASE + 1),
-    "SERVICEVM_LIFECYCLE_PORT": str(_PORT_BASE + 2),
-    "SERVICEVM_MGMT_PORT": str(_PORT_BASE + 3),
-    "SERVICEVM_LOG_LEVEL": "WARNING",
-    "SERVICEVM_WRITE_RATE_LIMIT": "0",
-}
+BENCH_ENV = bench_env(_DB_NAME, _PORT_BASE)
 PACKAGES = "/vnfpkgm/v1/vnf_packages"
 INSTANCES = "/vnflcm/v1/vnf_instances"
 
