@@ -19,13 +19,6 @@ from shared.contracts.vnflcm import VnfLcmOpOccSnapshot
 from shared.db.raw import OutboxRows, OutboxSql
 
 
-async def add_instance(conn: AsyncConnection, *, values: dict[str, Any]) -> Row[Any]:
-    """The new row, with its defaults (no read after the insert)."""
-    inserted = await conn.execute(insert(vnf_instances).values(**values).returning(vnf_instances))
-    row: Row[Any] = inserted.one()
-    return row
-
-
 async def get_instance(
     conn: AsyncConnection, instance_id: uuid.UUID, *, lock: bool = False
 ) -> Row[Any] | None:
@@ -326,3 +319,56 @@ async def start_op_occ(
         _start_op_occ_sql(), *_OP_STARTED.of(None, **op), version, *outbox_rows
     )
     return started
+
+
+# --- a VNF's creation (instances.create_instance), as SQL: one statement ------------------
+
+_INSTANCE_CREATED = Binder(
+    vnf_instances,
+    (
+        "id",
+        "tenant_id",
+        "name",
+        "description",
+        "vnfd_id",
+        "vnf_provider",
+        "vnf_product_name",
+        "vnf_software_version",
+        "vnfd_version",
+        "vnf_package_id",
+        "instantiation_state",
+        "vnf_metadata",
+    ),
+)
+
+
+@functools.cache
+def _add_instance_sql() -> str:
+    """Parameters: the ``_INSTANCE_CREATED`` columns, then the outbox's arrays."""
+    package_id = _INSTANCE_CREATED.position("vnf_package_id")
+    packages = qualified(vnf_packages)
+    return (
+        f"WITH package AS (SELECT id FROM {packages} WHERE id = ${package_id} "
+        "AND onboarding_state = 'ONBOARDED' AND operational_state = 'ENABLED' FOR UPDATE), "
+        f"instance AS (INSERT INTO {qualified(vnf_instances)} "
+        f"({column_list(_INSTANCE_CREATED.names)}) "
+        f"SELECT {_INSTANCE_CREATED.placeholders()} FROM package RETURNING *), "
+        f"used AS (UPDATE {packages} SET usage_state = 'IN_USE' WHERE id = ${package_id} "
+        "AND usage_state <> 'IN_USE' AND EXISTS (SELECT FROM instance)), "
+        "announced AS ("
+        f"{OutboxSql.of(outbox).insert_if(len(_INSTANCE_CREATED.names) + 1, 'SELECT FROM instance')}"
+        ") SELECT * FROM instance"
+    )
+
+
+async def add_instance_of_package(
+    driver: asyncpg.Connection, *, values: dict[str, Any], outbox_rows: OutboxRows
+) -> dict[str, Any] | None:
+    """The new row, with its defaults, and its outbox rows, in one statement (a transaction
+    of its own): only if its package (``vnf_package_id``) is still ONBOARDED and ENABLED,
+    whose row it locks (a concurrent package DELETE sees the instance) and marks IN_USE.
+    None: nothing was written."""
+    created = await driver.fetchrow(
+        _add_instance_sql(), *_INSTANCE_CREATED.of(None, **values), *outbox_rows
+    )
+    return record_dict(created)
