@@ -38,39 +38,42 @@ async def list_instances(uow: UnitOfWork, caller: Caller) -> list[Row[Any]]:
     return await repo.list_instances(uow.conn, tenant_id=caller.visible_tenant)
 
 
-async def create_instance(uow: UnitOfWork, caller: Caller, request: CreateVnfRequest) -> Row[Any]:
-    """NOT_INSTANTIATED, from the project's ONBOARDED, ENABLED package of the vnfdId."""
-    # Locked: a concurrent package DELETE sees the instance (IN_USE).
-    package = await packages.lock_onboarded_with_vnfd(
-        uow.conn, tenant_id=caller.project_id, vnfd_id=request.vnfdId
+async def create_instance(
+    uow: UnitOfWork, caller: Caller, request: CreateVnfRequest
+) -> dict[str, Any]:
+    """NOT_INSTANTIATED, from the project's ONBOARDED, ENABLED package of the vnfdId: the
+    package read, then the row, the package's IN_USE and the outbox rows written in one
+    statement that checks the package again (``repository.add_instance_of_package``)."""
+    driver = await uow.driver_outside_transaction()
+    package = await packages.identity_of_onboarded(
+        driver, tenant_id=caller.project_id, vnfd_id=request.vnfdId
     )
-    if package is None or package.operational_state != "ENABLED":
-        raise unprocessable(
-            f"vnfdId {request.vnfdId} is not the VNFD of an ONBOARDED, ENABLED VNF package "
-            "of this project"
-        )
-    row = await repo.add_instance(
-        uow.conn,
-        values={
+    if package is not None and package["operational_state"] == "ENABLED":
+        values = {
             "id": uuid.uuid4(),
             "tenant_id": caller.project_id,
             "name": request.vnfInstanceName,
             "description": request.vnfInstanceDescription,
-            "vnfd_id": package.vnfd_id,
-            "vnf_provider": package.vnf_provider,
-            "vnf_product_name": package.vnf_product_name,
-            "vnf_software_version": package.vnf_software_version,
-            "vnfd_version": package.vnfd_version,
-            "vnf_package_id": package.id,
+            "vnfd_id": package["vnfd_id"],
+            "vnf_provider": package["vnf_provider"],
+            "vnf_product_name": package["vnf_product_name"],
+            "vnf_software_version": package["vnf_software_version"],
+            "vnfd_version": package["vnfd_version"],
+            "vnf_package_id": package["id"],
             "instantiation_state": "NOT_INSTANTIATED",
             "vnf_metadata": request.metadata or {},
-        },
+        }
+        await announce.created(uow, values)
+        row = await repo.add_instance_of_package(
+            driver, values=values, outbox_rows=uow.take_outbox()
+        )
+        if row is not None:
+            return row
+    # Also when the package was disabled or deleted between the read and the write.
+    raise unprocessable(
+        f"vnfdId {request.vnfdId} is not the VNFD of an ONBOARDED, ENABLED VNF package "
+        "of this project"
     )
-    if package.usage_state != "IN_USE":
-        await packages.set_fields(uow.conn, package.id, usage_state="IN_USE")
-    await announce.created(uow, row._mapping)
-    await uow.commit()
-    return row
 
 
 async def delete_instance(uow: UnitOfWork, caller: Caller, instance_id: uuid.UUID) -> None:

@@ -13,16 +13,10 @@ from sqlalchemy import Row, delete, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from servicevm_api.adapters.orm import vnf_instances, vnf_lcm_op_occs
-from servicevm_api.adapters.sql import Binder, qualified
+from servicevm_api.adapters.orm import outbox, vnf_instances, vnf_lcm_op_occs, vnf_packages
+from servicevm_api.adapters.sql import Binder, column_list, qualified, record_dict
 from shared.contracts.vnflcm import VnfLcmOpOccSnapshot
-
-
-async def add_instance(conn: AsyncConnection, *, values: dict[str, Any]) -> Row[Any]:
-    """The new row, with its defaults (no read after the insert)."""
-    inserted = await conn.execute(insert(vnf_instances).values(**values).returning(vnf_instances))
-    row: Row[Any] = inserted.one()
-    return row
+from shared.db.raw import OutboxRows, OutboxSql
 
 
 async def get_instance(
@@ -244,3 +238,137 @@ async def take_instance_snapshot(
         instantiated_vnf_info=instantiated_vnf_info,
     )
     await driver.execute(_take_instance_sql(), instance_id, revision, *bound)
+
+
+# --- the start of a task (tasks.start_task), as SQL: one read and one write ----------------
+
+# What a task's checks need of its VNF's package: the flavour's VDUs and their templates.
+_PACKAGE_OF_TASK = ("vnfd_id", "vnfd", "vdu_templates")
+
+
+@functools.cache
+def _instance_for_task_sql(with_package: bool) -> str:
+    if not with_package:
+        return f"SELECT * FROM {qualified(vnf_instances)} WHERE id = $1"
+    package = ", ".join(f"package.{name} AS package_{name}" for name in _PACKAGE_OF_TASK)
+    return (
+        f"SELECT instance.*, package.id AS package_id, {package} "
+        f"FROM {qualified(vnf_instances)} AS instance "
+        f"LEFT JOIN {qualified(vnf_packages)} AS package "
+        "ON package.id = instance.vnf_package_id WHERE instance.id = $1"
+    )
+
+
+async def instance_for_task(
+    driver: asyncpg.Connection, instance_id: uuid.UUID, *, with_package: bool
+) -> dict[str, Any] | None:
+    """The VNF's row as it is (no lock: ``start_op_occ`` writes only if its version is
+    still the one read), with ``package_<column>`` of what its package's checks need
+    (``package_id`` NULL: the package is gone)."""
+    return record_dict(await driver.fetchrow(_instance_for_task_sql(with_package), instance_id))
+
+
+_OP_STARTED = Binder(
+    vnf_lcm_op_occs,
+    (
+        "id",
+        "tenant_id",
+        "vnf_instance_id",
+        "operation",
+        "operation_state",
+        "operation_params",
+        "start_time",
+        "state_entered_time",
+        "pending_since",
+    ),
+)
+
+
+@functools.cache
+def _start_op_occ_sql() -> str:
+    """Parameters: the ``_OP_STARTED`` columns, the VNF's version as read, then the
+    outbox's arrays."""
+    op_id, vnf_id = _OP_STARTED.position("id"), _OP_STARTED.position("vnf_instance_id")
+    version = len(_OP_STARTED.names) + 1
+    return (
+        f"WITH instance AS (UPDATE {qualified(vnf_instances)} "
+        f"SET operation_in_progress = ${op_id}, version = version + 1 "
+        f"WHERE id = ${vnf_id} AND version = ${version} AND operation_in_progress IS NULL "
+        "RETURNING id), "
+        f"op AS (INSERT INTO {qualified(vnf_lcm_op_occs)} ({column_list(_OP_STARTED.names)}) "
+        f"SELECT {_OP_STARTED.placeholders()} FROM instance RETURNING id), "
+        f"announced AS ({OutboxSql.of(outbox).insert_if(version + 1, 'SELECT FROM op')}) "
+        "SELECT EXISTS (SELECT FROM op)"
+    )
+
+
+async def start_op_occ(
+    driver: asyncpg.Connection,
+    *,
+    op: dict[str, Any],
+    version: int,
+    outbox_rows: OutboxRows,
+) -> bool:
+    """Insert the op occ, make it the VNF's ``operation_in_progress`` and write its outbox
+    rows, in one statement, if the VNF is still at ``version`` (what the task was checked
+    against) with no operation in progress. False: nothing was written. The update takes
+    the VNF's row lock, so of two api replicas starting a task at once the second waits,
+    then finds the version changed; the unique partial index on unfinished op occs refuses
+    a second one all the same (asyncpg.UniqueViolationError)."""
+    started: bool = await driver.fetchval(
+        _start_op_occ_sql(), *_OP_STARTED.of(None, **op), version, *outbox_rows
+    )
+    return started
+
+
+# --- a VNF's creation (instances.create_instance), as SQL: one statement ------------------
+
+_INSTANCE_CREATED = Binder(
+    vnf_instances,
+    (
+        "id",
+        "tenant_id",
+        "name",
+        "description",
+        "vnfd_id",
+        "vnf_provider",
+        "vnf_product_name",
+        "vnf_software_version",
+        "vnfd_version",
+        "vnf_package_id",
+        "instantiation_state",
+        "vnf_metadata",
+    ),
+)
+
+
+@functools.cache
+def _add_instance_sql() -> str:
+    """Parameters: the ``_INSTANCE_CREATED`` columns, then the outbox's arrays."""
+    package_id = _INSTANCE_CREATED.position("vnf_package_id")
+    packages = qualified(vnf_packages)
+    return (
+        f"WITH package AS (SELECT id FROM {packages} WHERE id = ${package_id} "
+        "AND onboarding_state = 'ONBOARDED' AND operational_state = 'ENABLED' FOR UPDATE), "
+        f"instance AS (INSERT INTO {qualified(vnf_instances)} "
+        f"({column_list(_INSTANCE_CREATED.names)}) "
+        f"SELECT {_INSTANCE_CREATED.placeholders()} FROM package RETURNING *), "
+        f"used AS (UPDATE {packages} SET usage_state = 'IN_USE' WHERE id = ${package_id} "
+        "AND usage_state <> 'IN_USE' AND EXISTS (SELECT FROM instance)), "
+        "announced AS ("
+        f"{OutboxSql.of(outbox).insert_if(len(_INSTANCE_CREATED.names) + 1, 'SELECT FROM instance')}"
+        ") SELECT * FROM instance"
+    )
+
+
+async def add_instance_of_package(
+    driver: asyncpg.Connection, *, values: dict[str, Any], outbox_rows: OutboxRows
+) -> dict[str, Any] | None:
+    """The new row, with its defaults, and its outbox rows, in one statement (a transaction
+    of its own): only if its package (``vnf_package_id``) is still ONBOARDED and ENABLED,
+    whose row it locks (a concurrent package DELETE sees the instance) and marks IN_USE.
+    None: nothing was written."""
+    created = await driver.fetchrow(
+        _add_instance_sql(), *_INSTANCE_CREATED.of(None, **values), *outbox_rows
+    )
+    return record_dict(created)

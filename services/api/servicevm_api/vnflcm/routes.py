@@ -46,10 +46,8 @@ async def create_vnf_instance(
         request.state.request_id,
     )
     row = await instances.create_instance(uow, caller, body)
-    headers = {"Location": base_url(request) + instance_path(row.id), "ETag": etag(row._mapping)}
-    return JSONResponse(
-        vnf_instance(row._mapping, base_url(request)), status_code=201, headers=headers
-    )
+    headers = {"Location": base_url(request) + instance_path(row["id"]), "ETag": etag(row)}
+    return JSONResponse(vnf_instance(row, base_url(request)), status_code=201, headers=headers)
 
 
 @router.get("")

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
 from typing import Any
 
+import asyncpg
 from sqlalchemy import Row, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from servicevm_api.adapters.orm import vnf_packages
+from servicevm_api.adapters.sql import qualified, record_dict
 
 # Every column but the zip: lists and state reads never carry the content.
 INFO_COLUMNS = [c for c in vnf_packages.c if c.name != "content"]
@@ -59,33 +62,29 @@ async def onboarded_with_vnfd(
 
 
 # What a new VNF instance takes from its package.
-_IDENTITY_COLUMNS = [
-    vnf_packages.c[name]
-    for name in (
-        "id",
-        "operational_state",
-        "usage_state",
-        "vnfd_id",
-        "vnf_provider",
-        "vnf_product_name",
-        "vnf_software_version",
-        "vnfd_version",
-    )
-]
+_IDENTITY_COLUMNS = (
+    "id",
+    "operational_state",
+    "vnfd_id",
+    "vnf_provider",
+    "vnf_product_name",
+    "vnf_software_version",
+    "vnfd_version",
+)
 
 
-async def lock_onboarded_with_vnfd(
-    conn: AsyncConnection, *, tenant_id: str, vnfd_id: str
-) -> Row[Any] | None:
-    """The ONBOARDED package of the project with that vnfdId, if any, locked, with what a
-    new instance takes from it (not its VNFD, which a create does not read)."""
-    query = (
-        select(*_IDENTITY_COLUMNS)
-        .where(
-            vnf_packages.c.tenant_id == tenant_id,
-            vnf_packages.c.vnfd_id == vnfd_id,
-            vnf_packages.c.onboarding_state == "ONBOARDED",
-        )
-        .with_for_update()
+@functools.cache
+def _identity_of_onboarded_sql() -> str:
+    return (
+        f"SELECT {', '.join(_IDENTITY_COLUMNS)} FROM {qualified(vnf_packages)} "
+        "WHERE tenant_id = $1 AND vnfd_id = $2 AND onboarding_state = 'ONBOARDED'"
     )
-    return (await conn.execute(query)).first()
+
+
+async def identity_of_onboarded(
+    driver: asyncpg.Connection, *, tenant_id: str, vnfd_id: str
+) -> dict[str, Any] | None:
+    """The ONBOARDED package of the project with that vnfdId, if any, with what a new
+    instance takes from it (not its VNFD, which a create does not read). Not locked: the
+    instance's insert locks it (``vnflcm.repository.add_instance_of_package``)."""
+    return record_dict(await driver.fetchrow(_identity_of_onboarded_sql(), tenant_id, vnfd_id))
