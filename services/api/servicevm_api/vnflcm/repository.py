@@ -44,18 +44,6 @@ async def set_instance(conn: AsyncConnection, instance_id: uuid.UUID, **values: 
     )
 
 
-async def set_instance_if_newer(
-    conn: AsyncConnection, instance_id: uuid.UUID, revision: int, **values: Any
-) -> None:
-    """lifecycle's view at ``revision``, unless the record has that one or a later one
-    already (one statement: the row lock is the update's own)."""
-    await conn.execute(
-        update(vnf_instances)
-        .where(vnf_instances.c.id == instance_id, vnf_instances.c.revision < revision)
-        .values(**values, revision=revision, version=vnf_instances.c.version + 1)
-    )
-
-
 async def remove_instance(conn: AsyncConnection, instance_id: uuid.UUID) -> None:
     await conn.execute(
         delete(vnf_lcm_op_occs).where(vnf_lcm_op_occs.c.vnf_instance_id == instance_id)
@@ -230,7 +218,7 @@ async def take_instance_snapshot(
     instantiation_state: str,
     instantiated_vnf_info: dict[str, Any] | None,
 ) -> None:
-    """``set_instance_if_newer`` as SQL: lifecycle's view at ``revision``, unless the record
+    """lifecycle's view at ``revision``, unless the record
     has that one or a later one already (the row lock is the update's own)."""
     bound = _INSTANCE_TAKEN.of(
         None,
