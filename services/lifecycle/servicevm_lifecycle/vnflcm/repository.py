@@ -98,9 +98,9 @@ class _VnfSql:
 
     select: str
     select_for_update: str
-    bump_revision: str
     point_vnfc: str
     vnfcs_with_status: str
+    bump_revision_then_vnfcs: str
 
     @classmethod
     @functools.cache
@@ -113,22 +113,30 @@ class _VnfSql:
             "instantiation_level_id, scale_status, vnf_state, vim_id, ext_virtual_links, "
             f"revision FROM {table} WHERE id = $1"
         )
+        vnfcs_with_status = (
+            "SELECT v.id, v.vdu_id, v.device_id, v.seq, v.power_state, "
+            f"d.status FROM {qualified(vnfcs)} v LEFT JOIN {qualified(devices)} d "
+            "ON d.id = v.device_id WHERE v.vnf_instance_id = $1 ORDER BY v.seq"
+        )
         return cls(
             select=select,
             select_for_update=f"{select} FOR UPDATE",
-            bump_revision=f"UPDATE {table} SET revision = $2, updated_at = now() WHERE id = $1",
             point_vnfc=f"UPDATE {qualified(vnfcs)} SET device_id = $2, power_state = 'STARTED' "
             "WHERE id = $1",
-            vnfcs_with_status="SELECT v.id, v.vdu_id, v.device_id, v.seq, v.power_state, "
-            f"d.status FROM {qualified(vnfcs)} v LEFT JOIN {qualified(devices)} d "
-            "ON d.id = v.device_id WHERE v.vnf_instance_id = $1 ORDER BY v.seq",
+            vnfcs_with_status=vnfcs_with_status,
+            # A data-modifying WITH query runs whether or not the SELECT reads it; the
+            # SELECT reads only VNFC and device rows, which the UPDATE does not touch.
+            bump_revision_then_vnfcs=f"WITH bump AS (UPDATE {table} SET revision = $2, "
+            f"updated_at = now() WHERE id = $1) {vnfcs_with_status}",
         )
 
 
-async def save_vnf_revision(conn: AsyncConnection, *, vnf: Vnf) -> None:
-    """Only the revision: the VNF's own fields are as read (its VNFCs changed)."""
+async def save_vnf_revision(conn: AsyncConnection, *, vnf: Vnf) -> list[tuple[Vnfc, str]]:
+    """Only the revision: the VNF's own fields are as read (its VNFCs changed). Answers
+    ``vnfcs_with_status``, read in the same statement."""
     driver = await (await Driver.under(conn)).in_transaction()
-    await driver.execute(_VnfSql.get().bump_revision, vnf.id, vnf.revision)
+    rows = await driver.fetch(_VnfSql.get().bump_revision_then_vnfcs, vnf.id, vnf.revision)
+    return _vnfcs_with_status(rows)
 
 
 async def save_vnf(conn: AsyncConnection, *, vnf: Vnf) -> None:
@@ -210,7 +218,10 @@ async def vnfcs_with_status(conn: AsyncConnection, *, vnf_id: uuid.UUID) -> list
     """The VNF's VNFCs now, each with its device's status (DELETED once the row is gone),
     in one statement."""
     driver = await (await Driver.under(conn)).in_transaction()
-    rows = await driver.fetch(_VnfSql.get().vnfcs_with_status, vnf_id)
+    return _vnfcs_with_status(await driver.fetch(_VnfSql.get().vnfcs_with_status, vnf_id))
+
+
+def _vnfcs_with_status(rows: list[Any]) -> list[tuple[Vnfc, str]]:
     return [
         (
             Vnfc(
