@@ -4,14 +4,15 @@ objects out. Plans and targets are stored as JSON through pydantic's TypeAdapter
 from __future__ import annotations
 
 import functools
+import json
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import repeat
 from typing import Any
 
 from pydantic import TypeAdapter
-from sqlalchemy import ColumnElement, Text, bindparam, delete, func, select, update
-from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -297,49 +298,73 @@ async def add_op(conn: AsyncConnection, *, op: OpOcc) -> bool:
 
 async def save_op(conn: AsyncConnection, *, op: OpOcc, before: OpOcc | None = None) -> None:
     """Write the op; given the op as it was read (``before``), only what changed: a step
-    settling rewrites that step of the plan, not the plan."""
-    values = _op_values(op) if before is None else _changed_op_values(op, before)
-    await conn.execute(
-        update(vnf_lcm_op_occs).where(vnf_lcm_op_occs.c.id == op.id).values(**values)
-    )
-
-
-def _changed_op_values(op: OpOcc, before: OpOcc) -> dict[str, Any]:
-    values = {
-        column: value
-        for (column, value), (_, old) in zip(
-            _op_scalars(op).items(), _op_scalars(before).items(), strict=True
-        )
-        if value != old
-    }
+    settling rewrites that step of the plan, not the plan. As SQL on the driver: it runs
+    on every settle, where SQLAlchemy's statement construction cost more than the write."""
+    change = _OpUpdate()
+    for (column, value), old in zip(
+        _op_scalars(op).items(),
+        _op_scalars(before).values() if before is not None else repeat(_UNREAD),
+        strict=False,
+    ):
+        if value == old:
+            continue
+        if column in _JSON_SCALARS:
+            change.set_json(column, value)
+        else:
+            change.set(column, value)
     for column, steps, old_steps in (
-        ("steps", op.steps, before.steps),
-        ("rollback_steps", op.rollback_steps, before.rollback_steps),
+        ("steps", op.steps, None if before is None else before.steps),
+        ("rollback_steps", op.rollback_steps, None if before is None else before.rollback_steps),
     ):
         if steps != old_steps:
-            values[column] = _steps_update(vnf_lcm_op_occs.c[column], steps, old_steps)
-    if op.target != before.target:
-        values["target"] = TARGET.dump_python(op.target, mode="json")
-    if op.grant != before.grant:
-        values["nfvo_grant"] = GRANT.dump_python(op.grant, mode="json")
-    values["revision"] = op.revision
-    return values
+            change.set_steps(column, steps, old_steps)
+    if before is None or op.target != before.target:
+        change.set("target", TARGET.dump_json(op.target).decode(), cast="::jsonb")
+    if before is None or op.grant != before.grant:
+        change.set("nfvo_grant", GRANT.dump_json(op.grant).decode(), cast="::jsonb")
+    change.set("revision", op.revision)
+    driver = await (await Driver.under(conn)).in_transaction()
+    await driver.execute(change.sql(qualified(vnf_lcm_op_occs)), op.id, *change.params)
 
 
-def _steps_update(
-    column: ColumnElement[Any], steps: tuple[Step, ...], old: tuple[Step, ...]
-) -> Any:
-    """The plan's new value: the whole plan when steps were added or removed, else each
-    changed step set in place (jsonb_set), so only those are serialised and sent."""
-    if len(steps) != len(old):
-        return STEPS.dump_python(steps, mode="json")
-    value: ColumnElement[Any] = column
-    for index, (step, was) in enumerate(zip(steps, old, strict=True)):
-        if step != was:
-            path = bindparam(None, [str(index)], type_=ARRAY(Text))
-            dumped = bindparam(None, STEP.dump_python(step, mode="json"), type_=JSONB)
-            value = func.jsonb_set(value, path, dumped, type_=JSONB)
-    return value
+_JSON_SCALARS = frozenset({"error", "changed_info", "changed_ext_connectivity"})
+_UNREAD = object()  # differs from every value: without ``before`` every column is written
+
+
+class _OpUpdate:
+    """An op occ's UPDATE as SQL: its SET assignments and their parameters ($1 is the id)."""
+
+    def __init__(self) -> None:
+        self.assignments: list[str] = []
+        self.params: list[Any] = []
+
+    def param(self, value: Any, cast: str = "") -> str:
+        self.params.append(value)
+        return f"${len(self.params) + 1}{cast}"
+
+    def set(self, column: str, value: Any, *, cast: str = "") -> None:
+        self.assignments.append(f"{column} = {self.param(value, cast)}")
+
+    def set_json(self, column: str, value: Any) -> None:
+        # None is stored as JSON null, as SQLAlchemy's JSONB stores it.
+        self.set(column, json.dumps(value), cast="::jsonb")
+
+    def set_steps(self, column: str, steps: tuple[Step, ...], old: tuple[Step, ...] | None) -> None:
+        """The whole plan when steps were added or removed, else each changed step set in
+        place (jsonb_set), so only those are serialised and sent."""
+        if old is None or len(steps) != len(old):
+            self.set(column, STEPS.dump_json(steps).decode(), cast="::jsonb")
+            return
+        value = column
+        for index, (step, was) in enumerate(zip(steps, old, strict=True)):
+            if step != was:
+                path = self.param([str(index)], "::text[]")
+                dumped = self.param(STEP.dump_json(step).decode(), "::jsonb")
+                value = f"jsonb_set({value}, {path}, {dumped})"
+        self.assignments.append(f"{column} = {value}")
+
+    def sql(self, table: str) -> str:
+        return f"UPDATE {table} SET {', '.join(self.assignments)} WHERE id = $1"
 
 
 async def get_op(
