@@ -6,6 +6,7 @@ from __future__ import annotations
 import functools
 import json
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import repeat
@@ -374,24 +375,25 @@ async def get_op(
     if for_update:
         query = query.with_for_update()
     row = (await conn.execute(query)).first()
-    return None if row is None else _op(row)
+    return None if row is None else _op(row._mapping)
 
 
 async def open_op(conn: AsyncConnection, *, vnf_id: uuid.UUID) -> OpOcc | None:
-    """The VNF's op that is not in a final state (at most one: the api guarantees it), locked."""
-    row = (
-        await conn.execute(
-            select(vnf_lcm_op_occs)
-            .where(
-                vnf_lcm_op_occs.c.vnf_instance_id == vnf_id,
-                vnf_lcm_op_occs.c.state.not_in(st.FINAL),
-            )
-            .order_by(vnf_lcm_op_occs.c.start_time.desc())
-            .limit(1)
-            .with_for_update()
-        )
-    ).first()
+    """The VNF's op that is not in a final state (at most one: the api guarantees it), locked.
+    As SQL on the driver: every settle reads it."""
+    driver = await (await Driver.under(conn)).in_transaction()
+    row = await driver.fetchrow(_open_op_sql(), vnf_id, sorted(st.FINAL))
     return None if row is None else _op(row)
+
+
+@functools.cache
+def _open_op_sql() -> str:
+    columns = ", ".join(column.name for column in vnf_lcm_op_occs.c)
+    return (
+        f"SELECT {columns} FROM {qualified(vnf_lcm_op_occs)} "
+        "WHERE vnf_instance_id = $1 AND state <> ALL($2::text[]) "
+        "ORDER BY start_time DESC LIMIT 1 FOR UPDATE"
+    )
 
 
 async def ops_past_deadline(
@@ -407,27 +409,28 @@ async def ops_past_deadline(
     return [(row.vnf_instance_id, row.id) for row in rows]
 
 
-def _op(row: Any) -> OpOcc:
+def _op(row: Mapping[Any, Any]) -> OpOcc:
+    """An op from its row's columns by name (a SQLAlchemy row mapping or an asyncpg record)."""
     return OpOcc(
-        id=row.id,
-        vnf_instance_id=row.vnf_instance_id,
-        tenant_id=row.tenant_id,
-        operation=row.operation,
-        state=row.state,
-        operation_params=row.operation_params,
-        is_automatic_invocation=row.is_automatic_invocation,
-        start_time=row.start_time,
-        state_entered_time=row.state_entered_time,
-        steps=STEPS.validate_python(row.steps),
-        rollback_steps=STEPS.validate_python(row.rollback_steps),
-        rolling_back=row.rolling_back,
-        target=TARGET.validate_python(row.target),
-        cancel_requested=row.cancel_requested,
-        cancel_mode=row.cancel_mode,
-        error=row.error,
-        changed_info=row.changed_info,
-        changed_ext_connectivity=row.changed_ext_connectivity,
-        deadline=row.deadline,
-        revision=row.revision,
-        grant=GRANT.validate_python(row.nfvo_grant),
+        id=row["id"],
+        vnf_instance_id=row["vnf_instance_id"],
+        tenant_id=row["tenant_id"],
+        operation=row["operation"],
+        state=row["state"],
+        operation_params=row["operation_params"],
+        is_automatic_invocation=row["is_automatic_invocation"],
+        start_time=row["start_time"],
+        state_entered_time=row["state_entered_time"],
+        steps=STEPS.validate_python(row["steps"]),
+        rollback_steps=STEPS.validate_python(row["rollback_steps"]),
+        rolling_back=row["rolling_back"],
+        target=TARGET.validate_python(row["target"]),
+        cancel_requested=row["cancel_requested"],
+        cancel_mode=row["cancel_mode"],
+        error=row["error"],
+        changed_info=row["changed_info"],
+        changed_ext_connectivity=row["changed_ext_connectivity"],
+        deadline=row["deadline"],
+        revision=row["revision"],
+        grant=GRANT.validate_python(row["nfvo_grant"]),
     )
