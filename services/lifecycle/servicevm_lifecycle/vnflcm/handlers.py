@@ -70,17 +70,17 @@ async def run_vnf_lcm_op(cmd: RunVnfLcmOperation, ctx: HandlerContext) -> None:
                 await repo.add_op(uow.conn, op=replace(op, grant=Grant()))
                 await uow.commit()
                 return
-        await repo.add_op(uow.conn, op=op)
         # PROCESSING is announced even when the op gets further in this transaction (the
-        # SOL003 notifications name every state an op goes through).
+        # SOL003 notifications name every state an op goes through). The op's row is
+        # written once, where it got to, in the same transaction.
         processing = op.enter(st.PROCESSING, started, deadline=started + op_timeout())
         await announce_op(uow, processing)
         if planned is None:
             refused = processing.enter(st.FAILED_TEMP, started, error=refusal)
-            await finish(uow, vnf, processing, refused)
+            await finish(uow, vnf, processing, refused, unrecorded=True)
         else:
             running, issued = opocc.advance(processing, started)
-            await run_plan(uow, vnf, processing, running, issued)
+            await run_plan(uow, vnf, processing, running, issued, unrecorded=True)
         await uow.commit()
 
 

@@ -37,10 +37,11 @@ async def run_plan(
     issued: list[Step],
     *,
     recorded: OpOcc | None = None,
+    unrecorded: bool = False,
 ) -> None:
     """``op`` as ``advance`` returned it, ``issued`` its steps to send now. A DELETE whose
-    device is gone already is DONE at once, and the plan advances again. ``recorded``: see
-    ``finish``."""
+    device is gone already is DONE at once, and the plan advances again. ``recorded`` and
+    ``unrecorded``: see ``finish``."""
     while issued:
         gone: list[Step] = []
         for step in issued:
@@ -54,15 +55,23 @@ async def run_plan(
                 await step_io.apply_settled(uow, done)
         if gone:
             op, issued = opocc.advance(op, now())
-    await finish(uow, vnf, before, op, recorded=recorded)
+    await finish(uow, vnf, before, op, recorded=recorded, unrecorded=unrecorded)
 
 
 async def finish(
-    uow: UnitOfWork, vnf: Vnf, before: OpOcc | None, op: OpOcc, *, recorded: OpOcc | None = None
+    uow: UnitOfWork,
+    vnf: Vnf,
+    before: OpOcc | None,
+    op: OpOcc,
+    *,
+    recorded: OpOcc | None = None,
+    unrecorded: bool = False,
 ) -> None:
     """Record the op; on COMPLETED / ROLLED_BACK update the VNF; announce both. ``before``
-    is the op as last announced (None: not recorded yet); ``recorded``, when the caller
-    knows it, the op exactly as its row holds it: then only what differs is written."""
+    is the op as last announced (None: neither announced nor recorded yet); ``recorded``,
+    when the caller knows it, the op exactly as its row holds it: then only what differs is
+    written; ``unrecorded``: ``before`` was announced but the op has no row yet (one INSERT
+    of where it got to, not an INSERT then an UPDATE)."""
     unchanged = vnf
     changed_state = before is None or before.state != op.state
     if changed_state and op.state == st.COMPLETED:
@@ -73,7 +82,7 @@ async def finish(
         vnf = apply_target(
             vnf, VnfTarget(instantiation_state="NOT_INSTANTIATED", clear_flavour=True)
         )
-    if before is None:
+    if before is None or unrecorded:
         await repo.add_op(uow.conn, op=op)
     else:
         await repo.save_op(uow.conn, op=op, before=recorded)
@@ -97,9 +106,10 @@ async def announce_vnf(uow: UnitOfWork, vnf: Vnf, *, changed: bool = True) -> Vn
     vnf = replace(vnf, revision=vnf.revision + 1)
     if changed:
         await repo.save_vnf(uow.conn, vnf=vnf)
+        current = await repo.vnfcs_with_status(uow.conn, vnf_id=vnf.id)
     else:
-        await repo.save_vnf_revision(uow.conn, vnf=vnf)
-    snapshot = await vnf_snapshot(uow.conn, vnf)
+        current = await repo.save_vnf_revision(uow.conn, vnf=vnf)
+    snapshot = vnf_snapshot(vnf, current)
     await uow.publish(VnfInstanceChanged(vnf_instance=snapshot), tenant_id=vnf.tenant_id)
     return vnf
 

@@ -4,14 +4,16 @@ objects out. Plans and targets are stored as JSON through pydantic's TypeAdapter
 from __future__ import annotations
 
 import functools
+import json
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import repeat
 from typing import Any
 
 from pydantic import TypeAdapter
-from sqlalchemy import ColumnElement, Text, bindparam, delete, func, select, update
-from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -98,9 +100,9 @@ class _VnfSql:
 
     select: str
     select_for_update: str
-    bump_revision: str
     point_vnfc: str
     vnfcs_with_status: str
+    bump_revision_then_vnfcs: str
 
     @classmethod
     @functools.cache
@@ -113,22 +115,30 @@ class _VnfSql:
             "instantiation_level_id, scale_status, vnf_state, vim_id, ext_virtual_links, "
             f"revision FROM {table} WHERE id = $1"
         )
+        vnfcs_with_status = (
+            "SELECT v.id, v.vdu_id, v.device_id, v.seq, v.power_state, "
+            f"d.status FROM {qualified(vnfcs)} v LEFT JOIN {qualified(devices)} d "
+            "ON d.id = v.device_id WHERE v.vnf_instance_id = $1 ORDER BY v.seq"
+        )
         return cls(
             select=select,
             select_for_update=f"{select} FOR UPDATE",
-            bump_revision=f"UPDATE {table} SET revision = $2, updated_at = now() WHERE id = $1",
             point_vnfc=f"UPDATE {qualified(vnfcs)} SET device_id = $2, power_state = 'STARTED' "
             "WHERE id = $1",
-            vnfcs_with_status="SELECT v.id, v.vdu_id, v.device_id, v.seq, v.power_state, "
-            f"d.status FROM {qualified(vnfcs)} v LEFT JOIN {qualified(devices)} d "
-            "ON d.id = v.device_id WHERE v.vnf_instance_id = $1 ORDER BY v.seq",
+            vnfcs_with_status=vnfcs_with_status,
+            # A data-modifying WITH query runs whether or not the SELECT reads it; the
+            # SELECT reads only VNFC and device rows, which the UPDATE does not touch.
+            bump_revision_then_vnfcs=f"WITH bump AS (UPDATE {table} SET revision = $2, "
+            f"updated_at = now() WHERE id = $1) {vnfcs_with_status}",
         )
 
 
-async def save_vnf_revision(conn: AsyncConnection, *, vnf: Vnf) -> None:
-    """Only the revision: the VNF's own fields are as read (its VNFCs changed)."""
+async def save_vnf_revision(conn: AsyncConnection, *, vnf: Vnf) -> list[tuple[Vnfc, str]]:
+    """Only the revision: the VNF's own fields are as read (its VNFCs changed). Answers
+    ``vnfcs_with_status``, read in the same statement."""
     driver = await (await Driver.under(conn)).in_transaction()
-    await driver.execute(_VnfSql.get().bump_revision, vnf.id, vnf.revision)
+    rows = await driver.fetch(_VnfSql.get().bump_revision_then_vnfcs, vnf.id, vnf.revision)
+    return _vnfcs_with_status(rows)
 
 
 async def save_vnf(conn: AsyncConnection, *, vnf: Vnf) -> None:
@@ -210,7 +220,10 @@ async def vnfcs_with_status(conn: AsyncConnection, *, vnf_id: uuid.UUID) -> list
     """The VNF's VNFCs now, each with its device's status (DELETED once the row is gone),
     in one statement."""
     driver = await (await Driver.under(conn)).in_transaction()
-    rows = await driver.fetch(_VnfSql.get().vnfcs_with_status, vnf_id)
+    return _vnfcs_with_status(await driver.fetch(_VnfSql.get().vnfcs_with_status, vnf_id))
+
+
+def _vnfcs_with_status(rows: list[Any]) -> list[tuple[Vnfc, str]]:
     return [
         (
             Vnfc(
@@ -286,49 +299,73 @@ async def add_op(conn: AsyncConnection, *, op: OpOcc) -> bool:
 
 async def save_op(conn: AsyncConnection, *, op: OpOcc, before: OpOcc | None = None) -> None:
     """Write the op; given the op as it was read (``before``), only what changed: a step
-    settling rewrites that step of the plan, not the plan."""
-    values = _op_values(op) if before is None else _changed_op_values(op, before)
-    await conn.execute(
-        update(vnf_lcm_op_occs).where(vnf_lcm_op_occs.c.id == op.id).values(**values)
-    )
-
-
-def _changed_op_values(op: OpOcc, before: OpOcc) -> dict[str, Any]:
-    values = {
-        column: value
-        for (column, value), (_, old) in zip(
-            _op_scalars(op).items(), _op_scalars(before).items(), strict=True
-        )
-        if value != old
-    }
+    settling rewrites that step of the plan, not the plan. As SQL on the driver: it runs
+    on every settle, where SQLAlchemy's statement construction cost more than the write."""
+    change = _OpUpdate()
+    for (column, value), old in zip(
+        _op_scalars(op).items(),
+        _op_scalars(before).values() if before is not None else repeat(_UNREAD),
+        strict=False,
+    ):
+        if value == old:
+            continue
+        if column in _JSON_SCALARS:
+            change.set_json(column, value)
+        else:
+            change.set(column, value)
     for column, steps, old_steps in (
-        ("steps", op.steps, before.steps),
-        ("rollback_steps", op.rollback_steps, before.rollback_steps),
+        ("steps", op.steps, None if before is None else before.steps),
+        ("rollback_steps", op.rollback_steps, None if before is None else before.rollback_steps),
     ):
         if steps != old_steps:
-            values[column] = _steps_update(vnf_lcm_op_occs.c[column], steps, old_steps)
-    if op.target != before.target:
-        values["target"] = TARGET.dump_python(op.target, mode="json")
-    if op.grant != before.grant:
-        values["nfvo_grant"] = GRANT.dump_python(op.grant, mode="json")
-    values["revision"] = op.revision
-    return values
+            change.set_steps(column, steps, old_steps)
+    if before is None or op.target != before.target:
+        change.set("target", TARGET.dump_json(op.target).decode(), cast="::jsonb")
+    if before is None or op.grant != before.grant:
+        change.set("nfvo_grant", GRANT.dump_json(op.grant).decode(), cast="::jsonb")
+    change.set("revision", op.revision)
+    driver = await (await Driver.under(conn)).in_transaction()
+    await driver.execute(change.sql(qualified(vnf_lcm_op_occs)), op.id, *change.params)
 
 
-def _steps_update(
-    column: ColumnElement[Any], steps: tuple[Step, ...], old: tuple[Step, ...]
-) -> Any:
-    """The plan's new value: the whole plan when steps were added or removed, else each
-    changed step set in place (jsonb_set), so only those are serialised and sent."""
-    if len(steps) != len(old):
-        return STEPS.dump_python(steps, mode="json")
-    value: ColumnElement[Any] = column
-    for index, (step, was) in enumerate(zip(steps, old, strict=True)):
-        if step != was:
-            path = bindparam(None, [str(index)], type_=ARRAY(Text))
-            dumped = bindparam(None, STEP.dump_python(step, mode="json"), type_=JSONB)
-            value = func.jsonb_set(value, path, dumped, type_=JSONB)
-    return value
+_JSON_SCALARS = frozenset({"error", "changed_info", "changed_ext_connectivity"})
+_UNREAD = object()  # differs from every value: without ``before`` every column is written
+
+
+class _OpUpdate:
+    """An op occ's UPDATE as SQL: its SET assignments and their parameters ($1 is the id)."""
+
+    def __init__(self) -> None:
+        self.assignments: list[str] = []
+        self.params: list[Any] = []
+
+    def param(self, value: Any, cast: str = "") -> str:
+        self.params.append(value)
+        return f"${len(self.params) + 1}{cast}"
+
+    def set(self, column: str, value: Any, *, cast: str = "") -> None:
+        self.assignments.append(f"{column} = {self.param(value, cast)}")
+
+    def set_json(self, column: str, value: Any) -> None:
+        # None is stored as JSON null, as SQLAlchemy's JSONB stores it.
+        self.set(column, json.dumps(value), cast="::jsonb")
+
+    def set_steps(self, column: str, steps: tuple[Step, ...], old: tuple[Step, ...] | None) -> None:
+        """The whole plan when steps were added or removed, else each changed step set in
+        place (jsonb_set), so only those are serialised and sent."""
+        if old is None or len(steps) != len(old):
+            self.set(column, STEPS.dump_json(steps).decode(), cast="::jsonb")
+            return
+        value = column
+        for index, (step, was) in enumerate(zip(steps, old, strict=True)):
+            if step != was:
+                path = self.param([str(index)], "::text[]")
+                dumped = self.param(STEP.dump_json(step).decode(), "::jsonb")
+                value = f"jsonb_set({value}, {path}, {dumped})"
+        self.assignments.append(f"{column} = {value}")
+
+    def sql(self, table: str) -> str:
+        return f"UPDATE {table} SET {', '.join(self.assignments)} WHERE id = $1"
 
 
 async def get_op(
@@ -338,24 +375,25 @@ async def get_op(
     if for_update:
         query = query.with_for_update()
     row = (await conn.execute(query)).first()
-    return None if row is None else _op(row)
+    return None if row is None else _op(row._mapping)
 
 
 async def open_op(conn: AsyncConnection, *, vnf_id: uuid.UUID) -> OpOcc | None:
-    """The VNF's op that is not in a final state (at most one: the api guarantees it), locked."""
-    row = (
-        await conn.execute(
-            select(vnf_lcm_op_occs)
-            .where(
-                vnf_lcm_op_occs.c.vnf_instance_id == vnf_id,
-                vnf_lcm_op_occs.c.state.not_in(st.FINAL),
-            )
-            .order_by(vnf_lcm_op_occs.c.start_time.desc())
-            .limit(1)
-            .with_for_update()
-        )
-    ).first()
+    """The VNF's op that is not in a final state (at most one: the api guarantees it), locked.
+    As SQL on the driver: every settle reads it."""
+    driver = await (await Driver.under(conn)).in_transaction()
+    row = await driver.fetchrow(_open_op_sql(), vnf_id, sorted(st.FINAL))
     return None if row is None else _op(row)
+
+
+@functools.cache
+def _open_op_sql() -> str:
+    columns = ", ".join(column.name for column in vnf_lcm_op_occs.c)
+    return (
+        f"SELECT {columns} FROM {qualified(vnf_lcm_op_occs)} "
+        "WHERE vnf_instance_id = $1 AND state <> ALL($2::text[]) "
+        "ORDER BY start_time DESC LIMIT 1 FOR UPDATE"
+    )
 
 
 async def ops_past_deadline(
@@ -371,27 +409,28 @@ async def ops_past_deadline(
     return [(row.vnf_instance_id, row.id) for row in rows]
 
 
-def _op(row: Any) -> OpOcc:
+def _op(row: Mapping[Any, Any]) -> OpOcc:
+    """An op from its row's columns by name (a SQLAlchemy row mapping or an asyncpg record)."""
     return OpOcc(
-        id=row.id,
-        vnf_instance_id=row.vnf_instance_id,
-        tenant_id=row.tenant_id,
-        operation=row.operation,
-        state=row.state,
-        operation_params=row.operation_params,
-        is_automatic_invocation=row.is_automatic_invocation,
-        start_time=row.start_time,
-        state_entered_time=row.state_entered_time,
-        steps=STEPS.validate_python(row.steps),
-        rollback_steps=STEPS.validate_python(row.rollback_steps),
-        rolling_back=row.rolling_back,
-        target=TARGET.validate_python(row.target),
-        cancel_requested=row.cancel_requested,
-        cancel_mode=row.cancel_mode,
-        error=row.error,
-        changed_info=row.changed_info,
-        changed_ext_connectivity=row.changed_ext_connectivity,
-        deadline=row.deadline,
-        revision=row.revision,
-        grant=GRANT.validate_python(row.nfvo_grant),
+        id=row["id"],
+        vnf_instance_id=row["vnf_instance_id"],
+        tenant_id=row["tenant_id"],
+        operation=row["operation"],
+        state=row["state"],
+        operation_params=row["operation_params"],
+        is_automatic_invocation=row["is_automatic_invocation"],
+        start_time=row["start_time"],
+        state_entered_time=row["state_entered_time"],
+        steps=STEPS.validate_python(row["steps"]),
+        rollback_steps=STEPS.validate_python(row["rollback_steps"]),
+        rolling_back=row["rolling_back"],
+        target=TARGET.validate_python(row["target"]),
+        cancel_requested=row["cancel_requested"],
+        cancel_mode=row["cancel_mode"],
+        error=row["error"],
+        changed_info=row["changed_info"],
+        changed_ext_connectivity=row["changed_ext_connectivity"],
+        deadline=row["deadline"],
+        revision=row["revision"],
+        grant=GRANT.validate_python(row["nfvo_grant"]),
     )

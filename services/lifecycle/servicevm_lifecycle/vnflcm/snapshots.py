@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy.ext.asyncio import AsyncConnection
-
-from servicevm_lifecycle.vnflcm import repository as repo
-from servicevm_lifecycle.vnflcm.domain.model import Step, Vnf
+from servicevm_lifecycle.vnflcm.domain.model import Step, Vnf, Vnfc
 from servicevm_lifecycle.vnflcm.domain.opocc import OpOcc
 from shared.contracts.vnflcm import (
     AffectedVnfc,
@@ -71,9 +68,9 @@ def _change(step: Step, recreated: set[uuid.UUID]) -> ChangeType | None:
     return "MODIFIED"
 
 
-async def vnf_snapshot(conn: AsyncConnection, vnf: Vnf) -> VnfInstanceSnapshot:
-    """The VNF as it is now in this transaction (its VNFCs re-read, with device statuses)."""
-    current = await repo.vnfcs_with_status(conn, vnf_id=vnf.id)
+def vnf_snapshot(vnf: Vnf, current: list[tuple[Vnfc, str]]) -> VnfInstanceSnapshot:
+    """The VNF with ``current``, its VNFCs as they are now in this transaction, each with its
+    device's status (``repository.vnfcs_with_status``)."""
     return VnfInstanceSnapshot(
         id=vnf.id,
         tenant_id=vnf.tenant_id,
