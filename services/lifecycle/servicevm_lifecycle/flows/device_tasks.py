@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 
 from servicevm_lifecycle.adapters import repository as repo
 from servicevm_lifecycle.domain.model import Device
-from servicevm_lifecycle.drivers.base import DeviceDriver, DeviceSpec, InstanceFacts
+from servicevm_lifecycle.drivers.base import DeviceDriver, DeviceSpec, InstanceFacts, VimCredentials
 from servicevm_lifecycle.vims.credentials import load_credentials
 from shared.config import get_settings
 from shared.contracts.models import DeviceTemplateSnapshot
@@ -26,6 +26,20 @@ class DeviceFlowState:
     facts: InstanceFacts | None = None
 
 
+def spec_of(
+    device: Device, template: DeviceTemplateSnapshot, vim: VimCredentials | None
+) -> DeviceSpec:
+    """What a driver needs to act on ``device`` (built from its template, in ``vim``)."""
+    return DeviceSpec(
+        device_id=device.id,
+        tenant_id=device.tenant_id,
+        template_attributes=template.attributes,
+        kwargs=device.kwargs,
+        service_contexts=device.service_contexts,
+        vim=vim,
+    )
+
+
 async def flow_state(
     ctx: HandlerContext, driver: DeviceDriver, device: Device, template: DeviceTemplateSnapshot
 ) -> DeviceFlowState:
@@ -37,14 +51,7 @@ async def flow_state(
             vim = await load_credentials(
                 uow.conn, vim_id=device.vim_id, tenant_id=device.tenant_id, cipher=get_cipher()
             )
-    spec = DeviceSpec(
-        device_id=device.id,
-        tenant_id=device.tenant_id,
-        template_attributes=template.attributes,
-        kwargs=device.kwargs,
-        service_contexts=device.service_contexts,
-        vim=vim,
-    )
+    spec = spec_of(device, template, vim)
     return DeviceFlowState(
         ctx=ctx,
         driver=driver,

@@ -30,6 +30,7 @@ from servicevm_lifecycle.adapters import repository as device_repo
 from servicevm_lifecycle.adapters.orm import vnf_lcm_op_occs as ops
 from servicevm_lifecycle.drivers import get_device_driver
 from servicevm_lifecycle.drivers.base import DeviceDriver, DeviceDriverError, DeviceSpec
+from servicevm_lifecycle.flows.device_tasks import spec_of
 from servicevm_lifecycle.vims.credentials import NoVim, load_credentials
 from servicevm_lifecycle.vnflcm import repository as repo
 from servicevm_lifecycle.vnflcm import steps as step_io
@@ -181,15 +182,7 @@ async def _is_stopped(store: ServiceStore, device_id: uuid.UUID) -> bool:
             vim = await load_credentials(
                 conn, vim_id=device.vim_id, tenant_id=device.tenant_id, cipher=get_cipher()
             )
-    spec = DeviceSpec(
-        device_id=device.id,
-        tenant_id=device.tenant_id,
-        template_attributes=template.attributes,
-        kwargs=device.kwargs,
-        service_contexts=device.service_contexts,
-        vim=vim,
-    )
-    return await _ask(driver, device.instance_id, spec)
+    return await _ask(driver, device.instance_id, spec_of(device, template, vim))
 
 
 async def _ask(driver: DeviceDriver, instance_id: str, spec: DeviceSpec) -> bool:
