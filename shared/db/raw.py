@@ -36,15 +36,6 @@ class Driver:
             raise RuntimeError("the connection is in a transaction")
         return self._driver
 
-    @property
-    def connection(self) -> asyncpg.Connection:
-        return self._driver
-
-    @property
-    def began(self) -> bool:
-        """Whether the SQLAlchemy connection's transaction has begun on the wire."""
-        return self._adapted._transaction is not None
-
     async def in_transaction(self) -> asyncpg.Connection:
         """The asyncpg connection, its transaction begun.
 

@@ -99,9 +99,7 @@ class UnitOfWork:
         in this unit: after that, its statements belong to the unit's transaction."""
         if self._driver is None:
             self._driver = await Driver.under(self.conn)
-        if self._driver.began:
-            raise RuntimeError("this unit of work's transaction has begun")
-        return self._driver.connection
+        return self._driver.outside_transaction()
 
     def take_outbox(self) -> OutboxRows:
         """The outbox rows queued so far, column by column, which ``commit`` no longer
