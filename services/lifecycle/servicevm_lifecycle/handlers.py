@@ -90,7 +90,7 @@ async def _create_in_steps(cmd: commands.CreateDevice, ctx: HandlerContext) -> N
             if template is not None and not await repo.add_device_of_template(
                 uow.conn, device=device
             ):
-                _forget(cmd.template_id)  # deleted meanwhile (by another replica)
+                TEMPLATES.forget(cmd.template_id)  # deleted meanwhile (by another replica)
                 template = None
             if template is None:
                 reason = f"device template {cmd.template_id} not found"
@@ -102,7 +102,7 @@ async def _create_in_steps(cmd: commands.CreateDevice, ctx: HandlerContext) -> N
         else:
             device = found.device
             if not found.template_exists:
-                _forget(cmd.template_id)
+                TEMPLATES.forget(cmd.template_id)
                 template = None
     if device.status != S.PENDING_CREATE:
         await _finish(ctx)
@@ -158,7 +158,7 @@ async def _build_recorded(
     found = await repo.get_device_and_template(uow.conn, device_id=new.id, for_update=True)
     if found is None:
         # Its template was deleted (by another replica) since it was read.
-        _forget(new.template_id)
+        TEMPLATES.forget(new.template_id)
         reason = f"device template {new.template_id} not found"
         failed = replace(new, status=S.ERROR, error_reason=reason)
         await repo.add_device(uow.conn, device=failed)
@@ -167,7 +167,7 @@ async def _build_recorded(
     elif found.device.status != S.PENDING_CREATE:
         pass  # created already
     elif not found.template_exists:
-        _forget(new.template_id)
+        TEMPLATES.forget(new.template_id)
         reason = f"create failed: device template {new.template_id} not found"
         await save_and_announce(uow, found.device.transition(S.ERROR, error_reason=reason))
     else:
@@ -220,10 +220,6 @@ def _new_device(cmd: commands.CreateDevice, vim_id: uuid.UUID | None) -> Device:
         service_contexts=cmd.service_contexts,
         vim_id=vim_id,
     )
-
-
-def _forget(template_id: uuid.UUID) -> None:
-    TEMPLATES.forget(template_id)
 
 
 async def update_device(cmd: commands.UpdateDevice, ctx: HandlerContext) -> None:
