@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
@@ -17,6 +17,7 @@ from servicevm_lifecycle.bootstrap import DEFINITION as LIFECYCLE
 from shared.config import Settings
 from shared.contracts import commands
 from shared.contracts.envelope import Envelope
+from shared.devstack import drop_database, fresh_database
 from shared.messaging.batching import BatchingDispatcher, one_transaction
 from shared.messaging.dispatch import Dispatcher, HandlerContext, ServiceStore
 from shared.messaging.handoff import LeasedDispatch
@@ -27,9 +28,22 @@ TENANT = "lease-test"
 LEASE_SECONDS = 1.0
 
 
+@pytest.fixture(scope="module")
+def private_database(database: Settings) -> Iterator[Settings]:
+    """A database of this module's own: the session's suite (started by the end-to-end
+    tests) keeps running, and its lifecycle sweeps the shared database for expired leases,
+    so it would take over the leases these tests let expire on purpose."""
+    settings = database.model_copy(update={"db_name": f"{database.db_name}_leases"})
+    fresh_database(settings)
+    try:
+        yield settings
+    finally:
+        drop_database(settings)
+
+
 @pytest.fixture
-async def store(database: Settings) -> AsyncIterator[ServiceStore]:
-    made = build_store(LIFECYCLE, database)
+async def store(private_database: Settings) -> AsyncIterator[ServiceStore]:
+    made = build_store(LIFECYCLE, private_database)
     try:
         yield made
     finally:
