@@ -157,12 +157,16 @@ class Subscriber:
         self._process = subprocess.Popen(
             [*command, "--log", str(self.log), *self._args], preexec_fn=_die_with_parent
         )
-        deadline = time.monotonic() + 10
+        # Generous: a Python process starting on a loaded 2-core machine took over 10 s.
+        deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             try:
                 with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
                     return
             except OSError:
+                exited = self._process.poll()
+                if exited is not None:
+                    raise RuntimeError(f"the subscriber exited with {exited}") from None
                 time.sleep(0.05)
         raise RuntimeError("the subscriber did not start")
 

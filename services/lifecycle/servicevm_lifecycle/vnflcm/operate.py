@@ -21,8 +21,10 @@ from servicevm_lifecycle.vnflcm import repository as repo
 from servicevm_lifecycle.vnflcm.domain import opocc
 from servicevm_lifecycle.vnflcm.domain.model import StepAction
 from servicevm_lifecycle.vnflcm.hooks import step_settled
+from servicevm_lifecycle.vnflcm.progress import now
 from shared.config import get_settings
 from shared.contracts.vnflcm import OperateVnfc
+from shared.db.uow import UnitOfWork
 from shared.messaging.dispatch import HandlerContext
 from shared.plugins import PluginNotFound
 
@@ -35,6 +37,7 @@ async def operate_vnfc(cmd: OperateVnfc, ctx: HandlerContext) -> None:
             # Asked: the graceful stop watcher settles the step (stopped, or its time up),
             # holding neither this worker nor a transaction meanwhile.
             async with ctx.transaction(final=True) as uow:
+                await _wait_from_now(uow, cmd)
                 await uow.commit()
             return
         # It could not even be asked: stop it forcefully now (SOL003: the graceful part
@@ -81,6 +84,18 @@ async def _waited_for(cmd: OperateVnfc, ctx: HandlerContext) -> bool:
     return op is not None and any(
         s.device_id == cmd.id and s.action == "STOP" and s.wait_until is not None for s in op.steps
     )
+
+
+async def _wait_from_now(uow: UnitOfWork, cmd: OperateVnfc) -> None:
+    """The step's graceful wait restarted now that the VNFC has been asked to stop."""
+    # Lock order as everywhere: the VNF, then its op.
+    await repo.get_vnf(uow.conn, vnf_id=cmd.vnf_instance_id, for_update=True, with_vnfcs=False)
+    before = await repo.get_op(uow.conn, op_id=cmd.op_occ_id, for_update=True)
+    if before is None:
+        return
+    op = opocc.asked_to_stop(before, cmd.id, now())
+    if op is not before:
+        await repo.save_op(uow.conn, op=op, before=before)
 
 
 async def _ask_to_stop(cmd: OperateVnfc, ctx: HandlerContext) -> str | None:

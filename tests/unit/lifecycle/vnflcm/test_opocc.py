@@ -198,6 +198,19 @@ def test_a_graceful_stop_records_its_wait_and_moves_the_deadline() -> None:
     assert op.deadline == NOW + HOUR + timedelta(seconds=30)
 
 
+def test_a_graceful_wait_counts_from_when_the_vnfc_was_asked_to_stop() -> None:
+    stop = graceful_stop(best_effort=True)
+    op, [sent] = opocc.begin(op_with(stop), NOW, HOUR)
+    asked_at = NOW + timedelta(seconds=2)  # the command waited 2 s in a busy queue
+    asked = opocc.asked_to_stop(op, sent.device_id, asked_at)
+    assert asked.steps[0].wait_until == asked_at + timedelta(seconds=30)
+    assert asked.deadline == NOW + HOUR + timedelta(seconds=32)
+    # Asked again (a redelivery) no sooner: the wait does not move back.
+    assert opocc.asked_to_stop(asked, sent.device_id, asked_at) is asked
+    # A step no longer waiting (settled, or another device's) is left as it is.
+    assert opocc.asked_to_stop(asked, uuid.uuid4(), asked_at) is asked
+
+
 def test_a_terminate_stop_that_times_out_lets_the_deletes_go_on() -> None:
     stop = graceful_stop(best_effort=True)
     delete = Step("DELETE", stop.vnfc_id, "VDU1", stop.device_id, wave=1)

@@ -163,6 +163,22 @@ def _wait_allowed(op: OpOcc, issued: list[Step]) -> OpOcc:
     return replace(op, deadline=op.deadline + timedelta(seconds=max(waits)))
 
 
+def asked_to_stop(op: OpOcc, device_id: uuid.UUID, now: datetime) -> OpOcc:
+    """The VNFC was asked to stop: its graceful wait counts from now, not from when its step
+    was sent (a busy queue between the two must not eat into the time it was given). The
+    op's deadline moves back by as much."""
+    waiting = next((s for s in op.steps if s.device_id == device_id and s.status == "SENT"), None)
+    if waiting is None or waiting.wait_until is None or waiting.graceful_seconds is None:
+        return op
+    restarted = now + timedelta(seconds=waiting.graceful_seconds)
+    if restarted <= waiting.wait_until:
+        return op
+    later = restarted - waiting.wait_until
+    steps = tuple(replace(s, wait_until=restarted) if s is waiting else s for s in op.steps)
+    deadline = None if op.deadline is None else op.deadline + later
+    return replace(op, steps=steps, deadline=deadline)
+
+
 def graceful_timed_out(op: OpOcc, step: Step, now: datetime) -> tuple[OpOcc, list[Step]]:
     """A graceful STOP whose VNFC did not stop in time. Terminating (best effort): the step
     ends FAILED with the reason and the deletes go on. Stopping: the VNFC is stopped
