@@ -139,7 +139,7 @@ class RememberingEnforcer(policy.Enforcer):
         self._decisions: dict[tuple[Any, ...], bool] = {}
         self._forget_at = 0.0
 
-    def enforce(  # type: ignore[override]
+    def enforce(
         self,
         rule: Any,
         target: Any,
