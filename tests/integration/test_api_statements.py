@@ -5,7 +5,9 @@
   writes nothing at all, neither the row nor the command.
 - An op occ event's one statement (``vnflcm.repository.take_op_occ``) takes a newer
   snapshot, ignores a stale one, keeps an op occ the api made final unless the snapshot
-  is in that same state, and finds nothing for an op occ it does not hold."""
+  is in that same state, and finds nothing for an op occ it does not hold.
+- A device GET's one statement (``repository.device_columns``) reads the shown columns,
+  JSON decoded, and nothing for an id it does not hold."""
 
 from __future__ import annotations
 
@@ -137,6 +139,37 @@ def test_device_post_writes_row_and_command_only_for_a_visible_template(
         assert await create(_command(uuid.uuid4()), "owner") is None
         assert await create(_command(template_id, vim_id=uuid.uuid4()), "owner") is None
         assert await written() == counted
+
+    _rolled_back(database, body)
+
+
+def test_device_get_reads_the_shown_columns(database: Settings) -> None:
+    async def body(conn: AsyncConnection, driver: asyncpg.Connection) -> None:
+        template_id = uuid.uuid4()
+        await conn.execute(
+            insert(device_templates).values(
+                id=template_id,
+                tenant_id="owner",
+                name="t",
+                description="",
+                device_driver="noop",
+                mgmt_driver="noop",
+                service_types=[],
+                attributes={},
+            )
+        )
+        command = _command(template_id)
+        created = await repo.create_device(
+            driver,
+            command=command,
+            slot_capacity=2,
+            visible_to="owner",
+            outbox_rows=_outbox_row(command),
+            shown=SHOWN,
+        )
+        assert await repo.device_columns(driver, command.id, SHOWN) == created
+        assert created is not None and created["kwargs"] == {"vlan": 10}
+        assert await repo.device_columns(driver, uuid.uuid4(), SHOWN) is None
 
     _rolled_back(database, body)
 

@@ -7,8 +7,10 @@ syntax, ``SERVICEVM_POLICY_FILE``) replaces any rule by name.
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from oslo_config import cfg
 from oslo_policy import policy
@@ -98,16 +100,83 @@ def list_rules() -> list[policy.RuleDefault]:
     ]
 
 
-def make_enforcer(policy_file: str = "") -> policy.Enforcer:
+def make_enforcer(
+    policy_file: str = "", *, clock: Callable[[], float] = time.monotonic
+) -> policy.Enforcer:
     """An enforcer with the rules in code, overridden by ``policy_file`` when one is given."""
     if policy_file and not Path(policy_file).is_file():
         raise RuntimeError(f"policy file {policy_file} does not exist")
     conf = cfg.ConfigOpts()
     conf([], project="servicevm", default_config_files=[], default_config_dirs=[])
-    enforcer = policy.Enforcer(conf, policy_file=policy_file or None)
+    enforcer = RememberingEnforcer(conf, policy_file=policy_file or None, clock=clock)
     enforcer.register_defaults(list_rules())
     enforcer.load_rules()
     return enforcer
+
+
+# How long a decision is remembered: a changed policy file takes effect within this time.
+DECISIONS_KEPT_SECONDS = 1.0
+# Bound on the decisions remembered at once (callers x rules); past it they are forgotten.
+MAX_DECISIONS = 10_000
+
+
+class RememberingEnforcer(policy.Enforcer):
+    """oslo.policy's enforcer, its decisions remembered for a second.
+
+    Every ``enforce`` of oslo.policy looks for the policy file again (a search of the
+    config directories, stat calls) and walks the rule's checks, inspecting each one's
+    signature: two of them per request cost more CPU than the api's own work on a GET. A
+    decision depends only on the rule, the target and the credentials (one caller asks the
+    same questions request after request), and the rules change only when the file does:
+    so decisions are kept, and all forgotten each second, when oslo.policy next looks at
+    the file."""
+
+    def __init__(
+        self, *args: Any, clock: Callable[[], float] = time.monotonic, **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self._clock = clock
+        self._decisions: dict[tuple[Any, ...], bool] = {}
+        self._forget_at = 0.0
+
+    def enforce(
+        self,
+        rule: Any,
+        target: Any,
+        creds: Any,
+        do_raise: bool = False,
+        exc: type[Exception] | None = None,
+        *args: Any,
+        **kwargs: Any,
+    ) -> Any:
+        key = _decision_key(rule, target, creds) if not do_raise else None
+        if key is None:
+            return super().enforce(rule, target, creds, do_raise, exc, *args, **kwargs)
+        now = self._clock()
+        if now >= self._forget_at or len(self._decisions) >= MAX_DECISIONS:
+            self._decisions.clear()
+            self._forget_at = now + DECISIONS_KEPT_SECONDS
+        decision = self._decisions.get(key)
+        if decision is None:
+            decision = bool(super().enforce(rule, target, creds))
+            self._decisions[key] = decision
+        return decision
+
+
+def _decision_key(rule: Any, target: Any, creds: Any) -> tuple[Any, ...] | None:
+    """A hashable form of a plain question (a rule's name, string-valued target, the
+    credentials ``credentials`` makes); None for anything else, which is not remembered."""
+    if not (isinstance(rule, str) and isinstance(target, Mapping) and isinstance(creds, Mapping)):
+        return None
+    frozen_creds = tuple(
+        (name, tuple(value) if isinstance(value, list) else value) for name, value in creds.items()
+    )
+    key = (rule, tuple(target.items()), frozen_creds)
+    try:
+        hash(key)
+    except TypeError:
+        return None
+    return key
 
 
 def credentials(project_id: str, roles: frozenset[str], user_id: str | None) -> dict[str, object]:

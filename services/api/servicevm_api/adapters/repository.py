@@ -171,6 +171,19 @@ async def create_device(
     return record_dict(created)
 
 
+@functools.cache
+def _device_sql(shown: tuple[str, ...]) -> str:
+    return f"SELECT {column_list(shown)} FROM {qualified(devices)} WHERE id = $1"
+
+
+async def device_columns(
+    driver: asyncpg.Connection, device_id: uuid.UUID, shown: tuple[str, ...]
+) -> dict[str, Any] | None:
+    """A device's ``shown`` columns, by prepared SQL (a GET's one statement; see
+    ``adapters.sql``)."""
+    return record_dict(await driver.fetchrow(_device_sql(shown), device_id))
+
+
 async def template_attributes(
     driver: asyncpg.Connection, template_id: uuid.UUID
 ) -> dict[str, str] | None:

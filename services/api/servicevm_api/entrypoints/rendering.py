@@ -42,14 +42,24 @@ class Rendering(Generic[Public]):
     def fields(self, request: Request) -> list[str] | None:
         return parse_fields(request, visible=self.visible)
 
-    def selected(self, row: Row[Any], fields: list[str] | None) -> dict[str, Any]:
+    def selected(
+        self, row: Row[Any] | Mapping[str, Any], fields: list[str] | None
+    ) -> dict[str, Any]:
         """The row's public attributes, only those in ``fields`` when it names some: the
         show and list models (``schemas.common.selection_of``) validate it, and routes
         answer with ``response_model_exclude_unset`` so the others stay absent."""
         return select_fields(self.one(row).model_dump(mode="json"), fields)
 
-    def show(self, row: Row[Any], fields: list[str] | None) -> dict[str, Any]:
+    def show(self, row: Row[Any] | Mapping[str, Any], fields: list[str] | None) -> dict[str, Any]:
         return {self.name: self.selected(row, fields)}
+
+    def show_response(self, row: Row[Any] | Mapping[str, Any]) -> Response:
+        """``{name: row}`` with every public attribute, rendered by pydantic-core in one
+        pass: no dict, no second validation against the route's show model (whose shape
+        this is, all attributes set). ``fields=`` selections take ``show``."""
+        item = self.public.__pydantic_serializer__.to_json(self.one(row))
+        body = b"".join((b'{"', self.name.encode(), b'":', item, b"}"))
+        return Response(body, media_type="application/json")
 
     def list_query(self, request: Request) -> ListQuery:
         return parse_list_query(request, filterable=self.filterable, visible=self.visible)

@@ -34,6 +34,17 @@ async def get_device(
     return await DEVICES.get(uow, caller, device_id, lock=lock)
 
 
+async def show_device(uow: UnitOfWork, caller: Caller, device_id: uuid.UUID) -> dict[str, Any]:
+    """The device's public columns for a GET: one prepared SELECT, run before anything
+    else in the unit of work and so outside any transaction (no BEGIN, no ROLLBACK; a lone
+    SELECT reads one snapshot on its own). Another project's device is as good as absent."""
+    driver = await uow.driver_outside_transaction()
+    row = await repo.device_columns(driver, device_id, _SHOWN)
+    if row is None or not caller.can_see(row["tenant_id"]):
+        raise not_found("device", device_id)
+    return row
+
+
 async def list_devices(uow: UnitOfWork, caller: Caller, query: ListQuery) -> list[Row[Any]]:
     return await DEVICES.list(uow, caller, query)
 

@@ -64,9 +64,10 @@ async def show_device(
     request: Request,
     caller: Annotated[Caller, authorize("device", "get")],
     uow: UowDep,
-) -> dict[str, Any]:
+) -> dict[str, Any] | Response:
     fields = DEVICE.fields(request)
-    return DEVICE.show(await service.get_device(uow, caller, device_id), fields)
+    row = await service.show_device(uow, caller, device_id)
+    return DEVICE.show_response(row) if fields is None else DEVICE.show(row, fields)
 
 
 @router.put("/{device_id}", response_model=DeviceResponse)
