@@ -182,6 +182,8 @@ class DeviceFigures:
     floor_run: Run
     gets: list[float]
     suite_cpu: dict[str, float]  # by service, its replicas summed
+    # By process: "lifecycle" is replica 0's, "lifecycle#1" the second's.
+    process_cpu: dict[str, float]
     floor_cpu: float
     idle_cpu: float
     run_seconds: float
@@ -194,6 +196,17 @@ class DeviceFigures:
 
     def floor_cpu_per_op_ms(self) -> float:
         return self.floor_cpu * 1000.0 / self.floor_run.count
+
+    def other_replicas_cpu_ms(self) -> dict[str, float]:
+        """CPU per device of the processes beyond replica 0's. Each queue has one active
+        consumer (replica 0's, started first), so what they spend is the second api's share
+        of the HTTP requests and the standby processes' timers and pollers: a cost per
+        second of the run, not per device."""
+        return {
+            name: seconds * 1000.0 / self.suite_run.count
+            for name, seconds in self.process_cpu.items()
+            if "#" in name
+        }
 
 
 def replica_env(index: int) -> dict[str, str]:
@@ -251,7 +264,7 @@ def measure(
             suite_run = asyncio.run(
                 create_devices(api_urls, settings.amqp_url, devices, concurrency)
             )
-            suite_cpu = _by_service(cpu.spent(cpu_before, cpu.snapshot(pids)))
+            process_cpu = cpu.spent(cpu_before, cpu.snapshot(pids))
             run_seconds = time.perf_counter() - run_began
         finally:
             if profiler is not None:
@@ -280,7 +293,8 @@ def measure(
         suite_run=suite_run,
         floor_run=Run(floor.count, floor.seconds, floor.latencies),
         gets=latencies,
-        suite_cpu=suite_cpu,
+        suite_cpu=_by_service(process_cpu),
+        process_cpu=process_cpu,
         floor_cpu=time.process_time() - floor_began,
         idle_cpu=idle_cpu,
         run_seconds=run_seconds,
@@ -315,6 +329,12 @@ def main() -> None:
         figures.run_seconds,
         figures.work,
     )
+    others = figures.other_replicas_cpu_ms()
+    if others:
+        print(
+            f"CPU per device of the processes beyond replica 0's: {sum(others.values()):.1f} ms"
+            f"  ({', '.join(f'{name} {value:.1f}' for name, value in others.items())})"
+        )
     if figures.profiles:
         print_top(figures.profiles)
     print(f"(service logs: {figures.log_dir})")

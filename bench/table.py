@@ -31,6 +31,26 @@ def _device_row(label: str, figures: e2e_devices.DeviceFigures) -> str:
     )
 
 
+def _replicas_summary(one: e2e_devices.DeviceFigures, two: e2e_devices.DeviceFigures) -> str:
+    """The two device runs side by side. They ran minutes apart on a shared machine, so each
+    is also taken against its own floor (ratio and CPU) before they are compared."""
+    ratio_one = one.suite_run.rate / one.floor_run.rate
+    ratio_two = two.suite_run.rate / two.floor_run.rate
+    cpu_one = one.cpu_per_device_ms() / one.floor_cpu_per_op_ms()
+    cpu_two = two.cpu_per_device_ms() / two.floor_cpu_per_op_ms()
+    others = two.other_replicas_cpu_ms()
+    return (
+        f"\n2 replicas / 1: throughput {two.suite_run.rate / one.suite_run.rate:.2f}"
+        f" (against each run's floor {ratio_two / ratio_one:.2f}),"
+        f" CPU per device {two.cpu_per_device_ms() / one.cpu_per_device_ms():.2f}"
+        f" (in floor operations {cpu_two / cpu_one:.2f})"
+        f"\n  of the 2-replica CPU per device, the second replica's processes:"
+        f" {sum(others.values()):.1f} ms ({', '.join(f'{k} {v:.1f}' for k, v in others.items())};"
+        f" the api's serves half the requests, the others stand by)"
+        f"\n  (logs: {one.log_dir}, {two.log_dir})"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -72,11 +92,7 @@ def main() -> None:
     print("| path | servicevm | floor, same run | ratio | goal |")
     print("| --- | --- | --- | --- | --- |")
     print(_device_row("device POST -> ACTIVE, 2 replicas", two))
-    print(
-        f"\n2 replicas / 1: throughput {two.suite_run.rate / one.suite_run.rate:.2f},"
-        f" CPU per device {two.cpu_per_device_ms() / one.cpu_per_device_ms():.2f}"
-        f"  (logs: {one.log_dir}, {two.log_dir})"
-    )
+    print(_replicas_summary(one, two))
 
 
 if __name__ == "__main__":
