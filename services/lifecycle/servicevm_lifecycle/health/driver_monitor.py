@@ -1,9 +1,9 @@
 """Background job: the ``driver`` monitor, probed here because only lifecycle holds the
 device drivers (mgmt's Celery workers probe ``ping``, ``http`` and ``mgmt``).
 
-Every tick it reads the ACTIVE and DEAD devices whose policy has a ``driver`` monitor, asks
-the driver's ``status()`` of those due (concurrently, each within the monitor's timeout),
-counts consecutive failures (anything but ``ACTIVE``) against the threshold, and on a change
+Every tick it reads the ACTIVE and DEAD devices that have a monitoring policy, keeps those
+whose policy has a ``driver`` monitor, asks the driver's ``status()`` of those due
+(concurrently, each within the monitor's timeout), counts consecutive failures (anything but ``ACTIVE``) against the threshold, and on a change
 of health publishes the same DeviceHealthChanged mgmt would, through lifecycle's outbox, to
 its own health handler (DEAD, respawn, ACTIVE again).
 
@@ -20,9 +20,9 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import exists, or_, select
 
-from servicevm_lifecycle.adapters.orm import devices
+from servicevm_lifecycle.adapters.orm import device_template_attributes, devices
 from servicevm_lifecycle.adapters.template_cache import TEMPLATES
 from servicevm_lifecycle.drivers import get_device_driver
 from servicevm_lifecycle.drivers.base import DeviceSpec
@@ -30,7 +30,7 @@ from servicevm_lifecycle.vims.credentials import NoVim, load_credentials
 from shared.config import Settings
 from shared.contracts import events
 from shared.contracts.models import DeviceStatus, DeviceTemplateSnapshot
-from shared.contracts.monitoring import Monitor, MonitoringPolicy
+from shared.contracts.monitoring import ATTRIBUTE, Monitor, MonitoringPolicy
 from shared.messaging.dispatch import ServiceStore
 from shared.periodic import every
 from shared.secrets import get_cipher
@@ -53,6 +53,12 @@ class _Tracked:
     healthy: bool = True
     # What the driver needs to find the instance (a cloud driver: its VIM), read once.
     spec: DeviceSpec | None = None
+
+
+_TEMPLATE_HAS_POLICY = exists().where(
+    device_template_attributes.c.template_id == devices.c.template_id,
+    device_template_attributes.c.key == ATTRIBUTE,
+)
 
 
 class DriverMonitors:
@@ -103,6 +109,9 @@ class DriverMonitors:
         ).where(
             devices.c.status.in_([DeviceStatus.ACTIVE, DeviceStatus.DEAD]),
             devices.c.instance_id.is_not(None),
+            # Only devices with a monitoring policy at all (most have none): the tick runs
+            # twice a second in every replica and must not read the whole fleet each time.
+            or_(devices.c.kwargs.has_key(ATTRIBUTE), _TEMPLATE_HAS_POLICY),
         )
         async with store.engine.connect() as conn:
             rows = (await conn.execute(query)).all()
