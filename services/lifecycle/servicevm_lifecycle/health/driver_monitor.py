@@ -3,9 +3,10 @@ device drivers (mgmt's Celery workers probe ``ping``, ``http`` and ``mgmt``).
 
 Every tick it reads the ACTIVE and DEAD devices that have a monitoring policy, keeps those
 whose policy has a ``driver`` monitor, asks the driver's ``status()`` of those due
-(concurrently, each within the monitor's timeout), counts consecutive failures (anything but ``ACTIVE``) against the threshold, and on a change
-of health publishes the same DeviceHealthChanged mgmt would, through lifecycle's outbox, to
-its own health handler (DEAD, respawn, ACTIVE again).
+(concurrently, each within the monitor's timeout), counts consecutive failures (anything but
+``ACTIVE``) against the threshold, and on a change of health publishes the same
+DeviceHealthChanged mgmt would, through lifecycle's outbox, to its own health handler (DEAD,
+respawn, ACTIVE again).
 
 Counters live in this process: a restart starts them again (at most ``threshold`` probes
 late); with several lifecycle replicas each probes, and the handler ignores the duplicate.
