@@ -28,7 +28,6 @@ from shared.messaging.dispatch import Dispatcher, ServiceStore
 from shared.messaging.handoff import LeasedDispatch
 from shared.messaging.leases import Lease, LeaseStore
 from shared.messaging.not_yet import WaitForDependencies
-from shared.messaging.topology import NOTIFICATIONS
 from tests.support.snapshots import device_snapshot
 
 TENANT = "unleased-test"
@@ -160,11 +159,27 @@ def _status_changed(
     )
 
 
+@pytest.fixture
+def notified(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
+    """The notifications mgmt's handlers made (event type, request id), in order; read here
+    rather than in the outbox, which a relay of another test may be emptying."""
+    made: list[tuple[str, str]] = []
+    notify = mgmt_handlers.notify
+
+    async def recording(uow: Any, notification: Any) -> None:
+        made.append((notification.event_type, notification.request_id))
+        await notify(uow, notification)
+
+    monkeypatch.setattr(mgmt_handlers, "notify", recording)
+    return made
+
+
 async def test_a_created_device_riding_on_its_status_change_is_recorded_with_its_notification(
     store: ServiceStore,
     database: Settings,
     leased_subjects: list[str],
     configured: list[uuid.UUID],
+    notified: list[tuple[str, str]],
 ) -> None:
     dispatch = _wired(store, database)
     device_id = uuid.uuid4()
@@ -196,22 +211,10 @@ async def test_a_created_device_riding_on_its_status_change_is_recorded_with_its
                 )
             )
         ).all()
-        notified = (
-            await conn.execute(
-                select(store.outbox.c.routing_key, store.outbox.c.correlation_id)
-                .where(
-                    store.outbox.c.exchange == NOTIFICATIONS,
-                    store.outbox.c.correlation_id.in_(
-                        [created.correlation_id, active.correlation_id]
-                    ),
-                )
-                .order_by(store.outbox.c.id)
-            )
-        ).all()
     assert (device.mgmt_driver, device.mgmt_address) == ("noop", "10.0.0.7")
     assert device.configuration == {"hostname": "fw-1"}
     assert [row.monitor for row in monitors] == ["ping"]
-    assert [tuple(row) for row in notified] == [
+    assert notified == [
         ("device.pending_create", created.correlation_id),
         ("device.active", active.correlation_id),
     ]
