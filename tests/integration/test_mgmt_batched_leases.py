@@ -20,6 +20,7 @@ from servicevm_mgmt.adapters.orm import managed_devices
 from servicevm_mgmt.bootstrap import DEFINITION as MGMT
 from servicevm_mgmt.drivers.noop import NoopMgmtDriver
 from servicevm_mgmt.monitoring.tables import monitored_devices
+from servicevm_mgmt.subscriptions.notifier import notify
 from shared import runtime
 from shared.config import Settings
 from shared.contracts import events
@@ -164,7 +165,6 @@ def notified(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
     """The notifications mgmt's handlers made (event type, request id), in order; read here
     rather than in the outbox, which a relay of another test may be emptying."""
     made: list[tuple[str, str]] = []
-    notify = mgmt_handlers.notify
 
     async def recording(uow: Any, notification: Any) -> None:
         made.append((notification.event_type, notification.request_id))
