@@ -4,9 +4,15 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, Self
 
-from pydantic import BaseModel, Field
+from pydantic import (
+    BaseModel,
+    Field,
+    SerializerFunctionWrapHandler,
+    model_serializer,
+    model_validator,
+)
 
 from shared.contracts.envelope import Message
 from shared.contracts.models import (
@@ -60,31 +66,6 @@ class DeviceTemplateDeleted(_TemplateEvent):
     TYPE: ClassVar[str] = "device_template.deleted"
 
 
-class DeviceStatusChanged(_DeviceStateEvent):
-    TYPE: ClassVar[str] = "device.status_changed"
-
-    previous_status: str | None
-
-
-class DeviceDeleted(_DeviceStateEvent):
-    """The driver confirmed the device is gone; its record is removed."""
-
-    TYPE: ClassVar[str] = "device.deleted"
-
-    previous_status: str
-
-
-class DeviceLost(_DeviceStateEvent):
-    """The device is DEAD and will not be replaced (its policy does not respawn, it is a
-    physical device, or its template's respawns are used up), or its respawn failed (then
-    ERROR): the scheduler moves the service instances it hosts when their template says
-    ``reschedule_on_device_loss``."""
-
-    TYPE: ClassVar[str] = "device.lost"
-
-    reason: str
-
-
 # "respawn": the device was replaced after its health checks failed (same template, kwargs,
 # VIM; a new instance): mgmt re-applies its configuration and its service instances.
 Operation = Literal["create", "update", "respawn"]
@@ -104,6 +85,55 @@ class DeviceSpawned(_DeviceStepEvent):
     # False when the driver has nothing to configure (``mgmt_drivers``): lifecycle made the
     # device ACTIVE in the same transaction; mgmt only records the device and answers nothing.
     configure: bool = True
+
+
+class DeviceStatusChanged(_DeviceStateEvent):
+    TYPE: ClassVar[str] = "device.status_changed"
+
+    previous_status: str | None
+    # A device created with nothing to configure, which lifecycle made ACTIVE itself, may
+    # carry here the device.spawned mgmt would otherwise get as a message of its own: mgmt
+    # records the device with this change's notification (one message and transaction,
+    # not two). A create only: the device is new, so mgmt needs no lease to record it.
+    # Absent from the payload when None: the event is unchanged for everyone else.
+    spawned: DeviceSpawned | None = None
+
+    @model_validator(mode="after")
+    def _spawned_is_a_create_with_nothing_to_configure(self) -> Self:
+        spawned = self.spawned
+        if spawned is None:
+            return self
+        if spawned.device_id != self.device.id:
+            raise ValueError("spawned is about another device")
+        if spawned.operation != "create" or spawned.configure:
+            raise ValueError("spawned: only a create with nothing to configure")
+        return self
+
+    @model_serializer(mode="wrap")
+    def _without_absent_spawned(self, serialize: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        data: dict[str, Any] = serialize(self)
+        if self.spawned is None:
+            data.pop("spawned", None)
+        return data
+
+
+class DeviceDeleted(_DeviceStateEvent):
+    """The driver confirmed the device is gone; its record is removed."""
+
+    TYPE: ClassVar[str] = "device.deleted"
+
+    previous_status: str
+
+
+class DeviceLost(_DeviceStateEvent):
+    """The device is DEAD and will not be replaced (its policy does not respawn, it is a
+    physical device, or its template's respawns are used up), or its respawn failed (then
+    ERROR): the scheduler moves the service instances it hosts when their template says
+    ``reschedule_on_device_loss``."""
+
+    TYPE: ClassVar[str] = "device.lost"
+
+    reason: str
 
 
 class DeviceConfigured(_DeviceStepEvent):

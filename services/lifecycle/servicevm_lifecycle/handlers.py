@@ -204,10 +204,12 @@ async def _build_in_process(
 
 async def _announce_built(uow: UnitOfWork, built: _Built) -> None:
     """Announce what the driver step did (the device row is written already)."""
-    if built.spawned is not None:
-        await uow.publish(built.spawned, tenant_id=built.device.tenant_id)
+    spawned = built.spawned
+    rides = spawned is not None and _rides_on_status(spawned)
+    if spawned is not None and not rides:
+        await uow.publish(spawned, tenant_id=built.device.tenant_id)
     if built.device.status != S.PENDING_CREATE:
-        await _announce(uow, built.device)
+        await _announce(uow, built.device, spawned=spawned if rides else None)
         await vnflcm_hooks.device_changed(uow, built.device)
 
 
@@ -349,7 +351,8 @@ async def _hand_to_mgmt(
 ) -> None:
     """Record what the driver found and ask mgmt to configure the device (final step). A
     device whose mgmt driver has nothing to configure becomes ACTIVE here: mgmt is told which
-    device it manages ahead of the status change, so its notifications keep their order."""
+    device it manages ahead of the status change (or with it, a create's), so its
+    notifications keep their order."""
     async with ctx.transaction(final=True) as uow:
         current = await repo.get_device(uow.conn, device_id=device.id, for_update=True)
         if current is None or current.status != device.status:
@@ -358,10 +361,19 @@ async def _hand_to_mgmt(
         changed, spawned = _spawned(current, template, state, operation=operation)
         if spawned.configure and state.facts is not None:
             await repo.save_device(uow.conn, device=changed)  # else saved with its status below
-        await uow.publish(spawned, tenant_id=current.tenant_id)
+        rides = _rides_on_status(spawned)
+        if not rides:
+            await uow.publish(spawned, tenant_id=current.tenant_id)
         if not spawned.configure:
-            await save_and_announce(uow, changed)
+            await save_and_announce(uow, changed, spawned=spawned if rides else None)
         await uow.commit()
+
+
+def _rides_on_status(spawned: events.DeviceSpawned) -> bool:
+    """Whether mgmt hears of the spawned device with its status change (ACTIVE already)
+    rather than in a message of its own: a create with nothing to configure
+    (``DeviceStatusChanged.spawned``), one message and one mgmt transaction fewer."""
+    return spawned.operation == "create" and not spawned.configure
 
 
 def _spawned(
@@ -433,7 +445,9 @@ async def _finish(ctx: HandlerContext) -> None:
         await uow.commit()
 
 
-async def _announce(uow: UnitOfWork, device: Device) -> None:
+async def _announce(
+    uow: UnitOfWork, device: Device, *, spawned: events.DeviceSpawned | None = None
+) -> None:
     log.info(
         "device status changed",
         extra={
@@ -445,16 +459,18 @@ async def _announce(uow: UnitOfWork, device: Device) -> None:
     )
     await uow.publish(
         events.DeviceStatusChanged(
-            device=device.snapshot(), previous_status=device.previous_status
+            device=device.snapshot(), previous_status=device.previous_status, spawned=spawned
         ),
         tenant_id=device.tenant_id,
     )
 
 
-async def save_and_announce(uow: UnitOfWork, device: Device) -> None:
+async def save_and_announce(
+    uow: UnitOfWork, device: Device, *, spawned: events.DeviceSpawned | None = None
+) -> None:
     """Record a device change and announce it; a VNFC's op advances in the same transaction."""
     await repo.save_device(uow.conn, device=device)
-    await _announce(uow, device)
+    await _announce(uow, device, spawned=spawned)
     await vnflcm_hooks.device_changed(uow, device)
 
 

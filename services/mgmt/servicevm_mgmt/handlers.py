@@ -8,6 +8,8 @@ import logging
 import uuid
 from collections.abc import Awaitable, Callable
 
+from sqlalchemy.ext.asyncio import AsyncConnection
+
 from servicevm_mgmt.adapters import repository as repo
 from servicevm_mgmt.domain.notifications import (
     capacity_notification,
@@ -47,17 +49,7 @@ async def device_spawned(event: events.DeviceSpawned, ctx: HandlerContext) -> No
         reason = await monitoring.reapply_services(ctx.store.engine, event)
     async with ctx.transaction(final=True) as uow:
         if reason is None:
-            # First: recording the configuration also removes the device's old monitors.
-            await repo.record_configuration(
-                uow.conn,
-                device_id=event.device_id,
-                tenant_id=event.tenant_id,
-                mgmt_driver=event.mgmt_driver,
-                mgmt_address=event.mgmt_address,
-                configuration=event.kwargs,
-                parameters=event.template_attributes,
-            )
-            await monitoring.device_configured(uow.conn, event)
+            await _record(uow.conn, event)
         if event.configure:
             configured = events.DeviceConfigured(
                 device_id=event.device_id,
@@ -67,6 +59,21 @@ async def device_spawned(event: events.DeviceSpawned, ctx: HandlerContext) -> No
             )
             await uow.publish(configured, tenant_id=event.tenant_id)
         await uow.commit()
+
+
+async def _record(conn: AsyncConnection, event: events.DeviceSpawned) -> None:
+    """Remember how the device is configured and probe it by its policy."""
+    # First: recording the configuration also removes the device's old monitors.
+    await repo.record_configuration(
+        conn,
+        device_id=event.device_id,
+        tenant_id=event.tenant_id,
+        mgmt_driver=event.mgmt_driver,
+        mgmt_address=event.mgmt_address,
+        configuration=event.kwargs,
+        parameters=event.template_attributes,
+    )
+    await monitoring.device_configured(conn, event)
 
 
 async def _configure(event: events.DeviceSpawned) -> str | None:
@@ -177,19 +184,27 @@ async def _on_each_device(
 
 @one_transaction()
 async def device_status_changed(event: events.DeviceStatusChanged, ctx: HandlerContext) -> None:
-    if event.previous_status == event.device.status:
+    """Notify the change; a created device lifecycle made ACTIVE itself may carry its
+    device.spawned (the contract allows a create with nothing to configure only), recorded
+    here first, as ``device_spawned`` would have before this message. No lease is needed
+    for that: the device is new, so no operation of mgmt on it can be running."""
+    changed = event.previous_status != event.device.status
+    if not changed and event.spawned is None:
         return await _skip(ctx)  # a re-announcement, not a change
     async with ctx.transaction(final=True) as uow:
-        await monitoring.device_status_changed(uow.conn, event)
-        await notify(
-            uow,
-            device_notification(
-                ctx.envelope,
-                event.device,
-                status=event.device.status,
-                previous_status=event.previous_status,
-            ),
-        )
+        if event.spawned is not None:
+            await _record(uow.conn, event.spawned)
+        if changed:
+            await monitoring.device_status_changed(uow.conn, event)
+            await notify(
+                uow,
+                device_notification(
+                    ctx.envelope,
+                    event.device,
+                    status=event.device.status,
+                    previous_status=event.previous_status,
+                ),
+            )
         await uow.commit()
 
 

@@ -200,6 +200,21 @@ SAMPLES: list[Message] = [
 ]
 
 
+SPAWNED = events.DeviceSpawned(
+    device_id=DEVICE.id,
+    tenant_id="p",
+    operation="create",
+    mgmt_driver="noop",
+    mgmt_address=None,
+    template_attributes={"k": "v"},
+    kwargs={"a": 1},
+    configure=False,
+)
+SAMPLES.append(
+    events.DeviceStatusChanged(device=DEVICE, previous_status="PENDING_CREATE", spawned=SPAWNED)
+)
+
+
 def test_every_registered_type_has_a_sample() -> None:
     # The VNF LCM messages have their samples in test_vnflcm_contracts.
     vnflcm_types = {
@@ -258,3 +273,29 @@ def test_a_device_or_template_naming_a_vim_waits_for_the_vims_messages() -> None
 
 def test_a_vim_registration_carries_no_plaintext_secret() -> None:
     assert not {"password", "application_credential_secret"} & set(VimSpec.model_fields)
+
+
+def test_a_status_change_without_a_spawned_device_is_sent_as_before() -> None:
+    # Consumers of an older contract (extra="forbid") still read every other status change.
+    change = events.DeviceStatusChanged(device=DEVICE, previous_status="PENDING_CREATE")
+    envelope = Envelope.wrap(change, correlation_id="req-1", tenant_id="p", producer="test")
+    assert set(envelope.payload) == {"device", "previous_status"}
+    assert "spawned" not in change.model_dump_json()
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [{"operation": "update"}, {"operation": "respawn"}, {"configure": True}, {"device_id": VIM_ID}],
+    ids=["update", "respawn", "to-configure", "another-device"],
+)
+def test_only_a_create_with_nothing_to_configure_rides_on_a_status_change(
+    changes: dict[str, object],
+) -> None:
+    # mgmt records a spawned device carried this way without its lease: only a new
+    # device's is safe so (its handler), and configuring must go through device.spawned.
+    with pytest.raises(ValidationError, match="spawned"):
+        events.DeviceStatusChanged(
+            device=DEVICE,
+            previous_status="PENDING_CREATE",
+            spawned=SPAWNED.model_copy(update=changes),
+        )
