@@ -19,7 +19,7 @@ async def grow(s: Scheduling, template: Template, *, waiting_slots: int) -> int:
     Never waits for the template's lock: a placement holding device rows must not wait
     for a transaction that may be waiting for those rows. If another transaction holds the
     lock, it (or the pool keeper, within a reconcile interval) decides on growth instead."""
-    if not template.policy.can_grow:
+    if not template.policy.can_grow or not pool.may_need_devices(template.policy, waiting_slots):
         return 0
     if not await s.templates.try_lock(template_id=template.id):
         return 0
