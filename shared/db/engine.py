@@ -10,8 +10,12 @@ from shared.config import ServiceName, Settings
 def make_engine(settings: Settings, service: ServiceName) -> AsyncEngine:
     return create_async_engine(
         settings.database_url(service),
-        pool_size=settings.db_pool_size,
-        max_overflow=settings.db_max_overflow,
+        # Every connection opened is kept (up to the same cap): an overflow connection
+        # would be closed at its checkin, and the next burst (handlers, leases, the relay
+        # and the jobs together pass the pool size) pays a new one again (TLS attempt,
+        # login, type introspection, every statement prepared anew).
+        pool_size=settings.db_pool_size + settings.db_max_overflow,
+        max_overflow=0,
         # No ping per checkout: a dead connection fails its statement, the pool is
         # invalidated, and the work is retried (consumers) or answered 503 (api).
         pool_pre_ping=False,

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from servicevm_scheduler.adapters.instances import SqlInstances
 from servicevm_scheduler.adapters.orm import bindings, devices, service_types, templates
+from servicevm_scheduler.adapters.pools import SqlPools
 from servicevm_scheduler.adapters.slots import SqlSlots
 from servicevm_scheduler.adapters.templates import SqlTemplates
 from servicevm_scheduler.bootstrap import DEFINITION
@@ -241,5 +242,25 @@ def test_pick_and_take_reserves_the_domain_rule_choice(database: Settings) -> No
             select(bindings.c.device_id).where(bindings.c.service_instance_id == second)
         )
         assert list(bound.scalars()) == ([device.id] if again is not None else [])
+
+    in_rolled_back_transaction(DEFINITION, database, body)
+
+
+def test_has_free_slots_agrees_with_the_pool_state(database: Settings) -> None:
+    """The bounded look (a few of the emptiest devices) says what the whole pool's reading
+    says, for every count of slots around what the pool has free."""
+    template_id = uuid.uuid4()
+    known = _random_devices(template_id, 30)
+    other_template = _random_devices(uuid.uuid4(), 5)
+
+    async def body(conn: AsyncConnection) -> None:
+        rows = [{**d.__dict__, "revision": 1} for d in (*known, *other_template)]
+        await conn.execute(insert(devices), rows)
+        pools = SqlPools(conn)
+        free = (await pools.state(template_id=template_id, waiting_slots=0)).free_slots
+        assert free > 2
+        for slots in (1, 2, free - 1, free, free + 1):
+            has = await pools.has_free_slots(template_id=template_id, slots=slots)
+            assert has == (free >= slots), slots
 
     in_rolled_back_transaction(DEFINITION, database, body)

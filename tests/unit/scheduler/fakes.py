@@ -41,6 +41,8 @@ class FakeStore:
     locks: list[tuple[str, uuid.UUID]] = field(default_factory=list)
     # Whether try_lock finds the template's lock free.
     lock_free: bool = True
+    # Pool readings (state, has_free_slots) made.
+    pool_reads: int = 0
     picks: list[tuple[Pick, bool]] = field(default_factory=list)
     # What of_service_type last read (the fake's attributes are the policy itself).
     remembered: dict[uuid.UUID, Remembered] = field(default_factory=dict)
@@ -230,6 +232,10 @@ class FakeSlots(_Port):
 
 class FakePools(_Port):
     async def state(self, *, template_id: uuid.UUID, waiting_slots: int) -> PoolState:
+        self.store.pool_reads += 1
+        return self._state(template_id, waiting_slots=waiting_slots)
+
+    def _state(self, template_id: uuid.UUID, *, waiting_slots: int) -> PoolState:
         mine = [d for d in self.store.devices.values() if d.template_id == template_id]
         active = [d for d in mine if d.status == DeviceStatus.ACTIVE]
         return PoolState(
@@ -239,6 +245,10 @@ class FakePools(_Port):
             waiting_slots=waiting_slots,
             failed_devices=sum(d.status in (DeviceStatus.ERROR, DeviceStatus.DEAD) for d in mine),
         )
+
+    async def has_free_slots(self, *, template_id: uuid.UUID, slots: int) -> bool:
+        self.store.pool_reads += 1
+        return self._state(template_id, waiting_slots=0).free_slots >= slots
 
     async def idle_devices(self, *, template_id: uuid.UUID, idle_seconds: float) -> list[uuid.UUID]:
         return [

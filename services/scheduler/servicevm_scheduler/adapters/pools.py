@@ -8,13 +8,30 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from servicevm_scheduler.adapters.orm import devices
+from servicevm_scheduler.adapters.raw import Raw
 from servicevm_scheduler.domain.pool import PoolState
 from shared.contracts.statuses import DeviceStatus
+
+# At least $2 free slots on the template's ACTIVE devices. Any $2 devices with room have
+# $2 free slots in all, so it reads at most $2 of them (along the spread placement index),
+# never the whole pool.
+_HAS_FREE_SLOTS = (
+    "SELECT coalesce(sum(free), 0) >= $2 FROM (SELECT slot_capacity - slots_used AS free "
+    "FROM scheduler.devices WHERE template_id = $1 AND status = 'ACTIVE' "
+    "AND slot_capacity - slots_used > 0 ORDER BY slot_capacity - slots_used DESC, id "
+    "LIMIT $2) emptiest"
+)
 
 
 class SqlPools:
     def __init__(self, conn: AsyncConnection) -> None:
         self.conn = conn
+        self.raw = Raw(conn)
+
+    async def has_free_slots(self, *, template_id: uuid.UUID, slots: int) -> bool:
+        """Whether the template's ACTIVE devices have ``slots`` free slots in all."""
+        found: bool = await (await self.raw()).fetchval(_HAS_FREE_SLOTS, template_id, slots)
+        return found
 
     async def state(self, *, template_id: uuid.UUID, waiting_slots: int) -> PoolState:
         free = devices.c.slot_capacity - devices.c.slots_used

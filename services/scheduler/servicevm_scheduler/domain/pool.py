@@ -42,6 +42,12 @@ def can_wait_for(policy: TemplatePolicy, state: PoolState, slots: int) -> bool:
     return state.waiting_slots + slots <= coming
 
 
+def may_need_devices(policy: TemplatePolicy, waiting_slots: int) -> bool:
+    """False when ``devices_to_create`` is 0 whatever the pool holds: no instance waits and
+    the template wants no free slots (so a placement need not read the pool to know it)."""
+    return waiting_slots + policy.desired_slots_free > 0
+
+
 def devices_to_create(policy: TemplatePolicy, state: PoolState) -> int:
     """New devices needed for the waiting instances plus the desired free slots."""
     pending_slots = state.pending_devices * policy.slot_capacity

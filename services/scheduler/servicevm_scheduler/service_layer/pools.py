@@ -19,7 +19,16 @@ async def grow(s: Scheduling, template: Template, *, waiting_slots: int) -> int:
     Never waits for the template's lock: a placement holding device rows must not wait
     for a transaction that may be waiting for those rows. If another transaction holds the
     lock, it (or the pool keeper, within a reconcile interval) decides on growth instead."""
-    if not template.policy.can_grow:
+    policy = template.policy
+    if not policy.can_grow or not pool.may_need_devices(policy, waiting_slots):
+        return 0
+    if waiting_slots == 0 and await s.pools.has_free_slots(
+        template_id=template.id, slots=policy.desired_slots_free
+    ):
+        # The common case after a placement: the desired free slots are there (a look at a
+        # few devices, not the whole pool). Deciding not to grow acts on nothing, so it needs
+        # no lock; a placement beside this one may leave fewer, and then, as when another
+        # holds the lock, the next placement or the pool keeper decides.
         return 0
     if not await s.templates.try_lock(template_id=template.id):
         return 0

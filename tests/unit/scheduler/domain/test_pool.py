@@ -52,3 +52,14 @@ def test_release_keeps_desired_free_slots() -> None:
     assert pool.devices_to_release(policy, state, idle) == idle[:2]
     waiting = pool.PoolState(active_devices=4, pending_devices=0, free_slots=35, waiting_slots=1)
     assert pool.devices_to_release(policy, waiting, idle) == []
+
+
+def test_a_pool_may_need_devices_only_for_waiting_or_desired_free_slots() -> None:
+    """When it says no, no pool state makes ``devices_to_create`` ask for one."""
+    desired = TemplatePolicy(slot_capacity=10, max_devices=12, desired_slots_free=1)
+    assert not pool.may_need_devices(POOL, 0)
+    assert pool.may_need_devices(POOL, 1)
+    assert pool.may_need_devices(desired, 0)
+    empty = pool.PoolState(active_devices=0, pending_devices=0, free_slots=0, waiting_slots=0)
+    assert pool.devices_to_create(POOL, empty) == 0
+    assert pool.devices_to_create(desired, empty) == 1

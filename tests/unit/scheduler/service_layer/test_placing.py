@@ -105,13 +105,26 @@ async def test_tenant_bound_devices_serve_one_project() -> None:
 
 
 async def test_room_is_found_without_the_template_lock() -> None:
-    """The fast path: SKIP LOCKED pick, no advisory lock; growth only tries the lock."""
+    """The fast path: SKIP LOCKED pick, no advisory lock (growth, with the desired free
+    slots still there, needs none either)."""
     store = FakeStore()
-    firewall = template(store, slot_capacity=4, max_devices=3)
+    firewall = template(store, slot_capacity=4, max_devices=3, desired_slots_free=1)
     device(store, firewall)
     await create(store, instance(firewall))
-    assert [kind for kind, _ in store.locks] == ["try_template"]
+    assert store.locks == []
     assert [skip for _, skip in store.picks] == [True]
+
+
+async def test_a_pool_wanting_no_free_slots_is_not_read_after_a_placement() -> None:
+    """Nothing waits and no free slots are desired: no device to create whatever the pool
+    holds, so growth neither tries the lock nor reads the pool."""
+    store = FakeStore()
+    firewall = template(store, slot_capacity=4, max_devices=3)
+    device(store, firewall, used=3)
+    outcome = await create(store, instance(firewall))
+    assert outcome.instance.devices
+    assert store.locks == []
+    assert devices_asked_for(store) == 0
 
 
 async def test_no_room_takes_the_template_lock_and_looks_again() -> None:

@@ -27,6 +27,22 @@ async def test_grow_asks_for_what_waits_and_the_desired_free_slots_within_max() 
     assert await grow(store.scheduling(), owner, waiting_slots=3) == 0  # they are coming
 
 
+async def test_with_the_desired_free_slots_there_growth_takes_no_lock() -> None:
+    """After a placement (nothing waiting) one look at the free slots decides: no lock, no
+    pool state; without them, the lock and the pool's state decide as before."""
+    for used, grown in ((0, 0), (1, 1)):
+        store = FakeStore()
+        firewall = template(store, slot_capacity=2, max_devices=4, desired_slots_free=2)
+        device(store, firewall, used=used)
+        assert (
+            await grow(store.scheduling(), template_of(store, firewall), waiting_slots=0) == grown
+        )
+        if grown:  # 1 free slot of 2 desired: the lock and the pool's state
+            assert ([kind for kind, _ in store.locks], store.pool_reads) == (["try_template"], 2)
+        else:
+            assert (store.locks, store.pool_reads) == ([], 1)
+
+
 async def test_a_template_without_max_devices_never_grows() -> None:
     store = FakeStore()
     firewall = template(store, slot_capacity=2, desired_slots_free=4)
