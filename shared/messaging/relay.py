@@ -229,6 +229,8 @@ class OutboxRelay:
                 for tag in range(first_tag + 1, channel.delivery_tag + 1):
                     channel.confirmations.pop(tag, None)
                 channel.delivery_tag = first_tag
+                for row in rows:
+                    channel.message_id_delivery_tag.pop(str(row["message_id"]), None)
                 for confirm in confirms:
                     confirm.cancel()
                 raise
