@@ -15,12 +15,14 @@ import contextlib
 import logging
 import time
 import zlib
-from typing import Any
+from typing import Any, cast
 
 import aio_pika
 import aiormq
 import asyncpg
 import pamqp.commands
+from aiormq.abc import ChannelFrame
+from pamqp.header import ContentHeader
 from prometheus_client import Counter
 from sqlalchemy import Table, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -167,30 +169,17 @@ class OutboxRelay:
     ) -> set[Any]:
         """Publish the rows and wait for every confirm; raise if any failed. Returns the ids
         of the rows the broker returned as unroutable: those stay in the outbox."""
-        underlay = await channel.get_underlay_channel()
-        # Pipelined: every publish of the batch is written before any confirm is awaited.
-        # The tasks are created in commit order and none suspends before taking the
-        # channel's FIFO write lock, so the broker receives them in commit order.
-        confirms = [
-            asyncio.ensure_future(
-                underlay.basic_publish(
-                    row["body"],
-                    exchange=row["exchange"],
-                    routing_key=row["routing_key"],
-                    properties=self._properties(row),
-                    mandatory=row["exchange"] in MANDATORY_EXCHANGES,
-                )
-            )
-            for row in rows
-        ]
+        underlay = cast(aiormq.Channel, await channel.get_underlay_channel())
+        confirms = await self._write_batch(underlay, rows)
         try:
             results = await asyncio.wait_for(
                 asyncio.gather(*confirms, return_exceptions=True), CONFIRM_TIMEOUT
             )
-        except TimeoutError:
-            for confirm in confirms:
-                confirm.cancel()
-            raise
+        finally:
+            for row in rows:
+                # What basic_publish does once a confirm came: a returned message is
+                # matched to its confirm by message id only while it waits for one.
+                underlay.message_id_delivery_tag.pop(str(row["message_id"]), None)
         failed = [
             result
             for result in results
@@ -208,6 +197,55 @@ class OutboxRelay:
                 self._returned.pop(row["id"], None)
                 MESSAGES_PUBLISHED.labels(self._service, row["exchange"]).inc()
         return returned
+
+    async def _write_batch(
+        self, channel: aiormq.Channel, rows: list[asyncpg.Record]
+    ) -> list[asyncio.Future[Any]]:
+        """Send every publish of the batch in one write, in commit order, and return a
+        confirm (future) per row, in the same order.
+
+        aiormq's basic_publish sends one row per write, each behind the channel lock, the
+        connection's write queue and a drain; a socket write to the broker is the costly
+        part, so a batch goes as one. The bookkeeping is basic_publish's: each row takes
+        the next delivery tag and a confirm future the broker's ack (or the channel's
+        closing) settles, and its message id is mapped to its tag so that the broker
+        returning it as unroutable fails that confirm with a PublishError.
+        """
+        frames: list[Any] = []
+        confirms: list[asyncio.Future[Any]] = []
+        async with channel.lock:
+            first_tag = channel.delivery_tag
+            try:
+                for row in rows:
+                    channel.delivery_tag += 1
+                    confirm = channel.create_future()
+                    channel.confirmations[channel.delivery_tag] = confirm
+                    channel.message_id_delivery_tag[str(row["message_id"])] = channel.delivery_tag
+                    confirms.append(confirm)
+                    frames += self._frames(channel, row)
+                await channel.write_queue.put(ChannelFrame.marshall(channel.number, frames))
+            except BaseException:
+                # Nothing reached the broker: give the tags back, as basic_publish does.
+                for tag in range(first_tag + 1, channel.delivery_tag + 1):
+                    channel.confirmations.pop(tag, None)
+                channel.delivery_tag = first_tag
+                for row in rows:
+                    channel.message_id_delivery_tag.pop(str(row["message_id"]), None)
+                for confirm in confirms:
+                    confirm.cancel()
+                raise
+        return confirms
+
+    def _frames(self, channel: aiormq.Channel, row: asyncpg.Record) -> list[Any]:
+        body: bytes = row["body"]
+        publish = pamqp.commands.Basic.Publish(
+            exchange=row["exchange"],
+            routing_key=row["routing_key"],
+            mandatory=row["exchange"] in MANDATORY_EXCHANGES,
+        )
+        header = ContentHeader(properties=self._properties(row), body_size=len(body))
+        # Split at the connection's frame size, as basic_publish does.
+        return [publish, header, *channel._split_body(body)]
 
     def _keep_returned(self, row: asyncpg.Record, error: aiormq.exceptions.PublishError) -> None:
         self._returned[row["id"]] = time.monotonic() + RETURNED_RETRY_SECONDS

@@ -20,16 +20,18 @@ from tests.support.db import fetch
 
 # No queue is bound to it on the commands exchange.
 UNROUTABLE = "nobody.binds.this"
+# RabbitMQ's default frame_max is 128 KiB: such a body goes in several frames.
+LARGER_THAN_A_FRAME = 300_000
 
 
-def _notification(resource_id: uuid.UUID, n: int) -> Notification:
+def _notification(resource_id: uuid.UUID, n: int, padding: str = "") -> Notification:
     return Notification(
         event_type=f"test.outbox_{n}",
         resource_type="test",
         resource_id=resource_id,
         tenant_id="outbox-test",
         request_id="req-outbox",
-        payload={"n": n},
+        payload={"n": n, "padding": padding},
     )
 
 
@@ -83,6 +85,33 @@ def test_rows_of_one_transaction_are_published_in_the_order_they_were_queued(
     notifications.drain(0.5)
     received = [body["payload"]["n"] for _, body in notifications.for_resource(str(resource_id))]
     assert received == list(range(7))
+
+
+async def _write_large_among_small(store: ServiceStore, resource_id: uuid.UUID) -> None:
+    async with store.unit_of_work("req-outbox-large") as uow:
+        for n in range(5):
+            padding = "x" * LARGER_THAN_A_FRAME if n == 2 else ""
+            await uow.notify(_notification(resource_id, n, padding))
+        await uow.commit()
+    await store.engine.dispose()
+
+
+def test_a_message_larger_than_a_frame_is_published_whole_among_the_others(
+    suite: Suite, notifications: NotificationListener
+) -> None:
+    """The relay writes a batch's publishes together: a body the broker's frame size splits
+    must still arrive whole, and in its place."""
+    store = build_store(
+        ServiceDefinition(name="mgmt", metadata=metadata, handlers={}), suite.settings
+    )
+    resource_id = uuid.uuid4()
+    asyncio.run(_write_large_among_small(store, resource_id))
+
+    notifications.wait_for(lambda _: len(notifications.for_resource(str(resource_id))) >= 5)
+    notifications.drain(0.5)
+    received = [body["payload"] for _, body in notifications.for_resource(str(resource_id))]
+    assert [payload["n"] for payload in received] == list(range(5))
+    assert len(received[2]["padding"]) == LARGER_THAN_A_FRAME
 
 
 async def _write_unroutable(store: ServiceStore, message_id: uuid.UUID, then: uuid.UUID) -> None:
