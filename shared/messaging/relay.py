@@ -24,8 +24,8 @@ import pamqp.commands
 from aiormq.abc import ChannelFrame
 from pamqp.header import ContentHeader
 from prometheus_client import Counter
-from sqlalchemy import Table, text
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy import Table
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from shared.db.raw import OutboxSql
 from shared.db.tables import outbox_channel
@@ -91,9 +91,9 @@ class OutboxRelay:
         # session: it is closed, never returned to the pool, so neither outlives this attempt.
         conn = await self._engine.connect()
         try:
-            await self._acquire_lock(conn)
             raw = await conn.get_raw_connection()
             driver: asyncpg.Connection = raw.driver_connection
+            await self._acquire_lock(driver)
             await driver.add_listener(outbox_channel(self._service), self._on_notify)
             await self._relay(driver)
         finally:
@@ -138,11 +138,14 @@ class OutboxRelay:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), self._poll_seconds)
 
-    async def _acquire_lock(self, conn: AsyncConnection) -> None:
-        while not await conn.scalar(text("SELECT pg_try_advisory_lock(:k)"), {"k": self._lock_key}):
-            await conn.rollback()
+    async def _acquire_lock(self, driver: asyncpg.Connection) -> None:
+        """Tried once a poll interval, one statement outside any transaction (a standby
+        replica's relay does only this). Never a blocking pg_advisory_lock: a statement
+        waiting that long would hold a snapshot and keep vacuum off the outbox's dead rows."""
+        while True:
+            if await driver.fetchval("SELECT pg_try_advisory_lock($1)", self._lock_key):
+                return
             await asyncio.sleep(self._poll_seconds)
-        await conn.commit()
 
     def _due(self, rows: list[asyncpg.Record]) -> list[asyncpg.Record]:
         """The rows to publish now: not those returned lately, whose retry time has not come.
