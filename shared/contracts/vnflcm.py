@@ -9,7 +9,8 @@ persisted plan. The flow:
 2. lifecycle records the op (idempotent by op occ id), moves it to PROCESSING and reports
    every state change with ``VnfLcmOpOccChanged`` (PROCESSING, COMPLETED, FAILED_TEMP,
    ROLLING_BACK, ROLLED_BACK, FAILED) and every change of the VNF with
-   ``VnfInstanceChanged``. Each snapshot has a ``revision``: a view keeps the highest.
+   ``VnfInstanceChanged``, or within the ``VnfLcmOpOccChanged`` of the same change. Each
+   snapshot has a ``revision``: a view keeps the highest.
 3. ``VnfLcmOperationAction`` (RETRY, ROLLBACK, FAIL, CANCEL) acts on an op occ. The api checks
    the state first; lifecycle is the authoritative guard and answers an action that does
    not fit with a ``VnfLcmOpOccChanged`` re-announcing the real state (same revision + 1).
@@ -237,6 +238,10 @@ class VnfLcmOpOccChanged(Event):
     TYPE: ClassVar[str] = "vnf_lcm_op_occ.changed"
 
     op_occ: VnfLcmOpOccSnapshot
+    # The VNF as the same change left it, when it changed too: one message instead of a
+    # ``VnfInstanceChanged`` beside it (the VNF applies first: whoever sees the op COMPLETED
+    # has seen the VNF it completed).
+    vnf_instance: VnfInstanceSnapshot | None = None
 
     @property
     def subject_id(self) -> str:

@@ -79,8 +79,8 @@ class VnfLcmBus(BusQueue):
         payload = body["payload"]
         if body["type"] == "vnf_lcm_op_occ.changed":
             self.ops.setdefault(payload["op_occ"]["id"], []).append(payload["op_occ"])
-        else:
-            vnf = payload["vnf_instance"]
+        vnf = payload.get("vnf_instance")  # an op's change may carry its VNF's
+        if vnf is not None:
             self.vnfs.setdefault(vnf["id"], []).append(vnf)
         message.ack()
 

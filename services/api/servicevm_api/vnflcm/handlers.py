@@ -5,7 +5,8 @@
   An op occ the api marked final (FAIL, or a deadline) keeps its state: the VNF may have
   started another operation since, which the unique index would otherwise refuse. An op occ the
   api has not seen (lifecycle started it, e.g. an automatic heal) is added.
-- ``vnf_instance.changed``: instantiationState and instantiatedVnfInfo, by revision.
+- ``vnf_instance.changed``: instantiationState and instantiatedVnfInfo, by revision; the
+  same from the VNF snapshot a ``vnf_lcm_op_occ.changed`` carries, applied before its op.
 
 Both lock the VNF row first, as the tasks do (the second by its one conditional UPDATE).
 """
@@ -21,7 +22,12 @@ from servicevm_api.vnflcm import repository as repo
 from servicevm_api.vnflcm.instances import merge_vim_connections
 from servicevm_api.vnflcm.rendering import instantiated_vnf_info
 from servicevm_api.vnflcm.states import FINAL, is_final
-from shared.contracts.vnflcm import VnfInstanceChanged, VnfLcmOpOccChanged, VnfLcmOpOccSnapshot
+from shared.contracts.vnflcm import (
+    VnfInstanceChanged,
+    VnfInstanceSnapshot,
+    VnfLcmOpOccChanged,
+    VnfLcmOpOccSnapshot,
+)
 from shared.db.uow import UnitOfWork
 from shared.messaging.batching import one_transaction
 from shared.messaging.dispatch import HandlerContext, HandlerTable
@@ -55,6 +61,8 @@ async def vnf_lcm_op_occ_changed(event: VnfLcmOpOccChanged, ctx: HandlerContext)
         if vnf is None:  # deleted since; nothing to show it on
             await uow.commit()
             return
+        if event.vnf_instance is not None:  # the VNF first, as lifecycle changed it
+            await _take_vnf(driver, event.vnf_instance)
         held = await repo.take_op_occ(driver, op, final=FINAL)
         if held is None:
             await _adopt(uow, op, vnf.operation_in_progress)
@@ -108,16 +116,19 @@ async def _on_vnf(
 
 @one_transaction()
 async def vnf_instance_changed(event: VnfInstanceChanged, ctx: HandlerContext) -> None:
-    snapshot = event.vnf_instance
     async with ctx.transaction(final=True) as uow:
-        await repo.take_instance_snapshot(
-            await uow.driver(),
-            snapshot.id,
-            snapshot.revision,
-            instantiation_state=snapshot.instantiation_state,
-            instantiated_vnf_info=instantiated_vnf_info(snapshot),
-        )
+        await _take_vnf(await uow.driver(), event.vnf_instance)
         await uow.commit()
+
+
+async def _take_vnf(driver: asyncpg.Connection, snapshot: VnfInstanceSnapshot) -> None:
+    await repo.take_instance_snapshot(
+        driver,
+        snapshot.id,
+        snapshot.revision,
+        instantiation_state=snapshot.instantiation_state,
+        instantiated_vnf_info=instantiated_vnf_info(snapshot),
+    )
 
 
 HANDLERS: HandlerTable = {

@@ -18,12 +18,13 @@ A lifecycle restarted meanwhile finds the same wait in the plan: no sleep lives 
 from __future__ import annotations
 
 import asyncio
+import functools
+import json
 import logging
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from servicevm_lifecycle.adapters import repository as device_repo
@@ -40,6 +41,7 @@ from servicevm_lifecycle.vnflcm.domain.model import Step, StepAction
 from servicevm_lifecycle.vnflcm.domain.opocc import OpOcc
 from servicevm_lifecycle.vnflcm.progress import now, run_plan
 from shared.config import Settings, get_settings
+from shared.db.raw import Driver, qualified
 from shared.db.uow import UnitOfWork
 from shared.messaging.dispatch import ServiceStore
 from shared.periodic import every
@@ -81,13 +83,21 @@ async def watch_once(store: ServiceStore) -> int:
 async def _ops_waiting(conn: AsyncConnection) -> list[tuple[uuid.UUID, uuid.UUID]]:
     """(vnf id, op id) of unfinished ops with a STOP step in flight (those waiting are
     among them: the JSON containment cannot test that wait_until is set)."""
-    rows = await conn.execute(
-        select(ops.c.vnf_instance_id, ops.c.id).where(
-            ops.c.state.in_(_WATCHED),
-            ops.c.steps.contains([{"action": "STOP", "status": "SENT"}]),
-        )
+    # As SQL on the driver: it runs every poll, busy or not.
+    driver = await (await Driver.under(conn)).in_transaction()
+    rows = await driver.fetch(_ops_waiting_sql(), list(_WATCHED), _STOP_SENT)
+    return [(row["vnf_instance_id"], row["id"]) for row in rows]
+
+
+_STOP_SENT = json.dumps([{"action": "STOP", "status": "SENT"}])
+
+
+@functools.cache
+def _ops_waiting_sql() -> str:
+    return (
+        f"SELECT vnf_instance_id, id FROM {qualified(ops)} "
+        "WHERE state = ANY($1::text[]) AND steps @> $2::jsonb"
     )
-    return [(row.vnf_instance_id, row.id) for row in rows]
 
 
 def waiting_steps(op: OpOcc) -> list[Step]:

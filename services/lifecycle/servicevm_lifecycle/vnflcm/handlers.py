@@ -35,9 +35,7 @@ log = logging.getLogger(__name__)
 
 async def run_vnf_lcm_op(cmd: RunVnfLcmOperation, ctx: HandlerContext) -> None:
     async with ctx.transaction(final=True) as uow:
-        await repo.ensure_vnf(uow.conn, vnf_id=cmd.vnf_instance_id, tenant_id=cmd.tenant_id)
-        vnf = await repo.get_vnf(uow.conn, vnf_id=cmd.vnf_instance_id, for_update=True)
-        assert vnf is not None
+        vnf = await repo.vnf_for_op(uow.conn, vnf_id=cmd.vnf_instance_id, tenant_id=cmd.tenant_id)
         if await repo.get_op(uow.conn, op_id=cmd.id, for_update=True) is not None:
             # Recorded already (another delivery), or cancelled before it started.
             log.info("op occ already recorded", extra={"op_occ_id": str(cmd.id)})
@@ -130,9 +128,7 @@ async def _vnfc_kwargs(conn: AsyncConnection, vnf: Vnf) -> dict[uuid.UUID, dict[
 
 async def vnf_lcm_op_action(cmd: VnfLcmOperationAction, ctx: HandlerContext) -> None:
     async with ctx.transaction(final=True) as uow:
-        await repo.ensure_vnf(uow.conn, vnf_id=cmd.vnf_instance_id, tenant_id=cmd.tenant_id)
-        vnf = await repo.get_vnf(uow.conn, vnf_id=cmd.vnf_instance_id, for_update=True)
-        assert vnf is not None
+        vnf = await repo.vnf_for_op(uow.conn, vnf_id=cmd.vnf_instance_id, tenant_id=cmd.tenant_id)
         op = await repo.get_op(uow.conn, op_id=cmd.id, for_update=True)
         if op is None:
             await _before_start(uow, vnf, cmd)

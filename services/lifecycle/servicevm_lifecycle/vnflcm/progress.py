@@ -15,7 +15,7 @@ from servicevm_lifecycle.vnflcm.domain.model import Step, Vnf, VnfTarget
 from servicevm_lifecycle.vnflcm.domain.opocc import OpOcc
 from servicevm_lifecycle.vnflcm.snapshots import op_snapshot, vnf_snapshot
 from shared.config import get_settings
-from shared.contracts.vnflcm import VnfInstanceChanged, VnfLcmOpOccChanged
+from shared.contracts.vnflcm import VnfInstanceChanged, VnfInstanceSnapshot, VnfLcmOpOccChanged
 from shared.db.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -86,32 +86,45 @@ async def finish(
         await repo.add_op(uow.conn, op=op)
     else:
         await repo.save_op(uow.conn, op=op, before=recorded)
-    # The VNF first: whoever sees the op COMPLETED has seen the VNF it completed already.
-    await announce_vnf(uow, vnf, changed=vnf is not unchanged)
+    snapshot = await _save_vnf(uow, vnf, changed=vnf is not unchanged)
     if before is None or before.revision != op.revision:
-        await announce_op(uow, op)
+        # One message with both: the VNF applies first, so whoever sees the op COMPLETED
+        # has seen the VNF it completed already.
+        await announce_op(uow, op, vnf=snapshot)
+    else:
+        await uow.publish(VnfInstanceChanged(vnf_instance=snapshot), tenant_id=vnf.tenant_id)
 
 
-async def announce_op(uow: UnitOfWork, op: OpOcc) -> None:
+async def announce_op(
+    uow: UnitOfWork, op: OpOcc, *, vnf: VnfInstanceSnapshot | None = None
+) -> None:
+    """The op's snapshot; ``vnf``: the VNF's, changed by the same change."""
     log.info(
         "VNF LCM op occ changed",
         extra={"op_occ_id": str(op.id), "state": op.state, "operation": op.operation},
     )
-    await uow.publish(VnfLcmOpOccChanged(op_occ=op_snapshot(op)), tenant_id=op.tenant_id)
+    await uow.publish(
+        VnfLcmOpOccChanged(op_occ=op_snapshot(op), vnf_instance=vnf), tenant_id=op.tenant_id
+    )
 
 
 async def announce_vnf(uow: UnitOfWork, vnf: Vnf, *, changed: bool = True) -> Vnf:
     """A new revision of the VNF, announced; ``changed=False``: only its VNFCs changed, and
     only the revision is written."""
+    snapshot = await _save_vnf(uow, vnf, changed=changed)
+    await uow.publish(VnfInstanceChanged(vnf_instance=snapshot), tenant_id=vnf.tenant_id)
+    return replace(vnf, revision=snapshot.revision)
+
+
+async def _save_vnf(uow: UnitOfWork, vnf: Vnf, *, changed: bool) -> VnfInstanceSnapshot:
+    """Write the VNF's next revision (``changed=False``: only the revision), and its
+    snapshot with its VNFCs as they are now."""
     vnf = replace(vnf, revision=vnf.revision + 1)
     if changed:
-        await repo.save_vnf(uow.conn, vnf=vnf)
-        current = await repo.vnfcs_with_status(uow.conn, vnf_id=vnf.id)
+        current = await repo.save_vnf(uow.conn, vnf=vnf)
     else:
         current = await repo.save_vnf_revision(uow.conn, vnf=vnf)
-    snapshot = vnf_snapshot(vnf, current)
-    await uow.publish(VnfInstanceChanged(vnf_instance=snapshot), tenant_id=vnf.tenant_id)
-    return vnf
+    return vnf_snapshot(vnf, current)
 
 
 def apply_target(vnf: Vnf, target: VnfTarget) -> Vnf:

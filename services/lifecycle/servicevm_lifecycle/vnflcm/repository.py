@@ -13,8 +13,7 @@ from itertools import repeat
 from typing import Any
 
 from pydantic import TypeAdapter
-from sqlalchemy import delete, func, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from servicevm_lifecycle.adapters.orm import devices, vnf_instances, vnf_lcm_op_occs, vnfcs
@@ -34,20 +33,17 @@ GRANT = TypeAdapter(Grant | None)
 # --- the VNF -----------------------------------------------------------------------------
 
 
-async def ensure_vnf(conn: AsyncConnection, *, vnf_id: uuid.UUID, tenant_id: str) -> None:
-    """The aggregate row, NOT_INSTANTIATED, if lifecycle has not seen this VNF yet."""
-    await conn.execute(
-        pg_insert(vnf_instances)
-        .values(
-            id=vnf_id,
-            tenant_id=tenant_id,
-            instantiation_state="NOT_INSTANTIATED",
-            scale_status={},
-            ext_virtual_links=[],
-            revision=0,
-        )
-        .on_conflict_do_nothing()
-    )
+async def vnf_for_op(conn: AsyncConnection, *, vnf_id: uuid.UUID, tenant_id: str) -> Vnf:
+    """The VNF, locked; first written, NOT_INSTANTIATED, if lifecycle has not seen it yet
+    (its first op). A new row comes back from its INSERT (locked: no other transaction
+    sees it before this one commits), with no VNFCs to read."""
+    driver = await (await Driver.under(conn)).in_transaction()
+    row = await driver.fetchrow(_VnfSql.get().insert_new, vnf_id, tenant_id)
+    if row is not None:
+        return _vnf(row, ())
+    found = await get_vnf(conn, vnf_id=vnf_id, for_update=True)
+    assert found is not None  # it was there to conflict with, and is not deleted while locked
+    return found
 
 
 async def get_vnf(
@@ -65,6 +61,10 @@ async def get_vnf(
     if row is None:
         return None
     vnfcs = await vnfcs_of(conn, vnf_id=vnf_id) if with_vnfcs else ()
+    return _vnf(row, vnfcs)
+
+
+def _vnf(row: Any, vnfcs: tuple[Vnfc, ...]) -> Vnf:
     return Vnf(
         id=row["id"],
         tenant_id=row["tenant_id"],
@@ -81,10 +81,8 @@ async def get_vnf(
 
 
 async def vnfcs_of(conn: AsyncConnection, *, vnf_id: uuid.UUID) -> tuple[Vnfc, ...]:
-    rows = await conn.execute(
-        select(vnfcs).where(vnfcs.c.vnf_instance_id == vnf_id).order_by(vnfcs.c.seq)
-    )
-    return tuple(_vnfc(v) for v in rows)
+    driver = await (await Driver.under(conn)).in_transaction()
+    return tuple(_vnfc(v) for v in await driver.fetch(_VnfSql.get().vnfcs, vnf_id))
 
 
 @functools.lru_cache(maxsize=256)
@@ -94,27 +92,32 @@ def _flavour(text: str) -> VnfFlavourSpec:
     return VnfFlavourSpec.model_validate_json(text)
 
 
+_VNF_COLUMNS = (
+    # A cleared flavour is stored as JSON null (SQLAlchemy's JSONB default).
+    "id, tenant_id, instantiation_state, NULLIF(flavour, 'null'::jsonb)::text AS flavour, "
+    "instantiation_level_id, scale_status, vnf_state, vim_id, ext_virtual_links, revision"
+)
+
+
 @dataclass(frozen=True)
 class _VnfSql:
-    """The statements of every settle, built once (``get`` is cached)."""
+    """The statements of every op and settle, built once (``get`` is cached)."""
 
     select: str
     select_for_update: str
+    insert_new: str
+    vnfcs: str
+    insert_vnfc: str
     point_vnfc: str
     vnfcs_with_status: str
     bump_revision_then_vnfcs: str
+    save_then_vnfcs: str
 
     @classmethod
     @functools.cache
     def get(cls) -> _VnfSql:
         table = qualified(vnf_instances)
-        select = (
-            # A cleared flavour is stored as JSON null (SQLAlchemy's JSONB default).
-            "SELECT id, tenant_id, instantiation_state, "
-            "NULLIF(flavour, 'null'::jsonb)::text AS flavour, "
-            "instantiation_level_id, scale_status, vnf_state, vim_id, ext_virtual_links, "
-            f"revision FROM {table} WHERE id = $1"
-        )
+        select = f"SELECT {_VNF_COLUMNS} FROM {table} WHERE id = $1"
         vnfcs_with_status = (
             "SELECT v.id, v.vdu_id, v.device_id, v.seq, v.power_state, "
             f"d.status FROM {qualified(vnfcs)} v LEFT JOIN {qualified(devices)} d "
@@ -123,6 +126,13 @@ class _VnfSql:
         return cls(
             select=select,
             select_for_update=f"{select} FOR UPDATE",
+            insert_new=f"INSERT INTO {table} (id, tenant_id, instantiation_state, scale_status, "
+            "ext_virtual_links, revision) VALUES ($1, $2, 'NOT_INSTANTIATED', '{}'::jsonb, "
+            f"'[]'::jsonb, 0) ON CONFLICT DO NOTHING RETURNING {_VNF_COLUMNS}",
+            vnfcs="SELECT id, vdu_id, device_id, seq, power_state "
+            f"FROM {qualified(vnfcs)} WHERE vnf_instance_id = $1 ORDER BY seq",
+            insert_vnfc=f"INSERT INTO {qualified(vnfcs)} (id, vnf_instance_id, vdu_id, device_id, "
+            "power_state) VALUES ($1, $2, $3, $4, 'STARTED') ON CONFLICT DO NOTHING",
             point_vnfc=f"UPDATE {qualified(vnfcs)} SET device_id = $2, power_state = 'STARTED' "
             "WHERE id = $1",
             vnfcs_with_status=vnfcs_with_status,
@@ -130,6 +140,10 @@ class _VnfSql:
             # SELECT reads only VNFC and device rows, which the UPDATE does not touch.
             bump_revision_then_vnfcs=f"WITH bump AS (UPDATE {table} SET revision = $2, "
             f"updated_at = now() WHERE id = $1) {vnfcs_with_status}",
+            save_then_vnfcs=f"WITH save AS (UPDATE {table} SET revision = $2, "
+            "instantiation_state = $3, flavour = $4::jsonb, instantiation_level_id = $5, "
+            "scale_status = $6::jsonb, vnf_state = $7, vim_id = $8, "
+            f"ext_virtual_links = $9::jsonb, updated_at = now() WHERE id = $1) {vnfcs_with_status}",
         )
 
 
@@ -141,23 +155,24 @@ async def save_vnf_revision(conn: AsyncConnection, *, vnf: Vnf) -> list[tuple[Vn
     return _vnfcs_with_status(rows)
 
 
-async def save_vnf(conn: AsyncConnection, *, vnf: Vnf) -> None:
-    """Everything but the VNFCs, which change one by one."""
-    await conn.execute(
-        update(vnf_instances)
-        .where(vnf_instances.c.id == vnf.id)
-        .values(
-            instantiation_state=vnf.instantiation_state,
-            flavour=None if vnf.flavour is None else vnf.flavour.model_dump(mode="json"),
-            instantiation_level_id=vnf.instantiation_level_id,
-            scale_status=vnf.scale_status,
-            vnf_state=vnf.vnf_state,
-            vim_id=vnf.vim_id,
-            ext_virtual_links=vnf.ext_virtual_links,
-            revision=vnf.revision,
-            updated_at=func.now(),
-        )
+async def save_vnf(conn: AsyncConnection, *, vnf: Vnf) -> list[tuple[Vnfc, str]]:
+    """Everything but the VNFCs, which change one by one. Answers ``vnfcs_with_status``,
+    read in the same statement."""
+    driver = await (await Driver.under(conn)).in_transaction()
+    rows = await driver.fetch(
+        _VnfSql.get().save_then_vnfcs,
+        vnf.id,
+        vnf.revision,
+        vnf.instantiation_state,
+        # None is stored as JSON null, as SQLAlchemy's JSONB stored it.
+        "null" if vnf.flavour is None else vnf.flavour.model_dump_json(),
+        vnf.instantiation_level_id,
+        json.dumps(vnf.scale_status),
+        vnf.vnf_state,
+        vnf.vim_id,
+        json.dumps(vnf.ext_virtual_links),
     )
+    return _vnfcs_with_status(rows)
 
 
 async def add_vnfc(
@@ -169,17 +184,8 @@ async def add_vnfc(
     device_id: uuid.UUID,
 ) -> None:
     """A new VNFC (a redelivery or a VNFC being healed keeps the one there)."""
-    await conn.execute(
-        pg_insert(vnfcs)
-        .values(
-            id=vnfc_id,
-            vnf_instance_id=vnf_id,
-            vdu_id=vdu_id,
-            device_id=device_id,
-            power_state="STARTED",
-        )
-        .on_conflict_do_nothing()
-    )
+    driver = await (await Driver.under(conn)).in_transaction()
+    await driver.execute(_VnfSql.get().insert_vnfc, vnfc_id, vnf_id, vdu_id, device_id)
 
 
 async def point_vnfc(conn: AsyncConnection, *, vnfc_id: uuid.UUID, device_id: uuid.UUID) -> None:
@@ -241,26 +247,15 @@ def _vnfcs_with_status(rows: list[Any]) -> list[tuple[Vnfc, str]]:
 
 def _vnfc(row: Any) -> Vnfc:
     return Vnfc(
-        id=row.id,
-        vdu_id=row.vdu_id,
-        device_id=row.device_id,
-        seq=row.seq,
-        power_state=row.power_state,
+        id=row["id"],
+        vdu_id=row["vdu_id"],
+        device_id=row["device_id"],
+        seq=row["seq"],
+        power_state=row["power_state"],
     )
 
 
 # --- op occs -----------------------------------------------------------------------------
-
-
-def _op_values(op: OpOcc) -> dict[str, Any]:
-    return {
-        **_op_scalars(op),
-        "steps": STEPS.dump_python(op.steps, mode="json"),
-        "rollback_steps": STEPS.dump_python(op.rollback_steps, mode="json"),
-        "target": TARGET.dump_python(op.target, mode="json"),
-        "revision": op.revision,
-        "nfvo_grant": GRANT.dump_python(op.grant, mode="json"),
-    }
 
 
 def _op_scalars(op: OpOcc) -> dict[str, Any]:
@@ -280,21 +275,82 @@ def _op_scalars(op: OpOcc) -> dict[str, Any]:
 
 async def add_op(conn: AsyncConnection, *, op: OpOcc) -> bool:
     """Record the op; False when it is there already (a redelivered command)."""
-    result = await conn.execute(
-        pg_insert(vnf_lcm_op_occs)
-        .values(
-            id=op.id,
-            vnf_instance_id=op.vnf_instance_id,
-            tenant_id=op.tenant_id,
-            operation=op.operation,
-            operation_params=op.operation_params,
-            is_automatic_invocation=op.is_automatic_invocation,
-            start_time=op.start_time,
-            **_op_values(op),
-        )
-        .on_conflict_do_nothing()
+    driver = await (await Driver.under(conn)).in_transaction()
+    status = await driver.execute(
+        _op_sql().insert,
+        op.id,
+        op.vnf_instance_id,
+        op.tenant_id,
+        op.operation,
+        json.dumps(op.operation_params),
+        op.is_automatic_invocation,
+        op.start_time,
+        op.state,
+        op.state_entered_time,
+        op.rolling_back,
+        op.cancel_requested,
+        op.cancel_mode,
+        json.dumps(op.error),
+        json.dumps(op.changed_info),
+        json.dumps(op.changed_ext_connectivity),
+        op.deadline,
+        STEPS.dump_json(op.steps).decode(),
+        STEPS.dump_json(op.rollback_steps).decode(),
+        TARGET.dump_json(op.target).decode(),
+        op.revision,
+        GRANT.dump_json(op.grant).decode(),
     )
-    return bool(result.rowcount)
+    return bool(status == "INSERT 0 1")
+
+
+@dataclass(frozen=True)
+class _OpSql:
+    insert: str
+    select: str
+    select_for_update: str
+    select_open: str
+
+
+@functools.cache
+def _op_sql() -> _OpSql:
+    table = qualified(vnf_lcm_op_occs)
+    columns = ", ".join(column.name for column in vnf_lcm_op_occs.c)
+    # JSON columns are sent as text (json.dumps: None is stored as JSON null, as
+    # SQLAlchemy's JSONB stored it).
+    inserted = (
+        ("id", ""),
+        ("vnf_instance_id", ""),
+        ("tenant_id", ""),
+        ("operation", ""),
+        ("operation_params", "::jsonb"),
+        ("is_automatic_invocation", ""),
+        ("start_time", ""),
+        ("state", ""),
+        ("state_entered_time", ""),
+        ("rolling_back", ""),
+        ("cancel_requested", ""),
+        ("cancel_mode", ""),
+        ("error", "::jsonb"),
+        ("changed_info", "::jsonb"),
+        ("changed_ext_connectivity", "::jsonb"),
+        ("deadline", ""),
+        ("steps", "::jsonb"),
+        ("rollback_steps", "::jsonb"),
+        ("target", "::jsonb"),
+        ("revision", ""),
+        ("nfvo_grant", "::jsonb"),
+    )
+    names = ", ".join(name for name, _ in inserted)
+    values = ", ".join(f"${i}{cast}" for i, (_, cast) in enumerate(inserted, start=1))
+    select = f"SELECT {columns} FROM {table} WHERE id = $1"
+    return _OpSql(
+        insert=f"INSERT INTO {table} ({names}) VALUES ({values}) ON CONFLICT DO NOTHING",
+        select=select,
+        select_for_update=f"{select} FOR UPDATE",
+        select_open=f"SELECT {columns} FROM {table} "
+        "WHERE vnf_instance_id = $1 AND state <> ALL($2::text[]) "
+        "ORDER BY start_time DESC LIMIT 1 FOR UPDATE",
+    )
 
 
 async def save_op(conn: AsyncConnection, *, op: OpOcc, before: OpOcc | None = None) -> None:
@@ -371,29 +427,18 @@ class _OpUpdate:
 async def get_op(
     conn: AsyncConnection, *, op_id: uuid.UUID, for_update: bool = False
 ) -> OpOcc | None:
-    query = select(vnf_lcm_op_occs).where(vnf_lcm_op_occs.c.id == op_id)
-    if for_update:
-        query = query.with_for_update()
-    row = (await conn.execute(query)).first()
-    return None if row is None else _op(row._mapping)
+    sql = _op_sql()
+    driver = await (await Driver.under(conn)).in_transaction()
+    row = await driver.fetchrow(sql.select_for_update if for_update else sql.select, op_id)
+    return None if row is None else _op(row)
 
 
 async def open_op(conn: AsyncConnection, *, vnf_id: uuid.UUID) -> OpOcc | None:
     """The VNF's op that is not in a final state (at most one: the api guarantees it), locked.
     As SQL on the driver: every settle reads it."""
     driver = await (await Driver.under(conn)).in_transaction()
-    row = await driver.fetchrow(_open_op_sql(), vnf_id, sorted(st.FINAL))
+    row = await driver.fetchrow(_op_sql().select_open, vnf_id, sorted(st.FINAL))
     return None if row is None else _op(row)
-
-
-@functools.cache
-def _open_op_sql() -> str:
-    columns = ", ".join(column.name for column in vnf_lcm_op_occs.c)
-    return (
-        f"SELECT {columns} FROM {qualified(vnf_lcm_op_occs)} "
-        "WHERE vnf_instance_id = $1 AND state <> ALL($2::text[]) "
-        "ORDER BY start_time DESC LIMIT 1 FOR UPDATE"
-    )
 
 
 async def ops_past_deadline(
