@@ -47,6 +47,9 @@ Outcome = Literal["ack", "requeue", "reject"]
 # What a delivery is settled through: the acknowledger of the channel it came on.
 Delivery = tuple[Acknowledger, DeliveredMessage]
 FIRST_BACKOFF = 0.2
+# Acknowledgements wait this long for others to go in the same frame (acknowledging.py);
+# no longer than it takes half the prefetch window to be handled.
+ACK_DELAY = 0.05
 MAX_BACKOFF = 5.0
 
 
@@ -134,7 +137,9 @@ class BusConsumer:
             underlay = await channel.get_underlay_channel()
             closing = underlay.closing
             # The queue was declared with its arguments by declare_topology.
-            self._acks = Acknowledger(underlay)
+            self._acks = Acknowledger(
+                underlay, delay=ACK_DELAY, enough=max(1, self._prefetch_count // 2)
+            )
             consume_ok = await underlay.basic_consume(self._queue, self._on_delivery)
             self._channel, self._consumer_tag = underlay, consume_ok.consumer_tag
             self._reconnect_in = FIRST_BACKOFF

@@ -74,7 +74,8 @@ def simple_queries(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     async def recording(self: asyncpg.Connection, query: str, *args: object, **kw: object) -> str:
         if not args:
             sent.append(query.strip().rstrip(";").split()[0].upper())
-        return await execute(self, query, *args, **kw)  # type: ignore[arg-type]
+        status: str = await execute(self, query, *args, **kw)
+        return status
 
     monkeypatch.setattr(asyncpg.Connection, "execute", recording)
     return sent

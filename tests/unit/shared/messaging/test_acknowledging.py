@@ -19,11 +19,13 @@ class _Channel:
         self.frames: list[tuple[Any, ...]] = []
         self.hold_rejects: asyncio.Event | None = None
         self.closed = False
+        self.acked = asyncio.Event()
 
     async def basic_ack(self, tag: int, multiple: bool = False, wait: bool = True) -> None:
         if self.closed:
             raise aiormq.exceptions.ChannelInvalidStateError("closed")
         self.frames.append(("ack", tag, multiple))
+        self.acked.set()
 
     async def basic_reject(self, tag: int, *, requeue: bool = True, wait: bool = True) -> None:
         if self.hold_rejects is not None:
@@ -120,3 +122,48 @@ async def test_a_closed_channel_loses_the_acknowledgements_quietly(
 
     assert channel.frames == []
     assert "redelivered" in caplog.text
+
+
+async def test_acknowledgements_wait_for_others_to_share_their_frame() -> None:
+    channel = _Channel()
+    acks = Acknowledger(cast(aiormq.abc.AbstractChannel, channel), delay=60, enough=3)
+    for tag in range(1, 5):
+        acks.delivered(tag)
+
+    acks.ack(1)
+    await asyncio.sleep(0)
+    acks.ack(2)
+    for _ in range(5):
+        await asyncio.sleep(0)
+    assert channel.frames == []  # waiting for the delay, or for a third
+
+    await acks.flushed()
+    assert channel.frames == [("ack", 2, True)]
+
+
+async def test_acknowledgements_go_after_the_delay() -> None:
+    channel = _Channel()
+    acks = Acknowledger(cast(aiormq.abc.AbstractChannel, channel), delay=0.01, enough=3)
+    acks.delivered(1)
+
+    acks.ack(1)
+    await asyncio.wait_for(channel.acked.wait(), 5)
+
+    assert channel.frames == [("ack", 1, True)]
+
+
+async def test_enough_waiting_acknowledgements_go_at_once() -> None:
+    channel = _Channel()
+    acks = Acknowledger(cast(aiormq.abc.AbstractChannel, channel), delay=60, enough=2)
+    for tag in range(1, 5):
+        acks.delivered(tag)
+
+    acks.ack(1)
+    acks.ack(2)
+    await asyncio.sleep(0)
+    await asyncio.sleep(0)
+
+    assert channel.frames == [("ack", 2, True)]  # not after a minute: the window is freed
+    acks.ack(3)
+    await acks.flushed()  # on stopping, whatever waits goes
+    assert channel.frames[1:] == [("ack", 3, True)]
