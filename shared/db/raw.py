@@ -36,6 +36,12 @@ class Driver:
             raise RuntimeError("the connection is in a transaction")
         return self._driver
 
+    @property
+    def began(self) -> bool:
+        """Whether the SQLAlchemy connection's transaction has begun on the wire (its
+        adapter sends BEGIN before the first statement)."""
+        return self._adapted._transaction is not None
+
     async def in_transaction(self) -> asyncpg.Connection:
         """The asyncpg connection, its transaction begun.
 
@@ -158,10 +164,13 @@ class LeaseSql:
 class CommitSql:
     """A batch's last statement before COMMIT (messaging.batching): its inbox rows, the
     release of its leases and its outbox rows, one round trip. Returns how many inbox rows
-    were new (fewer than given: a duplicate among them).
+    it wrote.
 
     Parameters, in this order, for the parts present: the inbox's (message ids, types),
-    the leases' (subjects, tokens), the outbox's six columns (as ``OutboxSql.insert``)."""
+    the leases' (subjects, tokens), the outbox's six columns (as ``OutboxSql.insert``).
+
+    With inbox rows, it fails with a division by zero when one of them was there already:
+    nothing it wrote is kept, even where it is a transaction of its own (no BEGIN)."""
 
     @staticmethod
     @functools.cache
@@ -194,5 +203,11 @@ class CommitSql:
                 f"SELECT {OUTBOX_COLUMNS} FROM unnest({arrays}) "
                 f"WITH ORDINALITY AS queued ({OUTBOX_COLUMNS}, position) ORDER BY position)"
             )
-        count = "(SELECT count(*) FROM inbox)" if inbox is not None else "0"
+        # 1 / 0 (an error, undoing the statement) unless every inbox row was new.
+        count = (
+            "(SELECT count(*) FROM inbox) / "
+            "((SELECT count(*) FROM inbox) = cardinality($1::uuid[]))::int"
+            if inbox is not None
+            else "0"
+        )
         return f"WITH {', '.join(parts)} SELECT {count}"

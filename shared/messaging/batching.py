@@ -27,8 +27,11 @@ Guarantees kept:
   subject whose lease another holder has is left out of the batch: ``fenced`` returns
   False and the message waits for the lease like any other.
 
-A batch starts as soon as a slot is free (at most ``max_running`` at once), so a lone
-message waits for nothing; batches grow only while the service is busy.
+A batch starts as soon as a slot is free (one at a time by default), so a lone message
+waits for nothing; the messages that come while a batch runs wait for it and form the next,
+so batches grow with the load (a second slot mostly took the first of them alone). A
+batch whose handlers ran no statement (they only announce) sends its last statement
+without BEGIN and COMMIT: one statement is a transaction of its own.
 """
 
 from __future__ import annotations
@@ -41,16 +44,18 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+import asyncpg
 from sqlalchemy import Table
 
 from shared.contracts.envelope import Envelope, Message
 from shared.contracts.registry import parse_payload
-from shared.db.raw import CommitSql, LeaseSql
+from shared.db.raw import CommitSql, Driver, LeaseSql
 from shared.db.uow import UnitOfWork
 from shared.messaging.dispatch import Dispatcher, Handler, HandlerContext
 from shared.messaging.errors import DependencyNotYetKnown
 from shared.messaging.leases import CURRENT_LEASE
 from shared.observability.context import correlation_scope
+from shared.observability.metrics import MESSAGE_BATCH_SIZE
 
 # Handler -> which of its messages it handles in one transaction (no I/O outside it).
 _ONE_TRANSACTION: dict[Handler, Callable[[Any], bool]] = {}
@@ -114,7 +119,10 @@ class BatchUnitOfWork(UnitOfWork):
     async def commit_batch(self) -> None:
         """The inbox rows still to record, the release of the leases and the outbox rows in
         one statement, then COMMIT. Raises DuplicateInBatch (nothing committed) if one of
-        the messages recorded here had been processed already."""
+        the messages recorded here had been processed already.
+
+        When nothing ran before it (handlers that only announce), that statement is the
+        whole transaction: sent on its own, without the BEGIN and COMMIT round trips."""
         parameters: list[list[Any]] = []
         inbox = self._inbox if self.unrecorded else None
         if inbox is not None:
@@ -131,11 +139,21 @@ class BatchUnitOfWork(UnitOfWork):
         if outbox is not None:
             parameters += [list(column) for column in zip(*rows, strict=True)]
         if parameters:
-            driver = await self._driver_in_transaction()
-            new = await driver.fetchval(CommitSql.of(inbox, leases, outbox), *parameters)
-            if new < len(self.unrecorded):
-                raise DuplicateInBatch()
-        await UnitOfWork.commit(self)  # nothing pending: COMMIT alone
+            driver = await self._statement_driver()
+            try:
+                await driver.fetchval(CommitSql.of(inbox, leases, outbox), *parameters)
+            except asyncpg.DivisionByZeroError as exc:  # CommitSql: an inbox row was there
+                raise DuplicateInBatch() from exc
+        await UnitOfWork.commit(self)  # nothing pending: COMMIT alone, if anything began
+
+    async def _statement_driver(self) -> asyncpg.Connection:
+        """Where the batch's last statement goes: into the transaction if one began, else
+        on its own (a statement is atomic: the batch is still all or nothing)."""
+        if self._driver is None:
+            self._driver = await Driver.under(self.conn)
+        if self._driver.began:
+            return await self._driver_in_transaction()
+        return self._driver.outside_transaction()
 
     async def record_processed(self, envelope: Envelope) -> None:
         """The batch recorded every message it runs before the first handler."""
@@ -169,7 +187,7 @@ class BatchingDispatcher:
         dispatcher: Dispatcher,
         *,
         max_batch: int,
-        max_running: int = 2,
+        max_running: int = 1,
         leases: Table | None = None,
     ) -> None:
         self._dispatcher = dispatcher
@@ -265,6 +283,7 @@ class BatchingDispatcher:
     async def _in_one_transaction(self, batch: list[_Item], *, optimistic: bool) -> list[str]:
         store = self._dispatcher.store
         envelopes = [item.envelope for item in batch]
+        MESSAGE_BATCH_SIZE.labels(store.service).observe(len(batch))
         async with BatchUnitOfWork(
             store.engine,
             outbox=store.outbox,

@@ -5,7 +5,8 @@ Up to ``prefetch_count`` messages are handled at once, but messages about the sa
 run one after another in delivery order (SubjectSequencer), so a device's changes are
 applied, and notified, in the order they were published. Each delivery is parsed and
 handed to the sequencer by the callback of its channel, in the order the broker sent them,
-and is settled on that same channel once its handler finished:
+and is settled on that same channel once its handler finished (acknowledging.py: the
+messages of one batch with one frame where the broker allows):
 
 - a message that cannot be parsed, of an unknown type or version, with no handler, or whose
   handler fails with a bug, is parked in the service's dead-letter queue with the reason in
@@ -33,6 +34,7 @@ from pydantic import ValidationError
 
 from shared.contracts.envelope import Envelope
 from shared.contracts.registry import UnknownMessage
+from shared.messaging.acknowledging import Acknowledger
 from shared.messaging.errors import NoHandler, is_transient
 from shared.messaging.parking import park
 from shared.messaging.sequencing import SubjectSequencer
@@ -42,7 +44,12 @@ log = logging.getLogger(__name__)
 
 Dispatch = Callable[[Envelope], Coroutine[Any, Any, None]]
 Outcome = Literal["ack", "requeue", "reject"]
+# What a delivery is settled through: the acknowledger of the channel it came on.
+Delivery = tuple[Acknowledger, DeliveredMessage]
 FIRST_BACKOFF = 0.2
+# Acknowledgements wait this long for others to go in the same frame (acknowledging.py);
+# no longer than it takes half the prefetch window to be handled.
+ACK_DELAY = 0.05
 MAX_BACKOFF = 5.0
 
 
@@ -61,6 +68,7 @@ class BusConsumer:
         self._task: asyncio.Task[None] | None = None
         self._channel: aiormq.abc.AbstractChannel | None = None
         self._consumer_tag: str | None = None
+        self._acks: Acknowledger | None = None  # the consuming channel's
         self._handling: set[asyncio.Future[None]] = set()
         self._backoff = FIRST_BACKOFF  # after a transient handler failure
         # Cleared while paused after a transient failure; new work waits for it.
@@ -84,6 +92,8 @@ class BusConsumer:
                 log.warning("could not cancel the consumer; closing", exc_info=True)
         if self._handling:
             await asyncio.wait(set(self._handling), timeout=grace)
+        if self._acks is not None:
+            await self._acks.flushed()
         if self._task is not None:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
@@ -127,6 +137,9 @@ class BusConsumer:
             underlay = await channel.get_underlay_channel()
             closing = underlay.closing
             # The queue was declared with its arguments by declare_topology.
+            self._acks = Acknowledger(
+                underlay, delay=ACK_DELAY, enough=max(1, self._prefetch_count // 2)
+            )
             consume_ok = await underlay.basic_consume(self._queue, self._on_delivery)
             self._channel, self._consumer_tag = underlay, consume_ok.consumer_tag
             self._reconnect_in = FIRST_BACKOFF
@@ -139,26 +152,31 @@ class BusConsumer:
 
     async def _on_delivery(self, message: DeliveredMessage) -> None:
         # Runs in delivery order up to the submit: no await before it.
+        acks = self._acks
+        if acks is None or acks.channel is not message.channel:
+            return  # of a channel this consumer left: the broker redelivers it
+        acks.delivered(message.delivery_tag or 0)
+        delivery = (acks, message)
         try:
             envelope = Envelope.model_validate_json(message.body)
         except ValidationError as exc:
-            await self._reject(message, f"malformed message: {exc}")
+            await self._reject(delivery, f"malformed message: {exc}")
             return
         handled = self._sequencer.submit(
-            envelope.subject_id, self._handle(message, envelope), after=envelope.depends_on
+            envelope.subject_id, self._handle(delivery, envelope), after=envelope.depends_on
         )
         self._handling.add(handled)
         handled.add_done_callback(self._handling.discard)
 
-    async def _handle(self, message: DeliveredMessage, envelope: Envelope) -> None:
+    async def _handle(self, delivery: Delivery, envelope: Envelope) -> None:
         await self._running.wait()
         try:
             await self._dispatch(envelope)
         except Exception as exc:
-            await self._settle_failure(message, exc)
+            await self._settle_failure(delivery, exc)
             return
         self._backoff = FIRST_BACKOFF
-        await self._settle(message, "ack")
+        await self._settle(delivery, "ack")
 
     def _pause(self) -> None:
         """Nothing can succeed until the server is back: start no new work for a while."""
@@ -168,22 +186,22 @@ class BusConsumer:
         self._resume = asyncio.get_running_loop().call_later(self._backoff, self._running.set)
         self._backoff = min(self._backoff * 2, MAX_BACKOFF)
 
-    async def _settle_failure(self, message: DeliveredMessage, exc: Exception) -> None:
+    async def _settle_failure(self, delivery: Delivery, exc: Exception) -> None:
         if isinstance(exc, UnknownMessage):
-            await self._reject(message, f"unknown message type or version: {exc}")
+            await self._reject(delivery, f"unknown message type or version: {exc}")
         elif isinstance(exc, ValidationError):
-            await self._reject(message, f"payload does not validate: {exc}")
+            await self._reject(delivery, f"payload does not validate: {exc}")
         elif isinstance(exc, NoHandler):
-            await self._reject(message, f"no handler: {exc}")
+            await self._reject(delivery, f"no handler: {exc}")
         elif is_transient(exc):
             log.warning("transient failure; message will be redelivered", exc_info=exc)
             self._pause()
-            await self._settle(message, "requeue")
+            await self._settle(delivery, "requeue")
         else:
             log.error("handler failed", exc_info=exc)
-            await self._reject(message, f"handler failed: {exc!r}")
+            await self._reject(delivery, f"handler failed: {exc!r}")
 
-    async def _reject(self, message: DeliveredMessage, reason: str) -> None:
+    async def _reject(self, delivery: Delivery, reason: str) -> None:
         """Into the service's dead-letter queue, with the reason; a plain reject (the queue's
         own dead-lettering, without the reason) if the parking publish fails."""
         log.error(
@@ -194,21 +212,24 @@ class BusConsumer:
         try:
             if parking is None or parking.is_closed:
                 raise ConnectionError("no parking channel")
-            await park(parking, message, service=self._service, queue=self._queue, reason=reason)
+            await park(
+                parking, delivery[1], service=self._service, queue=self._queue, reason=reason
+            )
         except Exception:
             log.warning("could not park with the reason; rejecting instead", exc_info=True)
-            await self._settle(message, "reject")
+            await self._settle(delivery, "reject")
             return
-        await self._settle(message, "ack")
+        await self._settle(delivery, "ack")
 
     @staticmethod
-    async def _settle(message: DeliveredMessage, outcome: Outcome) -> None:
-        channel, tag = message.channel, message.delivery_tag or 0
+    async def _settle(delivery: Delivery, outcome: Outcome) -> None:
+        acks, message = delivery
+        tag = message.delivery_tag or 0
         try:
             if outcome == "ack":
-                await channel.basic_ack(tag)
+                acks.ack(tag)  # sent with the others of this turn of the loop
             else:
-                await channel.basic_reject(tag, requeue=outcome == "requeue")
+                await acks.reject(tag, requeue=outcome == "requeue")
         except Exception:
             # The message came on a channel that has since closed: the broker redelivers it.
             log.warning("could not settle a message; it will be redelivered", exc_info=True)

@@ -34,6 +34,12 @@ MESSAGE_SECONDS = Histogram(
     ["service", "message_type"],
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
 )
+MESSAGE_BATCH_SIZE = Histogram(
+    "servicevm_message_batch_size",
+    "Messages that shared one transaction (messaging.batching), per batch",
+    ["service"],
+    buckets=(1, 2, 3, 4, 6, 8, 10, 15, 20, 30),
+)
 MESSAGES_PUBLISHED = Counter(
     "servicevm_outbox_published_total",
     "Outbox messages published with a broker confirm",

@@ -8,6 +8,7 @@ import asyncio
 import uuid
 from collections.abc import AsyncIterator, Iterator
 
+import asyncpg
 import pytest
 from sqlalchemy import delete, func, select, text
 
@@ -51,6 +52,33 @@ async def record(cmd: commands.DeleteVim, ctx: HandlerContext) -> None:
             raise RuntimeError(f"a bug in the handler of {cmd.id}")
         if cmd.id not in LEAVE_UNCOMMITTED:
             await uow.commit()
+
+
+@one_transaction()
+async def announce(cmd: commands.DeleteVim, ctx: HandlerContext) -> None:
+    """Only announces (as mgmt's notifications do): no statement of its own."""
+    async with ctx.transaction(final=True) as uow:
+        checked = events.VimStatusChanged(
+            vim_id=cmd.id, tenant_id=TENANT, status="REACHABLE", status_reason=None, revision=1
+        )
+        await uow.publish(checked, tenant_id=TENANT)
+        await uow.commit()
+
+
+@pytest.fixture
+def simple_queries(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The statements sent with the simple-query protocol (BEGIN, COMMIT, ROLLBACK)."""
+    sent: list[str] = []
+    execute = asyncpg.Connection.execute
+
+    async def recording(self: asyncpg.Connection, query: str, *args: object, **kw: object) -> str:
+        if not args:
+            sent.append(query.strip().rstrip(";").split()[0].upper())
+        status: str = await execute(self, query, *args, **kw)
+        return status
+
+    monkeypatch.setattr(asyncpg.Connection, "execute", recording)
+    return sent
 
 
 @pytest.fixture(scope="module")
@@ -194,3 +222,54 @@ async def test_a_message_its_handler_does_not_declare_runs_on_its_own(
     await asyncio.gather(*(dispatch(_envelope(uuid.uuid4())) for _ in range(3)))
 
     assert len(set(transactions)) == 3
+
+
+async def test_a_batch_that_only_announces_is_one_statement_without_begin(
+    store: ServiceStore, simple_queries: list[str]
+) -> None:
+    ids = [uuid.uuid4() for _ in range(4)]
+    dispatch = BatchingDispatcher(
+        Dispatcher(store, {commands.DeleteVim: announce}), max_batch=10, max_running=1
+    )
+    envelopes = [_envelope(i) for i in ids]
+    async with store.engine.connect():
+        simple_queries.clear()  # the engine's first connection reads the server's settings
+
+    await asyncio.gather(*(dispatch(e) for e in envelopes))
+
+    assert simple_queries == []  # no BEGIN, no COMMIT: the statement commits on its own
+    assert await _announced(store, ids) == {f"req-batch-{i}": 1 for i in ids}
+    assert await _processed(store, envelopes) == {e.message_id for e in envelopes}
+
+
+async def test_a_duplicate_in_a_batch_without_begin_keeps_nothing_of_the_statement(
+    store: ServiceStore,
+) -> None:
+    first, second = uuid.uuid4(), uuid.uuid4()
+    delivered = _envelope(first)
+    dispatch = BatchingDispatcher(
+        Dispatcher(store, {commands.DeleteVim: announce}), max_batch=10, max_running=1
+    )
+    await dispatch(delivered)
+    other = _envelope(second)
+
+    await asyncio.gather(dispatch(delivered), dispatch(other))
+
+    # The batch's one statement failed whole (the duplicate's announcement was not written
+    # again); alone, the duplicate was skipped and the other message announced once.
+    assert await _announced(store, [first, second]) == {
+        f"req-batch-{first}": 1,
+        f"req-batch-{second}": 1,
+    }
+    assert await _processed(store, [delivered, other]) == {
+        delivered.message_id,
+        other.message_id,
+    }
+
+
+async def _processed(store: ServiceStore, envelopes: list[Envelope]) -> set[uuid.UUID]:
+    inbox = store.inbox
+    ids = [envelope.message_id for envelope in envelopes]
+    async with store.engine.connect() as conn:
+        rows = await conn.execute(select(inbox.c.message_id).where(inbox.c.message_id.in_(ids)))
+    return {row.message_id for row in rows}
