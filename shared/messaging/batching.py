@@ -77,7 +77,8 @@ def one_transaction(
 ) -> Callable[[Handler], Handler]:
     """Declare that the handler's work is one transaction of the ``HandlerContext`` (or
     several that may as well be one) with no side effect outside the database, for every
-    message or for those ``when`` accepts: such messages may share a transaction."""
+    message or for those ``when`` accepts: such messages may share a transaction. Work that
+    must follow the commit is registered with ``HandlerContext.after_commit``."""
 
     def register(handler: Handler) -> Handler:
         _ONE_TRANSACTION[handler] = when or (lambda _message: True)
