@@ -38,6 +38,7 @@ from shared.contracts import commands
 from shared.contracts.vnflcm import VnfLcmOpOccSnapshot
 from shared.db.raw import Driver, OutboxRows
 from shared.runtime import build_store
+from tests.support.db import add_api_template
 
 
 def _rolled_back(
@@ -146,18 +147,7 @@ def test_device_post_writes_row_and_command_only_for_a_visible_template(
 def test_device_get_reads_the_shown_columns(database: Settings) -> None:
     async def body(conn: AsyncConnection, driver: asyncpg.Connection) -> None:
         template_id = uuid.uuid4()
-        await conn.execute(
-            insert(device_templates).values(
-                id=template_id,
-                tenant_id="owner",
-                name="t",
-                description="",
-                device_driver="noop",
-                mgmt_driver="noop",
-                service_types=[],
-                attributes={},
-            )
-        )
+        await add_api_template(conn, template_id, "owner")
         command = _command(template_id)
         created = await repo.create_device(
             driver,
