@@ -16,6 +16,9 @@ import asyncpg
 from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+# Where a pooled connection keeps its ``Driver`` (in its ``info``).
+_DRIVER = "servicevm.driver"
+
 
 class Driver:
     """The asyncpg connection under one checked-out SQLAlchemy connection."""
@@ -26,13 +29,21 @@ class Driver:
 
     @classmethod
     async def under(cls, conn: AsyncConnection) -> Driver:
-        pooled = await conn.get_raw_connection()
-        return cls(pooled.dbapi_connection, pooled.driver_connection)
+        """Found through the pool (an await and a greenlet switch) once per database
+        connection, not once per unit of work: kept in the pooled connection's ``info``,
+        which lives as long as that database connection (SQLAlchemy clears it when the
+        connection is invalidated). A Driver holds nothing of one transaction."""
+        info = conn.info
+        driver: Driver | None = info.get(_DRIVER)
+        if driver is None:
+            pooled = await conn.get_raw_connection()
+            driver = info[_DRIVER] = cls(pooled.dbapi_connection, pooled.driver_connection)
+        return driver
 
     def outside_transaction(self) -> asyncpg.Connection:
         """The asyncpg connection, for a statement that commits on its own (no BEGIN and
         ROLLBACK round trips around a lone read)."""
-        if self._adapted._transaction is not None:
+        if self.began:
             raise RuntimeError("the connection is in a transaction")
         return self._driver
 

@@ -9,7 +9,7 @@ import uuid
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from servicevm_scheduler.adapters.raw import Raw, driver_of
+from servicevm_scheduler.adapters.raw import Raw
 from servicevm_scheduler.bootstrap import DEFINITION
 from shared.config import Settings
 from shared.db.raw import Driver
@@ -27,7 +27,7 @@ async def _insert_then_roll_back(engine: AsyncEngine, device_id: uuid.UUID) -> D
         driver = await Raw(conn)()
         await driver.execute(_INSERT, device_id, uuid.uuid4())
         await transaction.rollback()
-        return await driver_of(conn)
+        return await Driver.under(conn)
 
 
 async def _count(engine: AsyncEngine, device_ids: list[uuid.UUID]) -> int:

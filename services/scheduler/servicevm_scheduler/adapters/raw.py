@@ -26,10 +26,6 @@ def cast(number: int, column: Column[Any]) -> str:
     return f"${number}::{column.type.compile(dialect=_POSTGRES)}"
 
 
-# Where a connection keeps its ``Driver`` (in the pooled connection's ``info``).
-_DRIVER = "servicevm_scheduler.driver"
-
-
 class Raw:
     """The driver connection of one SQLAlchemy connection, found once, its transaction begun."""
 
@@ -39,17 +35,5 @@ class Raw:
 
     async def __call__(self) -> asyncpg.Connection:
         if self._driver is None:
-            self._driver = await driver_of(self._conn)
+            self._driver = await Driver.under(self._conn)
         return await self._driver.in_transaction()
-
-
-async def driver_of(conn: AsyncConnection) -> Driver:
-    """The connection's ``Driver``, found through the pool (an await and a greenlet switch)
-    once per database connection, not once per unit of work and adapter: it is kept in the
-    pooled connection's ``info``, which lives as long as that database connection (SQLAlchemy
-    clears it when the connection is invalidated)."""
-    info = conn.info
-    driver: Driver | None = info.get(_DRIVER)
-    if driver is None:
-        driver = info[_DRIVER] = await Driver.under(conn)
-    return driver
