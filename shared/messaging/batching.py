@@ -27,6 +27,11 @@ Guarantees kept:
   subject whose lease another holder has is left out of the batch: ``fenced`` returns
   False and the message waits for the lease like any other.
 
+After-commit work (dispatch.py): the handlers' registrations are kept by the batch's
+transaction and run, in delivery order, once its COMMIT returned and before its messages
+are settled; a batch that rolls back drops them with everything else, and each message
+that then runs again alone registers its work again (a duplicate, skipped, registers none).
+
 A batch starts as soon as a slot is free (one at a time by default), so a lone message
 waits for nothing; the messages that come while a batch runs wait for it and form the next,
 so batches grow with the load (a second slot mostly took the first of them alone). A
@@ -51,7 +56,13 @@ from shared.contracts.envelope import Envelope, Message
 from shared.contracts.registry import parse_payload
 from shared.db.raw import CommitSql, Driver, LeaseSql
 from shared.db.uow import UnitOfWork
-from shared.messaging.dispatch import Dispatcher, Handler, HandlerContext
+from shared.messaging.dispatch import (
+    AfterCommitWork,
+    Dispatcher,
+    Handler,
+    HandlerContext,
+    run_after_commit,
+)
 from shared.messaging.errors import DependencyNotYetKnown
 from shared.messaging.leases import CURRENT_LEASE
 from shared.observability.context import correlation_scope
@@ -66,7 +77,8 @@ def one_transaction(
 ) -> Callable[[Handler], Handler]:
     """Declare that the handler's work is one transaction of the ``HandlerContext`` (or
     several that may as well be one) with no side effect outside the database, for every
-    message or for those ``when`` accepts: such messages may share a transaction."""
+    message or for those ``when`` accepts: such messages may share a transaction. Work that
+    must follow the commit is registered with ``HandlerContext.after_commit``."""
 
     def register(handler: Handler) -> Handler:
         _ONE_TRANSACTION[handler] = when or (lambda _message: True)
@@ -99,6 +111,11 @@ class BatchUnitOfWork(UnitOfWork):
     held: tuple[Table, list[str], list[int]] | None = None
     # The messages the commit records in the inbox (an optimistic batch; see _run).
     unrecorded: Sequence[Envelope] = ()
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # The handlers' after-commit work, run once this transaction committed.
+        self.after_commit_work: list[AfterCommitWork] = []
 
     async def commit(self) -> None:
         self.handler_committed = True
@@ -162,6 +179,10 @@ class BatchUnitOfWork(UnitOfWork):
 @dataclass
 class BatchedContext(HandlerContext):
     shared: BatchUnitOfWork = field(kw_only=True)
+
+    def __post_init__(self) -> None:
+        # Registered with the batch's transaction: run after its commit, dropped with it.
+        self.after_commit_work = self.shared.after_commit_work
 
     @asynccontextmanager
     async def transaction(self, *, final: bool = False) -> AsyncIterator[UnitOfWork]:
@@ -267,7 +288,7 @@ class BatchingDispatcher:
         each looking at the inbox first (a duplicate's handler is not run then)."""
         started = time.perf_counter()
         try:
-            outcomes = await self._in_one_transaction(batch, optimistic=optimistic)
+            outcomes, after_commit = await self._in_one_transaction(batch, optimistic=optimistic)
         except Exception as exc:
             if len(batch) > 1 or (optimistic and not isinstance(exc, NotCommitted)):
                 for item in batch:  # alone, in delivery order: each fails only for itself
@@ -277,10 +298,14 @@ class BatchingDispatcher:
             else:
                 self._settle(batch[0], "failed", started, exc)
             return
+        await run_after_commit(after_commit)
         for item, outcome in zip(batch, outcomes, strict=True):
             self._settle(item, outcome, started)
 
-    async def _in_one_transaction(self, batch: list[_Item], *, optimistic: bool) -> list[str]:
+    async def _in_one_transaction(
+        self, batch: list[_Item], *, optimistic: bool
+    ) -> tuple[list[str], list[AfterCommitWork]]:
+        """Each item's outcome, and the after-commit work of the committed transaction."""
         store = self._dispatcher.store
         envelopes = [item.envelope for item in batch]
         MESSAGE_BATCH_SIZE.labels(store.service).observe(len(batch))
@@ -306,7 +331,7 @@ class BatchingDispatcher:
                 for item in batch
             ]
             await uow.commit_batch()
-        return outcomes
+        return outcomes, uow.after_commit_work
 
     async def _hold_leases(self, uow: BatchUnitOfWork, batch: list[_Item]) -> set[str]:
         """The fenced items' subjects whose lease another holder has."""

@@ -9,15 +9,22 @@ in a transaction that then rolls back.) A handler's last transaction is opened
 with ``final=True``: it records the message id in the inbox, so the handler's effects and
 "processed" commit together; if a concurrent delivery recorded it first, that transaction
 fails with AlreadyProcessed and rolls back.
+
+Work that must only start once the message's transaction committed (a look at what that
+commit made possible, which must see it) is registered with ``HandlerContext.after_commit``.
+It runs after the handler's final commit (after the batch's COMMIT for a batched message),
+before the message is acknowledged; never if that transaction rolled back (a rerun
+registers it again). It is best effort: its failure is logged, not retried, since the
+message is processed already; whatever needs it must have another way to catch up.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Table
@@ -56,10 +63,44 @@ class ServiceStore:
         )
 
 
+# Work for after the commit: opens its own unit of work (``ServiceStore.unit_of_work``),
+# never ``HandlerContext.transaction``, whose transaction is over by then.
+AfterCommit = Callable[[], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class AfterCommitWork:
+    """One piece of after-commit work and the message that registered it."""
+
+    envelope: Envelope
+    work: AfterCommit
+
+
+async def run_after_commit(works: Sequence[AfterCommitWork]) -> None:
+    """Run after-commit work in the order it was registered. A failure is logged and the
+    rest still runs: the messages are processed, nothing would run it again."""
+    for registered in works:
+        with correlation_scope(registered.envelope.correlation_id):
+            try:
+                await registered.work()
+            except Exception:
+                log.exception(
+                    "after-commit work failed; its message stays processed",
+                    extra={"message_type": registered.envelope.type},
+                )
+
+
 @dataclass
 class HandlerContext:
     envelope: Envelope
     store: ServiceStore
+    # Registered by the handler, run by the dispatcher once the final transaction committed.
+    after_commit_work: list[AfterCommitWork] = field(default_factory=list, init=False)
+    final_committed: bool = field(default=False, init=False)
+
+    def after_commit(self, work: AfterCommit) -> None:
+        """Run ``work`` once this message's transaction has committed (module docstring)."""
+        self.after_commit_work.append(AfterCommitWork(self.envelope, work))
 
     @asynccontextmanager
     async def transaction(self, *, final: bool = False) -> AsyncIterator[UnitOfWork]:
@@ -72,8 +113,10 @@ class HandlerContext:
             if final:
                 await uow.record_processed(self.envelope)
             yield uow
-            if lease is not None and final and uow.committed:
-                lease.released = True
+            if final and uow.committed:
+                self.final_committed = True
+                if lease is not None:
+                    lease.released = True
 
 
 # Each handler takes its own message type; the table maps that type to it.
@@ -142,7 +185,10 @@ class Dispatcher:
             "handling message",
             extra={"message_type": envelope.type, "message_id": str(envelope.message_id)},
         )
-        await handler(message, HandlerContext(envelope=envelope, store=self._store))
+        context = HandlerContext(envelope=envelope, store=self._store)
+        await handler(message, context)
+        if context.final_committed:
+            await run_after_commit(context.after_commit_work)
 
     async def _was_processed(self, envelope: Envelope) -> bool:
         # A lone read: one statement, without a transaction around it.

@@ -5,6 +5,7 @@ fails on its own (real Postgres, mgmt's schema; no bus, no services)."""
 from __future__ import annotations
 
 import asyncio
+import functools
 import uuid
 from collections.abc import AsyncIterator, Iterator
 
@@ -18,6 +19,7 @@ from servicevm_mgmt.bootstrap import DEFINITION as MGMT
 from shared.config import Settings
 from shared.contracts import commands, events
 from shared.contracts.envelope import Envelope
+from shared.db.uow import UnitOfWork
 from shared.devstack import drop_database, fresh_database
 from shared.messaging.batching import BatchingDispatcher, one_transaction
 from shared.messaging.dispatch import Dispatcher, HandlerContext, ServiceStore
@@ -30,28 +32,65 @@ FAIL: set[uuid.UUID] = set()
 LEAVE_UNCOMMITTED: set[uuid.UUID] = set()
 
 
+# What each after-commit work saw, by message id: the status of the transaction that
+# registered it, whether the device it recorded and its inbox row were there.
+LOOKED: dict[uuid.UUID, list[tuple[str, bool, bool]]] = {}
+FAIL_AFTER: set[uuid.UUID] = set()
+
+
+async def _record_and_announce(uow: UnitOfWork, cmd: commands.DeleteVim) -> None:
+    await mgmt_repo.record_configuration(
+        uow.conn,
+        device_id=cmd.id,
+        tenant_id=TENANT,
+        mgmt_driver="noop",
+        mgmt_address=None,
+        configuration={},
+        parameters={},
+    )
+    SEEN[cmd.id] = int(await uow.conn.scalar(text("SELECT txid_current()")) or 0)
+    checked = events.VimStatusChanged(
+        vim_id=cmd.id, tenant_id=TENANT, status="REACHABLE", status_reason=None, revision=1
+    )
+    await uow.publish(checked, tenant_id=TENANT)
+
+
 @one_transaction()
 async def record(cmd: commands.DeleteVim, ctx: HandlerContext) -> None:
     """Records a managed device named after the command and announces it."""
     async with ctx.transaction(final=True) as uow:
-        await mgmt_repo.record_configuration(
-            uow.conn,
-            device_id=cmd.id,
-            tenant_id=TENANT,
-            mgmt_driver="noop",
-            mgmt_address=None,
-            configuration={},
-            parameters={},
-        )
-        SEEN[cmd.id] = int(await uow.conn.scalar(text("SELECT txid_current()")) or 0)
-        checked = events.VimStatusChanged(
-            vim_id=cmd.id, tenant_id=TENANT, status="REACHABLE", status_reason=None, revision=1
-        )
-        await uow.publish(checked, tenant_id=TENANT)
+        await _record_and_announce(uow, cmd)
         if cmd.id in FAIL:
             raise RuntimeError(f"a bug in the handler of {cmd.id}")
         if cmd.id not in LEAVE_UNCOMMITTED:
             await uow.commit()
+
+
+@one_transaction()
+async def record_then_look(cmd: commands.DeleteVim, ctx: HandlerContext) -> None:
+    """``record``, registering (before its commit) a look at what it committed."""
+    async with ctx.transaction(final=True) as uow:
+        await _record_and_announce(uow, cmd)
+        ctx.after_commit(functools.partial(_look, ctx, cmd.id, SEEN[cmd.id]))
+        if cmd.id in FAIL:
+            raise RuntimeError(f"a bug in the handler of {cmd.id}")
+        if cmd.id not in LEAVE_UNCOMMITTED:
+            await uow.commit()
+
+
+async def _look(ctx: HandlerContext, device_id: uuid.UUID, transaction: int) -> None:
+    if device_id in FAIL_AFTER:
+        raise RuntimeError(f"a bug in the after-commit work of {device_id}")
+    inbox = ctx.store.inbox
+    async with ctx.store.engine.connect() as conn:
+        status = await conn.scalar(text("SELECT txid_status(:t)"), {"t": transaction})
+        device = await conn.scalar(
+            select(managed_devices.c.id).where(managed_devices.c.id == device_id)
+        )
+        processed = await conn.scalar(
+            select(inbox.c.message_id).where(inbox.c.message_id == ctx.envelope.message_id)
+        )
+    LOOKED.setdefault(device_id, []).append((status, device is not None, processed is not None))
 
 
 @one_transaction()
@@ -273,3 +312,84 @@ async def _processed(store: ServiceStore, envelopes: list[Envelope]) -> set[uuid
     async with store.engine.connect() as conn:
         rows = await conn.execute(select(inbox.c.message_id).where(inbox.c.message_id.in_(ids)))
     return {row.message_id for row in rows}
+
+
+# --- after-commit work (HandlerContext.after_commit) --------------------------------------
+
+
+def _looking(store: ServiceStore) -> BatchingDispatcher:
+    return BatchingDispatcher(
+        Dispatcher(store, {commands.DeleteVim: record_then_look}), max_batch=10, max_running=1
+    )
+
+
+async def test_after_commit_work_runs_after_the_batch_committed(store: ServiceStore) -> None:
+    ids = [uuid.uuid4() for _ in range(4)]
+
+    dispatch = _looking(store)
+
+    await dispatch(_envelope(ids[0]))  # a batch of one
+    await asyncio.gather(*(dispatch(_envelope(i)) for i in ids[1:]))
+
+    assert len({SEEN[i] for i in ids[1:]}) == 1  # one batch
+    # Each ran once, before its dispatch returned, and saw its batch's commit.
+    assert {i: LOOKED.get(i) for i in ids} == {i: [("committed", True, True)] for i in ids}
+
+
+async def test_after_commit_work_of_a_rolled_back_batch_does_not_run(store: ServiceStore) -> None:
+    ids = [uuid.uuid4() for _ in range(3)]
+    bad = ids[1]
+    FAIL.add(bad)
+    dispatch = _looking(store)
+
+    results = await asyncio.gather(*(dispatch(_envelope(i)) for i in ids), return_exceptions=True)
+
+    assert [isinstance(r, RuntimeError) for r in results] == [False, True, False]
+    # The batch registered a look for each before it rolled back: none of those ran; the
+    # others' reruns alone registered theirs again, which ran after their own commits.
+    assert {i: LOOKED.get(i) for i in ids} == {
+        ids[0]: [("committed", True, True)],
+        bad: None,
+        ids[2]: [("committed", True, True)],
+    }
+    FAIL.discard(bad)
+
+
+async def test_failing_after_commit_work_leaves_its_message_processed(store: ServiceStore) -> None:
+    ids = [uuid.uuid4() for _ in range(3)]
+    FAIL_AFTER.add(ids[0])
+    envelopes = [_envelope(i) for i in ids]
+    dispatch = _looking(store)
+
+    await asyncio.gather(*(dispatch(e) for e in envelopes))  # no failure reaches the consumer
+
+    assert await _processed(store, envelopes) == {e.message_id for e in envelopes}
+    assert {i: LOOKED.get(i) for i in ids} == {
+        ids[0]: None,
+        ids[1]: [("committed", True, True)],
+        ids[2]: [("committed", True, True)],
+    }
+    FAIL_AFTER.discard(ids[0])
+
+
+async def test_after_commit_work_of_a_message_alone_runs_after_its_final_commit(
+    store: ServiceStore,
+) -> None:
+    good, bad, uncommitted = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    FAIL.add(bad)
+    LEAVE_UNCOMMITTED.add(uncommitted)
+    dispatch = Dispatcher(store, {commands.DeleteVim: record_then_look})
+
+    await dispatch(_envelope(good))
+    with pytest.raises(RuntimeError):
+        await dispatch(_envelope(bad))
+    await dispatch(_envelope(uncommitted))
+
+    # The other two registered their look, then their transaction rolled back.
+    assert {i: LOOKED.get(i) for i in (good, bad, uncommitted)} == {
+        good: [("committed", True, True)],
+        bad: None,
+        uncommitted: None,
+    }
+    FAIL.discard(bad)
+    LEAVE_UNCOMMITTED.discard(uncommitted)

@@ -4,6 +4,7 @@ the local driver against real appliance processes, nova and heat against the sim
 
 from __future__ import annotations
 
+import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,6 +15,7 @@ from servicevm_cloudsim import CloudSimulator
 from servicevm_lifecycle.drivers.base import DeviceSpec
 from servicevm_lifecycle.drivers.heat import HeatDeviceDriver
 from servicevm_lifecycle.drivers.local import LocalDeviceDriver
+from servicevm_lifecycle.drivers.local_process import ApplianceRecord, free_port, launch_detached
 from servicevm_lifecycle.drivers.noop import NoopDeviceDriver
 from servicevm_lifecycle.drivers.nova import NovaDeviceDriver
 from servicevm_lifecycle.drivers.physical import PhysicalDeviceDriver
@@ -34,6 +36,40 @@ def state_dir(tmp_path: Path) -> Iterator[Path]:
 
 def local_spec() -> DeviceSpec:
     return DeviceSpec(uuid.uuid4(), "tenant-1", {}, {}, [])
+
+
+async def test_a_create_after_a_worker_died_before_recording_adopts_its_appliance(
+    state_dir: Path,
+) -> None:
+    """A worker killed after launching an appliance and before writing its state file: the
+    create run again (by a restarted worker) takes that appliance, not a second one, and
+    the orphan reaper's listing sees it too."""
+    driver = LocalDeviceDriver(state_dir)
+    spec = local_spec()
+    instance_id = f"local-{uuid.uuid4()}"
+    argv = [sys.executable, "-m", "servicevm_appliance", "--host", "127.0.0.1"]
+    argv += ["--port", str(free_port()), "--device-id", str(spec.device_id)]
+    pid = await launch_detached(argv, log_file=state_dir / f"{instance_id}.log", env={})
+    assert not (state_dir / f"{instance_id}.json").exists()
+
+    assert await driver.create(spec) == instance_id
+    record = ApplianceRecord.from_json((state_dir / f"{instance_id}.json").read_text())
+    assert (record.pid, record.device_id) == (pid, str(spec.device_id))
+    assert [owned.instance_id for owned in await driver.owned_instances(None)] == [instance_id]
+    await driver.wait_until_ready(instance_id, spec)
+    await driver.delete(instance_id, spec)
+    assert await driver.find_instance(spec) is None
+
+
+async def test_the_reaper_listing_adopts_an_unrecorded_appliance(state_dir: Path) -> None:
+    driver = LocalDeviceDriver(state_dir)
+    device_id = str(uuid.uuid4())
+    instance_id = f"local-{uuid.uuid4()}"
+    argv = [sys.executable, "-m", "servicevm_appliance", "--host", "127.0.0.1"]
+    argv += ["--port", str(free_port()), "--device-id", device_id]
+    await launch_detached(argv, log_file=state_dir / f"{instance_id}.log", env={})
+    (owned,) = await driver.owned_instances(None)
+    assert (owned.instance_id, owned.device_id) == (instance_id, device_id)
 
 
 async def test_a_repeated_local_create_returns_the_running_appliance(state_dir: Path) -> None:

@@ -58,3 +58,29 @@ def test_the_driver_is_kept_per_connection_and_begins_each_transaction(
             await engine.dispose()
 
     asyncio.run(run())
+
+
+def test_a_first_read_runs_on_its_own_and_a_later_one_in_the_transaction(
+    database: Settings,
+) -> None:
+    """``Raw.first_read`` (a device's look for waiting instances): no BEGIN when it is the
+    unit's first statement, inside the transaction once something began it."""
+
+    async def run() -> None:
+        engine = build_store(DEFINITION, database).engine
+        device_id = uuid.uuid4()
+        count = "SELECT count(*) FROM scheduler.devices WHERE id = $1"
+        try:
+            async with engine.connect() as conn, conn.begin() as transaction:
+                raw = Raw(conn)
+                assert await (await raw.first_read()).fetchval(count, device_id) == 0
+                assert not (await Driver.under(conn)).began
+                await (await raw()).execute(_INSERT, device_id, uuid.uuid4())
+                # In the transaction now: it sees the insert not yet committed.
+                assert await (await raw.first_read()).fetchval(count, device_id) == 1
+                await transaction.rollback()
+            assert await _count(engine, [device_id]) == 0
+        finally:
+            await engine.dispose()
+
+    asyncio.run(run())

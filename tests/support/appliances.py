@@ -8,7 +8,7 @@ import os
 import signal
 from pathlib import Path
 
-from servicevm_lifecycle.drivers.local_process import ApplianceRecord
+from servicevm_lifecycle.drivers.local_process import ApplianceRecord, StateDir
 
 
 def stat_fields(pid: int) -> list[str] | None:
@@ -22,8 +22,12 @@ def stat_fields(pid: int) -> list[str] | None:
 
 def kill_leftovers(state_dir: Path) -> list[int]:
     """SIGKILL every appliance a state file in ``state_dir`` names that still runs (and its
-    session); a pid now used by another process (other start time) is left alone."""
+    session), and every one running with its log there that none names; a pid now used by
+    another process (other start time) is left alone."""
     killed = []
+    if state_dir.is_dir():
+        # Appliances a killed worker launched and never recorded get a state file first.
+        StateDir(state_dir).adopt_untracked()
     for state_file in state_dir.glob("*.json"):
         with contextlib.suppress(ValueError, KeyError, TypeError, OSError):
             record = ApplianceRecord.from_json(state_file.read_text())

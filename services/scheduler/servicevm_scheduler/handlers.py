@@ -7,6 +7,7 @@ transaction that records the message as processed, so a redelivery changes nothi
 
 from __future__ import annotations
 
+import functools
 import logging
 
 from servicevm_scheduler.adapters.scheduling import scheduling
@@ -28,9 +29,10 @@ from servicevm_scheduler.service_layer.placing import place_new, place_waiting
 from servicevm_scheduler.service_layer.pools import grow
 from servicevm_scheduler.service_layer.ports import Scheduling
 from shared.contracts import commands, events
+from shared.contracts.models import DeviceSnapshot
 from shared.contracts.statuses import DeviceStatus, ServiceInstanceStatus
 from shared.messaging.batching import one_transaction
-from shared.messaging.dispatch import HandlerContext, HandlerTable
+from shared.messaging.dispatch import HandlerContext, HandlerTable, ServiceStore
 
 log = logging.getLogger(__name__)
 
@@ -59,38 +61,62 @@ async def template_deleted(event: events.DeviceTemplateDeleted, ctx: HandlerCont
         await uow.commit()
 
 
-def _wakes_no_waiting(event: events.DeviceStatusChanged) -> bool:
-    """Only a device becoming ACTIVE or ERROR may let waiting instances go: that look must
-    come after the projection's commit (below), so those messages keep their own two."""
-    return event.device.status not in (DeviceStatus.ACTIVE, DeviceStatus.ERROR)
+# A device turning to one of these may let waiting instances go: it has room (ACTIVE), or a
+# pool device failed or a device an instance named will not come (ERROR).
+_WAKES_WAITING = (DeviceStatus.ACTIVE, DeviceStatus.ERROR)
 
 
-@one_transaction(when=_wakes_no_waiting)
+@one_transaction()
 async def device_status_changed(event: events.DeviceStatusChanged, ctx: HandlerContext) -> None:
-    """Project the device; if it became ACTIVE (room) or ERROR (a pool device failed, a
-    requested one will not come), try the instances waiting for its template or naming it.
-
-    The projection commits first (with the message recorded as processed) and the waiting
-    are looked for afterwards, in a transaction of their own on the same connection, without
-    the template's lock (most device events concern no waiting instance, and taking the lock
-    would serialize them all). An instance deciding to wait at that very moment looks for
-    room again once its decision is committed (see create_service_instance): one of the two
-    sees the other's commit. A crash between the two transactions loses that look; the pool
-    keeper's next round tries every waiting instance."""
+    """Project the device; if it became ACTIVE or ERROR, look for the instances waiting for
+    its template or naming it once the projection has committed (``look_for_waiting``)."""
     device = event.device
     async with ctx.transaction(final=True) as uow:
-        s = scheduling(uow)
-        previous = await s.devices.apply(device=device)
+        previous = await scheduling(uow).devices.apply(device=device)
         await uow.commit()
-        if previous is None or previous == device.status or _wakes_no_waiting(event):
-            return
-        if previous == DeviceStatus.PENDING_UPDATE and device.status == DeviceStatus.ACTIVE:
+    if previous is None or previous == device.status or device.status not in _WAKES_WAITING:
+        return
+    back_from_respawn = (
+        previous == DeviceStatus.PENDING_UPDATE and device.status == DeviceStatus.ACTIVE
+    )
+    ctx.after_commit(
+        functools.partial(
+            look_for_waiting,
+            ctx.store,
+            ctx.envelope.correlation_id,
+            device,
+            back_from_respawn=back_from_respawn,
+        )
+    )
+
+
+async def look_for_waiting(
+    store: ServiceStore,
+    correlation_id: str,
+    device: DeviceSnapshot,
+    *,
+    back_from_respawn: bool,
+) -> None:
+    """Try the instances a device turning ACTIVE or ERROR may let go, after the commit of
+    its projection, without the template's lock (most device events concern no waiting
+    instance, and taking the lock would serialize them all).
+
+    Why after that commit: an instance deciding to wait at that very moment looks for room
+    again once its decision is committed (see create_service_instance); this look starts
+    after the device's commit, so one of the two sees the other's commit. Its first
+    statement (``woken_by``) runs on its own, without BEGIN: it still starts after that
+    commit, and when nothing waits (the common case) it is the whole look. A crash or a
+    failure before it finished loses the look; the pool keeper's next round tries every
+    waiting instance."""
+    async with store.unit_of_work(correlation_id) as uow:
+        s = scheduling(uow)
+        if back_from_respawn:
             # Back from a respawn, maybe on another host: HA members stay apart.
             await keep_ha_apart(s, device.id)
         woken = await s.waiting.woken_by(template_id=device.template_id, device_id=device.id)
         for template_id in woken:
             await place_waiting(s, template_id=template_id)
-        await uow.commit()
+        await uow.commit()  # nothing to send if only woken_by ran, on its own
 
 
 async def device_deleted(event: events.DeviceDeleted, ctx: HandlerContext) -> None:

@@ -5,7 +5,9 @@ small HTTP appliance on 127.0.0.1 that the ``http`` management driver configures
 
 - Instance ids are ``local-<uuid>`` (a respawn gets a new one). create is idempotent by
   device id: an appliance of the device still running (a create redelivered after a crash
-  that lost its id) is returned, never a second one started.
+  that lost its id) is returned, never a second one started; that includes one a worker
+  killed between the launch and the state file left unrecorded (found in /proc by its log
+  file, which names the instance, and adopted).
 - Each instance has a JSON state file (pid, port, device id) and a log under ``SERVICEVM_LOCAL_STATE_DIR``, so any lifecycle worker on this machine can find
   it; the process runs in a session of its own and outlives worker restarts.
 - The management address is ``127.0.0.1:<port>`` (host and port, no scheme, as a cloud
@@ -186,13 +188,20 @@ class LocalDeviceDriver(DeviceDriver):
         return "ACTIVE" if await _healthy(record, token=None, any_answer=True) else "ERROR"
 
     async def find_instance(self, spec: DeviceSpec) -> str | None:
-        """The device's appliance that still runs (one whose process is gone is not)."""
+        """The device's appliance that still runs (one whose process is gone is not),
+        adopting one a killed worker launched but never recorded."""
         for record, _ in self._dir.records():
             if record.device_id == str(spec.device_id) and is_running(record):
+                return record.instance_id
+        for record in await asyncio.to_thread(self._dir.adopt_untracked):
+            if record.device_id == str(spec.device_id):
                 return record.instance_id
         return None
 
     async def owned_instances(self, vim: VimCredentials | None) -> list[OwnedInstance]:
+        # Unrecorded appliances are adopted first, so the orphan reaper sees them too (their
+        # grace period starts now, with their new state file).
+        await asyncio.to_thread(self._dir.adopt_untracked)
         return [
             OwnedInstance(record.instance_id, record.device_id, datetime.fromtimestamp(mtime, UTC))
             for record, mtime in self._dir.records()

@@ -96,6 +96,17 @@ class StateDir:
                 continue
         return found
 
+    def adopt_untracked(self) -> list[ApplianceRecord]:
+        """Record every appliance that runs with its log in this dir but has no state file,
+        and return their records. A worker killed after the launch and before ``save``
+        leaves such an appliance: without this its create, run again, would start a second
+        one for the device, and nothing would ever stop the first."""
+        adopted = []
+        for record in untracked_appliances(self):
+            self.save(record)
+            adopted.append(record)
+        return adopted
+
     def forget(self, instance_id: str) -> None:
         for path in (self.state_file(instance_id), self.log_file(instance_id)):
             path.unlink(missing_ok=True)
@@ -113,6 +124,43 @@ def _safe(instance_id: str) -> str:
     if not instance_id or "/" in instance_id or instance_id.startswith("."):
         raise DeviceDriverError(f"not a local instance id: {instance_id!r}")
     return instance_id
+
+
+def untracked_appliances(state_dir: StateDir) -> list[ApplianceRecord]:
+    """Appliance processes (found in /proc) whose log is ``<dir>/<instance id>.log`` and
+    that no state file of the dir names. The launcher opens the log before it starts the
+    appliance, so the instance id, the device id and the port are all known from /proc."""
+    if not _has_proc():
+        return []
+    prefix = f"{state_dir.path}/"
+    found = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            argv = (proc / "cmdline").read_bytes().decode(errors="replace").split("\0")
+            log = os.readlink(proc / "fd" / "1")
+        except OSError:
+            continue  # gone meanwhile, or not ours to look at
+        if "servicevm_appliance" not in argv or not log.startswith(prefix):
+            continue
+        instance_id = log[len(prefix) :].removesuffix(".log")
+        if state_dir.state_file(instance_id).exists():
+            continue
+        record = _record_from_argv(instance_id, int(proc.name), argv)
+        if record is not None:
+            found.append(record)
+    return found
+
+
+def _record_from_argv(instance_id: str, pid: int, argv: list[str]) -> ApplianceRecord | None:
+    try:
+        device_id = argv[argv.index("--device-id") + 1]
+        port = int(argv[argv.index("--port") + 1])
+    except (ValueError, IndexError):
+        return None  # not one the driver started
+    ticks = start_ticks(pid)
+    return None if ticks is None else ApplianceRecord(instance_id, device_id, pid, port, ticks)
 
 
 def free_port(host: str = "127.0.0.1") -> int:

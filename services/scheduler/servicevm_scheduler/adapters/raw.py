@@ -37,3 +37,13 @@ class Raw:
         if self._driver is None:
             self._driver = await Driver.under(self._conn)
         return await self._driver.in_transaction()
+
+    async def first_read(self) -> asyncpg.Connection:
+        """The driver connection for a read that takes no lock: outside the transaction if
+        nothing has begun it yet (a statement of its own, no BEGIN round trip; what runs
+        next begins the transaction), else in it."""
+        if self._driver is None:
+            self._driver = await Driver.under(self._conn)
+        if self._driver.began:
+            return await self._driver.in_transaction()
+        return self._driver.outside_transaction()

@@ -54,8 +54,14 @@ class SqlWaiting:
 
     async def woken_by(self, *, template_id: uuid.UUID, device_id: uuid.UUID) -> list[uuid.UUID]:
         """The templates whose waiting instances a device of ``template_id`` turning ACTIVE
-        or ERROR may let go: its own, if any wait for it, and those of instances naming it."""
-        rows = await (await self.raw()).fetch(_WOKEN_BY, template_id, json.dumps([str(device_id)]))
+        or ERROR may let go: its own, if any wait for it, and those of instances naming it.
+
+        The first statement of its unit of work (the usual case), it runs on its own, with
+        no BEGIN (nor COMMIT, when nothing follows): under READ COMMITTED a statement sees
+        the same inside a transaction or alone, and this one takes no lock."""
+        rows = await (await self.raw.first_read()).fetch(
+            _WOKEN_BY, template_id, json.dumps([str(device_id)])
+        )
         return [row["template_id"] for row in rows]
 
     async def slots(
