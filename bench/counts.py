@@ -16,6 +16,7 @@ import asyncpg
 import httpx
 
 _HANDLED = re.compile(r"^servicevm_messages_handled_total\{(?P<labels>[^}]*)\} (?P<value>\S+)$")
+_LABEL = re.compile(r'(\w+)="([^"]*)"')
 # pg_stat_database is fed by each backend at most once a second (PostgreSQL 15).
 STATS_DELAY = 1.2
 
@@ -41,9 +42,27 @@ def transactions(admin_dsn: str, db_name: str) -> int:
 def handled(urls: Mapping[str, str]) -> dict[str, int]:
     """Messages handled (any outcome) so far, by service, from each service's /metrics."""
     counts: dict[str, int] = {}
+    for (service, _type), count in handled_by_type(urls).items():
+        counts[service] = counts.get(service, 0) + count
+    return {service: counts.get(service, 0) for service in urls}
+
+
+def handled_by_type(urls: Mapping[str, str]) -> dict[tuple[str, str], int]:
+    """Messages handled (any outcome) so far, by service and message type."""
+    counts: dict[tuple[str, str], int] = {}
     for service, url in urls.items():
         text = httpx.get(f"{url}/metrics", timeout=10).text
-        counts[service] = sum(
-            int(float(m["value"])) for m in map(_HANDLED.match, text.splitlines()) if m
-        )
+        for match in map(_HANDLED.match, text.splitlines()):
+            if match is None:
+                continue
+            labels = dict(_LABEL.findall(match["labels"]))
+            key = (service, labels.get("message_type", "?"))
+            counts[key] = counts.get(key, 0) + int(float(match["value"]))
     return counts
+
+
+def difference(
+    before: Mapping[tuple[str, str], int], after: Mapping[tuple[str, str], int]
+) -> dict[tuple[str, str], int]:
+    """What ``after`` counted beyond ``before`` (zeros left out)."""
+    return {key: n - before.get(key, 0) for key, n in after.items() if n != before.get(key, 0)}

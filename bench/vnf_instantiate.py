@@ -19,12 +19,14 @@ import json
 import os
 import tempfile
 import time
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 import aio_pika
 import httpx
 
-from bench import cpu
+from bench import counts, cpu
 from bench.e2e_devices import bench_env, create_devices
 from bench.profiling import Profiler, print_top
 from bench.rest import HEADERS, Run
@@ -151,6 +153,46 @@ def report_cpu(
     )
 
 
+@dataclass(frozen=True)
+class Work:
+    """Transactions in the database and messages handled by service and type, so far."""
+
+    transactions: int
+    handled: dict[tuple[str, str], int]
+
+    @classmethod
+    def now(cls, urls: Mapping[str, str], admin_dsn: str, db_name: str) -> Work:
+        time.sleep(counts.STATS_DELAY)  # pg_stat_database lags up to a second
+        return cls(counts.transactions(admin_dsn, db_name), counts.handled_by_type(urls))
+
+    def __sub__(self, before: Work) -> Work:
+        return Work(
+            self.transactions - before.transactions,
+            counts.difference(before.handled, self.handled),
+        )
+
+
+def report_work(devices: Work, device_count: int, vnfs: Work, vnf_count: int) -> None:
+    """Where a VNFC's cost beyond its device's comes from: transactions and handler runs,
+    per device and per VNFC, by service and message type (these do not move with load)."""
+    vnfcs = vnf_count * 2
+    print(f"\n{'work':<52}{'per device':>12}{'per VNFC':>12}")
+    print(
+        f"{'transactions':<52}{devices.transactions / device_count:>12.2f}"
+        f"{vnfs.transactions / vnfcs:>12.2f}"
+    )
+    for key in sorted(set(devices.handled) | set(vnfs.handled)):
+        name = f"{key[0]}: {key[1]}"
+        print(
+            f"{name:<52}{devices.handled.get(key, 0) / device_count:>12.2f}"
+            f"{vnfs.handled.get(key, 0) / vnfcs:>12.2f}"
+        )
+    print(
+        f"{'handler runs, all':<52}{sum(devices.handled.values()) / device_count:>12.2f}"
+        f"{sum(vnfs.handled.values()) / vnfcs:>12.2f}"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -172,11 +214,15 @@ def main() -> None:
         vnfd_id = onboard(api_url)
         pids: dict[str, int] = {name: p.pid for name, p in suite.processes.items()}
         # Devices first: their device.active notifications are then all of this phase's.
+        urls: dict[str, str] = {name: suite.url(name) for name in suite.processes}
+        admin_dsn = settings.db_admin_url
+        work_before = Work.now(urls, admin_dsn, settings.db_name)
         before = cpu.snapshot(pids)
         devices = asyncio.run(
             create_devices(api_url, settings.amqp_url, args.vnfs * 2, args.concurrency)
         )
         between = cpu.snapshot(pids)
+        work_between = Work.now(urls, admin_dsn, settings.db_name)
         # Profiled (py-spy) during the VNF phase only: what a VNF costs beyond its devices.
         profiler = Profiler(args.profile, pids) if args.profile else None
         try:
@@ -187,10 +233,12 @@ def main() -> None:
             if profiler is not None:
                 profiler.stop()
         after = cpu.snapshot(pids)
+        work_after = Work.now(urls, admin_dsn, settings.db_name)
     finally:
         suite.stop()
     report(vnfs, devices)
     report_cpu(cpu.spent(before, between), devices.count, cpu.spent(between, after), vnfs.count)
+    report_work(work_between - work_before, devices.count, work_after - work_between, vnfs.count)
     if profiler is not None:
         print_top(profiler.files)
     print(f"(service logs: {log_dir})")
