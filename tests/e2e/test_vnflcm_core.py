@@ -29,6 +29,14 @@ def test_instantiate_scale_and_terminate(api: Api, bus: VnfLcmBus) -> None:
     op, _ = bus.run(vnf_id, api.project, "INSTANTIATE", {"flavourId": "simple"}, flavour=spec)
     done = bus.wait_op(op, "COMPLETED")
     assert [s["operation_state"] for s in bus.ops[str(op)]] == ["PROCESSING", "COMPLETED"]
+    # PROCESSING and the VNF with its new VNFCs are one message; the first VNFC's settle
+    # changes only the VNF; the second completes the op, announced with the VNF.
+    assert bus.messages[str(vnf_id)] == [
+        ("vnf_lcm_op_occ.changed", "PROCESSING"),
+        ("vnf_instance.changed", None),
+        ("vnf_lcm_op_occ.changed", "COMPLETED"),
+    ]
+    assert len(bus.vnfs[str(vnf_id)][0]["vnfc_resource_info"]) == 2
     assert sorted(a["change_type"] for a in done["affected_vnfcs"]) == ["ADDED", "ADDED"]
     vnf = wait_vnf(bus, vnf_id, instantiation_state="INSTANTIATED")
     assert (vnf["flavour_id"], vnf["vnf_state"]) == ("simple", "STARTED")

@@ -72,6 +72,8 @@ class VnfLcmBus(BusQueue):
         self.amqp_url = settings.amqp_url
         self.ops: dict[str, list[Snapshot]] = {}
         self.vnfs: dict[str, list[Snapshot]] = {}
+        # Per VNF, each message about it in order: (type, its op's state or None).
+        self.messages: dict[str, list[tuple[str, str | None]]] = {}
         keys = ("vnf_lcm_op_occ.changed", "vnf_instance.changed")
         super().__init__(self.amqp_url, EVENTS, keys, "test.vnflcm")
 
@@ -82,6 +84,10 @@ class VnfLcmBus(BusQueue):
         vnf = payload.get("vnf_instance")  # an op's change may carry its VNF's
         if vnf is not None:
             self.vnfs.setdefault(vnf["id"], []).append(vnf)
+        op = payload.get("op_occ")
+        vnf_id = op["vnf_instance_id"] if op is not None else vnf["id"]
+        state = op["operation_state"] if op is not None else None
+        self.messages.setdefault(vnf_id, []).append((body["type"], state))
         message.ack()
 
     def wait(self, predicate: Callable[[], bool], what: str, timeout: float = 30) -> None:

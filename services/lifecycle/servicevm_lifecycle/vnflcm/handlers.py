@@ -20,7 +20,7 @@ from servicevm_lifecycle.vnflcm.domain.model import PlanError, Step, Vnf
 from servicevm_lifecycle.vnflcm.domain.opocc import OpOcc, problem
 from servicevm_lifecycle.vnflcm.grants import needs_grant
 from servicevm_lifecycle.vnflcm.operate import operate_vnfc
-from servicevm_lifecycle.vnflcm.progress import announce_op, finish, now, op_timeout, run_plan
+from servicevm_lifecycle.vnflcm.progress import finish, now, op_timeout, run_plan
 from shared.contracts.vnflcm import (
     OperateVnfc,
     RunVnfLcmOperation,
@@ -69,16 +69,18 @@ async def run_vnf_lcm_op(cmd: RunVnfLcmOperation, ctx: HandlerContext) -> None:
                 await uow.commit()
                 return
         # PROCESSING is announced even when the op gets further in this transaction (the
-        # SOL003 notifications name every state an op goes through). The op's row is
-        # written once, where it got to, in the same transaction.
+        # SOL003 notifications name every state an op goes through); when it does not, the
+        # one announcement carries the VNF with its new VNFCs too. The op's row is written
+        # once, where it got to, in the same transaction.
         processing = op.enter(st.PROCESSING, started, deadline=started + op_timeout())
-        await announce_op(uow, processing)
         if planned is None:
             refused = processing.enter(st.FAILED_TEMP, started, error=refusal)
-            await finish(uow, vnf, processing, refused, unrecorded=True)
+            await finish(uow, vnf, processing, refused, unrecorded=True, announce_before=True)
         else:
             running, issued = opocc.advance(processing, started)
-            await run_plan(uow, vnf, processing, running, issued, unrecorded=True)
+            await run_plan(
+                uow, vnf, processing, running, issued, unrecorded=True, announce_before=True
+            )
         await uow.commit()
 
 

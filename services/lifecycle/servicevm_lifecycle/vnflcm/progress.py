@@ -38,10 +38,11 @@ async def run_plan(
     *,
     recorded: OpOcc | None = None,
     unrecorded: bool = False,
+    announce_before: bool = False,
 ) -> None:
     """``op`` as ``advance`` returned it, ``issued`` its steps to send now. A DELETE whose
-    device is gone already is DONE at once, and the plan advances again. ``recorded`` and
-    ``unrecorded``: see ``finish``."""
+    device is gone already is DONE at once, and the plan advances again. ``recorded``,
+    ``unrecorded`` and ``announce_before``: see ``finish``."""
     while issued:
         gone: list[Step] = []
         for step in issued:
@@ -55,7 +56,15 @@ async def run_plan(
                 await step_io.apply_settled(uow, done)
         if gone:
             op, issued = opocc.advance(op, now())
-    await finish(uow, vnf, before, op, recorded=recorded, unrecorded=unrecorded)
+    await finish(
+        uow,
+        vnf,
+        before,
+        op,
+        recorded=recorded,
+        unrecorded=unrecorded,
+        announce_before=announce_before,
+    )
 
 
 async def finish(
@@ -66,12 +75,15 @@ async def finish(
     *,
     recorded: OpOcc | None = None,
     unrecorded: bool = False,
+    announce_before: bool = False,
 ) -> None:
     """Record the op; on COMPLETED / ROLLED_BACK update the VNF; announce both. ``before``
     is the op as last announced (None: neither announced nor recorded yet); ``recorded``,
     when the caller knows it, the op exactly as its row holds it: then only what differs is
-    written; ``unrecorded``: ``before`` was announced but the op has no row yet (one INSERT
-    of where it got to, not an INSERT then an UPDATE)."""
+    written; ``unrecorded``: the op has no row yet (one INSERT of where it got to, not an
+    INSERT then an UPDATE); ``announce_before``: ``before`` is a state the op entered in
+    this transaction and not announced yet (PROCESSING): announced first if the op got
+    further, else it is ``op`` itself, announced once with the VNF."""
     unchanged = vnf
     changed_state = before is None or before.state != op.state
     if changed_state and op.state == st.COMPLETED:
@@ -87,7 +99,11 @@ async def finish(
     else:
         await repo.save_op(uow.conn, op=op, before=recorded)
     snapshot = await _save_vnf(uow, vnf, changed=vnf is not unchanged)
-    if before is None or before.revision != op.revision:
+    op_changed = before is None or before.revision != op.revision
+    if announce_before and before is not None and op_changed:
+        # The SOL003 notifications name every state an op goes through.
+        await announce_op(uow, before)
+    if op_changed or announce_before:
         # One message with both: the VNF applies first, so whoever sees the op COMPLETED
         # has seen the VNF it completed already.
         await announce_op(uow, op, vnf=snapshot)

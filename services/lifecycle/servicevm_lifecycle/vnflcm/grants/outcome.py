@@ -51,13 +51,13 @@ async def granted(uow: UnitOfWork, vnf: Vnf, op: OpOcc, answer: dict[str, Any]) 
         # go to the granted VIM only if the VNF has none (steps.issue).
         with_grant = replace(with_grant, target=replace(op.target, vim_id=vim_id))
     at = now()
-    if op.state == st.STARTING:
+    starting = op.state == st.STARTING
+    if starting:
         processing = with_grant.enter(st.PROCESSING, at, deadline=at + op_timeout())
-        await announce_op(uow, processing)
     else:
         processing = with_grant
     running, issued = opocc.advance(processing, at)
-    await run_plan(uow, vnf, processing, running, issued)
+    await run_plan(uow, vnf, processing, running, issued, announce_before=starting)
 
 
 async def polling(uow: UnitOfWork, op: OpOcc, location: str) -> None:
