@@ -1,6 +1,9 @@
 """Handlers of the VNF LCM commands: run an operation, act on one (retry, rollback, fail,
 cancel). Each is one transaction: the op's record, its first device commands and its
-events commit together with the message's inbox row, so a redelivery changes nothing."""
+events commit together with the message's inbox row, so a redelivery changes nothing.
+None calls anything outside the database (an NFVO's grant is asked by the grant job), so
+they share batched transactions (``one_transaction``), which hold their VNF's lease, as
+the in-process device creates do: no lease and no transaction of their own per op."""
 
 from __future__ import annotations
 
@@ -28,11 +31,13 @@ from shared.contracts.vnflcm import (
     VnfLcmOperationAction,
 )
 from shared.db.uow import UnitOfWork
+from shared.messaging.batching import one_transaction
 from shared.messaging.dispatch import HandlerContext, HandlerTable
 
 log = logging.getLogger(__name__)
 
 
+@one_transaction()
 async def run_vnf_lcm_op(cmd: RunVnfLcmOperation, ctx: HandlerContext) -> None:
     async with ctx.transaction(final=True) as uow:
         vnf = await repo.vnf_for_op(uow.conn, vnf_id=cmd.vnf_instance_id, tenant_id=cmd.tenant_id)
@@ -128,6 +133,7 @@ async def _vnfc_kwargs(conn: AsyncConnection, vnf: Vnf) -> dict[uuid.UUID, dict[
     return kwargs
 
 
+@one_transaction()
 async def vnf_lcm_op_action(cmd: VnfLcmOperationAction, ctx: HandlerContext) -> None:
     async with ctx.transaction(final=True) as uow:
         vnf = await repo.vnf_for_op(uow.conn, vnf_id=cmd.vnf_instance_id, tenant_id=cmd.tenant_id)
@@ -185,6 +191,7 @@ async def _before_start(uow: UnitOfWork, vnf: Vnf, cmd: VnfLcmOperationAction) -
     await finish(uow, vnf, None, opocc.cancel(op, cmd.cancel_mode, at))
 
 
+@one_transaction()
 async def vnf_identifier_deleted(event: VnfIdentifierDeleted, ctx: HandlerContext) -> None:
     """The api deleted the VNF instance resource, which it allows only NOT_INSTANTIATED and
     with no op in progress: the aggregate goes too, with its finished op occs' plans."""
