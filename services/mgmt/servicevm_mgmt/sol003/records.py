@@ -7,24 +7,29 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import bindparam, delete, literal_column, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from servicevm_mgmt.adapters.orm import vnf_op_notices, vnf_records
+from servicevm_mgmt.adapters.repository import driver_of
 from shared.contracts.vnflcm import VnfIdentity
+from shared.db.raw import qualified
 
-# Its VALUES come from the parameters' keys (every column of VnfIdentity).
-_inserted = pg_insert(vnf_records)
-_KEEP_IDENTITY = _inserted.on_conflict_do_update(
-    index_elements=[vnf_records.c.id],
-    set_={c.name: _inserted.excluded[c.name] for c in vnf_records.c if c.name != "id"},
+# Every op event writes these (the identity on each START, the notice on every change):
+# SQL written once, prepared by asyncpg once per connection, no SQLAlchemy Core per call.
+_IDENTITY_COLUMNS = tuple(c.name for c in vnf_records.c)
+_KEEP_IDENTITY = (
+    f"INSERT INTO {qualified(vnf_records)} ({', '.join(_IDENTITY_COLUMNS)}) "
+    f"VALUES ({', '.join(f'${n}' for n in range(1, len(_IDENTITY_COLUMNS) + 1))}) "
+    "ON CONFLICT (id) DO UPDATE SET "
+    + ", ".join(f"{c} = excluded.{c}" for c in _IDENTITY_COLUMNS if c != "id")
 )
 _IDENTITY_OF = select(vnf_records).where(vnf_records.c.id == bindparam("vnf_instance_id"))
 
 
 async def keep_identity(conn: AsyncConnection, identity: VnfIdentity) -> None:
-    await conn.execute(_KEEP_IDENTITY, identity.model_dump())
+    values = identity.model_dump()
+    await (await driver_of(conn)).execute(_KEEP_IDENTITY, *(values[c] for c in _IDENTITY_COLUMNS))
 
 
 async def identity_of(conn: AsyncConnection, vnf_instance_id: uuid.UUID) -> VnfIdentity | None:
@@ -50,25 +55,14 @@ class Notice:
 # STARTING at revision -1 for an op occ not seen before (its START is still to be
 # notified); an existing one is locked by a no-op update, and returned as it was.
 # xmax is 0 only in a row version this statement inserted.
-_inserted_notice = pg_insert(vnf_op_notices).values(
-    op_occ_id=bindparam("p_op_occ_id"),
-    vnf_instance_id=bindparam("p_vnf_instance_id"),
-    operation_state="STARTING",
-    revision=-1,
+_NOTICES = qualified(vnf_op_notices)
+_LOCK_NOTICE = (
+    f"INSERT INTO {_NOTICES} (op_occ_id, vnf_instance_id, operation_state, revision) "
+    "VALUES ($1, $2, 'STARTING', -1) "
+    "ON CONFLICT (op_occ_id) DO UPDATE SET op_occ_id = excluded.op_occ_id "
+    "RETURNING operation_state, revision, xmax = '0'::xid AS made"
 )
-_LOCK_NOTICE = _inserted_notice.on_conflict_do_update(
-    index_elements=[vnf_op_notices.c.op_occ_id],
-    set_={"op_occ_id": _inserted_notice.excluded.op_occ_id},
-).returning(
-    vnf_op_notices.c.operation_state,
-    vnf_op_notices.c.revision,
-    (literal_column("xmax") == literal_column("'0'::xid")).label("made"),
-)
-_SET_NOTICE = (
-    update(vnf_op_notices)
-    .where(vnf_op_notices.c.op_occ_id == bindparam("p_op_occ_id"))
-    .values(operation_state=bindparam("p_operation_state"), revision=bindparam("p_revision"))
-)
+_SET_NOTICE = f"UPDATE {_NOTICES} SET operation_state = $2, revision = $3 WHERE op_occ_id = $1"
 
 
 async def lock_notice(
@@ -77,18 +71,11 @@ async def lock_notice(
     """The op occ's notice, locked (a concurrent handler of the same op waits), and whether
     it was made now (STARTING at revision -1: its START is still to be notified): one
     statement."""
-    row = (
-        await conn.execute(
-            _LOCK_NOTICE, {"p_op_occ_id": op_occ_id, "p_vnf_instance_id": vnf_instance_id}
-        )
-    ).one()
-    return Notice(row.operation_state, row.revision), bool(row.made)
+    row = await (await driver_of(conn)).fetchrow(_LOCK_NOTICE, op_occ_id, vnf_instance_id)
+    return Notice(row["operation_state"], row["revision"]), bool(row["made"])
 
 
 async def set_notice(
     conn: AsyncConnection, *, op_occ_id: uuid.UUID, operation_state: str, revision: int
 ) -> None:
-    await conn.execute(
-        _SET_NOTICE,
-        {"p_op_occ_id": op_occ_id, "p_operation_state": operation_state, "p_revision": revision},
-    )
+    await (await driver_of(conn)).execute(_SET_NOTICE, op_occ_id, operation_state, revision)
