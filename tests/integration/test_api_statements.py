@@ -70,8 +70,12 @@ def _command(template_id: uuid.UUID, vim_id: uuid.UUID | None = None) -> command
 
 def _outbox_row(command: commands.CreateDevice) -> OutboxRows:
     return OutboxRows(
-        [uuid.uuid4()], ["servicevm.commands"], [command.TYPE], [command.TYPE], ["req"], [b"{}"]
+        [uuid.uuid4()], ["servicevm.commands"], [command.TYPE], [command.TYPE], [_MARK], [b"{}"]
     )
+
+
+# The correlation id of this module's outbox rows (uncommitted, never relayed).
+_MARK = f"test-api-statements-{uuid.uuid4()}"
 
 
 SHOWN = ("id", "tenant_id", "template_id", "kwargs", "status", "vim_id")
@@ -119,8 +123,16 @@ def test_device_post_writes_row_and_command_only_for_a_visible_template(
             )
 
         async def written() -> tuple[int, int]:
-            rows = await conn.scalar(select(func.count()).select_from(devices))
-            queued = await conn.scalar(select(func.count()).select_from(outbox))
+            # This test's rows only: the session's services commit and relay rows of their
+            # own in the same tables meanwhile.
+            rows = await conn.scalar(
+                select(func.count())
+                .select_from(devices)
+                .where(devices.c.template_id == template_id)
+            )
+            queued = await conn.scalar(
+                select(func.count()).select_from(outbox).where(outbox.c.correlation_id == _MARK)
+            )
             return int(rows or 0), int(queued or 0)
 
         before = await written()
