@@ -136,7 +136,7 @@ class UnitOfWork:
 
     async def publish(self, message: Message, *, tenant_id: str) -> uuid.UUID:
         """Queue a command or event for the relay, in this transaction."""
-        envelope = Envelope.wrap(
+        message_id, body = Envelope.wrap_json(
             message,
             correlation_id=self.correlation_id,
             tenant_id=tenant_id,
@@ -144,13 +144,13 @@ class UnitOfWork:
         )
         exchange = COMMANDS if message.KIND == "commands" else EVENTS
         await self._add(
-            message_id=envelope.message_id,
+            message_id=message_id,
             exchange=exchange,
             routing_key=message.TYPE,
             message_type=message.TYPE,
-            body=envelope.model_dump_json().encode(),
+            body=body,
         )
-        return envelope.message_id
+        return message_id
 
     async def notify(self, notification: Notification) -> None:
         """Queue a lifecycle notification for subscribers, in this transaction: on the

@@ -32,7 +32,9 @@ NOW = datetime.now(UTC)
 
 
 def _wrap(message: object) -> Envelope:
-    return Envelope.wrap(message, correlation_id="c", tenant_id="p", producer="t")  # type: ignore[arg-type]
+    """The envelope as a consumer reads it from the JSON a publisher stores."""
+    _, body = Envelope.wrap_json(message, correlation_id="c", tenant_id="p", producer="t")  # type: ignore[arg-type]
+    return Envelope.model_validate_json(body)
 
 
 def test_run_command_carries_the_flavour_and_round_trips() -> None:

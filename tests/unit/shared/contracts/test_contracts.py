@@ -231,6 +231,23 @@ def test_round_trip_through_json(message: Message) -> None:
     assert parse_payload(received) == message
 
 
+@pytest.mark.parametrize("message", SAMPLES, ids=lambda m: m.TYPE)
+def test_the_publishers_json_is_the_envelope_wrap_makes(message: Message) -> None:
+    """``wrap_json`` (what the outbox stores) writes the envelope ``wrap`` would, with the
+    payload serialized once: the same fields, the same payload."""
+    message_id, body = Envelope.wrap_json(
+        message, correlation_id="req-1", tenant_id="p", producer="test"
+    )
+    received = Envelope.model_validate_json(body)
+    expected = Envelope.wrap(message, correlation_id="req-1", tenant_id="p", producer="test")
+    assert received.message_id == message_id
+    assert received.model_dump(exclude={"message_id", "timestamp"}) == expected.model_dump(
+        exclude={"message_id", "timestamp"}
+    )
+    assert abs((received.timestamp - expected.timestamp).total_seconds()) < 5
+    assert parse_payload(received) == message
+
+
 def test_unknown_type_and_other_version_are_refused() -> None:
     envelope = Envelope.wrap(SAMPLES[0], correlation_id="req-1", tenant_id="p", producer="test")
     with pytest.raises(UnknownMessage, match="unknown message type"):
