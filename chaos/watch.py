@@ -19,6 +19,7 @@ import httpx
 
 from chaos.stack import Simulator
 from servicevm_lifecycle.drivers.cloud_spec import DEVICE_ID_KEY
+from servicevm_lifecycle.drivers.local_process import appliance_processes
 from shared.messaging.topology import NOTIFICATIONS
 
 # Durable, so the notifications published while the broker restarts wait for the harness.
@@ -154,17 +155,10 @@ def running_appliances(state_dir: Path) -> list[Appliance]:
     file names it: a worker killed between the launch and the state file leaves one that
     only /proc knows of."""
     found = []
-    for proc in Path("/proc").iterdir():
-        if not proc.name.isdigit():
-            continue
-        try:
-            argv = (proc / "cmdline").read_bytes().decode(errors="replace").split("\0")
-            stdout = os.readlink(proc / "fd" / "1")
-        except OSError:
-            continue
-        if "servicevm_appliance" in argv and stdout.startswith(f"{state_dir}/"):
-            device_id = argv[argv.index("--device-id") + 1] if "--device-id" in argv else "?"
-            found.append(Appliance(int(proc.name), device_id))
+    for process in appliance_processes(state_dir):
+        argv = process.argv
+        device_id = argv[argv.index("--device-id") + 1] if "--device-id" in argv else "?"
+        found.append(Appliance(process.pid, device_id))
     return found
 
 

@@ -68,14 +68,8 @@ class Envelope(_Header):
         the envelope then validates and serializes again, untyped). What publishers use."""
         header = _Header.model_construct(
             message_id=uuid.uuid4(),
-            type=message.TYPE,
-            version=message.VERSION,
-            correlation_id=correlation_id,
-            tenant_id=tenant_id,
-            subject_id=message.subject_id,
-            depends_on=list(message.depends_on),
             timestamp=utcnow(),
-            producer=producer,
+            **_header_fields(message, correlation_id, tenant_id, producer),
         )
         # '{...header...}' + ',"payload":{...}}': the header object, reopened.
         body = b"".join(
@@ -93,15 +87,23 @@ class Envelope(_Header):
         cls, message: Message, *, correlation_id: str, tenant_id: str, producer: str
     ) -> Envelope:
         return cls(
-            type=message.TYPE,
-            version=message.VERSION,
-            correlation_id=correlation_id,
-            tenant_id=tenant_id,
-            subject_id=message.subject_id,
-            depends_on=list(message.depends_on),
-            producer=producer,
+            **_header_fields(message, correlation_id, tenant_id, producer),
             payload=message.model_dump(mode="json"),
         )
+
+
+def _header_fields(
+    message: Message, correlation_id: str, tenant_id: str, producer: str
+) -> dict[str, Any]:
+    return {
+        "type": message.TYPE,
+        "version": message.VERSION,
+        "correlation_id": correlation_id,
+        "tenant_id": tenant_id,
+        "subject_id": message.subject_id,
+        "depends_on": list(message.depends_on),
+        "producer": producer,
+    }
 
 
 def message_type(message: type[Message] | Message) -> str:

@@ -126,13 +126,22 @@ def _safe(instance_id: str) -> str:
     return instance_id
 
 
-def untracked_appliances(state_dir: StateDir) -> list[ApplianceRecord]:
-    """Appliance processes (found in /proc) whose log is ``<dir>/<instance id>.log`` and
-    that no state file of the dir names. The launcher opens the log before it starts the
-    appliance, so the instance id, the device id and the port are all known from /proc."""
+@dataclass(frozen=True)
+class ApplianceProcess:
+    """An appliance process as /proc shows it."""
+
+    pid: int
+    argv: list[str]
+    log: str  # the file its output goes to
+
+
+def appliance_processes(state_dir: Path) -> list[ApplianceProcess]:
+    """Every appliance process (in /proc) whose output goes to a file in ``state_dir``:
+    the launcher opens the log before it starts the appliance, so this finds one whether
+    or not a state file names it."""
     if not _has_proc():
         return []
-    prefix = f"{state_dir.path}/"
+    prefix = f"{state_dir}/"
     found = []
     for proc in Path("/proc").iterdir():
         if not proc.name.isdigit():
@@ -142,12 +151,20 @@ def untracked_appliances(state_dir: StateDir) -> list[ApplianceRecord]:
             log = os.readlink(proc / "fd" / "1")
         except OSError:
             continue  # gone meanwhile, or not ours to look at
-        if "servicevm_appliance" not in argv or not log.startswith(prefix):
-            continue
-        instance_id = log[len(prefix) :].removesuffix(".log")
+        if "servicevm_appliance" in argv and log.startswith(prefix):
+            found.append(ApplianceProcess(int(proc.name), argv, log))
+    return found
+
+
+def untracked_appliances(state_dir: StateDir) -> list[ApplianceRecord]:
+    """Appliances whose log is ``<dir>/<instance id>.log`` and that no state file of the
+    dir names, with the instance id, device id and port their log and argv tell."""
+    found = []
+    for process in appliance_processes(state_dir.path):
+        instance_id = Path(process.log).name.removesuffix(".log")
         if state_dir.state_file(instance_id).exists():
             continue
-        record = _record_from_argv(instance_id, int(proc.name), argv)
+        record = _record_from_argv(instance_id, process.pid, process.argv)
         if record is not None:
             found.append(record)
     return found
