@@ -4,6 +4,9 @@ the local driver against real appliance processes, nova and heat against the sim
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
 import sys
 import uuid
 from collections.abc import Iterator
@@ -70,6 +73,22 @@ async def test_the_reaper_listing_adopts_an_unrecorded_appliance(state_dir: Path
     await launch_detached(argv, log_file=state_dir / f"{instance_id}.log", env={})
     (owned,) = await driver.owned_instances(None)
     assert (owned.instance_id, owned.device_id) == (instance_id, device_id)
+
+
+async def test_an_appliance_logging_elsewhere_is_not_adopted(state_dir: Path) -> None:
+    """Only appliances whose log is in the driver's own dir (not a dir inside it: another
+    deployment's) are taken."""
+    elsewhere = state_dir / "other"
+    elsewhere.mkdir()
+    argv = [sys.executable, "-m", "servicevm_appliance", "--host", "127.0.0.1"]
+    argv += ["--port", str(free_port()), "--device-id", str(uuid.uuid4())]
+    pid = await launch_detached(argv, log_file=elsewhere / f"local-{uuid.uuid4()}.log", env={})
+    try:
+        assert await LocalDeviceDriver(state_dir).owned_instances(None) == []
+        assert not [name for name in os.listdir(state_dir) if name.endswith(".json")]
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(pid, signal.SIGKILL)
 
 
 async def test_a_repeated_local_create_returns_the_running_appliance(state_dir: Path) -> None:

@@ -190,11 +190,9 @@ class LocalDeviceDriver(DeviceDriver):
     async def find_instance(self, spec: DeviceSpec) -> str | None:
         """The device's appliance that still runs (one whose process is gone is not),
         adopting one a killed worker launched but never recorded."""
+        await asyncio.to_thread(self._dir.adopt_untracked)
         for record, _ in self._dir.records():
             if record.device_id == str(spec.device_id) and is_running(record):
-                return record.instance_id
-        for record in await asyncio.to_thread(self._dir.adopt_untracked):
-            if record.device_id == str(spec.device_id):
                 return record.instance_id
         return None
 

@@ -11,9 +11,11 @@ import asyncio
 import contextlib
 import json
 import os
+import re
 import signal
 import socket
 import sys
+import uuid
 from dataclasses import asdict, dataclass
 from functools import cache
 from pathlib import Path
@@ -73,9 +75,27 @@ class StateDir:
     def save(self, record: ApplianceRecord) -> None:
         # Write then rename: a concurrent reader sees the old file or the new, never half.
         target = self.state_file(record.instance_id)
-        temporary = target.with_suffix(".tmp")
-        temporary.write_text(record.to_json())
+        temporary = self._temporary(record)
         os.replace(temporary, target)
+
+    def save_new(self, record: ApplianceRecord) -> bool:
+        """Write the record's state file unless one exists (False then): another worker's
+        ``save`` of the same appliance, whose record is the same, wins."""
+        temporary = self._temporary(record)
+        try:
+            os.link(temporary, self.state_file(record.instance_id))
+        except FileExistsError:
+            return False
+        finally:
+            temporary.unlink(missing_ok=True)
+        return True
+
+    def _temporary(self, record: ApplianceRecord) -> Path:
+        """The record in a file of this writer's own (two workers may write one record)."""
+        name = f".{_safe(record.instance_id)}.{os.getpid()}.{uuid.uuid4().hex}.tmp"
+        temporary = self.path / name
+        temporary.write_text(record.to_json())
+        return temporary
 
     def load(self, instance_id: str) -> ApplianceRecord | None:
         try:
@@ -96,16 +116,14 @@ class StateDir:
                 continue
         return found
 
-    def adopt_untracked(self) -> list[ApplianceRecord]:
-        """Record every appliance that runs with its log in this dir but has no state file,
-        and return their records. A worker killed after the launch and before ``save``
-        leaves such an appliance: without this its create, run again, would start a second
-        one for the device, and nothing would ever stop the first."""
-        adopted = []
+    def adopt_untracked(self) -> None:
+        """Give a state file to every appliance that runs with its log in this dir but has
+        none. A worker killed after the launch and before ``save`` leaves such an appliance:
+        without this its create, run again, would start a second one for the device, and
+        nothing would ever stop the first. (One being launched right now may be adopted
+        too: its record is the one its worker then saves.)"""
         for record in untracked_appliances(self):
-            self.save(record)
-            adopted.append(record)
-        return adopted
+            self.save_new(record)
 
     def forget(self, instance_id: str) -> None:
         for path in (self.state_file(instance_id), self.log_file(instance_id)):
@@ -141,7 +159,7 @@ def appliance_processes(state_dir: Path) -> list[ApplianceProcess]:
     or not a state file names it."""
     if not _has_proc():
         return []
-    prefix = f"{state_dir}/"
+    directory = state_dir.resolve()  # /proc shows the log's absolute, resolved path
     found = []
     for proc in Path("/proc").iterdir():
         if not proc.name.isdigit():
@@ -151,9 +169,13 @@ def appliance_processes(state_dir: Path) -> list[ApplianceProcess]:
             log = os.readlink(proc / "fd" / "1")
         except OSError:
             continue  # gone meanwhile, or not ours to look at
-        if "servicevm_appliance" in argv and log.startswith(prefix):
+        if "servicevm_appliance" in argv and Path(log).parent == directory:
             found.append(ApplianceProcess(int(proc.name), argv, log))
     return found
+
+
+# The log of an appliance the driver started: ``local-<uuid>.log``.
+_LOG_NAME = re.compile(r"(?P<instance_id>local-[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12})\.log")
 
 
 def untracked_appliances(state_dir: StateDir) -> list[ApplianceRecord]:
@@ -161,7 +183,10 @@ def untracked_appliances(state_dir: StateDir) -> list[ApplianceRecord]:
     dir names, with the instance id, device id and port their log and argv tell."""
     found = []
     for process in appliance_processes(state_dir.path):
-        instance_id = Path(process.log).name.removesuffix(".log")
+        named = _LOG_NAME.fullmatch(Path(process.log).name)  # not "<log> (deleted)"
+        if named is None:
+            continue
+        instance_id = named["instance_id"]
         if state_dir.state_file(instance_id).exists():
             continue
         record = _record_from_argv(instance_id, process.pid, process.argv)
