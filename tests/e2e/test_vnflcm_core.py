@@ -69,6 +69,15 @@ def test_instantiate_scale_and_terminate(api: Api, bus: VnfLcmBus) -> None:
     op, _ = bus.run(vnf_id, api.project, "SCALE", too_far)
     refused = bus.wait_op(op, "FAILED_TEMP")
     assert "outside" in refused["error"]["detail"]
+    # A retry meets the same refusal, and says so through PROCESSING as any retry does.
+    bus.act(vnf_id, api.project, op, "RETRY")
+    bus.wait(lambda: len(bus.ops[str(op)]) == 4, "the retried refusal")
+    assert [s["operation_state"] for s in bus.ops[str(op)]] == [
+        "PROCESSING",
+        "FAILED_TEMP",
+        "PROCESSING",
+        "FAILED_TEMP",
+    ]
     bus.act(vnf_id, api.project, op, "FAIL")
     bus.wait_op(op, "FAILED")
 

@@ -147,10 +147,21 @@ async def vnf_lcm_op_action(cmd: VnfLcmOperationAction, ctx: HandlerContext) -> 
             )
             # Re-announce the real state so the api's view converges.
             await finish(uow, vnf, op, replace(op, revision=op.revision + 1))
+        elif cmd.action == "RETRY" and _refused(op):
+            # Its plan was refused: retrying meets the same refusal, through PROCESSING.
+            at = now()
+            processing = op.enter(st.PROCESSING, at)
+            again = processing.enter(st.FAILED_TEMP, at, error=op.error)
+            await finish(uow, vnf, processing, again, recorded=op, announce_before=True)
         else:
             acted, issued = _act(op, cmd)
             await run_plan(uow, vnf, op, acted, issued)
         await uow.commit()
+
+
+def _refused(op: OpOcc) -> bool:
+    """An op whose plan was refused (422): nothing was done, nothing can be retried."""
+    return op.error is not None and op.error.get("status") == 422 and not op.steps
 
 
 def _act(op: OpOcc, cmd: VnfLcmOperationAction) -> tuple[OpOcc, list[Step]]:
@@ -161,9 +172,6 @@ def _act(op: OpOcc, cmd: VnfLcmOperationAction) -> tuple[OpOcc, list[Step]]:
         return opocc.advance(opocc.cancel(op, cmd.cancel_mode, at), at)
     if cmd.action == "ROLLBACK":
         return opocc.advance(opocc.rollback(op, at, op_timeout()), at)
-    if op.error is not None and op.error.get("status") == 422 and not op.steps:
-        # Its plan was refused: retrying meets the same refusal.
-        return op.enter(st.PROCESSING, at).enter(st.FAILED_TEMP, at, error=op.error), []
     retried = opocc.retry(op, at, op_timeout(), uuid.uuid4)
     if needs_grant(op.operation):
         retried = opocc.ask_again(op, retried)
