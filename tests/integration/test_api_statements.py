@@ -192,47 +192,54 @@ def _op(vnf_id: uuid.UUID, op_id: uuid.UUID, state: str, revision: int) -> VnfLc
     )
 
 
+async def _starting_op(conn: AsyncConnection) -> tuple[uuid.UUID, uuid.UUID]:
+    """A VNF (of an ONBOARDED package) and its op occ STARTING in the api's tables."""
+    package_id, vnf_id, op_id = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    await conn.execute(
+        insert(vnf_packages).values(
+            id=package_id,
+            tenant_id="owner",
+            onboarding_state="ONBOARDED",
+            operational_state="ENABLED",
+            usage_state="IN_USE",
+            user_defined_data={},
+        )
+    )
+    await conn.execute(
+        insert(vnf_instances).values(
+            id=vnf_id,
+            tenant_id="owner",
+            vnfd_id="d",
+            vnf_provider="p",
+            vnf_product_name="n",
+            vnf_software_version="1",
+            vnfd_version="1",
+            vnf_package_id=package_id,
+            instantiation_state="NOT_INSTANTIATED",
+            operation_in_progress=op_id,
+        )
+    )
+    at = datetime.now(UTC)
+    await conn.execute(
+        insert(vnf_lcm_op_occs).values(
+            id=op_id,
+            tenant_id="owner",
+            vnf_instance_id=vnf_id,
+            operation="INSTANTIATE",
+            operation_state="STARTING",
+            operation_params={},
+            start_time=at,
+            state_entered_time=at,
+            pending_since=at,
+        )
+    )
+
+    return vnf_id, op_id
+
+
 def test_op_occ_snapshot_taken_by_revision_and_final_state(database: Settings) -> None:
     async def body(conn: AsyncConnection, driver: asyncpg.Connection) -> None:
-        package_id, vnf_id, op_id = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
-        await conn.execute(
-            insert(vnf_packages).values(
-                id=package_id,
-                tenant_id="owner",
-                onboarding_state="ONBOARDED",
-                operational_state="ENABLED",
-                usage_state="IN_USE",
-                user_defined_data={},
-            )
-        )
-        await conn.execute(
-            insert(vnf_instances).values(
-                id=vnf_id,
-                tenant_id="owner",
-                vnfd_id="d",
-                vnf_provider="p",
-                vnf_product_name="n",
-                vnf_software_version="1",
-                vnfd_version="1",
-                vnf_package_id=package_id,
-                instantiation_state="NOT_INSTANTIATED",
-                operation_in_progress=op_id,
-            )
-        )
-        at = datetime.now(UTC)
-        await conn.execute(
-            insert(vnf_lcm_op_occs).values(
-                id=op_id,
-                tenant_id="owner",
-                vnf_instance_id=vnf_id,
-                operation="INSTANTIATE",
-                operation_state="STARTING",
-                operation_params={},
-                start_time=at,
-                state_entered_time=at,
-                pending_since=at,
-            )
-        )
+        vnf_id, op_id = await _starting_op(conn)
 
         async def take(state: str, revision: int) -> vnf_repo.HeldOpOcc | None:
             return await vnf_repo.take_op_occ(
@@ -272,5 +279,50 @@ def test_op_occ_snapshot_taken_by_revision_and_final_state(database: Settings) -
             is None
         )
         assert await vnf_repo.lock_instance(driver, uuid.uuid4()) is None
+
+    _rolled_back(database, body)
+
+
+def test_a_cancel_the_api_accepted_stays_pending_until_lifecycle_saw_it(
+    database: Settings,
+) -> None:
+    """lifecycle's PROCESSING, made before it saw a CANCEL the api accepted, does not clear
+    the pending cancel (a second CANCEL stays refused); its answer to the cancel does."""
+
+    async def body(conn: AsyncConnection, driver: asyncpg.Connection) -> None:
+        vnf_id, op_id = await _starting_op(conn)
+        await conn.execute(
+            vnf_lcm_op_occs.update()
+            .where(vnf_lcm_op_occs.c.id == op_id)
+            .values(is_cancel_pending=True, cancel_mode="FORCEFUL")  # the api's CANCEL
+        )
+
+        async def take(state: str, revision: int, *, cancelling: bool = False) -> None:
+            snapshot = _op(vnf_id, op_id, state, revision)
+            if cancelling:
+                snapshot = snapshot.model_copy(
+                    update={"is_cancel_pending": True, "cancel_mode": "FORCEFUL"}
+                )
+            taken = await vnf_repo.take_op_occ(driver, snapshot, final=FINAL)
+            assert taken is not None and taken.taken
+
+        async def pending() -> tuple[bool, object]:
+            row = (
+                await conn.execute(
+                    select(
+                        vnf_lcm_op_occs.c.is_cancel_pending, vnf_lcm_op_occs.c.cancel_mode
+                    ).where(vnf_lcm_op_occs.c.id == op_id)
+                )
+            ).one()
+            return row.is_cancel_pending, row.cancel_mode
+
+        await take("PROCESSING", 2)  # lifecycle had not seen the cancel
+        assert await pending() == (True, "FORCEFUL")
+        await take("PROCESSING", 3, cancelling=True)  # it has
+        assert await pending() == (True, "FORCEFUL")
+        await take("FAILED_TEMP", 4)  # cancelled
+        assert await pending() == (False, None)
+        await take("PROCESSING", 5)  # a RETRY later: nothing pending
+        assert await pending() == (False, None)
 
     _rolled_back(database, body)

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from servicevm_api.adapters.orm import outbox, vnf_instances, vnf_lcm_op_occs, vnf_packages
 from servicevm_api.adapters.sql import Binder, column_list, qualified, record_dict
+from servicevm_api.vnflcm.states import ACTION_FROM
 from shared.contracts.vnflcm import VnfLcmOpOccSnapshot
 from shared.db.raw import OutboxRows, OutboxSql
 
@@ -155,6 +156,27 @@ async def lock_instance(
     return None if row is None else LockedInstance(*row)
 
 
+def _op_taken_assignments(first: int) -> str:
+    """``_OP_TAKEN``'s assignments, but a cancel the api accepted stays pending while the
+    snapshot is one lifecycle made before it saw that cancel: still cancellable and not
+    cancelling. (lifecycle announces PROCESSING at once; a CANCEL accepted meanwhile
+    would otherwise show as not pending, and a second CANCEL be accepted.)"""
+    pending = f"${_OP_TAKEN.position('is_cancel_pending', first)}"
+    state = f"${_OP_TAKEN.position('operation_state', first)}"
+    cancellable = ",".join(sorted(ACTION_FROM["CANCEL"]))
+    keep = (
+        f"(NOT {pending} AND op.is_cancel_pending AND {state} = ANY('{{{cancellable}}}'::text[]))"
+    )
+    special = {
+        "is_cancel_pending": f"is_cancel_pending = {pending} OR {keep}",
+        "cancel_mode": "cancel_mode = CASE WHEN "
+        f"{keep} THEN op.cancel_mode ELSE ${_OP_TAKEN.position('cancel_mode', first)} END",
+    }
+    return ", ".join(
+        special.get(name, f"{name} = ${first + i}") for i, name in enumerate(_OP_TAKEN.names)
+    )
+
+
 @functools.cache
 def _take_op_occ_sql() -> str:
     table = qualified(vnf_lcm_op_occs)
@@ -163,7 +185,7 @@ def _take_op_occ_sql() -> str:
     return (
         f"WITH held AS (SELECT id, revision, operation_state FROM {table} "
         "WHERE id = $1 FOR UPDATE), "
-        f"taken AS (UPDATE {table} AS op SET {_OP_TAKEN.assignments(3)}, pending_since = NULL "
+        f"taken AS (UPDATE {table} AS op SET {_op_taken_assignments(3)}, pending_since = NULL "
         f"FROM held WHERE op.id = held.id AND held.revision < ${revision} "
         f"AND (held.operation_state <> ALL($2::text[]) OR held.operation_state = ${state}) "
         "RETURNING op.id) "
