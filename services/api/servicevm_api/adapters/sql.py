@@ -11,7 +11,7 @@ is added here.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import asyncpg
@@ -48,8 +48,13 @@ class Binder:
     def placeholders(self, first: int = 1) -> str:
         return ", ".join(f"${first + i}" for i in range(len(self.names)))
 
-    def assignments(self, first: int = 1) -> str:
-        return ", ".join(f"{name} = ${first + i}" for i, name in enumerate(self.names))
+    def assignments(self, first: int = 1, values: Mapping[str, str] | None = None) -> str:
+        """``name = $n`` for each name; ``values``: an SQL expression instead of ``$n`` for
+        some (the parameter still takes its place in the order)."""
+        chosen = values or {}
+        return ", ".join(
+            f"{name} = {chosen.get(name, f'${first + i}')}" for i, name in enumerate(self.names)
+        )
 
     def position(self, name: str, first: int = 1) -> int:
         return first + self.names.index(name)

@@ -167,13 +167,13 @@ def _op_taken_assignments(first: int) -> str:
     keep = (
         f"(NOT {pending} AND op.is_cancel_pending AND {state} = ANY('{{{cancellable}}}'::text[]))"
     )
-    special = {
-        "is_cancel_pending": f"is_cancel_pending = {pending} OR {keep}",
-        "cancel_mode": "cancel_mode = CASE WHEN "
-        f"{keep} THEN op.cancel_mode ELSE ${_OP_TAKEN.position('cancel_mode', first)} END",
-    }
-    return ", ".join(
-        special.get(name, f"{name} = ${first + i}") for i, name in enumerate(_OP_TAKEN.names)
+    mode = f"${_OP_TAKEN.position('cancel_mode', first)}"
+    return _OP_TAKEN.assignments(
+        first,
+        {
+            "is_cancel_pending": f"{pending} OR {keep}",
+            "cancel_mode": f"CASE WHEN {keep} THEN op.cancel_mode ELSE {mode} END",
+        },
     )
 
 

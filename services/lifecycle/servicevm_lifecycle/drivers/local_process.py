@@ -78,17 +78,15 @@ class StateDir:
         temporary = self._temporary(record)
         os.replace(temporary, target)
 
-    def save_new(self, record: ApplianceRecord) -> bool:
-        """Write the record's state file unless one exists (False then): another worker's
-        ``save`` of the same appliance, whose record is the same, wins."""
+    def save_new(self, record: ApplianceRecord) -> None:
+        """Write the record's state file unless one exists: another worker's ``save`` of
+        the same appliance, whose record is the same, wins."""
         temporary = self._temporary(record)
         try:
-            os.link(temporary, self.state_file(record.instance_id))
-        except FileExistsError:
-            return False
+            with contextlib.suppress(FileExistsError):
+                os.link(temporary, self.state_file(record.instance_id))
         finally:
             temporary.unlink(missing_ok=True)
-        return True
 
     def _temporary(self, record: ApplianceRecord) -> Path:
         """The record in a file of this writer's own (two workers may write one record)."""
