@@ -120,22 +120,18 @@ def test_a_vnf_operation_never_taken_up_fails_and_frees_its_vnf(suite: Suite, ap
     vnf = create_vnf(api, package["vnfdId"])
     # The api accepted an INSTANTIATE two hours ago and its command never reached lifecycle.
     lost = uuid.uuid4()
+    # One statement, as the api writes them: the deadline job must never see the op occ
+    # without its VNF pointing at it (it would fail it and leave the VNF held for good).
     fetch(
         suite.settings,
         "api",
-        "INSERT INTO vnf_lcm_op_occs (id, tenant_id, vnf_instance_id, operation,"
+        "WITH op AS (INSERT INTO vnf_lcm_op_occs (id, tenant_id, vnf_instance_id, operation,"
         " operation_state, start_time, state_entered_time, pending_since)"
         " VALUES ($1, $2, $3, 'INSTANTIATE', 'STARTING', now() - interval '2 hours',"
-        " now() - interval '2 hours', now() - interval '2 hours')",
+        " now() - interval '2 hours', now() - interval '2 hours') RETURNING id)"
+        " UPDATE vnf_instances SET operation_in_progress = (SELECT id FROM op) WHERE id = $3",
         lost,
         api.project,
-        uuid.UUID(vnf["id"]),
-    )
-    fetch(
-        suite.settings,
-        "api",
-        "UPDATE vnf_instances SET operation_in_progress = $1 WHERE id = $2",
-        lost,
         uuid.UUID(vnf["id"]),
     )
     failed = wait_op(api, str(lost), "FAILED", timeout=10)
