@@ -29,6 +29,7 @@ from typing import Any
 import asyncpg
 import httpx
 
+from bench.cpu import PostgresCpu
 from bench.e2e_devices import BENCH_ENV
 from bench.profiling import Profiler, print_top
 from bench.rest import PostOne, Run, time_until_notified
@@ -265,23 +266,43 @@ async def _template_with_devices(client: httpx.AsyncClient, *, slots_needed: int
 # --- report -------------------------------------------------------------------------------
 
 
-def row(name: str, run: Run, cpu: float | None = None) -> str:
-    """``cpu``: this process's CPU seconds for the run (the floor's and the scheduler's
-    client side run here; PostgreSQL's share is not counted)."""
+def row(name: str, run: Run, cpu: Cpu | None = None) -> str:
+    """``cpu``: the CPU seconds of this process (the floor's and the scheduler's client
+    side run here) and of PostgreSQL for the run."""
     ms = 1000.0
-    cpu_ms = f"{cpu / run.count * ms:>12.2f}" if cpu is not None else f"{'-':>12}"
+
+    def per_op(seconds: float | None) -> str:
+        return f"{seconds / run.count * ms:>12.2f}" if seconds is not None else f"{'-':>12}"
+
     return (
         f"{name:<44}{run.count:>7}{run.rate:>11.1f}"
         f"{percentile(run.latencies, 0.5) * ms:>10.2f}{percentile(run.latencies, 0.99) * ms:>10.2f}"
-        f"{cpu_ms}"
+        f"{per_op(cpu.client if cpu else None)}{per_op(cpu.postgres if cpu else None)}"
     )
 
 
-def with_cpu(coroutine: Coroutine[Any, Any, Run]) -> tuple[Run, float]:
-    """The run, and the CPU seconds this process spent on it."""
-    began = time.process_time()
+@dataclass(frozen=True)
+class Cpu:
+    client: float  # this process's CPU seconds
+    postgres: float | None  # the server's, when it is local and readable
+
+
+def with_cpu(coroutine: Coroutine[Any, Any, Run], server: PostgresCpu | None) -> tuple[Run, Cpu]:
+    """The run, and the CPU seconds this process and PostgreSQL spent on it."""
+    began, server_began = time.process_time(), server.seconds() if server else None
     run = asyncio.run(coroutine)
-    return run, time.process_time() - began
+    client = time.process_time() - began
+    if server is None or server_began is None:
+        return run, Cpu(client, None)
+    return run, Cpu(client, server.seconds() - server_began)
+
+
+async def postgres_of(dsn: str) -> PostgresCpu | None:
+    conn = await asyncpg.connect(dsn)
+    try:
+        return PostgresCpu.of_backend(await conn.fetchval("SELECT pg_backend_pid()"))
+    finally:
+        await conn.close()
 
 
 @dataclass(frozen=True)
@@ -289,9 +310,9 @@ class PlacementFigures:
     floor: Run
     packed: Run
     with_ha: Run
-    floor_cpu: float
-    packed_cpu: float
-    ha_cpu: float
+    floor_cpu: Cpu
+    packed_cpu: Cpu
+    ha_cpu: Cpu
 
 
 def measure(
@@ -305,17 +326,20 @@ def measure(
     began = time.perf_counter()
     service_type_id = asyncio.run(seed(dsn, devices, placed))
     print(f"seeded {devices} devices and {placed} instances in {time.perf_counter() - began:.1f}s")
-    floor, floor_cpu = with_cpu(floor_placements(dsn, service_type_id, placements, concurrency))
+    server = asyncio.run(postgres_of(dsn))
+    floor, floor_cpu = with_cpu(
+        floor_placements(dsn, service_type_id, placements, concurrency), server
+    )
     profiler = Profiler(profile, {"placement": os.getpid()}) if profile else None
     try:
         packed, packed_cpu = with_cpu(
-            scheduler_placements(settings, service_type_id, placements, concurrency, 0)
+            scheduler_placements(settings, service_type_id, placements, concurrency, 0), server
         )
     finally:
         if profiler is not None:
             profiler.stop()
     with_ha, ha_cpu = with_cpu(
-        scheduler_placements(settings, service_type_id, placements, concurrency, 4)
+        scheduler_placements(settings, service_type_id, placements, concurrency, 4), server
     )
     if profiler is not None:
         print_top(profiler.files, limit=15)
@@ -341,7 +365,9 @@ def main() -> None:
     rest, log_dir = (None, None) if args.no_rest else rest_placements(settings, args.instances)
 
     print()
-    print(f"{'path':<44}{'n':>7}{'per s':>11}{'p50 ms':>10}{'p99 ms':>10}{'CPU ms/op':>12}")
+    print(
+        f"{'path':<44}{'n':>7}{'per s':>11}{'p50 ms':>10}{'p99 ms':>10}{'CPU ms/op':>12}{'PG ms/op':>12}"
+    )
     print(row("floor: bare placement SQL", f.floor, f.floor_cpu))
     print(row("scheduler placement (pack)", f.packed, f.packed_cpu))
     print(row("scheduler placement (pack, 1 in 4 HA)", f.with_ha, f.ha_cpu))

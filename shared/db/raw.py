@@ -48,6 +48,15 @@ class Driver:
         return self._driver
 
     @property
+    def idle(self) -> bool:
+        """Nothing begun on it, and still connected: back to the pool as it is."""
+        return self._adapted._transaction is None and not self._driver.is_closed()
+
+    @property
+    def closed(self) -> bool:
+        return bool(self._driver.is_closed())
+
+    @property
     def began(self) -> bool:
         """Whether the SQLAlchemy connection's transaction has begun on the wire (its
         adapter sends BEGIN before the first statement)."""
@@ -66,6 +75,25 @@ class Driver:
                 if adapted._transaction is None:
                     await adapted._start_transaction()
         return self._driver
+
+    async def commit(self) -> None:
+        """COMMIT what ``in_transaction`` began (as the adapter's own commit would, without
+        the greenlet switch SQLAlchemy's ``commit`` takes); nothing if nothing began."""
+        adapted = self._adapted
+        if adapted._transaction is not None:
+            await adapted._call_and_discard(adapted._transaction.commit)
+
+    async def rollback(self) -> None:
+        """ROLLBACK what began, if anything did. On a connection that is gone there is
+        nothing to undo (the server ended the transaction with it): forgotten here, and
+        ``pooled.checkin`` discards the connection."""
+        adapted = self._adapted
+        if adapted._transaction is None:
+            return
+        if self._driver.is_closed():
+            adapted._transaction = None
+            return
+        await adapted._call_and_discard(adapted._transaction.rollback)
 
 
 def qualified(table: Table) -> str:

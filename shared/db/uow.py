@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from shared.contracts.envelope import Envelope, Message
 from shared.contracts.notifications import Notification, project_routing_key
+from shared.db import pooled
 from shared.db.raw import Driver, InboxSql, OutboxRows, OutboxSql
 from shared.messaging.topology import COMMANDS, EVENTS, NOTIFICATIONS, PROJECT_NOTIFICATIONS
 
@@ -56,8 +57,9 @@ class UnitOfWork:
         return self._conn
 
     async def __aenter__(self) -> Self:
-        self._conn = await self._engine.connect()
-        await self._conn.begin()
+        # Nothing is sent yet: the first statement begins the transaction (raw.Driver,
+        # or SQLAlchemy's autobegin).
+        self._conn = await pooled.checkout(self._engine)
         return self
 
     async def __aexit__(
@@ -69,10 +71,9 @@ class UnitOfWork:
         conn, self._conn, self._driver = self.conn, None, None
         self._pending = []
         try:
-            if conn.in_transaction():
-                await conn.rollback()
+            await pooled.rollback(conn)  # nothing to do once committed
         finally:
-            await conn.close()
+            await pooled.checkin(conn)
 
     async def commit(self) -> None:
         if self._pending:
@@ -80,7 +81,7 @@ class UnitOfWork:
             driver = await self._driver_in_transaction()
             await driver.execute(OutboxSql.of(self._outbox).insert, *zip(*rows, strict=True))
         # The outbox's trigger has queued the relay's wake-up; Postgres sends it now.
-        await self.conn.commit()
+        await pooled.commit(self.conn)
         self.committed = True
 
     async def _driver_in_transaction(self) -> asyncpg.Connection:

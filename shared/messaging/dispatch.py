@@ -32,6 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from shared.contracts.envelope import Envelope, Message
 from shared.contracts.registry import parse_payload
+from shared.db import pooled
 from shared.db.raw import Driver, InboxSql
 from shared.db.uow import AlreadyProcessed, UnitOfWork
 from shared.messaging.errors import DependencyNotYetKnown, NoHandler
@@ -192,7 +193,7 @@ class Dispatcher:
 
     async def _was_processed(self, envelope: Envelope) -> bool:
         # A lone read: one statement, without a transaction around it.
-        async with self._store.engine.connect() as conn:
+        async with pooled.connection(self._store.engine) as conn:
             driver = (await Driver.under(conn)).outside_transaction()
             found = await driver.fetchval(InboxSql.of(self._store.inbox).find, envelope.message_id)
         return found is not None

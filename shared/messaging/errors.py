@@ -39,6 +39,11 @@ def is_transient(exc: BaseException) -> bool:
     # What the raw driver says of a connection that died under it (the inbox, the outbox).
     if isinstance(exc, asyncpg.InterfaceError) and "connection is closed" in str(exc):
         return True
+    # What it says instead when the server's goodbye arrives while a statement is being
+    # sent (about one time in four after pg_terminate_backend): the connection is closed
+    # by then, and the unit of work discards it (shared/db/pooled.py).
+    if isinstance(exc, asyncpg.InternalClientError) and "cannot switch to state" in str(exc):
+        return True
     cause = exc.__cause__
     return cause is not None and cause is not exc and is_transient(cause)
 

@@ -1,0 +1,140 @@
+"""A unit of work's connection (shared/db/pooled.py): checked out without SQLAlchemy's engine
+machinery, yet what it commits is kept, what it leaves uncommitted is undone, whichever way
+its statements ran (raw asyncpg, SQLAlchemy Core, both), and a connection that died under it
+is never handed to the next unit of work."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Awaitable, Callable
+
+import asyncpg
+import pytest
+from sqlalchemy import insert, select
+
+from servicevm_scheduler.adapters.orm import devices
+from servicevm_scheduler.bootstrap import DEFINITION
+from shared.config import Settings
+from shared.db.uow import UnitOfWork
+from shared.messaging.dispatch import ServiceStore
+from shared.messaging.errors import is_transient
+from shared.runtime import build_store
+
+_RAW_INSERT = (
+    "INSERT INTO scheduler.devices (id, tenant_id, template_id, status, slot_capacity, revision) "
+    "VALUES ($1, 'pooled', $2, 'ACTIVE', 4, 1)"
+)
+
+
+async def _raw_insert(uow: UnitOfWork, device_id: uuid.UUID) -> None:
+    await (await uow.driver()).execute(_RAW_INSERT, device_id, uuid.uuid4())
+
+
+async def _core_insert(uow: UnitOfWork, device_id: uuid.UUID) -> None:
+    await uow.conn.execute(
+        insert(devices).values(
+            id=device_id,
+            tenant_id="pooled",
+            template_id=uuid.uuid4(),
+            status="ACTIVE",
+            slot_capacity=4,
+            revision=1,
+        )
+    )
+
+
+async def _stored(store: ServiceStore, ids: list[uuid.UUID]) -> set[uuid.UUID]:
+    async with store.unit_of_work("pooled-read") as uow:
+        rows = await uow.conn.execute(select(devices.c.id).where(devices.c.id.in_(ids)))
+        return {row.id for row in rows}
+
+
+Write = Callable[[UnitOfWork, uuid.UUID], Awaitable[None]]
+
+# Each way a transaction's statements may run, in the order they run.
+WAYS: dict[str, list[Write]] = {
+    "raw": [_raw_insert, _raw_insert],
+    "core": [_core_insert, _core_insert],
+    "raw then core": [_raw_insert, _core_insert],
+    "core then raw": [_core_insert, _raw_insert],
+}
+
+
+@pytest.mark.parametrize("way", WAYS)
+def test_what_a_unit_commits_is_kept_and_what_it_leaves_is_undone(
+    database: Settings, way: str
+) -> None:
+    async def run() -> None:
+        store = build_store(DEFINITION, database)
+        kept, left = [uuid.uuid4(), uuid.uuid4()], [uuid.uuid4(), uuid.uuid4()]
+        try:
+            async with store.unit_of_work("pooled-commit") as uow:
+                for write, device_id in zip(WAYS[way], kept, strict=True):
+                    await write(uow, device_id)
+                await uow.commit()
+            async with store.unit_of_work("pooled-leave") as uow:
+                for write, device_id in zip(WAYS[way], left, strict=True):
+                    await write(uow, device_id)
+            with pytest.raises(RuntimeError):
+                async with store.unit_of_work("pooled-raise") as uow:
+                    await WAYS[way][0](uow, left[0])
+                    raise RuntimeError("the handler failed")
+            assert await _stored(store, kept + left) == set(kept)
+            # Every connection went back to the pool with nothing open on it.
+            assert store.engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+        finally:
+            await store.engine.dispose()
+
+    asyncio.run(run())
+
+
+def test_a_statement_after_commit_is_a_transaction_of_its_own(database: Settings) -> None:
+    async def run() -> None:
+        store = build_store(DEFINITION, database)
+        first, then = uuid.uuid4(), uuid.uuid4()
+        try:
+            async with store.unit_of_work("pooled-twice") as uow:
+                await _raw_insert(uow, first)
+                await uow.commit()
+                await _raw_insert(uow, then)  # not committed: undone at the block's end
+            assert await _stored(store, [first, then]) == {first}
+        finally:
+            await store.engine.dispose()
+
+    asyncio.run(run())
+
+
+@pytest.mark.parametrize("way", ["raw", "core"])
+def test_a_connection_killed_under_a_unit_is_discarded_and_the_next_unit_works(
+    database: Settings, way: str
+) -> None:
+    """The server ends the backend mid-transaction: the unit fails with an error the
+    consumers retry, and the pool does not hand that dead connection out again."""
+
+    async def run() -> None:
+        store = build_store(DEFINITION, database)
+        admin = await asyncpg.connect(
+            database.db_admin_url.rsplit("/", 1)[0] + "/" + database.db_name
+        )
+        lost, later = uuid.uuid4(), uuid.uuid4()
+        try:
+            with pytest.raises(Exception) as failure:  # noqa: PT011 - asyncpg's or SQLAlchemy's
+                async with store.unit_of_work("pooled-killed") as uow:
+                    await WAYS[way][0](uow, lost)
+                    backend = await (await uow.driver()).fetchval("SELECT pg_backend_pid()")
+                    await admin.execute("SELECT pg_terminate_backend($1)", backend)
+                    await WAYS[way][1](uow, uuid.uuid4())
+                    await uow.commit()
+            assert is_transient(failure.value), failure.value
+            # One connection in the pool: the next unit gets a new one, not the dead one.
+            async with store.unit_of_work("pooled-after") as uow:
+                assert await (await uow.driver()).fetchval("SELECT pg_backend_pid()") != backend
+                await _raw_insert(uow, later)
+                await uow.commit()
+            assert await _stored(store, [lost, later]) == {later}
+        finally:
+            await admin.close()
+            await store.engine.dispose()
+
+    asyncio.run(run())
