@@ -34,6 +34,7 @@ bench: install
 	$(PY) -m bench.vnf_instantiate
 	$(PY) -m bench.notifications
 	$(PY) -m bench.probes
+	$(PY) -m bench.units_of_work
 
 # The fault suite (issue 12): 2 replicas of every service, private RabbitMQ and PostgreSQL.
 chaos: install

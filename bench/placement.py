@@ -34,11 +34,13 @@ from bench.e2e_devices import BENCH_ENV
 from bench.profiling import Profiler, print_top
 from bench.rest import PostOne, Run, time_until_notified
 from bench.stats import percentile
+from servicevm_scheduler.adapters.orm import outbox as scheduler_outbox
 from servicevm_scheduler.adapters.scheduling import scheduling
 from servicevm_scheduler.bootstrap import DEFINITION
 from servicevm_scheduler.domain.model import ServiceInstance
 from servicevm_scheduler.service_layer.placing import place_new
 from shared.config import Settings
+from shared.db.raw import OutboxSql
 from shared.devstack import Suite, fresh_environment, isolated_settings
 from shared.preflight import preflight
 from shared.runtime import build_store
@@ -159,12 +161,23 @@ async def scheduler_placements(
         await store.engine.dispose()
 
 
+# What a placement announces (service_instance.status_changed and .placed, and
+# device.capacity_changed, with the device's ~16 instances): the bodies' sizes in bytes.
+ANNOUNCED = (710, 710, 1190)
+
+
 async def floor_placements(
-    dsn: str, service_type_id: uuid.UUID, count: int, concurrency: int
+    dsn: str, service_type_id: uuid.UUID, count: int, concurrency: int, *, outbox: bool = False
 ) -> Run:
     """The least SQL one placement needs, on the same tables and index: the same device
     order as the scheduler's pick (one template, fullest first, then by id), so the floor
-    reads the placement index as the scheduler does rather than sorting every device."""
+    reads the placement index as the scheduler does rather than sorting every device.
+
+    With ``outbox``, also the rows that announce it, written as a unit of work writes them
+    (one statement, the relay's wake-up trigger firing): the outbox is a guarantee the
+    scheduler keeps, the bare floor does not pay for it."""
+    insert_outbox = OutboxSql.of(scheduler_outbox).insert
+    bodies = [b"x" * size for size in ANNOUNCED]
     pool = await asyncpg.create_pool(dsn, min_size=concurrency, max_size=concurrency)
     assert pool is not None
     template_id = await pool.fetchval(
@@ -194,6 +207,17 @@ async def floor_placements(
             await conn.execute(
                 "INSERT INTO scheduler.bindings VALUES ($1, $2, 1, 0)", instance_id, device_id
             )
+            if outbox:
+                n = len(bodies)
+                await conn.execute(
+                    insert_outbox,
+                    [uuid.uuid4() for _ in bodies],
+                    ["events"] * n,
+                    ["placed"] * n,
+                    ["placed"] * n,
+                    ["bench"] * n,
+                    bodies,
+                )
 
     try:
         return await timed(count, concurrency, place_one)
@@ -313,6 +337,8 @@ class PlacementFigures:
     floor_cpu: Cpu
     packed_cpu: Cpu
     ha_cpu: Cpu
+    floor_outbox: Run
+    floor_outbox_cpu: Cpu
 
 
 def measure(
@@ -330,6 +356,9 @@ def measure(
     floor, floor_cpu = with_cpu(
         floor_placements(dsn, service_type_id, placements, concurrency), server
     )
+    floor_outbox, floor_outbox_cpu = with_cpu(
+        floor_placements(dsn, service_type_id, placements, concurrency, outbox=True), server
+    )
     profiler = Profiler(profile, {"placement": os.getpid()}) if profile else None
     try:
         packed, packed_cpu = with_cpu(
@@ -343,7 +372,9 @@ def measure(
     )
     if profiler is not None:
         print_top(profiler.files, limit=15)
-    return PlacementFigures(floor, packed, with_ha, floor_cpu, packed_cpu, ha_cpu)
+    return PlacementFigures(
+        floor, packed, with_ha, floor_cpu, packed_cpu, ha_cpu, floor_outbox, floor_outbox_cpu
+    )
 
 
 def main() -> None:
@@ -369,11 +400,15 @@ def main() -> None:
         f"{'path':<44}{'n':>7}{'per s':>11}{'p50 ms':>10}{'p99 ms':>10}{'CPU ms/op':>12}{'PG ms/op':>12}"
     )
     print(row("floor: bare placement SQL", f.floor, f.floor_cpu))
+    print(row("floor + its 3 outbox rows", f.floor_outbox, f.floor_outbox_cpu))
     print(row("scheduler placement (pack)", f.packed, f.packed_cpu))
     print(row("scheduler placement (pack, 1 in 4 HA)", f.with_ha, f.ha_cpu))
     if rest is not None:
         print(row("REST service instance POST -> ACTIVE", rest))
-    print(f"\nscheduler / floor throughput: {f.packed.rate / f.floor.rate:.2f}")
+    print(
+        f"\nscheduler / floor throughput: {f.packed.rate / f.floor.rate:.2f}"
+        f" (/ floor with its outbox rows: {f.packed.rate / f.floor_outbox.rate:.2f})"
+    )
     print(f"(among {args.devices} devices holding {args.placed} instances; logs: {log_dir})")
 
 

@@ -119,7 +119,7 @@ def test_a_connection_killed_under_a_unit_is_discarded_and_the_next_unit_works(
         )
         lost, later = uuid.uuid4(), uuid.uuid4()
         try:
-            with pytest.raises(Exception) as failure:  # noqa: PT011 - asyncpg's or SQLAlchemy's
+            with pytest.raises(Exception) as failure:  # asyncpg's or SQLAlchemy's
                 async with store.unit_of_work("pooled-killed") as uow:
                     await WAYS[way][0](uow, lost)
                     backend = await (await uow.driver()).fetchval("SELECT pg_backend_pid()")
