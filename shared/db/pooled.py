@@ -17,18 +17,15 @@ from contextlib import asynccontextmanager
 
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.util import greenlet_spawn
 
 from shared.db.raw import Driver
 
 
 async def checkout(engine: AsyncEngine) -> AsyncConnection:
-    """A connection from the pool, nothing begun on it."""
-    pooled = await engine.raw_connection()
-    try:
-        return AsyncConnection(engine, Connection(engine.sync_engine, connection=pooled))
-    except BaseException:
-        pooled.close()
-        raise
+    """A connection from the pool, nothing begun on it; a failure to connect raises what
+    ``engine.connect()`` raises (the same ``Connection`` checks it out)."""
+    return AsyncConnection(engine, await greenlet_spawn(Connection, engine.sync_engine))
 
 
 async def commit(conn: AsyncConnection) -> None:

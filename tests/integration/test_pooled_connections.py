@@ -12,8 +12,10 @@ from collections.abc import Awaitable, Callable
 import asyncpg
 import pytest
 from sqlalchemy import insert, select
+from sqlalchemy.ext.asyncio import create_async_engine
 
-from servicevm_scheduler.adapters.orm import devices
+from servicevm_scheduler.adapters.orm import devices, outbox
+from servicevm_scheduler.adapters.orm import processed_messages as inbox
 from servicevm_scheduler.bootstrap import DEFINITION
 from shared.config import Settings
 from shared.db.uow import UnitOfWork
@@ -136,5 +138,25 @@ def test_a_connection_killed_under_a_unit_is_discarded_and_the_next_unit_works(
         finally:
             await admin.close()
             await store.engine.dispose()
+
+    asyncio.run(run())
+
+
+def test_a_database_out_of_reach_is_an_error_the_consumers_retry() -> None:
+    async def run() -> None:
+        engine = create_async_engine("postgresql+asyncpg://nobody@127.0.0.1:1/none")
+        try:
+            with pytest.raises(Exception) as failure:  # refused: the OSError itself
+                async with UnitOfWork(
+                    engine,
+                    outbox=outbox,
+                    inbox=inbox,
+                    producer="scheduler",
+                    correlation_id="pooled-unreachable",
+                ):
+                    pass
+            assert is_transient(failure.value)
+        finally:
+            await engine.dispose()
 
     asyncio.run(run())
