@@ -16,8 +16,10 @@ def make_engine(settings: Settings, service: ServiceName) -> AsyncEngine:
         # login, type introspection, every statement prepared anew).
         pool_size=settings.db_pool_size + settings.db_max_overflow,
         max_overflow=0,
-        # No ping per checkout: a dead connection fails its statement, the pool is
-        # invalidated, and the work is retried (consumers) or answered 503 (api).
+        # No ping per checkout: a dead connection fails its statement and is discarded
+        # (the whole pool when SQLAlchemy saw the error, that one connection when a raw
+        # statement did: shared/db/pooled.py), and the work is retried (consumers) or
+        # answered 503 (api).
         pool_pre_ping=False,
         connect_args={
             # Every connection works only in its own schema, whatever the role's defaults say.

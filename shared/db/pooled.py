@@ -15,8 +15,8 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.pool import Pool, QueuePool
 from sqlalchemy.util import greenlet_spawn
 
 from shared.db.raw import Driver
@@ -24,8 +24,8 @@ from shared.db.raw import Driver
 
 async def checkout(engine: AsyncEngine) -> AsyncConnection:
     """A connection from the pool, nothing begun on it; a failure to connect raises what
-    ``engine.connect()`` raises (the same ``Connection`` checks it out)."""
-    return AsyncConnection(engine, await greenlet_spawn(Connection, engine.sync_engine))
+    ``engine.connect()`` raises."""
+    return AsyncConnection(engine, await greenlet_spawn(engine.sync_engine.connect))
 
 
 async def commit(conn: AsyncConnection) -> None:
@@ -45,20 +45,27 @@ async def rollback(conn: AsyncConnection) -> None:
 
 
 async def checkin(conn: AsyncConnection) -> None:
-    """Back to the pool, rolled back first if something is still open; a connection that
-    died under a raw statement is discarded rather than handed to the next user."""
+    """Back to the pool (after ``commit`` or ``rollback``). A connection with anything
+    still open on it, or that died under a raw statement, is discarded rather than handed
+    to the next user."""
     if conn.invalidated:
         await conn.close()
         return
     driver = await Driver.under(conn)
     sync = conn.sync_connection
-    if sync is not None and conn.get_transaction() is None and driver.idle:
-        # Nothing to undo, so the pool's reset awaits nothing: no greenlet needed.
+    if sync is not None and driver.idle and _kept_as_is(sync.engine.pool):
+        # Nothing to undo and nothing to close, so the pool awaits nothing: no greenlet.
         sync.close()
         return
-    if driver.closed:
+    if not driver.idle:
         await conn.invalidate()
     await conn.close()
+
+
+def _kept_as_is(pool: Pool) -> bool:
+    """The pool will keep this connection at checkin rather than close it (a queue pool
+    with room: closing one would await the driver)."""
+    return isinstance(pool, QueuePool) and pool.checkedin() < pool.size()
 
 
 @asynccontextmanager

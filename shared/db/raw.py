@@ -49,8 +49,15 @@ class Driver:
 
     @property
     def idle(self) -> bool:
-        """Nothing begun on it, and still connected: back to the pool as it is."""
-        return self._adapted._transaction is None and not self._driver.is_closed()
+        """Nothing begun on it, on either side, and still connected: back to the pool as it
+        is. The server's side counts too: a ROLLBACK that a second cancellation kept from
+        being sent leaves the adapter's transaction forgotten and the server's open."""
+        driver = self._driver
+        return (
+            self._adapted._transaction is None
+            and not driver.is_closed()
+            and not driver.is_in_transaction()
+        )
 
     @property
     def closed(self) -> bool:

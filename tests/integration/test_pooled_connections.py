@@ -6,13 +6,14 @@ is never handed to the next unit of work."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import uuid
 from collections.abc import Awaitable, Callable
 
 import asyncpg
 import pytest
 from sqlalchemy import insert, select
-from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from servicevm_scheduler.adapters.orm import devices, outbox
 from servicevm_scheduler.adapters.orm import processed_messages as inbox
@@ -160,3 +161,112 @@ def test_a_database_out_of_reach_is_an_error_the_consumers_retry() -> None:
             await engine.dispose()
 
     asyncio.run(run())
+
+
+def _engine_like(store: ServiceStore, *, pool_size: int, max_overflow: int) -> AsyncEngine:
+    return create_async_engine(
+        store.engine.url,
+        pool_size=pool_size,
+        max_overflow=max_overflow,
+        connect_args={"server_settings": {"search_path": "scheduler"}},
+    )
+
+
+def _unit(engine: AsyncEngine, store: ServiceStore) -> UnitOfWork:
+    return UnitOfWork(
+        engine,
+        outbox=store.outbox,
+        inbox=store.inbox,
+        producer="scheduler",
+        correlation_id="pooled",
+    )
+
+
+@pytest.mark.parametrize("second_cancel_after", [0.0, 0.0005, 0.002])
+def test_a_unit_cancelled_twice_leaves_no_transaction_open_for_the_next(
+    database: Settings, second_cancel_after: float
+) -> None:
+    """A cancelled statement makes asyncpg cancel it on the server, and the unit's ROLLBACK
+    waits for that; a second cancellation then may keep the ROLLBACK from being sent. The
+    one connection of the pool must not come back in a transaction (every later unit on it
+    would fail)."""
+
+    async def run() -> None:
+        store = build_store(DEFINITION, database)
+        engine = _engine_like(store, pool_size=1, max_overflow=0)
+        admin = await asyncpg.connect(
+            database.db_admin_url.rsplit("/", 1)[0] + "/" + database.db_name
+        )
+        backends: list[int] = []
+        try:
+
+            async def sleeper() -> None:
+                async with _unit(engine, store) as uow:
+                    driver = await uow.driver()
+                    backends.append(await driver.fetchval("SELECT pg_backend_pid()"))
+                    await driver.execute("SELECT pg_sleep(5)")
+
+            task = asyncio.create_task(sleeper())
+            await asyncio.sleep(0.3)
+            task.cancel()
+            await asyncio.sleep(second_cancel_after)
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+            states = await admin.fetch(
+                "SELECT state FROM pg_stat_activity WHERE pid = $1", backends[0]
+            )
+            assert [row["state"] for row in states] in ([], ["idle"])
+            for _ in range(2):
+                async with _unit(engine, store) as uow:
+                    assert await (await uow.driver()).fetchval("SELECT 1") == 1
+                    await uow.commit()
+        finally:
+            await admin.close()
+            await engine.dispose()
+            await store.engine.dispose()
+
+    asyncio.run(run())
+
+
+def test_an_overflow_connection_is_closed_at_checkin_without_error(
+    database: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A pool that closes connections at checkin (its overflow) awaits the driver to close
+    them: that checkin takes SQLAlchemy's path, and the connection is really closed."""
+
+    async def run() -> None:
+        store = build_store(DEFINITION, database)
+        engine = _engine_like(store, pool_size=1, max_overflow=1)
+        admin = await asyncpg.connect(
+            database.db_admin_url.rsplit("/", 1)[0] + "/" + database.db_name
+        )
+        both_open = asyncio.Barrier(2)
+        try:
+
+            async def one() -> int:
+                async with _unit(engine, store) as uow:
+                    backend: int = await (await uow.driver()).fetchval("SELECT pg_backend_pid()")
+                    await uow.commit()
+                    await both_open.wait()
+                return backend
+
+            backends = await asyncio.gather(one(), one())
+            assert engine.pool.checkedin() == 1  # type: ignore[attr-defined]
+            deadline = asyncio.get_running_loop().time() + 5
+            while True:
+                alive = await admin.fetchval(
+                    "SELECT count(*) FROM pg_stat_activity WHERE pid = ANY($1::int[])", backends
+                )
+                if alive == 1:
+                    break
+                assert asyncio.get_running_loop().time() < deadline, "overflow never closed"
+                await asyncio.sleep(0.05)
+        finally:
+            await admin.close()
+            await engine.dispose()
+            await store.engine.dispose()
+
+    with caplog.at_level(logging.ERROR, logger="sqlalchemy"):
+        asyncio.run(run())
+    assert not [r for r in caplog.records if r.name.startswith("sqlalchemy")], caplog.text
