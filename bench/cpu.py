@@ -14,9 +14,7 @@ _TICKS = os.sysconf("SC_CLK_TCK")
 
 def cpu_seconds(pid: int) -> float:
     """User + system CPU seconds of one live process (Linux)."""
-    with open(f"/proc/{pid}/stat") as stat:
-        # The command name (field 2) may hold spaces; the fields after its ')' are fixed.
-        fields = stat.read().rsplit(")", 1)[1].split()
+    fields = _stat_fields(pid)
     utime, stime = int(fields[11]), int(fields[12])
     return (utime + stime) / _TICKS
 
@@ -30,6 +28,7 @@ def spent(before: Mapping[str, float], after: Mapping[str, float]) -> dict[str, 
 
 
 def _stat_fields(pid: int) -> list[str]:
+    """The fields after the command name (field 2, which may hold spaces and brackets)."""
     with open(f"/proc/{pid}/stat") as stat:
         return stat.read().rsplit(")", 1)[1].split()
 

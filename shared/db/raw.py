@@ -60,10 +60,6 @@ class Driver:
         )
 
     @property
-    def closed(self) -> bool:
-        return bool(self._driver.is_closed())
-
-    @property
     def began(self) -> bool:
         """Whether the SQLAlchemy connection's transaction has begun on the wire (its
         adapter sends BEGIN before the first statement)."""
