@@ -18,7 +18,7 @@ import asyncio
 import tempfile
 from pathlib import Path
 
-from bench.e2e_devices import BENCH_ENV, create_devices
+from bench.e2e_devices import BENCH_ENV, WARMUP, create_devices
 from bench.rest import Run
 from bench.stats import percentile
 from shared.devstack import fresh_environment, isolated_settings
@@ -34,6 +34,8 @@ def run_with(replicas: int, devices: int, concurrency: int) -> Run:
     suite = Supervisor(settings, env=env, log_dir=log_dir)
     try:
         suite.start()
+        # Unmeasured, as in bench.e2e_devices: the steady state is compared, not the start.
+        asyncio.run(create_devices(suite.url("api"), settings.amqp_url, WARMUP, concurrency))
         return asyncio.run(
             create_devices(suite.url("api"), settings.amqp_url, devices, concurrency)
         )
