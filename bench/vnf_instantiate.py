@@ -3,11 +3,13 @@ instantiated concurrently through /vnflcm/v1, each timed from POST instantiate t
 COMPLETED; beside it, in the same run, the same number of devices as those VNFs have VNFCs
 created through /v1.0/devices (POST -> ACTIVE).
 
-    python -m bench.vnf_instantiate [--vnfs 200] [--concurrency 50]
+    python -m bench.vnf_instantiate [--vnfs 200] [--concurrency 50] [--warmup 100]
 
 It runs its own suite (database and vhost ``servicevm_bench_vnf``, ports 29990-29993; override
 with SERVICEVM_BENCH_DB_NAME, SERVICEVM_BENCH_AMQP_URL and SERVICEVM_BENCH_PORT_BASE).
-COMPLETED is timed by lifecycle's ``vnf_lcm_op_occ.changed`` event. Figures are printed,
+COMPLETED is timed by lifecycle's ``vnf_lcm_op_occ.changed`` event. Before either phase,
+``--warmup`` devices and half as many VNFs run unmeasured (as in bench.e2e_devices: the
+steady state is measured, not a fresh process's first statements). Figures are printed,
 never asserted: the VNF path should cost no more than its devices do.
 """
 
@@ -27,7 +29,7 @@ import aio_pika
 import httpx
 
 from bench import counts, cpu
-from bench.e2e_devices import bench_env, create_devices
+from bench.e2e_devices import WARMUP, bench_env, create_devices
 from bench.profiling import Profiler, print_top
 from bench.rest import HEADERS, Run
 from bench.stats import percentile
@@ -200,6 +202,12 @@ def main() -> None:
     parser.add_argument("--vnfs", type=int, default=200)
     parser.add_argument("--concurrency", type=int, default=50)
     parser.add_argument(
+        "--warmup",
+        type=int,
+        default=WARMUP,
+        help="devices (and half as many VNFs) run before the measured phases, not counted",
+    )
+    parser.add_argument(
         "--profile", type=Path, default=None, help="py-spy profiles of the VNF phase into DIR"
     )
     args = parser.parse_args()
@@ -212,6 +220,13 @@ def main() -> None:
         suite.start()
         api_url = suite.url("api")
         vnfd_id = onboard(api_url)
+        if args.warmup >= 2:
+            asyncio.run(create_devices(api_url, settings.amqp_url, args.warmup, args.concurrency))
+            asyncio.run(
+                instantiate_vnfs(
+                    api_url, settings.amqp_url, vnfd_id, args.warmup // 2, args.concurrency
+                )
+            )
         pids: dict[str, int] = {name: p.pid for name, p in suite.processes.items()}
         # Devices first: their device.active notifications are then all of this phase's.
         urls: dict[str, str] = {name: suite.url(name) for name in suite.processes}

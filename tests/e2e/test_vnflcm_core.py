@@ -3,13 +3,17 @@ a plan of device steps, its VNFCs are ordinary devices (seen through /v1.0/devic
 
 from __future__ import annotations
 
+import time
 import uuid
+from typing import Any
 
 import httpx
 import pytest
 
+from shared.messaging.topology import COMMANDS, EVENTS
 from tests.e2e.test_local_cloud import appliance, port_closed, wait_until
 from tests.support.api import Api
+from tests.support.bus import BusQueue
 from tests.support.vnflcm import (
     VnfLcmBus,
     counts,
@@ -29,11 +33,10 @@ def test_instantiate_scale_and_terminate(api: Api, bus: VnfLcmBus) -> None:
     op, _ = bus.run(vnf_id, api.project, "INSTANTIATE", {"flavourId": "simple"}, flavour=spec)
     done = bus.wait_op(op, "COMPLETED")
     assert [s["operation_state"] for s in bus.ops[str(op)]] == ["PROCESSING", "COMPLETED"]
-    # PROCESSING and the VNF with its new VNFCs are one message; the first VNFC's settle
-    # changes only the VNF; the second completes the op, announced with the VNF.
+    # noop builds in lifecycle's process: the op's own transaction builds its VNFCs and
+    # completes, announced as PROCESSING, then COMPLETED with the VNF (nothing in between).
     assert bus.messages[str(vnf_id)] == [
         ("vnf_lcm_op_occ.changed", "PROCESSING"),
-        ("vnf_instance.changed", None),
         ("vnf_lcm_op_occ.changed", "COMPLETED"),
     ]
     assert len(bus.vnfs[str(vnf_id)][0]["vnfc_resource_info"]) == 2
@@ -103,6 +106,80 @@ def test_instantiate_scale_and_terminate(api: Api, bus: VnfLcmBus) -> None:
     assert vnf["vnfc_resource_info"] == [] and vnf["flavour_id"] is None
     for device_id in devices:
         api.wait_until_gone(device_id)
+
+
+class _DeviceTraffic(BusQueue):
+    """The create commands lifecycle is sent and the device status changes it announces,
+    by device id."""
+
+    def __init__(self, amqp_url: str) -> None:
+        self.creates: list[str] = []
+        self.statuses: dict[str, list[str]] = {}
+        super().__init__(amqp_url, COMMANDS, ["lifecycle.create_device"], "test.creates")
+        self._events = _StatusChanges(amqp_url, self.statuses)
+
+    def _on_message(self, body: Any, message: Any) -> None:
+        self.creates.append(body["payload"]["id"])
+        message.ack()
+
+    def drain(self, seconds: float = 0.2) -> None:
+        super().drain(seconds / 2)
+        self._events.drain(seconds / 2)
+
+    def close(self) -> None:
+        self._events.close()
+        super().close()
+
+
+class _StatusChanges(BusQueue):
+    def __init__(self, amqp_url: str, statuses: dict[str, list[str]]) -> None:
+        self.statuses = statuses
+        super().__init__(amqp_url, EVENTS, ["device.status_changed"], "test.statuses")
+
+    def _on_message(self, body: Any, message: Any) -> None:
+        device = body["payload"]["device"]
+        self.statuses.setdefault(device["id"], []).append(device["status"])
+        message.ack()
+
+
+@pytest.mark.parametrize(
+    ("attributes", "built_by_commands"),
+    [({}, False), ({"noop_delay_seconds": "0.2"}, True)],
+    ids=["in-process", "with-a-delay"],
+)
+def test_who_builds_the_vnfcs(
+    api: Api, bus: VnfLcmBus, attributes: dict[str, str], built_by_commands: bool
+) -> None:
+    """A driver that works in lifecycle's process (noop without a delay) has the op build
+    its VNFCs in the op's own transaction: no create command goes round the bus. One that
+    does not (a delay makes noop wait like a cloud) gets a create command per VNFC, and the
+    op completes when both have reported. Either way each VNFC is a device announced
+    PENDING_CREATE, then ACTIVE, as any other."""
+    traffic = _DeviceTraffic(bus.settings.amqp_url)
+    try:
+        spec = flavour_spec(api, bus.settings, attributes=attributes)
+        vnf_id = uuid.uuid4()
+        op, _ = bus.run(vnf_id, api.project, "INSTANTIATE", {"flavourId": "simple"}, flavour=spec)
+        bus.wait_op(op, "COMPLETED")
+        vnf = wait_vnf(bus, vnf_id, instantiation_state="INSTANTIATED")
+        devices = sorted(v["device_id"] for v in vnf["vnfc_resource_info"])
+        assert len(devices) == 2
+        for device_id in devices:
+            api.wait_for_status(device_id, "ACTIVE")
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and any(
+            traffic.statuses.get(d) != ["PENDING_CREATE", "ACTIVE"] for d in devices
+        ):
+            traffic.drain(0.2)
+        traffic.drain(0.5)  # a create command would have come before the op completed
+        assert {d: traffic.statuses.get(d) for d in devices} == {
+            d: ["PENDING_CREATE", "ACTIVE"] for d in devices
+        }
+        assert sorted(c for c in traffic.creates if c in devices) == (
+            devices if built_by_commands else []
+        )
+    finally:
+        traffic.close()
 
 
 def test_heal_and_operate_on_the_noop_driver(api: Api, bus: VnfLcmBus) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 from servicevm_lifecycle.adapters import repository as repo
@@ -21,17 +21,25 @@ from servicevm_lifecycle.drivers import get_device_driver
 from servicevm_lifecycle.flows.device_tasks import (
     CREATE_FLOW,
     DELETE_FLOW,
-    IN_PROCESS_CREATE_FLOW,
     UPDATE_FLOW,
     DeviceFlowState,
     flow_state,
+)
+from servicevm_lifecycle.flows.in_process import (
+    Built,
+    announce,
+    announce_built,
+    build,
+    failure_reason,
+    in_process,
+    rides_on_status,
+    spawned_device,
 )
 from servicevm_lifecycle.vims import repository as vim_repo
 from servicevm_lifecycle.vims.credentials import NoVim, choose_vim
 from servicevm_lifecycle.vnflcm import hooks as vnflcm_hooks
 from shared.contracts import commands, events
 from shared.contracts.events import Operation
-from shared.contracts.mgmt_drivers import needs_configuration
 from shared.contracts.models import DeviceStatus, DeviceTemplateSnapshot
 from shared.db.uow import UnitOfWork
 from shared.flows import FlowFailed, Task, run_flow
@@ -48,26 +56,15 @@ log = logging.getLogger(__name__)
 # --- devices -----------------------------------------------------------------------------
 
 
-def _in_process(template: DeviceTemplateSnapshot) -> bool:
-    """Whether the template's device driver works in this process alone
-    (``DeviceDriver.in_process``): its devices are created in one transaction, as there is
-    nothing outside the database that a crash between the steps could orphan."""
-    try:
-        driver = get_device_driver(template.device_driver)
-    except PluginNotFound:
-        return False
-    return driver.in_process(template.attributes)
-
-
 def _created_in_process(cmd: commands.CreateDevice) -> bool:
     template = TEMPLATES.peek(cmd.template_id)
-    return template is not None and _in_process(template)
+    return template is not None and in_process(template)
 
 
 @one_transaction(when=_created_in_process)
 async def create_device(cmd: commands.CreateDevice, ctx: HandlerContext) -> None:
     template = TEMPLATES.peek(cmd.template_id)
-    if template is not None and _in_process(template):
+    if template is not None and in_process(template):
         await _create_in_process(cmd, ctx, template)
     else:
         await _create_in_steps(cmd, ctx)
@@ -96,7 +93,7 @@ async def _create_in_steps(cmd: commands.CreateDevice, ctx: HandlerContext) -> N
                 reason = f"device template {cmd.template_id} not found"
                 device = replace(device, status=S.ERROR, error_reason=reason)
                 await repo.add_device(uow.conn, device=device)
-            await _announce(uow, device)
+            await announce(uow, device)
             await vnflcm_hooks.device_changed(uow, device)
             await uow.commit()
         else:
@@ -142,10 +139,10 @@ async def _add_built(
 ) -> bool:
     """Run the driver, then insert the device as it left it; False (nothing written) when
     the device is recorded already or its template is not."""
-    built = await _build_in_process(ctx, new, template)
+    built = await build(new, template, ctx)
     if not await repo.add_device_of_template(uow.conn, device=built.device):
         return False
-    await _announce(uow, new)
+    await announce(uow, new)
     await vnflcm_hooks.device_changed(uow, new)
     await _announce_built(uow, built)
     return True
@@ -162,7 +159,7 @@ async def _build_recorded(
         reason = f"device template {new.template_id} not found"
         failed = replace(new, status=S.ERROR, error_reason=reason)
         await repo.add_device(uow.conn, device=failed)
-        await _announce(uow, failed)
+        await announce(uow, failed)
         await vnflcm_hooks.device_changed(uow, failed)
     elif found.device.status != S.PENDING_CREATE:
         pass  # created already
@@ -171,45 +168,15 @@ async def _build_recorded(
         reason = f"create failed: device template {new.template_id} not found"
         await save_and_announce(uow, found.device.transition(S.ERROR, error_reason=reason))
     else:
-        built = await _build_in_process(ctx, found.device, template)
+        built = await build(found.device, template, ctx)
         await repo.save_device(uow.conn, device=built.device)
         await _announce_built(uow, built)
 
 
-@dataclass(frozen=True)
-class _Built:
-    """A device after its in-process driver ran: its new state, and what mgmt is told."""
-
-    device: Device
-    spawned: events.DeviceSpawned | None
-
-
-async def _build_in_process(
-    ctx: HandlerContext, device: Device, template: DeviceTemplateSnapshot
-) -> _Built:
-    try:
-        driver = get_device_driver(template.device_driver)
-        state = await flow_state(ctx, driver, device, template)
-        with timed_device_operation(template.device_driver, "create"):
-            await run_flow(IN_PROCESS_CREATE_FLOW, state)
-    except (FlowFailed, PluginNotFound, NoVim) as exc:
-        reason = f"create failed: {_reason(exc)}"
-        log.warning(
-            "device operation failed", extra={"device_id": str(device.id), "reason": reason}
-        )
-        return _Built(device.transition(S.ERROR, error_reason=reason), None)
-    built, spawned = _spawned(device, template, state, operation="create")
-    return _Built(built, spawned)
-
-
-async def _announce_built(uow: UnitOfWork, built: _Built) -> None:
-    """Announce what the driver step did (the device row is written already)."""
-    spawned = built.spawned
-    rides = spawned is not None and _rides_on_status(spawned)
-    if spawned is not None and not rides:
-        await uow.publish(spawned, tenant_id=built.device.tenant_id)
+async def _announce_built(uow: UnitOfWork, built: Built) -> None:
+    """``announce_built``; a VNFC's op advances with its device's new state."""
+    await announce_built(uow, built)
     if built.device.status != S.PENDING_CREATE:
-        await _announce(uow, built.device, spawned=spawned if rides else None)
         await vnflcm_hooks.device_changed(uow, built.device)
 
 
@@ -269,10 +236,10 @@ async def _delete_instance(
             await run_flow(DELETE_FLOW, state)
     except (FlowFailed, PluginNotFound, NoVim) as exc:
         if device.instance_id is not None:
-            return _reason(exc)
+            return failure_reason(exc)
         log.warning(
             "no instance looked up for a device without one; left to the orphan reconciler",
-            extra={"device_id": str(device.id), "reason": _reason(exc)},
+            extra={"device_id": str(device.id), "reason": failure_reason(exc)},
         )
     return None
 
@@ -330,7 +297,7 @@ async def _run_driver_flow(
         driver = get_device_driver(template.device_driver)
         state = await flow_state(ctx, driver, device, template)
     except (PluginNotFound, NoVim) as exc:
-        await _fail(ctx, device, f"{operation} failed: {_reason(exc)}")
+        await _fail(ctx, device, f"{operation} failed: {failure_reason(exc)}")
         return
     try:
         with timed_device_operation(template.device_driver, operation):
@@ -358,55 +325,15 @@ async def _hand_to_mgmt(
         if current is None or current.status != device.status:
             await uow.commit()
             return
-        changed, spawned = _spawned(current, template, state, operation=operation)
+        changed, spawned = spawned_device(current, template, state, operation=operation)
         if spawned.configure and state.facts is not None:
             await repo.save_device(uow.conn, device=changed)  # else saved with its status below
-        rides = _rides_on_status(spawned)
+        rides = rides_on_status(spawned)
         if not rides:
             await uow.publish(spawned, tenant_id=current.tenant_id)
         if not spawned.configure:
             await save_and_announce(uow, changed, spawned=spawned if rides else None)
         await uow.commit()
-
-
-def _rides_on_status(spawned: events.DeviceSpawned) -> bool:
-    """Whether mgmt hears of the spawned device with its status change (ACTIVE already)
-    rather than in a message of its own: a create with nothing to configure
-    (``DeviceStatusChanged.spawned``), one message and one mgmt transaction fewer."""
-    return spawned.operation == "create" and not spawned.configure
-
-
-def _spawned(
-    current: Device,
-    template: DeviceTemplateSnapshot,
-    state: DeviceFlowState,
-    *,
-    operation: Operation,
-) -> tuple[Device, events.DeviceSpawned]:
-    """The device once its driver step is done (with what the driver found; ACTIVE when its
-    mgmt driver has nothing to configure), and the event that tells mgmt. mgmt hears of the
-    device ahead of its status change, so its notifications keep their order."""
-    facts = state.facts
-    configure = needs_configuration(template.mgmt_driver, template.attributes)
-    if facts is not None:
-        current = replace(
-            current,
-            instance_id=state.device.instance_id,
-            mgmt_address=facts.mgmt_address,
-            host=facts.host,
-            availability_zone=facts.availability_zone,
-        )
-    spawned = events.DeviceSpawned(
-        device_id=current.id,
-        tenant_id=current.tenant_id,
-        operation=operation,
-        mgmt_driver=template.mgmt_driver,
-        mgmt_address=current.mgmt_address,
-        template_attributes=template.attributes,
-        kwargs=current.kwargs,
-        configure=configure,
-    )
-    return (current if configure else current.transition(S.ACTIVE)), spawned
 
 
 async def _fail(ctx: HandlerContext, device: Device, reason: str) -> None:
@@ -445,39 +372,13 @@ async def _finish(ctx: HandlerContext) -> None:
         await uow.commit()
 
 
-async def _announce(
-    uow: UnitOfWork, device: Device, *, spawned: events.DeviceSpawned | None = None
-) -> None:
-    log.info(
-        "device status changed",
-        extra={
-            "device_id": str(device.id),
-            "status": device.status,
-            "previous_status": device.previous_status,
-            "revision": device.revision,
-        },
-    )
-    await uow.publish(
-        events.DeviceStatusChanged(
-            device=device.snapshot(), previous_status=device.previous_status, spawned=spawned
-        ),
-        tenant_id=device.tenant_id,
-    )
-
-
 async def save_and_announce(
     uow: UnitOfWork, device: Device, *, spawned: events.DeviceSpawned | None = None
 ) -> None:
     """Record a device change and announce it; a VNFC's op advances in the same transaction."""
     await repo.save_device(uow.conn, device=device)
-    await _announce(uow, device, spawned=spawned)
+    await announce(uow, device, spawned=spawned)
     await vnflcm_hooks.device_changed(uow, device)
-
-
-def _reason(exc: Exception) -> str:
-    if isinstance(exc, NoVim):
-        return f"no VIM: {exc}"
-    return exc.reason if isinstance(exc, FlowFailed) else str(exc)
 
 
 DEVICE_HANDLERS: HandlerTable = {

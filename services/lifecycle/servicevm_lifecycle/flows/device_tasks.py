@@ -18,7 +18,9 @@ from shared.secrets import get_cipher
 
 @dataclass
 class DeviceFlowState:
-    ctx: HandlerContext
+    # The handler's, for the steps that record in transactions of their own; None for an
+    # in-process driver's create, which runs inside its caller's transaction.
+    ctx: HandlerContext | None
     driver: DeviceDriver
     spec: DeviceSpec
     device: Device
@@ -41,12 +43,17 @@ def spec_of(
 
 
 async def flow_state(
-    ctx: HandlerContext, driver: DeviceDriver, device: Device, template: DeviceTemplateSnapshot
+    ctx: HandlerContext | None,
+    driver: DeviceDriver,
+    device: Device,
+    template: DeviceTemplateSnapshot,
 ) -> DeviceFlowState:
     """What the driver steps need; a driver that builds in a VIM gets its credentials,
     decrypted only now (raises NoVim when the device has none it can use)."""
     vim = None
     if driver.needs_vim:
+        if ctx is None:
+            raise RuntimeError("a driver that needs a VIM runs in a handler's context")
         async with ctx.transaction() as uow:
             vim = await load_credentials(
                 uow.conn, vim_id=device.vim_id, tenant_id=device.tenant_id, cipher=get_cipher()
@@ -89,8 +96,8 @@ class SpawnInstance(Task[DeviceFlowState]):
 
 async def _record_instance(state: DeviceFlowState) -> None:
     instance_id = state.device.instance_id
-    if instance_id is None:
-        raise RuntimeError("no instance to record")
+    if instance_id is None or state.ctx is None:
+        raise RuntimeError("no instance to record, or no handler to record it in")
     async with state.ctx.transaction() as uow:
         await repo.record_instance(uow.conn, device_id=state.device.id, instance_id=instance_id)
         await uow.commit()

@@ -40,21 +40,25 @@ async def run_plan(
     unrecorded: bool = False,
     announce_before: bool = False,
 ) -> None:
-    """``op`` as ``advance`` returned it, ``issued`` its steps to send now. A DELETE whose
-    device is gone already is DONE at once, and the plan advances again. ``recorded``,
-    ``unrecorded`` and ``announce_before``: see ``finish``."""
+    """``op`` as ``advance`` returned it, ``issued`` its steps to send now. A step done
+    where it was issued (a DELETE whose device is gone already, a CREATE by an in-process
+    driver) settles at once, and the plan advances again. ``recorded``, ``unrecorded`` and
+    ``announce_before``: see ``finish``."""
     while issued:
-        gone: list[Step] = []
+        done_here: list[tuple[Step, step_io.SettledNow]] = []
         for step in issued:
-            if not await step_io.issue(uow, vnf, op, step):
-                gone.append(step)
+            outcome = await step_io.issue(uow, vnf, op, step)
+            if outcome is not None:
+                done_here.append((step, outcome))
         issued = []
-        for step in gone:
-            settled = opocc.settle(op, step.device_id, frozenset({"DELETE"}), ok=True, reason=None)
+        for step, outcome in done_here:
+            settled = opocc.settle(
+                op, step.device_id, outcome.actions, ok=outcome.ok, reason=outcome.reason
+            )
             if settled is not None:
                 op, done = settled
                 await step_io.apply_settled(uow, done)
-        if gone:
+        if done_here:
             op, issued = opocc.advance(op, now())
     await finish(
         uow,

@@ -1,28 +1,47 @@
-"""Issuing a plan's steps as lifecycle's own device commands, and what a settled step does
-to the VNF's VNFCs. Everything here runs inside the caller's transaction."""
+"""Issuing a plan's steps as lifecycle's own device commands (or doing them at once, when
+there is nothing to wait for), and what a settled step does to the VNF's VNFCs. Everything
+here runs inside the caller's transaction."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from servicevm_lifecycle.adapters import repository as device_repo
 from servicevm_lifecycle.adapters.template_cache import TEMPLATES
 from servicevm_lifecycle.domain.model import Device
+from servicevm_lifecycle.flows import in_process
 from servicevm_lifecycle.vims.credentials import choose_vim
 from servicevm_lifecycle.vnflcm import repository as repo
-from servicevm_lifecycle.vnflcm.domain.model import Step, Vnf
+from servicevm_lifecycle.vnflcm.domain.model import Step, StepAction, Vnf
 from servicevm_lifecycle.vnflcm.domain.opocc import OpOcc
 from shared.contracts import commands, events
+from shared.contracts.models import DeviceStatus, DeviceTemplateSnapshot
 from shared.contracts.vnflcm import OperateVnfc, VnfState
 from shared.db.uow import UnitOfWork
 
 
-async def issue(uow: UnitOfWork, vnf: Vnf, op: OpOcc, step: Step) -> bool:
-    """Send the step's device command; False when there is nothing to send (the device of a
-    DELETE is gone already): the step is then DONE at once."""
+@dataclass(frozen=True)
+class SettledNow:
+    """A step done where it was issued, in the same transaction (no command to wait for):
+    its outcome, as ``opocc.settle`` takes it."""
+
+    actions: frozenset[StepAction]
+    ok: bool = True
+    reason: str | None = None
+
+
+_GONE = SettledNow(frozenset({"DELETE"}))
+
+
+async def issue(uow: UnitOfWork, vnf: Vnf, op: OpOcc, step: Step) -> SettledNow | None:
+    """Send the step's device command (None: the step settles when its device reports), or
+    do it here: a DELETE whose device is gone already, a CREATE whose driver works in this
+    process."""
     if step.action == "CREATE":
-        await _issue_create(uow, vnf, op, step)
+        return await _issue_create(uow, vnf, op, step)
     elif step.action == "DELETE":
         if not await repo.device_exists(uow.conn, device_id=step.device_id):
-            return False
+            return _GONE
         await uow.publish(commands.DeleteDevice(id=step.device_id), tenant_id=vnf.tenant_id)
     elif step.action == "UPDATE":
         await uow.publish(
@@ -39,12 +58,14 @@ async def issue(uow: UnitOfWork, vnf: Vnf, op: OpOcc, step: Step) -> bool:
             graceful_timeout_seconds=step.graceful_seconds,
         )
         await uow.publish(command, tenant_id=vnf.tenant_id)
-    return True
+    return None
 
 
-async def _issue_create(uow: UnitOfWork, vnf: Vnf, op: OpOcc, step: Step) -> None:
+async def _issue_create(uow: UnitOfWork, vnf: Vnf, op: OpOcc, step: Step) -> SettledNow | None:
     """The device row (PENDING_CREATE, announced as any new device) and the VNFC row are
-    written now, so the VNF shows its VNFCs at once; CreateDevice then runs the driver."""
+    written now, so the VNF shows its VNFCs at once; CreateDevice then runs the driver. A
+    driver that works in this process builds the device here instead, as lifecycle's
+    create handler would have (``_build_here``): no command, no second transaction."""
     assert step.template_id is not None
     kwargs: dict[str, object] = {
         "vnf_instance_id": str(vnf.id),
@@ -76,11 +97,43 @@ async def _issue_create(uow: UnitOfWork, vnf: Vnf, op: OpOcc, step: Step) -> Non
         service_contexts=[],
         vim_id=await choose_vim(uow.conn, command, template),
     )
+    if template is not None and in_process.in_process(template):
+        settled = await _build_here(uow, device, template)
+        await _add_vnfc(uow, vnf, step)
+        return settled
     if await device_repo.add_device(uow.conn, device=device):
         await uow.publish(
             events.DeviceStatusChanged(device=device.snapshot(), previous_status=None),
             tenant_id=vnf.tenant_id,
         )
+    await _add_vnfc(uow, vnf, step)
+    await uow.publish(command, tenant_id=vnf.tenant_id)
+    return None
+
+
+async def _build_here(
+    uow: UnitOfWork, device: Device, template: DeviceTemplateSnapshot
+) -> SettledNow | None:
+    """Run the in-process driver and write the device as it left it, announced as it went
+    (PENDING_CREATE, then ACTIVE or ERROR), as ``handlers._add_built`` does for a device of
+    its own. None when the device waits for mgmt to configure it: that settles the step."""
+    built = await in_process.build(device, template)
+    if not await device_repo.add_device_of_template(uow.conn, device=built.device):
+        # Its template was deleted (by another replica) since it was read.
+        TEMPLATES.forget(device.template_id)
+        reason = f"create failed: device template {device.template_id} not found"
+        built = in_process.Built(device.transition(DeviceStatus.ERROR, error_reason=reason), None)
+        if not await device_repo.add_device(uow.conn, device=built.device):
+            return None  # recorded already: its own status changes settle the step
+    await in_process.announce(uow, device)
+    await in_process.announce_built(uow, built)
+    if built.device.status == DeviceStatus.PENDING_CREATE:
+        return None
+    ok = built.device.status == DeviceStatus.ACTIVE
+    return SettledNow(frozenset({"CREATE"}), ok=ok, reason=built.device.error_reason)
+
+
+async def _add_vnfc(uow: UnitOfWork, vnf: Vnf, step: Step) -> None:
     await repo.add_vnfc(
         uow.conn,
         vnf_id=vnf.id,
@@ -88,7 +141,6 @@ async def _issue_create(uow: UnitOfWork, vnf: Vnf, op: OpOcc, step: Step) -> Non
         vdu_id=step.vdu_id,
         device_id=step.device_id,
     )
-    await uow.publish(command, tenant_id=vnf.tenant_id)
 
 
 async def apply_settled(uow: UnitOfWork, step: Step) -> None:
