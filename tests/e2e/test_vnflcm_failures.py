@@ -170,3 +170,34 @@ def test_an_op_past_its_deadline_ends_failed_temp(suite: Suite, api: Api, bus: V
     assert timed_out["error"]["title"] == "Operation timed out"
     # The steps in flight still settle into the plan; a rollback then removes their devices.
     roll_back_once_settled(api, bus, vnf_id, op)
+
+
+def test_a_retry_done_at_once_is_announced_through_processing(api: Api, bus: VnfLcmBus) -> None:
+    """A retry whose steps all run where it starts (an in-process driver's create) still
+    goes through PROCESSING, announced, before the state it ends in: each state an op
+    enters is notified. Here VDU2's create fails; the rollback fails too (VDU1's delete);
+    the retry makes VDU2's rolled-back VNFC again (only that), which fails at once."""
+    spec = flavour_spec(
+        api,
+        bus.settings,
+        {
+            "VDU1": {"attributes": {"noop_fail": "delete"}},
+            "VDU2": {"attributes": {"noop_fail": "create"}},
+        },
+    )
+    vnf_id = uuid.uuid4()
+    op, _ = bus.run(vnf_id, api.project, "INSTANTIATE", {"flavourId": "simple"}, flavour=spec)
+    bus.wait_op(op, "FAILED_TEMP")
+    bus.act(vnf_id, api.project, op, "ROLLBACK")
+    bus.wait(lambda: len(bus.ops[str(op)]) >= 4, "the rollback's failure")
+    bus.act(vnf_id, api.project, op, "RETRY")
+    bus.wait(lambda: len(bus.ops[str(op)]) >= 6, "the retry's failure")
+    assert [s["operation_state"] for s in bus.ops[str(op)]] == [
+        "PROCESSING",
+        "FAILED_TEMP",
+        "ROLLING_BACK",
+        "FAILED_TEMP",
+        "PROCESSING",
+        "FAILED_TEMP",
+    ]
+    assert "noop driver told to fail at create" in bus.op(op)["error"]["detail"]

@@ -19,7 +19,7 @@ from servicevm_lifecycle.vnflcm import repository as repo
 from servicevm_lifecycle.vnflcm.domain import opocc, plan
 from servicevm_lifecycle.vnflcm.domain import states as st
 from servicevm_lifecycle.vnflcm.domain.grants import Grant
-from servicevm_lifecycle.vnflcm.domain.model import PlanError, Step, Vnf
+from servicevm_lifecycle.vnflcm.domain.model import PlanError, Vnf
 from servicevm_lifecycle.vnflcm.domain.opocc import OpOcc, problem
 from servicevm_lifecycle.vnflcm.grants import needs_grant
 from servicevm_lifecycle.vnflcm.operate import operate_vnfc
@@ -154,8 +154,14 @@ async def vnf_lcm_op_action(cmd: VnfLcmOperationAction, ctx: HandlerContext) -> 
             again = processing.enter(st.FAILED_TEMP, at, error=op.error)
             await finish(uow, vnf, processing, again, recorded=op, announce_before=True)
         else:
-            acted, issued = _act(op, cmd)
-            await run_plan(uow, vnf, op, acted, issued)
+            entered = _act(op, cmd)
+            acted, issued = opocc.advance(entered, now())
+            if entered.state != op.state:
+                # The state the action entered (PROCESSING, ROLLING_BACK) is announced even
+                # when its steps are done at once and the op gets further right away.
+                await run_plan(uow, vnf, entered, acted, issued, recorded=op, announce_before=True)
+            else:
+                await run_plan(uow, vnf, op, acted, issued)
         await uow.commit()
 
 
@@ -164,18 +170,19 @@ def _refused(op: OpOcc) -> bool:
     return op.error is not None and op.error.get("status") == 422 and not op.steps
 
 
-def _act(op: OpOcc, cmd: VnfLcmOperationAction) -> tuple[OpOcc, list[Step]]:
+def _act(op: OpOcc, cmd: VnfLcmOperationAction) -> OpOcc:
+    """The op as the action leaves it, before its plan moves on."""
     at = now()
     if cmd.action == "FAIL":
-        return op.enter(st.FAILED, at), []
+        return op.enter(st.FAILED, at)
     if cmd.action == "CANCEL":
-        return opocc.advance(opocc.cancel(op, cmd.cancel_mode, at), at)
+        return opocc.cancel(op, cmd.cancel_mode, at)
     if cmd.action == "ROLLBACK":
-        return opocc.advance(opocc.rollback(op, at, op_timeout()), at)
+        return opocc.rollback(op, at, op_timeout())
     retried = opocc.retry(op, at, op_timeout(), uuid.uuid4)
     if needs_grant(op.operation):
         retried = opocc.ask_again(op, retried)
-    return opocc.advance(retried, at)
+    return retried
 
 
 async def _before_start(uow: UnitOfWork, vnf: Vnf, cmd: VnfLcmOperationAction) -> None:

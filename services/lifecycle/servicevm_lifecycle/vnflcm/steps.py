@@ -98,7 +98,7 @@ async def _issue_create(uow: UnitOfWork, vnf: Vnf, op: OpOcc, step: Step) -> Set
         vim_id=await choose_vim(uow.conn, command, template),
     )
     if template is not None and in_process.in_process(template):
-        settled = await _build_here(uow, device, template)
+        settled = await _build_here(uow, device, template, command)
         await _add_vnfc(uow, vnf, step)
         return settled
     if await device_repo.add_device(uow.conn, device=device):
@@ -112,19 +112,27 @@ async def _issue_create(uow: UnitOfWork, vnf: Vnf, op: OpOcc, step: Step) -> Set
 
 
 async def _build_here(
-    uow: UnitOfWork, device: Device, template: DeviceTemplateSnapshot
+    uow: UnitOfWork,
+    device: Device,
+    template: DeviceTemplateSnapshot,
+    command: commands.CreateDevice,
 ) -> SettledNow | None:
     """Run the in-process driver and write the device as it left it, announced as it went
     (PENDING_CREATE, then ACTIVE or ERROR), as ``handlers._add_built`` does for a device of
-    its own. None when the device waits for mgmt to configure it: that settles the step."""
+    its own. None when the step settles later: the device waits for mgmt to configure it,
+    or it was recorded already, and ``command`` has lifecycle's create handler finish it."""
     built = await in_process.build(device, template)
     if not await device_repo.add_device_of_template(uow.conn, device=built.device):
+        if await repo.device_exists(uow.conn, device_id=device.id):
+            # Not by this plan, which gives each step a device of its own; handled as the
+            # command path would (the create handler builds a recorded PENDING_CREATE one).
+            await uow.publish(command, tenant_id=device.tenant_id)
+            return None
         # Its template was deleted (by another replica) since it was read.
         TEMPLATES.forget(device.template_id)
         reason = f"create failed: device template {device.template_id} not found"
         built = in_process.Built(device.transition(DeviceStatus.ERROR, error_reason=reason), None)
-        if not await device_repo.add_device(uow.conn, device=built.device):
-            return None  # recorded already: its own status changes settle the step
+        await device_repo.add_device(uow.conn, device=built.device)
     await in_process.announce(uow, device)
     await in_process.announce_built(uow, built)
     if built.device.status == DeviceStatus.PENDING_CREATE:
