@@ -35,6 +35,7 @@ bench: install
 	$(PY) -m bench.notifications
 	$(PY) -m bench.probes
 	$(PY) -m bench.units_of_work
+	$(PY) -m bench.http_protocols
 
 # The fault suite (issue 12): 2 replicas of every service, private RabbitMQ and PostgreSQL.
 chaos: install

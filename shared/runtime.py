@@ -51,9 +51,9 @@ class ServiceDefinition:
     leases: Table | None = None
     # The message types handled under a lease (their handlers call drivers); None: all.
     leased_types: frozenset[type[Message]] | None = None
-    # uvicorn's HTTP implementation: "h11" writes header names as the app spells them
-    # (httptools lowercases them), which the ETSI interfaces need (canonical case).
-    http: Literal["auto", "h11", "httptools"] = "auto"
+    # uvicorn's HTTP implementation: a name, or a protocol class (the api's keeps the
+    # canonical case of header names the ETSI interfaces need: shared.http_server).
+    http: Literal["auto", "h11", "httptools"] | type[asyncio.Protocol] = "auto"
 
 
 def build_store(definition: ServiceDefinition, settings: Settings) -> ServiceStore:

@@ -262,6 +262,9 @@ def test_etsi_errors_are_problem_details_with_version(api: Api) -> None:
     assert api.get("/vnflcm/api_versions").json()["uriPrefix"] == "/vnflcm"
     names = raw_header_names(api, "POST", PACKAGES, b"{}")
     assert {"Location", "Version", "Content-Type"} <= names
+    # A problem (404) too: uvicorn's httptools protocol would write them all lowercase.
+    unknown = f"{PACKAGES}/{uuid.uuid4()}"
+    assert {"Version", "Content-Type"} <= raw_header_names(api, "GET", unknown)
     # /v1.0 keeps Neutron's error form.
     legacy = api.get(f"/v1.0/devices/{uuid.uuid4()}")
     assert "NeutronError" in legacy.json()

@@ -34,6 +34,7 @@ from servicevm_api.vnflcm.subscriptions import routes as lccn_subscriptions
 from servicevm_api.vnfpkgm import content_routes as vnf_package_content
 from servicevm_api.vnfpkgm import routes as vnf_packages
 from shared.config import Settings
+from shared.http_server import CaseKeepingHttpToolsProtocol
 from shared.messaging.dispatch import ServiceStore
 from shared.observability.gauges import device_gauge_refresher
 from shared.runtime import ServiceDefinition
@@ -105,5 +106,5 @@ DEFINITION = ServiceDefinition(
     refresh_gauges=lambda store: device_gauge_refresher(store, repo.count_devices_by_status),
     background=(expire_unanswered,),
     # Header names in their canonical case on the wire (Location, ETag, Version...).
-    http="h11",
+    http=CaseKeepingHttpToolsProtocol,
 )
