@@ -39,7 +39,10 @@ def _keeping_case(cycle: RequestResponseCycle) -> Send:
         if message["type"] != "http.response.start" or cycle.response_started:
             await send(message)
             return
-        spelled = {name.lower(): name for name, _ in message.get("headers", [])}
+        # ASGI allows any iterable of headers: read once here, handed on as a list.
+        headers = list(message.get("headers", []))
+        message = {**message, "headers": headers}
+        spelled = {name.lower(): name for name, _ in headers}
         transport = cycle.transport
         cycle.transport = _Respelling(transport, spelled)  # type: ignore[assignment]
         try:
