@@ -11,46 +11,70 @@ re-spelled, line by line, as the app's ``http.response.start`` message spelled e
 It relies on two details of uvicorn's httptools protocol (checked against the version
 pinned in pyproject.toml; the e2e test of header names on the wire fails if they change):
 each request's cycle is started by ``_start_asgi_task``, and the cycle writes its whole
-header block in one ``transport.write`` while handling ``http.response.start``.
+header block in one ``transport.write`` while handling ``http.response.start`` (the only
+other write that can pass meanwhile, a 100 Continue, has no header to re-spell).
+
+h11 refuses a request line and headers over 16 KiB; httptools has no such limit, so this
+protocol keeps h11's: a bigger head is answered 400, as a malformed request is.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol, RequestResponseCycle
 
-Send = Callable[[Any], Awaitable[None]]
+# h11's default bound on a request's line and headers (h11_max_incomplete_event_size).
+MAX_HEAD_BYTES = 16 * 1024
+
+
+class RequestHeadTooLarge(ValueError):
+    """Raised from the parser's callbacks: uvicorn answers it 400 and closes."""
 
 
 class CaseKeepingHttpToolsProtocol(HttpToolsProtocol):
+    _head_bytes = 0
+
+    def on_message_begin(self) -> None:
+        super().on_message_begin()
+        self._head_bytes = 0
+
+    def on_url(self, url: bytes) -> None:
+        self._count_head(len(url))
+        super().on_url(url)
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self._count_head(len(name) + len(value) + 4)  # ": " and CRLF
+        super().on_header(name, value)
+
+    def _count_head(self, size: int) -> None:
+        self._head_bytes += size
+        if self._head_bytes > MAX_HEAD_BYTES:
+            raise RequestHeadTooLarge(f"request line and headers over {MAX_HEAD_BYTES} bytes")
+
     def _start_asgi_task(self, cycle: RequestResponseCycle, app: Any) -> None:
-        # run_asgi hands the app ``cycle.send``: the instance attribute shadows the method.
-        cycle.send = _keeping_case(cycle)  # type: ignore[method-assign,assignment]
+        # The same object, with this module's ``send`` (a class of the same layout that
+        # adds no state): no wrapper holding the cycle, so no reference cycle per request.
+        cycle.__class__ = _CaseKeepingCycle
         super()._start_asgi_task(cycle, app)
 
 
-def _keeping_case(cycle: RequestResponseCycle) -> Send:
-    send: Send = RequestResponseCycle.send.__get__(cycle)
-
-    async def send_keeping_case(message: Any) -> None:
-        if message["type"] != "http.response.start" or cycle.response_started:
-            await send(message)
+class _CaseKeepingCycle(RequestResponseCycle):
+    async def send(self, message: Any) -> None:
+        if message["type"] != "http.response.start" or self.response_started:
+            await super().send(message)
             return
         # ASGI allows any iterable of headers: read once here, handed on as a list.
         headers = list(message.get("headers", []))
-        message = {**message, "headers": headers}
-        spelled = {name.lower(): name for name, _ in headers}
-        transport = cycle.transport
-        cycle.transport = _Respelling(transport, spelled)  # type: ignore[assignment]
+        spelled = {bytes(name).lower(): bytes(name) for name, _ in headers}
+        transport = self.transport
+        self.transport = _Respelling(transport, spelled)  # type: ignore[assignment]
+        started: Any = {**message, "headers": headers}
         try:
-            await send(message)
+            await super().send(started)
         finally:
-            cycle.transport = transport
-
-    return send_keeping_case
+            self.transport = transport
 
 
 class _Respelling:
