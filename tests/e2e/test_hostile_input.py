@@ -57,15 +57,15 @@ def test_bodies_over_the_limit_are_413_announced_or_streamed(api: Api, suite: Su
     assert httpx.get(f"{suite.url('api')}/healthz").status_code == 200
 
 
-def test_a_request_head_over_16_kib_is_400(api: Api) -> None:
-    """The request line and headers are bounded as h11 bounds them (16 KiB; the api's
-    httptools protocol would take any size): a bigger head is 400, and the api serves on."""
-    assert api.http.get("/v1.0/devices", headers={"X-Note": "a" * 8_000}).status_code == 200
+def test_a_request_head_over_64_kib_is_400(api: Api) -> None:
+    """The request line and headers are bounded (64 KiB; the api's httptools protocol would
+    take any size): a bigger head is 400, and the api serves on."""
+    assert api.http.get("/v1.0/devices", headers={"X-Note": "a" * 30_000}).status_code == 200
     # Each on a connection of its own: the api closes one after a 400.
     with httpx.Client(base_url=api.base_url, headers=api.http.headers, timeout=10) as client:
-        response = client.get("/v1.0/devices", headers={"X-Note": "a" * 20_000})
+        response = client.get("/v1.0/devices", headers={"X-Note": "a" * 70_000})
         assert response.status_code == 400
     with httpx.Client(base_url=api.base_url, headers=api.http.headers, timeout=10) as client:
-        many = {f"X-Note-{i}": "a" * 100 for i in range(200)}
+        many = {f"X-Note-{i}": "a" * 400 for i in range(200)}
         assert client.get("/v1.0/devices", headers=many).status_code == 400
     assert api.get("/v1.0/devices").status_code == 200
