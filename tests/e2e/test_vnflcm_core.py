@@ -3,9 +3,7 @@ a plan of device steps, its VNFCs are ordinary devices (seen through /v1.0/devic
 
 from __future__ import annotations
 
-import time
 import uuid
-from typing import Any
 
 import httpx
 import pytest
@@ -13,7 +11,7 @@ import pytest
 from shared.messaging.topology import COMMANDS, EVENTS
 from tests.e2e.test_local_cloud import appliance, port_closed, wait_until
 from tests.support.api import Api
-from tests.support.bus import BusQueue
+from tests.support.bus import NotificationListener
 from tests.support.vnflcm import (
     VnfLcmBus,
     counts,
@@ -108,40 +106,6 @@ def test_instantiate_scale_and_terminate(api: Api, bus: VnfLcmBus) -> None:
         api.wait_until_gone(device_id)
 
 
-class _DeviceTraffic(BusQueue):
-    """The create commands lifecycle is sent and the device status changes it announces,
-    by device id."""
-
-    def __init__(self, amqp_url: str) -> None:
-        self.creates: list[str] = []
-        self.statuses: dict[str, list[str]] = {}
-        super().__init__(amqp_url, COMMANDS, ["lifecycle.create_device"], "test.creates")
-        self._events = _StatusChanges(amqp_url, self.statuses)
-
-    def _on_message(self, body: Any, message: Any) -> None:
-        self.creates.append(body["payload"]["id"])
-        message.ack()
-
-    def drain(self, seconds: float = 0.2) -> None:
-        super().drain(seconds / 2)
-        self._events.drain(seconds / 2)
-
-    def close(self) -> None:
-        self._events.close()
-        super().close()
-
-
-class _StatusChanges(BusQueue):
-    def __init__(self, amqp_url: str, statuses: dict[str, list[str]]) -> None:
-        self.statuses = statuses
-        super().__init__(amqp_url, EVENTS, ["device.status_changed"], "test.statuses")
-
-    def _on_message(self, body: Any, message: Any) -> None:
-        device = body["payload"]["device"]
-        self.statuses.setdefault(device["id"], []).append(device["status"])
-        message.ack()
-
-
 @pytest.mark.parametrize(
     ("attributes", "built_by_commands"),
     [({}, False), ({"noop_delay_seconds": "0.2"}, True)],
@@ -155,7 +119,13 @@ def test_who_builds_the_vnfcs(
     does not (a delay makes noop wait like a cloud) gets a create command per VNFC, and the
     op completes when both have reported. Either way each VNFC is a device announced
     PENDING_CREATE, then ACTIVE, as any other."""
-    traffic = _DeviceTraffic(bus.settings.amqp_url)
+    creates = NotificationListener(bus.settings.amqp_url, "lifecycle.create_device", COMMANDS)
+    changes = NotificationListener(bus.settings.amqp_url, "device.status_changed", EVENTS)
+
+    def statuses(device_id: str) -> list[str]:
+        devices = (body["payload"]["device"] for _, body in changes.received)
+        return [d["status"] for d in devices if d["id"] == device_id]
+
     try:
         spec = flavour_spec(api, bus.settings, attributes=attributes)
         vnf_id = uuid.uuid4()
@@ -166,20 +136,16 @@ def test_who_builds_the_vnfcs(
         assert len(devices) == 2
         for device_id in devices:
             api.wait_for_status(device_id, "ACTIVE")
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline and any(
-            traffic.statuses.get(d) != ["PENDING_CREATE", "ACTIVE"] for d in devices
-        ):
-            traffic.drain(0.2)
-        traffic.drain(0.5)  # a create command would have come before the op completed
-        assert {d: traffic.statuses.get(d) for d in devices} == {
-            d: ["PENDING_CREATE", "ACTIVE"] for d in devices
-        }
-        assert sorted(c for c in traffic.creates if c in devices) == (
-            devices if built_by_commands else []
+        changes.wait_for(
+            lambda _: all(statuses(d) == ["PENDING_CREATE", "ACTIVE"] for d in devices),
+            timeout=10,
         )
+        creates.drain(0.5)  # a create command would have come before the op completed
+        created = sorted(body["payload"]["id"] for _, body in creates.received)
+        assert [c for c in created if c in devices] == (devices if built_by_commands else [])
     finally:
-        traffic.close()
+        creates.close()
+        changes.close()
 
 
 def test_heal_and_operate_on_the_noop_driver(api: Api, bus: VnfLcmBus) -> None:
