@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import uuid
 from dataclasses import replace
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -154,8 +155,9 @@ async def vnf_lcm_op_action(cmd: VnfLcmOperationAction, ctx: HandlerContext) -> 
             again = processing.enter(st.FAILED_TEMP, at, error=op.error)
             await finish(uow, vnf, processing, again, recorded=op, announce_before=True)
         else:
-            entered = _act(op, cmd)
-            acted, issued = opocc.advance(entered, now())
+            at = now()
+            entered = _act(op, cmd, at)
+            acted, issued = opocc.advance(entered, at)
             if entered.state != op.state:
                 # The state the action entered (PROCESSING, ROLLING_BACK) is announced even
                 # when its steps are done at once and the op gets further right away.
@@ -170,9 +172,8 @@ def _refused(op: OpOcc) -> bool:
     return op.error is not None and op.error.get("status") == 422 and not op.steps
 
 
-def _act(op: OpOcc, cmd: VnfLcmOperationAction) -> OpOcc:
-    """The op as the action leaves it, before its plan moves on."""
-    at = now()
+def _act(op: OpOcc, cmd: VnfLcmOperationAction, at: datetime) -> OpOcc:
+    """The op as the action leaves it at ``at``, before its plan moves on."""
     if cmd.action == "FAIL":
         return op.enter(st.FAILED, at)
     if cmd.action == "CANCEL":
