@@ -1,12 +1,12 @@
 """A unit of work's connection, out of the engine's pool and back, at the least cost.
 
 ``engine.connect()``, ``begin()``, ``commit()`` and ``close()`` each cross into a greenlet
-and through SQLAlchemy's engine machinery, on every message (``bench.units_of_work``:
-a one-statement transaction cost 357 µs that way and 261 µs this way on a quiet machine). Here the pooled connection is checked out with one
-switch and wrapped in an ``AsyncConnection`` without another; SQLAlchemy's transaction
-begins by itself if a Core statement runs. A transaction that only ran raw statements
-(``raw.Driver``) commits on the driver, and a connection with nothing left open goes back
-to the pool directly. Anything else takes SQLAlchemy's own path, which knows how to roll
+and through SQLAlchemy's engine machinery, on every message (``bench.units_of_work``: a
+one-statement transaction cost 357 µs that way and 261 µs this way on a quiet machine).
+Here the pooled connection is checked out with one switch and wrapped in an
+``AsyncConnection`` without another; SQLAlchemy's transaction begins by itself if a Core
+statement runs. A transaction that only ran raw statements (``raw.Driver``) commits on the
+driver, and a connection with nothing left open goes back to the pool directly. Anything else takes SQLAlchemy's own path, which knows how to roll
 back and discard a broken connection.
 """
 
