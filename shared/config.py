@@ -59,7 +59,7 @@ class Settings(BaseSettings):
     mgmt_replicas: int | None = None
     # Messages a consumer may hold unacknowledged; bounds memory and redelivery on a crash.
     prefetch_count: int = 10
-    # The relay wakes on NOTIFY; this is only the fallback poll for a missed wake-up.
+    # Commits wake the relay (db.relay_wakeup); this is only the poll for a missed wake-up.
     relay_poll_seconds: float = 1.0
     relay_batch_size: int = 200
     # Upper bound of any one device driver call (create, wait, update, delete).

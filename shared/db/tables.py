@@ -51,10 +51,12 @@ def outbox_channel(schema: str) -> str:
 
 
 def outbox_notify_ddl(schema: str) -> tuple[list[str], list[str]]:
-    """(upgrade, downgrade) statements for the trigger that wakes the schema's relay.
+    """(upgrade, downgrade) statements for the trigger that woke the schema's relay.
 
-    A statement-level trigger sends one NOTIFY per INSERT into the outbox; Postgres delivers
-    it at commit, so the relay wakes only for rows it can already read.
+    A statement-level trigger sent one NOTIFY per INSERT into the outbox; Postgres delivers
+    it at commit, so the relay woke only for rows it could already read. Dropped since (each
+    service's ``outbox_wakeup`` migration): a NOTIFY with every commit serialized them all,
+    and a commit now wakes the relay itself (``db.relay_wakeup``).
     """
     channel = outbox_channel(schema)
     upgrade = [

@@ -19,6 +19,7 @@ from shared.contracts.envelope import Envelope, Message
 from shared.contracts.notifications import Notification, project_routing_key
 from shared.db import pooled
 from shared.db.raw import Driver, InboxSql, OutboxRows, OutboxSql
+from shared.db.relay_wakeup import wake_relay
 from shared.messaging.topology import COMMANDS, EVENTS, NOTIFICATIONS, PROJECT_NOTIFICATIONS
 
 log = logging.getLogger(__name__)
@@ -48,6 +49,9 @@ class UnitOfWork:
         # Outbox rows of this transaction, written in one statement just before commit:
         # (message_id, exchange, routing_key, message_type, correlation_id, body).
         self._pending: list[tuple[uuid.UUID, str, str, str, str, bytes]] = []
+        # Outbox rows were written (or handed out to be written): the relay is woken after
+        # the commit.
+        self._announced = False
         self.committed = False
 
     @property
@@ -69,7 +73,7 @@ class UnitOfWork:
         tb: TracebackType | None,
     ) -> None:
         conn, self._conn, self._driver = self.conn, None, None
-        self._pending = []
+        self._pending, self._announced = [], False
         try:
             await pooled.rollback(conn)  # nothing to do once committed
         finally:
@@ -80,9 +84,19 @@ class UnitOfWork:
             rows, self._pending = self._pending, []
             driver = await self._driver_in_transaction()
             await driver.execute(OutboxSql.of(self._outbox).insert, *zip(*rows, strict=True))
-        # The outbox's trigger has queued the relay's wake-up; Postgres sends it now.
+            self._announced = True
         await pooled.commit(self.conn)
         self.committed = True
+        if self._announced:
+            self._announced = False
+            await self._wake_relay()
+
+    async def _wake_relay(self) -> None:
+        """The relay publishes the rows just committed (``relay_wakeup``)."""
+        if self._driver is None:
+            self._driver = await Driver.under(self.conn)
+        schema = self._outbox.schema or ""
+        await wake_relay(self._engine, schema, self._driver.outside_transaction())
 
     async def _driver_in_transaction(self) -> asyncpg.Connection:
         if self._driver is None:
@@ -109,6 +123,7 @@ class UnitOfWork:
         rows, self._pending = self._pending, []
         if not rows:
             return OutboxRows([], [], [], [], [], [])
+        self._announced = True
         return OutboxRows(*map(list, zip(*rows, strict=True)))
 
     async def record_processed(self, envelope: Envelope) -> None:

@@ -155,6 +155,7 @@ class BatchUnitOfWork(UnitOfWork):
         outbox = self._outbox if rows else None
         if outbox is not None:
             parameters += [list(column) for column in zip(*rows, strict=True)]
+            self._announced = True
         if parameters:
             driver = await self._statement_driver()
             try:

@@ -1,7 +1,7 @@
 """The outbox relay: publishes committed outbox rows with publisher confirms, in order.
 
 One relay per schema is active at a time (a Postgres advisory lock), so messages leave in
-commit order. It wakes on the NOTIFY a commit sends and polls as a fallback. A row is
+commit order. A commit wakes it (``db.relay_wakeup``) and it polls as a fallback. A row is
 deleted only after the broker confirmed it (by the relay's next statement, which also reads
 the next rows); a crash in between publishes it again, which consumers absorb through their
 inbox. Commands and events are published mandatory: a row the broker returns as
@@ -28,6 +28,7 @@ from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from shared.db.raw import OutboxSql
+from shared.db.relay_wakeup import relay_here
 from shared.db.tables import outbox_channel
 from shared.messaging.topology import COMMANDS, EVENTS, declare_topology
 from shared.observability.metrics import MESSAGES_PUBLISHED
@@ -62,6 +63,7 @@ class OutboxRelay:
         self._service = service
         self._engine = engine
         self._sql = OutboxSql.of(outbox)
+        self._schema = outbox.schema or service
         self._amqp_url = amqp_url
         self._poll_seconds = poll_seconds
         self._batch_size = batch_size
@@ -94,8 +96,10 @@ class OutboxRelay:
             raw = await conn.get_raw_connection()
             driver: asyncpg.Connection = raw.driver_connection
             await self._acquire_lock(driver)
-            await driver.add_listener(outbox_channel(self._service), self._on_notify)
-            await self._relay(driver)
+            # Commits in other processes NOTIFY; those in this one call _on_notify directly.
+            await driver.add_listener(outbox_channel(self._schema), self._on_notify)
+            with relay_here(self._engine, self._schema, self._wake.set):
+                await self._relay(driver)
         finally:
             await conn.invalidate()
             await conn.close()
