@@ -72,11 +72,16 @@ class UnitOfWork:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        conn, self._conn, self._driver = self.conn, None, None
+        conn, announced = self.conn, self._announced
         self._pending, self._announced = [], False
         try:
             await pooled.rollback(conn)  # nothing to do once committed
+            if announced and not conn.invalidated:
+                # Rows from take_outbox, written by a statement that committed on its own
+                # (no commit here). Had it failed, the relay wakes for nothing: harmless.
+                await self._wake_relay()
         finally:
+            self._conn, self._driver = None, None
             await pooled.checkin(conn)
 
     async def commit(self) -> None:

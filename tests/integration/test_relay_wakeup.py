@@ -15,6 +15,7 @@ import aio_pika
 from sqlalchemy import MetaData, text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from shared.db.raw import OutboxSql
 from shared.db.tables import inbox_table, outbox_table
 from shared.db.uow import UnitOfWork
 from shared.devstack import Suite
@@ -84,6 +85,24 @@ async def _commit_here(engine: AsyncEngine, metadata: MetaData, event_type: str)
         await uow.commit()
 
 
+async def _write_on_its_own(engine: AsyncEngine, metadata: MetaData, event_type: str) -> None:
+    """As the api writes a device and its command: rows from ``take_outbox`` in a statement
+    that commits on its own, and no ``commit``."""
+    outbox = metadata.tables[f"{SCHEMA}.outbox"]
+    async with UnitOfWork(
+        engine,
+        outbox=outbox,
+        inbox=metadata.tables[f"{SCHEMA}.processed_messages"],
+        producer="test",
+        correlation_id="statement",
+    ) as uow:
+        await uow.publish_notification(
+            notification_id=uuid.uuid4(), tenant_id="wakeup", event_type=event_type, body=b"{}"
+        )
+        driver = await uow.driver_outside_transaction()
+        await driver.execute(OutboxSql.of(outbox).insert, *uow.take_outbox())
+
+
 async def _arrival(queue: aio_pika.abc.AbstractQueue, event_type: str, began: float) -> float:
     """Seconds from ``began`` until the message of ``event_type`` arrives."""
     try:
@@ -97,7 +116,7 @@ async def _arrival(queue: aio_pika.abc.AbstractQueue, event_type: str, began: fl
     raise AssertionError(f"{event_type} not published within {POLL_SECONDS / 2:.0f}s")
 
 
-async def _scenario(suite: Suite) -> tuple[float, float, str]:
+async def _scenario(suite: Suite) -> tuple[float, float, float, str]:
     dsn = _dsn(suite)
     engine = create_async_engine(dsn)
     metadata = await _tables(engine)
@@ -123,6 +142,10 @@ async def _scenario(suite: Suite) -> tuple[float, float, str]:
         here = await _arrival(queue, "test.wakeup.here", began)
 
         began = time.monotonic()
+        await _write_on_its_own(engine, metadata, "test.wakeup.statement")
+        statement = await _arrival(queue, "test.wakeup.statement", began)
+
+        began = time.monotonic()
         other = await asyncio.create_subprocess_exec(
             sys.executable,
             "-c",
@@ -140,7 +163,7 @@ async def _scenario(suite: Suite) -> tuple[float, float, str]:
             if other.returncode is None:
                 other.kill()
                 await other.wait()
-        return here, elsewhere, errors.decode()
+        return here, statement, elsewhere, errors.decode()
     finally:
         relay_task.cancel()
         await asyncio.gather(relay_task, return_exceptions=True)
@@ -153,7 +176,8 @@ async def _scenario(suite: Suite) -> tuple[float, float, str]:
 def test_a_commit_wakes_the_relay_here_in_memory_and_from_another_process_by_notify(
     suite: Suite,
 ) -> None:
-    here, elsewhere, errors = asyncio.run(_scenario(suite))
+    here, statement, elsewhere, errors = asyncio.run(_scenario(suite))
     assert errors == "", errors
     assert here < WOKEN_WITHIN, f"a commit beside the relay waited {here:.1f}s"
+    assert statement < WOKEN_WITHIN, f"rows written on their own waited {statement:.1f}s"
     assert elsewhere < WOKEN_WITHIN, f"a commit in another process waited {elsewhere:.1f}s"
