@@ -2,24 +2,34 @@
 
 One relay per schema runs at a time, in whichever process holds its advisory lock
 (``messaging.relay``). A commit in that process wakes it directly, in memory; a commit in
-any other process (a replica's) sends a NOTIFY on the schema's channel, which that relay
-LISTENs to. A NOTIFY is not sent with every commit because PostgreSQL serializes the commits
-of all transactions that notify: each holds one cluster-wide lock from its pre-commit
-through the flush of its commit record, so they cannot share a WAL flush. Measured on the
-development machine, 16 writers each inserting a row and 3 outbox rows per transaction:
-2,635 commits/s with the NOTIFY of a trigger, 3,654/s without. The relay's poll is the net
-for a wake-up lost anyway (a NOTIFY that failed after its commit, a relay that moved).
+any other process (a replica's) has a NOTIFY sent on the schema's channel, which that relay
+LISTENs to. A NOTIFY is not sent from every commit's own transaction because PostgreSQL
+serializes the commits of all transactions that notify: each holds one cluster-wide lock
+from its pre-commit through the flush of its commit record, so they cannot share a WAL
+flush. Measured on the development machine, 16 writers each inserting a row and 3 outbox
+rows per transaction: 2,635 commits/s with the NOTIFY of a trigger, 3,654/s without.
+
+The NOTIFY of other processes is sent after the commit, by one task per schema and
+process, at most one at a time: the commits made while one is on its way are covered by
+the next, so a busy replica sends a few NOTIFYs rather than one per commit, and a commit
+never waits for one. The relay's poll is the net for a wake-up lost anyway (a NOTIFY that
+failed, a relay that moved to another process).
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
+import weakref
 from collections.abc import Callable, Iterator
 
 import asyncpg
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from shared.db import pooled
+from shared.db.raw import Driver
 from shared.db.tables import outbox_channel
 
 log = logging.getLogger(__name__)
@@ -47,19 +57,63 @@ def relay_here(engine: AsyncEngine, schema: str, wake: Callable[[], None]) -> It
             del _here[key]
 
 
-async def wake_relay(engine: AsyncEngine, schema: str, conn: asyncpg.Connection) -> None:
+def wake_relay(engine: AsyncEngine, schema: str) -> None:
     """After a commit that wrote outbox rows to ``schema``: wake its relay, here in memory
-    or elsewhere by a NOTIFY sent on ``conn`` (idle: the statement commits on its own).
-    A NOTIFY that fails is logged, not raised: the commit it follows stands, and the relay
-    finds the rows at its next poll."""
+    or elsewhere by a NOTIFY sent soon after (never awaited by the committer)."""
     wake = _here.get(_key(engine, schema))
     if wake is not None:
         wake()
         return
-    try:
-        await conn.execute("SELECT pg_notify($1, '')", outbox_channel(schema))
-    except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
-        log.warning(
-            "could not wake the outbox relay; it polls for the rows",
-            extra={"schema": schema, "error": repr(exc)},
-        )
+    by_schema = _notifiers.setdefault(engine, {})
+    notifier = by_schema.get(schema)
+    if notifier is None:
+        notifier = by_schema[schema] = _Notifier(schema)
+    notifier.request(engine)
+
+
+class _Notifier:
+    """Sends the NOTIFYs of one engine's commits to one schema, one at a time. (It keeps
+    no reference to the engine, which keys it weakly: only its running task does.)"""
+
+    def __init__(self, schema: str) -> None:
+        self._channel = outbox_channel(schema)
+        self._again = False
+        self._task: asyncio.Task[None] | None = None
+
+    def request(self, engine: AsyncEngine) -> None:
+        self._again = True
+        if self._task is None:
+            self._task = asyncio.get_running_loop().create_task(self._send(engine))
+
+    async def _send(self, engine: AsyncEngine) -> None:
+        try:
+            # A commit made while a NOTIFY is on its way asks again: one more goes after it.
+            while self._again:
+                self._again = False
+                await self._notify(engine)
+        finally:
+            # Before the task ends, with no await after the loop's last check: a request
+            # seeing a task still set is one this loop will serve.
+            self._task = None
+
+    async def _notify(self, engine: AsyncEngine) -> None:
+        try:
+            conn = await pooled.checkout(engine)
+            try:
+                driver = await Driver.under(conn)
+                await driver.outside_transaction().execute(
+                    "SELECT pg_notify($1, '')", self._channel
+                )
+            finally:
+                await pooled.checkin(conn)
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, SQLAlchemyError) as exc:
+            log.warning(
+                "could not wake the outbox relay; it polls for the rows",
+                extra={"channel": self._channel, "error": repr(exc)},
+            )
+
+
+# Per engine (one per process and event loop), forgotten with it.
+_notifiers: weakref.WeakKeyDictionary[AsyncEngine, dict[str, _Notifier]] = (
+    weakref.WeakKeyDictionary()
+)

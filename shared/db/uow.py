@@ -72,17 +72,16 @@ class UnitOfWork:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        conn, announced = self.conn, self._announced
-        self._pending, self._announced = [], False
+        conn, self._conn, self._driver = self.conn, None, None
+        announced, self._pending, self._announced = self._announced, [], False
         try:
             await pooled.rollback(conn)  # nothing to do once committed
-            if announced and not conn.invalidated:
-                # Rows from take_outbox, written by a statement that committed on its own
-                # (no commit here). Had it failed, the relay wakes for nothing: harmless.
-                await self._wake_relay()
         finally:
-            self._conn, self._driver = None, None
             await pooled.checkin(conn)
+        if announced:
+            # Rows from take_outbox, written by a statement that committed on its own (no
+            # commit here). Had it failed, the relay wakes for nothing: harmless.
+            wake_relay(self._engine, self._outbox.schema or "")
 
     async def commit(self) -> None:
         if self._pending:
@@ -94,14 +93,8 @@ class UnitOfWork:
         self.committed = True
         if self._announced:
             self._announced = False
-            await self._wake_relay()
-
-    async def _wake_relay(self) -> None:
-        """The relay publishes the rows just committed (``relay_wakeup``)."""
-        if self._driver is None:
-            self._driver = await Driver.under(self.conn)
-        schema = self._outbox.schema or ""
-        await wake_relay(self._engine, schema, self._driver.outside_transaction())
+            # The relay publishes the rows just committed.
+            wake_relay(self._engine, self._outbox.schema or "")
 
     async def _driver_in_transaction(self) -> asyncpg.Connection:
         if self._driver is None:

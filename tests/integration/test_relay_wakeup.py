@@ -1,22 +1,29 @@
 """A commit wakes its schema's relay at once: in memory when the relay runs in the committing
 process, by a NOTIFY when it runs in another. The relay here polls once a minute, so a
-message that arrives within seconds was woken for, not polled for."""
+message that arrives within seconds was woken for, not polled for. The first tests watch
+the NOTIFYs themselves on a LISTEN connection."""
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import sys
 import textwrap
 import time
 import uuid
+from collections.abc import Callable
 
 import aio_pika
+import asyncpg
+import pytest
 from sqlalchemy import MetaData, text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from shared.config import Settings
 from shared.db.raw import OutboxSql
-from shared.db.tables import inbox_table, outbox_table
+from shared.db.relay_wakeup import relay_here, wake_relay
+from shared.db.tables import inbox_table, outbox_channel, outbox_table
 from shared.db.uow import UnitOfWork
 from shared.devstack import Suite
 from shared.messaging.relay import OutboxRelay
@@ -48,6 +55,9 @@ COMMIT_ELSEWHERE = textwrap.dedent(
                 body=b"{}",
             )
             await uow.commit()
+        # Up a moment longer, as a service is: the NOTIFY goes after the commit (a process
+        # that exits at once leaves the wake-up to the relay's poll).
+        await asyncio.sleep(1.0)
         await engine.dispose()
 
     asyncio.run(main(*sys.argv[1:]))
@@ -55,9 +65,78 @@ COMMIT_ELSEWHERE = textwrap.dedent(
 )
 
 
-def _dsn(suite: Suite) -> str:
-    admin = suite.settings.db_admin_url.rsplit("/", 1)[0]
-    return f"{admin.replace('postgresql://', 'postgresql+asyncpg://', 1)}/{suite.settings.db_name}"
+def _dsn(settings: Settings, *, driver: str = "postgresql+asyncpg") -> str:
+    admin = settings.db_admin_url.rsplit("/", 1)[0]
+    return f"{admin.replace('postgresql', driver, 1)}/{settings.db_name}"
+
+
+async def _notifies(
+    settings: Settings, commits: Callable[[AsyncEngine], None], *, relay_here_too: bool = False
+) -> tuple[int, int]:
+    """(NOTIFYs on the schema's channel, in-memory wake-ups) after ``commits`` announced
+    their rows, with this process's relay for the schema running here or not."""
+    listener = await asyncpg.connect(_dsn(settings, driver="postgresql"))
+    seen: list[object] = []
+    await listener.add_listener(outbox_channel(SCHEMA), lambda *args: seen.append(args))
+    engine = create_async_engine(_dsn(settings))
+    woken: list[str] = []
+    try:
+        if relay_here_too:
+            with relay_here(engine, SCHEMA, lambda: woken.append("here")):
+                commits(engine)
+        else:
+            commits(engine)
+        await asyncio.sleep(1.0)  # what was sent has arrived
+    finally:
+        await listener.close()
+        await engine.dispose()
+    return len(seen), len(woken)
+
+
+def _one(engine: AsyncEngine) -> None:
+    wake_relay(engine, SCHEMA)
+
+
+def _burst(engine: AsyncEngine) -> None:
+    for _ in range(50):
+        wake_relay(engine, SCHEMA)
+
+
+def test_a_commit_beside_the_relay_wakes_it_in_memory_without_a_notify(
+    database: Settings,
+) -> None:
+    assert asyncio.run(_notifies(database, _one, relay_here_too=True)) == (0, 1)
+
+
+def test_a_commit_without_the_relay_here_sends_a_notify_on_the_schema_channel(
+    database: Settings,
+) -> None:
+    assert asyncio.run(_notifies(database, _one)) == (1, 0)
+
+
+def test_commits_made_while_a_notify_is_on_its_way_share_the_next_one(
+    database: Settings,
+) -> None:
+    notified, _ = asyncio.run(_notifies(database, _burst))
+    assert 1 <= notified <= 2, notified
+
+
+def test_a_notify_that_cannot_be_sent_is_logged_not_raised(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The commit stands; the relay's poll finds the rows."""
+
+    async def nowhere() -> None:
+        engine = create_async_engine("postgresql+asyncpg://u@127.0.0.1:1/servicevm")
+        wake_relay(engine, SCHEMA)
+        await asyncio.sleep(0.5)
+        await engine.dispose()
+
+    with caplog.at_level(logging.WARNING, logger="shared.db.relay_wakeup"):
+        asyncio.run(nowhere())
+    assert [r.message for r in caplog.records] == [
+        "could not wake the outbox relay; it polls for the rows"
+    ]
 
 
 async def _tables(engine: AsyncEngine) -> MetaData:
@@ -117,7 +196,7 @@ async def _arrival(queue: aio_pika.abc.AbstractQueue, event_type: str, began: fl
 
 
 async def _scenario(suite: Suite) -> tuple[float, float, float, str]:
-    dsn = _dsn(suite)
+    dsn = _dsn(suite.settings)
     engine = create_async_engine(dsn)
     metadata = await _tables(engine)
     relay = OutboxRelay(
