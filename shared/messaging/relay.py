@@ -60,10 +60,10 @@ class OutboxRelay:
         poll_seconds: float = 1.0,
         batch_size: int = 200,
     ) -> None:
+        # The service's name is its schema's (the outbox's), which commits wake it by.
         self._service = service
         self._engine = engine
         self._sql = OutboxSql.of(outbox)
-        self._schema = outbox.schema or service
         self._amqp_url = amqp_url
         self._poll_seconds = poll_seconds
         self._batch_size = batch_size
@@ -97,8 +97,8 @@ class OutboxRelay:
             driver: asyncpg.Connection = raw.driver_connection
             await self._acquire_lock(driver)
             # Commits in other processes NOTIFY; those in this one call _on_notify directly.
-            await driver.add_listener(outbox_channel(self._schema), self._on_notify)
-            with relay_here(self._engine, self._schema, self._wake.set):
+            await driver.add_listener(outbox_channel(self._service), self._on_notify)
+            with relay_here(self._engine, self._service, self._wake.set):
                 await self._relay(driver)
         finally:
             await conn.invalidate()
