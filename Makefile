@@ -36,6 +36,7 @@ bench: install
 	$(PY) -m bench.probes
 	$(PY) -m bench.units_of_work
 	$(PY) -m bench.http_protocols
+	$(PY) -m bench.outbox_commits
 
 # The fault suite (issue 12): 2 replicas of every service, private RabbitMQ and PostgreSQL.
 chaos: install
