@@ -96,7 +96,7 @@ class OutboxRelay:
             raw = await conn.get_raw_connection()
             driver: asyncpg.Connection = raw.driver_connection
             await self._acquire_lock(driver)
-            # Commits in other processes NOTIFY; those in this one call _on_notify directly.
+            # Commits in other processes NOTIFY; those in this one set self._wake directly.
             await driver.add_listener(outbox_channel(self._service), self._on_notify)
             with relay_here(self._engine, self._service, self._wake.set):
                 await self._relay(driver)
