@@ -46,8 +46,9 @@ def openstack_as(keystone: Keystone, user: str, *args: str) -> subprocess.Comple
         "3",
         "--os-username",
         user,
-        "--os-password",
-        keystone.passwords[user],
+        # One argument: a generated password may begin with "-" (token_urlsafe), which
+        # argparse would take for an option of its own.
+        f"--os-password={keystone.passwords[user]}",
         "--os-project-name",
         project,
         "--os-user-domain-name",
