@@ -167,8 +167,8 @@ class OutboxSql:
         columns = OUTBOX_COLUMNS
         return cls(
             name=name,
-            # One statement for all the rows of a transaction (its trigger wakes the relay
-            # once), inserted in the order they were queued: their ids are that order.
+            # One statement for all the rows of a transaction, inserted in the order they
+            # were queued: their ids are that order.
             insert=f"INSERT INTO {name} ({columns}) SELECT {columns} FROM unnest("
             "$1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bytea[]) "
             f"WITH ORDINALITY AS queued ({columns}, position) ORDER BY position",

@@ -22,6 +22,7 @@ from servicevm_mgmt.monitoring.settings import monitor_settings
 from servicevm_mgmt.monitoring.states import ProbeResult
 from servicevm_mgmt.monitoring.tables import monitored_devices
 from shared.config import get_settings
+from shared.db import relay_wakeup
 from shared.db.uow import UnitOfWork
 
 T = TypeVar("T")
@@ -130,3 +131,6 @@ async def _record(engine: AsyncEngine, results: list[tuple[store.Probe, ProbeRes
         for event in await store.record(uow.conn, results, at=datetime.now(UTC)):
             await uow.publish(event, tenant_id=event.tenant_id)
         await uow.commit()
+    # The relay runs in mgmt's service process, so a NOTIFY wakes it, sent after the commit;
+    # this loop stops between Celery tasks, so the NOTIFY is sent before it does.
+    await relay_wakeup.flush(engine)
