@@ -157,36 +157,36 @@ async def _tables(engine: AsyncEngine) -> MetaData:
     return metadata
 
 
-async def _commit_here(engine: AsyncEngine, metadata: MetaData, event_type: str) -> None:
-    async with UnitOfWork(
-        engine,
-        outbox=metadata.tables[f"{SCHEMA}.outbox"],
-        inbox=metadata.tables[f"{SCHEMA}.processed_messages"],
-        producer="test",
-        correlation_id="here",
-    ) as uow:
-        await uow.publish_notification(
-            notification_id=uuid.uuid4(), tenant_id="wakeup", event_type=event_type, body=b"{}"
-        )
-        await uow.commit()
+async def _announce(engine: AsyncEngine, metadata: MetaData, how: str) -> None:
+    """One notification written to the outbox the way ``how`` names:
 
-
-async def _write_on_its_own(engine: AsyncEngine, metadata: MetaData, event_type: str) -> None:
-    """As the api writes a device and its command: rows from ``take_outbox`` in a statement
-    that commits on its own, and no ``commit``."""
+    - ``commit``: queued, then ``UnitOfWork.commit`` (most units of work);
+    - ``statement``: rows from ``take_outbox`` in a statement that commits on its own, and
+      no ``commit`` (the api's device POST);
+    - ``batch``: a consumer batch's last statement (``BatchUnitOfWork.commit_batch``).
+    """
     outbox = metadata.tables[f"{SCHEMA}.outbox"]
-    async with UnitOfWork(
+    unit = BatchUnitOfWork if how == "batch" else UnitOfWork
+    async with unit(
         engine,
         outbox=outbox,
         inbox=metadata.tables[f"{SCHEMA}.processed_messages"],
         producer="test",
-        correlation_id="statement",
+        correlation_id=how,
     ) as uow:
         await uow.publish_notification(
-            notification_id=uuid.uuid4(), tenant_id="wakeup", event_type=event_type, body=b"{}"
+            notification_id=uuid.uuid4(),
+            tenant_id="wakeup",
+            event_type=f"test.wakeup.{how}",
+            body=b"{}",
         )
-        driver = await uow.driver_outside_transaction()
-        await driver.execute(OutboxSql.of(outbox).insert, *uow.take_outbox())
+        if isinstance(uow, BatchUnitOfWork):
+            await uow.commit_batch()
+        elif how == "statement":
+            driver = await uow.driver_outside_transaction()
+            await driver.execute(OutboxSql.of(outbox).insert, *uow.take_outbox())
+        else:
+            await uow.commit()
 
 
 async def _arrival(queue: aio_pika.abc.AbstractQueue, event_type: str, began: float) -> float:
@@ -200,21 +200,6 @@ async def _arrival(queue: aio_pika.abc.AbstractQueue, event_type: str, began: fl
     except TimeoutError:
         pass
     raise AssertionError(f"{event_type} not published within {POLL_SECONDS / 2:.0f}s")
-
-
-async def _commit_batch_here(engine: AsyncEngine, metadata: MetaData, event_type: str) -> None:
-    """As a consumer's batch commits: its outbox rows in the batch's last statement."""
-    async with BatchUnitOfWork(
-        engine,
-        outbox=metadata.tables[f"{SCHEMA}.outbox"],
-        inbox=metadata.tables[f"{SCHEMA}.processed_messages"],
-        producer="test",
-        correlation_id="batch",
-    ) as uow:
-        await uow.publish_notification(
-            notification_id=uuid.uuid4(), tenant_id="wakeup", event_type=event_type, body=b"{}"
-        )
-        await uow.commit_batch()
 
 
 @dataclass
@@ -253,20 +238,16 @@ async def _scenario(suite: Suite) -> _Seen:
         # The relay's first round takes whatever is there, woken or not: once published,
         # the relay holds the lock. A second relay here stands by (it must not take the
         # wake-ups of this process's commits).
-        await _commit_here(engine, metadata, "test.wakeup.first")
-        await _arrival(queue, "test.wakeup.first", time.monotonic())
+        await _announce(engine, metadata, "commit")
+        await _arrival(queue, "test.wakeup.commit", time.monotonic())
         relays.append(asyncio.create_task(_relay(suite, engine, metadata).run()))
         await listener.add_listener(outbox_channel(SCHEMA), lambda *args: notified.append(args))
 
         published_after: dict[str, float] = {}
-        for name, write in (
-            ("commit", _commit_here),
-            ("statement", _write_on_its_own),
-            ("batch", _commit_batch_here),
-        ):
+        for how in ("commit", "statement", "batch"):
             began = time.monotonic()
-            await write(engine, metadata, f"test.wakeup.{name}")
-            published_after[name] = await _arrival(queue, f"test.wakeup.{name}", began)
+            await _announce(engine, metadata, how)
+            published_after[how] = await _arrival(queue, f"test.wakeup.{how}", began)
         await asyncio.sleep(0.5)  # a NOTIFY sent would have arrived
         notifies_from_here = len(notified)
 
