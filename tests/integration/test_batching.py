@@ -19,6 +19,7 @@ from servicevm_mgmt.bootstrap import DEFINITION as MGMT
 from shared.config import Settings
 from shared.contracts import commands, events
 from shared.contracts.envelope import Envelope
+from shared.db.relay_wakeup import relay_here
 from shared.db.uow import UnitOfWork
 from shared.devstack import drop_database, fresh_database
 from shared.messaging.batching import BatchingDispatcher, one_transaction
@@ -274,7 +275,9 @@ async def test_a_batch_that_only_announces_is_one_statement_without_begin(
     async with store.engine.connect():
         simple_queries.clear()  # the engine's first connection reads the server's settings
 
-    await asyncio.gather(*(dispatch(e) for e in envelopes))
+    # As in mgmt's process, whose relay runs beside its handlers: woken without a NOTIFY.
+    with relay_here(store.engine, store.service, lambda: None):
+        await asyncio.gather(*(dispatch(e) for e in envelopes))
 
     assert simple_queries == []  # no BEGIN, no COMMIT: the statement commits on its own
     assert await _announced(store, ids) == {f"req-batch-{i}": 1 for i in ids}
