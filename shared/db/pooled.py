@@ -6,8 +6,9 @@ one-statement transaction cost 357 µs that way and 261 µs this way on a quiet 
 Here the pooled connection is checked out with one switch and wrapped in an
 ``AsyncConnection`` without another; SQLAlchemy's transaction begins by itself if a Core
 statement runs. A transaction that only ran raw statements (``raw.Driver``) commits on the
-driver, and a connection with nothing left open goes back to the pool directly. Anything else takes SQLAlchemy's own path, which knows how to roll
-back and discard a broken connection.
+driver, and a connection with nothing left open goes back to the pool directly. Anything
+else takes SQLAlchemy's own path, which knows how to roll back and discard a broken
+connection.
 """
 
 from __future__ import annotations

@@ -81,7 +81,7 @@ class UnitOfWork:
         if announced:
             # Rows from take_outbox, written by a statement that committed on its own (no
             # commit here). Had it failed, the relay wakes for nothing: harmless.
-            wake_relay(self._engine, self._outbox.schema or "")
+            self._wake_relay()
 
     async def commit(self) -> None:
         if self._pending:
@@ -93,8 +93,11 @@ class UnitOfWork:
         self.committed = True
         if self._announced:
             self._announced = False
-            # The relay publishes the rows just committed.
-            wake_relay(self._engine, self._outbox.schema or "")
+            self._wake_relay()
+
+    def _wake_relay(self) -> None:
+        """The relay publishes the rows just committed (``relay_wakeup``)."""
+        wake_relay(self._engine, self._outbox.schema or "")
 
     async def _driver_in_transaction(self) -> asyncpg.Connection:
         if self._driver is None:
