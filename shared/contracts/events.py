@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import uuid
 from datetime import datetime
 from typing import Any, ClassVar, Literal, Self
@@ -90,13 +91,42 @@ class DeviceSpawned(_DeviceStepEvent):
 class DeviceStatusChanged(_DeviceStateEvent):
     TYPE: ClassVar[str] = "device.status_changed"
 
+    # The status before this message's first change (None: the device is new).
     previous_status: str | None
+    # The states the device entered and left in the transaction that ends at ``device``,
+    # oldest first: a create by an in-process driver is PENDING_CREATE then ACTIVE (or
+    # ERROR) in one message, not two, so each consumer of devices handles one message and
+    # runs one transaction for it. Projections take ``device`` (the first of ``changes``
+    # tells them whether the message adds the device); whoever announces every change
+    # (mgmt's notifications) takes each of ``changes`` in turn. Absent from the payload
+    # when empty, as ``spawned``.
+    passed: list[DeviceSnapshot] = Field(default_factory=list)
     # A device created with nothing to configure, which lifecycle made ACTIVE itself, may
     # carry here the device.spawned mgmt would otherwise get as a message of its own: mgmt
     # records the device with this change's notification (one message and transaction,
     # not two). A create only: the device is new, so mgmt needs no lease to record it.
     # Absent from the payload when None: the event is unchanged for everyone else.
     spawned: DeviceSpawned | None = None
+
+    @property
+    def first(self) -> DeviceSnapshot:
+        """The first state this message announces: PENDING_CREATE for a new device."""
+        return self.passed[0] if self.passed else self.device
+
+    def changes(self) -> list[tuple[DeviceSnapshot, str | None]]:
+        """Each state this message announces with the status it replaced, oldest first."""
+        states = [*self.passed, self.device]
+        previous = [self.previous_status, *(state.status for state in states[:-1])]
+        return list(zip(states, previous, strict=True))
+
+    @model_validator(mode="after")
+    def _passed_leads_to_device(self) -> Self:
+        states = [*self.passed, self.device]
+        if any(state.id != self.device.id for state in self.passed):
+            raise ValueError("passed holds another device's state")
+        if any(a.revision >= b.revision for a, b in itertools.pairwise(states)):
+            raise ValueError("passed: each state's revision must be below the next one's")
+        return self
 
     @model_validator(mode="after")
     def _spawned_is_a_create_with_nothing_to_configure(self) -> Self:
@@ -110,10 +140,12 @@ class DeviceStatusChanged(_DeviceStateEvent):
         return self
 
     @model_serializer(mode="wrap")
-    def _without_absent_spawned(self, serialize: SerializerFunctionWrapHandler) -> dict[str, Any]:
+    def _without_absent_fields(self, serialize: SerializerFunctionWrapHandler) -> dict[str, Any]:
         data: dict[str, Any] = serialize(self)
         if self.spawned is None:
             data.pop("spawned", None)
+        if not self.passed:
+            data.pop("passed", None)
         return data
 
 

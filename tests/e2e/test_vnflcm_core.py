@@ -118,13 +118,22 @@ def test_who_builds_the_vnfcs(
     its VNFCs in the op's own transaction: no create command goes round the bus. One that
     does not (a delay makes noop wait like a cloud) gets a create command per VNFC, and the
     op completes when both have reported. Either way each VNFC is a device announced
-    PENDING_CREATE, then ACTIVE, as any other."""
+    PENDING_CREATE, then ACTIVE, as any other: built in the op's transaction, both states
+    in one message; built by its own commands, in a message each."""
     creates = NotificationListener(bus.settings.amqp_url, "lifecycle.create_device", COMMANDS)
     changes = NotificationListener(bus.settings.amqp_url, "device.status_changed", EVENTS)
 
+    def messages(device_id: str) -> list[list[str]]:
+        """The statuses each message about the device announced, message by message."""
+        payloads = (body["payload"] for _, body in changes.received)
+        return [
+            [state["status"] for state in [*p.get("passed", []), p["device"]]]
+            for p in payloads
+            if p["device"]["id"] == device_id
+        ]
+
     def statuses(device_id: str) -> list[str]:
-        devices = (body["payload"]["device"] for _, body in changes.received)
-        return [d["status"] for d in devices if d["id"] == device_id]
+        return [status for message in messages(device_id) for status in message]
 
     try:
         spec = flavour_spec(api, bus.settings, attributes=attributes)
@@ -143,6 +152,12 @@ def test_who_builds_the_vnfcs(
         creates.drain(0.5)  # a create command would have come before the op completed
         created = sorted(body["payload"]["id"] for _, body in creates.received)
         assert [c for c in created if c in devices] == (devices if built_by_commands else [])
+        expected = (
+            [["PENDING_CREATE"], ["ACTIVE"]]
+            if built_by_commands
+            else [["PENDING_CREATE", "ACTIVE"]]
+        )
+        assert all(messages(d) == expected for d in devices)
     finally:
         creates.close()
         changes.close()

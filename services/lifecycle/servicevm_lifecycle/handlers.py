@@ -122,8 +122,8 @@ async def _create_in_process(
 ) -> None:
     """The whole create in one transaction (its driver works in this process alone): a
     new device is written once, in the state the driver left it, and announced as it went
-    (PENDING_CREATE, then ACTIVE or ERROR); a VNFC whose op wrote its row is locked and
-    updated instead."""
+    (PENDING_CREATE, then ACTIVE or ERROR, in one message); a VNFC whose op wrote its row
+    is locked and updated instead."""
     async with ctx.transaction(final=True) as uow:
         vim_id = await choose_vim(uow.conn, cmd, template)
         await _wait_for_vim(uow, ctx, vim_id)
@@ -142,9 +142,8 @@ async def _add_built(
     built = await build(new, template, ctx)
     if not await repo.add_device_of_template(uow.conn, device=built.device):
         return False
-    await announce(uow, new)
     await vnflcm_hooks.device_changed(uow, new)
-    await _announce_built(uow, built)
+    await _announce_built(uow, built, created=new)
     return True
 
 
@@ -173,9 +172,9 @@ async def _build_recorded(
         await _announce_built(uow, built)
 
 
-async def _announce_built(uow: UnitOfWork, built: Built) -> None:
+async def _announce_built(uow: UnitOfWork, built: Built, *, created: Device | None = None) -> None:
     """``announce_built``; a VNFC's op advances with its device's new state."""
-    await announce_built(uow, built)
+    await announce_built(uow, built, created=created)
     if built.device.status != S.PENDING_CREATE:
         await vnflcm_hooks.device_changed(uow, built.device)
 

@@ -188,23 +188,21 @@ async def device_status_changed(event: events.DeviceStatusChanged, ctx: HandlerC
     device.spawned (the contract allows a create with nothing to configure only), recorded
     here first, as ``device_spawned`` would have before this message. No lease is needed
     for that: the device is new, so no operation of mgmt on it can be running."""
-    changed = event.previous_status != event.device.status
-    if not changed and event.spawned is None:
+    # Each state the message names, in order (an in-process create: PENDING_CREATE, then
+    # ACTIVE): one notification per change.
+    changes = [(state, was) for state, was in event.changes() if was != state.status]
+    if not changes and event.spawned is None:
         return await _skip(ctx)  # a re-announcement, not a change
     async with ctx.transaction(final=True) as uow:
         if event.spawned is not None:
             await _record(uow.conn, event.spawned)
-        if changed:
+        if changes:
             await monitoring.device_status_changed(uow.conn, event)
-            await notify(
-                uow,
-                device_notification(
-                    ctx.envelope,
-                    event.device,
-                    status=event.device.status,
-                    previous_status=event.previous_status,
-                ),
+        for state, was in changes:
+            notification = device_notification(
+                ctx.envelope, state, status=state.status, previous_status=was
             )
+            await notify(uow, notification)
         await uow.commit()
 
 

@@ -72,7 +72,7 @@ async def device_status_changed(event: events.DeviceStatusChanged, ctx: HandlerC
     its template or naming it once the projection has committed (``look_for_waiting``)."""
     device = event.device
     async with ctx.transaction(final=True) as uow:
-        previous = await scheduling(uow).devices.apply(device=device)
+        previous = await scheduling(uow).devices.apply(device=device, first=event.first)
         await uow.commit()
     if previous is None or previous == device.status or device.status not in _WAKES_WAITING:
         return

@@ -130,9 +130,11 @@ class FakeTemplates(_Port):
 
 
 class FakeDevices(_Port):
-    async def apply(self, *, device: DeviceSnapshot) -> str | None:
+    async def apply(
+        self, *, device: DeviceSnapshot, first: DeviceSnapshot | None = None
+    ) -> str | None:
         known = self.store.devices.get(device.id)
-        if known is None and device.status != DeviceStatus.PENDING_CREATE:
+        if known is None and (first or device).status != DeviceStatus.PENDING_CREATE:
             return None
         previous = known.status if known is not None else ""
         capacity = known.slot_capacity if known is not None else 1

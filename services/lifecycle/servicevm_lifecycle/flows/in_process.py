@@ -72,15 +72,21 @@ async def build(
     return Built(built, spawned)
 
 
-async def announce_built(uow: UnitOfWork, built: Built) -> None:
+async def announce_built(uow: UnitOfWork, built: Built, *, created: Device | None = None) -> None:
     """Announce what the driver step did (the device row is written already): mgmt's
-    DeviceSpawned, then the status change unless the device waits for its configuration."""
+    DeviceSpawned, then the status change unless the device waits for its configuration.
+    ``created``: the new device as it began in this transaction (PENDING_CREATE), announced
+    first: in the same message as the status the driver left it in, when it has one."""
     spawned = built.spawned
     rides = spawned is not None and rides_on_status(spawned)
+    waits = built.device.status == S.PENDING_CREATE
+    if created is not None and waits:
+        await announce(uow, created)
     if spawned is not None and not rides:
         await uow.publish(spawned, tenant_id=built.device.tenant_id)
-    if built.device.status != S.PENDING_CREATE:
-        await announce(uow, built.device, spawned=spawned if rides else None)
+    if not waits:
+        passed = [created] if created is not None else []
+        await announce(uow, built.device, spawned=spawned if rides else None, passed=passed)
 
 
 def rides_on_status(spawned: events.DeviceSpawned) -> bool:
@@ -124,21 +130,33 @@ def spawned_device(
 
 
 async def announce(
-    uow: UnitOfWork, device: Device, *, spawned: events.DeviceSpawned | None = None
+    uow: UnitOfWork,
+    device: Device,
+    *,
+    spawned: events.DeviceSpawned | None = None,
+    passed: list[Device] | None = None,
 ) -> None:
-    """The device's status change, as every consumer of devices hears of it."""
-    log.info(
-        "device status changed",
-        extra={
-            "device_id": str(device.id),
-            "status": device.status,
-            "previous_status": device.previous_status,
-            "revision": device.revision,
-        },
-    )
+    """The device's status change, as every consumer of devices hears of it. ``passed``:
+    the states it went through before ``device`` in this transaction, oldest first, none of
+    them announced yet (``DeviceStatusChanged.passed``: one message for all of them)."""
+    passed = passed or []
+    for state in (*passed, device):
+        log.info(
+            "device status changed",
+            extra={
+                "device_id": str(state.id),
+                "status": state.status,
+                "previous_status": state.previous_status,
+                "revision": state.revision,
+            },
+        )
+    previous_status = passed[0].previous_status if passed else device.previous_status
     await uow.publish(
         events.DeviceStatusChanged(
-            device=device.snapshot(), previous_status=device.previous_status, spawned=spawned
+            device=device.snapshot(),
+            previous_status=previous_status,
+            passed=[state.snapshot() for state in passed],
+            spawned=spawned,
         ),
         tenant_id=device.tenant_id,
     )

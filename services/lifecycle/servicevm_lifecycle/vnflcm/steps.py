@@ -118,9 +118,10 @@ async def _build_here(
     command: commands.CreateDevice,
 ) -> SettledNow | None:
     """Run the in-process driver and write the device as it left it, announced as it went
-    (PENDING_CREATE, then ACTIVE or ERROR), as ``handlers._add_built`` does for a device of
-    its own. None when the step settles later: the device waits for mgmt to configure it,
-    or it was recorded already, and ``command`` has lifecycle's create handler finish it."""
+    (PENDING_CREATE, then ACTIVE or ERROR, in one message), as ``handlers._add_built`` does
+    for a device of its own. None when the step settles later: the device waits for mgmt to
+    configure it, or it was recorded already, and ``command`` has lifecycle's create handler
+    finish it."""
     built = await in_process.build(device, template)
     if not await device_repo.add_device_of_template(uow.conn, device=built.device):
         if await repo.device_exists(uow.conn, device_id=device.id):
@@ -133,8 +134,7 @@ async def _build_here(
         reason = f"create failed: device template {device.template_id} not found"
         built = in_process.Built(device.transition(DeviceStatus.ERROR, error_reason=reason), None)
         await device_repo.add_device(uow.conn, device=built.device)
-    await in_process.announce(uow, device)
-    await in_process.announce_built(uow, built)
+    await in_process.announce_built(uow, built, created=device)
     if built.device.status == DeviceStatus.PENDING_CREATE:
         return None
     ok = built.device.status == DeviceStatus.ACTIVE

@@ -19,22 +19,24 @@ from shared.contracts.template_policy import TemplatePolicy
 # The projection's columns that a snapshot carries (the rest are the scheduler's own:
 # slots, pool membership, ...), in the order of the statement's parameters from $2.
 _SNAPSHOT_COLUMNS = sorted(set(devices.c.keys()) & DeviceSnapshot.model_fields.keys() - {"id"})
-_STATUS = f"${_SNAPSHOT_COLUMNS.index('status') + 2}"
 _REVISION = f"${_SNAPSHOT_COLUMNS.index('revision') + 2}"
 _TEMPLATE = f"${_SNAPSHOT_COLUMNS.index('template_id') + 2}"
 _DEFAULT_CAPACITY = f"${len(_SNAPSHOT_COLUMNS) + 2}"
+_FIRST_STATUS = f"${len(_SNAPSHOT_COLUMNS) + 3}::text"
 _VALUES = ", ".join(cast(n, devices.c[name]) for n, name in enumerate(_SNAPSHOT_COLUMNS, start=2))
 
-# ``apply`` in one round trip: a first announcement (PENDING_CREATE) of an unknown device
-# adds it (slot capacity from its template, if known); a known device takes a newer snapshot,
+# ``apply`` in one round trip: a first announcement (the message's first state is
+# PENDING_CREATE, the last parameter) of an unknown device adds it in the message's latest
+# state (slot capacity from its template, if known); a known device takes a newer snapshot,
 # the status it replaces read from the row the UPDATE locks. The two CTEs see the same
 # snapshot, so at most one of them writes. '' for an added device, the replaced status, or
 # NULL when the snapshot was stale or its (deleted) device unknown.
 _APPLY = (
     f"WITH added AS (INSERT INTO scheduler.devices (id, {', '.join(_SNAPSHOT_COLUMNS)}, "
     f"slot_capacity, updated_at) SELECT $1, {_VALUES}, coalesce((SELECT slot_capacity "
-    f"FROM scheduler.templates WHERE id = {_TEMPLATE}), {_DEFAULT_CAPACITY}), now() WHERE {_STATUS} = "
-    f"'{DeviceStatus.PENDING_CREATE}' ON CONFLICT DO NOTHING RETURNING id), "
+    f"FROM scheduler.templates WHERE id = {_TEMPLATE}), {_DEFAULT_CAPACITY}), now() "
+    f"WHERE {_FIRST_STATUS} = '{DeviceStatus.PENDING_CREATE}' "
+    "ON CONFLICT DO NOTHING RETURNING id), "
     "old AS (SELECT id, status FROM scheduler.devices WHERE id = $1 FOR UPDATE), "
     "changed AS (UPDATE scheduler.devices d SET "
     + ", ".join(f"{name} = ${n}" for n, name in enumerate(_SNAPSHOT_COLUMNS, start=2))
@@ -53,15 +55,21 @@ class SqlDevices:
         self.conn = conn
         self.raw = Raw(conn)
 
-    async def apply(self, *, device: DeviceSnapshot) -> str | None:
+    async def apply(
+        self, *, device: DeviceSnapshot, first: DeviceSnapshot | None = None
+    ) -> str | None:
         """Take the snapshot unless a newer one is held; the status it replaced ('' for a
-        device added), or None if the snapshot was stale. Only a device's first announcement
-        (PENDING_CREATE) adds it: any other unknown device was deleted, and a late snapshot
+        device added), or None if the snapshot was stale. Only the message with a device's
+        first announcement (PENDING_CREATE: ``first``, the first state the message names,
+        else ``device``) adds it: any other unknown device was deleted, and a late snapshot
         must not bring it back."""
         values = [getattr(device, name) for name in _SNAPSHOT_COLUMNS]
         default_capacity = TemplatePolicy().slot_capacity
+        first_status = (first or device).status
         driver = await self.raw()
-        previous: str | None = await driver.fetchval(_APPLY, device.id, *values, default_capacity)
+        previous: str | None = await driver.fetchval(
+            _APPLY, device.id, *values, default_capacity, first_status
+        )
         return previous
 
     async def get(self, *, device_id: uuid.UUID, for_update: bool = False) -> Device | None:
