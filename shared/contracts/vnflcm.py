@@ -8,9 +8,10 @@ persisted plan. The flow:
    ``RunVnfLcmOperation`` (its ``id`` IS the op occ id).
 2. lifecycle records the op (idempotent by op occ id), moves it to PROCESSING and reports
    every state change with ``VnfLcmOpOccChanged`` (PROCESSING, COMPLETED, FAILED_TEMP,
-   ROLLING_BACK, ROLLED_BACK, FAILED) and every change of the VNF with
-   ``VnfInstanceChanged``, or within the ``VnfLcmOpOccChanged`` of the same change. Each
-   snapshot has a ``revision``: a view keeps the highest.
+   ROLLING_BACK, ROLLED_BACK, FAILED; the states one transaction went through in one
+   message) and every change of the VNF with ``VnfInstanceChanged``, or within the
+   ``VnfLcmOpOccChanged`` of the same change. Each snapshot has a ``revision``: a view
+   keeps the highest.
 3. ``VnfLcmOperationAction`` (RETRY, ROLLBACK, FAIL, CANCEL) acts on an op occ. The api checks
    the state first; lifecycle is the authoritative guard and answers an action that does
    not fit with a ``VnfLcmOpOccChanged`` re-announcing the real state (same revision + 1).
@@ -27,11 +28,19 @@ is ``operationState``, ``vnfc_resource_info`` is ``vnfcResourceInfo``, ...).
 
 from __future__ import annotations
 
+import itertools
 import uuid
 from datetime import datetime
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    model_serializer,
+    model_validator,
+)
 
 from shared.contracts.commands import Command
 from shared.contracts.events import Event
@@ -242,6 +251,28 @@ class VnfLcmOpOccChanged(Event):
     # ``VnfInstanceChanged`` beside it (the VNF applies first: whoever sees the op COMPLETED
     # has seen the VNF it completed).
     vnf_instance: VnfInstanceSnapshot | None = None
+    # The states the op entered and left in the transaction that ends at ``op_occ``, oldest
+    # first: an op that gets from PROCESSING to COMPLETED at once (VNFCs built in
+    # lifecycle's process) is one message, not two. The api's projection takes ``op_occ``;
+    # mgmt notifies each state in turn (SOL003 names every state an op goes through).
+    # Absent from the payload when empty.
+    passed: list[VnfLcmOpOccSnapshot] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _passed_leads_to_op_occ(self) -> Self:
+        states = [*self.passed, self.op_occ]
+        if any(state.id != self.op_occ.id for state in self.passed):
+            raise ValueError("passed holds another op occ's state")
+        if any(a.revision >= b.revision for a, b in itertools.pairwise(states)):
+            raise ValueError("passed: each state's revision must be below the next one's")
+        return self
+
+    @model_serializer(mode="wrap")
+    def _without_absent_passed(self, serialize: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        data: dict[str, Any] = serialize(self)
+        if not self.passed:
+            data.pop("passed", None)
+        return data
 
     @property
     def subject_id(self) -> str:

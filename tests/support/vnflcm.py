@@ -72,7 +72,7 @@ class VnfLcmBus(BusQueue):
         self.amqp_url = settings.amqp_url
         self.ops: dict[str, list[Snapshot]] = {}
         self.vnfs: dict[str, list[Snapshot]] = {}
-        # Per VNF, each message about it in order: (type, its op's state or None).
+        # Per VNF, each message about it in order: (type, its op's last state or None).
         self.messages: dict[str, list[tuple[str, str | None]]] = {}
         keys = ("vnf_lcm_op_occ.changed", "vnf_instance.changed")
         super().__init__(self.amqp_url, EVENTS, keys, "test.vnflcm")
@@ -80,7 +80,9 @@ class VnfLcmBus(BusQueue):
     def _on_message(self, body: Any, message: Any) -> None:
         payload = body["payload"]
         if body["type"] == "vnf_lcm_op_occ.changed":
-            self.ops.setdefault(payload["op_occ"]["id"], []).append(payload["op_occ"])
+            # Each state the message names, the ones the op went through first.
+            states = [*payload.get("passed", []), payload["op_occ"]]
+            self.ops.setdefault(payload["op_occ"]["id"], []).extend(states)
         vnf = payload.get("vnf_instance")  # an op's change may carry its VNF's
         if vnf is not None:
             self.vnfs.setdefault(vnf["id"], []).append(vnf)

@@ -5,6 +5,9 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 
+import pytest
+from pydantic import ValidationError
+
 from shared.contracts.envelope import Envelope
 from shared.contracts.registry import parse_payload
 from shared.contracts.vnflcm import (
@@ -89,10 +92,25 @@ def test_action_and_events_round_trip_with_the_vnf_as_subject() -> None:
         revision=2,
     )
     action = VnfLcmOperationAction(id=op.id, vnf_instance_id=VNF, tenant_id="p", action="RETRY")
-    for message in (action, VnfLcmOpOccChanged(op_occ=op), VnfInstanceChanged(vnf_instance=vnf)):
+    # Two states of one transaction (PROCESSING, then FAILED_TEMP) in one message.
+    processing = op.model_copy(update={"operation_state": "PROCESSING", "revision": 2})
+    through = VnfLcmOpOccChanged(op_occ=op, vnf_instance=vnf, passed=[processing])
+    for message in (
+        action,
+        VnfLcmOpOccChanged(op_occ=op),
+        through,
+        VnfInstanceChanged(vnf_instance=vnf),
+    ):
         envelope = _wrap(message)
         assert envelope.subject_id == str(VNF)
         assert parse_payload(envelope) == message
+    assert "passed" not in VnfLcmOpOccChanged(op_occ=op).model_dump_json()
+    for wrong in (
+        [processing.model_copy(update={"id": uuid.uuid4()})],
+        [processing.model_copy(update={"revision": op.revision})],
+    ):
+        with pytest.raises(ValidationError, match="passed"):
+            VnfLcmOpOccChanged(op_occ=op, passed=wrong)
     operate = OperateVnfc(
         id=device, vnf_instance_id=VNF, op_occ_id=op.id, change_state_to="STOPPED"
     )

@@ -104,27 +104,39 @@ async def finish(
         await repo.save_op(uow.conn, op=op, before=recorded)
     snapshot = await _save_vnf(uow, vnf, changed=vnf is not unchanged)
     op_changed = before is None or before.revision != op.revision
-    if announce_before and before is not None and op_changed:
-        # The SOL003 notifications name every state an op goes through.
-        await announce_op(uow, before)
+    # The SOL003 notifications name every state an op goes through: ``before`` too, in the
+    # same message.
+    passed = [before] if announce_before and before is not None and op_changed else []
     if op_changed or announce_before:
         # One message with both: the VNF applies first, so whoever sees the op COMPLETED
         # has seen the VNF it completed already.
-        await announce_op(uow, op, vnf=snapshot)
+        await announce_op(uow, op, vnf=snapshot, passed=passed)
     else:
         await uow.publish(VnfInstanceChanged(vnf_instance=snapshot), tenant_id=vnf.tenant_id)
 
 
 async def announce_op(
-    uow: UnitOfWork, op: OpOcc, *, vnf: VnfInstanceSnapshot | None = None
+    uow: UnitOfWork,
+    op: OpOcc,
+    *,
+    vnf: VnfInstanceSnapshot | None = None,
+    passed: list[OpOcc] | None = None,
 ) -> None:
-    """The op's snapshot; ``vnf``: the VNF's, changed by the same change."""
-    log.info(
-        "VNF LCM op occ changed",
-        extra={"op_occ_id": str(op.id), "state": op.state, "operation": op.operation},
-    )
+    """The op's snapshot; ``vnf``: the VNF's, changed by the same change; ``passed``: the
+    states the op went through before ``op`` in this transaction, not announced yet."""
+    passed = passed or []
+    for state in (*passed, op):
+        log.info(
+            "VNF LCM op occ changed",
+            extra={"op_occ_id": str(op.id), "state": state.state, "operation": op.operation},
+        )
     await uow.publish(
-        VnfLcmOpOccChanged(op_occ=op_snapshot(op), vnf_instance=vnf), tenant_id=op.tenant_id
+        VnfLcmOpOccChanged(
+            op_occ=op_snapshot(op),
+            vnf_instance=vnf,
+            passed=[op_snapshot(state) for state in passed],
+        ),
+        tenant_id=op.tenant_id,
     )
 
 

@@ -67,7 +67,7 @@ async def _identifier(
 async def vnf_lcm_op_occ_started(event: VnfLcmOpOccStarted, ctx: HandlerContext) -> None:
     async with ctx.transaction(final=True) as uow:
         await records.keep_identity(uow.conn, event.vnf_instance)
-        await _notify_op(uow, ctx, event.op_occ, event.vnf_instance)
+        await _notify_op(uow, ctx, [event.op_occ], event.vnf_instance)
         await uow.commit()
 
 
@@ -81,27 +81,36 @@ async def vnf_lcm_op_occ_changed(event: VnfLcmOpOccChanged, ctx: HandlerContext)
             if await may_have_subscribers(uow.conn, tenant_id=op.tenant_id)
             else None
         )
-        await _notify_op(uow, ctx, op, identity)
+        # Every state the op went through in lifecycle's transaction, in order.
+        await _notify_op(uow, ctx, [*event.passed, op], identity)
         await uow.commit()
 
 
 async def _notify_op(
-    uow: UnitOfWork, ctx: HandlerContext, op: VnfLcmOpOccSnapshot, identity: VnfIdentity | None
+    uow: UnitOfWork,
+    ctx: HandlerContext,
+    states: list[VnfLcmOpOccSnapshot],
+    identity: VnfIdentity | None,
 ) -> None:
+    """The notifications of an op's states, oldest first (one op), each once: the op's
+    notice row remembers the last state notified."""
+    first = states[0]
     notice, made = await records.lock_notice(
-        uow.conn, op_occ_id=op.id, vnf_instance_id=op.vnf_instance_id
+        uow.conn, op_occ_id=first.id, vnf_instance_id=first.vnf_instance_id
     )
     last_state, last_revision = notice.operation_state, notice.revision
     if made:
-        await _op(uow, ctx, op, "START", identity)
-    if op.operation_state != last_state and op.revision > last_revision:
-        await _op(uow, ctx, op, "RESULT", identity)
-        last_state = op.operation_state
-    notified = records.Notice(last_state, max(last_revision, op.revision))
+        await _op(uow, ctx, first, "START", identity)
+    for op in states:
+        if op.operation_state != last_state and op.revision > last_revision:
+            await _op(uow, ctx, op, "RESULT", identity)
+            last_state = op.operation_state
+        last_revision = max(last_revision, op.revision)
+    notified = records.Notice(last_state, last_revision)
     if notified != notice:  # else a re-announcement or an older snapshot: nothing new
         await records.set_notice(
             uow.conn,
-            op_occ_id=op.id,
+            op_occ_id=first.id,
             operation_state=notified.operation_state,
             revision=notified.revision,
         )

@@ -10,6 +10,7 @@ from pydantic import ValidationError
 from shared.contracts import commands, events, vnflcm
 from shared.contracts.envelope import Envelope, Message
 from shared.contracts.models import (
+    DeviceSnapshot,
     DeviceTemplateSnapshot,
     LccnSubscriptionSpec,
     ServiceContext,
@@ -213,6 +214,13 @@ SPAWNED = events.DeviceSpawned(
 SAMPLES.append(
     events.DeviceStatusChanged(device=DEVICE, previous_status="PENDING_CREATE", spawned=SPAWNED)
 )
+# A create by an in-process driver: both of its states in one message.
+CREATED = DEVICE.model_copy(update={"status": "PENDING_CREATE", "revision": 1})
+SAMPLES.append(
+    events.DeviceStatusChanged(
+        device=DEVICE, previous_status=None, passed=[CREATED], spawned=SPAWNED
+    )
+)
 
 
 def test_every_registered_type_has_a_sample() -> None:
@@ -316,3 +324,32 @@ def test_only_a_create_with_nothing_to_configure_rides_on_a_status_change(
             previous_status="PENDING_CREATE",
             spawned=SPAWNED.model_copy(update=changes),
         )
+
+
+def test_a_create_in_one_message_names_each_change_and_adds_the_device() -> None:
+    change = events.DeviceStatusChanged(device=DEVICE, previous_status=None, passed=[CREATED])
+    assert [(state.status, was) for state, was in change.changes()] == [
+        ("PENDING_CREATE", None),
+        (DEVICE.status, "PENDING_CREATE"),
+    ]
+    assert change.first == CREATED  # the projections add the device from this message
+    alone = events.DeviceStatusChanged(device=DEVICE, previous_status="PENDING_CREATE")
+    assert alone.first == DEVICE
+    assert [(state.status, was) for state, was in alone.changes()] == [
+        (DEVICE.status, "PENDING_CREATE")
+    ]
+    assert "passed" not in alone.model_dump_json()  # as before for every other change
+
+
+@pytest.mark.parametrize(
+    "passed",
+    [
+        [CREATED.model_copy(update={"id": VIM_ID})],
+        [CREATED.model_copy(update={"revision": DEVICE.revision})],
+        [CREATED, CREATED],
+    ],
+    ids=["another-device", "not-older", "twice"],
+)
+def test_passed_states_lead_to_the_device(passed: list[DeviceSnapshot]) -> None:
+    with pytest.raises(ValidationError, match="passed"):
+        events.DeviceStatusChanged(device=DEVICE, previous_status=None, passed=passed)
