@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic_core import to_json
 
 
 def utcnow() -> datetime:
@@ -65,22 +66,23 @@ class Envelope(_Header):
     ) -> tuple[uuid.UUID, bytes]:
         """The id and the JSON of ``wrap``'s envelope, made without the envelope: the
         payload is serialized once, by its own model (``wrap`` turns it into a dict, which
-        the envelope then validates and serializes again, untyped). What publishers use."""
-        header = _Header.model_construct(
-            message_id=uuid.uuid4(),
-            timestamp=utcnow(),
-            **_header_fields(message, correlation_id, tenant_id, producer),
-        )
+        the envelope then validates and serializes again, untyped), and the header is a
+        dict in ``_Header``'s field order that pydantic-core serializes as the model would
+        (no model built for it: a third of this function's time). What publishers use."""
+        message_id = uuid.uuid4()
+        fields = _header_fields(message, correlation_id, tenant_id, producer)
+        producer_ = fields.pop("producer")
+        header = {"message_id": message_id, **fields, "timestamp": utcnow(), "producer": producer_}
         # '{...header...}' + ',"payload":{...}}': the header object, reopened.
         body = b"".join(
             (
-                header.model_dump_json().encode()[:-1],
+                to_json(header)[:-1],
                 b',"payload":',
-                message.model_dump_json().encode(),
+                message.__pydantic_serializer__.to_json(message),
                 b"}",
             )
         )
-        return header.message_id, body
+        return message_id, body
 
     @classmethod
     def wrap(
