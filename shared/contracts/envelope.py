@@ -78,7 +78,7 @@ class Envelope(_Header):
             (
                 to_json(header)[:-1],
                 b',"payload":',
-                message.__pydantic_serializer__.to_json(message),
+                message.__pydantic_serializer__.to_json(message, by_alias=False),
                 b"}",
             )
         )

@@ -15,7 +15,9 @@ import pytest
 
 from servicevm_nfvosim import NfvoSimulator
 from shared.devstack import Suite
+from shared.messaging.topology import EVENTS
 from tests.support.api import Api
+from tests.support.bus import NotificationListener
 from tests.support.nfvo import NFVO_TIMEOUT_SECONDS, running_nfvo_suite
 from tests.support.vims import wait_checked
 from tests.support.vnflcm_api import (
@@ -169,12 +171,31 @@ def test_an_nfvo_that_is_down_leaves_failed_temp_and_retry_completes(
 
 
 def test_an_nfvo_slower_than_the_timeout_leaves_failed_temp(
-    client: Api, nfvo: NfvoSimulator
+    client: Api, nfvo: NfvoSimulator, nfvo_suite: Suite
 ) -> None:
+    """FAILED_TEMP by way of PROCESSING (SOL003 names both), announced in one message."""
+
+    def about_it(received: list[tuple[str, dict[str, Any]]]) -> list[list[str]]:
+        """The op's states, message by message."""
+        payloads = [body["payload"] for _, body in received]
+        return [
+            [state["operation_state"] for state in [*p.get("passed", []), p["op_occ"]]]
+            for p in payloads
+            if p["op_occ"]["id"] == op_id
+        ]
+
     nfvo.behave(delay_seconds=NFVO_TIMEOUT_SECONDS + 1)
-    vnf_id = create_vnf(client, onboard_noop(client)["vnfdId"])["id"]
-    op = wait_op(client, instantiate(client, vnf_id), "FAILED_TEMP")
-    assert op["error"]["status"] == 503 and "unreachable" in op["error"]["detail"]
+    changes = NotificationListener(nfvo_suite.settings.amqp_url, "vnf_lcm_op_occ.changed", EVENTS)
+    try:
+        vnf_id = create_vnf(client, onboard_noop(client)["vnfdId"])["id"]
+        op_id = instantiate(client, vnf_id)
+        op = wait_op(client, op_id, "FAILED_TEMP")
+        assert op["error"]["status"] == 503 and "unreachable" in op["error"]["detail"]
+        changes.wait_for(lambda received: about_it(received) != [], timeout=10)
+        changes.drain(0.5)
+        assert about_it(changes.received) == [["PROCESSING", "FAILED_TEMP"]]
+    finally:
+        changes.close()
 
 
 def test_an_asynchronous_grant_is_polled_until_given(client: Api, nfvo: NfvoSimulator) -> None:

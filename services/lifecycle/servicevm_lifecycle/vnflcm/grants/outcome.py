@@ -24,7 +24,7 @@ from servicevm_lifecycle.vnflcm.domain import states as st
 from servicevm_lifecycle.vnflcm.domain.grants import Grant, granted_vim_ids, granted_zones
 from servicevm_lifecycle.vnflcm.domain.model import Vnf
 from servicevm_lifecycle.vnflcm.domain.opocc import OpOcc, problem
-from servicevm_lifecycle.vnflcm.progress import announce_op, finish, now, op_timeout, run_plan
+from servicevm_lifecycle.vnflcm.progress import finish, now, op_timeout, run_plan
 from shared.db.uow import UnitOfWork
 
 
@@ -98,8 +98,11 @@ async def unavailable(uow: UnitOfWork, vnf: Vnf, op: OpOcc, reason: str) -> None
         return
     current = replace(op, grant=Grant())
     if op.state == st.STARTING:
-        current = current.enter(st.PROCESSING, at, deadline=at + op_timeout())
-        await announce_op(uow, current)
+        # PROCESSING, then FAILED_TEMP: both in one message.
+        processing = current.enter(st.PROCESSING, at, deadline=at + op_timeout())
+        failed = processing.enter(st.FAILED_TEMP, at, error=error)
+        await finish(uow, vnf, processing, failed, announce_before=True)
+        return
     await finish(uow, vnf, op, current.enter(st.FAILED_TEMP, at, error=error))
 
 
