@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import itertools
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, ClassVar, Literal, Self
+from typing import Any, ClassVar, Literal, Protocol, Self
 
 from pydantic import (
     BaseModel,
@@ -25,6 +26,22 @@ from shared.contracts.models import (
 
 class Event(Message):
     KIND: ClassVar[str] = "events"
+
+
+class _State(Protocol):
+    @property
+    def id(self) -> uuid.UUID: ...
+    @property
+    def revision(self) -> int: ...
+
+
+def check_passed(passed: Sequence[_State], last: _State) -> None:
+    """The states a message names before its last one (``passed``) are that resource's,
+    each at a lower revision than the next."""
+    if any(state.id != last.id for state in passed):
+        raise ValueError("passed holds another resource's state")
+    if any(a.revision >= b.revision for a, b in itertools.pairwise([*passed, last])):
+        raise ValueError("passed: each state's revision must be below the next one's")
 
 
 class _TemplateEvent(Event):
@@ -121,11 +138,7 @@ class DeviceStatusChanged(_DeviceStateEvent):
 
     @model_validator(mode="after")
     def _passed_leads_to_device(self) -> Self:
-        states = [*self.passed, self.device]
-        if any(state.id != self.device.id for state in self.passed):
-            raise ValueError("passed holds another device's state")
-        if any(a.revision >= b.revision for a, b in itertools.pairwise(states)):
-            raise ValueError("passed: each state's revision must be below the next one's")
+        check_passed(self.passed, self.device)
         return self
 
     @model_validator(mode="after")

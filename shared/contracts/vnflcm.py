@@ -28,7 +28,6 @@ is ``operationState``, ``vnfc_resource_info`` is ``vnfcResourceInfo``, ...).
 
 from __future__ import annotations
 
-import itertools
 import uuid
 from datetime import datetime
 from typing import Any, ClassVar, Literal, Self
@@ -43,7 +42,7 @@ from pydantic import (
 )
 
 from shared.contracts.commands import Command
-from shared.contracts.events import Event
+from shared.contracts.events import Event, check_passed
 from shared.vnfd.model import Flavour
 
 VnfLcmOperation = Literal[
@@ -260,11 +259,7 @@ class VnfLcmOpOccChanged(Event):
 
     @model_validator(mode="after")
     def _passed_leads_to_op_occ(self) -> Self:
-        states = [*self.passed, self.op_occ]
-        if any(state.id != self.op_occ.id for state in self.passed):
-            raise ValueError("passed holds another op occ's state")
-        if any(a.revision >= b.revision for a, b in itertools.pairwise(states)):
-            raise ValueError("passed: each state's revision must be below the next one's")
+        check_passed(self.passed, self.op_occ)
         return self
 
     @model_serializer(mode="wrap")
