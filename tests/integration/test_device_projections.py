@@ -1,6 +1,7 @@
 """The api's and the scheduler's device projections against Postgres: a newer snapshot
-replaces an older one, a stale one changes nothing, a device's first announcement adds it,
-and no later snapshot of an unknown (deleted) device brings it back."""
+replaces an older one, a stale one changes nothing, a device's first announcement adds it
+(alone or with the states after it, in one message), and no later snapshot of an unknown
+(deleted) device brings it back."""
 
 from __future__ import annotations
 
@@ -50,6 +51,12 @@ def test_scheduler_projection(database: Settings) -> None:
         gone = uuid.uuid4()
         assert await repo.apply(device=_snapshot(gone, S.ACTIVE, 5)) is None
         assert await repo.get(device_id=gone) is None
+        # A create in one message (PENDING_CREATE, then ACTIVE): added, in its last state.
+        built = uuid.uuid4()
+        first = _snapshot(built, S.PENDING_CREATE, 1)
+        assert await repo.apply(device=_snapshot(built, S.ACTIVE, 2), first=first) == ""
+        held = await repo.get(device_id=built)
+        assert held is not None and (held.status, held.slot_capacity) == (S.ACTIVE, 3)
 
     in_rolled_back_transaction(SCHEDULER, database, body)
 
@@ -80,5 +87,12 @@ def test_api_projection(database: Settings) -> None:
         gone = uuid.uuid4()
         await api_repo.apply_device_snapshot(driver, device=_snapshot(gone, S.ACTIVE, 4))
         assert await status(conn, gone) is None
+        # A create in one message (PENDING_CREATE, then ACTIVE): added, in its last state.
+        built = uuid.uuid4()
+        first = _snapshot(built, S.PENDING_CREATE, 1)
+        await api_repo.apply_device_snapshot(
+            driver, device=_snapshot(built, S.ACTIVE, 2), first=first
+        )
+        assert await status(conn, built) == (S.ACTIVE, 2)
 
     in_rolled_back_transaction(API, database, body)

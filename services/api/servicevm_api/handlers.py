@@ -17,9 +17,7 @@ from shared.messaging.dispatch import HandlerContext, HandlerTable
 @one_transaction()
 async def device_status_changed(event: events.DeviceStatusChanged, ctx: HandlerContext) -> None:
     async with ctx.transaction(final=True) as uow:
-        await repo.apply_device_snapshot(
-            await uow.driver(), device=event.device, first_status=event.first.status
-        )
+        await repo.apply_device_snapshot(await uow.driver(), device=event.device, first=event.first)
         await uow.commit()
 
 

@@ -232,15 +232,14 @@ def _snapshot_sql() -> tuple[str, str]:
 
 
 async def apply_device_snapshot(
-    driver: asyncpg.Connection, *, device: DeviceSnapshot, first_status: str | None = None
+    driver: asyncpg.Connection, *, device: DeviceSnapshot, first: DeviceSnapshot | None = None
 ) -> None:
     """Take lifecycle's snapshot unless a newer one is held. A device the api did not create
-    (the scheduler grew a pool) is added by the message that announces its first state
-    (PENDING_CREATE; ``first_status``, when the message went further, as an in-process
-    create does); any other unknown device was deleted, and a late snapshot never
-    resurrects it."""
+    (the scheduler grew a pool) is added by the message with its first announcement
+    (PENDING_CREATE: ``first``, the first state the message names, else ``device``); any
+    other unknown device was deleted, and a late snapshot never resurrects it."""
     update_, upsert = _snapshot_sql()
-    if (first_status or device.status) != DeviceStatus.PENDING_CREATE:
+    if (first or device).status != DeviceStatus.PENDING_CREATE:
         await driver.execute(update_, device.id, *_SNAPSHOT.of(device))
         return
     # One statement: the row the api wrote on the POST (or none, for a pool device) takes it.
