@@ -57,7 +57,8 @@ async def run_plan(
             )
             if settled is not None:
                 op, done = settled
-                await step_io.apply_settled(uow, done)
+                if not outcome.applied:
+                    await step_io.apply_settled(uow, done)
         if done_here:
             op, issued = opocc.advance(op, now())
     await finish(

@@ -182,10 +182,12 @@ async def add_vnfc(
     vnfc_id: uuid.UUID,
     vdu_id: str,
     device_id: uuid.UUID,
-) -> None:
-    """A new VNFC (a redelivery or a VNFC being healed keeps the one there)."""
+) -> bool:
+    """A new VNFC, STARTED on ``device_id`` (a redelivery or a VNFC being healed keeps the
+    one there: False)."""
     driver = await (await Driver.under(conn)).in_transaction()
-    await driver.execute(_VnfSql.get().insert_vnfc, vnfc_id, vnf_id, vdu_id, device_id)
+    status = await driver.execute(_VnfSql.get().insert_vnfc, vnfc_id, vnf_id, vdu_id, device_id)
+    return bool(status == "INSERT 0 1")
 
 
 async def point_vnfc(conn: AsyncConnection, *, vnfc_id: uuid.UUID, device_id: uuid.UUID) -> None:

@@ -4,7 +4,7 @@ here runs inside the caller's transaction."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from servicevm_lifecycle.adapters import repository as device_repo
 from servicevm_lifecycle.adapters.template_cache import TEMPLATES
@@ -28,6 +28,9 @@ class SettledNow:
     actions: frozenset[StepAction]
     ok: bool = True
     reason: str | None = None
+    # The VNFC row is as the settled step leaves it already (inserted by this transaction
+    # pointing to the step's device): ``apply_settled`` has nothing to write.
+    applied: bool = False
 
 
 _GONE = SettledNow(frozenset({"DELETE"}))
@@ -99,8 +102,8 @@ async def _issue_create(uow: UnitOfWork, vnf: Vnf, op: OpOcc, step: Step) -> Set
     )
     if template is not None and in_process.in_process(template):
         settled = await _build_here(uow, device, template, command)
-        await _add_vnfc(uow, vnf, step)
-        return settled
+        added = await _add_vnfc(uow, vnf, step)
+        return replace(settled, applied=True) if settled is not None and added else settled
     if await device_repo.add_device(uow.conn, device=device):
         await uow.publish(
             events.DeviceStatusChanged(device=device.snapshot(), previous_status=None),
@@ -141,8 +144,8 @@ async def _build_here(
     return SettledNow(frozenset({"CREATE"}), ok=ok, reason=built.device.error_reason)
 
 
-async def _add_vnfc(uow: UnitOfWork, vnf: Vnf, step: Step) -> None:
-    await repo.add_vnfc(
+async def _add_vnfc(uow: UnitOfWork, vnf: Vnf, step: Step) -> bool:
+    return await repo.add_vnfc(
         uow.conn,
         vnf_id=vnf.id,
         vnfc_id=step.vnfc_id,

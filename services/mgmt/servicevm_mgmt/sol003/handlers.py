@@ -66,8 +66,7 @@ async def _identifier(
 @one_transaction()
 async def vnf_lcm_op_occ_started(event: VnfLcmOpOccStarted, ctx: HandlerContext) -> None:
     async with ctx.transaction(final=True) as uow:
-        await records.keep_identity(uow.conn, event.vnf_instance)
-        await _notify_op(uow, ctx, [event.op_occ], event.vnf_instance)
+        await _notify_op(uow, ctx, [event.op_occ], event.vnf_instance, keep_identity=True)
         await uow.commit()
 
 
@@ -91,29 +90,50 @@ async def _notify_op(
     ctx: HandlerContext,
     states: list[VnfLcmOpOccSnapshot],
     identity: VnfIdentity | None,
+    *,
+    keep_identity: bool = False,
 ) -> None:
     """The notifications of an op's states, oldest first (one op), each once: the op's
-    notice row remembers the last state notified."""
+    notice row remembers the last state notified. ``keep_identity``: the VNF's identity is
+    kept (``records.keep_identity``) by the statement that locks the notice."""
     first = states[0]
-    notice, made = await records.lock_notice(
-        uow.conn, op_occ_id=first.id, vnf_instance_id=first.vnf_instance_id
+    # What an op not seen before notifies: its START, then its states, as ``_results``.
+    results, if_made = _results(records.UNSEEN, states)
+    notice = await records.lock_notice(
+        uow.conn,
+        op_occ_id=first.id,
+        vnf_instance_id=first.vnf_instance_id,
+        if_made=if_made,
+        identity=identity if keep_identity else None,
     )
-    last_state, last_revision = notice.operation_state, notice.revision
-    if made:
+    if notice is None:  # made now, holding ``if_made`` already
         await _op(uow, ctx, first, "START", identity)
+    else:
+        results, notified = _results(notice, states)
+        if notified != notice:  # else a re-announcement or an older snapshot: nothing new
+            await records.set_notice(
+                uow.conn,
+                op_occ_id=first.id,
+                operation_state=notified.operation_state,
+                revision=notified.revision,
+            )
+    for op in results:
+        await _op(uow, ctx, op, "RESULT", identity)
+
+
+def _results(
+    notice: records.Notice, states: list[VnfLcmOpOccSnapshot]
+) -> tuple[list[VnfLcmOpOccSnapshot], records.Notice]:
+    """The states to notify as RESULTs after ``notice`` (each a state other than the last
+    notified, at a later revision), and the notice once they are."""
+    last_state, last_revision = notice.operation_state, notice.revision
+    results = []
     for op in states:
         if op.operation_state != last_state and op.revision > last_revision:
-            await _op(uow, ctx, op, "RESULT", identity)
+            results.append(op)
             last_state = op.operation_state
         last_revision = max(last_revision, op.revision)
-    notified = records.Notice(last_state, last_revision)
-    if notified != notice:  # else a re-announcement or an older snapshot: nothing new
-        await records.set_notice(
-            uow.conn,
-            op_occ_id=first.id,
-            operation_state=notified.operation_state,
-            revision=notified.revision,
-        )
+    return results, records.Notice(last_state, last_revision)
 
 
 async def _op(
