@@ -3,9 +3,10 @@
 - A device POST's one statement (``repository.create_device``) adds the row and its outbox
   rows only for a template (and a VIM, when one is named) the caller sees; otherwise it
   writes nothing at all, neither the row nor the command.
-- An op occ event's one statement (``vnflcm.repository.take_op_occ``) takes a newer
-  snapshot, ignores a stale one, keeps an op occ the api made final unless the snapshot
-  is in that same state, and finds nothing for an op occ it does not hold.
+- An op occ event's one statement (``vnflcm.repository.take_op_occ``) locks the VNF and
+  takes its newer view, then takes a newer snapshot of the op occ, ignores a stale one,
+  keeps an op occ the api made final unless the snapshot is in that same state, and finds
+  nothing for an op occ or a VNF it does not hold.
 - A device GET's one statement (``repository.device_columns``) reads the shown columns,
   JSON decoded, and nothing for an id it does not hold."""
 
@@ -242,9 +243,13 @@ def test_op_occ_snapshot_taken_by_revision_and_final_state(database: Settings) -
         vnf_id, op_id = await _starting_op(conn)
 
         async def take(state: str, revision: int) -> vnf_repo.HeldOpOcc | None:
-            return await vnf_repo.take_op_occ(
+            taken = await vnf_repo.take_op_occ(
                 driver, _op(vnf_id, op_id, state, revision), final=FINAL
             )
+            assert taken is not None
+            locked, held = taken
+            assert locked.id == vnf_id and locked.operation_in_progress == op_id
+            return held
 
         async def held() -> tuple[str, int, object]:
             row = (
@@ -258,10 +263,11 @@ def test_op_occ_snapshot_taken_by_revision_and_final_state(database: Settings) -
             ).one()
             return row.operation_state, row.revision, row.pending_since
 
-        locked = await vnf_repo.lock_instance(driver, vnf_id)
-        assert locked is not None and locked.operation_in_progress == op_id
         assert await take("PROCESSING", 2) == vnf_repo.HeldOpOcc(0, "STARTING", True)
         assert await held() == ("PROCESSING", 2, None)  # lifecycle answered
+        gone = _op(uuid.uuid4(), op_id, "COMPLETED", 9)  # its VNF is not the api's
+        assert await vnf_repo.take_op_occ(driver, gone, final=FINAL) is None
+        assert await held() == ("PROCESSING", 2, None)  # untouched
         assert await take("STARTING", 1) == vnf_repo.HeldOpOcc(2, "PROCESSING", False)
         assert (await held())[:2] == ("PROCESSING", 2)
         await conn.execute(
@@ -272,15 +278,55 @@ def test_op_occ_snapshot_taken_by_revision_and_final_state(database: Settings) -
         assert await take("ROLLED_BACK", 3) == vnf_repo.HeldOpOcc(2, "FAILED", False)
         assert await take("FAILED", 4) == vnf_repo.HeldOpOcc(2, "FAILED", True)
         assert (await held())[:2] == ("FAILED", 4)
-        assert (
-            await vnf_repo.take_op_occ(
-                driver, _op(vnf_id, uuid.uuid4(), "PROCESSING", 1), final=FINAL
-            )
-            is None
+        other_op = await vnf_repo.take_op_occ(
+            driver, _op(vnf_id, uuid.uuid4(), "PROCESSING", 1), final=FINAL
         )
-        assert await vnf_repo.lock_instance(driver, uuid.uuid4()) is None
+        assert other_op is not None and other_op[1] is None  # the VNF, no such op occ
 
     _rolled_back(database, body)
+
+
+def test_vnf_view_taken_with_the_op_occ_by_revision(database: Settings) -> None:
+    """lifecycle's view of the VNF, carried by an op occ event, is taken by the same
+    statement when newer than the record's, and ignored when older."""
+
+    async def body(conn: AsyncConnection, driver: asyncpg.Connection) -> None:
+        vnf_id, op_id = await _starting_op(conn)
+
+        async def take(op_revision: int, view: vnf_repo.VnfView) -> None:
+            await vnf_repo.take_op_occ(
+                driver, _op(vnf_id, op_id, "PROCESSING", op_revision), final=FINAL, vnf=view
+            )
+
+        async def record() -> tuple[str, object, int, int]:
+            row = (
+                await conn.execute(
+                    select(
+                        vnf_instances.c.instantiation_state,
+                        vnf_instances.c.instantiated_vnf_info,
+                        vnf_instances.c.revision,
+                        vnf_instances.c.version,
+                    ).where(vnf_instances.c.id == vnf_id)
+                )
+            ).one()
+            return tuple(row)
+
+        version = (await record())[3]
+        info = {"flavourId": "simple", "vnfState": "STARTED"}
+        await take(2, vnf_repo.VnfView(5, "INSTANTIATED", info))
+        assert await record() == ("INSTANTIATED", info, 5, version + 1)
+        assert (await held_state(conn, op_id)) == "PROCESSING"
+        await take(3, vnf_repo.VnfView(4, "NOT_INSTANTIATED", None))  # older: ignored
+        assert await record() == ("INSTANTIATED", info, 5, version + 1)
+
+    _rolled_back(database, body)
+
+
+async def held_state(conn: AsyncConnection, op_id: uuid.UUID) -> str:
+    state = await conn.scalar(
+        select(vnf_lcm_op_occs.c.operation_state).where(vnf_lcm_op_occs.c.id == op_id)
+    )
+    return str(state)
 
 
 def test_a_cancel_the_api_accepted_stays_pending_until_lifecycle_saw_it(
@@ -304,7 +350,7 @@ def test_a_cancel_the_api_accepted_stays_pending_until_lifecycle_saw_it(
                     update={"is_cancel_pending": True, "cancel_mode": "FORCEFUL"}
                 )
             taken = await vnf_repo.take_op_occ(driver, snapshot, final=FINAL)
-            assert taken is not None and taken.taken
+            assert taken is not None and taken[1] is not None and taken[1].taken
 
         async def pending() -> tuple[bool, object]:
             row = (

@@ -8,7 +8,8 @@
 - ``vnf_instance.changed``: instantiationState and instantiatedVnfInfo, by revision; the
   same from the VNF snapshot a ``vnf_lcm_op_occ.changed`` carries, applied before its op.
 
-Both lock the VNF row first, as the tasks do (the second by its one conditional UPDATE).
+Both lock the VNF row first, as the tasks do (the first in the statement that takes the
+VNF's view and the op occ, the second by its one conditional UPDATE).
 """
 
 from __future__ import annotations
@@ -57,13 +58,13 @@ async def vnf_lcm_op_occ_changed(event: VnfLcmOpOccChanged, ctx: HandlerContext)
     op = event.op_occ
     async with ctx.transaction(final=True) as uow:
         driver = await uow.driver()
-        vnf = await repo.lock_instance(driver, op.vnf_instance_id)
-        if vnf is None:  # deleted since; nothing to show it on
+        # The VNF first, as lifecycle changed it, then its op occ: one statement.
+        view = None if event.vnf_instance is None else _view(event.vnf_instance)
+        taken = await repo.take_op_occ(driver, op, final=FINAL, vnf=view)
+        if taken is None:  # deleted since; nothing to show it on
             await uow.commit()
             return
-        if event.vnf_instance is not None:  # the VNF first, as lifecycle changed it
-            await _take_vnf(driver, event.vnf_instance)
-        held = await repo.take_op_occ(driver, op, final=FINAL)
+        vnf, held = taken
         if held is None:
             await _adopt(uow, op, vnf.operation_in_progress)
         elif held.taken:
@@ -122,10 +123,12 @@ async def vnf_instance_changed(event: VnfInstanceChanged, ctx: HandlerContext) -
 
 
 async def _take_vnf(driver: asyncpg.Connection, snapshot: VnfInstanceSnapshot) -> None:
-    await repo.take_instance_snapshot(
-        driver,
-        snapshot.id,
-        snapshot.revision,
+    await repo.take_instance_snapshot(driver, snapshot.id, _view(snapshot))
+
+
+def _view(snapshot: VnfInstanceSnapshot) -> repo.VnfView:
+    return repo.VnfView(
+        revision=snapshot.revision,
         instantiation_state=snapshot.instantiation_state,
         instantiated_vnf_info=instantiated_vnf_info(snapshot),
     )

@@ -145,15 +145,13 @@ class HeldOpOcc:
     taken: bool
 
 
-async def lock_instance(
-    driver: asyncpg.Connection, instance_id: uuid.UUID
-) -> LockedInstance | None:
-    row = await driver.fetchrow(
-        f"SELECT id, operation_in_progress, vim_connection_info FROM {qualified(vnf_instances)} "
-        "WHERE id = $1 FOR UPDATE",
-        instance_id,
-    )
-    return None if row is None else LockedInstance(*row)
+@dataclass(frozen=True)
+class VnfView:
+    """lifecycle's view of a VNF at a revision: what the api's record takes of it."""
+
+    revision: int
+    instantiation_state: str
+    instantiated_vnf_info: dict[str, Any] | None
 
 
 def _op_taken_assignments(first: int) -> str:
@@ -178,30 +176,58 @@ def _op_taken_assignments(first: int) -> str:
 
 
 @functools.cache
-def _take_op_occ_sql() -> str:
-    table = qualified(vnf_lcm_op_occs)
+def _take_op_occ_sql(with_vnf: bool) -> str:
+    """Parameters: the op occ's id, the final states, the ``_OP_TAKEN`` columns, the VNF's
+    id, then (``with_vnf``) its revision and the ``_INSTANCE_TAKEN`` columns. The VNF's
+    row is locked first: the op occ is read only once it is (``EXISTS (SELECT FROM vnf)``),
+    and the view's update reads it."""
+    ops, vnfs = qualified(vnf_lcm_op_occs), qualified(vnf_instances)
     revision = _OP_TAKEN.position("revision", 3)
     state = _OP_TAKEN.position("operation_state", 3)
+    vnf_id = 3 + len(_OP_TAKEN.names)
+    view = ""
+    if with_vnf:
+        view = (
+            f"viewed AS (UPDATE {vnfs} AS v SET {_INSTANCE_TAKEN.assignments(vnf_id + 2)}, "
+            f"revision = ${vnf_id + 1}, version = v.version + 1 FROM vnf "
+            f"WHERE v.id = vnf.id AND v.revision < ${vnf_id + 1}), "
+        )
     return (
-        f"WITH held AS (SELECT id, revision, operation_state FROM {table} "
-        "WHERE id = $1 FOR UPDATE), "
-        f"taken AS (UPDATE {table} AS op SET {_op_taken_assignments(3)}, pending_since = NULL "
+        "WITH vnf AS (SELECT id, operation_in_progress, vim_connection_info "
+        f"FROM {vnfs} WHERE id = ${vnf_id} FOR UPDATE), {view}"
+        f"held AS (SELECT id, revision, operation_state FROM {ops} "
+        "WHERE id = $1 AND EXISTS (SELECT FROM vnf) FOR UPDATE), "
+        f"taken AS (UPDATE {ops} AS op SET {_op_taken_assignments(3)}, pending_since = NULL "
         f"FROM held WHERE op.id = held.id AND held.revision < ${revision} "
         f"AND (held.operation_state <> ALL($2::text[]) OR held.operation_state = ${state}) "
         "RETURNING op.id) "
-        "SELECT held.revision, held.operation_state, EXISTS (SELECT FROM taken) FROM held"
+        "SELECT vnf.id, vnf.operation_in_progress, vnf.vim_connection_info, held.revision, "
+        "held.operation_state, EXISTS (SELECT FROM taken) FROM vnf LEFT JOIN held ON true"
     )
 
 
 async def take_op_occ(
-    driver: asyncpg.Connection, op: VnfLcmOpOccSnapshot, *, final: Iterable[str]
-) -> HeldOpOcc | None:
-    """lifecycle's snapshot of the op occ, in one statement, if newer than the held one and
+    driver: asyncpg.Connection,
+    op: VnfLcmOpOccSnapshot,
+    *,
+    final: Iterable[str],
+    vnf: VnfView | None = None,
+) -> tuple[LockedInstance, HeldOpOcc | None] | None:
+    """Under its VNF's row lock (every writer of an op occ takes it first), in one
+    statement: the VNF takes lifecycle's ``vnf`` view, unless it has that revision or a
+    later one, then the op occ takes lifecycle's snapshot if newer than the held one and
     the held one is not in a ``final`` state other than the snapshot's (the api marked it
-    final itself: FAIL, a deadline). None: no such op occ. Under its VNF's row lock (every
-    writer of an op occ takes it first), so the op occ cannot change meanwhile."""
-    row = await driver.fetchrow(_take_op_occ_sql(), op.id, list(final), *_OP_TAKEN.of(op))
-    return None if row is None else HeldOpOcc(*row)
+    final itself: FAIL, a deadline). The VNF as locked and the op occ as it was (None: no
+    such op occ); None: no such VNF, nothing done."""
+    args = [op.id, list(final), *_OP_TAKEN.of(op), op.vnf_instance_id]
+    if vnf is not None:
+        args.append(vnf.revision)
+        args.extend(_INSTANCE_TAKEN.of(vnf))
+    row = await driver.fetchrow(_take_op_occ_sql(vnf is not None), *args)
+    if row is None:
+        return None
+    locked = LockedInstance(row[0], row[1], row[2])
+    return locked, None if row[3] is None else HeldOpOcc(row[3], row[4], row[5])
 
 
 @functools.cache
@@ -233,21 +259,13 @@ def _take_instance_sql() -> str:
 
 
 async def take_instance_snapshot(
-    driver: asyncpg.Connection,
-    instance_id: uuid.UUID,
-    revision: int,
-    *,
-    instantiation_state: str,
-    instantiated_vnf_info: dict[str, Any] | None,
+    driver: asyncpg.Connection, instance_id: uuid.UUID, view: VnfView
 ) -> None:
-    """lifecycle's view at ``revision``, unless the record
-    has that one or a later one already (the row lock is the update's own)."""
-    bound = _INSTANCE_TAKEN.of(
-        None,
-        instantiation_state=instantiation_state,
-        instantiated_vnf_info=instantiated_vnf_info,
+    """lifecycle's ``view`` of the VNF, unless the record has that revision or a later one
+    already (the row lock is the update's own)."""
+    await driver.execute(
+        _take_instance_sql(), instance_id, view.revision, *_INSTANCE_TAKEN.of(view)
     )
-    await driver.execute(_take_instance_sql(), instance_id, revision, *bound)
 
 
 # --- the start of a task (tasks.start_task), as SQL: one read and one write ----------------
