@@ -8,6 +8,7 @@ Part 1 seeds the scheduler's schema directly (devices half at 15 of 20 slots, ha
 and times the scheduler's own placement transaction (insert, choose, reserve, bind, outbox
 rows), beside a floor measured in the same run: the bare SQL of one placement (insert the
 instance, reserve one slot on one indexed device, insert the binding) over asyncpg.
+Both run on the event loop the scheduler's process runs on (uvicorn picks uvloop).
 Part 2 runs the whole suite and times POST /v1.0/service_instances -> the
 `service_instance.active` notification. Figures are printed, never asserted.
 """
@@ -28,6 +29,7 @@ from typing import Any
 
 import asyncpg
 import httpx
+from uvicorn.loops.auto import auto_loop_factory
 
 from bench.cpu import PostgresCpu
 from bench.e2e_devices import BENCH_ENV
@@ -316,9 +318,12 @@ class Cpu:
 
 
 def with_cpu(coroutine: Coroutine[Any, Any, Run], server: PostgresCpu | None) -> tuple[Run, Cpu]:
-    """The run, and the CPU seconds this process and PostgreSQL spent on it."""
+    """The run, and the CPU seconds this process and PostgreSQL spent on it. It runs on
+    the event loop the scheduler's process runs on (uvicorn's choice: uvloop, which
+    uvicorn[standard] installs), the floor's runs too."""
     began, server_began = time.process_time(), server.seconds() if server else None
-    run = asyncio.run(coroutine)
+    with asyncio.Runner(loop_factory=auto_loop_factory()) as runner:
+        run = runner.run(coroutine)
     client = time.process_time() - began
     if server is None or server_began is None:
         return run, Cpu(client, None)
