@@ -157,3 +157,24 @@ def test_instances_requested_with_their_template_are_never_left_waiting(api: Api
     for instance in requested:
         failed = api.wait_for_instance(instance["id"], "ERROR")
         assert "no room" in failed["error_reason"]
+
+
+def test_a_post_naming_what_does_not_exist_is_404_and_writes_nothing(api: Api) -> None:
+    template = firewall_template(api)
+    service_type_id = api.service_type_id(template)
+    missing = "0b0b0b0b-0000-4000-8000-000000000001"
+    before = len(api.get("/v1.0/service_instances").json()["service_instances"])
+    response = api.post_instance(missing)
+    assert response.status_code == 404
+    assert response.json()["NeutronError"]["type"] == "ServiceTypeNotFound"
+    assert missing in response.json()["NeutronError"]["message"]
+    response = api.post_instance(service_type_id, devices=[missing])
+    assert response.status_code == 404
+    assert response.json()["NeutronError"]["type"] == "DeviceNotFound"
+    assert missing in response.json()["NeutronError"]["message"]
+    after = api.get("/v1.0/service_instances").json()["service_instances"]
+    assert len(after) == before
+    created = api.create_instance(service_type_id, name="edge", kwargs={"vip": "10.0.0.5"})
+    assert created["status"] == "PENDING_CREATE" and created["name"] == "edge"
+    assert created["kwargs"] == {"vip": "10.0.0.5"} and created["devices"] == []
+    assert api.instance(created["id"]) is not None

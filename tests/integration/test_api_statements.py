@@ -26,6 +26,8 @@ from servicevm_api.adapters.orm import (
     device_templates,
     devices,
     outbox,
+    service_instances,
+    service_types,
     vims,
     vnf_instances,
     vnf_lcm_op_occs,
@@ -69,7 +71,7 @@ def _command(template_id: uuid.UUID, vim_id: uuid.UUID | None = None) -> command
     )
 
 
-def _outbox_row(command: commands.CreateDevice) -> OutboxRows:
+def _outbox_row(command: commands.CreateDevice | commands.CreateServiceInstance) -> OutboxRows:
     return OutboxRows(
         [uuid.uuid4()], ["servicevm.commands"], [command.TYPE], [command.TYPE], [_MARK], [b"{}"]
     )
@@ -153,6 +155,86 @@ def test_device_post_writes_row_and_command_only_for_a_visible_template(
         assert await create(_command(uuid.uuid4()), "owner") is None
         assert await create(_command(template_id, vim_id=uuid.uuid4()), "owner") is None
         assert await written() == counted
+
+    _rolled_back(database, body)
+
+
+def test_service_instance_post_writes_row_and_command_only_for_what_exists(
+    database: Settings,
+) -> None:
+    """A service instance POST's one statement (``repository.add_service_instance_at_once``)
+    adds the row, PENDING_CREATE on no device yet, and its command only when its service
+    type exists and every device asked for does; otherwise nothing at all."""
+
+    async def body(conn: AsyncConnection, driver: asyncpg.Connection) -> None:
+        template_id, service_type_id, device_id = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+        await add_api_template(conn, template_id, "owner")
+        await conn.execute(
+            insert(service_types).values(
+                id=service_type_id,
+                template_id=template_id,
+                tenant_id="owner",
+                service_type="firewall",
+            )
+        )
+        await conn.execute(
+            insert(devices).values(
+                id=device_id,
+                tenant_id="owner",
+                template_id=template_id,
+                kwargs={},
+                service_contexts=[],
+                status="ACTIVE",
+                revision=1,
+            )
+        )
+
+        async def create(
+            stype: uuid.UUID, asked: list[uuid.UUID] | None = None
+        ) -> dict[str, object] | None:
+            command = commands.CreateServiceInstance(
+                id=uuid.uuid4(),
+                tenant_id="owner",
+                name="edge",
+                service_type_id=stype,
+                service_contexts=[],
+                devices=asked or [],
+                kwargs={"vip": "10.0.0.5"},
+            )
+            return await repo.add_service_instance_at_once(
+                driver,
+                values=command.model_dump(),
+                devices_asked=command.devices,
+                outbox_rows=_outbox_row(command),
+                shown=("id", "name", "service_type_id", "devices", "kwargs", "status"),
+            )
+
+        async def written() -> tuple[int, int]:
+            rows = await conn.scalar(
+                select(func.count())
+                .select_from(service_instances)
+                .where(service_instances.c.service_type_id == service_type_id)
+            )
+            queued = await conn.scalar(
+                select(func.count()).select_from(outbox).where(outbox.c.correlation_id == _MARK)
+            )
+            return int(rows or 0), int(queued or 0)
+
+        before = await written()
+        created = await create(service_type_id)
+        assert created is not None
+        assert {k: v for k, v in created.items() if k != "id"} == {
+            "name": "edge",
+            "service_type_id": service_type_id,
+            "devices": [],  # the scheduler binds it
+            "kwargs": {"vip": "10.0.0.5"},
+            "status": "PENDING_CREATE",
+        }
+        assert await create(service_type_id, [device_id]) is not None
+        assert await written() == (before[0] + 2, before[1] + 2)
+        assert await create(service_type_id, [device_id, uuid.uuid4()]) is None
+        assert await create(uuid.uuid4()) is None
+        assert await written() == (before[0] + 2, before[1] + 2)
 
     _rolled_back(database, body)
 

@@ -269,8 +269,68 @@ async def apply_capacity(driver: asyncpg.Connection, *, event: DeviceCapacityCha
 # --- service instances -------------------------------------------------------------------
 
 
-async def add_service_instance(conn: AsyncConnection, *, values: dict[str, Any]) -> None:
-    await conn.execute(insert(service_instances).values(**values))
+# What a service instance POST writes of the command; the rest is fixed (see below).
+_INSTANCE_CREATED = Binder(
+    service_instances,
+    (
+        "id",
+        "tenant_id",
+        "name",
+        "service_type_id",
+        "service_table_id",
+        "mgmt_driver",
+        "mgmt_address",
+        "service_contexts",
+        "kwargs",
+        "managed_by_user",
+    ),
+)
+
+
+@functools.cache
+def _add_service_instance_sql(shown: tuple[str, ...]) -> str:
+    """One statement is the whole POST, a transaction of its own: the template offering
+    the service type locked (shared: it cannot be deleted meanwhile), the row added
+    PENDING_CREATE, on no device yet, only if every device the client asked for exists,
+    the outbox rows written only if it was, and the row's ``shown`` columns returned.
+    Parameters: the ``_INSTANCE_CREATED`` columns, the devices asked for, then the
+    outbox's arrays."""
+    stype = _INSTANCE_CREATED.position("service_type_id")
+    asked = len(_INSTANCE_CREATED.names) + 1
+    return (
+        f"WITH template AS (SELECT t.id FROM {qualified(service_types)} st "
+        f"JOIN {qualified(device_templates)} t ON t.id = st.template_id "
+        f"WHERE st.id = ${stype} FOR SHARE OF t), "
+        f"instance AS (INSERT INTO {qualified(service_instances)} "
+        f"({column_list(_INSTANCE_CREATED.names)}, devices, status, pending_since, revision) "
+        f"SELECT {_INSTANCE_CREATED.placeholders()}, '[]'::jsonb, 'PENDING_CREATE', now(), 0 "
+        f"FROM template WHERE (SELECT count(*) FROM {qualified(devices)} "
+        f"WHERE id = ANY(${asked}::uuid[])) = cardinality(${asked}::uuid[]) "
+        f"RETURNING {column_list(shown)}), "
+        f"announced AS ({OutboxSql.of(outbox).insert_if(asked + 1, 'SELECT FROM instance')}) "
+        "SELECT * FROM instance"
+    )
+
+
+async def add_service_instance_at_once(
+    driver: asyncpg.Connection,
+    *,
+    values: dict[str, Any],
+    devices_asked: list[uuid.UUID],
+    outbox_rows: OutboxRows,
+    shown: tuple[str, ...],
+) -> dict[str, Any] | None:
+    """The new service instance (``values``: the ``_INSTANCE_CREATED`` columns) and its
+    outbox rows, in one statement run outside any transaction (``_add_service_instance_sql``);
+    its ``shown`` columns, or None, with nothing written, when its service type or one of
+    ``devices_asked`` does not exist."""
+    created = await driver.fetchrow(
+        _add_service_instance_sql(shown),
+        *_INSTANCE_CREATED.of(None, **values),
+        devices_asked,
+        *outbox_rows,
+    )
+    return record_dict(created)
 
 
 async def set_service_instance_fields(

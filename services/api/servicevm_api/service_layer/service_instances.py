@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import Row, func
 
 from servicevm_api.adapters import repository as repo
-from servicevm_api.adapters.orm import device_templates, service_instances
+from servicevm_api.adapters.orm import service_instances
 from servicevm_api.caller import Caller
 from servicevm_api.domain.rules import instance_delete_refusal, instance_update_refusal
 from servicevm_api.errors import bad_request, conflict, not_found
-from servicevm_api.schemas.service_instances import ServiceInstanceCreate, ServiceInstanceUpdate
+from servicevm_api.schemas.service_instances import (
+    ServiceInstanceCreate,
+    ServiceInstancePublic,
+    ServiceInstanceUpdate,
+)
 from servicevm_api.service_layer.access import Collection, ListQuery
 from servicevm_api.service_layer.device_templates import check_driver
 from servicevm_api.service_layer.service_types import get_service_type
@@ -22,6 +27,8 @@ from shared.contracts.models import ServiceInstanceStatus
 from shared.db.uow import UnitOfWork
 
 INSTANCES = Collection("service_instance", service_instances)
+# The columns a POST answers with.
+_SHOWN = tuple(ServiceInstancePublic.model_fields)
 
 
 async def get_instance(
@@ -45,35 +52,33 @@ def _check(request: ServiceInstanceCreate) -> None:
 
 async def create_instance(
     uow: UnitOfWork, caller: Caller, request: ServiceInstanceCreate
-) -> Row[Any]:
+) -> Mapping[str, Any]:
+    """The new row, PENDING_CREATE, its CreateServiceInstance command in the outbox: one
+    statement (``repository.add_service_instance_at_once``) that checks the service type
+    and the devices asked for and locks the template offering it (shared: the template
+    cannot be deleted between its in-use check and this instance's commit)."""
     tenant_id = caller.tenant_for_new_resource(request.tenant_id)
     _check(request)
-    service_type = await get_service_type(uow, caller, request.service_type_id)
-    # Shared lock on the template offering it (the row its DELETE locks), so the template
-    # cannot be deleted between its in-use check and this instance's commit.
-    await repo.get_row(
-        uow.conn, table=device_templates, row_id=service_type.template_id, lock="share"
-    )
-    known = await repo.existing_devices(uow.conn, device_ids=request.devices)
-    for device_id in request.devices:
-        if device_id not in known:
-            raise not_found("device", device_id)
     command = commands.CreateServiceInstance(
         id=uuid.uuid4(), tenant_id=tenant_id, **request.model_dump(exclude={"tenant_id"})
     )
-    values = command.model_dump(mode="json")
-    values.update(
-        id=command.id,
-        service_type_id=command.service_type_id,
-        devices=[],
-        status=ServiceInstanceStatus.PENDING_CREATE,
-        pending_since=func.now(),
-        revision=0,
-    )
-    await repo.add_service_instance(uow.conn, values=values)
     await uow.publish(command, tenant_id=tenant_id)
-    await uow.commit()
-    return await get_instance(uow, caller, command.id)
+    created = await repo.add_service_instance_at_once(
+        await uow.driver_outside_transaction(),
+        values=command.model_dump(),
+        devices_asked=command.devices,
+        outbox_rows=uow.take_outbox(),
+        shown=_SHOWN,
+    )
+    if created is not None:
+        return created
+    # Nothing was written: say what is missing.
+    await get_service_type(uow, caller, command.service_type_id)
+    known = await repo.existing_devices(uow.conn, device_ids=command.devices)
+    for device_id in command.devices:
+        if device_id not in known:
+            raise not_found("device", device_id)
+    raise not_found("service_type", command.service_type_id)  # its template went meanwhile
 
 
 async def update_instance(
