@@ -245,22 +245,6 @@ class _InstanceStepEvent(Event):
         return str(self.instance_id)
 
 
-class ServiceInstanceStatusChanged(_InstanceStateEvent):
-    """A new snapshot of the instance (its status or its devices changed)."""
-
-    TYPE: ClassVar[str] = "service_instance.status_changed"
-
-    previous_status: str | None
-
-
-class ServiceInstanceDeleted(_InstanceStateEvent):
-    """Its configuration is removed and its slots are free; its record is gone."""
-
-    TYPE: ClassVar[str] = "service_instance.deleted"
-
-    previous_status: str
-
-
 class ServiceInstancePlaced(_InstanceStepEvent):
     """The scheduler reserved slots on these devices; mgmt now configures the instance there."""
 
@@ -278,6 +262,70 @@ class ServiceInstancePlaced(_InstanceStepEvent):
         # A device lifecycle made ACTIVE itself reaches mgmt (as DeviceSpawned) just ahead of
         # its status change: mgmt records it before configuring anything on it.
         return tuple(str(device) for device in self.devices)
+
+
+class ServiceInstanceStatusChanged(_InstanceStateEvent):
+    """A new snapshot of the instance (its status or its devices changed)."""
+
+    TYPE: ClassVar[str] = "service_instance.status_changed"
+
+    # The status before this message's first change (None: the instance is new).
+    previous_status: str | None
+    # The states the instance entered and left in the transaction that ends at
+    # ``instance``, oldest first, as ``DeviceStatusChanged.passed``: a new instance placed
+    # where its management driver configures nothing is PENDING_CREATE, then ACTIVE, in one
+    # message. Absent from the payload when empty.
+    passed: list[ServiceInstanceSnapshot] = Field(default_factory=list)
+    # That placement, when the scheduler made the instance ACTIVE itself: mgmt records
+    # where the instance is hosted with this change's notifications, and configures
+    # nothing (``mgmt_drivers.needs_service_configuration``), instead of a message of its
+    # own and a ``service_instance.configured`` answer. Absent from the payload when None.
+    placed: ServiceInstancePlaced | None = None
+
+    @property
+    def first(self) -> ServiceInstanceSnapshot:
+        return self.passed[0] if self.passed else self.instance
+
+    def changes(self) -> list[tuple[ServiceInstanceSnapshot, str | None]]:
+        """Each state this message announces with the status it replaced, oldest first."""
+        states = [*self.passed, self.instance]
+        previous = [self.previous_status, *(state.status for state in states[:-1])]
+        return list(zip(states, previous, strict=True))
+
+    @model_validator(mode="after")
+    def _passed_leads_to_instance(self) -> Self:
+        check_passed(self.passed, self.instance)
+        return self
+
+    @model_validator(mode="after")
+    def _placed_is_a_create_made_active(self) -> Self:
+        placed = self.placed
+        if placed is None:
+            return self
+        if placed.instance_id != self.instance.id:
+            raise ValueError("placed is about another instance")
+        if placed.operation != "create" or self.instance.status != "ACTIVE":
+            raise ValueError("placed: only a create the scheduler made ACTIVE")
+        if placed.devices != self.instance.devices:
+            raise ValueError("placed: the instance's devices")
+        return self
+
+    @model_serializer(mode="wrap")
+    def _without_absent_fields(self, serialize: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        data: dict[str, Any] = serialize(self)
+        if self.placed is None:
+            data.pop("placed", None)
+        if not self.passed:
+            data.pop("passed", None)
+        return data
+
+
+class ServiceInstanceDeleted(_InstanceStateEvent):
+    """Its configuration is removed and its slots are free; its record is gone."""
+
+    TYPE: ClassVar[str] = "service_instance.deleted"
+
+    previous_status: str
 
 
 class ServiceInstanceReleasing(_InstanceStepEvent):

@@ -2,18 +2,21 @@
 
 Lifecycle skips the round trip through mgmt (``DeviceSpawned`` → apply → ``DeviceConfigured``)
 for a device whose management driver has nothing to configure: it makes the device ACTIVE
-itself and only tells mgmt which device it now manages. The list lives here, in the contract
+itself and only tells mgmt which device it now manages. The scheduler does the same for a
+service instance placed on devices whose driver configures no service
+(``ServiceInstancePlaced`` → apply_service → ``ServiceInstanceConfigured``). The list lives here, in the contract
 both sides import, rather than in entry-point metadata: an entry point names a class, and
 reading a class attribute means importing mgmt's driver modules (and their dependencies,
 paramiko and httpx) into lifecycle. Each driver states the same thing as
-``MgmtDriver.needs_configuration``; a unit test keeps the two in step.
+``MgmtDriver.needs_configuration`` and ``needs_service_configuration``; a unit test keeps
+them in step.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
-# Drivers whose ``apply`` changes nothing on the appliance.
+# Drivers whose ``apply`` and ``apply_service`` change nothing on the appliance.
 WITHOUT_CONFIGURATION = frozenset({"noop"})
 
 # The noop driver's failure injection for tests: told to fail at ``apply``, it must be asked.
@@ -25,3 +28,11 @@ def needs_configuration(mgmt_driver: str, template_attributes: Mapping[str, str]
     if mgmt_driver not in WITHOUT_CONFIGURATION:
         return True
     return template_attributes.get(_NOOP_FAIL) == "apply"
+
+
+def needs_service_configuration(mgmt_driver: str, template_attributes: Mapping[str, str]) -> bool:
+    """Whether placing a service instance on a device with this driver and these template
+    attributes must go through mgmt (its ``apply_service``)."""
+    if mgmt_driver not in WITHOUT_CONFIGURATION:
+        return True
+    return template_attributes.get(_NOOP_FAIL) == "apply_service"

@@ -223,18 +223,22 @@ async def device_deleted(event: events.DeviceDeleted, ctx: HandlerContext) -> No
 async def service_instance_status_changed(
     event: events.ServiceInstanceStatusChanged, ctx: HandlerContext
 ) -> None:
-    if event.previous_status == event.instance.status:
-        return await _skip(ctx)  # its devices changed, not its status
+    """One notification per status the instance entered (a change of its devices alone
+    notifies nothing); a placement the scheduler made ACTIVE itself (``event.placed``) is
+    recorded as ``service_instance_placed`` records a configured one."""
+    # Each status it entered, oldest first (PENDING_CREATE, then ACTIVE, for one made
+    # ACTIVE where it was placed).
+    entered = [(state, before) for state, before in event.changes() if before != state.status]
+    if not entered and event.placed is None:
+        return await _skip(ctx)
     async with ctx.transaction(final=True) as uow:
-        await notify(
-            uow,
-            instance_notification(
-                ctx.envelope,
-                event.instance,
-                status=event.instance.status,
-                previous_status=event.previous_status,
-            ),
-        )
+        if event.placed is not None:
+            await monitoring.instance_placed(uow.conn, event.placed)
+        for state, before in entered:
+            notification = instance_notification(
+                ctx.envelope, state, status=state.status, previous_status=before
+            )
+            await notify(uow, notification)
         await uow.commit()
 
 

@@ -17,9 +17,17 @@ from tests.unit.scheduler.fakes import FakeStore
 TENANT = "project-a"
 
 
-def template(store: FakeStore, service_type: str = "firewall", **policy: Any) -> uuid.UUID:
-    """A template offering one service type; the service type's id."""
-    found = Template(uuid.uuid4(), "owner", TemplatePolicy(**policy))
+def template(
+    store: FakeStore,
+    service_type: str = "firewall",
+    *,
+    mgmt_driver: str | None = None,
+    attributes: dict[str, str] | None = None,
+    **policy: Any,
+) -> uuid.UUID:
+    """A template offering one service type; the service type's id. ``mgmt_driver``: its
+    devices', as the scheduler knows it (None: unknown)."""
+    found = Template(uuid.uuid4(), "owner", TemplatePolicy(**policy), mgmt_driver, attributes or {})
     store.templates[found.id] = found
     service_type_id = uuid.uuid4()
     store.service_types[service_type_id] = (found.id, service_type)
@@ -64,7 +72,8 @@ def instance(service_type_id: uuid.UUID, **changes: Any) -> ServiceInstance:
         "name": "fw",
         "service_type_id": service_type_id,
         "service_table_id": None,
-        "mgmt_driver": "noop",
+        # A driver that configures services: placed instances wait for mgmt's answer.
+        "mgmt_driver": "http",
         "mgmt_address": None,
         "service_contexts": [],
         "requested_devices": [],

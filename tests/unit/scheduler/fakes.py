@@ -84,7 +84,9 @@ class FakeOutbox(_Port):
 class FakeTemplates(_Port):
     async def upsert(self, *, template: DeviceTemplateSnapshot) -> None:
         policy = TemplatePolicy.lenient(template.attributes)
-        self.store.templates[template.id] = Template(template.id, template.tenant_id, policy)
+        self.store.templates[template.id] = Template(
+            template.id, template.tenant_id, policy, template.mgmt_driver, template.attributes
+        )
         for ref in template.service_types:
             self.store.service_types[ref.id] = (template.id, ref.service_type)
 

@@ -31,6 +31,12 @@ class MgmtDriver(ABC):
         ``shared.contracts.mgmt_drivers``, which lifecycle reads)."""
         return True
 
+    def needs_service_configuration(self, parameters: Mapping[str, str]) -> bool:
+        """Whether ``apply_service`` does anything on a device with these template
+        attributes; when not, the scheduler makes a service instance ACTIVE where it places
+        it, without asking mgmt (kept in step with ``shared.contracts.mgmt_drivers``)."""
+        return True
+
     @abstractmethod
     async def apply(self, device: ManagedDevice) -> None:
         """Push the configuration to the appliance. Raises MgmtDriverError."""

@@ -17,6 +17,9 @@ class NoopMgmtDriver(MgmtDriver):
         # Nothing to configure, unless a test asked ``apply`` to fail.
         return parameters.get("noop_mgmt_fail") == "apply"
 
+    def needs_service_configuration(self, parameters: Mapping[str, str]) -> bool:
+        return parameters.get("noop_mgmt_fail") == "apply_service"
+
     async def apply(self, device: ManagedDevice) -> None:
         _step(device, "apply")
 

@@ -32,6 +32,9 @@ templates = Table(
     Column("service_types", JSONB, nullable=False),
     Column("attributes", JSONB, nullable=False),
     Column("slot_capacity", Integer, nullable=False),
+    # NULL for a template projected before the scheduler kept it: its instances are
+    # configured through mgmt (``domain.choice.configured_by_mgmt``).
+    Column("mgmt_driver", String(255)),
 )
 
 # One row per service type a template offers: resolves a request's service_type_id.

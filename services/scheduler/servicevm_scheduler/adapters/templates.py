@@ -16,7 +16,8 @@ from shared.contracts.models import DeviceTemplateSnapshot
 from shared.contracts.template_policy import TemplatePolicy
 
 _OF_SERVICE_TYPE = (
-    "SELECT t.id, t.tenant_id, t.attributes, s.service_type FROM scheduler.service_types s "
+    "SELECT t.id, t.tenant_id, t.attributes, t.mgmt_driver, s.service_type "
+    "FROM scheduler.service_types s "
     "JOIN scheduler.templates t ON t.id = s.template_id WHERE s.id = $1"
 )
 
@@ -39,6 +40,7 @@ class SqlTemplates:
             "service_types": [ref.model_dump(mode="json") for ref in template.service_types],
             "attributes": template.attributes,
             "slot_capacity": policy.slot_capacity,
+            "mgmt_driver": template.mgmt_driver,
         }
         await self.conn.execute(
             pg_insert(templates)
@@ -66,7 +68,7 @@ class SqlTemplates:
         row = (await self.conn.execute(query)).first()
         if row is None:
             return None
-        return Template(row.id, row.tenant_id, TemplatePolicy.lenient(row.attributes))
+        return _template(row.id, row.tenant_id, row.attributes, row.mgmt_driver)
 
     async def service_type(self, *, service_type_id: uuid.UUID) -> tuple[uuid.UUID, str] | None:
         """(template id, service type name) of a service type id, if the template is known."""
@@ -83,7 +85,7 @@ class SqlTemplates:
             _REMEMBERED.pop(service_type_id, None)
             return None
         attributes = row["attributes"]
-        template = Template(row["id"], row["tenant_id"], TemplatePolicy.lenient(attributes))
+        template = _template(row["id"], row["tenant_id"], attributes, row["mgmt_driver"])
         if len(_REMEMBERED) >= _REMEMBER_AT_MOST:
             _REMEMBERED.clear()
         _REMEMBERED[service_type_id] = Remembered(
@@ -127,6 +129,14 @@ class SqlTemplates:
         committed."""
         key = func.hashtextextended(f"service_type:{service_type_id}", 0)
         await self.conn.execute(select(func.pg_advisory_xact_lock(key)))
+
+
+def _template(
+    template_id: uuid.UUID, tenant_id: str, attributes: dict[str, str], mgmt_driver: str | None
+) -> Template:
+    return Template(
+        template_id, tenant_id, TemplatePolicy.lenient(attributes), mgmt_driver, attributes
+    )
 
 
 def _template_key(template_id: uuid.UUID) -> Any:

@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from servicevm_scheduler.domain.model import ServiceInstance
 from servicevm_scheduler.domain.pool import PoolState
 from servicevm_scheduler.domain.projection import Device, Template
-from shared.contracts.statuses import DeviceStatus
+from shared.contracts.mgmt_drivers import needs_service_configuration
+from shared.contracts.statuses import DeviceStatus, ServiceInstanceStatus
 from shared.contracts.template_policy import TemplatePolicy
 
 
@@ -39,6 +40,17 @@ class Choice:
     refusal: str | None = None
     # The refusal may pass: a requested device is still being created (see ``coming``).
     wait: bool = False
+
+
+def configured_by_mgmt(instance: ServiceInstance, template: Template) -> bool:
+    """Whether a new instance waits for mgmt to configure it on its devices before it is
+    ACTIVE: unless its management driver (its own, else its template's devices') configures
+    no service, when it is ACTIVE where it is placed. Only a create (PENDING_CREATE) skips
+    mgmt; a template whose driver the scheduler does not know goes through mgmt."""
+    if instance.status != ServiceInstanceStatus.PENDING_CREATE:
+        return True
+    driver = instance.mgmt_driver or template.mgmt_driver
+    return driver is None or needs_service_configuration(driver, template.attributes)
 
 
 def fits(device: Device, pick: Pick) -> bool:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from shared.contracts.template_policy import TemplatePolicy
 
@@ -14,6 +14,10 @@ class Template:
     id: uuid.UUID
     tenant_id: str
     policy: TemplatePolicy
+    # Its devices' management driver (None: not known to the scheduler) and its attributes,
+    # which say whether placing an instance there needs mgmt (``choice.configured_by_mgmt``).
+    mgmt_driver: str | None = None
+    attributes: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -17,10 +17,12 @@ from servicevm_scheduler.domain.model import ServiceInstance
 from servicevm_scheduler.domain.projection import Device, Remembered
 from servicevm_scheduler.service_layer.announce import (
     announce,
+    announce_active,
     publish_capacity,
     save_and_announce,
 )
 from servicevm_scheduler.service_layer.ports import Scheduling
+from shared.contracts.statuses import ServiceInstanceStatus
 from shared.contracts.template_policy import TemplatePolicy
 
 log = logging.getLogger(__name__)
@@ -109,8 +111,11 @@ async def _check_requested(s: Scheduling, instance: ServiceInstance, service_typ
     return Choice(chosen)
 
 
-async def bind(s: Scheduling, instance: ServiceInstance, chosen: Choice) -> ServiceInstance:
-    """Reserve the chosen slots and bind the instance to its devices."""
+async def bind(
+    s: Scheduling, instance: ServiceInstance, chosen: Choice, *, active_as: str | None = None
+) -> ServiceInstance:
+    """Reserve the chosen slots and bind the instance to its devices. ``active_as``: see
+    ``_placed``."""
     position = len(instance.devices)
     bound = list(instance.devices)
     for device, slots, policy in chosen.devices:
@@ -129,7 +134,7 @@ async def bind(s: Scheduling, instance: ServiceInstance, chosen: Choice) -> Serv
         await publish_capacity(s, updated, services=services)
         bound.append(device.id)
         position += 1
-    return await _placed(s, instance, bound)
+    return await _placed(s, instance, bound, active_as=active_as)
 
 
 async def take_best(
@@ -138,9 +143,12 @@ async def take_best(
     template_id: uuid.UUID,
     policy: TemplatePolicy,
     need: int,
+    *,
+    active_as: str | None = None,
 ) -> ServiceInstance | None:
     """The fast path for an instance on one device: ``best_devices`` (skipping devices other
-    placements hold) and ``bind`` in one step; None, with nothing taken, if it finds none."""
+    placements hold) and ``bind`` in one step; None, with nothing taken, if it finds none.
+    ``active_as``: see ``_placed``."""
     pick = Pick(template_id=template_id, slots=need, tenant_id=instance.tenant_id, policy=policy)
     taken = await s.slots.pick_and_take(
         pick,
@@ -152,35 +160,51 @@ async def take_best(
         return None
     device, services = taken
     await publish_capacity(s, device, services=services)
-    return await _placed(s, instance, [*instance.devices, device.id])
+    return await _placed(s, instance, [*instance.devices, device.id], active_as=active_as)
 
 
 async def add_on_best(
-    s: Scheduling, instance: ServiceInstance, seen: Remembered, need: int
+    s: Scheduling, instance: ServiceInstance, seen: Remembered, need: int, *, active: bool = False
 ) -> ServiceInstance | None:
     """``take_best`` for a new instance, stored (bound) by the same statement and announced
     once, as placed; None, with nothing stored or taken, if no unlocked device has room or
-    the template is no longer as ``seen``."""
+    the template is no longer as ``seen``. ``active``: its management driver configures
+    nothing, so it is stored ACTIVE and announced as PENDING_CREATE then ACTIVE, with its
+    placement (``announce_active``)."""
     template, policy = seen.template, seen.template.policy
     pick = Pick(template_id=template.id, slots=need, tenant_id=instance.tenant_id, policy=policy)
     bind_tenant = instance.tenant_id if policy.tenant_bound else None
-    taken = await s.slots.add_and_take(instance, pick, bind_tenant=bind_tenant, seen=seen)
+    stored = instance.transition(ServiceInstanceStatus.ACTIVE) if active else instance
+    taken = await s.slots.add_and_take(stored, pick, bind_tenant=bind_tenant, seen=seen)
     if taken is None:
         return None
     device, services = taken
     # Its first announcement: a new instance (no previous status), with its device.
     placed = instance.model_copy(update={"devices": [device.id]})
-    await announce(s, placed)
+    if active:
+        placed = await announce_active(
+            s, stored.model_copy(update={"devices": [device.id]}), seen.service_type, placed
+        )
+    else:
+        await announce(s, placed)
     await publish_capacity(s, device, services=services)
     _log_placed(placed)
     return placed
 
 
 async def _placed(
-    s: Scheduling, instance: ServiceInstance, bound: list[uuid.UUID]
+    s: Scheduling, instance: ServiceInstance, bound: list[uuid.UUID], *, active_as: str | None
 ) -> ServiceInstance:
-    placed = instance.changed(devices=bound)
-    await save_and_announce(s, placed)
+    """The instance on its devices, saved and announced. ``active_as`` (its service type):
+    its management driver configures nothing, so it is ACTIVE now, announced with its
+    placement (``announce_active``) rather than left for mgmt to configure."""
+    if active_as is None:
+        placed = instance.changed(devices=bound)
+        await save_and_announce(s, placed)
+    else:
+        placed = instance.transition(ServiceInstanceStatus.ACTIVE, devices=bound)
+        await s.instances.save(instance=placed)
+        await announce_active(s, placed, active_as)
     _log_placed(placed)
     return placed
 

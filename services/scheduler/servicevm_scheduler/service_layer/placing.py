@@ -55,7 +55,8 @@ async def place_new(s: Scheduling, instance: ServiceInstance) -> Outcome | None:
     fast = seen is not None and _one_device(instance, seen.template, seen.service_type)
     if seen is not None and fast:
         need = seen.template.policy.slots_for(seen.service_type)
-        placed = await add_on_best(s, instance, seen, need)
+        active = not choice.configured_by_mgmt(instance, seen.template)
+        placed = await add_on_best(s, instance, seen, need, active=active)
         if placed is not None:
             return await _announce_placed(s, placed, seen.template, seen.service_type)
     found = await _service_type(s, instance)
@@ -100,6 +101,8 @@ async def _place_or_wait(
     if too_big is not None:
         return Outcome(await fail(s, instance, too_big))
     need = template.policy.slots_for(service_type)
+    # ACTIVE where it is placed when mgmt has nothing to configure (see ``_placed``).
+    active_as = None if choice.configured_by_mgmt(instance, template) else service_type
     seen: pool.PoolState | None = None
     if instance.requested_devices:
         chosen = await requested_devices(s, instance, service_type)
@@ -107,12 +110,17 @@ async def _place_or_wait(
             return await _wait_for_requested(s, instance, template, chosen.refusal)
     else:
         fast = not instance.ha and not fast_path_tried  # one device: choose and reserve at once
-        placed = await take_best(s, instance, template.id, template.policy, need) if fast else None
+        placed = (
+            await take_best(s, instance, template.id, template.policy, need, active_as=active_as)
+            if fast
+            else None
+        )
         if placed is not None:
             return await _announce_placed(s, placed, template, service_type)
         chosen, seen = await _choose(s, instance, template, need, fast_path_tried=not instance.ha)
     if chosen.refusal is None:
-        return await _announce_placed(s, await bind(s, instance, chosen), template, service_type)
+        placed = await bind(s, instance, chosen, active_as=active_as)
+        return await _announce_placed(s, placed, template, service_type)
     if instance.requested_devices or seen is None:
         return Outcome(await fail(s, instance, chosen.refusal))
     return await _wait_or_fail(s, instance, template, need, chosen.refusal, seen, waiting_before)
@@ -121,7 +129,10 @@ async def _place_or_wait(
 async def _announce_placed(
     s: Scheduling, placed: ServiceInstance, template: Template, service_type: str
 ) -> Outcome:
-    await publish_placed(s, placed, service_type, "create")
+    """mgmt configures a placed instance; one made ACTIVE at once has had its placement
+    announced with that change (``announce_active``)."""
+    if placed.status != ServiceInstanceStatus.ACTIVE:
+        await publish_placed(s, placed, service_type, "create")
     await grow(s, template, waiting_slots=0)
     return Outcome(placed)
 

@@ -353,3 +353,58 @@ def test_a_create_in_one_message_names_each_change_and_adds_the_device() -> None
 def test_passed_states_lead_to_the_device(passed: list[DeviceSnapshot]) -> None:
     with pytest.raises(ValidationError, match="passed"):
         events.DeviceStatusChanged(device=DEVICE, previous_status=None, passed=passed)
+
+
+# A service instance placed and made ACTIVE in one transaction (its driver configures nothing).
+INSTANCE_PLACED = INSTANCE.model_copy(update={"status": "PENDING_CREATE", "revision": 2})
+PLACEMENT = events.ServiceInstancePlaced(
+    instance_id=INSTANCE.id,
+    tenant_id="p",
+    operation="create",
+    mgmt_driver=None,
+    devices=[DEVICE.id],
+    configuration={"id": str(INSTANCE.id)},
+)
+
+
+def test_an_instance_made_active_where_placed_names_each_change_and_its_placement() -> None:
+    change = events.ServiceInstanceStatusChanged(
+        instance=INSTANCE, previous_status=None, passed=[INSTANCE_PLACED], placed=PLACEMENT
+    )
+    assert [(state.status, was) for state, was in change.changes()] == [
+        ("PENDING_CREATE", None),
+        ("ACTIVE", "PENDING_CREATE"),
+    ]
+    assert change.first == INSTANCE_PLACED
+    parsed = events.ServiceInstanceStatusChanged.model_validate_json(change.model_dump_json())
+    assert parsed == change
+    alone = events.ServiceInstanceStatusChanged(instance=INSTANCE, previous_status="ACTIVE")
+    dumped = alone.model_dump_json()
+    assert "passed" not in dumped and "placed" not in dumped  # as before for every other change
+
+
+@pytest.mark.parametrize(
+    ("passed", "placed"),
+    [
+        ([INSTANCE_PLACED.model_copy(update={"id": VIM_ID})], None),
+        ([INSTANCE_PLACED.model_copy(update={"revision": INSTANCE.revision})], None),
+        ([], PLACEMENT.model_copy(update={"instance_id": VIM_ID})),
+        ([], PLACEMENT.model_copy(update={"operation": "update"})),
+        ([], PLACEMENT.model_copy(update={"devices": []})),
+    ],
+    ids=["another-instance", "not-older", "placement-of-another", "not-a-create", "other-devices"],
+)
+def test_an_instance_change_holds_only_its_own_earlier_states_and_placement(
+    passed: list[ServiceInstanceSnapshot], placed: events.ServiceInstancePlaced | None
+) -> None:
+    with pytest.raises(ValidationError, match=r"passed|placed"):
+        events.ServiceInstanceStatusChanged(
+            instance=INSTANCE, previous_status=None, passed=passed, placed=placed
+        )
+
+
+def test_only_an_active_instance_carries_its_placement() -> None:
+    with pytest.raises(ValidationError, match="placed"):
+        events.ServiceInstanceStatusChanged(
+            instance=INSTANCE_PLACED, previous_status=None, placed=PLACEMENT
+        )
