@@ -10,7 +10,9 @@ rows), beside a floor measured in the same run: the bare SQL of one placement (i
 instance, reserve one slot on one indexed device, insert the binding) over asyncpg.
 Both run on the event loop the scheduler's process runs on (uvicorn picks uvloop).
 Part 2 runs the whole suite and times POST /v1.0/service_instances -> the
-`service_instance.active` notification. Figures are printed, never asserted.
+`service_instance.active` notification (after 100 unmeasured ones), with the CPU each
+service's process spent and the messages each handled, per instance. Figures are printed,
+never asserted.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ import asyncpg
 import httpx
 from uvicorn.loops.auto import auto_loop_factory
 
+from bench import counts, cpu
 from bench.cpu import PostgresCpu
 from bench.e2e_devices import BENCH_ENV
 from bench.profiling import Profiler, print_top
@@ -402,7 +405,7 @@ def main() -> None:
     args = parser.parse_args()
     f = measure(args.devices, args.placed, args.placements, args.concurrency, args.profile)
     settings: Settings = isolated_settings(BENCH_ENV)
-    rest, log_dir = (None, None) if args.no_rest else rest_placements(settings, args.instances)
+    rest = None if args.no_rest else rest_placements(settings, args.instances)
 
     print()
     print(
@@ -413,25 +416,67 @@ def main() -> None:
     print(row("scheduler placement (pack)", f.packed, f.packed_cpu))
     print(row("scheduler placement (pack, 1 in 4 HA)", f.with_ha, f.ha_cpu))
     if rest is not None:
-        print(row("REST service instance POST -> ACTIVE", rest))
+        print(row("REST service instance POST -> ACTIVE", rest.run))
     print(
         f"\nscheduler / floor throughput: {f.packed.rate / f.floor.rate:.2f}"
         f" (/ floor with its outbox rows: {f.packed.rate / f.floor_outbox.rate:.2f})"
     )
+    if rest is not None:
+        print_rest(rest)
+    log_dir = rest.log_dir if rest is not None else None
     print(f"(among {args.devices} devices holding {args.placed} instances; logs: {log_dir})")
 
 
-def rest_placements(settings: Settings, instances: int) -> tuple[Run, Path]:
+@dataclass(frozen=True)
+class RestFigures:
+    """Part 2: the run, and per instance the CPU milliseconds of each service's process and
+    the messages each service handled (by type), in the measured phase."""
+
+    run: Run
+    cpu_ms: dict[str, float]
+    handled: dict[tuple[str, str], float]
+    log_dir: Path
+
+
+# Instances created (and the statements prepared, the template remembered) before the
+# measured ones, as the device benchmark's warm-up does.
+REST_WARMUP = 100
+
+
+def rest_placements(settings: Settings, instances: int) -> RestFigures:
     fresh_environment(settings)
     log_dir = Path(tempfile.mkdtemp(prefix="servicevm-bench-"))
     suite = Suite(settings, env=BENCH_ENV, log_dir=log_dir)
     try:
         suite.start()
-        return asyncio.run(
-            create_instances(suite.url("api"), settings.amqp_url, instances, 50)
-        ), log_dir
+        api_url = suite.url("api")
+        asyncio.run(create_instances(api_url, settings.amqp_url, REST_WARMUP, 50))
+        pids: dict[str, int] = {name: process.pid for name, process in suite.processes.items()}
+        urls: dict[str, str] = {name: suite.url(name) for name in suite.processes}
+        handled_before, cpu_before = counts.handled_by_type(urls), cpu.snapshot(pids)
+        run = asyncio.run(create_instances(api_url, settings.amqp_url, instances, 50))
+        spent = cpu.spent(cpu_before, cpu.snapshot(pids))
+        time.sleep(counts.STATS_DELAY)
+        handled = counts.difference(handled_before, counts.handled_by_type(urls))
     finally:
         suite.stop()
+    return RestFigures(
+        run,
+        {name: seconds * 1000.0 / instances for name, seconds in spent.items()},
+        {key: n / instances for key, n in handled.items()},
+        log_dir,
+    )
+
+
+def print_rest(rest: RestFigures) -> None:
+    cpu_ms = ", ".join(f"{name} {ms:.1f}" for name, ms in rest.cpu_ms.items())
+    print(
+        f"REST path, per instance: CPU {sum(rest.cpu_ms.values()):.1f} ms ({cpu_ms}), "
+        f"{sum(rest.handled.values()):.1f} handler runs"
+    )
+    for (service, message_type), n in sorted(rest.handled.items()):
+        if n >= 0.05:
+            print(f"  {service:<10} {message_type:<40} {n:.2f}")
 
 
 if __name__ == "__main__":
