@@ -405,7 +405,7 @@ def main() -> None:
     args = parser.parse_args()
     f = measure(args.devices, args.placed, args.placements, args.concurrency, args.profile)
     settings: Settings = isolated_settings(BENCH_ENV)
-    rest = None if args.no_rest else rest_placements(settings, args.instances)
+    rest = None if args.no_rest or not args.instances else rest_placements(settings, args.instances)
 
     print()
     print(
