@@ -3,11 +3,11 @@
 Lifecycle skips the round trip through mgmt (``DeviceSpawned`` → apply → ``DeviceConfigured``)
 for a device whose management driver has nothing to configure: it makes the device ACTIVE
 itself and only tells mgmt which device it now manages. The scheduler does the same for a
-service instance placed on devices whose driver configures no service
-(``ServiceInstancePlaced`` → apply_service → ``ServiceInstanceConfigured``). The list lives here, in the contract
-both sides import, rather than in entry-point metadata: an entry point names a class, and
-reading a class attribute means importing mgmt's driver modules (and their dependencies,
-paramiko and httpx) into lifecycle. Each driver states the same thing as
+new service instance placed where its driver configures no service (``ServiceInstancePlaced``
+→ apply_service → ``ServiceInstanceConfigured``). The list lives here, in the contract every
+side imports, rather than in entry-point metadata: an entry point names a class, and reading
+a class attribute means importing mgmt's driver modules (and their dependencies, paramiko
+and httpx) into lifecycle and the scheduler. Each driver states the same thing as
 ``MgmtDriver.needs_configuration`` and ``needs_service_configuration``; a unit test keeps
 them in step.
 """
