@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import json
+import time
+import uuid
 from typing import Any
 
+from shared.devstack import Suite
 from tests.support.api import Api
 from tests.support.bus import NotificationListener
+from tests.support.db import fetch
 
 
 def firewall_template(api: Api, **attributes: str) -> dict[str, Any]:
@@ -178,3 +183,31 @@ def test_a_post_naming_what_does_not_exist_is_404_and_writes_nothing(api: Api) -
     assert created["status"] == "PENDING_CREATE" and created["name"] == "edge"
     assert created["kwargs"] == {"vip": "10.0.0.5"} and created["devices"] == []
     assert api.instance(created["id"]) is not None
+
+
+def test_on_a_noop_template_mgmt_records_where_the_instance_is_hosted(
+    api: Api, suite: Suite
+) -> None:
+    """Made ACTIVE by the scheduler where it is placed (noop configures nothing), the
+    instance is still known to mgmt on its device, as one it configured would be: a respawn
+    of the device re-applies what it hosts from that record."""
+    template = firewall_template(api)
+    (device,) = api.active_devices(template["id"], 1)
+    created = api.create_instance(api.service_type_id(template), kwargs={"vip": "10.0.0.7"})
+    api.wait_for_instance(created["id"], "ACTIVE")
+    query = (
+        "SELECT device_id, mgmt_driver, configuration FROM hosted_services WHERE instance_id = $1"
+    )
+    deadline = time.monotonic() + 30
+    while not (rows := fetch(suite.settings, "mgmt", query, uuid.UUID(created["id"]))):
+        assert time.monotonic() < deadline, "mgmt does not know where the instance is hosted"
+        time.sleep(0.05)
+    (row,) = rows
+    assert str(row["device_id"]) == device["id"]
+    assert json.loads(row["configuration"])["kwargs"] == {"vip": "10.0.0.7"}
+    assert api.delete(f"/v1.0/service_instances/{created['id']}").status_code == 204
+    api.wait_until_instance_gone(created["id"])
+    deadline = time.monotonic() + 30
+    while fetch(suite.settings, "mgmt", query, uuid.UUID(created["id"])):
+        assert time.monotonic() < deadline, "mgmt still records the deleted instance"
+        time.sleep(0.05)
