@@ -274,12 +274,14 @@ class ServiceInstanceStatusChanged(_InstanceStateEvent):
     # The states the instance entered and left in the transaction that ends at
     # ``instance``, oldest first, as ``DeviceStatusChanged.passed``: a new instance placed
     # where its management driver configures nothing is PENDING_CREATE, then ACTIVE, in one
-    # message. Absent from the payload when empty.
+    # message (an update there, PENDING_UPDATE then ACTIVE). Absent from the payload when
+    # empty.
     passed: list[ServiceInstanceSnapshot] = Field(default_factory=list)
-    # That placement, when the scheduler made the instance ACTIVE itself: mgmt records
-    # where the instance is hosted with this change's notifications, and configures
-    # nothing (``mgmt_drivers.needs_service_configuration``), instead of a message of its
-    # own and a ``service_instance.configured`` answer. Absent from the payload when None.
+    # That placement (a create's, or an update's new configuration), when the scheduler
+    # made the instance ACTIVE itself: mgmt records where the instance is hosted and how
+    # with this change's notifications, and configures nothing
+    # (``mgmt_drivers.needs_service_configuration``), instead of a message of its own and a
+    # ``service_instance.configured`` answer. Absent from the payload when None.
     placed: ServiceInstancePlaced | None = None
 
     @property
@@ -298,14 +300,14 @@ class ServiceInstanceStatusChanged(_InstanceStateEvent):
         return self
 
     @model_validator(mode="after")
-    def _placed_is_a_create_made_active(self) -> Self:
+    def _placed_is_made_active(self) -> Self:
         placed = self.placed
         if placed is None:
             return self
         if placed.instance_id != self.instance.id:
             raise ValueError("placed is about another instance")
-        if placed.operation != "create" or self.instance.status != "ACTIVE":
-            raise ValueError("placed: only a create the scheduler made ACTIVE")
+        if placed.operation not in ("create", "update") or self.instance.status != "ACTIVE":
+            raise ValueError("placed: only a create or an update the scheduler made ACTIVE")
         if placed.devices != self.instance.devices:
             raise ValueError("placed: the instance's devices")
         return self

@@ -247,6 +247,9 @@ async def service_instance_deleted(
     event: events.ServiceInstanceDeleted, ctx: HandlerContext
 ) -> None:
     async with ctx.transaction(final=True) as uow:
+        # Gone from its devices: already forgotten when mgmt removed it there, not when the
+        # scheduler deleted it without asking (its driver removes nothing).
+        await monitoring.instance_releasing(uow.conn, event.instance.id)
         await notify(
             uow,
             instance_notification(

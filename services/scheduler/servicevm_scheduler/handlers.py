@@ -13,19 +13,18 @@ import logging
 from servicevm_scheduler.adapters.scheduling import scheduling
 from servicevm_scheduler.domain.model import ServiceInstance
 from servicevm_scheduler.service_layer.announce import (
-    announce,
     fail,
-    publish_placed,
     save_and_announce,
 )
 from servicevm_scheduler.service_layer.anti_affinity import keep_ha_apart
 from servicevm_scheduler.service_layer.endings import (
+    begin_delete,
     device_dead,
     device_lost,
     finish_delete,
     requested_device_gone,
 )
-from servicevm_scheduler.service_layer.placing import place_new, place_waiting
+from servicevm_scheduler.service_layer.placing import begin_update, place_new, place_waiting
 from servicevm_scheduler.service_layer.pools import grow
 from servicevm_scheduler.service_layer.ports import Scheduling
 from shared.contracts import commands, events
@@ -188,13 +187,7 @@ async def update_service_instance(cmd: commands.UpdateServiceInstance, ctx: Hand
         if instance is None or not instance.can(ServiceInstanceStatus.PENDING_UPDATE):
             await _refuse(s, instance, ServiceInstanceStatus.PENDING_UPDATE)
         else:
-            updating = instance.transition(
-                ServiceInstanceStatus.PENDING_UPDATE, name=cmd.name, kwargs=cmd.kwargs
-            )
-            await save_and_announce(s, updating)
-            found = await s.templates.service_type(service_type_id=instance.service_type_id)
-            service_type = found[1] if found is not None else ""
-            await publish_placed(s, updating, service_type, "update")
+            await begin_update(s, instance, name=cmd.name, kwargs=cmd.kwargs)
         await uow.commit()
 
 
@@ -205,20 +198,7 @@ async def delete_service_instance(cmd: commands.DeleteServiceInstance, ctx: Hand
         if instance is None or not instance.can(ServiceInstanceStatus.PENDING_DELETE):
             await _refuse(s, instance, ServiceInstanceStatus.PENDING_DELETE)
         else:
-            deleting = instance.transition(ServiceInstanceStatus.PENDING_DELETE)
-            if deleting.devices:
-                await save_and_announce(s, deleting)
-                releasing = events.ServiceInstanceReleasing(
-                    instance_id=deleting.id,
-                    tenant_id=deleting.tenant_id,
-                    mgmt_driver=deleting.mgmt_driver,
-                    devices=deleting.devices,
-                )
-                await s.outbox.publish(releasing, tenant_id=deleting.tenant_id)
-            else:
-                # Never placed: nothing to remove from any device.
-                await announce(s, deleting)
-                await finish_delete(s, deleting)
+            await begin_delete(s, instance)
         await uow.commit()
 
 

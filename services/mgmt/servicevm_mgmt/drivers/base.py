@@ -34,7 +34,13 @@ class MgmtDriver(ABC):
     def needs_service_configuration(self, parameters: Mapping[str, str]) -> bool:
         """Whether ``apply_service`` does anything on a device with these template
         attributes; when not, the scheduler makes a service instance ACTIVE where it places
-        it, without asking mgmt (kept in step with ``shared.contracts.mgmt_drivers``)."""
+        (or updates) it, without asking mgmt (kept in step with ``shared.contracts.mgmt_drivers``)."""
+        return True
+
+    def needs_service_removal(self, parameters: Mapping[str, str]) -> bool:
+        """Whether ``remove_service`` does anything on a device with these template
+        attributes; when not, the scheduler deletes a service instance without asking mgmt
+        (kept in step with ``shared.contracts.mgmt_drivers``)."""
         return True
 
     @abstractmethod

@@ -20,6 +20,9 @@ class NoopMgmtDriver(MgmtDriver):
     def needs_service_configuration(self, parameters: Mapping[str, str]) -> bool:
         return parameters.get("noop_mgmt_fail") == "apply_service"
 
+    def needs_service_removal(self, parameters: Mapping[str, str]) -> bool:
+        return parameters.get("noop_mgmt_fail") == "remove_service"
+
     async def apply(self, device: ManagedDevice) -> None:
         _step(device, "apply")
 

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from servicevm_scheduler.domain.model import ServiceInstance
 from servicevm_scheduler.domain.pool import PoolState
 from servicevm_scheduler.domain.projection import Device, Template
-from shared.contracts.mgmt_drivers import needs_service_configuration
-from shared.contracts.statuses import DeviceStatus, ServiceInstanceStatus
+from shared.contracts.mgmt_drivers import needs_service_configuration, needs_service_removal
+from shared.contracts.statuses import DeviceStatus
 from shared.contracts.template_policy import TemplatePolicy
 
 
@@ -42,15 +42,19 @@ class Choice:
     wait: bool = False
 
 
-def configured_by_mgmt(instance: ServiceInstance, template: Template) -> bool:
-    """Whether a new instance waits for mgmt to configure it on its devices before it is
-    ACTIVE: unless its management driver (its own, else its template's devices') configures
-    no service, when it is ACTIVE where it is placed. Only a create (PENDING_CREATE) skips
-    mgmt; a template whose driver the scheduler does not know goes through mgmt."""
-    if instance.status != ServiceInstanceStatus.PENDING_CREATE:
+def configured_by_mgmt(
+    instance: ServiceInstance, template: Template | None, *, removing: bool = False
+) -> bool:
+    """Whether mgmt configures the instance on its devices (``apply_service``; ``removing``:
+    ``remove_service``) before it is ACTIVE (deleted): unless its management driver (its own,
+    else its template's devices') does nothing for that step, when the scheduler goes on at
+    once. A template, or a template's driver, the scheduler does not know goes through mgmt."""
+    driver = instance.mgmt_driver or (template.mgmt_driver if template is not None else None)
+    if template is None or driver is None:
         return True
-    driver = instance.mgmt_driver or template.mgmt_driver
-    return driver is None or needs_service_configuration(driver, template.attributes)
+    if removing:
+        return needs_service_removal(driver, template.attributes)
+    return needs_service_configuration(driver, template.attributes)
 
 
 def fits(device: Device, pick: Pick) -> bool:

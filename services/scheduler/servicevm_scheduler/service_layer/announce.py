@@ -25,25 +25,31 @@ async def announce(s: Scheduling, instance: ServiceInstance) -> None:
 
 
 async def announce_active(
-    s: Scheduling, active: ServiceInstance, service_type: str, new: ServiceInstance | None = None
+    s: Scheduling,
+    active: ServiceInstance,
+    service_type: str,
+    passed: ServiceInstance | None = None,
+    *,
+    operation: Operation = "create",
 ) -> ServiceInstance:
-    """A create made ACTIVE where it was placed, its management driver configuring nothing
-    (``mgmt_drivers.needs_service_configuration``): one status change that carries the
-    placement, which mgmt records instead of configuring it and answering. ``new``: the
-    instance was not announced yet, as it was placed (PENDING_CREATE), a state this message
-    passes through. Returns ``active``."""
+    """A create (or update) made ACTIVE where it was placed, its management driver
+    configuring nothing (``mgmt_drivers.needs_service_configuration``): one status change
+    that carries the placement, which mgmt records instead of configuring it and answering.
+    ``passed``: the state it was in before ACTIVE in this transaction, not announced yet
+    (PENDING_CREATE, as placed; PENDING_UPDATE), which this message passes through. Returns
+    ``active``."""
     placed = events.ServiceInstancePlaced(
         instance_id=active.id,
         tenant_id=active.tenant_id,
-        operation="create",
+        operation=operation,
         mgmt_driver=active.mgmt_driver,
         devices=active.devices,
         configuration=active.configuration(service_type),
     )
     changed = events.ServiceInstanceStatusChanged(
         instance=active.snapshot(),
-        previous_status=new.previous_status if new is not None else active.previous_status,
-        passed=[new.snapshot()] if new is not None else [],
+        previous_status=passed.previous_status if passed is not None else active.previous_status,
+        passed=[passed.snapshot()] if passed is not None else [],
         placed=placed,
     )
     await s.outbox.publish(changed, tenant_id=active.tenant_id)

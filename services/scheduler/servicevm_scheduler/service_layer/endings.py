@@ -6,9 +6,11 @@ from __future__ import annotations
 import logging
 import uuid
 
+from servicevm_scheduler.domain import choice
 from servicevm_scheduler.domain.model import ServiceInstance
 from servicevm_scheduler.domain.projection import Device, Template
 from servicevm_scheduler.service_layer.announce import (
+    announce,
     fail,
     publish_capacity,
     publish_placed,
@@ -22,6 +24,31 @@ from shared.contracts.events import Operation
 from shared.contracts.statuses import ServiceInstanceStatus
 
 log = logging.getLogger(__name__)
+
+
+async def begin_delete(s: Scheduling, instance: ServiceInstance) -> None:
+    """PENDING_DELETE; mgmt removes the instance from its devices, then ``finish_delete``
+    (on its ``service_instance.unconfigured``). An instance on no device, or whose management
+    driver removes nothing (``choice.configured_by_mgmt``), is deleted at once."""
+    deleting = instance.transition(ServiceInstanceStatus.PENDING_DELETE)
+    if deleting.devices and await _removed_by_mgmt(s, deleting):
+        await save_and_announce(s, deleting)
+        releasing = events.ServiceInstanceReleasing(
+            instance_id=deleting.id,
+            tenant_id=deleting.tenant_id,
+            mgmt_driver=deleting.mgmt_driver,
+            devices=deleting.devices,
+        )
+        await s.outbox.publish(releasing, tenant_id=deleting.tenant_id)
+    else:
+        await announce(s, deleting)
+        await finish_delete(s, deleting)
+
+
+async def _removed_by_mgmt(s: Scheduling, instance: ServiceInstance) -> bool:
+    found = await s.templates.of_service_type(service_type_id=instance.service_type_id)
+    template = found[0] if found is not None else None
+    return choice.configured_by_mgmt(instance, template, removing=True)
 
 
 async def finish_delete(s: Scheduling, instance: ServiceInstance) -> None:

@@ -14,12 +14,19 @@ from __future__ import annotations
 import logging
 import uuid
 from dataclasses import dataclass, replace
+from typing import Any
 
 from servicevm_scheduler.domain import choice, pool
 from servicevm_scheduler.domain.choice import Choice
 from servicevm_scheduler.domain.model import ServiceInstance
 from servicevm_scheduler.domain.projection import Template
-from servicevm_scheduler.service_layer.announce import announce, fail, publish_placed
+from servicevm_scheduler.service_layer.announce import (
+    announce,
+    announce_active,
+    fail,
+    publish_placed,
+    save_and_announce,
+)
 from servicevm_scheduler.service_layer.choosing import (
     add_on_best,
     best_devices,
@@ -239,3 +246,22 @@ async def place_waiting(s: Scheduling, *, template_id: uuid.UUID) -> None:
             continue
         outcome = await place_or_wait(s, instance, waiting_before=waited)
         waited += outcome.waiting_slots
+
+
+async def begin_update(
+    s: Scheduling, instance: ServiceInstance, *, name: str, kwargs: dict[str, Any]
+) -> None:
+    """PENDING_UPDATE with the new name and kwargs; mgmt configures them on its devices
+    (``service_instance.placed``, operation update), then it is ACTIVE again. Where its
+    management driver configures nothing (``choice.configured_by_mgmt``), it is ACTIVE at
+    once, announced as ``announce_active`` announces a create."""
+    updating = instance.transition(ServiceInstanceStatus.PENDING_UPDATE, name=name, kwargs=kwargs)
+    found = await s.templates.of_service_type(service_type_id=instance.service_type_id)
+    template, service_type = found if found is not None else (None, "")
+    if choice.configured_by_mgmt(updating, template):
+        await save_and_announce(s, updating)
+        await publish_placed(s, updating, service_type, "update")
+        return
+    active = updating.transition(ServiceInstanceStatus.ACTIVE)
+    await s.instances.save(instance=active)
+    await announce_active(s, active, service_type, updating, operation="update")

@@ -6,9 +6,18 @@ from __future__ import annotations
 import pytest
 
 from servicevm_mgmt.drivers import get_mgmt_driver
-from shared.contracts.mgmt_drivers import needs_configuration, needs_service_configuration
+from shared.contracts.mgmt_drivers import (
+    needs_configuration,
+    needs_service_configuration,
+    needs_service_removal,
+)
 
-ATTRIBUTES = [{}, {"noop_mgmt_fail": "apply"}, {"noop_mgmt_fail": "apply_service"}]
+ATTRIBUTES = [
+    {},
+    {"noop_mgmt_fail": "apply"},
+    {"noop_mgmt_fail": "apply_service"},
+    {"noop_mgmt_fail": "remove_service"},
+]
 
 
 @pytest.mark.parametrize("name", ["noop", "http", "ssh"])
@@ -19,6 +28,7 @@ def test_contract_matches_the_driver(name: str, attributes: dict[str, str]) -> N
     assert needs_service_configuration(name, attributes) is (
         driver.needs_service_configuration(attributes)
     )
+    assert needs_service_removal(name, attributes) is driver.needs_service_removal(attributes)
 
 
 def test_only_noop_without_a_failing_apply_skips_configuration() -> None:
@@ -35,3 +45,10 @@ def test_only_noop_without_a_failing_apply_service_skips_service_configuration()
     assert needs_service_configuration("noop", {"noop_mgmt_fail": "apply_service"})
     assert needs_service_configuration("http", {})
     assert needs_service_configuration("some-plugin", {})
+
+
+def test_only_noop_without_a_failing_remove_service_skips_service_removal() -> None:
+    assert not needs_service_removal("noop", {})
+    assert not needs_service_removal("noop", {"noop_mgmt_fail": "apply_service"})
+    assert needs_service_removal("noop", {"noop_mgmt_fail": "remove_service"})
+    assert needs_service_removal("http", {})

@@ -2,11 +2,16 @@
 devices') is ACTIVE where it is placed: one status change, PENDING_CREATE then ACTIVE, that
 carries the placement for mgmt to record, and no ``service_instance.placed`` for mgmt to
 configure and answer. Any other driver, a driver the scheduler does not know, or a noop
-told to fail its ``apply_service`` goes through mgmt."""
+told to fail its ``apply_service`` goes through mgmt. The same for an update (PENDING_UPDATE
+then ACTIVE) and a delete (deleted at once, its slots freed) where the driver does nothing."""
 
 from __future__ import annotations
 
-from servicevm_scheduler.service_layer.placing import place_waiting
+from typing import Any
+
+from servicevm_scheduler.domain.model import ServiceInstance
+from servicevm_scheduler.service_layer.endings import begin_delete
+from servicevm_scheduler.service_layer.placing import begin_update, place_waiting
 from shared.contracts import events
 from shared.contracts.statuses import ServiceInstanceStatus
 from tests.unit.scheduler.builders import create, device, instance, published, template
@@ -106,3 +111,68 @@ async def test_drivers_that_configure_or_are_unknown_go_through_mgmt() -> None:
         (placed,) = published(store, events.ServiceInstancePlaced)
         assert placed.devices == [host.id]
         assert all(m.placed is None for m in _status_changes(store))
+
+
+async def _active_on_noop(store: FakeStore, **template_fields: Any) -> ServiceInstance:
+    firewall = template(store, slot_capacity=4, **template_fields)
+    device(store, firewall)
+    outcome = await create(store, instance(firewall, mgmt_driver=None, kwargs={"rules": 1}))
+    active = store.instances[outcome.instance.id]
+    if active.status != ACTIVE:  # through mgmt: as its answer would make it
+        active = active.transition(ACTIVE)
+        await store.scheduling().instances.save(instance=active)
+    store.published.clear()
+    return active
+
+
+async def test_an_update_on_noop_is_active_at_once_with_its_new_configuration() -> None:
+    store = FakeStore()
+    active = await _active_on_noop(store, mgmt_driver="noop")
+    await begin_update(store.scheduling(), active, name="edge", kwargs={"rules": 2})
+    updated = store.instances[active.id]
+    assert (updated.status, updated.name, updated.kwargs) == (ACTIVE, "edge", {"rules": 2})
+    assert published(store, events.ServiceInstancePlaced) == []
+    (changed,) = _status_changes(store)
+    assert [(state.status, was) for state, was in changed.changes()] == [
+        (ServiceInstanceStatus.PENDING_UPDATE, ACTIVE),
+        (ACTIVE, ServiceInstanceStatus.PENDING_UPDATE),
+    ]
+    assert changed.placed is not None and changed.placed.operation == "update"
+    assert changed.placed.configuration["kwargs"] == {"rules": 2}
+
+
+async def test_an_update_through_mgmt_waits_for_its_answer() -> None:
+    store = FakeStore()
+    active = await _active_on_noop(store, mgmt_driver="http")
+    await begin_update(store.scheduling(), active, name="edge", kwargs={"rules": 2})
+    assert store.instances[active.id].status == ServiceInstanceStatus.PENDING_UPDATE
+    (placed,) = published(store, events.ServiceInstancePlaced)
+    assert placed.operation == "update" and placed.configuration["kwargs"] == {"rules": 2}
+
+
+async def test_a_delete_on_noop_frees_the_slots_at_once() -> None:
+    store = FakeStore()
+    active = await _active_on_noop(store, mgmt_driver="noop")
+    (host,) = active.devices
+    await begin_delete(store.scheduling(), active)
+    assert active.id not in store.instances
+    assert store.devices[host].slots_used == 0
+    assert published(store, events.ServiceInstanceReleasing) == []
+    (deleting,) = _status_changes(store)
+    assert deleting.instance.status == ServiceInstanceStatus.PENDING_DELETE
+    (deleted,) = published(store, events.ServiceInstanceDeleted)
+    assert deleted.previous_status == ServiceInstanceStatus.PENDING_DELETE
+
+
+async def test_a_delete_mgmt_must_remove_waits_for_it() -> None:
+    for template_fields in (
+        {"mgmt_driver": "http"},
+        {"mgmt_driver": "noop", "attributes": {"noop_mgmt_fail": "remove_service"}},
+    ):
+        store = FakeStore()
+        active = await _active_on_noop(store, **template_fields)
+        await begin_delete(store.scheduling(), active)
+        assert store.instances[active.id].status == ServiceInstanceStatus.PENDING_DELETE
+        (releasing,) = published(store, events.ServiceInstanceReleasing)
+        assert releasing.devices == active.devices
+        assert published(store, events.ServiceInstanceDeleted) == []

@@ -389,10 +389,10 @@ def test_an_instance_made_active_where_placed_names_each_change_and_its_placemen
         ([INSTANCE_PLACED.model_copy(update={"id": VIM_ID})], None),
         ([INSTANCE_PLACED.model_copy(update={"revision": INSTANCE.revision})], None),
         ([], PLACEMENT.model_copy(update={"instance_id": VIM_ID})),
-        ([], PLACEMENT.model_copy(update={"operation": "update"})),
+        ([], PLACEMENT.model_copy(update={"operation": "respawn"})),
         ([], PLACEMENT.model_copy(update={"devices": []})),
     ],
-    ids=["another-instance", "not-older", "placement-of-another", "not-a-create", "other-devices"],
+    ids=["another-instance", "not-older", "placement-of-another", "a-respawn", "other-devices"],
 )
 def test_an_instance_change_holds_only_its_own_earlier_states_and_placement(
     passed: list[ServiceInstanceSnapshot], placed: events.ServiceInstancePlaced | None
