@@ -7,9 +7,7 @@ with an identity it also keeps the VNF's identity, in the same statement, as
 
 from __future__ import annotations
 
-import asyncio
 import uuid
-from collections.abc import Awaitable, Callable
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -19,20 +17,7 @@ from servicevm_mgmt.bootstrap import DEFINITION
 from servicevm_mgmt.sol003 import records
 from shared.config import Settings
 from shared.contracts.vnflcm import VnfIdentity
-from shared.runtime import build_store
-
-
-def _rolled_back(settings: Settings, body: Callable[[AsyncConnection], Awaitable[None]]) -> None:
-    async def run() -> None:
-        engine = build_store(DEFINITION, settings).engine
-        try:
-            async with engine.connect() as conn, conn.begin() as transaction:
-                await body(conn)
-                await transaction.rollback()
-        finally:
-            await engine.dispose()
-
-    asyncio.run(run())
+from tests.support.db import in_rolled_back_transaction
 
 
 def _identity(vnf_id: uuid.UUID, name: str) -> VnfIdentity:
@@ -70,7 +55,7 @@ def test_notice_made_with_what_was_notified_then_returned_as_it_was(database: Se
         assert tuple(stored) == ("PROCESSING", 2)
         assert await records.identity_of(conn, vnf_id) is None  # none given, none kept
 
-    _rolled_back(database, body)
+    in_rolled_back_transaction(DEFINITION, database, body)
 
 
 def test_notice_lock_keeps_the_identity_in_the_same_statement(database: Settings) -> None:
@@ -106,4 +91,4 @@ def test_notice_lock_keeps_the_identity_in_the_same_statement(database: Settings
         )
         assert count == 1  # one identity row per VNF, whatever its ops
 
-    _rolled_back(database, body)
+    in_rolled_back_transaction(DEFINITION, database, body)

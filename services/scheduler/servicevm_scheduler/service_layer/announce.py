@@ -38,19 +38,11 @@ async def announce_active(
     ``passed``: the state it was in before ACTIVE in this transaction, not announced yet
     (PENDING_CREATE, as placed; PENDING_UPDATE), which this message passes through. Returns
     ``active``."""
-    placed = events.ServiceInstancePlaced(
-        instance_id=active.id,
-        tenant_id=active.tenant_id,
-        operation=operation,
-        mgmt_driver=active.mgmt_driver,
-        devices=active.devices,
-        configuration=active.configuration(service_type),
-    )
     changed = events.ServiceInstanceStatusChanged(
         instance=active.snapshot(),
         previous_status=passed.previous_status if passed is not None else active.previous_status,
         passed=[passed.snapshot()] if passed is not None else [],
-        placed=placed,
+        placed=_placement(active, service_type, operation),
     )
     await s.outbox.publish(changed, tenant_id=active.tenant_id)
     return active
@@ -96,13 +88,19 @@ async def publish_placed(
     s: Scheduling, instance: ServiceInstance, service_type: str, operation: Operation
 ) -> None:
     await s.outbox.publish(
-        events.ServiceInstancePlaced(
-            instance_id=instance.id,
-            tenant_id=instance.tenant_id,
-            operation=operation,
-            mgmt_driver=instance.mgmt_driver,
-            devices=instance.devices,
-            configuration=instance.configuration(service_type),
-        ),
+        _placement(instance, service_type, operation), tenant_id=instance.tenant_id
+    )
+
+
+def _placement(
+    instance: ServiceInstance, service_type: str, operation: Operation
+) -> events.ServiceInstancePlaced:
+    """Where the instance is now, and what mgmt configures (or records) there."""
+    return events.ServiceInstancePlaced(
+        instance_id=instance.id,
         tenant_id=instance.tenant_id,
+        operation=operation,
+        mgmt_driver=instance.mgmt_driver,
+        devices=instance.devices,
+        configuration=instance.configuration(service_type),
     )
