@@ -17,7 +17,7 @@ from servicevm_scheduler.service_layer.announce import (
     save_and_announce,
 )
 from servicevm_scheduler.service_layer.choosing import best_devices, bind
-from servicevm_scheduler.service_layer.placing import place_waiting
+from servicevm_scheduler.service_layer.placing import place_waiting, template_of
 from servicevm_scheduler.service_layer.ports import Scheduling
 from shared.contracts import events
 from shared.contracts.events import Operation
@@ -46,7 +46,7 @@ async def begin_delete(s: Scheduling, instance: ServiceInstance) -> None:
 
 
 async def _removed_by_mgmt(s: Scheduling, instance: ServiceInstance) -> bool:
-    found = await s.templates.of_service_type(service_type_id=instance.service_type_id)
+    found = await template_of(s, instance)
     template = found[0] if found is not None else None
     return choice.configured_by_mgmt(instance, template, removing=True)
 

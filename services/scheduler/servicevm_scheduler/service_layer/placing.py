@@ -256,7 +256,7 @@ async def begin_update(
     management driver configures nothing (``choice.configured_by_mgmt``), it is ACTIVE at
     once, announced as ``announce_active`` announces a create."""
     updating = instance.transition(ServiceInstanceStatus.PENDING_UPDATE, name=name, kwargs=kwargs)
-    found = await s.templates.of_service_type(service_type_id=instance.service_type_id)
+    found = await template_of(s, instance)
     template, service_type = found if found is not None else (None, "")
     if choice.configured_by_mgmt(updating, template):
         await save_and_announce(s, updating)
@@ -265,3 +265,13 @@ async def begin_update(
     active = updating.transition(ServiceInstanceStatus.ACTIVE)
     await s.instances.save(instance=active)
     await announce_active(s, active, service_type, updating, operation="update")
+
+
+async def template_of(s: Scheduling, instance: ServiceInstance) -> tuple[Template, str] | None:
+    """The template offering the instance's service type, and the type's name: as this
+    process remembers it when it does (what a template's driver and attributes say never
+    changes), else read."""
+    seen = s.templates.remembered(service_type_id=instance.service_type_id)
+    if seen is not None:
+        return seen.template, seen.service_type
+    return await s.templates.of_service_type(service_type_id=instance.service_type_id)
