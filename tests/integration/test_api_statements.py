@@ -38,6 +38,7 @@ from servicevm_api.vnflcm import repository as vnf_repo
 from servicevm_api.vnflcm.states import FINAL
 from shared.config import Settings
 from shared.contracts import commands
+from shared.contracts.models import ServiceInstanceSnapshot
 from shared.contracts.vnflcm import VnfLcmOpOccSnapshot
 from shared.db.raw import Driver, OutboxRows
 from shared.runtime import build_store
@@ -235,6 +236,77 @@ def test_service_instance_post_writes_row_and_command_only_for_what_exists(
         assert await create(service_type_id, [device_id, uuid.uuid4()]) is None
         assert await create(uuid.uuid4()) is None
         assert await written() == (before[0] + 2, before[1] + 2)
+
+    _rolled_back(database, body)
+
+
+def test_instance_snapshot_taken_by_revision_never_resurrecting(database: Settings) -> None:
+    """A scheduler's snapshot of a service instance (``repository.apply_instance_snapshot``)
+    replaces the record when newer, clears the api's ``pending_since``, is ignored when
+    older, and adds no row for an instance the api does not hold."""
+
+    async def body(conn: AsyncConnection, driver: asyncpg.Connection) -> None:
+        instance_id, device_id = uuid.uuid4(), uuid.uuid4()
+        await conn.execute(
+            insert(service_instances).values(
+                id=instance_id,
+                tenant_id="owner",
+                name="fw",
+                service_type_id=uuid.uuid4(),
+                service_contexts=[],
+                kwargs={},
+                managed_by_user=True,
+                status="PENDING_CREATE",
+                revision=0,
+                pending_since=func.now(),
+            )
+        )
+        snapshot = ServiceInstanceSnapshot(
+            id=instance_id,
+            tenant_id="owner",
+            name="edge",
+            service_type_id=uuid.uuid4(),
+            service_table_id=None,
+            mgmt_driver=None,
+            mgmt_address=None,
+            service_contexts=[],
+            devices=[device_id],
+            kwargs={"vip": "10.0.0.5"},
+            managed_by_user=True,
+            status="ACTIVE",
+            error_reason=None,
+            revision=2,
+        )
+
+        async def record() -> tuple[object, ...]:
+            row = (
+                await conn.execute(
+                    select(
+                        service_instances.c.name,
+                        service_instances.c.kwargs,
+                        service_instances.c.devices,
+                        service_instances.c.status,
+                        service_instances.c.revision,
+                        service_instances.c.pending_since,
+                    ).where(service_instances.c.id == instance_id)
+                )
+            ).one()
+            return tuple(row)
+
+        await repo.apply_instance_snapshot(driver, instance=snapshot)
+        taken = ("edge", {"vip": "10.0.0.5"}, [str(device_id)], "ACTIVE", 2, None)
+        assert await record() == taken
+        older = snapshot.model_copy(update={"status": "PENDING_CREATE", "revision": 1})
+        await repo.apply_instance_snapshot(driver, instance=older)
+        assert await record() == taken
+        stranger = snapshot.model_copy(update={"id": uuid.uuid4()})
+        await repo.apply_instance_snapshot(driver, instance=stranger)
+        count = await conn.scalar(
+            select(func.count())
+            .select_from(service_instances)
+            .where(service_instances.c.id == stranger.id)
+        )
+        assert count == 0
 
     _rolled_back(database, body)
 

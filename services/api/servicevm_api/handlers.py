@@ -49,7 +49,7 @@ async def service_instance_status_changed(
     event: events.ServiceInstanceStatusChanged, ctx: HandlerContext
 ) -> None:
     async with ctx.transaction(final=True) as uow:
-        await repo.apply_instance_snapshot(uow.conn, instance=event.instance)
+        await repo.apply_instance_snapshot(await uow.driver(), instance=event.instance)
         await uow.commit()
 
 

@@ -341,26 +341,28 @@ async def set_service_instance_fields(
     )
 
 
-async def apply_instance_snapshot(
-    conn: AsyncConnection, *, instance: ServiceInstanceSnapshot
-) -> None:
-    """Take the scheduler's snapshot unless a newer one is held; never resurrect a row."""
-    await conn.execute(
-        update(service_instances)
-        .where(
-            service_instances.c.id == instance.id,
-            service_instances.c.revision < instance.revision,
-        )
-        .values(
-            name=instance.name,
-            kwargs=instance.kwargs,
-            devices=[str(d) for d in instance.devices],
-            status=instance.status,
-            error_reason=instance.error_reason,
-            revision=instance.revision,
-            pending_since=None,
-        )
+# What a scheduler's snapshot changes of the api's record.
+_INSTANCE_SNAPSHOT = Binder(
+    service_instances, ("name", "kwargs", "devices", "status", "error_reason", "revision")
+)
+
+
+@functools.cache
+def _instance_snapshot_sql() -> str:
+    """``pending_since`` is cleared: the scheduler answered, its own deadline rules now."""
+    revision = _INSTANCE_SNAPSHOT.position("revision", 2)
+    return (
+        f"UPDATE {qualified(service_instances)} SET {_INSTANCE_SNAPSHOT.assignments(2)}, "
+        f"pending_since = NULL WHERE id = $1 AND revision < ${revision}"
     )
+
+
+async def apply_instance_snapshot(
+    driver: asyncpg.Connection, *, instance: ServiceInstanceSnapshot
+) -> None:
+    """Take the scheduler's snapshot unless a newer one is held; never resurrect a row (one
+    prepared statement: every placement runs it)."""
+    await driver.execute(_instance_snapshot_sql(), instance.id, *_INSTANCE_SNAPSHOT.of(instance))
 
 
 async def fail_unanswered(
