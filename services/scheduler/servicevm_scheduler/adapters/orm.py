@@ -33,7 +33,7 @@ templates = Table(
     Column("attributes", JSONB, nullable=False),
     Column("slot_capacity", Integer, nullable=False),
     # NULL for a template projected before the scheduler kept it: its instances are
-    # configured through mgmt (``domain.choice.configured_by_mgmt``).
+    # configured through mgmt (``domain.choice.through_mgmt``).
     Column("mgmt_driver", String(255)),
 )
 

@@ -42,13 +42,14 @@ class Choice:
     wait: bool = False
 
 
-def configured_by_mgmt(
+def through_mgmt(
     instance: ServiceInstance, template: Template | None, *, removing: bool = False
 ) -> bool:
-    """Whether mgmt configures the instance on its devices (``apply_service``; ``removing``:
-    ``remove_service``) before it is ACTIVE (deleted): unless its management driver (its own,
-    else its template's devices') does nothing for that step, when the scheduler goes on at
-    once. A template, or a template's driver, the scheduler does not know goes through mgmt."""
+    """Whether the instance goes through mgmt, which configures it on its devices
+    (``apply_service``; ``removing``: ``remove_service``) before it is ACTIVE (deleted):
+    unless its management driver (its own, else its template's devices') does nothing for
+    that step, when the scheduler goes on at once. A template, or a template's driver, the
+    scheduler does not know goes through mgmt."""
     driver = instance.mgmt_driver or (template.mgmt_driver if template is not None else None)
     if template is None or driver is None:
         return True

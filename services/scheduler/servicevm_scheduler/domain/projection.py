@@ -15,7 +15,7 @@ class Template:
     tenant_id: str
     policy: TemplatePolicy
     # Its devices' management driver (None: not known to the scheduler) and its attributes,
-    # which say whether placing an instance there needs mgmt (``choice.configured_by_mgmt``).
+    # which say whether placing an instance there needs mgmt (``choice.through_mgmt``).
     mgmt_driver: str | None = None
     attributes: Mapping[str, str] = field(default_factory=dict)
 

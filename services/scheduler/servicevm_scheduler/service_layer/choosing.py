@@ -164,26 +164,31 @@ async def take_best(
 
 
 async def add_on_best(
-    s: Scheduling, instance: ServiceInstance, seen: Remembered, need: int, *, active: bool = False
+    s: Scheduling,
+    instance: ServiceInstance,
+    seen: Remembered,
+    need: int,
+    *,
+    active_as: str | None = None,
 ) -> ServiceInstance | None:
     """``take_best`` for a new instance, stored (bound) by the same statement and announced
     once, as placed; None, with nothing stored or taken, if no unlocked device has room or
-    the template is no longer as ``seen``. ``active``: its management driver configures
-    nothing, so it is stored ACTIVE and announced as PENDING_CREATE then ACTIVE, with its
-    placement (``announce_active``)."""
+    the template is no longer as ``seen``. ``active_as`` (its service type): its management
+    driver configures nothing, so it is stored ACTIVE and announced as PENDING_CREATE then
+    ACTIVE, with its placement (``announce_active``)."""
     template, policy = seen.template, seen.template.policy
     pick = Pick(template_id=template.id, slots=need, tenant_id=instance.tenant_id, policy=policy)
     bind_tenant = instance.tenant_id if policy.tenant_bound else None
-    stored = instance.transition(ServiceInstanceStatus.ACTIVE) if active else instance
+    stored = instance if active_as is None else instance.transition(ServiceInstanceStatus.ACTIVE)
     taken = await s.slots.add_and_take(stored, pick, bind_tenant=bind_tenant, seen=seen)
     if taken is None:
         return None
     device, services = taken
     # Its first announcement: a new instance (no previous status), with its device.
     placed = instance.model_copy(update={"devices": [device.id]})
-    if active:
+    if active_as is not None:
         placed = await announce_active(
-            s, stored.model_copy(update={"devices": [device.id]}), seen.service_type, placed
+            s, stored.model_copy(update={"devices": [device.id]}), active_as, placed
         )
     else:
         await announce(s, placed)

@@ -29,7 +29,7 @@ log = logging.getLogger(__name__)
 async def begin_delete(s: Scheduling, instance: ServiceInstance) -> None:
     """PENDING_DELETE; mgmt removes the instance from its devices, then ``finish_delete``
     (on its ``service_instance.unconfigured``). An instance on no device, or whose management
-    driver removes nothing (``choice.configured_by_mgmt``), is deleted at once."""
+    driver removes nothing (``choice.through_mgmt``), is deleted at once."""
     deleting = instance.transition(ServiceInstanceStatus.PENDING_DELETE)
     if deleting.devices and await _removed_by_mgmt(s, deleting):
         await save_and_announce(s, deleting)
@@ -48,7 +48,7 @@ async def begin_delete(s: Scheduling, instance: ServiceInstance) -> None:
 async def _removed_by_mgmt(s: Scheduling, instance: ServiceInstance) -> bool:
     found = await template_of(s, instance)
     template = found[0] if found is not None else None
-    return choice.configured_by_mgmt(instance, template, removing=True)
+    return choice.through_mgmt(instance, template, removing=True)
 
 
 async def finish_delete(s: Scheduling, instance: ServiceInstance) -> None:

@@ -62,8 +62,9 @@ async def place_new(s: Scheduling, instance: ServiceInstance) -> Outcome | None:
     fast = seen is not None and _one_device(instance, seen.template, seen.service_type)
     if seen is not None and fast:
         need = seen.template.policy.slots_for(seen.service_type)
-        active = not choice.configured_by_mgmt(instance, seen.template)
-        placed = await add_on_best(s, instance, seen, need, active=active)
+        through_mgmt = choice.through_mgmt(instance, seen.template)
+        active_as = None if through_mgmt else seen.service_type
+        placed = await add_on_best(s, instance, seen, need, active_as=active_as)
         if placed is not None:
             return await _announce_placed(s, placed, seen.template, seen.service_type)
     found = await _service_type(s, instance)
@@ -109,7 +110,7 @@ async def _place_or_wait(
         return Outcome(await fail(s, instance, too_big))
     need = template.policy.slots_for(service_type)
     # ACTIVE where it is placed when mgmt has nothing to configure (see ``_placed``).
-    active_as = None if choice.configured_by_mgmt(instance, template) else service_type
+    active_as = None if choice.through_mgmt(instance, template) else service_type
     seen: pool.PoolState | None = None
     if instance.requested_devices:
         chosen = await requested_devices(s, instance, service_type)
@@ -253,12 +254,12 @@ async def begin_update(
 ) -> None:
     """PENDING_UPDATE with the new name and kwargs; mgmt configures them on its devices
     (``service_instance.placed``, operation update), then it is ACTIVE again. Where its
-    management driver configures nothing (``choice.configured_by_mgmt``), it is ACTIVE at
+    management driver configures nothing (``choice.through_mgmt``), it is ACTIVE at
     once, announced as ``announce_active`` announces a create."""
     updating = instance.transition(ServiceInstanceStatus.PENDING_UPDATE, name=name, kwargs=kwargs)
     found = await template_of(s, instance)
     template, service_type = found if found is not None else (None, "")
-    if choice.configured_by_mgmt(updating, template):
+    if choice.through_mgmt(updating, template):
         await save_and_announce(s, updating)
         await publish_placed(s, updating, service_type, "update")
         return
