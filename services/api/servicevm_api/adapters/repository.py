@@ -211,15 +211,21 @@ _SNAPSHOT = Binder(
 _FIRST_SNAPSHOT = Binder(devices, ("id", "tenant_id", "template_id", "service_contexts"))
 
 
+def _update_by_revision_sql(table: Table, taken: Binder) -> str:
+    """An owner's snapshot of a row ($1 its id, then the ``taken`` columns, a revision among
+    them) unless a newer one is held. ``pending_since`` is cleared: the owner answered, its
+    own deadline rules now."""
+    return (
+        f"UPDATE {qualified(table)} SET {taken.assignments(2)}, pending_since = NULL "
+        f"WHERE id = $1 AND revision < ${taken.position('revision', 2)}"
+    )
+
+
 @functools.cache
 def _snapshot_sql() -> tuple[str, str]:
-    """The update by revision, and the insert-or-update of a device's first snapshot.
-    ``pending_since`` is cleared: the owner answered, its own deadline rules now."""
+    """The update by revision, and the insert-or-update of a device's first snapshot."""
     table = qualified(devices)
-    update_ = (
-        f"UPDATE {table} SET {_SNAPSHOT.assignments(2)}, pending_since = NULL "
-        f"WHERE id = $1 AND revision < ${_SNAPSHOT.position('revision', 2)}"
-    )
+    update_ = _update_by_revision_sql(devices, _SNAPSHOT)
     first = len(_FIRST_SNAPSHOT.names) + 1
     taken = ", ".join(f"{name} = excluded.{name}" for name in (*_SNAPSHOT.names, "pending_since"))
     upsert = (
@@ -345,16 +351,7 @@ async def set_service_instance_fields(
 _INSTANCE_SNAPSHOT = Binder(
     service_instances, ("name", "kwargs", "devices", "status", "error_reason", "revision")
 )
-
-
-@functools.cache
-def _instance_snapshot_sql() -> str:
-    """``pending_since`` is cleared: the scheduler answered, its own deadline rules now."""
-    revision = _INSTANCE_SNAPSHOT.position("revision", 2)
-    return (
-        f"UPDATE {qualified(service_instances)} SET {_INSTANCE_SNAPSHOT.assignments(2)}, "
-        f"pending_since = NULL WHERE id = $1 AND revision < ${revision}"
-    )
+_INSTANCE_SNAPSHOT_SQL = _update_by_revision_sql(service_instances, _INSTANCE_SNAPSHOT)
 
 
 async def apply_instance_snapshot(
@@ -362,7 +359,7 @@ async def apply_instance_snapshot(
 ) -> None:
     """Take the scheduler's snapshot unless a newer one is held; never resurrect a row (one
     prepared statement: every placement runs it)."""
-    await driver.execute(_instance_snapshot_sql(), instance.id, *_INSTANCE_SNAPSHOT.of(instance))
+    await driver.execute(_INSTANCE_SNAPSHOT_SQL, instance.id, *_INSTANCE_SNAPSHOT.of(instance))
 
 
 async def fail_unanswered(

@@ -185,13 +185,7 @@ def _take_op_occ_sql(with_vnf: bool) -> str:
     revision = _OP_TAKEN.position("revision", 3)
     state = _OP_TAKEN.position("operation_state", 3)
     vnf_id = 3 + len(_OP_TAKEN.names)
-    view = ""
-    if with_vnf:
-        view = (
-            f"viewed AS (UPDATE {vnfs} AS v SET {_INSTANCE_TAKEN.assignments(vnf_id + 2)}, "
-            f"revision = ${vnf_id + 1}, version = v.version + 1 FROM vnf "
-            f"WHERE v.id = vnf.id AND v.revision < ${vnf_id + 1}), "
-        )
+    view = f"viewed AS ({_take_view_sql(vnf_id + 1, 'vnf.id', source='vnf')}), " if with_vnf else ""
     return (
         "WITH vnf AS (SELECT id, operation_in_progress, vim_connection_info "
         f"FROM {vnfs} WHERE id = ${vnf_id} FOR UPDATE), {view}"
@@ -250,12 +244,19 @@ async def set_locked_instance(
 _INSTANCE_TAKEN = Binder(vnf_instances, ("instantiation_state", "instantiated_vnf_info"))
 
 
-@functools.cache
-def _take_instance_sql() -> str:
+def _take_view_sql(revision: int, vnf_id: str, *, source: str | None = None) -> str:
+    """The UPDATE by which a VNF's record takes lifecycle's view (``$revision``, then the
+    ``_INSTANCE_TAKEN`` columns) unless it has that revision or a later one: of the VNF
+    ``vnf_id`` names, an expression over ``source`` when one is given."""
+    source_sql = f"FROM {source} " if source is not None else ""
     return (
-        f"UPDATE {qualified(vnf_instances)} SET {_INSTANCE_TAKEN.assignments(3)}, "
-        "revision = $2, version = version + 1 WHERE id = $1 AND revision < $2"
+        f"UPDATE {qualified(vnf_instances)} AS v "
+        f"SET {_INSTANCE_TAKEN.assignments(revision + 1)}, revision = ${revision}, "
+        f"version = v.version + 1 {source_sql}WHERE v.id = {vnf_id} AND v.revision < ${revision}"
     )
+
+
+_TAKE_INSTANCE_SQL = _take_view_sql(2, "$1")
 
 
 async def take_instance_snapshot(
@@ -263,9 +264,7 @@ async def take_instance_snapshot(
 ) -> None:
     """lifecycle's ``view`` of the VNF, unless the record has that revision or a later one
     already (the row lock is the update's own)."""
-    await driver.execute(
-        _take_instance_sql(), instance_id, view.revision, *_INSTANCE_TAKEN.of(view)
-    )
+    await driver.execute(_TAKE_INSTANCE_SQL, instance_id, view.revision, *_INSTANCE_TAKEN.of(view))
 
 
 # --- the start of a task (tasks.start_task), as SQL: one read and one write ----------------

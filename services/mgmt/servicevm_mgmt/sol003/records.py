@@ -36,8 +36,13 @@ _IDENTITY_OF = select(vnf_records).where(vnf_records.c.id == bindparam("vnf_inst
 
 
 async def keep_identity(conn: AsyncConnection, identity: VnfIdentity) -> None:
+    await (await driver_of(conn)).execute(_KEEP_IDENTITY, *_identity_values(identity))
+
+
+def _identity_values(identity: VnfIdentity) -> list[object]:
+    """``_keep_identity_sql``'s parameters, in its columns' order."""
     values = identity.model_dump()
-    await (await driver_of(conn)).execute(_KEEP_IDENTITY, *(values[c] for c in _IDENTITY_COLUMNS))
+    return [values[c] for c in _IDENTITY_COLUMNS]
 
 
 async def identity_of(conn: AsyncConnection, vnf_instance_id: uuid.UUID) -> VnfIdentity | None:
@@ -92,8 +97,7 @@ async def lock_notice(
     args = [op_occ_id, vnf_instance_id, if_made.operation_state, if_made.revision]
     sql = _LOCK_NOTICE
     if identity is not None:
-        values = identity.model_dump()
-        args.extend(values[c] for c in _IDENTITY_COLUMNS)
+        args.extend(_identity_values(identity))
         sql = _KEEP_IDENTITY_AND_LOCK_NOTICE
     row = await (await driver_of(conn)).fetchrow(sql, *args)
     return None if row["made"] else Notice(row["operation_state"], row["revision"])
