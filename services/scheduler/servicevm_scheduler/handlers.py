@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import uuid
 
 from servicevm_scheduler.adapters.scheduling import scheduling
 from servicevm_scheduler.domain.model import ServiceInstance
@@ -165,19 +166,29 @@ def new_instance(cmd: commands.CreateServiceInstance) -> ServiceInstance:
     return asked.model_copy(update={"requested_devices": cmd.devices, "devices": []})
 
 
+@one_transaction()
 async def create_service_instance(cmd: commands.CreateServiceInstance, ctx: HandlerContext) -> None:
+    """Place the new instance, or let it wait for room. Creates that arrive together share
+    a transaction (batching.py): a placement is a statement or two, so BEGIN, the inbox
+    rows, the outbox rows and COMMIT are most of its cost when each pays for its own."""
     instance = new_instance(cmd)
     async with ctx.transaction(final=True) as uow:
         outcome = await place_new(scheduling(uow), instance)
-        waits_for = outcome.waits_for if outcome is not None else None
         await uow.commit()
-    if waits_for is not None:
-        # A device that became ACTIVE while this decided to wait may have looked for waiting
-        # instances before this one was committed: look for room once more.
-        async with ctx.transaction() as uow:
-            s = scheduling(uow)
-            await place_waiting(s, template_id=waits_for)
-            await uow.commit()
+    if outcome is not None and outcome.waits_for is not None:
+        ctx.after_commit(
+            functools.partial(look_again, ctx.store, ctx.envelope.correlation_id, outcome.waits_for)
+        )
+
+
+async def look_again(store: ServiceStore, correlation_id: str, template_id: uuid.UUID) -> None:
+    """After an instance's decision to wait committed: a device that became ACTIVE at that
+    very moment may have looked for waiting instances before it could see this one
+    (``look_for_waiting``), so look for room once more. Lost with a crash, like that look:
+    the pool keeper's next round tries every waiting instance."""
+    async with store.unit_of_work(correlation_id) as uow:
+        await place_waiting(scheduling(uow), template_id=template_id)
+        await uow.commit()
 
 
 async def update_service_instance(cmd: commands.UpdateServiceInstance, ctx: HandlerContext) -> None:
