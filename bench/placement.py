@@ -53,10 +53,9 @@ from shared.contracts.envelope import Envelope
 from shared.db.raw import OutboxSql
 from shared.db.relay_wakeup import relay_here
 from shared.devstack import Suite, fresh_environment, isolated_settings
-from shared.messaging.batching import BatchingDispatcher
 from shared.messaging.dispatch import Dispatcher
 from shared.preflight import preflight
-from shared.runtime import build_store
+from shared.runtime import batching_dispatcher, build_store
 
 CAPACITY = 20
 
@@ -186,7 +185,7 @@ async def handled_placements(
     consumer's prefetch), with its inbox and outbox rows. ``concurrency`` messages are in
     flight at once, as a consumer holding that many deliveries has."""
     store = build_store(DEFINITION, settings)
-    dispatcher = BatchingDispatcher(Dispatcher(store, HANDLERS), max_batch=settings.prefetch_count)
+    dispatcher = batching_dispatcher(DEFINITION, Dispatcher(store, HANDLERS), settings)
     bodies = [
         Envelope.wrap(
             commands.CreateServiceInstance(

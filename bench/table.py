@@ -67,24 +67,30 @@ def main() -> None:
     placed = placement.measure(10_000, 100_000, args.placements, 8)
     listed = list_devices.measure(args.list, 1000)
 
-    p_floor, p_run = placed.floor, placed.packed
+    p_floor, p_run = placed.floor, placed.handled
     gets = one.gets
     print("\n| path | servicevm | floor, same run | ratio | goal |")
     print("| --- | --- | --- | --- | --- |")
     print(_device_row(f"device POST -> ACTIVE, {args.devices} devices, concurrency 16", one))
     print(
-        f"| scheduler placement, 10k devices / 100k instances | {p_run.rate:.0f} placements/s,"
-        f" p99 {percentile(p_run.latencies, 0.99) * MS:.0f} ms,"
-        f" CPU {placed.packed_cpu.client * MS / p_run.count:.2f} ms"
+        f"| scheduler placement, 10k devices / 100k instances (create commands as handled)"
+        f" | {p_run.rate:.0f} placements/s, p99 {percentile(p_run.latencies, 0.99) * MS:.0f} ms,"
+        f" CPU {placed.handled_cpu.client * MS / p_run.count:.2f} ms"
         f" | {p_floor.rate:.0f}/s bare placement SQL,"
         f" CPU {placed.floor_cpu.client * MS / p_floor.count:.2f} ms"
         f" | {p_run.rate / p_floor.rate:.2f} | >= 0.8, p99 < 30 ms |"
     )
-    with_outbox = placed.floor_outbox
+    with_outbox, alone = placed.floor_outbox, placed.packed
     print(
         f"| (the same placement floor writing its 3 outbox rows) | |"
         f" {with_outbox.rate:.0f}/s, CPU {placed.floor_outbox_cpu.client * MS / with_outbox.count:.2f} ms"
         f" | {p_run.rate / with_outbox.rate:.2f} | |"
+    )
+    print(
+        f"| (one placement per transaction, no inbox row) | {alone.rate:.0f}/s,"
+        f" p99 {percentile(alone.latencies, 0.99) * MS:.0f} ms,"
+        f" CPU {placed.packed_cpu.client * MS / alone.count:.2f} ms"
+        f" | | {alone.rate / p_floor.rate:.2f} | |"
     )
     print(
         f"| list {listed.devices:,} devices, pages of 1,000 | {listed.seconds:.2f} s,"

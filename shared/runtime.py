@@ -70,7 +70,7 @@ def build_store(definition: ServiceDefinition, settings: Settings) -> ServiceSto
 def create_app(definition: ServiceDefinition, settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     store = build_store(definition, settings)
-    dispatcher = _batching(definition, Dispatcher(store, definition.handlers), settings)
+    dispatcher = batching_dispatcher(definition, Dispatcher(store, definition.handlers), settings)
     queue = QUEUES[definition.name]
     unbound = dispatcher.handled_types() - _bound_types(queue.routing_keys())
     if unbound:
@@ -151,14 +151,17 @@ def create_app(definition: ServiceDefinition, settings: Settings | None = None) 
     return app
 
 
-def _batching(
+def batching_dispatcher(
     definition: ServiceDefinition, dispatcher: Dispatcher, settings: Settings
 ) -> BatchingDispatcher:
     """Messages that arrive together share a transaction, up to what the consumer holds;
     those handled under a lease too, when their handler is one transaction: the batch's
     transaction holds their leases (batching.py)."""
     return BatchingDispatcher(
-        dispatcher, max_batch=settings.prefetch_count, leases=definition.leases
+        dispatcher,
+        max_batch=settings.prefetch_count,
+        max_running=settings.batch_slots,
+        leases=definition.leases,
     )
 
 

@@ -32,9 +32,12 @@ transaction and run, in delivery order, once its COMMIT returned and before its 
 are settled; a batch that rolls back drops them with everything else, and each message
 that then runs again alone registers its work again (a duplicate, skipped, registers none).
 
-A batch starts as soon as a slot is free (one at a time by default), so a lone message
-waits for nothing; the messages that come while a batch runs wait for it and form the next,
-so batches grow with the load (a second slot mostly took the first of them alone). A
+A batch starts as soon as a slot is free, so a lone message waits for nothing; the
+messages that come while the slots are busy wait and form the next batches, so batches grow
+with the load. The messages waiting are shared among the free slots (``batch_slots``: two by
+default): with two, half of them go in each of two batches, whose transactions overlap, one
+waiting for PostgreSQL while the other runs Python (a single batch of all of them would
+leave the database idle while its handlers run, and the handlers idle while it works). A
 batch whose handlers ran no statement (they only announce) sends its last statement
 without BEGIN and COMMIT: one statement is a transaction of its own.
 """
@@ -272,8 +275,12 @@ class BatchingDispatcher:
     def _kick(self) -> None:
         self._kick_scheduled = False
         while self._waiting and len(self._running) < self._max_running:
-            batch = self._waiting[: self._max_batch]
-            del self._waiting[: self._max_batch]
+            # What waits is shared among the free slots: two half batches overlap, one's
+            # statements running while the other's handlers run Python.
+            free = self._max_running - len(self._running)
+            size = min(self._max_batch, -(-len(self._waiting) // free))
+            batch = self._waiting[:size]
+            del self._waiting[:size]
             task = asyncio.create_task(self._run(batch))
             self._running.add(task)
             task.add_done_callback(self._finished)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import uuid
+from collections import Counter
 from collections.abc import AsyncIterator, Iterator
 
 import asyncpg
@@ -190,6 +191,23 @@ async def test_messages_arriving_together_share_one_transaction(store: ServiceSt
     assert await _recorded(store, ids) == set(ids)
     # Each message's outgoing row carries its own correlation id.
     assert await _announced(store, ids) == {f"req-batch-{i}": 1 for i in ids}
+
+
+async def test_with_two_slots_the_waiting_messages_are_shared_between_two_batches(
+    store: ServiceStore,
+) -> None:
+    ids = [uuid.uuid4() for _ in range(7)]
+    dispatch = BatchingDispatcher(
+        Dispatcher(store, {commands.DeleteVim: record}), max_batch=10, max_running=2
+    )
+
+    await asyncio.gather(*(dispatch(_envelope(i)) for i in ids))
+
+    by_transaction = Counter(SEEN[i] for i in ids)
+    assert sorted(by_transaction.values()) == [3, 4]
+    # In delivery order: the first batch took the first four.
+    assert SEEN[ids[0]] == SEEN[ids[3]] != SEEN[ids[4]] == SEEN[ids[6]]
+    assert await _recorded(store, ids) == set(ids)
 
 
 async def test_a_redelivered_message_in_a_batch_is_skipped(store: ServiceStore) -> None:

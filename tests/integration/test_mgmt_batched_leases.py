@@ -80,7 +80,7 @@ def configured(monkeypatch: pytest.MonkeyPatch) -> list[uuid.UUID]:
 
 
 def _wired(store: ServiceStore, settings: Settings) -> LeasedDispatch:
-    dispatcher = runtime._batching(MGMT, Dispatcher(store, MGMT.handlers), settings)
+    dispatcher = runtime.batching_dispatcher(MGMT, Dispatcher(store, MGMT.handlers), settings)
     waiting = WaitForDependencies(dispatcher)
     leased = runtime._leased(MGMT, store, settings, waiting, dispatcher.fenced)
     assert leased is not None
@@ -129,7 +129,8 @@ async def test_nothing_to_configure_is_batched_without_a_lease_of_its_own(
 
     recorded = await _recorded_at(store, quiet)
     assert None not in recorded
-    assert len(set(recorded)) == 1  # one transaction for the three
+    # Batched: the three shared the transactions the process runs at once.
+    assert len(set(recorded)) <= database.batch_slots < len(quiet)
     assert leased_subjects == []
     assert configured == []
 
