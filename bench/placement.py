@@ -392,6 +392,8 @@ class PlacementFigures:
     # Create commands as the process handles them (batched, with their inbox rows).
     handled: Run
     handled_cpu: Cpu
+    # The same with two batch slots (SERVICEVM_BATCH_SLOTS=2), when the run's settings have one.
+    two_slots: tuple[Run, Cpu] | None
 
 
 def measure(
@@ -428,6 +430,12 @@ def measure(
             profiler.stop()
     if profiler is not None:
         print_top(profiler.files, limit=15)
+    two_slots = None
+    if settings.batch_slots == 1:
+        two = settings.model_copy(update={"batch_slots": 2})
+        two_slots = with_cpu(
+            handled_placements(two, service_type_id, placements, concurrency), server
+        )
     return PlacementFigures(
         floor,
         packed,
@@ -439,6 +447,7 @@ def measure(
         floor_outbox_cpu,
         handled,
         handled_cpu,
+        two_slots,
     )
 
 
@@ -469,6 +478,8 @@ def main() -> None:
     print(row("scheduler placement (pack)", f.packed, f.packed_cpu))
     print(row("scheduler placement (pack, 1 in 4 HA)", f.with_ha, f.ha_cpu))
     print(row("scheduler create commands, as handled", f.handled, f.handled_cpu))
+    if f.two_slots is not None:
+        print(row("  the same, SERVICEVM_BATCH_SLOTS=2", *f.two_slots))
     if rest is not None:
         print(row("REST service instance POST -> ACTIVE", rest.run))
     print(

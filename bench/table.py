@@ -86,6 +86,14 @@ def main() -> None:
         f" {with_outbox.rate:.0f}/s, CPU {placed.floor_outbox_cpu.client * MS / with_outbox.count:.2f} ms"
         f" | {p_run.rate / with_outbox.rate:.2f} | |"
     )
+    if placed.two_slots is not None:
+        two_run, two_cpu = placed.two_slots
+        print(
+            f"| (the same with SERVICEVM_BATCH_SLOTS=2) | {two_run.rate:.0f}/s,"
+            f" p99 {percentile(two_run.latencies, 0.99) * MS:.0f} ms,"
+            f" CPU {two_cpu.client * MS / two_run.count:.2f} ms"
+            f" | | {two_run.rate / p_floor.rate:.2f} | |"
+        )
     print(
         f"| (one placement per transaction, no inbox row) | {alone.rate:.0f}/s,"
         f" p99 {percentile(alone.latencies, 0.99) * MS:.0f} ms,"

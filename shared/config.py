@@ -59,10 +59,11 @@ class Settings(BaseSettings):
     mgmt_replicas: int | None = None
     # Messages a consumer may hold unacknowledged; bounds memory and redelivery on a crash.
     prefetch_count: int = 10
-    # Batches of one-transaction messages a service runs at once (messaging.batching): the
-    # messages waiting are shared among the free ones, so one batch's statements run while
-    # another's handlers run Python (placement: +30% of creates per second with 2).
-    batch_slots: int = Field(default=2, ge=1)
+    # Batches of one-transaction messages a service runs at once (messaging.batching). With
+    # 2 the messages waiting are shared between two transactions, one's statements running
+    # while the other's handlers run Python: +30% placements per second for a scheduler with
+    # cores of its own, but more CPU per device when the whole suite shares two cores.
+    batch_slots: int = Field(default=1, ge=1)
     # Commits wake the relay (db.relay_wakeup); this is only the poll for a missed wake-up.
     relay_poll_seconds: float = 1.0
     relay_batch_size: int = 200

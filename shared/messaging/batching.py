@@ -34,10 +34,12 @@ that then runs again alone registers its work again (a duplicate, skipped, regis
 
 A batch starts as soon as a slot is free, so a lone message waits for nothing; the
 messages that come while the slots are busy wait and form the next batches, so batches grow
-with the load. The messages waiting are shared among the free slots (``batch_slots``: two by
-default): with two, half of them go in each of two batches, whose transactions overlap, one
-waiting for PostgreSQL while the other runs Python (a single batch of all of them would
-leave the database idle while its handlers run, and the handlers idle while it works). A
+with the load. One slot by default (``batch_slots``); with more, the messages waiting are
+shared among the free slots: with two, half of them go in each of two batches whose
+transactions overlap, one waiting for PostgreSQL while the other runs Python (one batch of
+them all leaves the database idle while its handlers run, and the handlers idle while it
+works). That pays where a process has cores to itself; on two cores that the whole suite
+shares, two slots in every process cost more CPU per device than they save. A
 batch whose handlers ran no statement (they only announce) sends its last statement
 without BEGIN and COMMIT: one statement is a transaction of its own.
 """
