@@ -22,10 +22,10 @@ from shared.contracts import commands, events
 from shared.contracts.envelope import Envelope
 from shared.db.relay_wakeup import relay_here
 from shared.db.uow import UnitOfWork
-from shared.devstack import drop_database, fresh_database
 from shared.messaging.batching import BatchingDispatcher, one_transaction
 from shared.messaging.dispatch import Dispatcher, HandlerContext, ServiceStore
 from shared.runtime import build_store
+from tests.support.db import database_of_its_own
 
 TENANT = "batch-test"
 # Transaction ids seen by the handlers, by message id.
@@ -124,14 +124,10 @@ def simple_queries(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
 @pytest.fixture(scope="module")
 def quiet_database(database: Settings) -> Iterator[Settings]:
-    """A migrated database of this module's own that no service reads: the suite's mgmt
-    relay would publish and delete the outbox rows these tests count."""
-    own = database.model_copy(update={"db_name": f"{database.db_name}_batching"})
-    fresh_database(own)
-    try:
+    """A database of this module's own: the suite's mgmt relay would publish and delete the
+    outbox rows these tests count."""
+    with database_of_its_own(database, "batching") as own:
         yield own
-    finally:
-        drop_database(own)
 
 
 @pytest.fixture

@@ -17,12 +17,12 @@ from servicevm_lifecycle.bootstrap import DEFINITION as LIFECYCLE
 from shared.config import Settings
 from shared.contracts import commands
 from shared.contracts.envelope import Envelope
-from shared.devstack import drop_database, fresh_database
 from shared.messaging.batching import BatchingDispatcher, one_transaction
 from shared.messaging.dispatch import Dispatcher, HandlerContext, ServiceStore
 from shared.messaging.handoff import LeasedDispatch
 from shared.messaging.leases import CURRENT_LEASE, LeaseLost, LeaseStore
 from shared.runtime import build_store
+from tests.support.db import database_of_its_own
 
 TENANT = "lease-test"
 LEASE_SECONDS = 1.0
@@ -33,12 +33,8 @@ def private_database(database: Settings) -> Iterator[Settings]:
     """A database of this module's own: the session's suite (started by the end-to-end
     tests) keeps running, and its lifecycle sweeps the shared database for expired leases,
     so it would take over the leases these tests let expire on purpose."""
-    settings = database.model_copy(update={"db_name": f"{database.db_name}_leases"})
-    fresh_database(settings)
-    try:
-        yield settings
-    finally:
-        drop_database(settings)
+    with database_of_its_own(database, "leases") as own:
+        yield own
 
 
 @pytest.fixture

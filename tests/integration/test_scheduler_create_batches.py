@@ -19,10 +19,10 @@ from shared.config import Settings
 from shared.contracts import commands
 from shared.contracts.envelope import Envelope
 from shared.db.relay_wakeup import relay_here
-from shared.devstack import drop_database, fresh_database
 from shared.messaging.batching import BatchingDispatcher
 from shared.messaging.dispatch import Dispatcher, ServiceStore
 from shared.runtime import batching_dispatcher, build_store
+from tests.support.db import database_of_its_own
 
 TENANT = "create-batch-test"
 CAPACITY = 2
@@ -30,14 +30,10 @@ CAPACITY = 2
 
 @pytest.fixture(scope="module")
 def quiet_database(database: Settings) -> Iterator[Settings]:
-    """A migrated database of this module's own: no scheduler process reads its outbox or
-    places onto its devices."""
-    own = database.model_copy(update={"db_name": f"{database.db_name}_create_batches"})
-    fresh_database(own)
-    try:
+    """A database of this module's own: no scheduler process reads its outbox or places onto
+    its devices."""
+    with database_of_its_own(database, "create_batches") as own:
         yield own
-    finally:
-        drop_database(own)
 
 
 @pytest.fixture

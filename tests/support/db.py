@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import asyncpg
@@ -14,7 +15,21 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from servicevm_api.adapters.orm import device_templates
 from shared.config import ServiceName, Settings
+from shared.devstack import drop_database, fresh_database
 from shared.runtime import ServiceDefinition, build_store
+
+
+@contextmanager
+def database_of_its_own(settings: Settings, suffix: str) -> Iterator[Settings]:
+    """A migrated database beside the session's, dropped at the end: for tests whose rows
+    the session's running suite must not touch (its relays publish and delete outbox rows,
+    its sweeps take expired leases, its scheduler places onto any device)."""
+    own = settings.model_copy(update={"db_name": f"{settings.db_name}_{suffix}"})
+    fresh_database(own)
+    try:
+        yield own
+    finally:
+        drop_database(own)
 
 
 def fetch(settings: Settings, service: ServiceName, query: str, *args: Any) -> list[asyncpg.Record]:
