@@ -59,11 +59,11 @@ class Settings(BaseSettings):
     mgmt_replicas: int | None = None
     # Messages a consumer may hold unacknowledged; bounds memory and redelivery on a crash.
     prefetch_count: int = 10
-    # Batches of one-transaction messages a service runs at once (messaging.batching). With
-    # 2 the messages waiting are shared between two transactions, one's statements running
-    # while the other's handlers run Python: +30% placements per second for a scheduler with
-    # cores of its own, but more CPU per device when the whole suite shares two cores.
-    batch_slots: int = Field(default=1, ge=1)
+    # Batches of one-transaction messages every service runs at once (messaging.batching),
+    # instead of its own choice (ServiceDefinition.batch_slots: 2 for the scheduler, 1 for
+    # the others). With 2 the messages waiting are shared between two transactions, one's
+    # statements running while the other's handlers run Python.
+    batch_slots: int | None = Field(default=None, ge=1)
     # Commits wake the relay (db.relay_wakeup); this is only the poll for a missed wake-up.
     relay_poll_seconds: float = 1.0
     relay_batch_size: int = 200

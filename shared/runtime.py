@@ -54,6 +54,9 @@ class ServiceDefinition:
     # uvicorn's HTTP implementation: a name, or a protocol class (the api's keeps the
     # canonical case of header names the ETSI interfaces need: shared.http_server).
     http: Literal["auto", "h11", "httptools"] | type[asyncio.Protocol] = "auto"
+    # Batches of one-transaction messages it runs at once (messaging.batching), unless
+    # SERVICEVM_BATCH_SLOTS says otherwise.
+    batch_slots: int = 1
 
 
 def build_store(definition: ServiceDefinition, settings: Settings) -> ServiceStore:
@@ -160,7 +163,7 @@ def batching_dispatcher(
     return BatchingDispatcher(
         dispatcher,
         max_batch=settings.prefetch_count,
-        max_running=settings.batch_slots,
+        max_running=settings.batch_slots or definition.batch_slots,
         leases=definition.leases,
     )
 

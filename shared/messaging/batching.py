@@ -34,12 +34,13 @@ that then runs again alone registers its work again (a duplicate, skipped, regis
 
 A batch starts as soon as a slot is free, so a lone message waits for nothing; the
 messages that come while the slots are busy wait and form the next batches, so batches grow
-with the load. One slot by default (``batch_slots``); with more, the messages waiting are
-shared among the free slots: with two, half of them go in each of two batches whose
-transactions overlap, one waiting for PostgreSQL while the other runs Python (one batch of
-them all leaves the database idle while its handlers run, and the handlers idle while it
-works). That pays where a process has cores to itself; on two cores that the whole suite
-shares, two slots in every process cost more CPU per device than they save. A
+with the load. One slot unless the service asks for more (``ServiceDefinition.batch_slots``:
+the scheduler runs two); with more, the messages waiting are shared among the free slots:
+with two, half of them go in each of two batches whose transactions overlap, one waiting
+for PostgreSQL while the other runs Python (one batch of them all leaves the database idle
+while its handlers run, and the handlers idle while it works). That pays for the
+scheduler's creates; on two cores that the whole suite shares, two slots in every process
+cost more CPU per device than they save. A
 batch whose handlers ran no statement (they only announce) sends its last statement
 without BEGIN and COMMIT: one statement is a transaction of its own.
 """

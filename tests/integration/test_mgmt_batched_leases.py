@@ -130,7 +130,7 @@ async def test_nothing_to_configure_is_batched_without_a_lease_of_its_own(
     recorded = await _recorded_at(store, quiet)
     assert None not in recorded
     # Batched: the three shared the transactions the process runs at once.
-    assert len(set(recorded)) <= database.batch_slots < len(quiet)
+    assert len(set(recorded)) <= MGMT.batch_slots < len(quiet)
     assert leased_subjects == []
     assert configured == []
 

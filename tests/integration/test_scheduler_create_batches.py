@@ -123,10 +123,10 @@ def _ids(envelopes: list[Envelope]) -> list[uuid.UUID]:
 
 
 async def test_creates_arriving_together_share_transactions(
-    dispatch: BatchingDispatcher, conn: asyncpg.Connection, quiet_database: Settings
+    dispatch: BatchingDispatcher, conn: asyncpg.Connection
 ) -> None:
     seeded = await _seed(conn, active=3)
-    creates = [_create(seeded.service_type_id) for _ in range(5)]
+    creates = [_create(seeded.service_type_id) for _ in range(6)]
 
     await asyncio.gather(*(dispatch(envelope) for envelope in creates))
 
@@ -139,9 +139,12 @@ async def test_creates_arriving_together_share_transactions(
     )
     assert {row["id"] for row in rows} == set(ids)
     assert {row["status"] for row in rows} == {"PENDING_CREATE"}  # placed, mgmt configures
-    # They shared transactions, as many as the process runs batches at once: the rows carry
-    # the id of the transaction that inserted them.
-    assert len({row["xmin"] for row in rows}) <= quiet_database.batch_slots < len(creates)
+    # The scheduler runs two batches at once, sharing the creates waiting: two transactions
+    # of three, in delivery order (the rows carry the id of the transaction that inserted
+    # them).
+    xmin = {row["id"]: row["xmin"] for row in rows}
+    assert xmin[ids[0]] == xmin[ids[2]] != xmin[ids[3]] == xmin[ids[5]]
+    assert len(set(xmin.values())) == 2
     used = await conn.fetchval(
         "SELECT sum(slots_used) FROM scheduler.devices WHERE id = ANY($1::uuid[])",
         seeded.active,
@@ -224,3 +227,22 @@ async def test_a_create_that_waits_looks_for_room_again_after_its_commit(
     assert placed is not None
     assert placed["device_id"] == seeded.coming[0]
     assert placed["waiting_since"] is None
+
+
+async def test_one_batch_slot_when_the_settings_say_so(
+    store: ServiceStore, conn: asyncpg.Connection, quiet_database: Settings
+) -> None:
+    """SERVICEVM_BATCH_SLOTS overrides the scheduler's own two: all the creates waiting go
+    in one transaction."""
+    one_slot = quiet_database.model_copy(update={"batch_slots": 1})
+    dispatch = batching_dispatcher(DEFINITION, Dispatcher(store, handlers.HANDLERS), one_slot)
+    seeded = await _seed(conn, active=3)
+    creates = [_create(seeded.service_type_id) for _ in range(6)]
+
+    await asyncio.gather(*(dispatch(envelope) for envelope in creates))
+
+    inserted_by = await conn.fetch(
+        "SELECT DISTINCT xmin::text FROM scheduler.service_instances WHERE id = ANY($1::uuid[])",
+        _ids(creates),
+    )
+    assert len(inserted_by) == 1

@@ -74,4 +74,9 @@ DEFINITION = ServiceDefinition(
     handlers=HANDLERS,
     refresh_gauges=refresh_gauges,
     background=(keep_pools, expire_pending_instances),
+    # Its creates come in bursts and cost as much Python as SQL: with two batches at once,
+    # one's placements run in PostgreSQL while the other's run here (+30% placements per
+    # second alone; no more CPU per device with the whole suite on two cores, where two
+    # slots in every service cost a third more).
+    batch_slots=2,
 )
