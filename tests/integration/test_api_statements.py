@@ -16,9 +16,10 @@ import asyncio
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
+from typing import Any
 
 import asyncpg
-from sqlalchemy import func, insert, select
+from sqlalchemy import Column, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from servicevm_api.adapters import repository as repo
@@ -279,19 +280,9 @@ def test_instance_snapshot_taken_by_revision_never_resurrecting(database: Settin
         )
 
         async def record() -> tuple[object, ...]:
-            row = (
-                await conn.execute(
-                    select(
-                        service_instances.c.name,
-                        service_instances.c.kwargs,
-                        service_instances.c.devices,
-                        service_instances.c.status,
-                        service_instances.c.revision,
-                        service_instances.c.pending_since,
-                    ).where(service_instances.c.id == instance_id)
-                )
-            ).one()
-            return tuple(row)
+            c = service_instances.c
+            columns = (c.name, c.kwargs, c.devices, c.status, c.revision, c.pending_since)
+            return await _columns_of(conn, instance_id, *columns)
 
         await repo.apply_instance_snapshot(driver, instance=snapshot)
         taken = ("edge", {"vip": "10.0.0.5"}, [str(device_id)], "ACTIVE", 2, None)
@@ -405,17 +396,9 @@ def test_op_occ_snapshot_taken_by_revision_and_final_state(database: Settings) -
             assert locked.id == vnf_id and locked.operation_in_progress == op_id
             return held
 
-        async def held() -> tuple[str, int, object]:
-            row = (
-                await conn.execute(
-                    select(
-                        vnf_lcm_op_occs.c.operation_state,
-                        vnf_lcm_op_occs.c.revision,
-                        vnf_lcm_op_occs.c.pending_since,
-                    ).where(vnf_lcm_op_occs.c.id == op_id)
-                )
-            ).one()
-            return row.operation_state, row.revision, row.pending_since
+        async def held() -> tuple[object, ...]:
+            c = vnf_lcm_op_occs.c
+            return await _columns_of(conn, op_id, c.operation_state, c.revision, c.pending_since)
 
         assert await take("PROCESSING", 2) == vnf_repo.HeldOpOcc(0, "STARTING", True)
         assert await held() == ("PROCESSING", 2, None)  # lifecycle answered
@@ -452,20 +435,13 @@ def test_vnf_view_taken_with_the_op_occ_by_revision(database: Settings) -> None:
                 driver, _op(vnf_id, op_id, "PROCESSING", op_revision), final=FINAL, vnf=view
             )
 
-        async def record() -> tuple[str, object, int, int]:
-            row = (
-                await conn.execute(
-                    select(
-                        vnf_instances.c.instantiation_state,
-                        vnf_instances.c.instantiated_vnf_info,
-                        vnf_instances.c.revision,
-                        vnf_instances.c.version,
-                    ).where(vnf_instances.c.id == vnf_id)
-                )
-            ).one()
-            return tuple(row)
+        async def record() -> tuple[object, ...]:
+            c = vnf_instances.c
+            columns = (c.instantiation_state, c.instantiated_vnf_info, c.revision, c.version)
+            return await _columns_of(conn, vnf_id, *columns)
 
         version = (await record())[3]
+        assert isinstance(version, int)
         info = {"flavourId": "simple", "vnfState": "STARTED"}
         await take(2, vnf_repo.VnfView(5, "INSTANTIATED", info))
         assert await record() == ("INSTANTIATED", info, 5, version + 1)
@@ -474,6 +450,14 @@ def test_vnf_view_taken_with_the_op_occ_by_revision(database: Settings) -> None:
         assert await record() == ("INSTANTIATED", info, 5, version + 1)
 
     _rolled_back(database, body)
+
+
+async def _columns_of(
+    conn: AsyncConnection, row_id: uuid.UUID, *columns: Column[Any]
+) -> tuple[object, ...]:
+    """These columns of the row with this id, in the columns' table."""
+    table = columns[0].table
+    return tuple((await conn.execute(select(*columns).where(table.c.id == row_id))).one())
 
 
 async def held_state(conn: AsyncConnection, op_id: uuid.UUID) -> str:
@@ -506,15 +490,9 @@ def test_a_cancel_the_api_accepted_stays_pending_until_lifecycle_saw_it(
             taken = await vnf_repo.take_op_occ(driver, snapshot, final=FINAL)
             assert taken is not None and taken[1] is not None and taken[1].taken
 
-        async def pending() -> tuple[bool, object]:
-            row = (
-                await conn.execute(
-                    select(
-                        vnf_lcm_op_occs.c.is_cancel_pending, vnf_lcm_op_occs.c.cancel_mode
-                    ).where(vnf_lcm_op_occs.c.id == op_id)
-                )
-            ).one()
-            return row.is_cancel_pending, row.cancel_mode
+        async def pending() -> tuple[object, ...]:
+            c = vnf_lcm_op_occs.c
+            return await _columns_of(conn, op_id, c.is_cancel_pending, c.cancel_mode)
 
         await take("PROCESSING", 2)  # lifecycle had not seen the cancel
         assert await pending() == (True, "FORCEFUL")
